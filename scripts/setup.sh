@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs everything tskube needs on a Debian machine (run as root): the host tools the components drive, the
+# programs the process runtime maps images to, etcd for the etcd backend, and the project's own Node (npm ci).
+set -eu
+cd "$(dirname "$0")/.."
+PACKAGES="iptables nftables conntrack iproute2 util-linux procps curl openssl etcd-server nginx-light busybox-static tini"
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq $missing >/dev/null
+fi
+# The packaged nginx/etcd services are not used: tskube starts its own per pod and per test.
+npm ci --no-audit --no-fund
+node_modules/.bin/node --version

@@ -1,0 +1,84 @@
+/**
+ * RESOURCES lists every resource tskube serves: the one table both the API server (routing, discovery) and the
+ * client (URL building) read, so a resource is added in one place.
+ */
+export interface ResourceInfo {
+  /** API group, '' for core. */
+  group: string;
+  version: string;
+  /** Plural lower-case resource name, as in URLs. */
+  resource: string;
+  singular: string;
+  kind: string;
+  listKind: string;
+  namespaced: boolean;
+  shortNames: readonly string[];
+  categories: readonly string[];
+  verbs: readonly string[];
+  /** Subresources served under the resource (status, scale, binding, log, exec, proxy). */
+  subresources: readonly string[];
+}
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+
+function resource(
+  r: Omit<ResourceInfo, 'listKind' | 'verbs' | 'shortNames' | 'categories' | 'subresources'> &
+    Partial<Pick<ResourceInfo, 'verbs' | 'shortNames' | 'categories' | 'subresources'>>,
+): ResourceInfo {
+  return {
+    listKind: `${r.kind}List`,
+    verbs: ALL_VERBS,
+    shortNames: [],
+    categories: [],
+    subresources: [],
+    ...r,
+  };
+}
+
+export const RESOURCES: readonly ResourceInfo[] = [
+  resource({ group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: ['status', 'finalize'] }),
+  resource({ group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'] }),
+  resource({ group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'log', 'exec', 'eviction'] }),
+  resource({ group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], subresources: ['status', 'proxy'] }),
+  resource({ group: '', version: 'v1', resource: 'endpoints', singular: 'endpoints', kind: 'Endpoints', namespaced: true, shortNames: ['ep'] }),
+  resource({ group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'] }),
+  resource({ group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] }),
+  resource({ group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'] }),
+  resource({ group: 'apps', version: 'v1', resource: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true, shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'] }),
+  resource({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true }),
+  resource({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true }),
+];
+
+/** groupVersion returns `v1` for core and `group/version` otherwise, as in apiVersion fields. */
+export function groupVersion(info: Pick<ResourceInfo, 'group' | 'version'>): string {
+  return info.group === '' ? info.version : `${info.group}/${info.version}`;
+}
+
+/** resourceByName finds a resource by its plural name and group. */
+export function resourceByName(group: string, plural: string): ResourceInfo | undefined {
+  return RESOURCES.find((r) => r.group === group && r.resource === plural);
+}
+
+/** resourceByKind finds a resource by apiVersion and kind, as written in manifests. */
+export function resourceByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return RESOURCES.find((r) => groupVersion(r) === apiVersion && r.kind === kind);
+}
+
+/** qualifiedResource is `services` for core and `deployments.apps` otherwise, as upstream's messages print it. */
+export function qualifiedResource(info: Pick<ResourceInfo, 'group' | 'resource'>): string {
+  return info.group === '' ? info.resource : `${info.resource}.${info.group}`;
+}
+
+/** resourcePath builds the REST path of a collection (name omitted) or an object. */
+export function resourcePath(
+  info: Pick<ResourceInfo, 'group' | 'version' | 'resource' | 'namespaced'>,
+  options: { namespace?: string; name?: string; subresource?: string } = {},
+): string {
+  const base = info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
+  let path = base;
+  if (info.namespaced && options.namespace !== undefined) path += `/namespaces/${encodeURIComponent(options.namespace)}`;
+  path += `/${info.resource}`;
+  if (options.name !== undefined) path += `/${encodeURIComponent(options.name)}`;
+  if (options.subresource !== undefined) path += `/${options.subresource}`;
+  return path;
+}

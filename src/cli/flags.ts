@@ -1,0 +1,118 @@
+/**
+ * parseFlags reads command lines the way upstream's pflag does: `--name=value`, `--name value`, booleans as `--name`
+ * or `--name=false`, `-v=4`; an unknown flag is an error naming it (`unknown flag: --foo`).
+ */
+export type FlagType = 'string' | 'bool' | 'int' | 'strings';
+
+export interface FlagSpec {
+  type: FlagType;
+  /** Default value; absent means undefined (not given). */
+  default?: string | boolean | number | string[];
+  help: string;
+  /** One-letter alias, e.g. `v` for `-v`. */
+  short?: string;
+}
+
+export type FlagSpecs = Record<string, FlagSpec>;
+
+export type FlagValues = Record<string, string | boolean | number | string[] | undefined>;
+
+/** FlagError is a bad command line; the CLI prints its message and the usage, and exits with status 2. */
+export class FlagError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FlagError';
+  }
+}
+
+export function parseFlags(argv: readonly string[], specs: FlagSpecs): { values: FlagValues; args: string[]; given: Set<string> } {
+  const values: FlagValues = {};
+  const given = new Set<string>();
+  const args: string[] = [];
+  for (const [name, spec] of Object.entries(specs)) values[name] = spec.default;
+  const byShort = new Map(Object.entries(specs).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      args.push(arg);
+      continue;
+    }
+    const long = arg.startsWith('--');
+    const body = arg.slice(long ? 2 : 1);
+    const eq = body.indexOf('=');
+    const rawName = eq === -1 ? body : body.slice(0, eq);
+    const name = long ? rawName : (byShort.get(rawName) ?? rawName);
+    const spec = specs[name];
+    if (spec === undefined) throw new FlagError(`unknown flag: ${long ? '--' : '-'}${rawName}`);
+    let text: string | undefined = eq === -1 ? undefined : body.slice(eq + 1);
+    if (spec.type === 'bool') {
+      if (text === undefined) values[name] = true;
+      else if (text === 'true' || text === '1') values[name] = true;
+      else if (text === 'false' || text === '0') values[name] = false;
+      else throw new FlagError(`invalid argument "${text}" for "--${name}" flag: strconv.ParseBool: parsing "${text}": invalid syntax`);
+      given.add(name);
+      continue;
+    }
+    if (text === undefined) {
+      if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: --${name}`);
+      text = argv[++i]!;
+    }
+    given.add(name);
+    if (spec.type === 'int') {
+      if (!/^-?\d+$/.test(text)) throw new FlagError(`invalid argument "${text}" for "--${name}" flag: strconv.ParseInt: parsing "${text}": invalid syntax`);
+      values[name] = Number(text);
+    } else if (spec.type === 'strings') {
+      const previous = given.has(name) && Array.isArray(values[name]) && values[name] !== spec.default ? (values[name] as string[]) : [];
+      values[name] = [...previous, ...text.split(',').filter((s) => s !== '')];
+    } else {
+      values[name] = text;
+    }
+  }
+  return { values, args, given };
+}
+
+/** usage renders the flag list for --help. */
+export function usage(command: string, summary: string, specs: FlagSpecs): string {
+  const lines = [summary, '', `Usage:\n  ${command} [flags]`, '', 'Flags:'];
+  for (const [name, spec] of Object.entries(specs).sort(([a], [b]) => a.localeCompare(b))) {
+    const short = spec.short ? `-${spec.short}, ` : '    ';
+    const type = spec.type === 'bool' ? '' : ` ${spec.type === 'strings' ? 'strings' : spec.type}`;
+    const def = spec.default === undefined || spec.default === '' || spec.default === false ? '' : ` (default ${JSON.stringify(spec.default)})`;
+    lines.push(`  ${short}--${name}${type}\t${spec.help}${def}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** parseDuration reads Go durations (`30s`, `1m30s`, `15m0s`, `250ms`, `24h0m0s`) into milliseconds. */
+export function parseDuration(text: string): number {
+  if (text === '0') return 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let consumed = 0;
+  for (const match of text.matchAll(re)) {
+    if (match.index !== consumed) break;
+    total += Number(match[1]) * units[match[2]!]!;
+    consumed += match[0].length;
+  }
+  if (consumed !== text.length || consumed === 0) throw new RangeError(`time: invalid duration "${text}"`);
+  return total;
+}
+
+/** formatDuration prints milliseconds the way Go's time.Duration.String does (`30s`, `15m0s`, `24h0m0s`, `250ms`). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const totalSeconds = ms / 1000;
+  const h = Math.floor(totalSeconds / 3600);
+  const m = Math.floor((totalSeconds % 3600) / 60);
+  const s = totalSeconds - h * 3600 - m * 60;
+  const sText = Number.isInteger(s) ? String(s) : String(Number(s.toFixed(9)));
+  if (h > 0) return `${h}h${m}m${sText}s`;
+  if (m > 0) return `${m}m${sText}s`;
+  return `${sText}s`;
+}

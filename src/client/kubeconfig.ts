@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'yaml';
+
+/**
+ * ClusterConnection is what a component needs to reach the API server, read from a kubeconfig file the way client-go
+ * does (current-context → cluster + user), with files resolved relative to the kubeconfig.
+ */
+export interface ClusterConnection {
+  server: string;
+  ca?: Buffer;
+  insecureSkipTlsVerify?: boolean;
+  clientCert?: Buffer;
+  clientKey?: Buffer;
+  token?: string;
+  namespace: string;
+}
+
+/** loadKubeconfig reads a kubeconfig file; it throws with the file name and the missing entry when it is unusable. */
+export async function loadKubeconfig(path: string, options: { context?: string } = {}): Promise<ClusterConnection> {
+  const text = await readFile(path, 'utf8');
+  const config = parse(text) ?? {};
+  const contextName: string | undefined = options.context ?? config['current-context'];
+  const contexts: any[] = config.contexts ?? [];
+  const clusters: any[] = config.clusters ?? [];
+  const users: any[] = config.users ?? [];
+  const context = contexts.find((c) => c.name === contextName)?.context ?? (contexts.length === 1 ? contexts[0].context : undefined);
+  const clusterName = context?.cluster ?? (clusters.length === 1 ? clusters[0].name : undefined);
+  const cluster = clusters.find((c) => c.name === clusterName)?.cluster;
+  if (cluster?.server === undefined) throw new Error(`Cannot use kubeconfig "${path}": no cluster with a server for context "${contextName ?? ''}"`);
+  const user = users.find((u) => u.name === context?.user)?.user ?? {};
+  const base = dirname(resolve(path));
+  const fileOrData = async (file: unknown, data: unknown): Promise<Buffer | undefined> => {
+    if (typeof data === 'string') return Buffer.from(data, 'base64');
+    if (typeof file === 'string') return readFile(resolve(base, file));
+    return undefined;
+  };
+  const connection: ClusterConnection = { server: String(cluster.server).replace(/\/+$/, ''), namespace: context?.namespace ?? 'default' };
+  const ca = await fileOrData(cluster['certificate-authority'], cluster['certificate-authority-data']);
+  if (ca) connection.ca = ca;
+  if (cluster['insecure-skip-tls-verify'] === true) connection.insecureSkipTlsVerify = true;
+  const cert = await fileOrData(user['client-certificate'], user['client-certificate-data']);
+  if (cert) connection.clientCert = cert;
+  const key = await fileOrData(user['client-key'], user['client-key-data']);
+  if (key) connection.clientKey = key;
+  if (typeof user.token === 'string') connection.token = user.token;
+  else if (typeof user.tokenFile === 'string') connection.token = (await readFile(resolve(base, user.tokenFile), 'utf8')).trim();
+  return connection;
+}
+
+/** kubeconfigText renders a minimal kubeconfig for a server URL (what `tskube up` and tests hand to components). */
+export function kubeconfigText(server: string, options: { name?: string; namespace?: string } = {}): string {
+  const name = options.name ?? 'tskube';
+  const ns = options.namespace ? `\n    namespace: ${options.namespace}` : '';
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: ${name}
+  cluster:
+    server: ${server}
+contexts:
+- name: ${name}
+  context:
+    cluster: ${name}
+    user: ${name}${ns}
+current-context: ${name}
+users:
+- name: ${name}
+  user: {}
+`;
+}

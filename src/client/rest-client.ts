@@ -1,0 +1,187 @@
+import http from 'node:http';
+import https from 'node:https';
+import { resourceByName, resourcePath, type ResourceInfo } from '../api/resources.ts';
+import { StatusError, type Status } from '../api/status.ts';
+import type { ClusterConnection } from './kubeconfig.ts';
+
+/** WatchEventType is the `type` of one watch event line. */
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion?: string;
+  limit?: number;
+}
+
+export interface WatchOptions extends ListOptions {
+  signal: AbortSignal;
+  allowWatchBookmarks?: boolean;
+  timeoutSeconds?: number;
+}
+
+export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+/**
+ * RestClient speaks the Kubernetes REST conventions over HTTP(S) with JSON: one keep-alive connection pool per
+ * client, every failure as a StatusError (a Status built locally when the server sent none).
+ */
+export class RestClient {
+  readonly connection: ClusterConnection;
+  readonly userAgent: string;
+  #agent: http.Agent;
+  #url: URL;
+
+  constructor(connection: ClusterConnection, options: { userAgent?: string } = {}) {
+    this.connection = connection;
+    this.userAgent = options.userAgent ?? 'tskube';
+    this.#url = new URL(connection.server);
+    const tls = this.#url.protocol === 'https:';
+    this.#agent = tls
+      ? new https.Agent({ keepAlive: true, ca: connection.ca, cert: connection.clientCert, key: connection.clientKey, rejectUnauthorized: !connection.insecureSkipTlsVerify })
+      : new http.Agent({ keepAlive: true });
+  }
+
+  /** resource looks up a served resource by plural name (`services`, `deployments`), optionally with its group. */
+  resource(plural: string, group?: string): ResourceInfo {
+    const groups = group !== undefined ? [group] : ['', 'apps', 'discovery.k8s.io', 'coordination.k8s.io'];
+    for (const g of groups) {
+      const info = resourceByName(g, plural);
+      if (info) return info;
+    }
+    throw new RangeError(`Cannot find resource "${plural}": not served by tskube`);
+  }
+
+  /** request sends one HTTP request and parses the JSON answer; non-2xx answers throw StatusError. */
+  async request<T = any>(method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; accept?: string; signal?: AbortSignal } = {}): Promise<T> {
+    const res = await this.#send(method, path, options);
+    const text = await readBody(res);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw toStatusError(status, text, method, path);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  get<T = any>(info: ResourceInfo, namespace: string | undefined, name: string, subresource?: string): Promise<T> {
+    return this.request('GET', resourcePath(info, { namespace, name, subresource }));
+  }
+
+  list<T = any>(info: ResourceInfo, options: ListOptions = {}): Promise<T> {
+    return this.request('GET', resourcePath(info, { namespace: options.namespace }), { query: listQuery(options) });
+  }
+
+  create<T = any>(info: ResourceInfo, namespace: string | undefined, object: unknown, options: { subresource?: string; name?: string; fieldManager?: string } = {}): Promise<T> {
+    const path = resourcePath(info, { namespace, name: options.name, subresource: options.subresource });
+    return this.request('POST', path, { body: object, query: { fieldManager: options.fieldManager } });
+  }
+
+  /** update PUTs the object (optimistic concurrency on metadata.resourceVersion), or one of its subresources. */
+  update<T = any>(info: ResourceInfo, object: any, options: { subresource?: string; fieldManager?: string } = {}): Promise<T> {
+    const path = resourcePath(info, { namespace: object.metadata?.namespace, name: object.metadata?.name, subresource: options.subresource });
+    return this.request('PUT', path, { body: object, query: { fieldManager: options.fieldManager } });
+  }
+
+  patch<T = any>(info: ResourceInfo, namespace: string | undefined, name: string, patch: unknown, type: PatchType, options: { subresource?: string; fieldManager?: string; force?: boolean } = {}): Promise<T> {
+    const path = resourcePath(info, { namespace, name, subresource: options.subresource });
+    return this.request('PATCH', path, { body: patch, contentType: PATCH_CONTENT_TYPES[type], query: { fieldManager: options.fieldManager, force: options.force } });
+  }
+
+  delete<T = any>(info: ResourceInfo, namespace: string | undefined, name: string, options: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } = {}): Promise<T> {
+    return this.request('DELETE', resourcePath(info, { namespace, name }), { body: options });
+  }
+
+  /**
+   * watch streams events to onEvent until the server ends the stream or signal aborts; it resolves when the stream
+   * ends (so the caller re-watches) and rejects on a non-2xx answer (e.g. 410 Gone as a StatusError).
+   */
+  async watch(info: ResourceInfo, options: WatchOptions, onEvent: (type: WatchEventType, object: any) => void): Promise<void> {
+    const query = { ...listQuery(options), watch: 'true', allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined, timeoutSeconds: options.timeoutSeconds };
+    const res = await this.#send('GET', resourcePath(info, { namespace: options.namespace }), { query, signal: options.signal });
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw toStatusError(status, await readBody(res), 'GET', info.resource);
+    await new Promise<void>((resolve, reject) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) !== -1) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (line === '') continue;
+          let event: { type: WatchEventType; object: any };
+          try {
+            event = JSON.parse(line);
+          } catch (error) {
+            res.destroy();
+            reject(new Error(`Cannot parse watch event from ${info.resource}: ${(error as Error).message}`));
+            return;
+          }
+          if (event.type === 'ERROR') {
+            res.destroy();
+            const s = event.object as Status;
+            reject(new StatusError({ ...s, kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: s.code ?? 500 }));
+            return;
+          }
+          onEvent(event.type, event.object);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('close', () => resolve());
+      res.on('error', (error) => (options.signal.aborted ? resolve() : reject(error)));
+    });
+  }
+
+  /** close drops pooled connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  #send(method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; accept?: string; signal?: AbortSignal }): Promise<http.IncomingMessage> {
+    const url = new URL(this.#url.pathname.replace(/\/$/, '') + path, this.#url);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    const headers: Record<string, string> = { Accept: options.accept ?? 'application/json', 'User-Agent': this.userAgent };
+    if (body !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
+    if (this.connection.token) headers.Authorization = `Bearer ${this.connection.token}`;
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(url, { method, headers, agent: this.#agent, signal: options.signal }, resolve);
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+function listQuery(options: ListOptions): Record<string, string | number | undefined> {
+  return { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, resourceVersion: options.resourceVersion, limit: options.limit };
+}
+
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (b: Buffer) => chunks.push(b));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function toStatusError(code: number, text: string, method: string, path: string): StatusError {
+  try {
+    const parsed = JSON.parse(text);
+    if (parsed?.kind === 'Status') return new StatusError(parsed as Status);
+  } catch {
+    // not a Status body: build one below
+  }
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code, reason: code === 404 ? 'NotFound' : 'Unknown', message: `the server responded with status ${code} (${method} ${path}): ${text.slice(0, 200)}` });
+}

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * HostCommandError is thrown for every host command that fails: it carries the argv, the exit status or signal and
+ * the trimmed stderr. Its message reads `iptables-restore exited with status 2: <first stderr line>`.
+ */
+export class HostCommandError extends Error {
+  readonly argv: readonly string[];
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+  readonly stdout: string;
+  constructor(argv: readonly string[], result: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }, cause?: unknown) {
+    const name = argv[0]?.split('/').pop() ?? '?';
+    const firstLine = result.stderr.trim().split('\n')[0] ?? '';
+    const how = result.signal !== null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode}`;
+    super(`${name} ${how}${firstLine ? `: ${firstLine}` : ''}`, cause === undefined ? undefined : { cause });
+    this.name = 'HostCommandError';
+    this.argv = argv;
+    this.exitCode = result.exitCode;
+    this.signal = result.signal;
+    this.stderr = result.stderr.trim();
+    this.stdout = result.stdout;
+  }
+}
+
+export interface RunOptions {
+  /** Text fed to stdin (bulk input such as an iptables-restore ruleset). */
+  input?: string;
+  /** Kill the command after this many milliseconds (default 30 s). */
+  timeoutMs?: number;
+  /** Extra environment; LC_ALL=C is always set so error texts can be matched. */
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** run executes argv (never through a shell) and resolves with its output; it rejects with HostCommandError. */
+export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: { ...process.env, ...options.env, LC_ALL: 'C' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 30_000,
+      signal: options.signal,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (error) => {
+      reject(new HostCommandError(argv, { exitCode: null, signal: null, stderr: error.message, stdout: '' }, error));
+    });
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString();
+      const stderr = Buffer.concat(err).toString();
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new HostCommandError(argv, { exitCode: code, signal, stderr, stdout }));
+    });
+    child.stdin.on('error', () => {
+      // The command may exit before reading all of stdin; its exit status reports what went wrong.
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** commandExists tells whether an executable is on PATH (to report a missing tool clearly). */
+export async function commandExists(name: string): Promise<boolean> {
+  const { access, constants } = await import('node:fs/promises');
+  const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':');
+  for (const dir of [...dirs, '/usr/sbin', '/sbin']) {
+    try {
+      await access(`${dir}/${name}`, constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory: keep looking
+    }
+  }
+  return false;
+}
