@@ -1,0 +1,108 @@
+/**
+ * applyDefaults fills in what upstream's defaulting fills in for the served kinds, so that what kubectl describes
+ * and what controllers and the proxy read match a real cluster.
+ */
+export function applyDefaults(kind: string, object: any): void {
+  switch (kind) {
+    case 'Service':
+      return defaultService(object);
+    case 'Pod':
+      object.spec ??= {};
+      return defaultPodSpec(object.spec);
+    case 'Deployment':
+      return defaultDeployment(object);
+    case 'ReplicaSet':
+      object.spec ??= {};
+      object.spec.replicas ??= 1;
+      object.spec.template ??= {};
+      object.spec.template.spec ??= {};
+      defaultPodSpec(object.spec.template.spec);
+      return;
+    case 'Namespace':
+      object.spec ??= {};
+      object.spec.finalizers ??= ['kubernetes'];
+      object.status ??= {};
+      object.status.phase ??= 'Active';
+      return;
+    case 'Endpoints':
+      for (const subset of object.subsets ?? []) for (const p of subset.ports ?? []) p.protocol ??= 'TCP';
+      return;
+    case 'EndpointSlice':
+      for (const p of object.ports ?? []) p.protocol ??= 'TCP';
+      for (const e of object.endpoints ?? []) e.conditions ??= {};
+      return;
+  }
+}
+
+function defaultService(svc: any): void {
+  const spec = (svc.spec ??= {});
+  spec.type ??= 'ClusterIP';
+  spec.sessionAffinity ??= 'None';
+  if (spec.sessionAffinity === 'ClientIP') {
+    spec.sessionAffinityConfig ??= {};
+    spec.sessionAffinityConfig.clientIP ??= {};
+    spec.sessionAffinityConfig.clientIP.timeoutSeconds ??= 10800;
+  }
+  if (spec.type !== 'ExternalName') {
+    spec.ipFamilies ??= ['IPv4'];
+    spec.ipFamilyPolicy ??= 'SingleStack';
+    spec.internalTrafficPolicy ??= 'Cluster';
+  }
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ??= 'Cluster';
+  if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
+  for (const p of spec.ports ?? []) {
+    p.protocol ??= 'TCP';
+    if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
+  }
+}
+
+function defaultDeployment(d: any): void {
+  const spec = (d.spec ??= {});
+  spec.replicas ??= 1;
+  spec.strategy ??= {};
+  spec.strategy.type ??= 'RollingUpdate';
+  if (spec.strategy.type === 'RollingUpdate') {
+    spec.strategy.rollingUpdate ??= {};
+    spec.strategy.rollingUpdate.maxUnavailable ??= '25%';
+    spec.strategy.rollingUpdate.maxSurge ??= '25%';
+  }
+  spec.revisionHistoryLimit ??= 10;
+  spec.progressDeadlineSeconds ??= 600;
+  spec.template ??= {};
+  spec.template.spec ??= {};
+  defaultPodSpec(spec.template.spec);
+}
+
+/** defaultPodSpec is upstream's SetDefaults_PodSpec plus container defaults. */
+export function defaultPodSpec(spec: any): void {
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.securityContext ??= {};
+  spec.schedulerName ??= 'default-scheduler';
+  spec.enableServiceLinks ??= true;
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    c.terminationMessagePath ??= '/dev/termination-log';
+    c.terminationMessagePolicy ??= 'File';
+    c.imagePullPolicy ??= imagePullPolicy(c.image);
+    c.resources ??= {};
+    for (const p of c.ports ?? []) p.protocol ??= 'TCP';
+    for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
+      if (!probe) continue;
+      probe.timeoutSeconds ??= 1;
+      probe.periodSeconds ??= 10;
+      probe.successThreshold ??= 1;
+      probe.failureThreshold ??= 3;
+      if (probe.httpGet) probe.httpGet.scheme ??= 'HTTP';
+      if (probe.httpGet) probe.httpGet.path ??= '/';
+    }
+  }
+}
+
+function imagePullPolicy(image: string | undefined): string {
+  if (!image) return 'IfNotPresent';
+  const last = image.split('/').pop() ?? '';
+  if (last.includes('@')) return 'IfNotPresent';
+  const tag = last.includes(':') ? last.split(':').pop() : undefined;
+  return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}

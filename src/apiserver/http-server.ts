@@ -1,0 +1,403 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { RESOURCES, groupVersion, type ResourceInfo } from '../api/resources.ts';
+import { StatusError, badRequest, conflict, internalError, methodNotSupported, notFound, pathNotFound } from '../api/status.ts';
+import type { Logger } from '../log/klog.ts';
+import { AGGREGATED_CONTENT_TYPE, OPENAPI_V2_CONTENT_TYPE, aggregatedDiscovery, apiResourceList, legacyApiGroupList, legacyApiVersions, openApiV3Document, openApiV3Index } from './discovery.ts';
+import { applyPatch, applyServerSideApply } from './patch/patch.ts';
+import { printTable } from './printers/printers.ts';
+import { proxyToKubelet } from './kubelet-proxy.ts';
+import type { DeleteOptions, Registry } from './registry.ts';
+import { decodeBody, mediaType, readBody } from './request-body.ts';
+import { unknownFields } from './validation/unknown-fields.ts';
+import { serveWatch } from './watch.ts';
+
+export interface HttpApiOptions {
+  registry: Registry;
+  logger: Logger;
+  /** The minor version /version reports: the /usr/bin/kubectl dispatcher runs kubectl.1.<minor>. */
+  versionMinor: string;
+  /** Address advertised in legacy discovery. */
+  serverAddress: string;
+}
+
+interface Target {
+  info: ResourceInfo;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+}
+
+/**
+ * createApiHandler answers the Kubernetes REST API: discovery, OpenAPI stubs, health, and the verbs on every served
+ * resource. Handlers throw StatusError; `#respondError` alone turns errors into responses.
+ */
+export function createApiHandler(options: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const api = new HttpApi(options);
+  return (req, res) => {
+    api.handle(req, res).catch((error) => api.respondError(res, error));
+  };
+}
+
+class HttpApi {
+  #o: HttpApiOptions;
+  constructor(options: HttpApiOptions) {
+    this.#o = options;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    const log = this.#o.logger.v(4);
+    if (log.enabled(4)) log.info('HTTP', { verb: method, URI: req.url, userAgent: req.headers['user-agent'] });
+    switch (path) {
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        return text(res, 200, 'ok');
+      case '/version':
+        return json(res, 200, {
+          major: '1', minor: this.#o.versionMinor, gitVersion: `v1.${this.#o.versionMinor}.0-tskube`, gitCommit: '', gitTreeState: 'clean',
+          buildDate: '2026-11-24T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'tskube', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+        });
+      case '/openapi/v2':
+      case '/swagger-2.0.0.pb-v1':
+        res.writeHead(200, { 'Content-Type': OPENAPI_V2_CONTENT_TYPE, 'Content-Length': '0' });
+        return void res.end();
+      case '/openapi/v3':
+        return json(res, 200, openApiV3Index());
+      case '/api':
+      case '/apis':
+        return this.#discoveryRoot(req, res, path === '/api');
+    }
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = openApiV3Document(path.slice('/openapi/v3/'.length), `v1.${this.#o.versionMinor}.0`);
+      if (!doc) throw pathNotFound();
+      return json(res, 200, doc);
+    }
+    const segments = path.split('/').slice(1).map(decodeURIComponent);
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (segments[0] === 'api' && segments.length >= 2) {
+      group = '';
+      version = segments[1]!;
+      rest = segments.slice(2);
+    } else if (segments[0] === 'apis' && segments.length >= 3) {
+      group = segments[1]!;
+      version = segments[2]!;
+      rest = segments.slice(3);
+    } else {
+      throw pathNotFound();
+    }
+    if (rest.length === 0) {
+      const list = apiResourceList(group, version);
+      if (!list || method !== 'GET') throw pathNotFound();
+      return json(res, 200, list);
+    }
+    const target = this.#target(group, version, rest);
+    return this.#dispatch(req, res, url, method, target);
+  }
+
+  #discoveryRoot(req: IncomingMessage, res: ServerResponse, core: boolean): void {
+    const accept = req.headers.accept ?? '';
+    // Answer the first aggregated flavour the client lists; kubectl 1.27–1.29 ask only for v2beta1.
+    for (const part of accept.split(',')) {
+      if (!part.includes('as=APIGroupDiscoveryList')) continue;
+      const v = /;v=(v2beta1|v2)(;|$)/.exec(part.replace(/\s/g, ''))?.[1] as 'v2' | 'v2beta1' | undefined;
+      if (v) {
+        res.writeHead(200, { 'Content-Type': AGGREGATED_CONTENT_TYPE[v], Vary: 'Accept' });
+        return void res.end(JSON.stringify(aggregatedDiscovery(core, v)));
+      }
+    }
+    json(res, 200, core ? legacyApiVersions(this.#o.serverAddress) : legacyApiGroupList());
+  }
+
+  #target(group: string, version: string, rest: string[]): Target {
+    let namespace: string | undefined;
+    let parts = rest;
+    if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+      namespace = rest[1];
+      parts = rest.slice(2);
+    }
+    const info = RESOURCES.find((r) => r.group === group && r.version === version && r.resource === parts[0]);
+    if (!info || parts.length > 3) throw pathNotFound();
+    if (namespace !== undefined && !info.namespaced) throw pathNotFound();
+    const name = parts[1];
+    const subresource = parts[2];
+    if (subresource !== undefined && !info.subresources.includes(subresource)) throw pathNotFound();
+    return { info, namespace, name, subresource };
+  }
+
+  async #dispatch(req: IncomingMessage, res: ServerResponse, url: URL, method: string, t: Target): Promise<void> {
+    const q = url.searchParams;
+    const dryRun = q.getAll('dryRun').includes('All');
+    const registry = this.#o.registry;
+    const { info } = t;
+    const ns = info.namespaced ? t.namespace : undefined;
+    if (t.name === undefined) {
+      if (method === 'GET') {
+        if (q.get('watch') === 'true' || q.get('watch') === '1') return this.#watch(req, res, q, t);
+        const { items, revision } = await registry.list(info, { namespace: ns, labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+        return this.#respondList(req, res, q, info, items, revision);
+      }
+      if (method === 'POST') {
+        if (info.namespaced && ns === undefined) throw methodNotSupported(info, 'create');
+        const body = await this.#objectBody(req, q, info);
+        const created = await registry.create(info, ns, body, { dryRun });
+        return this.#respondObject(req, res, q, info, created, 201);
+      }
+      if (method === 'DELETE') {
+        const { items } = await registry.list(info, { namespace: ns, labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+        const options = await this.#deleteOptions(req, q);
+        const deleted: any[] = [];
+        for (const item of items) deleted.push((await registry.delete(info, item.metadata.namespace, item.metadata.name, options, { dryRun })).object);
+        return json(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata: {}, items: deleted });
+      }
+      throw methodNotSupported(info, method.toLowerCase());
+    }
+    if (info.namespaced && ns === undefined) throw pathNotFound();
+    const name = t.name;
+    switch (t.subresource) {
+      case undefined:
+      case 'status':
+        break;
+      case 'scale':
+        return this.#scale(req, res, q, t, dryRun);
+      case 'binding':
+        if (method !== 'POST') throw methodNotSupported(info, method.toLowerCase());
+        return this.#bind(req, res, q, t, dryRun);
+      case 'log':
+      case 'exec':
+        return proxyToKubelet(req, res, { registry, namespace: ns!, pod: name, subresource: t.subresource, query: q });
+      default:
+        throw pathNotFound();
+    }
+    switch (method) {
+      case 'GET':
+        return this.#respondObject(req, res, q, info, await registry.get(info, ns, name), 200);
+      case 'PUT': {
+        const body = await this.#objectBody(req, q, info);
+        const updated = await registry.update(info, ns, name, body, { dryRun, subresource: t.subresource });
+        return this.#respondObject(req, res, q, info, updated, 200);
+      }
+      case 'PATCH':
+        return this.#patch(req, res, q, t, dryRun);
+      case 'DELETE': {
+        if (t.subresource) throw methodNotSupported(info, 'delete');
+        const options = await this.#deleteOptions(req, q);
+        const { object } = await registry.delete(info, ns, name, options, { dryRun });
+        return this.#respondObject(req, res, q, info, object, 200);
+      }
+      default:
+        throw methodNotSupported(info, method.toLowerCase());
+    }
+  }
+
+  /** #objectBody reads a create/update body, checks its kind, and applies fieldValidation (Strict → 400). */
+  async #objectBody(req: IncomingMessage, q: URLSearchParams, info: ResourceInfo): Promise<any> {
+    const body = decodeBody(await readBody(req), mediaType(req));
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest(`Object '${info.kind}' is not a JSON object`);
+    if (body.kind !== undefined && body.kind !== info.kind) {
+      throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${body.kind}`);
+    }
+    this.#fieldValidation(q, info, body);
+    return body;
+  }
+
+  #fieldValidation(q: URLSearchParams, info: ResourceInfo, body: any): string[] {
+    const mode = q.get('fieldValidation') ?? 'Warn';
+    if (mode === 'Ignore') return [];
+    const unknown = unknownFields(info.kind, body);
+    if (unknown.length === 0) return [];
+    if (mode === 'Strict') {
+      const list = unknown.map((f) => `unknown field "${f}"`).join(', ');
+      throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${list}`);
+    }
+    return unknown;
+  }
+
+  async #deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+    const raw = await readBody(req);
+    const options: DeleteOptions = raw.length ? decodeBody(raw, 'application/json') ?? {} : {};
+    if (q.has('gracePeriodSeconds')) options.gracePeriodSeconds = Number(q.get('gracePeriodSeconds'));
+    if (q.has('propagationPolicy')) options.propagationPolicy = q.get('propagationPolicy') as DeleteOptions['propagationPolicy'];
+    return options;
+  }
+
+  async #patch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, dryRun: boolean): Promise<void> {
+    const { info } = t;
+    const ns = info.namespaced ? t.namespace : undefined;
+    const type = mediaType(req);
+    const patch = decodeBody(await readBody(req), type);
+    const registry = this.#o.registry;
+    if (type === 'application/apply-patch+yaml') {
+      if (patch?.kind !== undefined && patch.kind !== info.kind) throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${patch.kind}`);
+      this.#fieldValidation(q, info, patch);
+    }
+    for (let attempt = 0; ; attempt++) {
+      let current: any;
+      try {
+        current = await registry.get(info, ns, t.name!);
+      } catch (error) {
+        if (type === 'application/apply-patch+yaml' && error instanceof StatusError && error.code === 404 && !t.subresource) {
+          const created = await registry.create(info, ns, applyServerSideApply(info.kind, undefined, patch), { dryRun });
+          return this.#respondObject(req, res, q, info, created, 201);
+        }
+        throw error;
+      }
+      const patched = type === 'application/apply-patch+yaml' ? applyServerSideApply(info.kind, current, patch) : applyPatch(type, info.kind, current, patch);
+      if (type !== 'application/apply-patch+yaml') this.#fieldValidation(q, info, patched);
+      patched.metadata = { ...(patched.metadata ?? {}), resourceVersion: current.metadata.resourceVersion };
+      try {
+        const updated = await registry.update(info, ns, t.name!, patched, { dryRun, subresource: t.subresource });
+        return this.#respondObject(req, res, q, info, updated, 200);
+      } catch (error) {
+        if (error instanceof StatusError && error.code === 409 && error.reason === 'Conflict' && attempt < 5) continue;
+        throw error;
+      }
+    }
+  }
+
+  async #scale(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, dryRun: boolean): Promise<void> {
+    const registry = this.#o.registry;
+    const method = req.method ?? 'GET';
+    const object = await registry.get(t.info, t.namespace, t.name!);
+    const scale = toScale(object);
+    if (method === 'GET') return json(res, 200, scale);
+    let wanted: any;
+    if (method === 'PUT') wanted = decodeBody(await readBody(req), mediaType(req));
+    else if (method === 'PATCH') wanted = applyPatch(mediaType(req) === 'application/apply-patch+yaml' ? 'application/merge-patch+json' : mediaType(req), 'Scale', scale, decodeBody(await readBody(req), mediaType(req)));
+    else throw methodNotSupported(t.info, method.toLowerCase());
+    const replicas = wanted?.spec?.replicas;
+    if (typeof replicas !== 'number') throw badRequest('spec.replicas: Required value');
+    const rv = method === 'PUT' ? wanted?.metadata?.resourceVersion : undefined;
+    const next = { ...object, spec: { ...object.spec, replicas }, metadata: { ...object.metadata, resourceVersion: rv || object.metadata.resourceVersion } };
+    const updated = await registry.update(t.info, t.namespace, t.name!, next, { dryRun });
+    json(res, 200, toScale(updated));
+  }
+
+  async #bind(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, dryRun: boolean): Promise<void> {
+    const binding = decodeBody(await readBody(req), mediaType(req));
+    const node = binding?.target?.name;
+    if (!node) throw badRequest('target.name: Required value');
+    const registry = this.#o.registry;
+    for (let attempt = 0; ; attempt++) {
+      const pod = await registry.get(t.info, t.namespace, t.name!);
+      if (pod.spec?.nodeName) throw conflict(t.info, t.name!, `pod ${t.name} is already assigned to node "${pod.spec.nodeName}"`);
+      if (pod.metadata.deletionTimestamp) throw conflict(t.info, t.name!, `pod ${t.name} is being deleted, cannot be assigned to a host`);
+      // Binding writes spec.nodeName (which a plain update may not change) and the PodScheduled condition.
+      const stored = await registry.store.get(registry.key(t.info, t.namespace, t.name!));
+      if (!stored) throw notFound(t.info, t.name!);
+      const next = JSON.parse(stored.value);
+      next.spec.nodeName = node;
+      next.status ??= {};
+      next.status.conditions = [...(next.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }];
+      if (!dryRun) {
+        try {
+          await registry.store.update(stored.key, JSON.stringify(next), stored.modRevision);
+        } catch (error) {
+          if (attempt < 5) continue;
+          throw error;
+        }
+      }
+      return json(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    }
+  }
+
+  async #watch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): Promise<void> {
+    const registry = this.#o.registry;
+    const ns = t.info.namespaced ? t.namespace : undefined;
+    const filter = registry.filter(t.info, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+    const table = tableVersion(req);
+    const includeObject = q.get('includeObject') ?? 'Metadata';
+    let sentColumns = false;
+    const render = table
+      ? (object: any) => {
+          const t2 = tableOf(t.info, [object], table, includeObject, '', sentColumns);
+          sentColumns = true;
+          return t2;
+        }
+      : (object: any) => object;
+    const timeout = q.get('timeoutSeconds');
+    await serveWatch(res, registry.store, registry, {
+      info: t.info, namespace: ns, resourceVersion: q.get('resourceVersion') ?? undefined, filter, render,
+      bookmarks: q.get('allowWatchBookmarks') === 'true', timeoutSeconds: timeout ? Number(timeout) : undefined,
+    });
+  }
+
+  #respondList(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, items: any[], revision: number): void {
+    const table = tableVersion(req);
+    if (table) return json(res, 200, tableOf(info, items, table, q.get('includeObject') ?? 'Metadata', String(revision), false));
+    json(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata: { resourceVersion: String(revision) }, items });
+  }
+
+  #respondObject(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, object: any, code: number): void {
+    const table = tableVersion(req);
+    if (table && (req.method ?? 'GET') === 'GET') return json(res, code, tableOf(info, [object], table, q.get('includeObject') ?? 'Metadata', object.metadata?.resourceVersion ?? '', false));
+    json(res, code, object);
+  }
+
+  respondError(res: ServerResponse, error: unknown): void {
+    let status: StatusError;
+    if (error instanceof StatusError) status = error;
+    else {
+      this.#o.logger.error('Unhandled error', { error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      status = internalError(error instanceof Error ? error.message : String(error));
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    json(res, status.code, status.status);
+  }
+}
+
+/** tableVersion tells whether (and which) Table the client asked for in Accept. */
+function tableVersion(req: IncomingMessage): 'v1' | 'v1beta1' | undefined {
+  const accept = (req.headers.accept ?? '').replace(/\s/g, '');
+  for (const part of accept.split(',')) {
+    if (!part.includes('as=Table')) continue;
+    if (part.includes('v=v1beta1')) return 'v1beta1';
+    if (part.includes('v=v1')) return 'v1';
+  }
+  return undefined;
+}
+
+function tableOf(info: ResourceInfo, objects: any[], version: string, includeObject: string, resourceVersion: string, omitColumns: boolean): object {
+  const { columnDefinitions, rows } = printTable(info.resource, objects, new Date());
+  return {
+    kind: 'Table',
+    apiVersion: `meta.k8s.io/${version}`,
+    metadata: { resourceVersion },
+    columnDefinitions: omitColumns ? [] : columnDefinitions,
+    rows: rows.map((row, i) => ({
+      cells: row.cells,
+      object: includeObject === 'None' ? undefined : includeObject === 'Object' ? objects[i] : { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: objects[i].metadata },
+    })),
+  };
+}
+
+function toScale(object: any): object {
+  const selector = object.spec?.selector?.matchLabels ?? {};
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: object.metadata.name, namespace: object.metadata.namespace, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion, creationTimestamp: object.metadata.creationTimestamp },
+    spec: { replicas: object.spec?.replicas ?? 0 },
+    status: { replicas: object.status?.replicas ?? 0, selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') },
+  };
+}
+
+function json(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function text(res: ServerResponse, code: number, body: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export { http };

@@ -1,0 +1,50 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { badRequest } from '../api/status.ts';
+import { resourceByName } from '../api/resources.ts';
+import type { Registry } from './registry.ts';
+
+/**
+ * proxyToKubelet serves pods/log and pods/exec by passing the request on to the kubelet of the pod's node
+ * (`/containerLogs/<ns>/<pod>/<container>` and `/exec/<ns>/<pod>/<container>`), streaming both ways, including
+ * the protocol upgrade exec uses.
+ */
+export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, o: { registry: Registry; namespace: string; pod: string; subresource: 'log' | 'exec'; query: URLSearchParams }): Promise<void> {
+  const pods = resourceByName('', 'pods')!;
+  const pod = await o.registry.get(pods, o.namespace, o.pod);
+  const containers: any[] = pod.spec?.containers ?? [];
+  const container = o.query.get('container') ?? (containers.length === 1 ? containers[0].name : undefined);
+  if (!container) throw badRequest(`a container name must be specified for pod ${o.pod}, choose one of: [${containers.map((c) => c.name).join(' ')}]`);
+  if (!pod.spec?.nodeName) throw badRequest(`pod ${o.pod} does not have a host assigned`);
+  const node = await o.registry.get(resourceByName('', 'nodes')!, undefined, pod.spec.nodeName);
+  const ip = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  if (!ip) throw badRequest(`node ${node.metadata.name} has no InternalIP`);
+  const query = new URLSearchParams(o.query);
+  query.delete('container');
+  const path = `/${o.subresource === 'log' ? 'containerLogs' : 'exec'}/${encodeURIComponent(o.namespace)}/${encodeURIComponent(o.pod)}/${encodeURIComponent(container)}?${query}`;
+  await new Promise<void>((resolve, reject) => {
+    const upstream = http.request({ host: ip, port, path, method: req.method, headers: { ...req.headers, host: `${ip}:${port}` } });
+    upstream.on('response', (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+      r.on('end', resolve);
+      r.on('error', reject);
+      res.on('close', () => r.destroy());
+    });
+    upstream.on('upgrade', (r, socket, head) => {
+      const client = res.socket!;
+      const lines = [`HTTP/1.1 ${r.statusCode} ${r.statusMessage}`, ...Object.entries(r.headers).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`]))];
+      client.write(lines.join('\r\n') + '\r\n\r\n');
+      if (head.length) client.write(head);
+      socket.pipe(client);
+      client.pipe(socket);
+      socket.on('close', () => {
+        client.destroy();
+        resolve();
+      });
+      client.on('close', () => socket.destroy());
+    });
+    upstream.on('error', (error) => reject(badRequest(`error dialing backend: ${error.message}`)));
+    req.pipe(upstream);
+  });
+}

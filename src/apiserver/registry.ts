@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import { groupVersion, qualifiedResource, type ResourceInfo } from '../api/resources.ts';
+import { alreadyExists, badRequest, conflict, invalid, notFound, type StatusCause } from '../api/status.ts';
+import { matches, parseSelector } from '../api/labels.ts';
+import { applyDefaults } from './defaults/defaults.ts';
+import { validate } from './validation/validation.ts';
+import { matchesFields, parseFieldSelector } from './field-selector.ts';
+import { ServiceIps } from './service-ips.ts';
+import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Store } from './storage/store.ts';
+
+/** DeleteOptions as kubectl sends them. */
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: string[];
+}
+
+export interface WriteOptions {
+  dryRun: boolean;
+}
+
+export interface ListQuery {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+const MODIFIED_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
+
+/**
+ * Registry is the object lifecycle over the Store: keys, resourceVersions, uid and timestamps, defaulting and
+ * validation, status/spec separation, generation, graceful and finalizer-aware deletion, and Service IP and port
+ * allocation. It knows nothing of HTTP.
+ */
+export class Registry {
+  readonly store: Store;
+  readonly serviceIps: ServiceIps;
+
+  constructor(store: Store, serviceIps: ServiceIps) {
+    this.store = store;
+    this.serviceIps = serviceIps;
+  }
+
+  /** key is where an object lives: `/registry/<resource[.group]>/<namespace>/<name>` (no namespace when cluster-scoped). */
+  key(info: ResourceInfo, namespace: string | undefined, name: string): string {
+    return `${this.prefix(info, namespace)}${name}`;
+  }
+
+  /** prefix is the key prefix of a collection (all namespaces when namespace is undefined). */
+  prefix(info: ResourceInfo, namespace: string | undefined): string {
+    const base = `/registry/${qualifiedResource(info)}/`;
+    return info.namespaced && namespace !== undefined ? `${base}${namespace}/` : base;
+  }
+
+  /** decode turns a stored value into the object clients see. */
+  decode(info: ResourceInfo, value: string, revision: number): any {
+    const object = JSON.parse(value);
+    object.kind = info.kind;
+    object.apiVersion = groupVersion(info);
+    object.metadata ??= {};
+    object.metadata.resourceVersion = String(revision);
+    return object;
+  }
+
+  async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<any> {
+    const stored = await this.store.get(this.key(info, namespace, name));
+    if (!stored) throw notFound(info, name);
+    return this.decode(info, stored.value, stored.modRevision);
+  }
+
+  async list(info: ResourceInfo, query: ListQuery): Promise<{ items: any[]; revision: number }> {
+    const filter = this.filter(info, query);
+    const { items, revision } = await this.store.list(this.prefix(info, query.namespace));
+    const out: any[] = [];
+    for (const item of items) {
+      const object = this.decode(info, item.value, item.modRevision);
+      if (filter(object)) out.push(object);
+    }
+    return { items: out, revision };
+  }
+
+  /** filter builds the label and field selector predicate of a list or watch (400 on a bad selector). */
+  filter(info: ResourceInfo, query: ListQuery): (object: any) => boolean {
+    let labels: ReturnType<typeof parseSelector> = [];
+    try {
+      labels = parseSelector(query.labelSelector ?? '');
+    } catch (error) {
+      throw badRequest(`unable to parse requirement: ${(error as Error).message}`);
+    }
+    const fields = parseFieldSelector(query.fieldSelector ?? '', info.resource);
+    if (labels.length === 0 && fields.length === 0) return () => true;
+    return (object) => matches(labels, object.metadata?.labels) && matchesFields(fields, object);
+  }
+
+  async create(info: ResourceInfo, namespace: string | undefined, body: any, options: WriteOptions): Promise<any> {
+    const object = structuredClone(body);
+    object.metadata ??= {};
+    if (info.namespaced) {
+      if (object.metadata.namespace !== undefined && object.metadata.namespace !== namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      object.metadata.namespace = namespace;
+      if (info.resource !== 'namespaces' && !(await this.store.get(`/registry/namespaces/${namespace}`))) {
+        throw notFound({ group: '', resource: 'namespaces' }, namespace!);
+      }
+    } else {
+      delete object.metadata.namespace;
+    }
+    if (!object.metadata.name && object.metadata.generateName) {
+      object.metadata.name = `${object.metadata.generateName}${randomSuffix(5)}`;
+    }
+    if (!object.metadata.name) throw invalid(info, '', [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }]);
+    object.kind = info.kind;
+    object.apiVersion = groupVersion(info);
+    prepareForCreate(info, object);
+    applyDefaults(info.kind, object);
+    this.#check(info, object, validate(info.kind, object));
+    const meta = object.metadata;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    meta.generation = 1;
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    const key = this.key(info, namespace, meta.name);
+    if (await this.store.get(key)) throw alreadyExists(info, meta.name);
+    const release = info.resource === 'services' ? this.serviceIps.allocate(object, undefined, options.dryRun) : () => {};
+    if (options.dryRun) {
+      release();
+      return object;
+    }
+    try {
+      const revision = await this.store.create(key, encode(object));
+      meta.resourceVersion = String(revision);
+      return object;
+    } catch (error) {
+      release();
+      if (error instanceof KeyExistsError) throw alreadyExists(info, meta.name);
+      throw error;
+    }
+  }
+
+  /**
+   * update replaces an object (PUT) or one of its subresources (`status`), with optimistic concurrency when the body
+   * carries a resourceVersion. The main resource keeps the stored status; `status` keeps everything but status.
+   */
+  async update(info: ResourceInfo, namespace: string | undefined, name: string, body: any, options: WriteOptions & { subresource?: string }): Promise<any> {
+    const key = this.key(info, namespace, name);
+    const stored = await this.store.get(key);
+    if (!stored) throw notFound(info, name);
+    const old = this.decode(info, stored.value, stored.modRevision);
+    if (body?.metadata?.name !== undefined && body.metadata.name !== name) {
+      throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    const wanted = body?.metadata?.resourceVersion;
+    if (wanted !== undefined && wanted !== '' && wanted !== old.metadata.resourceVersion) throw conflict(info, name, MODIFIED_MESSAGE);
+    let object: any;
+    if (options.subresource === 'status') {
+      object = { ...structuredClone(old), status: structuredClone(body.status) };
+    } else {
+      object = structuredClone(body);
+      object.metadata ??= {};
+      if (info.subresources.includes('status') && info.resource !== 'namespaces') object.status = structuredClone(old.status);
+      applyDefaults(info.kind, object);
+    }
+    const meta = object.metadata;
+    for (const field of ['uid', 'creationTimestamp', 'namespace', 'name', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
+      if (old.metadata[field] === undefined) delete meta[field];
+      else meta[field] = old.metadata[field];
+    }
+    object.kind = info.kind;
+    object.apiVersion = groupVersion(info);
+    meta.generation = old.metadata.generation ?? 1;
+    if (options.subresource !== 'status' && JSON.stringify(specOf(object)) !== JSON.stringify(specOf(old))) meta.generation++;
+    if (info.resource === 'services' && options.subresource !== 'status') this.serviceIps.carryOver(object, old);
+    this.#check(info, object, validate(info.kind, object, old));
+    const release = info.resource === 'services' && options.subresource !== 'status' ? this.serviceIps.allocate(object, old, options.dryRun) : () => {};
+    if (options.dryRun) {
+      release();
+      meta.resourceVersion = old.metadata.resourceVersion;
+      return object;
+    }
+    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && (old.metadata.finalizers ?? []).length > 0) {
+      // The last finalizer is gone from an object being deleted: it goes now.
+      return this.#remove(info, key, old, stored.modRevision);
+    }
+    delete meta.resourceVersion;
+    try {
+      const revision = await this.store.update(key, encode(object), stored.modRevision);
+      meta.resourceVersion = String(revision);
+      if (info.resource === 'services') this.serviceIps.releaseRemoved(object, old);
+      return object;
+    } catch (error) {
+      release();
+      if (error instanceof RevisionConflictError) throw conflict(info, name, MODIFIED_MESSAGE);
+      if (error instanceof KeyNotFoundError) throw notFound(info, name);
+      throw error;
+    }
+  }
+
+  /**
+   * delete removes an object, or marks it: pods on a node get a grace period (the kubelet finishes the delete),
+   * objects with finalizers (or Foreground/Orphan propagation, which add one) get a deletionTimestamp.
+   */
+  async delete(info: ResourceInfo, namespace: string | undefined, name: string, options: DeleteOptions, write: WriteOptions): Promise<{ object: any; finished: boolean }> {
+    const key = this.key(info, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.store.get(key);
+      if (!stored) throw notFound(info, name);
+      const old = this.decode(info, stored.value, stored.modRevision);
+      if (options.preconditions?.uid && options.preconditions.uid !== old.metadata.uid) {
+        throw conflict(info, name, `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${old.metadata.uid}`);
+      }
+      if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== old.metadata.resourceVersion) {
+        throw conflict(info, name, `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
+      }
+      const marked = structuredClone(old);
+      const meta = marked.metadata;
+      const finalizers: string[] = [...(meta.finalizers ?? [])];
+      const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
+      if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      const grace = info.resource === 'pods' ? podGracePeriod(old, options) : 0;
+      if (finalizers.length === 0 && grace === 0) {
+        if (write.dryRun) return { object: old, finished: true };
+        try {
+          return { object: await this.#remove(info, key, old, stored.modRevision), finished: true };
+        } catch (error) {
+          if (error instanceof RevisionConflictError && attempt < 5) continue;
+          throw error;
+        }
+      }
+      const now = Date.now();
+      const deadline = new Date(now + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      if (meta.deletionTimestamp === undefined || (grace < (meta.deletionGracePeriodSeconds ?? Infinity))) {
+        meta.deletionTimestamp = deadline;
+        meta.deletionGracePeriodSeconds = grace;
+      }
+      meta.finalizers = finalizers.length ? finalizers : undefined;
+      if (meta.finalizers === undefined) delete meta.finalizers;
+      if (write.dryRun) return { object: marked, finished: false };
+      delete meta.resourceVersion;
+      try {
+        const revision = await this.store.update(key, encode(marked), stored.modRevision);
+        meta.resourceVersion = String(revision);
+        return { object: marked, finished: false };
+      } catch (error) {
+        if (error instanceof RevisionConflictError && attempt < 5) continue;
+        throw error;
+      }
+    }
+  }
+
+  async #remove(info: ResourceInfo, key: string, old: any, revision: number): Promise<any> {
+    try {
+      const result = await this.store.delete(key, revision);
+      if (info.resource === 'services') this.serviceIps.release(old);
+      old.metadata.resourceVersion = String(result.revision);
+      return old;
+    } catch (error) {
+      if (error instanceof KeyNotFoundError) throw notFound(info, old.metadata.name);
+      throw error;
+    }
+  }
+
+  #check(info: ResourceInfo, object: any, causes: StatusCause[]): void {
+    if (causes.length > 0) throw invalid(info, object.metadata?.name ?? '', causes);
+  }
+}
+
+/** encode is what the store keeps: the object without its resourceVersion (the store's revision is that). */
+export function encode(object: any): string {
+  const copy = { ...object, metadata: { ...object.metadata } };
+  delete copy.metadata.resourceVersion;
+  return JSON.stringify(copy);
+}
+
+/** specOf is what a generation counts: everything but metadata and status. */
+function specOf(object: any): unknown {
+  const { metadata: _m, status: _s, ...rest } = object;
+  return rest;
+}
+
+/** prepareForCreate resets what clients may not set on create, as upstream's strategies do. */
+function prepareForCreate(info: ResourceInfo, object: any): void {
+  switch (info.resource) {
+    case 'pods':
+      object.status = { phase: 'Pending', qosClass: qosClass(object) };
+      break;
+    case 'services':
+      object.status = { loadBalancer: {} };
+      break;
+    case 'deployments':
+    case 'replicasets':
+      object.status = {};
+      break;
+    case 'namespaces':
+      object.status = { phase: 'Active' };
+      break;
+  }
+}
+
+function qosClass(pod: any): string {
+  const containers: any[] = pod.spec?.containers ?? [];
+  const hasAny = containers.some((c) => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length);
+  if (!hasAny) return 'BestEffort';
+  const guaranteed = containers.every((c) => {
+    const l = c.resources?.limits ?? {};
+    const r = c.resources?.requests ?? {};
+    return l.cpu && l.memory && (r.cpu ?? l.cpu) === l.cpu && (r.memory ?? l.memory) === l.memory;
+  });
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** podGracePeriod is how long a pod gets to stop: 0 when it never ran on a node or has finished. */
+function podGracePeriod(pod: any, options: DeleteOptions): number {
+  if (!pod.spec?.nodeName) return 0;
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return 0;
+  const grace = options.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+  if (pod.metadata.deletionTimestamp && grace >= (pod.metadata.deletionGracePeriodSeconds ?? 0)) return pod.metadata.deletionGracePeriodSeconds ?? 0;
+  return Math.max(0, grace);
+}
+
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** randomSuffix is upstream's generateName suffix: lowercase consonants and digits with no vowels. */
+export function randomSuffix(length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += SUFFIX_ALPHABET[Math.floor(Math.random() * SUFFIX_ALPHABET.length)];
+  return out;
+}

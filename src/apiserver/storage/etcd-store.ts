@@ -1,0 +1,136 @@
+import { Etcd3, type IKeyValue } from 'etcd3';
+import {
+  CompactedError, KeyExistsError, KeyNotFoundError, RevisionConflictError,
+  type Store, type StoredValue, type WatchEvent, type WatchOptions,
+} from './store.ts';
+
+/**
+ * EtcdStore keeps objects in etcd v3 with the same semantics as the SQLite backend: etcd's own revision is the
+ * resourceVersion, creates and preconditioned writes are transactions comparing version or mod_revision, and
+ * watches start at the revision after the one asked for, with the previous value for deletes.
+ */
+export class EtcdStore implements Store {
+  #client: Etcd3;
+
+  constructor(endpoints: string[]) {
+    this.#client = new Etcd3({ hosts: endpoints, dialTimeout: 5000 });
+  }
+
+  async currentRevision(): Promise<number> {
+    const res = await this.#client.kv.range({ key: Buffer.from('\0'), limit: 1 });
+    return Number(res.header.revision);
+  }
+
+  async get(key: string): Promise<StoredValue | undefined> {
+    const res = await this.#client.kv.range({ key: Buffer.from(key) });
+    const kv = res.kvs[0];
+    return kv ? toStored(kv) : undefined;
+  }
+
+  async list(prefix: string): Promise<{ items: StoredValue[]; revision: number }> {
+    const res = await this.#client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), sort_target: 'Key', sort_order: 'Ascend' });
+    return { items: res.kvs.map(toStored), revision: Number(res.header.revision) };
+  }
+
+  async create(key: string, value: string): Promise<number> {
+    const res = await this.#client.kv.txn({
+      compare: [{ key: Buffer.from(key), target: 'Version', result: 'Equal', version: '0' }],
+      success: [{ request_put: { key: Buffer.from(key), value: Buffer.from(value) } }],
+      failure: [],
+    });
+    if (!res.succeeded) throw new KeyExistsError(key);
+    return Number(res.header.revision);
+  }
+
+  async update(key: string, value: string, expectedRevision: number): Promise<number> {
+    const res = await this.#client.kv.txn({
+      compare: [{ key: Buffer.from(key), target: 'Mod', result: 'Equal', mod_revision: String(expectedRevision) }],
+      success: [{ request_put: { key: Buffer.from(key), value: Buffer.from(value) } }],
+      failure: [{ request_range: { key: Buffer.from(key) } }],
+    });
+    if (res.succeeded) return Number(res.header.revision);
+    const current = res.responses[0]?.response_range?.kvs[0];
+    if (!current) throw new KeyNotFoundError(key);
+    throw new RevisionConflictError(key, Number(current.mod_revision));
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<{ value: string; revision: number }> {
+    const compare = expectedRevision === undefined
+      ? [{ key: Buffer.from(key), target: 'Version' as const, result: 'Greater' as const, version: '0' }]
+      : [{ key: Buffer.from(key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: String(expectedRevision) }];
+    const res = await this.#client.kv.txn({
+      compare,
+      success: [{ request_delete_range: { key: Buffer.from(key), prev_kv: true } }],
+      failure: [{ request_range: { key: Buffer.from(key) } }],
+    });
+    if (res.succeeded) {
+      const prev = res.responses[0]?.response_delete_range?.prev_kvs[0];
+      return { value: prev ? prev.value.toString() : '', revision: Number(res.header.revision) };
+    }
+    const current = res.responses[0]?.response_range?.kvs[0];
+    if (!current) throw new KeyNotFoundError(key);
+    throw new RevisionConflictError(key, Number(current.mod_revision));
+  }
+
+  watch(prefix: string, fromRevision: number, onEvent: (event: WatchEvent) => void, options: WatchOptions): void {
+    let failed = false;
+    const fail = (error: Error) => {
+      if (failed || options.signal.aborted) return;
+      failed = true;
+      options.onError(error);
+    };
+    this.#client
+      .watch()
+      .prefix(prefix)
+      .startRevision(String(fromRevision + 1))
+      .withPreviousKV()
+      .create()
+      .then((watcher) => {
+        if (options.signal.aborted) return void watcher.cancel();
+        options.signal.addEventListener('abort', () => void watcher.cancel().catch(() => undefined), { once: true });
+        watcher.on('data', (res) => {
+          if (res.compact_revision && Number(res.compact_revision) > 0) return fail(new CompactedError(fromRevision, Number(res.compact_revision) - 1));
+          for (const e of res.events) {
+            const revision = Number(e.kv.mod_revision);
+            if (e.type === 'Delete') {
+              onEvent({ type: 'DELETE', key: e.kv.key.toString(), value: e.prev_kv ? e.prev_kv.value.toString() : '{}', revision, created: false });
+            } else {
+              onEvent({ type: 'PUT', key: e.kv.key.toString(), value: e.kv.value.toString(), revision, created: e.kv.version === '1' });
+            }
+          }
+        });
+        watcher.on('error', (error: Error) => {
+          if (/compacted/i.test(error.message)) fail(new CompactedError(fromRevision, fromRevision));
+          else fail(error);
+        });
+      }, (error: Error) => fail(/compacted/i.test(error.message) ? new CompactedError(fromRevision, fromRevision) : error));
+  }
+
+  async compact(revision: number): Promise<void> {
+    await this.#client.kv.compact({ revision: String(revision), physical: true });
+  }
+
+  async close(): Promise<void> {
+    this.#client.close();
+  }
+}
+
+/** openEtcdStore connects to etcd (endpoints like `http://127.0.0.1:2379`). */
+export function openEtcdStore(options: { endpoints: string[] }): EtcdStore {
+  return new EtcdStore(options.endpoints.map((e) => e.replace(/^https?:\/\//, '')));
+}
+
+function toStored(kv: IKeyValue): StoredValue {
+  return { key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision) };
+}
+
+function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]!++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}

@@ -1,0 +1,187 @@
+import type { StatusCause } from '../../api/status.ts';
+
+/**
+ * validate checks an object of a served kind (and an update against the old object) with upstream's rules and
+ * messages, returning one cause per bad field; kubectl prints them as `The Service "x" is invalid: <field>: <msg>`.
+ */
+export function validate(kind: string, object: any, old?: any): StatusCause[] {
+  const errs = new Causes();
+  const name = object.metadata?.name ?? '';
+  if (kind === 'Service') dns1035Label(errs, 'metadata.name', name);
+  else if (kind === 'Namespace') dns1123Label(errs, 'metadata.name', name);
+  else if (kind !== 'Event' && kind !== 'Lease' && kind !== 'Node') dns1123Subdomain(errs, 'metadata.name', name);
+  labels(errs, 'metadata.labels', object.metadata?.labels);
+  switch (kind) {
+    case 'Service':
+      service(errs, object, old);
+      break;
+    case 'Pod':
+      podSpec(errs, 'spec', object.spec);
+      if (old?.spec?.nodeName && object.spec?.nodeName !== old.spec.nodeName) errs.invalid('spec.nodeName', object.spec?.nodeName, 'field is immutable');
+      break;
+    case 'Deployment':
+    case 'ReplicaSet':
+      workload(errs, object, old);
+      break;
+    case 'EndpointSlice':
+      if (!['IPv4', 'IPv6', 'FQDN'].includes(object.addressType)) {
+        if (object.addressType === undefined) errs.required('addressType');
+        else errs.unsupported('addressType', object.addressType, ['FQDN', 'IPv4', 'IPv6']);
+      }
+      break;
+  }
+  return errs.list;
+}
+
+class Causes {
+  list: StatusCause[] = [];
+  invalid(field: string, value: unknown, detail: string): void {
+    this.list.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${goValue(value)}: ${detail}`, field });
+  }
+  required(field: string, detail = ''): void {
+    this.list.push({ reason: 'FieldValueRequired', message: `Required value${detail ? `: ${detail}` : ''}`, field });
+  }
+  unsupported(field: string, value: unknown, supported: string[]): void {
+    this.list.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${goValue(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}`, field });
+  }
+  duplicate(field: string, value: unknown): void {
+    this.list.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${goValue(value)}`, field });
+  }
+}
+
+/** goValue prints a value the way upstream's field errors do (%#v-like for strings and maps). */
+function goValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `map[string]string{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(', ')}}`;
+  }
+  return String(value);
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+function dns1123Subdomain(errs: Causes, field: string, value: string): void {
+  if (value.length > 253) errs.invalid(field, value, 'must be no more than 253 characters');
+  if (!DNS1123_SUBDOMAIN.test(value)) {
+    errs.invalid(field, value, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+  }
+}
+
+function dns1123Label(errs: Causes, field: string, value: string): void {
+  if (value.length > 63) errs.invalid(field, value, 'must be no more than 63 characters');
+  if (!DNS1123_LABEL.test(value)) {
+    errs.invalid(field, value, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
+  }
+}
+
+function dns1035Label(errs: Causes, field: string, value: string): void {
+  if (value.length > 63) errs.invalid(field, value, 'must be no more than 63 characters');
+  if (!DNS1035_LABEL.test(value)) {
+    errs.invalid(field, value, "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')");
+  }
+}
+
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function labels(errs: Causes, field: string, map: Record<string, string> | undefined): void {
+  for (const [key, value] of Object.entries(map ?? {})) {
+    const slash = key.lastIndexOf('/');
+    const name = slash === -1 ? key : key.slice(slash + 1);
+    const prefix = slash === -1 ? undefined : key.slice(0, slash);
+    if (!QUALIFIED_NAME.test(name) || name.length > 63 || (prefix !== undefined && !DNS1123_SUBDOMAIN.test(prefix))) {
+      errs.invalid(field, key, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')");
+    }
+    if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
+      errs.invalid(field, value, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')");
+    }
+  }
+}
+
+const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+
+function port(errs: Causes, field: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) errs.invalid(field, value, 'must be between 1 and 65535, inclusive');
+}
+
+function service(errs: Causes, svc: any, old: any): void {
+  const spec = svc.spec ?? {};
+  const types = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
+  if (!types.includes(spec.type)) errs.unsupported('spec.type', spec.type, types);
+  const ports: any[] = spec.ports ?? [];
+  if (spec.type !== 'ExternalName' && ports.length === 0 && spec.clusterIP !== 'None') errs.required('spec.ports');
+  const seen = new Set<string>();
+  const names = new Set<string>();
+  ports.forEach((p, i) => {
+    const f = `spec.ports[${i}]`;
+    if (ports.length > 1 && !p.name) errs.required(`${f}.name`);
+    if (p.name) {
+      dns1123Label(errs, `${f}.name`, p.name);
+      if (names.has(p.name)) errs.duplicate(`${f}.name`, p.name);
+      names.add(p.name);
+    }
+    port(errs, `${f}.port`, p.port);
+    if (!PROTOCOLS.includes(p.protocol)) errs.unsupported(`${f}.protocol`, p.protocol, PROTOCOLS);
+    if (typeof p.targetPort === 'number') port(errs, `${f}.targetPort`, p.targetPort);
+    else if (typeof p.targetPort === 'string' && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.targetPort)) errs.invalid(`${f}.targetPort`, p.targetPort, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
+    if (p.nodePort !== undefined && p.nodePort !== 0) port(errs, `${f}.nodePort`, p.nodePort);
+    const id = `${p.port}/${p.protocol}`;
+    if (seen.has(id)) errs.duplicate(`${f}`, { port: String(p.port), protocol: String(p.protocol) });
+    seen.add(id);
+  });
+  if (spec.clusterIP && spec.clusterIP !== 'None' && !/^\d+\.\d+\.\d+\.\d+$/.test(spec.clusterIP)) {
+    errs.invalid('spec.clusterIPs[0]', spec.clusterIP, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+  }
+  if (old && old.spec?.clusterIP && spec.clusterIP !== old.spec.clusterIP && old.spec.type !== 'ExternalName' && spec.type !== 'ExternalName') {
+    errs.invalid('spec.clusterIPs[0]', spec.clusterIP, 'may not change once set');
+  }
+  for (const [i, ip] of (spec.externalIPs ?? []).entries()) {
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) errs.invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+  }
+  if (!['None', 'ClientIP'].includes(spec.sessionAffinity)) errs.unsupported('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None']);
+  labels(errs, 'spec.selector', spec.selector);
+}
+
+function podSpec(errs: Causes, field: string, spec: any): void {
+  const containers: any[] = spec?.containers ?? [];
+  if (containers.length === 0) errs.required(`${field}.containers`);
+  const names = new Set<string>();
+  containers.forEach((c, i) => {
+    const f = `${field}.containers[${i}]`;
+    if (!c.name) errs.required(`${f}.name`);
+    else {
+      dns1123Label(errs, `${f}.name`, c.name);
+      if (names.has(c.name)) errs.duplicate(`${f}.name`, c.name);
+      names.add(c.name);
+    }
+    if (!c.image) errs.required(`${f}.image`);
+    (c.ports ?? []).forEach((p: any, j: number) => {
+      port(errs, `${f}.ports[${j}].containerPort`, p.containerPort);
+      if (p.protocol && !PROTOCOLS.includes(p.protocol)) errs.unsupported(`${f}.ports[${j}].protocol`, p.protocol, PROTOCOLS);
+    });
+  });
+  const policies = ['Always', 'Never', 'OnFailure'];
+  if (spec && !policies.includes(spec.restartPolicy)) errs.unsupported(`${field}.restartPolicy`, spec.restartPolicy, policies);
+}
+
+function workload(errs: Causes, object: any, old: any): void {
+  const spec = object.spec ?? {};
+  if (typeof spec.replicas === 'number' && spec.replicas < 0) errs.invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0');
+  const selector = spec.selector;
+  if (!selector || (!Object.keys(selector.matchLabels ?? {}).length && !(selector.matchExpressions ?? []).length)) {
+    errs.required('spec.selector');
+  } else {
+    const templateLabels = spec.template?.metadata?.labels ?? {};
+    const matchLabels = selector.matchLabels ?? {};
+    const ok = Object.entries(matchLabels).every(([k, v]) => templateLabels[k] === v);
+    if (!ok) errs.invalid('spec.template.metadata.labels', templateLabels, '`selector` does not match template `labels`');
+    if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(selector) && object.kind === 'Deployment') {
+      errs.invalid('spec.selector', selector, 'field is immutable');
+    }
+  }
+  labels(errs, 'spec.template.metadata.labels', spec.template?.metadata?.labels);
+  podSpec(errs, 'spec.template.spec', spec.template?.spec);
+}
