@@ -62,7 +62,8 @@ async function launch(argv: string[], logFile: string, client: RestClient): Prom
   try {
     await waitFor('the API server to be ready', async () => {
       if (proc.child.exitCode !== null) throw new Error(`apiserver exited: ${proc.output().slice(-2000)}`);
-      return (await client.request('GET', '/readyz').catch(() => undefined)) !== undefined || (await client.request('GET', '/healthz').then(() => true, () => false));
+      const res = await fetch(`${client.connection.server}/readyz`).catch(() => undefined);
+      return res?.ok;
     }, 20_000);
   } catch (error) {
     await proc.stop('SIGKILL');
