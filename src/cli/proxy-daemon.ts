@@ -1,0 +1,183 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { hostname, networkInterfaces } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { connect } from '../client/client.ts';
+import { createLogger, type Logger } from '../log/klog.ts';
+import { ConfigError, configDocument, defaultConfigDocument, parseConfigDocument, writeConfigText, type ProxyConfig } from '../proxy/config.ts';
+import { serveHealth, serveMetrics } from '../proxy/health-server.ts';
+import { JUMP_RULES, OWNED_CHAINS } from '../proxy/jump-rules.ts';
+import { ProxyMetrics } from '../proxy/metrics.ts';
+import { Proxier } from '../proxy/proxier.ts';
+import { isServiceChain } from '../proxy/chain-names.ts';
+import { Iptables } from '../sys/iptables.ts';
+import { formatDuration, parseDuration, parseFlags, usage, type FlagSpecs } from './flags.ts';
+
+const FLAGS: FlagSpecs = {
+  config: { type: 'string', help: 'The path to the configuration file.' },
+  'write-config-to': { type: 'string', help: 'If set, write the default configuration values to this file and exit.' },
+  kubeconfig: { type: 'string', help: 'Path to kubeconfig file with authorization information (the master location can be overridden by the master flag).' },
+  master: { type: 'string', help: 'The address of the Kubernetes API server (overrides any value in kubeconfig)' },
+  'hostname-override': { type: 'string', help: 'If non-empty, will be used as the name of the Node that kube-proxy is running on.' },
+  'proxy-mode': { type: 'string', help: "Which proxy mode to use: 'iptables' (tskube implements iptables mode)." },
+  'cluster-cidr': { type: 'string', help: 'The CIDR range of the pods in the cluster: traffic to ClusterIPs from outside it is masqueraded. Ignored if --config is given.' },
+  'masquerade-all': { type: 'bool', default: false, help: 'SNAT all traffic sent via Service cluster IPs. Ignored if --config is given.' },
+  'healthz-bind-address': { type: 'string', help: 'The IP address and port for the health check server to serve on (default 0.0.0.0:10256)' },
+  'metrics-bind-address': { type: 'string', help: 'The IP address and port for the metrics server to serve on (default 127.0.0.1:10249)' },
+  'nodeport-addresses': { type: 'strings', default: [], help: 'A list of CIDR ranges that contain valid node IPs for NodePorts.' },
+  'iptables-sync-period': { type: 'string', help: 'An interval (e.g. 5s, 1m, 2h22m) indicating how frequently various re-synchronizing and cleanup operations are performed.' },
+  'iptables-min-sync-period': { type: 'string', help: 'The minimum period between iptables rule resyncs (e.g. 5s, 1m, 2h22m).' },
+  'iptables-masquerade-bit': { type: 'int', help: 'The bit of the fwmark space to mark packets requiring SNAT with.' },
+  'iptables-localhost-nodeports': { type: 'bool', help: 'If false, NodePorts are not accepted on 127.0.0.1.' },
+  'bind-address': { type: 'string', help: 'Overrides kube-proxy\'s idea of what its node\'s primary IP is.' },
+  'conntrack-max-per-core': { type: 'int', help: 'Maximum number of NAT connections to track per CPU core.' },
+  'conntrack-min': { type: 'int', help: 'Minimum number of conntrack entries to allocate.' },
+  'oom-score-adj': { type: 'int', help: 'The oom-score-adj value for kube-proxy process (accepted).' },
+  cleanup: { type: 'bool', default: false, help: 'If true cleanup iptables rules and exit.' },
+  v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
+  help: { type: 'bool', default: false, short: 'h', help: 'help for proxy' },
+};
+
+/** runProxy is `tskube proxy`: kube-proxy in iptables mode. */
+export async function runProxy(argv: string[]): Promise<number> {
+  const { values, given } = parseFlags(argv, FLAGS);
+  if (values.help) {
+    process.stdout.write(usage('tskube proxy', 'kube-proxy: programs Service VIPs into iptables on this node. `tskube proxy render -f FILE` prints rules without running.', FLAGS));
+    return 0;
+  }
+  const log = createLogger({ verbosity: values.v as number, source: 'server.go' });
+  if (values['write-config-to']) {
+    const file = values['write-config-to'] as string;
+    await writeFile(file, writeConfigText(defaultConfigDocument()));
+    log.info('Wrote configuration', { file });
+    return 0;
+  }
+  if (values.cleanup) return cleanup(log);
+  let config: ProxyConfig;
+  try {
+    config = await loadConfig(values, given, log);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Error: invalid configuration${values.config ? ` in "${values.config}"` : ''}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const nodeName = (config.hostnameOverride || hostname()).toLowerCase();
+  const iptables = await Iptables.detect();
+  log.info('Using iptables Proxier');
+  log.info('Version info', { version: 'v1.33.0-tskube', backend: `iptables-${iptables.backend}` });
+  await conntrackSysctls(config, log);
+  if (config.iptables.localhostNodePorts) await sysctl('net/ipv4/conf/all/route_localnet', '1', log);
+  const metrics = new ProxyMetrics();
+  const client = await connect({ kubeconfig: config.clientConnection.kubeconfig || undefined, master: values.master as string | undefined, userAgent: 'kube-proxy/v1.33.0 (tskube)' });
+  const proxier = new Proxier({
+    client, iptables, nodeName, logger: log, metrics,
+    syncPeriodMs: config.iptables.syncPeriodMs, minSyncPeriodMs: config.iptables.minSyncPeriodMs,
+    render: {
+      clusterCIDR: config.clusterCIDR || undefined, masqueradeAll: config.iptables.masqueradeAll, masqueradeBit: config.iptables.masqueradeBit,
+      localhostNodePorts: config.iptables.localhostNodePorts, nodePortAddresses: config.nodePortAddresses ?? [], nodeIPs: localIPs(config.nodePortAddresses ?? []),
+    },
+  });
+  const servers = [];
+  if (config.healthzBindAddress) servers.push(await serveHealth(config.healthzBindAddress, proxier, { syncPeriodMs: config.iptables.syncPeriodMs, metrics, logger: log }));
+  if (config.metricsBindAddress) servers.push(await serveMetrics(config.metricsBindAddress, proxier, { metrics, configz: () => configDocument(config) }));
+  await proxier.start();
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  // Rules stay in the kernel on exit: traffic keeps flowing until the next kube-proxy takes over.
+  await proxier.stop();
+  for (const s of servers) s.close();
+  client.close();
+  return 0;
+}
+
+async function loadConfig(values: Record<string, unknown>, given: Set<string>, log: Logger): Promise<ProxyConfig> {
+  if (values.config) {
+    const file = values.config as string;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`failed to read the configuration file: ${(error as Error).message}`);
+    }
+    let doc: unknown;
+    try {
+      doc = parseYaml(text);
+    } catch (error) {
+      throw new ConfigError(`failed to decode: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const config = parseConfigDocument(doc);
+    for (const flag of ['cluster-cidr', 'masquerade-all', 'proxy-mode', 'iptables-sync-period', 'iptables-min-sync-period', 'nodeport-addresses']) {
+      if (given.has(flag)) log.warning('Flag is ignored because --config is given', { flag: `--${flag}` });
+    }
+    if (values['hostname-override']) config.hostnameOverride = values['hostname-override'] as string;
+    if (values.kubeconfig) config.clientConnection.kubeconfig = values.kubeconfig as string;
+    return config;
+  }
+  const doc = defaultConfigDocument();
+  const set = (flag: string, apply: (v: any) => void) => given.has(flag) && apply(values[flag]);
+  set('kubeconfig', (v) => (doc.clientConnection.kubeconfig = v));
+  set('hostname-override', (v) => (doc.hostnameOverride = v));
+  set('proxy-mode', (v) => (doc.mode = v));
+  set('cluster-cidr', (v) => (doc.clusterCIDR = v));
+  set('masquerade-all', (v) => (doc.iptables.masqueradeAll = v));
+  set('healthz-bind-address', (v) => (doc.healthzBindAddress = v));
+  set('metrics-bind-address', (v) => (doc.metricsBindAddress = v));
+  set('nodeport-addresses', (v) => (doc.nodePortAddresses = v.length ? v : null));
+  set('iptables-sync-period', (v) => (doc.iptables.syncPeriod = formatDuration(parseDuration(v))));
+  set('iptables-min-sync-period', (v) => (doc.iptables.minSyncPeriod = formatDuration(parseDuration(v))));
+  set('iptables-masquerade-bit', (v) => (doc.iptables.masqueradeBit = v));
+  set('iptables-localhost-nodeports', (v) => (doc.iptables.localhostNodePorts = v));
+  set('bind-address', (v) => (doc.bindAddress = v));
+  set('conntrack-max-per-core', (v) => (doc.conntrack.maxPerCore = v));
+  set('conntrack-min', (v) => (doc.conntrack.min = v));
+  set('oom-score-adj', (v) => (doc.oomScoreAdj = v));
+  return parseConfigDocument(doc);
+}
+
+/** conntrackSysctls sets what upstream sets, logging where the kernel does not allow it (e.g. inside a netns). */
+async function conntrackSysctls(config: ProxyConfig, log: Logger): Promise<void> {
+  const { readFile: read } = await import('node:fs/promises');
+  const { availableParallelism } = await import('node:os');
+  const max = Math.max(config.conntrack.maxPerCore * availableParallelism(), config.conntrack.min);
+  if (config.conntrack.maxPerCore > 0) {
+    const current = Number((await read('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8').catch(() => '0')).trim());
+    if (current < max) await sysctl('net/netfilter/nf_conntrack_max', String(max), log);
+  }
+  if (config.conntrack.tcpEstablishedTimeoutMs > 0) await sysctl('net/netfilter/nf_conntrack_tcp_timeout_established', String(config.conntrack.tcpEstablishedTimeoutMs / 1000), log);
+  if (config.conntrack.tcpCloseWaitTimeoutMs > 0) await sysctl('net/netfilter/nf_conntrack_tcp_timeout_close_wait', String(config.conntrack.tcpCloseWaitTimeoutMs / 1000), log);
+}
+
+async function sysctl(name: string, value: string, log: Logger): Promise<void> {
+  const { writeFile: write, readFile: read } = await import('node:fs/promises');
+  const path = `/proc/sys/${name}`;
+  const current = (await read(path, 'utf8').catch(() => '')).trim();
+  if (current === value) return;
+  try {
+    await write(path, value);
+    log.info('Set sysctl', { entry: name, value });
+  } catch (error) {
+    log.warning('Cannot set sysctl (continuing)', { entry: name, value, error });
+  }
+}
+
+function localIPs(cidrs: string[]): string[] {
+  if (cidrs.length === 0) return [];
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.push(a.address);
+  return out;
+}
+
+/** cleanup removes every rule and chain kube-proxy made, and nothing else. */
+async function cleanup(log: Logger): Promise<number> {
+  const iptables = await Iptables.detect();
+  for (const rule of JUMP_RULES) await iptables.deleteRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
+  const nat = (await iptables.chains('nat')).filter((c) => isServiceChain(c) || (OWNED_CHAINS.nat as readonly string[]).includes(c));
+  const filter = (await iptables.chains('filter')).filter((c) => (OWNED_CHAINS.filter as readonly string[]).includes(c));
+  const text = ['*filter', ...filter.map((c) => `:${c} - [0:0]`), ...filter.map((c) => `-X ${c}`), 'COMMIT', '*nat', ...nat.map((c) => `:${c} - [0:0]`), ...nat.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
+  await iptables.restore(text);
+  log.info('Removed kube-proxy rules', { natChains: nat.length, filterChains: filter.length });
+  return 0;
+}

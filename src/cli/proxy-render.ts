@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import { readManifests } from '../proxy/manifest-input.ts';
+import { renderIptables } from '../proxy/render-iptables.ts';
+import { buildServicePorts } from '../proxy/service-ports.ts';
+import { parseFlags, usage, type FlagSpecs } from './flags.ts';
+
+const FLAGS: FlagSpecs = {
+  filename: { type: 'strings', short: 'f', default: [], help: 'YAML files with Services, EndpointSlices and (optionally) the Node; - reads stdin' },
+  'hostname-override': { type: 'string', help: 'The node whose rules to render (endpoints on it are local); defaults to the only Node in the files' },
+  'cluster-cidr': { type: 'string', help: 'The pod CIDR: traffic from outside it to a ClusterIP is masqueraded' },
+  'masquerade-all': { type: 'bool', default: false, help: 'Masquerade all traffic sent to ClusterIPs' },
+  'iptables-masquerade-bit': { type: 'int', default: 14, help: 'The bit of the fwmark space that marks packets needing SNAT' },
+  'iptables-localhost-nodeports': { type: 'bool', default: true, help: 'NodePorts answer on 127.0.0.0/8 too' },
+  help: { type: 'bool', short: 'h', default: false, help: 'help for render' },
+};
+
+/** render prints the iptables-restore input a full sync would apply for the objects in the files. */
+export async function render(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, FLAGS);
+  const files = values.filename as string[];
+  if (values.help || files.length === 0) {
+    process.stdout.write(usage('tskube proxy render -f FILE...', 'Print the iptables-restore input kube-proxy would apply for these Services and EndpointSlices (no root, no API server).', FLAGS));
+    return values.help ? 0 : 2;
+  }
+  const texts = await Promise.all(files.map((f) => (f === '-' ? readStdin() : readFile(f, 'utf8'))));
+  const objects = readManifests(texts);
+  const nodeName = (values['hostname-override'] as string | undefined) ?? (objects.nodes.length === 1 ? objects.nodes[0].metadata.name : '');
+  const node = objects.nodes.find((n) => n.metadata.name === nodeName);
+  const nodeIPs = (node?.status?.addresses ?? []).filter((a: any) => a.type === 'InternalIP').map((a: any) => a.address);
+  const result = renderIptables({
+    servicePorts: buildServicePorts({ services: objects.services, endpointSlices: objects.endpointSlices, nodeName }),
+    clusterCIDR: values['cluster-cidr'] as string | undefined,
+    masqueradeAll: values['masquerade-all'] as boolean,
+    masqueradeBit: values['iptables-masquerade-bit'] as number,
+    localhostNodePorts: values['iptables-localhost-nodeports'] as boolean,
+    nodePortAddresses: [],
+    nodeIPs,
+  });
+  process.stdout.write(result.text);
+  return 0;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

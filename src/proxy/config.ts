@@ -1,0 +1,176 @@
+import { stringify } from 'yaml';
+import { formatDuration, parseDuration } from '../cli/flags.ts';
+import { parseCidr } from '../net/ipv4.ts';
+
+/**
+ * KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1): upstream's fields and defaults, written by
+ * --write-config-to with Go's key order (alphabetical) and duration format, read back by --config with strict
+ * field checking and upstream-style validation messages.
+ */
+export interface ProxyConfig {
+  bindAddress: string;
+  clientConnection: { kubeconfig: string; qps: number; burst: number; contentType: string; acceptContentTypes: string };
+  clusterCIDR: string;
+  configSyncPeriodMs: number;
+  conntrack: { maxPerCore: number; min: number; tcpEstablishedTimeoutMs: number; tcpCloseWaitTimeoutMs: number; tcpBeLiberal: boolean; udpTimeoutMs: number; udpStreamTimeoutMs: number };
+  healthzBindAddress: string;
+  metricsBindAddress: string;
+  hostnameOverride: string;
+  iptables: { masqueradeAll: boolean; masqueradeBit: number; localhostNodePorts: boolean; syncPeriodMs: number; minSyncPeriodMs: number };
+  mode: string;
+  nodePortAddresses: string[] | null;
+  oomScoreAdj: number;
+  enableProfiling: boolean;
+}
+
+/** The defaulted configuration document, as upstream writes it (durations as Go strings). */
+export function defaultConfigDocument(): Record<string, any> {
+  return {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    bindAddress: '0.0.0.0',
+    bindAddressHardFail: false,
+    clientConnection: { acceptContentTypes: '', burst: 10, contentType: 'application/vnd.kubernetes.protobuf', kubeconfig: '', qps: 5 },
+    clusterCIDR: '',
+    configSyncPeriod: '15m0s',
+    conntrack: { maxPerCore: 32768, min: 131072, tcpBeLiberal: false, tcpCloseWaitTimeout: '1h0m0s', tcpEstablishedTimeout: '24h0m0s', udpStreamTimeout: '0s', udpTimeout: '0s' },
+    detectLocal: { bridgeInterface: '', interfaceNamePrefix: '' },
+    detectLocalMode: '',
+    enableProfiling: false,
+    healthzBindAddress: '0.0.0.0:10256',
+    hostnameOverride: '',
+    iptables: { localhostNodePorts: true, masqueradeAll: false, masqueradeBit: 14, minSyncPeriod: '1s', syncPeriod: '30s' },
+    ipvs: { excludeCIDRs: null, minSyncPeriod: '0s', scheduler: '', strictARP: false, syncPeriod: '30s', tcpFinTimeout: '0s', tcpTimeout: '0s', udpTimeout: '0s' },
+    kind: 'KubeProxyConfiguration',
+    logging: { flushFrequency: 0, options: { json: { infoBufferSize: '0' }, text: { infoBufferSize: '0' } }, verbosity: 0 },
+    metricsBindAddress: '127.0.0.1:10249',
+    mode: '',
+    nftables: { masqueradeAll: false, masqueradeBit: 14, minSyncPeriod: '1s', syncPeriod: '30s' },
+    nodePortAddresses: null,
+    oomScoreAdj: -999,
+    portRange: '',
+    showHiddenMetricsForVersion: '',
+    winkernel: { enableDSR: false, forwardHealthCheckVip: false, networkName: '', rootHnsEndpointName: '', sourceVip: '' },
+  };
+}
+
+/** writeConfigText renders a configuration document as upstream's --write-config-to does. */
+export function writeConfigText(document: Record<string, any>): string {
+  return stringify(sortKeys(document), { lineWidth: 0, nullStr: 'null', defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' });
+}
+
+function sortKeys(value: any): any {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+}
+
+/** ConfigError names the bad field the way upstream's decoder and validation do. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** parseConfigDocument checks a loaded document strictly, merges it over the defaults and validates it. */
+export function parseConfigDocument(loaded: unknown): ProxyConfig {
+  if (loaded === null || typeof loaded !== 'object' || Array.isArray(loaded)) throw new ConfigError('failed to decode: the configuration is not a YAML object');
+  const doc = loaded as Record<string, any>;
+  if (doc.kind !== 'KubeProxyConfiguration' || doc.apiVersion !== 'kubeproxy.config.k8s.io/v1alpha1') {
+    throw new ConfigError(`failed to decode: no kind "${doc.kind ?? ''}" is registered for version "${doc.apiVersion ?? ''}"`);
+  }
+  const defaults = defaultConfigDocument();
+  const unknown = unknownKeys(defaults, doc, '');
+  if (unknown.length > 0) throw new ConfigError(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+  const merged = merge(defaults, doc);
+  const errors: string[] = [];
+  const field = (path: string, value: unknown, detail: string) => errors.push(`KubeProxyConfiguration.${path}: Invalid value: ${typeof value === 'string' ? JSON.stringify(value) : String(value)}: ${detail}`);
+  const duration = (path: string, text: unknown): number => {
+    try {
+      return parseDuration(String(text));
+    } catch {
+      errors.push(`KubeProxyConfiguration.${path}: Invalid value: ${JSON.stringify(text)}: must be a duration like "30s"`);
+      return 0;
+    }
+  };
+  const ipt = merged.iptables;
+  if (!Number.isInteger(ipt.masqueradeBit) || ipt.masqueradeBit < 0 || ipt.masqueradeBit > 31) field('iptables.masqueradeBit', ipt.masqueradeBit, 'must be within the range [0, 31]');
+  const syncPeriodMs = duration('iptables.syncPeriod', ipt.syncPeriod);
+  const minSyncPeriodMs = duration('iptables.minSyncPeriod', ipt.minSyncPeriod);
+  if (syncPeriodMs <= 0) field('iptables.syncPeriod', ipt.syncPeriod, 'must be greater than 0');
+  if (minSyncPeriodMs < 0) field('iptables.minSyncPeriod', ipt.minSyncPeriod, 'must be greater than or equal to 0');
+  if (merged.clusterCIDR) {
+    for (const cidr of String(merged.clusterCIDR).split(',')) {
+      try {
+        parseCidr(cidr.trim());
+      } catch {
+        field('clusterCIDR', merged.clusterCIDR, 'must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)');
+      }
+    }
+  }
+  if (!['', 'iptables'].includes(merged.mode)) field('mode', merged.mode, merged.mode === 'ipvs' || merged.mode === 'nftables' ? 'tskube implements the iptables mode only' : 'must be iptables, ipvs or nftables');
+  for (const key of ['healthzBindAddress', 'metricsBindAddress'] as const) {
+    if (merged[key] !== '' && !/^(\d+\.\d+\.\d+\.\d+|\[[0-9a-fA-F:]+\]):\d+$/.test(merged[key])) field(key, merged[key], 'must be IP:port');
+  }
+  const configSyncPeriodMs = duration('configSyncPeriod', merged.configSyncPeriod);
+  if (errors.length > 0) throw new ConfigError(errors.join('\n'));
+  return {
+    bindAddress: merged.bindAddress,
+    clientConnection: merged.clientConnection,
+    clusterCIDR: merged.clusterCIDR,
+    configSyncPeriodMs,
+    conntrack: {
+      maxPerCore: merged.conntrack.maxPerCore, min: merged.conntrack.min, tcpBeLiberal: merged.conntrack.tcpBeLiberal,
+      tcpEstablishedTimeoutMs: duration('conntrack.tcpEstablishedTimeout', merged.conntrack.tcpEstablishedTimeout),
+      tcpCloseWaitTimeoutMs: duration('conntrack.tcpCloseWaitTimeout', merged.conntrack.tcpCloseWaitTimeout),
+      udpTimeoutMs: duration('conntrack.udpTimeout', merged.conntrack.udpTimeout),
+      udpStreamTimeoutMs: duration('conntrack.udpStreamTimeout', merged.conntrack.udpStreamTimeout),
+    },
+    healthzBindAddress: merged.healthzBindAddress,
+    metricsBindAddress: merged.metricsBindAddress,
+    hostnameOverride: merged.hostnameOverride,
+    iptables: { masqueradeAll: ipt.masqueradeAll, masqueradeBit: ipt.masqueradeBit, localhostNodePorts: ipt.localhostNodePorts, syncPeriodMs, minSyncPeriodMs },
+    mode: merged.mode || 'iptables',
+    nodePortAddresses: merged.nodePortAddresses,
+    oomScoreAdj: merged.oomScoreAdj,
+    enableProfiling: merged.enableProfiling,
+  };
+}
+
+/** configDocument turns a running configuration back into a document (for /configz). */
+export function configDocument(config: ProxyConfig): Record<string, any> {
+  const doc = defaultConfigDocument();
+  doc.bindAddress = config.bindAddress;
+  doc.clientConnection = { ...config.clientConnection };
+  doc.clusterCIDR = config.clusterCIDR;
+  doc.healthzBindAddress = config.healthzBindAddress;
+  doc.metricsBindAddress = config.metricsBindAddress;
+  doc.hostnameOverride = config.hostnameOverride;
+  doc.iptables = { localhostNodePorts: config.iptables.localhostNodePorts, masqueradeAll: config.iptables.masqueradeAll, masqueradeBit: config.iptables.masqueradeBit, minSyncPeriod: formatDuration(config.iptables.minSyncPeriodMs), syncPeriod: formatDuration(config.iptables.syncPeriodMs) };
+  doc.mode = config.mode;
+  doc.nodePortAddresses = config.nodePortAddresses;
+  return doc;
+}
+
+/** Fields whose content is free-form (maps keyed by the user). */
+const OPEN_FIELDS = new Set(['featureGates', 'logging', 'ipvs.excludeCIDRs', 'nodePortAddresses', 'detectLocal']);
+
+function unknownKeys(schema: any, value: any, path: string): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  const out: string[] = [];
+  for (const key of Object.keys(value)) {
+    const p = path ? `${path}.${key}` : key;
+    if (OPEN_FIELDS.has(p)) continue;
+    if (!(key in schema)) out.push(p);
+    else if (schema[key] !== null && typeof schema[key] === 'object' && !Array.isArray(schema[key])) out.push(...unknownKeys(schema[key], value[key], p));
+  }
+  return out;
+}
+
+function merge(base: any, over: any): any {
+  if (over === undefined) return base;
+  if (base === null || typeof base !== 'object' || Array.isArray(base) || over === null || typeof over !== 'object' || Array.isArray(over)) return over;
+  const out: Record<string, any> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+  return out;
+}

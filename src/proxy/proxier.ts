@@ -1,0 +1,195 @@
+import { Informer, type RestClient } from '../client/client.ts';
+import type { Logger } from '../log/klog.ts';
+import type { Iptables } from '../sys/iptables.ts';
+import { clearUdpConntrack } from '../sys/conntrack.ts';
+import { isServiceChain } from './chain-names.ts';
+import { JUMP_RULES } from './jump-rules.ts';
+import type { ProxyMetrics } from './metrics.ts';
+import { renderIptables, type RenderInput } from './render-iptables.ts';
+import { buildServicePorts, categorize, type ServicePort } from './service-ports.ts';
+
+/** FULL_SYNC_PERIOD_MS: a full rewrite at least this often, as upstream's proxyutil.FullSyncPeriod. */
+const FULL_SYNC_PERIOD_MS = 3_600_000;
+
+export interface ProxierOptions {
+  client: RestClient;
+  iptables: Iptables;
+  nodeName: string;
+  logger: Logger;
+  metrics: ProxyMetrics;
+  render: Omit<RenderInput, 'servicePorts'>;
+  syncPeriodMs: number;
+  minSyncPeriodMs: number;
+}
+
+/**
+ * Proxier is the sync loop of iptables mode, glue only: informers on Services, EndpointSlices (upstream's
+ * selectors) and its own Node; bursts coalesced to one sync per minSyncPeriod; a resync every syncPeriod; partial
+ * syncs that rewrite only services whose rules changed (found by comparing each service port's model with the one
+ * last applied, so no iptables-save runs per sync), with a full sync first, hourly and after any failure.
+ */
+export class Proxier {
+  #o: ProxierOptions;
+  #services: Informer;
+  #slices: Informer;
+  #node: Informer;
+  #applied = new Map<string, string>();
+  #appliedPorts = new Map<string, ServicePort>();
+  #natChains: string[] | undefined;
+  #needFullSync = true;
+  #lastFullSync = 0;
+  #lastSync = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #periodic: NodeJS.Timeout | undefined;
+  #running = false;
+  #again = false;
+  #stopped = false;
+  /** When a change was queued and not applied yet (for /healthz), else undefined. */
+  queuedAt: number | undefined;
+  /** When rules were last applied successfully. */
+  lastUpdated: number | undefined;
+  /** The last restore input applied (for /debug/rules). */
+  lastRules = '';
+  /** Resolves after every successful sync (tests and benchmarks wait on it). */
+  onSynced: (() => void) | undefined;
+
+  constructor(options: ProxierOptions) {
+    this.#o = options;
+    const changed = () => this.#queue();
+    const selector = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
+    this.#services = new Informer(options.client, options.client.resource('services'), { onChange: changed }, { labelSelector: '!service.kubernetes.io/service-proxy-name', logger: options.logger });
+    this.#slices = new Informer(options.client, options.client.resource('endpointslices'), { onChange: changed }, { labelSelector: selector, logger: options.logger });
+    this.#node = new Informer(options.client, options.client.resource('nodes'), { onChange: changed }, { fieldSelector: `metadata.name=${options.nodeName}`, logger: options.logger });
+  }
+
+  /** node is this node's Node object, when it exists. */
+  node(): any | undefined {
+    return this.#node.list()[0];
+  }
+
+  async start(): Promise<void> {
+    const log = this.#o.logger;
+    log.info('Starting service config controller');
+    log.info('Starting endpoint slice config controller');
+    this.#services.start();
+    this.#slices.start();
+    this.#node.start();
+    await Promise.all([this.#services.waitForSync(), this.#slices.waitForSync()]);
+    log.info('Caches are synced for service config controller');
+    log.info('Caches are synced for endpoint slice config controller');
+    this.#periodic = setInterval(() => this.#queue(true), this.#o.syncPeriodMs);
+    this.#queue(true);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#periodic);
+    await Promise.all([this.#services.stop(), this.#slices.stop(), this.#node.stop()]);
+  }
+
+  /** #queue schedules a sync no sooner than minSyncPeriod after the last one (upstream's BoundedFrequencyRunner). */
+  #queue(periodic = false): void {
+    if (this.#stopped) return;
+    if (!periodic && this.queuedAt === undefined) {
+      this.queuedAt = Date.now();
+      this.#o.metrics.lastQueuedTimestamp = this.queuedAt / 1000;
+    }
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer) return;
+    const wait = Math.max(0, this.#lastSync + this.#o.minSyncPeriodMs - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#sync();
+    }, wait);
+  }
+
+  async #sync(): Promise<void> {
+    if (!this.#services.hasSynced() || !this.#slices.hasSynced()) return;
+    this.#running = true;
+    const log = this.#o.logger;
+    const started = performance.now();
+    const queued = this.queuedAt;
+    this.queuedAt = undefined;
+    const full = this.#needFullSync || Date.now() - this.#lastFullSync > FULL_SYNC_PERIOD_MS;
+    try {
+      const ports = buildServicePorts({ services: this.#services.list(), endpointSlices: this.#slices.list(), nodeName: this.#o.nodeName });
+      const digests = new Map(ports.map((p) => [p.name + '/' + p.protocol, JSON.stringify(p)]));
+      const changed = new Set<string>();
+      for (const p of ports) if (this.#applied.get(p.name + '/' + p.protocol) !== digests.get(p.name + '/' + p.protocol)) changed.add(p.name);
+      const removed = [...this.#applied.keys()].filter((k) => !digests.has(k));
+      if (!full && changed.size === 0 && removed.length === 0 && this.lastRules !== '') {
+        this.#done(queued);
+        return;
+      }
+      log.v(2).info('Syncing iptables rules', { full, changedServices: changed.size });
+      const existing = full ? (await this.#o.iptables.chains('nat')).filter(isServiceChain) : this.#natChains;
+      const result = renderIptables({ ...this.#o.render, servicePorts: ports }, { changedServices: full ? undefined : changed, existingNatChains: existing });
+      if (log.enabled(9)) log.v(9).info('Restoring iptables rules', { rules: result.text });
+      await this.#o.iptables.restore(result.text);
+      if (full) for (const rule of JUMP_RULES) await this.#o.iptables.ensureRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
+      await this.#clearStaleUdp(ports);
+      this.#applied = digests;
+      this.#appliedPorts = new Map(ports.map((p) => [p.name + '/' + p.protocol, p]));
+      this.#natChains = result.natChains;
+      this.#needFullSync = false;
+      if (full) this.#lastFullSync = Date.now();
+      this.lastRules = result.text;
+      const m = this.#o.metrics;
+      m.serviceChanges += changed.size + removed.length;
+      m.rulesTotal = result.ruleCounts;
+      m.rulesLast = { filter: (result.text.match(/^-A /gm) ?? []).length, nat: 0 };
+      const seconds = (performance.now() - started) / 1000;
+      m.syncDuration.observe(seconds);
+      (full ? m.fullSyncDuration : m.partialSyncDuration).observe(seconds);
+      log.v(2).info('SyncProxyRules complete', { elapsed: `${(seconds * 1000).toFixed(1)}ms`, full, rules: result.ruleCounts.nat + result.ruleCounts.filter });
+      this.#done(queued);
+    } catch (error) {
+      this.#needFullSync = true;
+      this.#o.metrics.restoreFailures++;
+      if (!full) this.#o.metrics.partialRestoreFailures++;
+      this.queuedAt ??= queued ?? Date.now();
+      log.error('Failed to execute iptables-restore', { error });
+      // Never exit because one apply failed: retry with a full sync after a short pause.
+      setTimeout(() => this.#queue(true), Math.min(this.#o.syncPeriodMs, 1000));
+    } finally {
+      this.#lastSync = Date.now();
+      this.#running = false;
+      if (this.#again) {
+        this.#again = false;
+        this.#queue();
+      }
+    }
+  }
+
+  #done(queued: number | undefined): void {
+    this.lastUpdated = Date.now();
+    this.#o.metrics.lastSyncTimestamp = this.lastUpdated / 1000;
+    void queued;
+    this.onSynced?.();
+  }
+
+  /** #clearStaleUdp drops conntrack entries of UDP service ports whose endpoints went away (or came back from none). */
+  async #clearStaleUdp(ports: ServicePort[]): Promise<void> {
+    for (const p of ports) {
+      if (p.protocol !== 'UDP') continue;
+      const before = this.#appliedPorts.get(p.name + '/UDP');
+      if (!before) continue;
+      const now = new Set(categorize(p).allReachable.map((e) => e.ip));
+      const was = categorize(before).allReachable.map((e) => e.ip);
+      try {
+        for (const ip of was) {
+          if (now.has(ip)) continue;
+          await clearUdpConntrack({ origDst: p.clusterIP, dstNat: ip });
+          if (p.nodePort) await clearUdpConntrack({ dport: p.nodePort, dstNat: ip });
+        }
+        if (was.length === 0 && now.size > 0) await clearUdpConntrack({ origDst: p.clusterIP });
+      } catch (error) {
+        this.#o.logger.error('Failed to delete stale UDP conntrack entries', { service: p.name, error });
+      }
+    }
+  }
+}

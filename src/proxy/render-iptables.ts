@@ -1,0 +1,246 @@
+import {
+  serviceExternalChainName, serviceFirewallChainName, servicePortChainName, servicePortEndpointChainName,
+  servicePortPolicyLocalChainName,
+} from './chain-names.ts';
+import { categorize, externallyAccessible, type Endpoint, type ServicePort } from './service-ports.ts';
+
+/**
+ * RenderInput is everything a sync depends on besides the services: the node and the proxy's configuration.
+ */
+export interface RenderInput {
+  servicePorts: readonly ServicePort[];
+  /** clusterCIDR for local-traffic detection (`! -s CIDR` marks for masquerade); none means no masquerade rule. */
+  clusterCIDR?: string;
+  masqueradeAll: boolean;
+  masqueradeBit: number;
+  localhostNodePorts: boolean;
+  /** nodePortAddresses as CIDRs (empty: every local address). */
+  nodePortAddresses: readonly string[];
+  /** Local IPv4 addresses matching nodePortAddresses (one KUBE-NODEPORTS jump per address when restricted). */
+  nodeIPs: readonly string[];
+}
+
+export interface RenderOptions {
+  /** Partial sync: only these service port names get their chains rewritten (all when undefined). */
+  changedServices?: ReadonlySet<string>;
+  /** nat chains present in the kernel: per-service ones no longer wanted are flushed and deleted. */
+  existingNatChains?: readonly string[];
+}
+
+export interface RenderResult {
+  /** iptables-restore input (`--noflush`): *filter ... COMMIT *nat ... COMMIT. */
+  text: string;
+  /** Rules wanted in each table, counting chains not rewritten by a partial sync. */
+  ruleCounts: { filter: number; nat: number };
+  /** Every per-service nat chain the full ruleset has. */
+  natChains: string[];
+  /** Per-service chains deleted by this restore. */
+  staleChains: string[];
+}
+
+const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
+/** More endpoints than this in total drops comments from endpoint rules, as upstream's large-cluster mode. */
+export const LARGE_CLUSTER_ENDPOINTS = 1000;
+
+/** computeProbability is upstream's `fmt.Sprintf("%0.10f", 1.0/float64(n))`. */
+export function computeProbability(n: number): string {
+  return (1 / n).toFixed(10);
+}
+
+/**
+ * renderIptables computes the iptables-restore input kube-proxy (iptables mode) applies: upstream's chains, rule
+ * text and argument order, in a deterministic order (services sorted by name; upstream's order is random and its
+ * tests sort it the same way). Pure: same input, same text.
+ */
+export function renderIptables(input: RenderInput, options: RenderOptions = {}): RenderResult {
+  const mark = `0x${(1 << input.masqueradeBit).toString(16)}`;
+  const filterChains = ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FIREWALL', 'KUBE-FORWARD', 'KUBE-PROXY-FIREWALL'];
+  const natTop = ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING'];
+  // Rules per chain, in emit order; top-level chains are rewritten on every sync.
+  const filter = new Map<string, string[]>(filterChains.map((c) => [c, []]));
+  const nat = new Map<string, string[]>(natTop.map((c) => [c, []]));
+  const natServiceChains = new Map<string, string[]>();
+  let skippedRules = 0;
+  const totalEndpoints = input.servicePorts.reduce((n, sp) => n + sp.endpoints.length, 0);
+  const largeCluster = totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
+  const add = (table: Map<string, string[]>, chain: string, rule: string) => {
+    let rules = table.get(chain);
+    if (!rules) table.set(chain, (rules = []));
+    rules.push(`-A ${chain} ${rule}`);
+  };
+  const addNat = (chain: string, rule: string) => {
+    if (chain.startsWith('KUBE-') && !natTop.includes(chain)) {
+      if (!natServiceChains.has(chain)) natServiceChains.set(chain, []);
+      natServiceChains.get(chain)!.push(`-A ${chain} ${rule}`);
+    } else add(nat, chain, rule);
+  };
+  const written = new Set<string>();
+
+  for (const sp of input.servicePorts) {
+    const proto = sp.protocol.toLowerCase();
+    const svcName = sp.name;
+    const clusterChain = servicePortChainName(svcName, sp.protocol);
+    const localChain = servicePortPolicyLocalChainName(svcName, sp.protocol);
+    const externalChain = serviceExternalChainName(svcName, sp.protocol);
+    const firewallChain = serviceFirewallChainName(svcName, sp.protocol);
+    const { clusterEndpoints, localEndpoints, allReachable } = categorize(sp);
+    const hasEndpoints = allReachable.length > 0;
+    // Whether any endpoint anywhere can serve: decides REJECT ("has no endpoints") over DROP ("no local endpoints").
+    const servedAnywhere = sp.endpoints.some((e) => e.ready || (e.serving && e.terminating));
+    const internalChain = sp.internalPolicyLocal ? localChain : clusterChain;
+    const externalPolicyChain = sp.externalPolicyLocal ? localChain : clusterChain;
+    const hasInternalEndpoints = (sp.internalPolicyLocal ? localEndpoints : clusterEndpoints).length > 0;
+    const hasExternalEndpoints = (sp.externalPolicyLocal ? localEndpoints : clusterEndpoints).length > 0;
+    const usesExternalChain = externallyAccessible(sp) && hasEndpoints;
+    const usesFirewall = usesExternalChain && sp.loadBalancerSourceRanges.length > 0 && sp.loadBalancerIPs.length > 0;
+    const rewrite = options.changedServices === undefined || options.changedServices.has(svcName);
+    const match = `-m ${proto} -p ${proto}`;
+    const cip = `-d ${sp.clusterIP} --dport ${sp.port}`;
+    const comment = (text: string) => `-m comment --comment "${text}"`;
+
+    // Chains this service uses: KUBE-SVC/SVL, KUBE-EXT, KUBE-FW, KUBE-SEP.
+    const chains: string[] = [];
+    if (clusterEndpoints.length > 0) chains.push(clusterChain);
+    if (localEndpoints.length > 0) chains.push(localChain);
+    if (usesExternalChain) chains.push(externalChain);
+    if (usesFirewall) chains.push(firewallChain);
+    for (const ep of allReachable) chains.push(servicePortEndpointChainName(svcName, sp.protocol, ep.address));
+    for (const c of chains) written.add(c);
+
+    // ClusterIP.
+    if (hasInternalEndpoints) {
+      const args = `${comment(`${svcName} cluster IP`)} ${match} ${cip}`;
+      if (rewrite) {
+        if (input.masqueradeAll) addNat(internalChain, `${args} -j ${KUBE_MARK_MASQ}`);
+        else if (input.clusterCIDR) addNat(internalChain, `${args} ! -s ${input.clusterCIDR} -j ${KUBE_MARK_MASQ}`);
+      }
+      add(nat, 'KUBE-SERVICES', `${args} -j ${internalChain}`);
+    } else {
+      const local = sp.internalPolicyLocal && servedAnywhere;
+      add(filter, 'KUBE-SERVICES', `${comment(`${svcName} ${local ? 'has no local endpoints' : 'has no endpoints'}`)} ${match} ${cip} -j ${local ? 'DROP' : 'REJECT'}`);
+    }
+
+    // External destinations: external IPs, load-balancer IPs, the NodePort.
+    const externalTarget = usesFirewall ? firewallChain : externalChain;
+    const externalReject = !servedAnywhere ? { target: 'REJECT', why: 'has no endpoints' } : !hasExternalEndpoints ? { target: 'DROP', why: 'has no local endpoints' } : undefined;
+    for (const ip of sp.externalIPs) {
+      const args = `${match} -d ${ip} --dport ${sp.port}`;
+      if (!externalReject) add(nat, 'KUBE-SERVICES', `${comment(`${svcName} external IP`)} ${args} -j ${externalChain}`);
+      else add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${externalReject.why}`)} ${args} -j ${externalReject.target}`);
+    }
+    for (const ip of sp.loadBalancerIPs) {
+      const args = `${match} -d ${ip} --dport ${sp.port}`;
+      if (!externalReject) add(nat, 'KUBE-SERVICES', `${comment(`${svcName} loadbalancer IP`)} ${args} -j ${externalTarget}`);
+      else add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${externalReject.why}`)} ${args} -j ${externalReject.target}`);
+      if (usesFirewall) add(filter, 'KUBE-PROXY-FIREWALL', `${comment(`${svcName} traffic not accepted by ${firewallChain}`)} ${args} -j DROP`);
+    }
+    if (sp.nodePort !== 0) {
+      if (!externalReject) {
+        add(nat, 'KUBE-NODEPORTS', `-m comment --comment ${svcName} ${match} --dport ${sp.nodePort} -j ${externalChain}`);
+      } else {
+        add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${externalReject.why}`)} -m addrtype --dst-type LOCAL ${match} --dport ${sp.nodePort} -j ${externalReject.target}`);
+      }
+    }
+    if (sp.healthCheckNodePort !== 0) {
+      add(filter, 'KUBE-NODEPORTS', `${comment(`${svcName} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
+    }
+
+    if (!rewrite) {
+      skippedRules += countServiceRules(sp, input, chains.length);
+      continue;
+    }
+
+    // KUBE-EXT: mark for masquerade (Cluster policy) or short-circuit pod and host traffic (Local policy).
+    if (usesExternalChain) {
+      if (!sp.externalPolicyLocal) {
+        addNat(externalChain, `${comment(`masquerade traffic for ${svcName} external destinations`)} -j ${KUBE_MARK_MASQ}`);
+      } else {
+        if (input.clusterCIDR) addNat(externalChain, `${comment(`pod traffic for ${svcName} external destinations`)} -s ${input.clusterCIDR} -j ${clusterChain}`);
+        addNat(externalChain, `${comment(`masquerade LOCAL traffic for ${svcName} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`);
+        addNat(externalChain, `${comment(`route LOCAL traffic for ${svcName} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterChain}`);
+      }
+      if (hasExternalEndpoints) addNat(externalChain, `-j ${externalPolicyChain}`);
+    }
+    // KUBE-FW: only the allowed sources reach KUBE-EXT; the rest falls through to KUBE-PROXY-FIREWALL's DROP.
+    if (usesFirewall) {
+      for (const range of sp.loadBalancerSourceRanges) addNat(firewallChain, `${comment(`${svcName} loadbalancer IP`)} -s ${range} -j ${externalChain}`);
+      addNat(firewallChain, `${comment(`other traffic to ${svcName} will be dropped by KUBE-PROXY-FIREWALL`)}`);
+    }
+    // KUBE-SVC / KUBE-SVL: pick an endpoint.
+    if (clusterEndpoints.length > 0) writeBalancing(addNat, clusterChain, svcName, sp, clusterEndpoints, largeCluster);
+    if (localEndpoints.length > 0) writeBalancing(addNat, localChain, svcName, sp, localEndpoints, largeCluster);
+    // KUBE-SEP: hairpin masquerade, then DNAT.
+    for (const ep of allReachable) {
+      const chain = servicePortEndpointChainName(svcName, sp.protocol, ep.address);
+      const c = largeCluster ? '' : `-m comment --comment ${svcName} `;
+      addNat(chain, `${c}-s ${ep.ip} -j ${KUBE_MARK_MASQ}`);
+      const affinity = sp.sessionAffinityTimeout !== undefined ? `-m recent --name ${chain} --set ` : '';
+      addNat(chain, `${c}${affinity}${match} -j DNAT --to-destination ${ep.address}`);
+    }
+  }
+
+  // The last rule of nat KUBE-SERVICES sends traffic to local addresses on to the NodePorts.
+  const nodePortComment = '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
+  if (input.nodePortAddresses.length === 0) add(nat, 'KUBE-SERVICES', `${nodePortComment} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`);
+  else for (const ip of input.nodeIPs) add(nat, 'KUBE-SERVICES', `${nodePortComment} -d ${ip} -j KUBE-NODEPORTS`);
+
+  add(nat, KUBE_MARK_MASQ, `-j MARK --or-mark ${mark}`);
+  add(nat, 'KUBE-POSTROUTING', `-m mark ! --mark ${mark}/${mark} -j RETURN`);
+  add(nat, 'KUBE-POSTROUTING', `-j MARK --xor-mark ${mark}`);
+  add(nat, 'KUBE-POSTROUTING', `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`);
+  if (input.localhostNodePorts) {
+    add(filter, 'KUBE-FIREWALL', '-m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP');
+  }
+  add(filter, 'KUBE-FORWARD', '-m conntrack --ctstate INVALID -j DROP');
+  add(filter, 'KUBE-FORWARD', `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
+  add(filter, 'KUBE-FORWARD', '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+
+  // Stale per-service chains: flushed (declared) and deleted in the same restore.
+  const staleChains = (options.existingNatChains ?? []).filter((c) => isPerServiceChain(c) && !written.has(c)).sort();
+  const lines: string[] = ['*filter'];
+  for (const chain of filterChains) lines.push(`:${chain} - [0:0]`);
+  for (const chain of filterChains) lines.push(...filter.get(chain)!);
+  lines.push('COMMIT', '*nat');
+  const serviceChainNames = [...natServiceChains.keys()].sort();
+  for (const chain of natTop) lines.push(`:${chain} - [0:0]`);
+  for (const chain of serviceChainNames) lines.push(`:${chain} - [0:0]`);
+  for (const chain of staleChains) lines.push(`:${chain} - [0:0]`);
+  for (const chain of natTop) lines.push(...nat.get(chain)!);
+  for (const chain of serviceChainNames) lines.push(...natServiceChains.get(chain)!);
+  for (const chain of staleChains) lines.push(`-X ${chain}`);
+  lines.push('COMMIT', '');
+  let filterRules = 0;
+  for (const rules of filter.values()) filterRules += rules.length;
+  let natRules = skippedRules;
+  for (const rules of nat.values()) natRules += rules.length;
+  for (const rules of natServiceChains.values()) natRules += rules.length;
+  return { text: lines.join('\n'), ruleCounts: { filter: filterRules, nat: natRules }, natChains: [...written].sort(), staleChains };
+}
+
+function writeBalancing(addNat: (chain: string, rule: string) => void, chain: string, svcName: string, sp: ServicePort, endpoints: readonly Endpoint[], largeCluster: boolean): void {
+  const sepChain = (ep: Endpoint) => servicePortEndpointChainName(svcName, sp.protocol, ep.address);
+  const comment = (ep: Endpoint) => (largeCluster ? '' : `-m comment --comment "${svcName} -> ${ep.address}" `);
+  if (sp.sessionAffinityTimeout !== undefined) {
+    for (const ep of endpoints) {
+      addNat(chain, `${comment(ep)}-m recent --name ${sepChain(ep)} --rcheck --seconds ${sp.sessionAffinityTimeout} --reap -j ${sepChain(ep)}`);
+    }
+  }
+  endpoints.forEach((ep, i) => {
+    const remaining = endpoints.length - i;
+    const statistic = remaining > 1 ? `-m statistic --mode random --probability ${computeProbability(remaining)} ` : '';
+    addNat(chain, `${comment(ep)}${statistic}-j ${sepChain(ep)}`);
+  });
+}
+
+/** countServiceRules is how many nat rules a service's own chains hold (for the counts of a partial sync). */
+function countServiceRules(sp: ServicePort, input: RenderInput, chainCount: number): number {
+  const { clusterEndpoints, localEndpoints, allReachable } = categorize(sp);
+  let n = allReachable.length * 2 + clusterEndpoints.length + localEndpoints.length;
+  if (sp.sessionAffinityTimeout !== undefined) n += clusterEndpoints.length + localEndpoints.length;
+  if (input.masqueradeAll || input.clusterCIDR) n += 1;
+  return n + Math.max(0, chainCount - allReachable.length - 1);
+}
+
+function isPerServiceChain(chain: string): boolean {
+  return /^KUBE-(SVC|SVL|EXT|FW|SEP)-/.test(chain);
+}

@@ -1,0 +1,154 @@
+/**
+ * The proxy's model: every (Service, port) pair kube-proxy programs, with the endpoints that serve it, built from
+ * Services and EndpointSlices the way upstream's service and endpoint change trackers do. Pure.
+ */
+export interface Endpoint {
+  ip: string;
+  port: number;
+  /** `ip:port`, as upstream keys endpoints. */
+  address: string;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  isLocal: boolean;
+}
+
+export interface ServicePort {
+  /** `ns/name:port` or `ns/name` when the port has no name (upstream ServicePortName.String()). */
+  name: string;
+  namespace: string;
+  serviceName: string;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  port: number;
+  clusterIP: string;
+  nodePort: number;
+  externalIPs: string[];
+  loadBalancerIPs: string[];
+  loadBalancerSourceRanges: string[];
+  sessionAffinityTimeout: number | undefined;
+  externalPolicyLocal: boolean;
+  internalPolicyLocal: boolean;
+  healthCheckNodePort: number;
+  /** Every endpoint of this port, sorted by address; categorize() picks the ones used. */
+  endpoints: Endpoint[];
+}
+
+const PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** buildServicePorts turns Services and EndpointSlices into the sorted list of service ports to program. */
+export function buildServicePorts(input: { services: any[]; endpointSlices: any[]; nodeName: string }): ServicePort[] {
+  const slicesByService = new Map<string, any[]>();
+  for (const slice of input.endpointSlices) {
+    const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (!svc || slice.addressType !== 'IPv4') continue;
+    const key = `${slice.metadata.namespace}/${svc}`;
+    if (!slicesByService.has(key)) slicesByService.set(key, []);
+    slicesByService.get(key)!.push(slice);
+  }
+  const out: ServicePort[] = [];
+  for (const svc of input.services) {
+    const spec = svc.spec ?? {};
+    if (svc.metadata?.labels?.[PROXY_NAME_LABEL] !== undefined) continue;
+    if (spec.type === 'ExternalName' || !spec.clusterIP || spec.clusterIP === 'None') continue;
+    const ns = svc.metadata.namespace;
+    const slices = slicesByService.get(`${ns}/${svc.metadata.name}`) ?? [];
+    for (const p of spec.ports ?? []) {
+      const protocol = (p.protocol ?? 'TCP') as ServicePort['protocol'];
+      const name = p.name ? `${ns}/${svc.metadata.name}:${p.name}` : `${ns}/${svc.metadata.name}`;
+      out.push({
+        name,
+        namespace: ns,
+        serviceName: svc.metadata.name,
+        protocol,
+        port: p.port,
+        clusterIP: spec.clusterIP,
+        nodePort: spec.type === 'NodePort' || spec.type === 'LoadBalancer' ? (p.nodePort ?? 0) : 0,
+        externalIPs: [...(spec.externalIPs ?? [])].map(canonicalIp).filter(isIPv4),
+        loadBalancerIPs: spec.type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).filter((i: any) => i.ip && i.ipMode !== 'Proxy').map((i: any) => canonicalIp(i.ip)).filter(isIPv4) : [],
+        loadBalancerSourceRanges: spec.type === 'LoadBalancer' ? (spec.loadBalancerSourceRanges ?? []).map((r: string) => canonicalCidr(r.trim())).filter((r: string) => r !== '') : [],
+        sessionAffinityTimeout: spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : undefined,
+        externalPolicyLocal: (spec.type === 'NodePort' || spec.type === 'LoadBalancer' || (spec.externalIPs ?? []).length > 0) && spec.externalTrafficPolicy === 'Local',
+        internalPolicyLocal: spec.internalTrafficPolicy === 'Local',
+        healthCheckNodePort: spec.externalTrafficPolicy === 'Local' && spec.type === 'LoadBalancer' ? (spec.healthCheckNodePort ?? 0) : 0,
+        endpoints: endpointsFor(slices, p.name ?? '', protocol, input.nodeName),
+      });
+    }
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.protocol < b.protocol ? -1 : 1));
+}
+
+function endpointsFor(slices: any[], portName: string, protocol: string, nodeName: string): Endpoint[] {
+  const byAddress = new Map<string, Endpoint>();
+  for (const slice of slices) {
+    const port = (slice.ports ?? []).find((sp: any) => (sp.name ?? '') === portName && (sp.protocol ?? 'TCP') === protocol);
+    if (!port || typeof port.port !== 'number') continue;
+    for (const e of slice.endpoints ?? []) {
+      const ip = e.addresses?.[0];
+      if (!ip) continue;
+      const c = e.conditions ?? {};
+      const ready = c.ready !== false;
+      const endpoint: Endpoint = {
+        ip, port: port.port, address: `${ip}:${port.port}`,
+        ready, serving: c.serving ?? ready, terminating: c.terminating ?? false,
+        isLocal: e.nodeName !== undefined && e.nodeName === nodeName,
+      };
+      if (!byAddress.has(endpoint.address)) byAddress.set(endpoint.address, endpoint);
+    }
+  }
+  return [...byAddress.values()].sort((a, b) => compareAddress(a.address, b.address));
+}
+
+/**
+ * categorize is upstream's CategorizeEndpoints: the endpoints cluster-policy traffic uses (ready ones, or serving
+ * terminating ones when none is ready), those local-policy traffic uses, and whether any can serve at all.
+ */
+export function categorize(sp: ServicePort): { clusterEndpoints: Endpoint[]; localEndpoints: Endpoint[]; allReachable: Endpoint[] } {
+  const usable = (list: Endpoint[]) => {
+    const ready = list.filter((e) => e.ready);
+    return ready.length > 0 ? ready : list.filter((e) => e.serving && e.terminating);
+  };
+  const clusterEndpoints = usesClusterEndpoints(sp) ? usable(sp.endpoints) : [];
+  const localEndpoints = usesLocalEndpoints(sp) ? usable(sp.endpoints.filter((e) => e.isLocal)) : [];
+  const all = new Map<string, Endpoint>();
+  for (const e of [...clusterEndpoints, ...localEndpoints]) all.set(e.address, e);
+  return { clusterEndpoints, localEndpoints, allReachable: [...all.values()].sort((a, b) => compareAddress(a.address, b.address)) };
+}
+
+/** externallyAccessible: reachable from outside through a NodePort, an external IP or a load-balancer IP. */
+export function externallyAccessible(sp: ServicePort): boolean {
+  return sp.nodePort !== 0 || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
+}
+
+function usesClusterEndpoints(sp: ServicePort): boolean {
+  return !sp.internalPolicyLocal || (externallyAccessible(sp) && !sp.externalPolicyLocal);
+}
+
+function usesLocalEndpoints(sp: ServicePort): boolean {
+  return sp.internalPolicyLocal || (externallyAccessible(sp) && sp.externalPolicyLocal);
+}
+
+function compareAddress(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isIPv4(ip: string): boolean {
+  return /^\d+\.\d+\.\d+\.\d+$/.test(ip);
+}
+
+/** canonicalIp drops leading zeros (`172.30.0.041` → `172.30.0.41`), as upstream does for "bad IPs". */
+function canonicalIp(ip: string): string {
+  const parts = ip.trim().split('.');
+  return parts.length === 4 && parts.every((p) => /^\d+$/.test(p)) ? parts.map((p) => String(Number(p))).join('.') : ip.trim();
+}
+
+function canonicalCidr(cidr: string): string {
+  const [ip, prefix] = cidr.split('/');
+  if (prefix === undefined) return canonicalIp(ip!);
+  const canonicalPrefix = String(Number(prefix));
+  const parts = canonicalIp(ip!).split('.').map(Number);
+  const value = ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
+  const size = 2 ** (32 - Number(canonicalPrefix));
+  const base = value - (value % size);
+  return `${[base >>> 24, (base >>> 16) & 255, (base >>> 8) & 255, base & 255].join('.')}/${canonicalPrefix}`;
+}
