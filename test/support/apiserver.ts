@@ -23,20 +23,23 @@ export interface TestApiServerOptions {
   etcdServers?: string[];
   serviceClusterIpRange?: string;
   extraFlags?: string[];
+  /** Address to serve plain HTTP on (default 127.0.0.1), e.g. a veth address a node namespace can reach. */
+  bindAddress?: string;
 }
 
 /** startApiServer starts `tskube apiserver` with plain HTTP on 127.0.0.1 and waits for /readyz. */
 export async function startApiServer(options: TestApiServerOptions = {}): Promise<TestApiServer> {
   const dir = await mkdtemp(join(tmpdir(), 'tskube-apiserver-'));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const address = options.bindAddress ?? '127.0.0.1';
+  const url = `http://${address}:${port}`;
   const kubeconfig = join(dir, 'kubeconfig');
   await writeFile(kubeconfig, kubeconfigText(url));
   const argv = [
     TSKUBE, 'apiserver',
-    `--insecure-bind-address=127.0.0.1`, `--insecure-port=${port}`, '--secure-port=0',
+    `--insecure-bind-address=${address}`, `--insecure-port=${port}`, '--secure-port=0',
     `--service-cluster-ip-range=${options.serviceClusterIpRange ?? '10.0.0.0/16'}`,
-    '--advertise-address=127.0.0.1',
+    `--advertise-address=${address}`,
     ...(options.etcdServers ? [`--etcd-servers=${options.etcdServers.join(',')}`] : [`--data-dir=${join(dir, 'data')}`]),
     ...(options.extraFlags ?? []),
   ];

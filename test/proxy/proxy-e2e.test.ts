@@ -1,0 +1,170 @@
+/**
+ * `tskube proxy` on the real kernel. Topology (all namespaces prefixed tkp-): node "tkp-node" with the pod bridge
+ * cbr0 10.244.1.1/24 and pods pod1 (10.244.1.2) and pod2 (10.244.1.3) serving HTTP, plus a client pod (10.244.1.4);
+ * "tkp-ext" on the node's LAN (192.168.232.0/24) for NodePort traffic; a veth from the root namespace
+ * (192.168.231.1/30, no forwarding) on which the test's API server listens. Services come from 10.96.0.0/16;
+ * the test writes EndpointSlices itself, playing the controller manager.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { run } from '../../src/sys/run.ts';
+import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
+import { Lab, NOT_ROOT } from '../support/netns.ts';
+import { TSKUBE, waitFor, type StartedProcess } from '../support/processes.ts';
+
+const NODE_LAN_IP = '192.168.232.1';
+
+describe('tskube proxy in a node namespace', { skip: NOT_ROOT }, () => {
+  const lab = new Lab('tkp');
+  let server: TestApiServer;
+  let node: string;
+  let client: string;
+  let pod1: string;
+  let ext: string;
+  let proxy: StartedProcess;
+  const services = () => server.client.resource('services');
+  const slices = () => server.client.resource('endpointslices');
+
+  const startProxy = () => {
+    proxy = lab.start(node, [TSKUBE, 'proxy', `--kubeconfig=${server.kubeconfig}`, '--hostname-override=node1', '--cluster-cidr=10.244.0.0/16', '--healthz-bind-address=127.0.0.1:10256', '--metrics-bind-address=127.0.0.1:10249', '--iptables-min-sync-period=0s', '-v=2']);
+    return proxy;
+  };
+  const curl = async (ns: string, url: string) => (await lab.tryExec(ns, ['curl', '-s', '-m', '2', url], { timeoutMs: 5000 })).stdout.trim();
+  const who = async (ns: string, url: string, times: number) => {
+    const seen: Record<string, number> = {};
+    for (let i = 0; i < times; i++) {
+      const answer = (await curl(ns, url)) || 'FAIL';
+      seen[answer] = (seen[answer] ?? 0) + 1;
+    }
+    return seen;
+  };
+  const natRules = () => lab.exec(node, ['iptables-save', '-t', 'nat']);
+  const createService = async (name: string, spec: Record<string, unknown>) => (await server.client.create(services(), 'default', { metadata: { name }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }], ...spec } })).spec;
+  const setEndpoints = async (service: string, ips: string[]) => {
+    const body = { metadata: { name: `${service}-slice`, labels: { 'kubernetes.io/service-name': service } }, addressType: 'IPv4', ports: [{ name: '', port: 80, protocol: 'TCP' }], endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true }, nodeName: 'node1' })) };
+    try {
+      const current = await server.client.get(slices(), 'default', `${service}-slice`);
+      await server.client.update(slices(), { ...body, metadata: { ...body.metadata, namespace: 'default', resourceVersion: current.metadata.resourceVersion } });
+    } catch {
+      await server.client.create(slices(), 'default', body);
+    }
+  };
+
+  before(async () => {
+    node = await lab.ns('node');
+    await lab.veth({ ns: '', dev: 'tkp-r0', cidr: '192.168.231.1/30' }, { ns: node, dev: 'eth1', cidr: '192.168.231.2/30' });
+    await lab.ip(node, 'link add cbr0 address 02:42:0a:f4:01:01 type bridge\naddr add 10.244.1.1/24 dev cbr0\nlink set cbr0 up\nroute add 10.96.0.0/16 dev cbr0');
+    await lab.sysctl(node, 'net.ipv4.ip_forward', '1');
+    ext = await lab.ns('ext');
+    await lab.veth({ ns: node, dev: 'eth2', cidr: `${NODE_LAN_IP}/24` }, { ns: ext, dev: 'eth0', cidr: '192.168.232.2/24' });
+    pod1 = await lab.pod(node, 'cbr0', 'pod1', '10.244.1.2', '10.244.1.1', 24);
+    await lab.pod(node, 'cbr0', 'pod2', '10.244.1.3', '10.244.1.1', 24);
+    client = await lab.pod(node, 'cbr0', 'client', '10.244.1.4', '10.244.1.1', 24, { http: false });
+    server = await startApiServer({ bindAddress: '192.168.231.1', serviceClusterIpRange: '10.96.0.0/16' });
+    await waitFor('pods to serve', async () => (await curl(client, 'http://10.244.1.3/')) === 'pod2');
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await server?.stop();
+    await lab.destroy();
+  });
+
+  test('a ClusterIP without rules fails; with the proxy it reaches both pods from the node and from a pod', async () => {
+    const { clusterIP } = await createService('web', { type: 'NodePort' });
+    await setEndpoints('web', ['10.244.1.2', '10.244.1.3']);
+    assert.equal(await curl(client, `http://${clusterIP}/`), '', 'no answer before kube-proxy runs');
+    startProxy();
+    await waitFor('the first sync', async () => (await lab.tryExec(node, ['curl', '-s', 'http://127.0.0.1:10256/livez'])).stdout.includes('"healthy":true'), 20_000);
+    assert.match(await natRules(), new RegExp(`-d ${clusterIP}/32`));
+    const fromNode = await who(node, `http://${clusterIP}/`, 30);
+    assert.ok(fromNode.pod1 && fromNode.pod2 && !fromNode.FAIL, JSON.stringify(fromNode));
+    const fromPod = await who(client, `http://${clusterIP}/`, 30);
+    assert.ok(fromPod.pod1 && fromPod.pod2 && !fromPod.FAIL, JSON.stringify(fromPod));
+    const rules = await natRules();
+    assert.match(rules, /-A KUBE-SVC-\w+ -m comment --comment "default\/web -> 10\.244\.1\.2:80" -m statistic --mode random --probability 0\.5000000000\d* -j KUBE-SEP-\w+/);
+  });
+
+  test('a pod reaches itself through its own service (hairpin)', async () => {
+    const { clusterIP } = (await server.client.get(services(), 'default', 'web')).spec;
+    const seen = await who(pod1, `http://${clusterIP}/cgi-bin/ip`, 20);
+    const self = Object.keys(seen).find((k) => k.startsWith('pod1 client='));
+    assert.ok(self, JSON.stringify(seen));
+    assert.equal(self, 'pod1 client=10.244.1.1', 'hairpin traffic is masqueraded to the bridge address');
+  });
+
+  test('the NodePort answers from another namespace on the node\'s network', async () => {
+    const { ports } = (await server.client.get(services(), 'default', 'web')).spec;
+    const seen = await who(ext, `http://${NODE_LAN_IP}:${ports[0].nodePort}/`, 10);
+    assert.ok(!seen.FAIL && (seen.pod1 ?? 0) + (seen.pod2 ?? 0) === 10, JSON.stringify(seen));
+  });
+
+  test('ClientIP session affinity pins a client to one pod', async () => {
+    const { clusterIP } = await createService('sticky', { sessionAffinity: 'ClientIP' });
+    await setEndpoints('sticky', ['10.244.1.2', '10.244.1.3']);
+    await waitFor('rules for sticky', async () => (await natRules()).includes(`-d ${clusterIP}/32`));
+    const seen = await who(client, `http://${clusterIP}/`, 12);
+    assert.equal(Object.keys(seen).length, 1, JSON.stringify(seen));
+    assert.match((await natRules()), /--rcheck --seconds 10800 --reap/);
+  });
+
+  test('removing an endpoint moves traffic within a second', async () => {
+    const { clusterIP } = (await server.client.get(services(), 'default', 'web')).spec;
+    const started = Date.now();
+    await setEndpoints('web', ['10.244.1.2']);
+    await waitFor('only pod1 to answer', async () => {
+      const seen = await who(client, `http://${clusterIP}/`, 4);
+      return seen.pod1 === 4;
+    }, 5000, 20);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+  });
+
+  test('a service without endpoints is rejected at once (connection refused, not a timeout)', async () => {
+    const { clusterIP } = await createService('empty', {});
+    await waitFor('the REJECT rule', async () => (await lab.exec(node, ['iptables-save', '-t', 'filter'])).includes(`"default/empty has no endpoints"`));
+    const started = Date.now();
+    const fromNode = await lab.tryExec(node, ['curl', '-sS', '-m', '3', `http://${clusterIP}/`]);
+    assert.equal(fromNode.ok, false);
+    assert.match(fromNode.stderr, /Couldn't connect|Connection refused/);
+    assert.ok(Date.now() - started < 1000, 'refused quickly');
+    // From a pod the REJECT fires too (its counter moves) and nothing answers.
+    const fromPod = await lab.tryExec(client, ['curl', '-sS', '-m', '2', `http://${clusterIP}/`]);
+    assert.equal(fromPod.ok, false);
+    const counters = await lab.exec(node, ['iptables', '-t', 'filter', '-L', 'KUBE-SERVICES', '-nvx']);
+    assert.match(counters, new RegExp(`^\\s+[1-9]\\d*\\s+\\d+\\s+REJECT.*${clusterIP.replace(/\./g, '\\.')}`, 'm'));
+  });
+
+  test('/healthz and /metrics answer like upstream', async () => {
+    const health = JSON.parse(await lab.exec(node, ['curl', '-s', 'http://127.0.0.1:10256/livez']));
+    assert.equal(health.healthy, true);
+    const metrics = await lab.exec(node, ['curl', '-s', 'http://127.0.0.1:10249/metrics']);
+    assert.match(metrics, /^kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]/m);
+    assert.equal(await lab.exec(node, ['curl', '-s', 'http://127.0.0.1:10249/proxyMode']), 'iptables');
+  });
+
+  test('a kill -9 and restart keeps the VIP answering throughout', async () => {
+    const { clusterIP } = (await server.client.get(services(), 'default', 'web')).spec;
+    await setEndpoints('web', ['10.244.1.2', '10.244.1.3']);
+    await waitFor('both pods again', async () => {
+      const s = await who(client, `http://${clusterIP}/`, 6);
+      return s.pod1 && s.pod2;
+    });
+    await proxy.stop('SIGKILL');
+    const during = await who(client, `http://${clusterIP}/`, 10);
+    startProxy();
+    const restarted = await who(client, `http://${clusterIP}/`, 10);
+    assert.ok(!during.FAIL && !restarted.FAIL, JSON.stringify({ during, restarted }));
+    await waitFor('the restarted proxy to sync', async () => (await lab.tryExec(node, ['curl', '-s', 'http://127.0.0.1:10256/livez'])).stdout.includes('"healthy":true'), 20_000);
+  });
+
+  test('--cleanup removes every chain the proxy made and nothing else', async () => {
+    await lab.exec(node, ['iptables', '-t', 'nat', '-N', 'DOCKER']);
+    await proxy.stop();
+    await run(['nsenter', `--net=/run/netns/${node}`, '--', TSKUBE, 'proxy', '--cleanup']);
+    const nat = await natRules();
+    const filter = await lab.exec(node, ['iptables-save', '-t', 'filter']);
+    assert.doesNotMatch(nat + filter, /KUBE-/);
+    assert.match(nat, /^:DOCKER/m, "another tool's chain stays");
+  });
+});
