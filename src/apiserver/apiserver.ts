@@ -25,6 +25,8 @@ export interface ApiServerConfig {
   insecureBindAddress?: string;
   insecurePort: number;
   versionMinor: string;
+  /** Revisions of history the embedded store keeps for watches (older resourceVersions get 410 Gone). */
+  storageHistory?: number;
   logger: Logger;
 }
 
@@ -40,7 +42,7 @@ const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-l
 /** startApiServer opens the store, rebuilds allocations, creates the bootstrap objects and starts listening. */
 export async function startApiServer(config: ApiServerConfig): Promise<RunningApiServer> {
   const log = config.logger;
-  const store = await openStore({ etcdServers: config.etcdServers, dataDir: config.dataDir });
+  const store = await openStore({ etcdServers: config.etcdServers, dataDir: config.dataDir, history: config.storageHistory });
   const serviceIps = new ServiceIps(config.serviceClusterIpRange, config.serviceNodePortRange);
   const registry = new Registry(store, serviceIps);
   const services = resourceByName('', 'services')!;

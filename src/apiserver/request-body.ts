@@ -5,15 +5,18 @@ import { badRequest, requestEntityTooLarge, unsupportedMediaType } from '../api/
 /** MAX_BODY_BYTES is upstream's request size limit (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-/** readBody collects a request body, answering 413 past the limit. */
+/**
+ * readBody collects a request body, answering 413 past the limit. The rest of an oversized body is read and
+ * dropped, so the client sees the 413 rather than a reset connection.
+ */
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw requestEntityTooLarge(MAX_BODY_BYTES);
-    chunks.push(chunk);
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
+  if (size > MAX_BODY_BYTES) throw requestEntityTooLarge(MAX_BODY_BYTES);
   return Buffer.concat(chunks);
 }
 

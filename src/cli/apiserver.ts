@@ -22,6 +22,7 @@ const FLAGS: FlagSpecs = {
   'enable-admission-plugins': { type: 'strings', default: [], help: 'Admission plugins that should be enabled (accepted and logged).' },
   'allow-privileged': { type: 'bool', default: false, help: 'If true, allow privileged containers (accepted).' },
   'reported-minor-version': { type: 'string', default: '33', help: 'The Kubernetes minor version /version reports; the /usr/bin/kubectl dispatcher runs kubectl.1.<minor> (27 to 33).' },
+  'storage-history': { type: 'int', default: 10000, help: 'Revisions of history the embedded store keeps for watch resumption; older resourceVersions get 410 Gone.' },
   v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
   help: { type: 'bool', default: false, short: 'h', help: 'help for apiserver' },
 };
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     insecureBindAddress: insecure ? ((values['insecure-bind-address'] as string | undefined) ?? '127.0.0.1') : undefined,
     insecurePort: values['insecure-port'] as number,
     versionMinor: values['reported-minor-version'] as string,
+    storageHistory: values['storage-history'] as number,
     logger,
   });
   logger.info('tskube apiserver ready', { store: (values['etcd-servers'] as string[]).length ? `etcd ${(values['etcd-servers'] as string[]).join(',')}` : `sqlite ${dataDir}` });

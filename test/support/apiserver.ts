@@ -14,7 +14,7 @@ export interface TestApiServer {
   client: RestClient;
   process: StartedProcess;
   /** restart stops the server (SIGTERM, or SIGKILL with hard) and starts it again on the same port and data. */
-  restart(options?: { hard?: boolean }): Promise<void>;
+  restart(options?: { hard?: boolean; extraFlags?: string[] }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,9 +47,9 @@ export async function startApiServer(options: TestApiServerOptions = {}): Promis
   const server: TestApiServer = {
     url, port, dir, kubeconfig, client,
     process: await launch(argv, join(dir, 'apiserver.log'), client),
-    async restart({ hard = false } = {}) {
+    async restart({ hard = false, extraFlags = [] }: { hard?: boolean; extraFlags?: string[] } = {}) {
       await server.process.stop(hard ? 'SIGKILL' : 'SIGTERM');
-      server.process = await launch(argv, join(dir, 'apiserver.log'), client);
+      server.process = await launch([...argv, ...extraFlags], join(dir, 'apiserver.log'), client);
     },
     async stop() {
       await server.process.stop();

@@ -100,7 +100,8 @@ export class EtcdStore implements Store {
           }
         });
         watcher.on('error', (error: Error) => {
-          if (/compacted/i.test(error.message)) fail(new CompactedError(fromRevision, fromRevision));
+          // etcd cancels a watch for compaction with no reason text (the etcd3 client drops compact_revision).
+          if (/compacted|^Watcher canceled: ?$/i.test(error.message)) fail(new CompactedError(fromRevision, fromRevision));
           else fail(error);
         });
       }, (error: Error) => fail(/compacted/i.test(error.message) ? new CompactedError(fromRevision, fromRevision) : error));

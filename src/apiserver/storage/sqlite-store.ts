@@ -6,8 +6,8 @@ import {
   type Store, type StoredValue, type WatchEvent, type WatchOptions,
 } from './store.ts';
 
-/** How many revisions of history the store keeps for watchers before compacting automatically. */
-const HISTORY_KEPT = 10_000;
+/** How many revisions of history the store keeps for watchers by default before compacting automatically. */
+export const DEFAULT_HISTORY = 10_000;
 
 interface Watcher {
   prefix: string;
@@ -25,9 +25,11 @@ export class SqliteStore implements Store {
   #revision: number;
   #compacted: number;
   #writesSinceCompact = 0;
+  #history: number;
   #q: Record<string, StatementSync>;
 
-  constructor(path: string) {
+  constructor(path: string, options: { history?: number } = {}) {
+    this.#history = options.history ?? DEFAULT_HISTORY;
     this.#db = new DatabaseSync(path);
     this.#db.exec(`
       PRAGMA journal_mode = WAL;
@@ -144,18 +146,19 @@ export class SqliteStore implements Store {
     this.#revision = revision;
     const event: WatchEvent = { type: flags.deleted ? 'DELETE' : 'PUT', key, value, revision, created: flags.created };
     for (const w of this.#watchers) if (key.startsWith(w.prefix)) w.onEvent(event);
-    if (++this.#writesSinceCompact >= 1000) {
+    // Compact in steps of a tenth of the history kept, so the log stays bounded without work on every write.
+    if (++this.#writesSinceCompact >= Math.max(1, Math.ceil(this.#history / 10))) {
       this.#writesSinceCompact = 0;
-      if (revision - HISTORY_KEPT > this.#compacted) void this.compact(revision - HISTORY_KEPT);
+      if (revision - this.#history > this.#compacted) void this.compact(revision - this.#history);
     }
     return revision;
   }
 }
 
 /** openSqliteStore opens (or creates) `<dataDir>/state.db`. */
-export function openSqliteStore(options: { dataDir: string }): SqliteStore {
+export function openSqliteStore(options: { dataDir: string; history?: number }): SqliteStore {
   mkdirSync(options.dataDir, { recursive: true });
-  return new SqliteStore(join(options.dataDir, 'state.db'));
+  return new SqliteStore(join(options.dataDir, 'state.db'), { history: options.history });
 }
 
 function prefixEnd(prefix: string): string {
