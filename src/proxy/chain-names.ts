@@ -23,9 +23,26 @@ function base32(bytes: Buffer): string {
   return out;
 }
 
+/**
+ * hash16 is the first 16 base32 characters of the SHA-256 of text (only the first 10 bytes are needed). Names are
+ * memoized: a sync recomputes the same ones, and a 10,000-service cluster has over 100,000 of them.
+ */
+const MEMO = new Map<string, string>();
+const MEMO_LIMIT = 500_000;
+
+function hash16(text: string): string {
+  let name = MEMO.get(text);
+  if (name === undefined) {
+    name = base32(createHash('sha256').update(text).digest().subarray(0, 10));
+    if (MEMO.size >= MEMO_LIMIT) MEMO.clear();
+    MEMO.set(text, name);
+  }
+  return name;
+}
+
 /** portProtoHash is upstream's `portProtoHash(servicePortName, protocol)`. */
 export function portProtoHash(servicePortName: string, protocol: string): string {
-  return base32(createHash('sha256').update(servicePortName + protocol.toLowerCase()).digest()).slice(0, 16);
+  return hash16(servicePortName + protocol.toLowerCase());
 }
 
 /** servicePortChainName: KUBE-SVC-<hash>, the chain that balances over all (cluster-policy) endpoints. */
@@ -50,7 +67,7 @@ export function serviceFirewallChainName(servicePortName: string, protocol: stri
 
 /** servicePortEndpointChainName: KUBE-SEP-<hash of name+protocol+endpoint>, one per endpoint. */
 export function servicePortEndpointChainName(servicePortName: string, protocol: string, endpoint: string): string {
-  return `KUBE-SEP-${base32(createHash('sha256').update(servicePortName + protocol.toLowerCase() + endpoint).digest()).slice(0, 16)}`;
+  return `KUBE-SEP-${hash16(servicePortName + protocol.toLowerCase() + endpoint)}`;
 }
 
 /** SERVICE_CHAIN_PREFIXES are the prefixes of per-service chains (stale ones are deleted). */

@@ -104,7 +104,12 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
     if (localEndpoints.length > 0) chains.push(localChain);
     if (usesExternalChain) chains.push(externalChain);
     if (usesFirewall) chains.push(firewallChain);
-    for (const ep of allReachable) chains.push(servicePortEndpointChainName(svcName, sp.protocol, ep.address));
+    const sepNames = new Map<Endpoint, string>();
+    for (const ep of allReachable) {
+      const name = servicePortEndpointChainName(svcName, sp.protocol, ep.address);
+      sepNames.set(ep, name);
+      chains.push(name);
+    }
     for (const c of chains) written.add(c);
 
     // ClusterIP.
@@ -167,11 +172,12 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
       addNat(firewallChain, `${comment(`other traffic to ${svcName} will be dropped by KUBE-PROXY-FIREWALL`)}`);
     }
     // KUBE-SVC / KUBE-SVL: pick an endpoint.
-    if (clusterEndpoints.length > 0) writeBalancing(addNat, clusterChain, svcName, sp, clusterEndpoints, largeCluster);
-    if (localEndpoints.length > 0) writeBalancing(addNat, localChain, svcName, sp, localEndpoints, largeCluster);
+    const sepName = (ep: Endpoint) => sepNames.get(ep) ?? servicePortEndpointChainName(svcName, sp.protocol, ep.address);
+    if (clusterEndpoints.length > 0) writeBalancing(addNat, clusterChain, svcName, sp, clusterEndpoints, sepName, largeCluster);
+    if (localEndpoints.length > 0) writeBalancing(addNat, localChain, svcName, sp, localEndpoints, sepName, largeCluster);
     // KUBE-SEP: hairpin masquerade, then DNAT.
     for (const ep of allReachable) {
-      const chain = servicePortEndpointChainName(svcName, sp.protocol, ep.address);
+      const chain = sepName(ep);
       const c = largeCluster ? '' : `-m comment --comment ${svcName} `;
       addNat(chain, `${c}-s ${ep.ip} -j ${KUBE_MARK_MASQ}`);
       const affinity = sp.sessionAffinityTimeout !== undefined ? `-m recent --name ${chain} --set ` : '';
@@ -217,8 +223,7 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
   return { text: lines.join('\n'), ruleCounts: { filter: filterRules, nat: natRules }, natChains: [...written].sort(), staleChains };
 }
 
-function writeBalancing(addNat: (chain: string, rule: string) => void, chain: string, svcName: string, sp: ServicePort, endpoints: readonly Endpoint[], largeCluster: boolean): void {
-  const sepChain = (ep: Endpoint) => servicePortEndpointChainName(svcName, sp.protocol, ep.address);
+function writeBalancing(addNat: (chain: string, rule: string) => void, chain: string, svcName: string, sp: ServicePort, endpoints: readonly Endpoint[], sepChain: (ep: Endpoint) => string, largeCluster: boolean): void {
   const comment = (ep: Endpoint) => (largeCluster ? '' : `-m comment --comment "${svcName} -> ${ep.address}" `);
   if (sp.sessionAffinityTimeout !== undefined) {
     for (const ep of endpoints) {

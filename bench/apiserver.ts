@@ -1,0 +1,75 @@
+/**
+ * API server figures, per storage backend: 10,000 Service creates (50 in flight), listing them as a Table, and
+ * watch delivery latency to 100 watchers.
+ */
+import { startApiServer } from '../test/support/apiserver.ts';
+import { etcdAvailable, startEtcd } from '../test/support/etcd.ts';
+
+const CREATES = Number(process.env.BENCH_SERVICES ?? 10_000);
+const CONCURRENCY = 50;
+const WATCHERS = 100;
+
+export async function run(): Promise<void> {
+  for (const backend of ['sqlite', 'etcd'] as const) {
+    if (backend === 'etcd' && !etcdAvailable()) {
+      process.stdout.write('etcd: skipped (etcd-server not installed)\n');
+      continue;
+    }
+    const etcd = backend === 'etcd' ? await startEtcd() : undefined;
+    const server = await startApiServer({ etcdServers: etcd ? [etcd.endpoint] : undefined });
+    try {
+      const services = server.client.resource('services');
+      const latencies: number[] = [];
+      let next = 0;
+      const started = performance.now();
+      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+        while (next < CREATES) {
+          const i = next++;
+          const t = performance.now();
+          await server.client.create(services, 'default', { metadata: { name: `bench-${i}` }, spec: { selector: { app: `a${i}` }, ports: [{ port: 80 }] } });
+          latencies.push(performance.now() - t);
+        }
+      }));
+      const seconds = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+      process.stdout.write(`${backend}: ${CREATES} Service creates: ${(CREATES / seconds).toFixed(0)}/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms\n`);
+      const listStart = performance.now();
+      const res = await fetch(`${server.url}/api/v1/namespaces/default/services?limit=500`, { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
+      const table = await res.json();
+      process.stdout.write(`${backend}: list ${table.rows.length} Services as a Table: ${(performance.now() - listStart).toFixed(0)} ms\n`);
+      const cms = server.client.resource('configmaps');
+      const aborts: AbortController[] = [];
+      let pending = 0;
+      let resolveRound: () => void = () => undefined;
+      for (let w = 0; w < WATCHERS; w++) {
+        const abort = new AbortController();
+        aborts.push(abort);
+        void server.client.watch(cms, { namespace: 'default', resourceVersion: String(await currentRv(server.url)), signal: abort.signal }, () => {
+          if (--pending === 0) resolveRound();
+        }).catch(() => undefined);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      const rounds: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        pending = WATCHERS;
+        const done = new Promise<void>((r) => (resolveRound = r));
+        const t = performance.now();
+        await server.client.create(cms, 'default', { metadata: { name: `w${i}` }, data: {} });
+        await done;
+        rounds.push(performance.now() - t);
+      }
+      for (const a of aborts) a.abort();
+      rounds.sort((a, b) => a - b);
+      process.stdout.write(`${backend}: watch delivery to ${WATCHERS} watchers (create → last watcher): p50 ${rounds[10]!.toFixed(1)} ms, max ${rounds[19]!.toFixed(1)} ms\n`);
+    } finally {
+      await server.stop();
+      await etcd?.stop();
+    }
+  }
+}
+
+async function currentRv(url: string): Promise<string> {
+  const res = await fetch(`${url}/api/v1/namespaces/default/configmaps?limit=1`);
+  return (await res.json()).metadata.resourceVersion;
+}
