@@ -31,7 +31,7 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
   readonly info: ResourceInfo;
   #client: RestClient;
   #options: InformerOptions;
-  #handlers: InformerHandlers<T>;
+  #handlers: InformerHandlers<T>[];
   #cache = new Map<string, T>();
   #resourceVersion = '';
   #synced = false;
@@ -42,8 +42,14 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
   constructor(client: RestClient, info: ResourceInfo, handlers: InformerHandlers<T>, options: InformerOptions = {}) {
     this.#client = client;
     this.info = info;
-    this.#handlers = handlers;
+    this.#handlers = [handlers];
     this.#options = options;
+  }
+
+  /** addHandlers subscribes another consumer (informers are shared by the controllers of one process). */
+  addHandlers(handlers: InformerHandlers<T>): this {
+    this.#handlers.push(handlers);
+    return this;
   }
 
   /** start begins listing and watching in the background. */
@@ -126,21 +132,21 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
     for (const [key, old] of this.#cache) {
       if (!fresh.has(key)) {
         this.#cache.delete(key);
-        this.#handlers.onDelete?.(old);
+        for (const h of this.#handlers) h.onDelete?.(old);
       }
     }
     for (const [key, item] of fresh) {
       const old = this.#cache.get(key);
       this.#cache.set(key, item);
-      if (old === undefined) this.#handlers.onAdd?.(item);
-      else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion) this.#handlers.onUpdate?.(old, item);
+      if (old === undefined) for (const h of this.#handlers) h.onAdd?.(item);
+      else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion) for (const h of this.#handlers) h.onUpdate?.(old, item);
     }
     this.#resourceVersion = list.metadata?.resourceVersion ?? '';
     if (!this.#synced) {
       this.#synced = true;
       for (const resolve of this.#syncWaiters.splice(0)) resolve();
     }
-    this.#handlers.onChange?.();
+    for (const h of this.#handlers) h.onChange?.();
   }
 
   #apply(type: string, object: T): void {
@@ -151,13 +157,13 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
     if (type === 'DELETED') {
       if (old === undefined) return;
       this.#cache.delete(key);
-      this.#handlers.onDelete?.(object);
+      for (const h of this.#handlers) h.onDelete?.(object);
     } else {
       this.#cache.set(key, object);
-      if (old === undefined) this.#handlers.onAdd?.(object);
-      else this.#handlers.onUpdate?.(old, object);
+      if (old === undefined) for (const h of this.#handlers) h.onAdd?.(object);
+      else for (const h of this.#handlers) h.onUpdate?.(old, object);
     }
-    this.#handlers.onChange?.();
+    for (const h of this.#handlers) h.onChange?.();
   }
 }
 

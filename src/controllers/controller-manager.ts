@@ -1,0 +1,59 @@
+import { Informer, type RestClient } from '../client/client.ts';
+import type { Logger } from '../log/klog.ts';
+import { DeploymentController } from './deployment.ts';
+import { EndpointsController } from './endpoints-controller.ts';
+import { EventRecorder } from './event-recorder.ts';
+import { GarbageCollector } from './garbage-collector.ts';
+import { NodeIpamController } from './node-ipam.ts';
+import { NodeLifecycleController } from './node-lifecycle.ts';
+import { ReplicaSetController } from './replicaset.ts';
+import type { ControllerContext } from './context.ts';
+
+export interface ControllerManagerOptions {
+  client: RestClient;
+  logger: Logger;
+  /** Node IPAM: set with --allocate-node-cidrs. */
+  allocateNodeCidrs?: { clusterCidr: string; nodeCidrMaskSize: number };
+  nodeMonitorGracePeriodMs: number;
+}
+
+/**
+ * startControllers runs the controllers of kube-controller-manager that the lab needs, on shared informers: they
+ * start acting only once every cache has its first list, so a restart never duplicates pods.
+ */
+export async function startControllers(options: ControllerManagerOptions): Promise<{ stop(): Promise<void> }> {
+  const { client, logger } = options;
+  const informer = (resource: string, extra: { namespace?: string } = {}) => new Informer(client, client.resource(resource), {}, { logger, ...extra });
+  let markSynced: () => void = () => undefined;
+  const synced = new Promise<void>((resolve) => (markSynced = resolve));
+  const ctx: ControllerContext = {
+    client,
+    logger,
+    synced,
+    events: new EventRecorder(client, 'deployment-controller', logger),
+    informers: {
+      pods: informer('pods'), replicasets: informer('replicasets'), deployments: informer('deployments'), services: informer('services'),
+      endpointslices: informer('endpointslices'), endpoints: informer('endpoints'), nodes: informer('nodes'), leases: informer('leases', { namespace: 'kube-node-lease' }),
+    },
+  };
+  const rsEvents = { ...ctx, events: new EventRecorder(client, 'replicaset-controller', logger) };
+  new DeploymentController(ctx);
+  new ReplicaSetController(rsEvents);
+  new EndpointsController(ctx);
+  new GarbageCollector(ctx);
+  if (options.allocateNodeCidrs) new NodeIpamController({ ...ctx, events: new EventRecorder(client, 'cidrAllocator', logger) }, options.allocateNodeCidrs);
+  const lifecycle = new NodeLifecycleController({ ...ctx, events: new EventRecorder(client, 'node-controller', logger) }, { gracePeriodMs: options.nodeMonitorGracePeriodMs });
+  // Handlers are registered: now fill the caches, and only then let events flow to the controllers.
+  const all = Object.values(ctx.informers);
+  for (const i of all) i.start();
+  await Promise.all(all.map((i) => i.waitForSync()));
+  markSynced();
+  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,garbagecollector,nodeipam,nodelifecycle' });
+  lifecycle.start();
+  return {
+    async stop() {
+      lifecycle.stop();
+      await Promise.all(all.map((i) => i.stop()));
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { isStatusError } from '../api/status.ts';
+import { matches, selectorFromMap } from '../api/labels.ts';
+import { WorkQueue } from './work-queue.ts';
+import { keyOf, type ControllerContext } from './context.ts';
+import { MANAGED_BY, backends, desiredSlices, desiredSubsets } from './service-endpoints.ts';
+
+/**
+ * EndpointsController writes, for every Service with a selector, its EndpointSlices (labelled with the service name
+ * and managed-by, at most 100 endpoints each) and the Endpoints object of the same name, within a watch event of a
+ * pod's readiness or IP changing. Services without a selector are left to their owners.
+ */
+export class EndpointsController {
+  #ctx: ControllerContext;
+  #queue: WorkQueue;
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = ctx;
+    this.#queue = new WorkQueue((key) => this.#sync(key), { concurrency: 8, onError: (key, error) => ctx.logger.error('Error syncing endpoints', { service: key, error }) });
+    const svc = ctx.informers.services;
+    svc.addHandlers({ onAdd: (s) => this.#queue.add(keyOf(s)), onUpdate: (_o, s) => this.#queue.add(keyOf(s)), onDelete: (s) => this.#queue.add(keyOf(s)) });
+    const podChanged = (old: any | undefined, pod: any) => {
+      for (const s of svc.list()) {
+        if (s.metadata.namespace !== pod.metadata.namespace || !s.spec?.selector) continue;
+        const selector = selectorFromMap(s.spec.selector);
+        if (matches(selector, pod.metadata.labels) || (old && matches(selector, old.metadata.labels))) this.#queue.add(keyOf(s));
+      }
+    };
+    ctx.informers.pods.addHandlers({ onAdd: (p) => podChanged(undefined, p), onUpdate: (o, p) => podChanged(o, p), onDelete: (p) => podChanged(undefined, p) });
+  }
+
+  async #sync(key: string): Promise<void> {
+    await this.#ctx.synced;
+    const { client, informers } = this.#ctx;
+    const [ns, name] = key.split('/') as [string, string];
+    const service = informers.services.get(key);
+    const slicesInfo = client.resource('endpointslices');
+    const endpointsInfo = client.resource('endpoints');
+    const existing = informers.endpointslices.list()
+      .filter((s) => s.metadata.namespace === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY)
+      .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    if (!service || !service.spec?.selector || service.metadata.deletionTimestamp) {
+      if (service && !service.spec?.selector) return;
+      for (const s of existing) await client.delete(slicesInfo, ns, s.metadata.name).catch(ignoreNotFound);
+      if (!service && informers.endpoints.get(key)) await client.delete(endpointsInfo, ns, name).catch(ignoreNotFound);
+      return;
+    }
+    const list = backends(service, informers.pods.list());
+    const wanted = desiredSlices(service, list);
+    const labels = { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': MANAGED_BY };
+    const owner = [{ apiVersion: 'v1', kind: 'Service', name, uid: service.metadata.uid, controller: true, blockOwnerDeletion: true }];
+    for (let i = 0; i < wanted.length; i++) {
+      const body = { addressType: 'IPv4', ports: wanted[i]!.ports, endpoints: wanted[i]!.endpoints };
+      const current = existing[i];
+      if (!current) {
+        await client.create(slicesInfo, ns, { metadata: { generateName: `${name}-`, labels, ownerReferences: owner }, ...body });
+      } else if (JSON.stringify([current.ports ?? [], current.endpoints ?? []]) !== JSON.stringify([body.ports, body.endpoints])) {
+        await client.update(slicesInfo, { ...current, ...body, endpoints: body.endpoints }).catch((e) => this.#retryOnConflict(e, key));
+      }
+    }
+    for (const extra of existing.slice(wanted.length)) await client.delete(slicesInfo, ns, extra.metadata.name).catch(ignoreNotFound);
+    const subsets = desiredSubsets(list);
+    const ep = informers.endpoints.get(key);
+    const epLabels = { ...(service.metadata.labels ?? {}) };
+    if (!ep) {
+      await client.create(endpointsInfo, ns, { metadata: { name, labels: epLabels }, subsets }).catch((e) => this.#retryOnConflict(e, key));
+    } else if (JSON.stringify(ep.subsets ?? []) !== JSON.stringify(subsets)) {
+      await client.update(endpointsInfo, { ...ep, subsets }).catch((e) => this.#retryOnConflict(e, key));
+    }
+  }
+
+  #retryOnConflict(error: unknown, key: string): void {
+    if (!isStatusError(error, 409)) throw error;
+    this.#queue.addAfter(key, 50);
+  }
+}
+
+function ignoreNotFound(error: unknown): void {
+  if (!isStatusError(error, 404)) throw error;
+}

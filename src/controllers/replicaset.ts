@@ -1,0 +1,106 @@
+import { isStatusError } from '../api/status.ts';
+import { matches, selectorFromObject } from '../api/labels.ts';
+import { WorkQueue } from './work-queue.ts';
+import { controllerOf, isPodActive, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
+
+/** How long created or deleted pods may take to show up in the cache before a sync acts again. */
+const EXPECTATION_TIMEOUT_MS = 5000;
+
+/**
+ * ReplicaSetController keeps `spec.replicas` pods for each ReplicaSet: pods named `<rs>-<5 chars>`, adoption and
+ * release by selector, scale down of not-ready and newest pods first, status counts. Expectations (pods it made or
+ * removed that the cache has not shown yet) keep it from acting twice on a stale cache.
+ */
+export class ReplicaSetController {
+  #ctx: ControllerContext;
+  #queue: WorkQueue;
+  #expected = new Map<string, { creates: Set<string>; deletes: Set<string>; at: number }>();
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = ctx;
+    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error syncing ReplicaSet', { replicaSet: key, error }) });
+    ctx.informers.replicasets.addHandlers({ onAdd: (rs) => this.#queue.add(keyOf(rs)), onUpdate: (_o, rs) => this.#queue.add(keyOf(rs)), onDelete: (rs) => this.#queue.add(keyOf(rs)) });
+    const podChanged = (pod: any) => {
+      const owner = controllerOf(pod);
+      if (owner?.kind === 'ReplicaSet') this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
+      else for (const rs of ctx.informers.replicasets.list()) if (rs.metadata.namespace === pod.metadata.namespace) this.#queue.add(keyOf(rs));
+    };
+    ctx.informers.pods.addHandlers({ onAdd: podChanged, onUpdate: (_o, p) => podChanged(p), onDelete: podChanged });
+  }
+
+  async #sync(key: string): Promise<void> {
+    await this.#ctx.synced;
+    const { client, informers, events } = this.#ctx;
+    const rs = informers.replicasets.get(key);
+    if (!rs) {
+      this.#expected.delete(key);
+      return;
+    }
+    const selector = selectorFromObject(rs.spec?.selector) ?? [];
+    const ns = rs.metadata.namespace;
+    const all = informers.pods.list().filter((p) => p.metadata.namespace === ns);
+    const expected = this.#expected.get(key);
+    if (expected) {
+      const names = new Set(all.filter(isPodActive).map((p) => p.metadata.name));
+      const pending = [...expected.creates].some((n) => !names.has(n)) || [...expected.deletes].some((n) => names.has(n));
+      if (pending && Date.now() - expected.at < EXPECTATION_TIMEOUT_MS) return this.#queue.addAfter(key, 100);
+      this.#expected.delete(key);
+    }
+    const podsInfo = client.resource('pods');
+    const owned: any[] = [];
+    for (const pod of all) {
+      const owner = controllerOf(pod);
+      const selected = matches(selector, pod.metadata.labels);
+      if (owner?.uid === rs.metadata.uid) {
+        if (selected || rs.metadata.deletionTimestamp) owned.push(pod);
+        else await client.patch(podsInfo, ns, pod.metadata.name, { metadata: { ownerReferences: (pod.metadata.ownerReferences ?? []).filter((r: any) => r.uid !== rs.metadata.uid) } }, 'merge').catch(ignoreNotFound);
+      } else if (!owner && selected && isPodActive(pod) && !rs.metadata.deletionTimestamp) {
+        await client.patch(podsInfo, ns, pod.metadata.name, { metadata: { ownerReferences: [...(pod.metadata.ownerReferences ?? []), ownerReference(rs)] } }, 'merge').catch(ignoreNotFound);
+        owned.push(pod);
+      }
+    }
+    const active = owned.filter(isPodActive);
+    const want = rs.metadata.deletionTimestamp ? active.length : (rs.spec?.replicas ?? 1);
+    const diff = want - active.length;
+    if (diff > 0) {
+      const creates = new Set<string>();
+      this.#expected.set(key, { creates, deletes: new Set(), at: Date.now() });
+      const template = rs.spec.template ?? {};
+      for (let i = 0; i < Math.min(diff, 500); i++) {
+        const pod = await client.create(podsInfo, ns, {
+          metadata: { generateName: `${rs.metadata.name}-`, labels: { ...(template.metadata?.labels ?? {}) }, annotations: template.metadata?.annotations, ownerReferences: [ownerReference(rs)] },
+          spec: structuredClone(template.spec),
+        });
+        creates.add(pod.metadata.name);
+        events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+      }
+    } else if (diff < 0) {
+      const victims = [...active].sort(deletionOrder).slice(0, -diff);
+      const deletes = new Set<string>(victims.map((p) => p.metadata.name));
+      this.#expected.set(key, { creates: new Set(), deletes, at: Date.now() });
+      for (const pod of victims) {
+        await client.delete(podsInfo, ns, pod.metadata.name).catch(ignoreNotFound);
+        events.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+      }
+    }
+    const ready = active.filter(isPodReady).length;
+    const status = { replicas: active.length, fullyLabeledReplicas: active.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: rs.metadata.generation };
+    const current = rs.status ?? {};
+    if (Object.entries(status).some(([k, v]) => (current[k] ?? 0) !== v)) {
+      await client.update(client.resource('replicasets'), { ...rs, status: { ...current, ...status } }, { subresource: 'status' }).catch((error) => {
+        if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
+        this.#queue.addAfter(key, 50);
+      });
+    }
+  }
+}
+
+/** deletionOrder puts first the pods a scale down should remove: unscheduled, pending, not ready, then newest. */
+function deletionOrder(a: any, b: any): number {
+  const rank = (p: any) => (!p.spec?.nodeName ? 0 : p.status?.phase === 'Pending' ? 1 : !isPodReady(p) ? 2 : 3);
+  return rank(a) - rank(b) || Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? 1 : -1);
+}
+
+function ignoreNotFound(error: unknown): void {
+  if (!isStatusError(error, 404)) throw error;
+}

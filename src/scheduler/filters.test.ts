@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { failedSchedulingMessage, filterReason, parseCpu, parseMemory, score } from './filters.ts';
+
+const node = (name: string, extra: any = {}) => ({ metadata: { name, labels: { disk: 'ssd' } }, spec: extra.spec ?? {}, status: { conditions: [{ type: 'Ready', status: 'True' }], allocatable: { cpu: '2', memory: '4Gi', pods: '110' } } });
+const pod = (extra: any = {}) => ({ metadata: { name: 'p', ownerReferences: [{ uid: 'rs1', controller: true }] }, spec: { containers: [{ name: 'c', resources: { requests: extra.requests ?? {} } }], ...extra.spec } });
+
+test('filterReason() explains why a node cannot take a pod, with upstream\'s wording', () => {
+  assert.equal(filterReason(pod(), { node: node('a'), pods: [] }), undefined);
+  assert.equal(filterReason(pod(), { node: node('a', { spec: { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] } }), pods: [] }), 'node(s) had untolerated taint {k: v}');
+  assert.equal(filterReason(pod({ spec: { tolerations: [{ key: 'k', operator: 'Exists' }] } }), { node: node('a', { spec: { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] } }), pods: [] }), undefined);
+  assert.equal(filterReason(pod({ spec: { nodeSelector: { disk: 'hdd' } } }), { node: node('a'), pods: [] }), "node(s) didn't match Pod's node affinity/selector");
+  assert.equal(filterReason(pod({ requests: { cpu: '3' } }), { node: node('a'), pods: [] }), 'Insufficient cpu');
+  assert.equal(failedSchedulingMessage(2, ['Insufficient cpu', 'Insufficient cpu']), '0/2 nodes are available: 2 Insufficient cpu.');
+});
+
+test('score() spreads replicas of one owner over nodes', () => {
+  const sibling = pod();
+  assert.ok(score(pod(), { node: node('a'), pods: [] }) > score(pod(), { node: node('b'), pods: [sibling] }));
+});
+
+test('quantities parse like Kubernetes quantities', () => {
+  assert.equal(parseCpu('500m'), 500);
+  assert.equal(parseCpu('2'), 2000);
+  assert.equal(parseMemory('128Mi'), 128 * 2 ** 20);
+  assert.equal(parseMemory('1G'), 1e9);
+});

@@ -1,0 +1,169 @@
+/**
+ * The controller manager and scheduler as separate processes against a real API server. The test plays two
+ * kubelets ("nodea", "nodeb"): it registers Ready nodes and moves bound pods to Running with an IP from the node's
+ * podCIDR (and finishes deletions), as a kubelet would. Pod IPs: 10.244.<node>.<n>; services 10.0.0.0/16.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Informer } from '../../src/client/client.ts';
+import { isStatusError } from '../../src/api/status.ts';
+import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
+import { KUBECTL_VERSIONS, kubectl, kubectlAvailable } from '../support/kubectl.ts';
+import { TSKUBE, startProcess, waitFor, type StartedProcess } from '../support/processes.ts';
+
+const LAB = fileURLToPath(new URL('../../examples/lab/', import.meta.url));
+
+describe('controller manager and scheduler', () => {
+  let server: TestApiServer;
+  let cm: StartedProcess;
+  let scheduler: StartedProcess;
+  let kubelet: Informer;
+  let cache: string;
+  const r = (name: string) => server.client.resource(name);
+  const startCm = () => (cm = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`, '--allocate-node-cidrs', '--cluster-cidr=10.244.0.0/16', '--node-cidr-mask-size=24', '--leader-elect=false']));
+  const list = async (resource: string, labelSelector?: string) => (await server.client.list(r(resource), { namespace: 'default', labelSelector })).items as any[];
+  const livePods = async () => (await list('pods', 'app=nginx')).filter((p) => !p.metadata.deletionTimestamp);
+
+  /** playKubelet runs bound pods like a kubelet would: Running, Ready, an IP from the node's podCIDR. */
+  function playKubelet(): Informer {
+    const next = new Map<string, number>();
+    const handle = async (pod: any) => {
+      if (!pod.spec?.nodeName) return;
+      const pods = r('pods');
+      if (pod.metadata.deletionTimestamp) {
+        await server.client.delete(pods, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 }).catch(() => undefined);
+        return;
+      }
+      if (pod.status?.phase === 'Running') return;
+      const node = await server.client.get(r('nodes'), undefined, pod.spec.nodeName);
+      if (!node.spec?.podCIDR) return;
+      const n = (next.get(node.metadata.name) ?? 1) + 1;
+      next.set(node.metadata.name, n);
+      const ip = node.spec.podCIDR.replace(/\.0\/24$/, `.${n}`);
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      await server.client.update(pods, { ...pod, status: { ...pod.status, phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: '192.168.0.1', startTime: now, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }], containerStatuses: [{ name: 'nginx', ready: true, restartCount: 0, image: 'nginx:1.7.9', imageID: '', started: true, state: { running: { startedAt: now } } }] } }, { subresource: 'status' }).catch(() => undefined);
+    };
+    return new Informer(server.client, r('pods'), { onAdd: (p) => void handle(p), onUpdate: (_o, p) => void handle(p) }).start();
+  }
+
+  before(async () => {
+    server = await startApiServer();
+    cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
+    for (const name of ['nodea', 'nodeb']) {
+      await server.client.create(r('nodes'), undefined, {
+        metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+        status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }], allocatable: { cpu: '2', memory: '4Gi', pods: '110' }, capacity: { cpu: '2', memory: '4Gi', pods: '110' }, addresses: [{ type: 'InternalIP', address: name === 'nodea' ? '192.168.0.10' : '192.168.0.11' }] },
+      });
+    }
+    startCm();
+    scheduler = startProcess([TSKUBE, 'scheduler', `--kubeconfig=${server.kubeconfig}`, '--leader-elect=false']);
+    kubelet = playKubelet();
+  });
+
+  after(async () => {
+    await kubelet?.stop();
+    await cm?.stop();
+    await scheduler?.stop();
+    await server?.stop();
+    await rm(cache, { recursive: true, force: true });
+  });
+
+  test('node IPAM gives every node its own pod subnet', async () => {
+    const cidrs = await waitFor('pod CIDRs', async () => {
+      const nodes = (await server.client.list(r('nodes'))).items;
+      return nodes.every((n: any) => n.spec?.podCIDR) && nodes.map((n: any) => n.spec.podCIDR);
+    });
+    assert.equal(new Set(cidrs).size, 2);
+    for (const c of cidrs) assert.match(c, /^10\.244\.\d+\.0\/24$/);
+  });
+
+  test("the lab's Deployment yields one ReplicaSet and two Running pods, one per node", async () => {
+    const result = await kubectl('1.33', server.kubeconfig, cache, ['create', '-f', 'testdep.yaml'], { cwd: LAB });
+    assert.equal(result.stdout, 'deployment.apps/nginx-deployment created\n', result.stderr);
+    const pods = await waitFor('two running pods', async () => {
+      const p = await livePods();
+      return p.length === 2 && p.every((x) => x.status?.phase === "Running") ? p : undefined;
+    });
+    assert.notEqual(pods[0].spec.nodeName, pods[1].spec.nodeName, 'spread over both nodes');
+    const rss = await list('replicasets');
+    assert.equal(rss.length, 1);
+    const hash = rss[0].metadata.labels['pod-template-hash'];
+    assert.equal(rss[0].metadata.name, `nginx-deployment-${hash}`);
+    for (const p of pods) {
+      assert.match(p.metadata.name, new RegExp(`^nginx-deployment-${hash}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
+      assert.equal(p.metadata.labels['pod-template-hash'], hash);
+    }
+    const get = await kubectl('1.33', server.kubeconfig, cache, ['get', 'deploy']);
+    await waitFor('2/2 in kubectl get deploy', async () => /nginx-deployment\s+2\/2\s+2\s+2\s/.test((await kubectl('1.33', server.kubeconfig, cache, ['get', 'deploy'])).stdout));
+    assert.equal(get.code, 0);
+    const labels = await kubectl('1.33', server.kubeconfig, cache, ['get', 'pods', '--show-labels']);
+    assert.match(labels.stdout, new RegExp(`app=nginx,pod-template-hash=${hash}`));
+  });
+
+  test('a Service gets EndpointSlices and Endpoints with exactly the ready pod IPs, shown by kubectl describe', async () => {
+    await kubectl('1.33', server.kubeconfig, cache, ['create', '-f', 'nsvc.yaml'], { cwd: LAB });
+    const ips = (await livePods()).map((p) => `${p.status.podIP}:80`).sort();
+    await waitFor('the Endpoints object', async () => {
+      const ep = await server.client.get(r('endpoints'), 'default', 'nsvc').catch(() => undefined);
+      const listed = (ep?.subsets ?? []).flatMap((s: any) => (s.addresses ?? []).map((a: any) => `${a.ip}:${s.ports[0].port}`)).sort();
+      return JSON.stringify(listed) === JSON.stringify(ips);
+    });
+    const slices = (await server.client.list(r('endpointslices'), { namespace: 'default', labelSelector: 'kubernetes.io/service-name=nsvc' })).items;
+    assert.equal(slices.length, 1);
+    assert.equal(slices[0].metadata.labels['endpointslice.kubernetes.io/managed-by'], 'endpointslice-controller.k8s.io');
+    assert.deepEqual(slices[0].endpoints.map((e: any) => `${e.addresses[0]}:${slices[0].ports[0].port}`).sort(), ips);
+    for (const version of KUBECTL_VERSIONS) {
+      if (!kubectlAvailable(version)) continue;
+      const { stdout } = await kubectl(version, server.kubeconfig, cache, ['describe', 'svc', 'nsvc']);
+      const line = /^Endpoints:\s+(.*)$/m.exec(stdout)?.[1] ?? '';
+      assert.deepEqual(line.split(',').sort(), ips, `kubectl ${version}: ${line}`);
+    }
+  });
+
+  test('scaling to 5 and back to 2 converges', async () => {
+    await kubectl('1.33', server.kubeconfig, cache, ['scale', 'deploy', 'nginx-deployment', '--replicas=5']);
+    await waitFor('5 running pods', async () => (await livePods()).filter((p) => p.status?.phase === 'Running').length === 5);
+    await kubectl('1.33', server.kubeconfig, cache, ['scale', 'deploy', 'nginx-deployment', '--replicas=2']);
+    await waitFor('2 pods', async () => (await list('pods', 'app=nginx')).length === 2);
+  });
+
+  test('a restart of the controller manager mid-way converges without duplicate pods, and node CIDRs stay', async () => {
+    const before = (await server.client.list(r('nodes'))).items.map((n: any) => n.spec.podCIDR);
+    await cm.stop('SIGKILL');
+    await server.client.patch(r('deployments'), 'default', 'nginx-deployment', { spec: { replicas: 3 } }, 'merge');
+    startCm();
+    await waitFor('3 running pods', async () => (await livePods()).filter((p) => p.status?.phase === 'Running').length === 3);
+    await new Promise((res) => setTimeout(res, 1000));
+    assert.equal((await livePods()).length, 3, 'no duplicates');
+    const after = (await server.client.list(r('nodes'))).items.map((n: any) => n.spec.podCIDR);
+    assert.deepEqual(after, before);
+  });
+
+  test('a template change rolls to a new ReplicaSet', async () => {
+    const old = (await list('replicasets'))[0].metadata.name;
+    await kubectl('1.33', server.kubeconfig, cache, ['set', 'image', 'deploy/nginx-deployment', 'nginx=nginx:1.16.1']);
+    await waitFor('all pods on the new template', async () => {
+      const pods = await list('pods', 'app=nginx');
+      const rss = await list('replicasets');
+      const fresh = rss.find((rs) => rs.metadata.name !== old);
+      return fresh && pods.length === 3 && pods.every((p) => p.metadata.labels['pod-template-hash'] === fresh.metadata.labels['pod-template-hash'] && p.status?.phase === 'Running');
+    }, 30_000);
+    const oldRs = (await list('replicasets')).find((rs) => rs.metadata.name === old);
+    assert.equal(oldRs.spec.replicas, 0);
+  });
+
+  test('deleting the Deployment leaves no ReplicaSet or pod', async () => {
+    const result = await kubectl('1.33', server.kubeconfig, cache, ['delete', 'deploy', 'nginx-deployment']);
+    assert.equal(result.stdout, 'deployment.apps "nginx-deployment" deleted\n');
+    await waitFor('no replicasets and no pods', async () => (await list('replicasets')).length === 0 && (await list('pods')).length === 0, 20_000);
+    await kubectl('1.33', server.kubeconfig, cache, ['delete', 'svc', 'nsvc']);
+    await waitFor('the service\'s endpoints to go', async () => {
+      const gone = await server.client.get(r('endpoints'), 'default', 'nsvc').then(() => false, (e) => isStatusError(e, 404));
+      return gone && (await list('endpointslices')).every((s) => s.metadata.labels['kubernetes.io/service-name'] !== 'nsvc');
+    });
+  });
+});
