@@ -1,0 +1,297 @@
+import { readFileSync } from 'node:fs';
+import { isStatusError } from '../api/status.ts';
+import { Informer, type RestClient } from '../client/client.ts';
+import type { Logger } from '../log/klog.ts';
+import { EventRecorder } from '../controllers/event-recorder.ts';
+import { DEFAULT_IMAGES, containerArgv, lookupImage, parseImageMap, type ImageTable } from './image-map.ts';
+import { nodeObject } from './node-status.ts';
+import { PodNetwork } from './pod-network.ts';
+import { ProcessRuntime, type ContainerState } from './process-runtime.ts';
+import { runProbe } from './probes.ts';
+
+export interface KubeletOptions {
+  client: RestClient;
+  logger: Logger;
+  nodeName: string;
+  nodeIP: string;
+  port: number;
+  rootDir: string;
+  bridge: string;
+  /** --pod-cidr; otherwise the Node's spec.podCIDR (node IPAM) or the pod bridge's existing address is used. */
+  podCidr?: string;
+  /** Prefix of pod network namespace names (unique per machine when several kubelets share it). */
+  netnsPrefix: string;
+  images: ImageTable;
+}
+
+interface PodRuntimeState {
+  restarts: Record<string, number>;
+  lastStart: Record<string, number>;
+  probeFailures: Record<string, number>;
+  ready: Record<string, boolean>;
+  lastProbe: Record<string, number>;
+  lastTermination: Record<string, any>;
+}
+
+const HEARTBEAT_MS = 10_000;
+
+/**
+ * Kubelet registers its Node, keeps its Lease and status fresh, and runs the pods bound to it with the process
+ * runtime: network first, then containers (restarted per restartPolicy with back-off), probes, status, and graceful
+ * termination ending with the pod's final deletion. State on disk lets a restarted kubelet adopt running pods.
+ */
+export class Kubelet {
+  #o: KubeletOptions;
+  #pods: Informer;
+  #runtime: ProcessRuntime;
+  #network: PodNetwork | undefined;
+  #events: EventRecorder;
+  #states = new Map<string, PodRuntimeState>();
+  #busy = new Set<string>();
+  #timers: NodeJS.Timeout[] = [];
+
+  constructor(options: KubeletOptions) {
+    this.#o = options;
+    this.#runtime = new ProcessRuntime(options.rootDir);
+    this.#events = new EventRecorder(options.client, 'kubelet', options.logger);
+    this.#pods = new Informer(options.client, options.client.resource('pods'), { onChange: () => this.#syncAll() }, { fieldSelector: `spec.nodeName=${options.nodeName}`, logger: options.logger });
+  }
+
+  async start(): Promise<void> {
+    const log = this.#o.logger;
+    await this.#register();
+    this.#timers.push(setInterval(() => void this.#heartbeat().catch((error) => log.warning('Heartbeat failed', { error })), HEARTBEAT_MS));
+    this.#pods.start();
+    await this.#pods.waitForSync();
+    log.info('Reconciler: start to sync state');
+    this.#timers.push(setInterval(() => this.#syncAll(), 1000));
+    this.#syncAll();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    await this.#pods.stop();
+  }
+
+  /** podLogPath returns the log of a container for the kubelet server (`kubectl logs`). */
+  podLogPath(namespace: string, name: string, container: string, previous: boolean): string | undefined {
+    const pod = this.#pods.get(`${namespace}/${name}`);
+    if (!pod) return undefined;
+    const state = this.#runtime.state(pod.metadata.uid, container);
+    if (!state) return undefined;
+    return previous ? state.logPath.replace(/container\.log$/, 'previous.log') : state.logPath;
+  }
+
+  /** containerPid is the PID of a running container (for exec). */
+  containerPid(namespace: string, name: string, container: string): number | undefined {
+    const pod = this.#pods.get(`${namespace}/${name}`);
+    const state = pod ? this.#runtime.state(pod.metadata.uid, container) : undefined;
+    return this.#runtime.running(state) ? state!.pid : undefined;
+  }
+
+  async #register(): Promise<void> {
+    const { client, nodeName, logger } = this.#o;
+    const nodes = client.resource('nodes');
+    let node = await client.get(nodes, undefined, nodeName).catch((e) => (isStatusError(e, 404) ? undefined : Promise.reject(e)));
+    const podCidr = this.#o.podCidr ?? node?.spec?.podCIDR ?? (await this.#bridgeCidr());
+    const body = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, podCidr, ready: podCidr !== undefined, lastHeartbeat: stamp() });
+    if (!node) {
+      node = await client.create(nodes, undefined, body);
+      logger.info('Successfully registered node', { node: nodeName });
+    } else {
+      logger.info('Node was previously registered', { node: nodeName });
+      if (podCidr && !node.spec?.podCIDR) await client.patch(nodes, undefined, nodeName, { spec: { podCIDR: podCidr, podCIDRs: [podCidr] } }, 'merge');
+      await this.#heartbeat();
+    }
+    if (podCidr) await this.#useCidr(podCidr);
+  }
+
+  /** #bridgeCidr reads an address already on the pod bridge, as the lab's Docker `bip` sets it. */
+  async #bridgeCidr(): Promise<string | undefined> {
+    const { ipJson } = await import('../sys/ip.ts');
+    const info = await ipJson(['addr', 'show', 'dev', this.#o.bridge]).catch(() => []);
+    const addr = info[0]?.addr_info?.find((a: any) => a.family === 'inet');
+    if (!addr) return undefined;
+    const { parseCidr, formatCidr } = await import('../net/ipv4.ts');
+    return formatCidr(parseCidr(`${addr.local}/${addr.prefixlen}`));
+  }
+
+  async #useCidr(cidr: string): Promise<void> {
+    if (this.#network) return;
+    this.#network = new PodNetwork({ bridge: this.#o.bridge, podCidr: cidr, rootDir: this.#o.rootDir });
+    await this.#network.ensureBridge();
+    this.#o.logger.info('Pod network ready', { podCIDR: cidr, bridge: this.#o.bridge });
+  }
+
+  async #heartbeat(): Promise<void> {
+    const { client, nodeName } = this.#o;
+    const nodes = client.resource('nodes');
+    const node = await client.get(nodes, undefined, nodeName);
+    if (!this.#network && node.spec?.podCIDR) await this.#useCidr(node.spec.podCIDR);
+    const fresh = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, ready: this.#network !== undefined, lastHeartbeat: stamp() });
+    const previous: any[] = node.status?.conditions ?? [];
+    fresh.status.conditions = fresh.status.conditions.map((c: any) => {
+      const old = previous.find((p) => p.type === c.type);
+      return old && old.status === c.status ? { ...c, lastTransitionTime: old.lastTransitionTime } : c;
+    });
+    await client.update(nodes, { ...node, status: { ...node.status, ...fresh.status } }, { subresource: 'status' });
+    const leases = client.resource('leases');
+    const now = new Date().toISOString().replace('Z', '000Z');
+    try {
+      const lease = await client.get(leases, 'kube-node-lease', nodeName);
+      await client.update(leases, { ...lease, spec: { ...lease.spec, holderIdentity: nodeName, leaseDurationSeconds: 40, renewTime: now } });
+    } catch (error) {
+      if (!isStatusError(error, 404)) throw error;
+      await client.create(leases, 'kube-node-lease', { metadata: { name: nodeName, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: node.metadata.uid }] }, spec: { holderIdentity: nodeName, leaseDurationSeconds: 40, renewTime: now } });
+    }
+  }
+
+  #syncAll(): void {
+    if (!this.#network) {
+      void this.#heartbeat().catch((error) => this.#o.logger.v(2).info('Waiting for the pod network', { error }));
+      return;
+    }
+    for (const pod of this.#pods.list()) {
+      const key = pod.metadata.uid;
+      if (this.#busy.has(key)) continue;
+      this.#busy.add(key);
+      void this.#syncPod(pod)
+        .catch((error) => this.#o.logger.error('Error syncing pod', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, error }))
+        .finally(() => this.#busy.delete(key));
+    }
+  }
+
+  #netns(pod: any): string {
+    return `${this.#o.netnsPrefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}`;
+  }
+
+  async #syncPod(pod: any): Promise<void> {
+    const network = this.#network!;
+    const uid = pod.metadata.uid;
+    const netns = this.#netns(pod);
+    const state = this.#states.get(uid) ?? { restarts: {}, lastStart: {}, probeFailures: {}, ready: {}, lastProbe: {}, lastTermination: {} };
+    this.#states.set(uid, state);
+    if (pod.metadata.deletionTimestamp) return this.#terminate(pod, netns);
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+    const podIP = await network.setUp(uid, netns);
+    const statuses: any[] = [];
+    const now = Date.now();
+    for (const c of pod.spec.containers ?? []) {
+      const program = lookupImage(c.image, this.#o.images);
+      if (!program) {
+        statuses.push({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'ErrImagePull', message: `tskube's process runtime has no program for image "${c.image}": map it in the kubelet's --image-map file (JSON: {"<image regexp>": {"entrypoint": [...], "cmd": [...]}})` } } });
+        continue;
+      }
+      let cs: ContainerState | undefined = this.#runtime.state(uid, c.name);
+      let running = this.#runtime.running(cs);
+      const restarts = state.restarts[c.name] ?? 0;
+      if (!running && cs) {
+        const exitCode = this.#runtime.exitCode(uid, c.name) ?? 0;
+        state.lastTermination[c.name] ??= { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: cs.startedAt, finishedAt: stamp() } };
+        const policy = pod.spec.restartPolicy ?? 'Always';
+        const restart = policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+        if (!restart) {
+          statuses.push({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: restarts, started: false, state: state.lastTermination[c.name] });
+          continue;
+        }
+        const backoff = Math.min(10_000 * 2 ** Math.max(0, restarts - 1), 300_000);
+        if (restarts > 0 && now - (state.lastStart[c.name] ?? 0) < backoff) {
+          statuses.push({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: restarts, started: false, state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backoff / 1000}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${uid})` } }, lastState: state.lastTermination[c.name] });
+          continue;
+        }
+        state.restarts[c.name] = restarts + 1;
+      }
+      if (!running) {
+        const dir = this.#runtime.dir(uid, c.name);
+        let argv = containerArgv(program, c.command, c.args);
+        if (program.prepare) argv = program.prepare(dir, argv);
+        if (argv.length === 0) argv = ['/bin/busybox', 'sleep', '2147483647'];
+        const env: Record<string, string> = { ...(program.env ?? {}), HOSTNAME: pod.metadata.name };
+        for (const e of c.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
+        cs = this.#runtime.start(uid, c.name, netns, argv, env);
+        state.lastStart[c.name] = now;
+        state.ready[c.name] = false;
+        state.probeFailures[c.name] = 0;
+        delete state.lastTermination[c.name];
+        running = true;
+        this.#events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+      }
+      await this.#probe(pod, c, cs!, netns, podIP, state, now);
+      statuses.push({ name: c.name, image: c.image, imageID: `tskube-process://${c.image}`, containerID: `tskube://${cs!.pid}`, ready: state.ready[c.name] ?? false, restartCount: state.restarts[c.name] ?? 0, started: true, state: { running: { startedAt: cs!.startedAt } }, ...(state.lastTermination[c.name] ? { lastState: state.lastTermination[c.name] } : {}) });
+    }
+    await this.#report(pod, podIP, statuses);
+  }
+
+  async #probe(pod: any, c: any, cs: ContainerState, netns: string, podIP: string, state: PodRuntimeState, now: number): Promise<void> {
+    const ports = c.ports ?? [];
+    const period = (p: any) => (p.periodSeconds ?? 10) * 1000;
+    const started = Date.parse(cs.startedAt);
+    if (c.livenessProbe && now - started >= (c.livenessProbe.initialDelaySeconds ?? 0) * 1000 && now - (state.lastProbe[`l/${c.name}`] ?? 0) >= period(c.livenessProbe)) {
+      state.lastProbe[`l/${c.name}`] = now;
+      const ok = await runProbe(c.livenessProbe, { netns, podIP, pid: cs.pid, ports });
+      state.probeFailures[c.name] = ok ? 0 : (state.probeFailures[c.name] ?? 0) + 1;
+      if (state.probeFailures[c.name]! >= (c.livenessProbe.failureThreshold ?? 3)) {
+        this.#events.event(pod, 'Normal', 'Killing', `Container ${c.name} failed liveness probe, will be restarted`);
+        await this.#runtime.stop(cs, pod.spec.terminationGracePeriodSeconds ?? 30);
+        state.probeFailures[c.name] = 0;
+        return;
+      }
+    }
+    if (!c.readinessProbe) {
+      state.ready[c.name] = true;
+    } else if (now - started >= (c.readinessProbe.initialDelaySeconds ?? 0) * 1000 && now - (state.lastProbe[`r/${c.name}`] ?? 0) >= Math.min(period(c.readinessProbe), state.ready[c.name] ? period(c.readinessProbe) : 1000)) {
+      state.lastProbe[`r/${c.name}`] = now;
+      state.ready[c.name] = await runProbe(c.readinessProbe, { netns, podIP, pid: cs.pid, ports });
+    }
+  }
+
+  async #report(pod: any, podIP: string, statuses: any[]): Promise<void> {
+    const allRunning = statuses.length > 0 && statuses.every((s) => s.state.running);
+    const ready = allRunning && statuses.every((s) => s.ready);
+    const done = statuses.length > 0 && statuses.every((s) => s.state.terminated);
+    const phase = done ? (statuses.every((s) => s.state.terminated.exitCode === 0) ? 'Succeeded' : 'Failed') : statuses.some((s) => s.state.running) ? 'Running' : 'Pending';
+    const previous: any[] = pod.status?.conditions ?? [];
+    const condition = (type: string, ok: boolean) => {
+      const status = ok ? 'True' : 'False';
+      const old = previous.find((c) => c.type === type);
+      return { type, status, lastProbeTime: null, lastTransitionTime: old?.status === status ? old.lastTransitionTime : stamp() };
+    };
+    const status = {
+      ...pod.status,
+      phase,
+      hostIP: this.#o.nodeIP,
+      hostIPs: [{ ip: this.#o.nodeIP }],
+      podIP, podIPs: [{ ip: podIP }],
+      startTime: pod.status?.startTime ?? stamp(),
+      conditions: [condition('PodReadyToStartContainers', true), condition('Initialized', true), condition('Ready', ready), condition('ContainersReady', ready), condition('PodScheduled', true)],
+      containerStatuses: statuses,
+    };
+    const strip = (s: any) => JSON.stringify({ ...s, conditions: (s?.conditions ?? []).map((c: any) => [c.type, c.status]) });
+    if (strip(status) === strip(pod.status)) return;
+    await this.#o.client.update(this.#o.client.resource('pods'), { ...pod, status }, { subresource: 'status' }).catch((error) => {
+      if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
+    });
+  }
+
+  async #terminate(pod: any, netns: string): Promise<void> {
+    const uid = pod.metadata.uid;
+    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    await Promise.all((pod.spec.containers ?? []).map((c: any) => this.#runtime.stop(this.#runtime.state(uid, c.name), grace)));
+    await this.#network!.tearDown(uid, netns);
+    await this.#runtime.remove(uid);
+    this.#states.delete(uid);
+    await this.#o.client.delete(this.#o.client.resource('pods'), pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid } }).catch((error) => {
+      if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
+    });
+  }
+}
+
+/** imageTable is the default table extended by an admin's --image-map file. */
+export function imageTable(file: string | undefined): ImageTable {
+  if (!file) return DEFAULT_IMAGES;
+  return [...parseImageMap(readFileSync(file, 'utf8')), ...DEFAULT_IMAGES];
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}

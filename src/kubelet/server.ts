@@ -1,0 +1,45 @@
+import http from 'node:http';
+import { createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs';
+import type { Kubelet } from './kubelet.ts';
+
+/**
+ * serveKubelet is the kubelet's HTTP server (port 10250): `/containerLogs/<ns>/<pod>/<container>` with
+ * `follow`, `tailLines` and `previous`, which the API server proxies `kubectl logs` to, and `/healthz`.
+ */
+export function serveKubelet(kubelet: Kubelet, address: string, port: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://kubelet');
+    if (url.pathname === '/healthz') return void res.writeHead(200).end('ok');
+    const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (!m) return void res.writeHead(404).end('404 page not found\n');
+    const [, ns, pod, container] = m.map(decodeURIComponent) as [string, string, string, string];
+    const path = kubelet.podLogPath(ns, pod, container, url.searchParams.get('previous') === 'true');
+    if (!path || !existsSync(path)) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      return void res.end(`container "${container}" in pod "${pod}" is waiting to start: no log yet`);
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    const tail = url.searchParams.get('tailLines');
+    let text = readFileSync(path, 'utf8');
+    if (tail !== null) {
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      text = lines.slice(-Number(tail)).join('\n') + (lines.length ? '\n' : '');
+    }
+    res.write(text);
+    if (url.searchParams.get('follow') !== 'true') return void res.end();
+    let offset = statSync(path).size;
+    const watcher = watch(path, () => {
+      const size = statSync(path).size;
+      if (size > offset) {
+        createReadStream(path, { start: offset, end: size - 1 }).pipe(res, { end: false });
+        offset = size;
+      }
+    });
+    res.on('close', () => watcher.close());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => resolve(server));
+  });
+}
