@@ -20,7 +20,10 @@ export class Iptables {
     const hasNft = await commandExists('iptables-nft-restore');
     const hasLegacy = await commandExists('iptables-legacy-restore');
     if (!hasNft && !hasLegacy) throw new Error('Cannot find iptables-restore: install the iptables package (apt-get install iptables)');
-    if (hasNft && hasLegacy) {
+    // Only look at legacy tables that exist: listing one with iptables-legacy-save would create it.
+    const { readFile } = await import('node:fs/promises');
+    const legacyTables = await readFile('/proc/net/ip_tables_names', 'utf8').catch(() => '');
+    if (hasNft && hasLegacy && legacyTables.split('\n').includes('nat')) {
       const legacy = await run(['iptables-legacy-save', '-t', 'nat'], { timeoutMs: 10_000 }).then((r) => r.stdout, () => '');
       const nft = await run(['iptables-nft-save', '-t', 'nat'], { timeoutMs: 10_000 }).then((r) => r.stdout, () => '');
       if (/^:KUBE-/m.test(legacy) && !/^:KUBE-/m.test(nft)) return new Iptables('legacy');

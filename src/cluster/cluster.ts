@@ -1,0 +1,133 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { kubeconfigText } from '../client/kubeconfig.ts';
+import { RestClient } from '../client/rest-client.ts';
+import { ipBatch } from '../sys/ip.ts';
+import { run } from '../sys/run.ts';
+import { clusterLayout, type ClusterLayout, type ClusterOptions } from './layout.ts';
+import { Supervisor } from './supervisor.ts';
+import { createTopology, destroyTopology } from './topology.ts';
+
+const TSKUBE = fileURLToPath(new URL('../../bin/tskube', import.meta.url));
+
+/** Progress prints one line per step with the time since `up` began. */
+type Progress = (line: string) => void;
+
+/**
+ * up brings the lab's cluster up on this machine: namespaces, control plane, and per node a kubelet, flatnet and
+ * kube-proxy (in --lab mode: kubelets only, docker0 overlapping, as the lab starts). Returns when every node is
+ * Ready and every proxy has synced.
+ */
+export async function up(options: ClusterOptions & { repair: boolean }, progress: Progress): Promise<ClusterLayout> {
+  const layout = clusterLayout(options);
+  const supervisor = new Supervisor(layout.dir);
+  if (supervisor.records.length > 0) {
+    const dead = supervisor.records.filter((r) => !supervisor.alive(r));
+    if (dead.length === 0) {
+      progress(`Cluster "${options.name}" is already up (state in ${layout.dir}); nothing to do`);
+      return layout;
+    }
+    if (!options.repair) {
+      throw new Error(`Cluster "${options.name}" is up but ${dead.map((r) => r.node ? `${r.component}/${r.node}` : r.component).join(', ')} stopped: run \`tskube up --repair\` to restart them, or \`tskube down\``);
+    }
+    for (const r of dead) {
+      supervisor.restart(r);
+      progress(`Restarted ${r.node ? `${r.component} on ${r.node}` : r.component}`);
+    }
+    await waitReady(layout, progress);
+    return layout;
+  }
+  if (existsSync(join('/run/netns', layout.lanNetns))) await destroyTopology(layout);
+  mkdirSync(layout.dir, { recursive: true });
+  writeFileSync(join(layout.dir, 'cluster.json'), JSON.stringify(options, null, 2));
+  await createTopology(layout);
+  progress(`Created the LAN ${options.lanCidr} (namespace ${layout.lanNetns}) and ${layout.nodes.length} node namespaces: ${layout.nodes.map((n) => `${n.name} ${n.ip}`).join(', ')}`);
+  writeFileSync(layout.kubeconfig, kubeconfigText(layout.apiserverUrl, { name: options.name }));
+  const log = (name: string, node?: string) => join(layout.dir, 'logs', node ? `${node}-${name}.log` : `${name}.log`);
+  supervisor.start('apiserver', [TSKUBE, 'apiserver', ...(options.etcdServers.length ? [`--etcd-servers=${options.etcdServers.join(',')}`] : [`--data-dir=${join(layout.dir, 'apiserver')}`]), `--service-cluster-ip-range=${options.serviceCidr}`, `--insecure-bind-address=${layout.controlPlaneIp}`, '--insecure-port=8080', '--secure-port=0', `--advertise-address=${layout.controlPlaneIp}`, '--disable-admission-plugins=ServiceAccount'], { log: log('apiserver') });
+  const client = new RestClient({ server: layout.apiserverUrl, namespace: 'default' }, { userAgent: 'tskube-up' });
+  await poll('the API server', async () => (await fetch(`${layout.apiserverUrl}/readyz`).catch(() => undefined))?.ok === true, 30_000);
+  progress(`API server ready on ${layout.apiserverUrl} (${options.etcdServers.length ? 'etcd' : 'embedded SQLite'} store)`);
+  const cmFlags = options.lab ? [] : ['--allocate-node-cidrs', `--cluster-cidr=${options.clusterCidr}`, '--node-cidr-mask-size=16'];
+  supervisor.start('controller-manager', [TSKUBE, 'controller-manager', `--kubeconfig=${layout.kubeconfig}`, ...cmFlags], { log: log('controller-manager') });
+  supervisor.start('scheduler', [TSKUBE, 'scheduler', `--kubeconfig=${layout.kubeconfig}`], { log: log('scheduler') });
+  progress('Controller manager and scheduler started');
+  for (const node of layout.nodes) {
+    mkdirSync(node.dir, { recursive: true });
+    supervisor.start('kubelet', [TSKUBE, 'kubelet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, `--root-dir=${join(node.dir, 'kubelet')}`, `--netns-prefix=${node.netns}`, '--pod-infra-container-image=k8s.gcr.io/pause:3.1', '--allow-privileged=true'], { node: node.name, netns: node.netns, log: log('kubelet', node.name) });
+  }
+  progress(`Kubelets started on ${layout.nodes.map((n) => n.name).join(', ')}`);
+  await poll('every node to be Ready', async () => {
+    const nodes = (await client.list(client.resource('nodes')).catch(() => ({ items: [] }))).items as any[];
+    return nodes.length === layout.nodes.length && nodes.every((n) => n.spec?.podCIDR && (n.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
+  }, 60_000);
+  progress('Every node is Ready');
+  if (!options.lab) {
+    const nodes = (await client.list(client.resource('nodes'))).items as any[];
+    for (const node of layout.nodes) {
+      // Traffic a node sends to a Service VIP needs a route before kube-proxy's NAT rewrites it; the pod bridge
+      // is the harmless default (nothing answers there but the pods).
+      await ipBatch([`route replace ${options.serviceCidr} dev docker0`], node.netns);
+      supervisor.start('flatnet', [TSKUBE, 'flatnet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`], { node: node.name, netns: node.netns, log: log('flatnet', node.name) });
+      const configFile = join(node.dir, 'kube-proxy-config');
+      await run(['nsenter', `--net=/run/netns/${node.netns}`, '--', TSKUBE, 'proxy', `--write-config-to=${configFile}`]);
+      const config = parseYaml(readFileSync(configFile, 'utf8'));
+      config.clientConnection.kubeconfig = layout.kubeconfig;
+      config.clusterCIDR = options.clusterCidr;
+      config.hostnameOverride = node.name;
+      const { writeConfigText } = await import('../proxy/config.ts');
+      writeFileSync(configFile, writeConfigText(config));
+      supervisor.start('proxy', [TSKUBE, 'proxy', `--config=${configFile}`], { node: node.name, netns: node.netns, log: log('proxy', node.name) });
+    }
+    progress('flatnet and kube-proxy started on every node');
+  }
+  await waitReady(layout, progress);
+  client.close();
+  return layout;
+}
+
+/** waitReady waits for Ready nodes and, outside --lab mode, for every proxy's first sync. */
+async function waitReady(layout: ClusterLayout, progress: Progress): Promise<void> {
+  if (layout.options.lab) return;
+  for (const node of layout.nodes) {
+    await poll(`kube-proxy on ${node.name} to sync`, async () => {
+      const r = await run(['nsenter', `--net=/run/netns/${node.netns}`, '--', 'curl', '-s', '-m', '1', 'http://127.0.0.1:10256/livez']).catch(() => ({ stdout: '' }));
+      return r.stdout.includes('"healthy":true');
+    }, 60_000);
+  }
+  progress('kube-proxy synced on every node');
+}
+
+/** down stops every process of the cluster by PID and removes its namespaces, root link and state directory. */
+export async function down(options: ClusterOptions, progress: Progress): Promise<void> {
+  const layout = clusterLayout(options);
+  const supervisor = new Supervisor(layout.dir);
+  const count = supervisor.records.length;
+  await supervisor.stopAll();
+  progress(`Stopped ${count} processes`);
+  await destroyTopology(layout);
+  progress('Removed the namespaces (nodes, pods, LAN) and the root link');
+  rmSync(layout.dir, { recursive: true, force: true });
+  progress(`Removed ${layout.dir}`);
+}
+
+/** status lists the cluster's components with PID, state and log file. */
+export async function status(options: ClusterOptions): Promise<string> {
+  const layout = clusterLayout(options);
+  const supervisor = new Supervisor(layout.dir);
+  if (supervisor.records.length === 0) return `Cluster "${options.name}" is not up (no state in ${layout.dir})\n`;
+  const rows = [['COMPONENT', 'NODE', 'PID', 'STATE', 'LOG']];
+  for (const r of supervisor.records) rows.push([r.component, r.node ?? '-', String(r.pid), supervisor.alive(r) ? 'running' : 'stopped', r.log]);
+  const width = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((c, i) => c.padEnd(width[i]!)).join('   ').trimEnd()).join('\n') + '\n';
+}
+
+async function poll(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,63 @@
+import { addNetns, deleteNetns, ipBatch, linkExists, sysctlIn } from '../sys/ip.ts';
+import { run } from '../sys/run.ts';
+import type { ClusterLayout } from './layout.ts';
+
+/**
+ * The cluster's network on this machine: a LAN namespace with a bridge (the lab's node network), a veth from the
+ * root namespace to it carrying the control plane's address (the root namespace gains one link and one address,
+ * nothing else: no forwarding, no NAT, no firewall change), and one namespace per node on the LAN. Nodes forward
+ * (ip_forward=1 inside them only) and have no route off the machine.
+ */
+export async function createTopology(layout: ClusterLayout): Promise<void> {
+  await addNetns(layout.lanNetns);
+  await ipBatch(['link add br0 address 02:31:00:00:00:01 type bridge', 'link set br0 up'], layout.lanNetns);
+  if (!(await linkExists(layout.rootLink))) {
+    await ipBatch([`link add ${layout.rootLink} type veth peer name cp netns ${layout.lanNetns}`]);
+  }
+  await ipBatch([`addr replace ${layout.controlPlaneIp}/${layout.lanPrefix} dev ${layout.rootLink}`, `link set ${layout.rootLink} up`]);
+  await ipBatch(['link set cp master br0', 'link set cp up'], layout.lanNetns);
+  for (const [i, node] of layout.nodes.entries()) {
+    await addNetns(node.netns);
+    const mac = `02:31:00:00:01:${(10 + i).toString(16).padStart(2, '0')}`;
+    await ipBatch([`link add eth0 address ${mac} type veth peer name ${node.lanPeer} netns ${layout.lanNetns}`, `addr add ${node.ip}/${layout.lanPrefix} dev eth0`, 'link set eth0 up'], node.netns);
+    await ipBatch([`link set ${node.lanPeer} master br0`, `link set ${node.lanPeer} up`], layout.lanNetns);
+    await sysctlIn('net.ipv4.ip_forward', '1', node.netns);
+    if (layout.options.lab) await dockerLikeSetup(node.netns);
+  }
+}
+
+/**
+ * dockerLikeSetup gives a node what Docker gives the lab's hosts: docker0 on 172.17.0.1/16 (the same subnet on
+ * every node, the lab's starting problem) and Docker's default-bridge firewall: FORWARD policy DROP.
+ */
+async function dockerLikeSetup(netns: string): Promise<void> {
+  await ipBatch(['link add docker0 address 02:42:ac:11:00:01 type bridge', 'addr add 172.17.0.1/16 dev docker0', 'link set docker0 up'], netns);
+  const rules = `*filter
+:FORWARD DROP [0:0]
+:DOCKER - [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -j DOCKER-USER
+-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o docker0 -j DOCKER
+-A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+-A FORWARD -i docker0 -o docker0 -j ACCEPT
+-A DOCKER-USER -j RETURN
+COMMIT
+*nat
+:DOCKER - [0:0]
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A DOCKER -i docker0 -j RETURN
+COMMIT
+`;
+  await run(['nsenter', `--net=/run/netns/${netns}`, '--', 'iptables-restore', '-w', '5'], { input: rules });
+}
+
+/** destroyTopology removes every namespace of the cluster (pods included, found by prefix) and the root link. */
+export async function destroyTopology(layout: ClusterLayout): Promise<void> {
+  const { stdout } = await run(['ip', 'netns', 'list']).catch(() => ({ stdout: '' }));
+  const names = stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`${layout.options.name}-`));
+  // Pods first, then nodes, then the LAN: a node's namespace holds the host ends of its pods' veths.
+  const order = (n: string) => (n === layout.lanNetns ? 2 : layout.nodes.some((x) => x.netns === n) ? 1 : 0);
+  for (const name of names.sort((a, b) => order(a) - order(b))) await deleteNetns(name);
+  if (await linkExists(layout.rootLink)) await run(['ip', 'link', 'del', layout.rootLink]);
+}
