@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { kubeconfigText } from '../client/kubeconfig.ts';
 import { RestClient } from '../client/rest-client.ts';
-import { ipBatch } from '../sys/ip.ts';
 import { run } from '../sys/run.ts';
 import { clusterLayout, type ClusterLayout, type ClusterOptions } from './layout.ts';
 import { Supervisor } from './supervisor.ts';
@@ -67,9 +66,6 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   if (!options.lab) {
     const nodes = (await client.list(client.resource('nodes'))).items as any[];
     for (const node of layout.nodes) {
-      // Traffic a node sends to a Service VIP needs a route before kube-proxy's NAT rewrites it; the pod bridge
-      // is the harmless default (nothing answers there but the pods).
-      await ipBatch([`route replace ${options.serviceCidr} dev docker0`], node.netns);
       supervisor.start('flatnet', [TSKUBE, 'flatnet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`], { node: node.name, netns: node.netns, log: log('flatnet', node.name) });
       const configFile = join(node.dir, 'kube-proxy-config');
       await run(['nsenter', `--net=/run/netns/${node.netns}`, '--', TSKUBE, 'proxy', `--write-config-to=${configFile}`]);

@@ -33,6 +33,8 @@ export interface ClusterLayout {
   /** The root namespace's end of the veth into the LAN, carrying the control plane's address. */
   rootLink: string;
   controlPlaneIp: string;
+  /** The LAN's gateway, inside the LAN namespace: the nodes' default route, which goes nowhere. */
+  gatewayIp: string;
   lanPrefix: number;
   apiserverUrl: string;
   kubeconfig: string;
@@ -66,6 +68,7 @@ export function clusterLayout(options: ClusterOptions): ClusterLayout {
     lanNetns: `${options.name}-lan`,
     rootLink: `${options.name}-cp`,
     controlPlaneIp,
+    gatewayIp: nthAddress(lan, lan.size - 2),
     lanPrefix: lan.prefix,
     apiserverUrl: `http://${controlPlaneIp}:8080`,
     kubeconfig: join(dir, 'admin.conf'),

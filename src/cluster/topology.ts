@@ -10,7 +10,12 @@ import type { ClusterLayout } from './layout.ts';
  */
 export async function createTopology(layout: ClusterLayout): Promise<void> {
   await addNetns(layout.lanNetns);
-  await ipBatch(['link add br0 address 02:31:00:00:00:01 type bridge', 'link set br0 up'], layout.lanNetns);
+  // br0 bridges the nodes without netfilter; its address is the nodes' default gateway, which refuses whatever
+  // it is asked to route (TCP reset, ICMP otherwise), as the lab's VIP "Connection refused" before kube-proxy.
+  await ipBatch(['link add br0 address 02:31:00:00:00:01 type bridge nf_call_iptables 0', `addr add ${layout.gatewayIp}/${layout.lanPrefix} dev br0`, 'link set br0 up'], layout.lanNetns);
+  await sysctlIn('net.ipv4.ip_forward', '1', layout.lanNetns);
+  await sysctlIn('net.bridge.bridge-nf-call-iptables', '0', layout.lanNetns);
+  await run(['nsenter', `--net=/run/netns/${layout.lanNetns}`, '--', 'iptables-restore', '-w', '5'], { input: '*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p tcp -j REJECT --reject-with tcp-reset\n-A FORWARD -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n' });
   if (!(await linkExists(layout.rootLink))) {
     await ipBatch([`link add ${layout.rootLink} type veth peer name cp netns ${layout.lanNetns}`]);
   }
@@ -19,7 +24,7 @@ export async function createTopology(layout: ClusterLayout): Promise<void> {
   for (const [i, node] of layout.nodes.entries()) {
     await addNetns(node.netns);
     const mac = `02:31:00:00:01:${(10 + i).toString(16).padStart(2, '0')}`;
-    await ipBatch([`link add eth0 address ${mac} type veth peer name ${node.lanPeer} netns ${layout.lanNetns}`, `addr add ${node.ip}/${layout.lanPrefix} dev eth0`, 'link set eth0 up'], node.netns);
+    await ipBatch([`link add eth0 address ${mac} type veth peer name ${node.lanPeer} netns ${layout.lanNetns}`, `addr add ${node.ip}/${layout.lanPrefix} dev eth0`, 'link set eth0 up', `route add default via ${layout.gatewayIp}`], node.netns);
     await ipBatch([`link set ${node.lanPeer} master br0`, `link set ${node.lanPeer} up`], layout.lanNetns);
     await sysctlIn('net.ipv4.ip_forward', '1', node.netns);
     if (layout.options.lab) await dockerLikeSetup(node.netns);
