@@ -29,14 +29,14 @@ export async function main(argv: string[], sub = 'up'): Promise<number> {
     return 0;
   }
   const saved = join((values['state-dir'] as string | undefined) ?? join(process.env.HOME ?? '/root', '.tskube', values.name as string), 'cluster.json');
-  const options: ClusterOptions = {
-    ...(existsSync(saved) && sub !== 'up' ? JSON.parse(readFileSync(saved, 'utf8')) : {}),
-    ...(sub === 'up' || !existsSync(saved) ? {
-      name: values.name as string, nodes: values.nodes as number, lab: values.lab as boolean, lanCidr: values['lan-cidr'] as string,
-      serviceCidr: values['service-cluster-ip-range'] as string, clusterCidr: values['cluster-cidr'] as string, etcdServers: values['etcd-servers'] as string[],
-    } : {}),
-    stateDir: values['state-dir'] as string | undefined,
-  };
+  // A cluster that exists keeps the options it was made with; flags shape a new one.
+  const options: ClusterOptions = existsSync(saved)
+    ? { ...JSON.parse(readFileSync(saved, 'utf8')), stateDir: values['state-dir'] as string | undefined }
+    : {
+        name: values.name as string, nodes: values.nodes as number, lab: values.lab as boolean, lanCidr: values['lan-cidr'] as string,
+        serviceCidr: values['service-cluster-ip-range'] as string, clusterCidr: values['cluster-cidr'] as string, etcdServers: values['etcd-servers'] as string[],
+        stateDir: values['state-dir'] as string | undefined,
+      };
   if (process.getuid?.() !== 0 && sub !== 'status' && sub !== 'logs') throw new Error(`tskube ${sub} needs root: it creates network namespaces`);
   const started = performance.now();
   const progress = (line: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(2).padStart(6)}s] ${line}\n`);

@@ -60,7 +60,7 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   progress(`Kubelets started on ${layout.nodes.map((n) => n.name).join(', ')}`);
   await poll('every node to be Ready', async () => {
     const nodes = (await client.list(client.resource('nodes')).catch(() => ({ items: [] }))).items as any[];
-    return nodes.length === layout.nodes.length && nodes.every((n) => n.spec?.podCIDR && (n.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
+    return nodes.length === layout.nodes.length && nodes.every((n) => (options.lab || n.spec?.podCIDR) && (n.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
   }, 60_000);
   progress('Every node is Ready');
   if (!options.lab) {

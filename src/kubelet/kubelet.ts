@@ -93,14 +93,15 @@ export class Kubelet {
     const { client, nodeName, logger } = this.#o;
     const nodes = client.resource('nodes');
     let node = await client.get(nodes, undefined, nodeName).catch((e) => (isStatusError(e, 404) ? undefined : Promise.reject(e)));
-    const podCidr = this.#o.podCidr ?? node?.spec?.podCIDR ?? (await this.#bridgeCidr());
-    const body = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, podCidr, ready: podCidr !== undefined, lastHeartbeat: stamp() });
+    // Like the lab's Docker, an address already on the pod bridge (its `bip`) wins over the Node's podCIDR.
+    const podCidr = this.#o.podCidr ?? (await this.#bridgeCidr()) ?? node?.spec?.podCIDR;
+    const body = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, podCidr: this.#o.podCidr, ready: podCidr !== undefined, lastHeartbeat: stamp() });
     if (!node) {
       node = await client.create(nodes, undefined, body);
       logger.info('Successfully registered node', { node: nodeName });
     } else {
       logger.info('Node was previously registered', { node: nodeName });
-      if (podCidr && !node.spec?.podCIDR) await client.patch(nodes, undefined, nodeName, { spec: { podCIDR: podCidr, podCIDRs: [podCidr] } }, 'merge');
+      if (this.#o.podCidr && !node.spec?.podCIDR) await client.patch(nodes, undefined, nodeName, { spec: { podCIDR: this.#o.podCidr, podCIDRs: [this.#o.podCidr] } }, 'merge');
       await this.#heartbeat();
     }
     if (podCidr) await this.#useCidr(podCidr);
