@@ -1,6 +1,6 @@
 import type { Informer, RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
-import type { EventRecorder } from './event-recorder.ts';
+import type { EventRecorder } from '../client/event-recorder.ts';
 
 /** ControllerContext is what every controller of the controller manager shares: one client, shared informers. */
 export interface ControllerContext {

@@ -2,7 +2,7 @@ import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { DeploymentController } from './deployment.ts';
 import { EndpointsController } from './endpoints-controller.ts';
-import { EventRecorder } from './event-recorder.ts';
+import { EventRecorder } from '../client/event-recorder.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { NodeIpamController } from './node-ipam.ts';
 import { NodeLifecycleController } from './node-lifecycle.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isStatusError } from '../api/status.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
-import { EventRecorder } from '../controllers/event-recorder.ts';
+import { EventRecorder } from '../client/event-recorder.ts';
 import { DEFAULT_IMAGES, containerArgv, lookupImage, parseImageMap, type ImageTable } from './image-map.ts';
 import { nodeObject } from './node-status.ts';
 import { PodNetwork } from './pod-network.ts';

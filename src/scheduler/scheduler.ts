@@ -1,7 +1,7 @@
 import { isStatusError } from '../api/status.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
-import { EventRecorder } from '../controllers/event-recorder.ts';
+import { EventRecorder } from '../client/event-recorder.ts';
 import { failedSchedulingMessage, filterReason, score, type NodeInfo } from './filters.ts';
 
 /**

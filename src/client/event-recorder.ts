@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { RestClient } from '../client/client.ts';
+import type { RestClient } from './rest-client.ts';
 import type { Logger } from '../log/klog.ts';
 
 /**
