@@ -66,13 +66,19 @@ export class ReplicaSetController {
       const creates = new Set<string>();
       this.#expected.set(key, { creates, deletes: new Set(), at: Date.now() });
       const template = rs.spec.template ?? {};
-      for (let i = 0; i < Math.min(diff, 500); i++) {
-        const pod = await client.create(podsInfo, ns, {
+      // Slow start, as upstream: batches of 1, 2, 4, ... so a failing create (quota, bad template) fails fast.
+      let remaining = Math.min(diff, 500);
+      for (let batch = 1; remaining > 0; batch *= 2) {
+        const size = Math.min(batch, remaining);
+        remaining -= size;
+        const created = await Promise.all(Array.from({ length: size }, () => client.create(podsInfo, ns, {
           metadata: { generateName: `${rs.metadata.name}-`, labels: { ...(template.metadata?.labels ?? {}) }, annotations: template.metadata?.annotations, ownerReferences: [ownerReference(rs)] },
           spec: structuredClone(template.spec),
-        });
-        creates.add(pod.metadata.name);
-        events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+        })));
+        for (const pod of created) {
+          creates.add(pod.metadata.name);
+          events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+        }
       }
     } else if (diff < 0) {
       const victims = [...active].sort(deletionOrder).slice(0, -diff);

@@ -68,6 +68,7 @@ export class Scheduler {
     const queue = pods
       .filter((p) => !p.spec?.nodeName && !this.#assumed.has(p.metadata.uid) && !p.metadata.deletionTimestamp && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler')
       .sort((a, b) => Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? -1 : 1));
+    const binds: Promise<void>[] = [];
     for (const pod of queue) {
       const reasons: string[] = [];
       let best: NodeInfo | undefined;
@@ -95,16 +96,23 @@ export class Scheduler {
         continue;
       }
       this.#pending.delete(key);
-      this.#assumed.set(pod.metadata.uid, best.node.metadata.name);
+      // Assume the pod is on the node at once (later decisions count it), and bind in the background.
+      const node = best.node.metadata.name;
+      this.#assumed.set(pod.metadata.uid, node);
       best.pods.push(pod);
-      try {
-        await this.#client.create(this.#client.resource('pods'), pod.metadata.namespace, { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name }, target: { apiVersion: 'v1', kind: 'Node', name: best.node.metadata.name } }, { name: pod.metadata.name, subresource: 'binding' });
-        this.#events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${best.node.metadata.name}`);
-        this.#logger.v(2).info('Successfully bound pod to node', { pod: key, node: best.node.metadata.name });
-      } catch (error) {
-        this.#assumed.delete(pod.metadata.uid);
-        if (!isStatusError(error, 409) && !isStatusError(error, 404)) this.#logger.error('Failed to bind pod', { pod: key, error });
-      }
+      binds.push(this.#bind(pod, node, key));
+    }
+    await Promise.all(binds);
+  }
+
+  async #bind(pod: any, node: string, key: string): Promise<void> {
+    try {
+      await this.#client.create(this.#client.resource('pods'), pod.metadata.namespace, { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name }, target: { apiVersion: 'v1', kind: 'Node', name: node } }, { name: pod.metadata.name, subresource: 'binding' });
+      this.#events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${node}`);
+      this.#logger.v(2).info('Successfully bound pod to node', { pod: key, node });
+    } catch (error) {
+      this.#assumed.delete(pod.metadata.uid);
+      if (!isStatusError(error, 409) && !isStatusError(error, 404)) this.#logger.error('Failed to bind pod', { pod: key, error });
     }
   }
 }
