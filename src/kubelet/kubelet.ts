@@ -119,7 +119,7 @@ export class Kubelet {
 
   async #useCidr(cidr: string): Promise<void> {
     if (this.#network) return;
-    this.#network = new PodNetwork({ bridge: this.#o.bridge, podCidr: cidr, rootDir: this.#o.rootDir });
+    this.#network = new PodNetwork({ bridge: this.#o.bridge, podCidr: cidr, rootDir: this.#o.rootDir, onWarning: (message) => this.#o.logger.warning(message) });
     await this.#network.ensureBridge();
     this.#o.logger.info('Pod network ready', { podCIDR: cidr, bridge: this.#o.bridge });
   }

@@ -17,7 +17,10 @@ export class PodNetwork {
   #stateFile: string;
   #state: { last: number; allocated: Record<string, string> };
 
-  constructor(options: { bridge: string; podCidr: string; rootDir: string }) {
+  #onWarning: (message: string) => void;
+
+  constructor(options: { bridge: string; podCidr: string; rootDir: string; onWarning?: (message: string) => void }) {
+    this.#onWarning = options.onWarning ?? (() => undefined);
     this.bridge = options.bridge;
     this.cidr = parseCidr(options.podCidr);
     this.gateway = nthAddress(this.cidr, 1);
@@ -46,7 +49,8 @@ export class PodNetwork {
       await ipBatch([`link add ${hostDev} type veth peer name eth0 netns ${netns}`, `link set ${hostDev} master ${this.bridge}`, `link set ${hostDev} type bridge_slave hairpin on`, `link set ${hostDev} up`]);
       await ipBatch([`addr add ${ip}/${this.cidr.prefix} dev eth0`, 'link set eth0 up', `route add default via ${this.gateway}`], netns);
       // Tell the node (and other pods) the new MAC at once: a reused IP would otherwise hit a stale ARP entry.
-      await run(['nsenter', `--net=/run/netns/${netns}`, '--', '/bin/busybox', 'arping', '-U', '-c', '1', '-w', '1', '-I', 'eth0', ip], { timeoutMs: 3000 }).catch(() => undefined);
+      // Not awaited: arping waits for replies a gratuitous ARP never gets.
+      void run(['nsenter', `--net=/run/netns/${netns}`, '--', '/bin/busybox', 'arping', '-U', '-c', '1', '-w', '1', '-I', 'eth0', ip], { timeoutMs: 3000 }).catch((error) => this.#onWarning(`gratuitous ARP for ${ip} failed: ${error.message}`));
     }
     return ip;
   }
