@@ -22,6 +22,7 @@ export class ServiceIps {
       const ip = ServiceAllocations.ipNumber(svc.spec?.clusterIP ?? '');
       if (ip !== undefined) this.ranges.ips.allocate(ip);
       for (const p of svc.spec?.ports ?? []) if (p.nodePort) this.ranges.ports.allocate(p.nodePort);
+      if (svc.spec?.healthCheckNodePort) this.ranges.ports.allocate(svc.spec.healthCheckNodePort);
     }
   }
 
@@ -97,6 +98,15 @@ export class ServiceIps {
       } else {
         for (const p of spec.ports ?? []) delete p.nodePort;
       }
+      // A LoadBalancer with externalTrafficPolicy Local gets a health check node port, as upstream allocates one.
+      if (spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local' && !spec.healthCheckNodePort) {
+        const port = old?.spec?.healthCheckNodePort ?? this.ranges.ports.allocateNext();
+        if (port === undefined) causes.push({ reason: 'FieldValueInvalid', field: 'spec.healthCheckNodePort', message: 'Invalid value: 0: range is full' });
+        else {
+          if (port !== old?.spec?.healthCheckNodePort) taken.ports.push(port);
+          spec.healthCheckNodePort = port;
+        }
+      }
       if (causes.length) throw invalid(SERVICE_KIND, object.metadata?.name ?? '', causes);
     } catch (error) {
       undo();
@@ -120,6 +130,7 @@ export class ServiceIps {
     const ip = ServiceAllocations.ipNumber(old.spec?.clusterIP ?? '');
     if (ip !== undefined) this.ranges.ips.release(ip);
     for (const p of old.spec?.ports ?? []) if (p.nodePort) this.ranges.ports.release(p.nodePort);
+    if (old.spec?.healthCheckNodePort) this.ranges.ports.release(old.spec.healthCheckNodePort);
   }
 }
 

@@ -6,6 +6,7 @@ import { isServiceChain } from './chain-names.ts';
 import { JUMP_RULES } from './jump-rules.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { renderIptables, type RenderInput } from './render-iptables.ts';
+import { ServiceHealthServers } from './service-health.ts';
 import { buildServicePorts, categorize, type ServicePort } from './service-ports.ts';
 
 /** FULL_SYNC_PERIOD_MS: a full rewrite at least this often, as upstream's proxyutil.FullSyncPeriod. */
@@ -52,9 +53,11 @@ export class Proxier {
   lastRules = '';
   /** Resolves after every successful sync (tests and benchmarks wait on it). */
   onSynced: (() => void) | undefined;
+  #serviceHealth: ServiceHealthServers;
 
   constructor(options: ProxierOptions) {
     this.#o = options;
+    this.#serviceHealth = new ServiceHealthServers(options.logger, () => this.queuedAt === undefined || Date.now() - this.queuedAt < 2 * options.syncPeriodMs);
     const changed = () => this.#queue();
     const selector = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
     this.#services = new Informer(options.client, options.client.resource('services'), { onChange: changed }, { labelSelector: '!service.kubernetes.io/service-proxy-name', logger: options.logger });
@@ -85,6 +88,7 @@ export class Proxier {
     this.#stopped = true;
     clearTimeout(this.#timer);
     clearInterval(this.#periodic);
+    this.#serviceHealth.close();
     await Promise.all([this.#services.stop(), this.#slices.stop(), this.#node.stop()]);
   }
 
@@ -132,6 +136,7 @@ export class Proxier {
       await this.#o.iptables.restore(result.text);
       if (full) for (const rule of JUMP_RULES) await this.#o.iptables.ensureRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
       await this.#clearStaleUdp(ports);
+      this.#serviceHealth.sync(ports);
       this.#applied = digests;
       this.#appliedPorts = new Map(ports.map((p) => [p.name + '/' + p.protocol, p]));
       this.#natChains = result.natChains;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { run } from '../../src/sys/run.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { Lab, NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE, waitFor, type StartedProcess } from '../support/processes.ts';
+import { NODE, TSKUBE, waitFor, type StartedProcess } from '../support/processes.ts';
 
 const NODE_LAN_IP = '192.168.232.1';
 
@@ -24,6 +24,7 @@ describe('tskube proxy in a node namespace', { skip: NOT_ROOT }, () => {
   let proxy: StartedProcess;
   const services = () => server.client.resource('services');
   const slices = () => server.client.resource('endpointslices');
+  const server_client = () => server.client;
 
   const startProxy = () => {
     proxy = lab.start(node, [TSKUBE, 'proxy', `--kubeconfig=${server.kubeconfig}`, '--hostname-override=node1', '--cluster-cidr=10.244.0.0/16', '--healthz-bind-address=127.0.0.1:10256', '--metrics-bind-address=127.0.0.1:10249', '--iptables-min-sync-period=0s', '-v=2']);
@@ -133,6 +134,34 @@ describe('tskube proxy in a node namespace', { skip: NOT_ROOT }, () => {
     assert.equal(fromPod.ok, false);
     const counters = await lab.exec(node, ['iptables', '-t', 'filter', '-L', 'KUBE-SERVICES', '-nvx']);
     assert.match(counters, new RegExp(`^\\s+[1-9]\\d*\\s+\\d+\\s+REJECT.*${clusterIP.replace(/\./g, '\\.')}`, 'm'));
+  });
+
+  test('a health check node port reports local endpoints for externalTrafficPolicy Local', async () => {
+    const spec = await createService('lb', { type: 'LoadBalancer', externalTrafficPolicy: 'Local' });
+    await setEndpoints('lb', ['10.244.1.2', '10.244.1.3']);
+    assert.ok(spec.healthCheckNodePort >= 30000, 'allocated by the API server');
+    const body = await waitFor('the health check to count both local endpoints', async () => {
+      const out = (await lab.tryExec(ext, ['curl', '-s', '-i', '-m', '2', `http://${NODE_LAN_IP}:${spec.healthCheckNodePort}/`])).stdout;
+      return out.includes('"localEndpoints":2') ? out : undefined;
+    });
+    assert.match(body, /^HTTP\/1\.1 200/);
+    assert.match(body, /X-Load-Balancing-Endpoint-Weight: 2/i);
+    assert.match(body, /"localEndpoints":2,"serviceProxyHealthy":true/);
+  });
+
+  test('removing a UDP endpoint clears its conntrack entries: the same client flow moves to the other pod', async () => {
+    const { clusterIP } = await createService('dns', { ports: [{ port: 53, targetPort: 5353, protocol: 'UDP' }] });
+    const server = (name: string) => `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(${JSON.stringify(name)},r.port,r.address));s.bind(5353);`;
+    lab.start(pod1, [NODE, '-e', server('pod1')]);
+    lab.start(`tkp-pod2`, [NODE, '-e', server('pod2')]);
+    const body = { metadata: { name: 'dns-slice', labels: { 'kubernetes.io/service-name': 'dns' } }, addressType: 'IPv4', ports: [{ name: '', port: 5353, protocol: 'UDP' }], endpoints: [{ addresses: ['10.244.1.2'], conditions: { ready: true } }] };
+    const created = await server_client().create(slices(), 'default', body);
+    // One client socket (one conntrack flow), a datagram every 100 ms, printing who answered.
+    const client_ = lab.start(client, [NODE, '-e', `const s=require('dgram').createSocket('udp4');s.bind(40000,()=>setInterval(()=>s.send('q',53,'${clusterIP}'),100));s.on('message',(m)=>console.log(String(m)));`]);
+    await waitFor('pod1 to answer', () => client_.output().includes('pod1'), 10_000);
+    const mark = client_.output().length;
+    await server_client().update(slices(), { ...body, metadata: { ...body.metadata, namespace: 'default', resourceVersion: created.metadata.resourceVersion }, endpoints: [{ addresses: ['10.244.1.3'], conditions: { ready: true } }] });
+    await waitFor('the flow to move to pod2', () => client_.output().slice(mark).includes('pod2'), 5000);
   });
 
   test('/healthz and /metrics answer like upstream', async () => {
