@@ -166,4 +166,46 @@ describe('controller manager and scheduler', () => {
       return gone && (await list('endpointslices')).every((s) => s.metadata.labels['kubernetes.io/service-name'] !== 'nsvc');
     });
   });
+  test('--cascade=orphan keeps the ReplicaSet and pods; foreground deletion removes dependents first', async () => {
+    await server.client.create(r('deployments'), 'default', { metadata: { name: 'orph' }, spec: { replicas: 1, selector: { matchLabels: { app: 'orph' } }, template: { metadata: { labels: { app: 'orph' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } });
+    await waitFor('the orph pod', async () => (await list('pods', 'app=orph')).length === 1);
+    await kubectl('1.33', server.kubeconfig, cache, ['delete', 'deploy', 'orph', '--cascade=orphan']);
+    await waitFor('the deployment to go', async () => (await list('deployments')).every((d) => d.metadata.name !== 'orph'));
+    const rs = (await list('replicasets')).find((x) => x.metadata.labels?.app === 'orph');
+    assert.ok(rs, 'the ReplicaSet stays');
+    assert.deepEqual(rs.metadata.ownerReferences ?? [], [], 'released from its owner');
+    assert.equal((await list('pods', 'app=orph')).length, 1);
+    const result = await kubectl('1.33', server.kubeconfig, cache, ['delete', 'rs', rs.metadata.name, '--cascade=foreground']);
+    assert.equal(result.code, 0, result.stderr);
+    await waitFor('foreground deletion to finish', async () => (await list('replicasets')).length === 0 && (await list('pods', 'app=orph')).length === 0, 20_000);
+  });
+
+  test('a pod that fits nowhere stays Pending with a FailedScheduling event that says why', async () => {
+    await server.client.create(r('pods'), 'default', { metadata: { name: 'huge' }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '64' } } }] } });
+    await waitFor('the FailedScheduling event', async () => {
+      const { stdout } = await kubectl('1.33', server.kubeconfig, cache, ['describe', 'pod', 'huge']);
+      return /Warning\s+FailedScheduling\s+.*0\/2 nodes are available: 2 Insufficient cpu\./.test(stdout);
+    });
+    assert.equal((await server.client.get(r('pods'), 'default', 'huge')).status.phase, 'Pending');
+    await server.client.delete(r('pods'), 'default', 'huge');
+  });
+
+  test('of two controller managers with leader election, one holds the lease and acts', async () => {
+    const a = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`]);
+    const b = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`]);
+    try {
+      const lease = await waitFor('the lease', async () => (await server.client.get(r('leases'), 'kube-system', 'kube-controller-manager').catch(() => undefined))?.spec?.holderIdentity);
+      await new Promise((res) => setTimeout(res, 3000));
+      const leaders = [a, b].filter((p) => p.output().includes('successfully acquired lease'));
+      assert.equal(leaders.length, 1, 'exactly one leader');
+      assert.equal((await server.client.get(r('leases'), 'kube-system', 'kube-controller-manager')).spec.holderIdentity, lease, 'the lease stays with it');
+      await leaders[0]!.stop();
+      const other = leaders[0] === a ? b : a;
+      await waitFor('the other to take over', () => other.output().includes('successfully acquired lease'), 30_000);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
 });
+
