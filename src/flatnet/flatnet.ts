@@ -21,6 +21,7 @@ export class Flatnet {
   #iptables: Iptables | undefined;
   #applied = '';
   #pending = false;
+  #running: Promise<string[]> = Promise.resolve([]);
 
   constructor(o: { client: RestClient; logger: Logger; nodeName: string; dryRun: boolean }) {
     this.#client = o.client;
@@ -50,8 +51,13 @@ export class Flatnet {
     }, 50);
   }
 
-  /** sync applies what the Nodes ask for; it returns the changes (the ones printed in dry-run mode). */
-  async sync(): Promise<string[]> {
+  /** sync applies what the Nodes ask for, one sync at a time; it returns the changes (printed in dry-run mode). */
+  sync(): Promise<string[]> {
+    this.#running = this.#running.then(() => this.#syncOnce(), () => this.#syncOnce());
+    return this.#running;
+  }
+
+  async #syncOnce(): Promise<string[]> {
     const wanted = desiredNetwork(this.#nodes.list(), this.#nodeName);
     const changes = await this.#routeChanges(wanted);
     const rules = forwardRules(wanted.ownCidr);

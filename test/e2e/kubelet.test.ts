@@ -1,0 +1,107 @@
+/**
+ * The kubelet and flatnet on the real kernel, through a `tskube up` cluster ("tkk", LAN 192.168.230.0/24): pods
+ * get IPs from their node's subnet, reach each other across nodes by pod IP, liveness failures restart a container,
+ * readiness failures keep a pod out of Ready, deleting pods reclaims their namespaces, and a kubelet kill -9 and
+ * restart keeps pods running with the same processes.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RestClient } from '../../src/client/rest-client.ts';
+import { run } from '../../src/sys/run.ts';
+import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
+import { NOT_ROOT } from '../support/netns.ts';
+import { TSKUBE, waitFor } from '../support/processes.ts';
+
+const NAME = 'tkk';
+
+describe('kubelet and flatnet', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed') }, () => {
+  let stateDir: string;
+  let cache: string;
+  let client: RestClient;
+  const flags = () => [`--name=${NAME}`, `--state-dir=${stateDir}`];
+  const pods = () => client.resource('pods');
+  const pod = (name: string, node: string, container: Record<string, unknown>) => client.create(pods(), 'default', { metadata: { name }, spec: { nodeName: node, terminationGracePeriodSeconds: 2, containers: [{ name: 'c', ...container }] } });
+  const get = (name: string) => client.get(pods(), 'default', name);
+  const netnsOf = (p: any) => `${NAME}-${p.spec.nodeName}-${p.metadata.uid.replace(/-/g, '').slice(0, 12)}`;
+
+  before(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'tskube-kubelet-'));
+    cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
+    await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.230.0/24'], { timeoutMs: 180_000 });
+    client = new RestClient({ server: 'http://192.168.230.1:8080', namespace: 'default' }, { userAgent: 'test' });
+  });
+
+  after(async () => {
+    client?.close();
+    if (stateDir) await run([TSKUBE, 'down', ...flags()], { timeoutMs: 60_000 });
+    await rm(cache, { recursive: true, force: true });
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  test('a busybox pod on nodea fetches the nginx page from a pod on nodeb by pod IP', async () => {
+    await pod('web', 'nodeb', { image: 'nginx:1.7.9' });
+    await pod('client', 'nodea', { image: 'busybox', command: ['sh', '-c', 'sleep 3600'] });
+    const web = await waitFor('web running', async () => { const p = await get('web'); return p.status?.phase === 'Running' && p.status.podIP ? p : undefined; }, 30_000);
+    const cl = await waitFor('client running', async () => { const p = await get('client'); return p.status?.phase === 'Running' && p.status.podIP ? p : undefined; }, 30_000);
+    const nodes = (await client.list(client.resource('nodes'))).items as any[];
+    const cidrOf = (n: string) => nodes.find((x) => x.metadata.name === n).spec.podCIDR.split('.').slice(0, 2).join('.');
+    assert.ok(web.status.podIP.startsWith(cidrOf('nodeb')) && cl.status.podIP.startsWith(cidrOf('nodea')), 'IPs from each node\'s subnet');
+    const page = await waitFor('the page across nodes', async () => (await run(['nsenter', `--net=/run/netns/${netnsOf(cl)}`, '--', '/bin/busybox', 'wget', '-qO-', `http://${web.status.podIP}/`], { timeoutMs: 3000 }).catch(() => ({ stdout: '' }))).stdout || undefined, 20_000);
+    assert.match(page, /Welcome to nginx!/);
+  });
+
+  test('a container whose liveness probe fails is restarted', async () => {
+    await pod('live', 'nodea', { image: 'busybox', command: ['sh', '-c', 'sleep 3600'], livenessProbe: { exec: { command: ['/bin/busybox', 'false'] }, periodSeconds: 1, failureThreshold: 1 } });
+    await waitFor('a restart', async () => ((await get('live')).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 40_000);
+  });
+
+  test('a pod whose readiness probe fails is Running but not Ready', async () => {
+    await pod('unready', 'nodea', { image: 'busybox', command: ['sh', '-c', 'sleep 3600'], readinessProbe: { tcpSocket: { port: 9999 }, periodSeconds: 1 } });
+    await waitFor('Running', async () => (await get('unready')).status?.phase === 'Running', 30_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    const p = await get('unready');
+    assert.equal(p.status.conditions.find((c: any) => c.type === 'Ready').status, 'False');
+    const { stdout } = await kubectl('1.33', join(stateDir, 'admin.conf'), cache, ['get', 'pod', 'unready']);
+    assert.match(stdout, /unready\s+0\/1\s+Running/);
+  });
+
+  test('kubectl logs shows a container\'s output', async () => {
+    await pod('talker', 'nodeb', { image: 'busybox', command: ['sh', '-c', 'echo hello from tskube; sleep 3600'] });
+    await waitFor('Running', async () => (await get('talker')).status?.phase === 'Running', 30_000);
+    const logs = await waitFor('the log line', async () => (await kubectl('1.33', join(stateDir, 'admin.conf'), cache, ['logs', 'talker'])).stdout || undefined);
+    assert.equal(logs, 'hello from tskube\n');
+  });
+
+  test('a kubelet kill -9 and restart keeps pods running with the same processes', async () => {
+    const before = await get('client');
+    const records = JSON.parse(await readFile(join(stateDir, 'processes.json'), 'utf8'));
+    const kubelet = records.find((r: any) => r.component === 'kubelet' && r.node === 'nodea');
+    const statePath = join(stateDir, 'nodes', 'nodea', 'kubelet', 'containers', before.metadata.uid, 'c', 'state.json');
+    const pid = JSON.parse(await readFile(statePath, 'utf8')).pid;
+    process.kill(kubelet.pid, 'SIGKILL');
+    await waitFor('the kubelet to be gone', async () => (await run([TSKUBE, 'status', ...flags()])).stdout.includes('stopped'));
+    await run([TSKUBE, 'up', '--repair', ...flags()], { timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await get('client');
+    assert.equal(JSON.parse(await readFile(statePath, 'utf8')).pid, pid, 'same container process');
+    process.kill(pid, 0);
+    assert.equal(after.status.containerStatuses[0].restartCount, before.status.containerStatuses[0].restartCount);
+  });
+
+  test('deleting pods reclaims their namespaces and processes', async () => {
+    const p = await get('client');
+    const pid = JSON.parse(await readFile(join(stateDir, 'nodes', 'nodea', 'kubelet', 'containers', p.metadata.uid, 'c', 'state.json'), 'utf8')).pid;
+    const ns = netnsOf(p);
+    assert.ok(existsSync(`/run/netns/${ns}`));
+    await client.delete(pods(), 'default', 'client');
+    await waitFor('the pod object to go', async () => get('client').then(() => false, () => true), 30_000);
+    assert.equal(existsSync(`/run/netns/${ns}`), false, 'namespace removed');
+    // Gone, or a zombie waiting for its new parent (the kubelet that started it was restarted above).
+    const stat = existsSync(`/proc/${pid}/stat`) ? (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1] ?? '' : 'gone';
+    assert.ok(stat === 'gone' || stat.startsWith('Z'), `container process state: ${stat.slice(0, 1)}`);
+  });
+});
