@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { homedir, networkInterfaces } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer } from '../apiserver/apiserver.ts';
+import { firstIPv4 } from '../sys/process.ts';
 import { createLogger } from '../log/klog.ts';
 import { run } from '../sys/run.ts';
+import { untilSignal } from './until-signal.ts';
 import { parseFlags, usage, type FlagSpecs } from './flags.ts';
 
 const FLAGS: FlagSpecs = {
@@ -46,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     dataDir,
     serviceClusterIpRange: values['service-cluster-ip-range'] as string,
     serviceNodePortRange: values['service-node-port-range'] as string,
-    advertiseAddress: (values['advertise-address'] as string | undefined) ?? defaultAddress(),
+    advertiseAddress: (values['advertise-address'] as string | undefined) ?? firstIPv4(),
     bindAddress: values['bind-address'] as string,
     securePort,
     tls,
@@ -57,21 +59,12 @@ export async function main(argv: string[]): Promise<number> {
     logger,
   });
   logger.info('tskube apiserver ready', { store: (values['etcd-servers'] as string[]).length ? `etcd ${(values['etcd-servers'] as string[]).join(',')}` : `sqlite ${dataDir}` });
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilSignal();
   logger.info('Shutting down');
   await server.close();
   return 0;
 }
 
-function defaultAddress(): string {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
-}
 
 /** certificate loads the given key pair, or makes a self-signed one with openssl the first time. */
 async function certificate(values: Record<string, unknown>, dataDir: string): Promise<{ cert: Buffer; key: Buffer }> {

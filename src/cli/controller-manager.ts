@@ -3,6 +3,7 @@ import { runLeaderElection } from '../client/leader-election.ts';
 import { startControllers } from '../controllers/controller-manager.ts';
 import { createLogger } from '../log/klog.ts';
 import { parseDuration, parseFlags, usage, type FlagSpecs } from './flags.ts';
+import { untilSignal } from './until-signal.ts';
 
 const FLAGS: FlagSpecs = {
   kubeconfig: { type: 'string', help: 'Path to kubeconfig file with authorization and master location information.' },
@@ -37,10 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     allocateNodeCidrs: values['allocate-node-cidrs'] ? { clusterCidr: values['cluster-cidr'] as string, nodeCidrMaskSize: values['node-cidr-mask-size'] as number } : undefined,
     nodeMonitorGracePeriodMs: parseDuration(values['node-monitor-grace-period'] as string),
   });
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilSignal();
   await controllers.stop();
   client.close();
   return 0;

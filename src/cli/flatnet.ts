@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { connect } from '../client/client.ts';
 import { Flatnet } from '../flatnet/flatnet.ts';
 import { createLogger } from '../log/klog.ts';
+import { untilSignal } from './until-signal.ts';
 import { parseFlags, usage, type FlagSpecs } from './flags.ts';
 
 const FLAGS: FlagSpecs = {
@@ -30,10 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     client.close();
     return 0;
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilSignal();
   await flatnet.stop();
   client.close();
   return 0;

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { connect } from '../client/client.ts';
 import { Kubelet, imageTable } from '../kubelet/kubelet.ts';
 import { serveKubelet } from '../kubelet/server.ts';
+import { firstIPv4 } from '../sys/process.ts';
 import { createLogger } from '../log/klog.ts';
+import { untilSignal } from './until-signal.ts';
 import { parseFlags, usage, type FlagSpecs } from './flags.ts';
 
 const FLAGS: FlagSpecs = {
@@ -39,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   const config = values.config ? (parseYaml(await readFile(values.config as string, 'utf8')) ?? {}) : {};
   if (values.config && config.kind !== undefined && config.kind !== 'KubeletConfiguration') throw new Error(`Cannot load --config "${values.config}": kind is "${config.kind}", expected KubeletConfiguration`);
   const nodeName = ((values['hostname-override'] as string | undefined) ?? hostname()).toLowerCase();
-  const nodeIP = (values['node-ip'] as string | undefined) ?? defaultAddress();
+  const nodeIP = (values['node-ip'] as string | undefined) ?? firstIPv4();
   const port = config.port ?? (values.port as number);
   const client = await connect({ kubeconfig: values.kubeconfig as string | undefined, userAgent: `kubelet/v1.33.0 (tskube) ${nodeName}` });
   const kubelet = new Kubelet({
@@ -52,17 +54,10 @@ export async function main(argv: string[]): Promise<number> {
   });
   await kubelet.start();
   const server = await serveKubelet(kubelet, (values.address as string | undefined) ?? config.address ?? nodeIP, port);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilSignal();
   server.close();
   await kubelet.stop();
   client.close();
   return 0;
 }
 
-function defaultAddress(): string {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  return '127.0.0.1';
-}

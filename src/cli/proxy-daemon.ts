@@ -10,6 +10,7 @@ import { ProxyMetrics } from '../proxy/metrics.ts';
 import { Proxier } from '../proxy/proxier.ts';
 import { isServiceChain } from '../proxy/chain-names.ts';
 import { Iptables } from '../sys/iptables.ts';
+import { untilSignal } from './until-signal.ts';
 import { formatDuration, parseDuration, parseFlags, usage, type FlagSpecs } from './flags.ts';
 
 const FLAGS: FlagSpecs = {
@@ -82,10 +83,7 @@ export async function runProxy(argv: string[]): Promise<number> {
   if (config.healthzBindAddress) servers.push(await serveHealth(config.healthzBindAddress, proxier, { syncPeriodMs: config.iptables.syncPeriodMs, metrics, logger: log }));
   if (config.metricsBindAddress) servers.push(await serveMetrics(config.metricsBindAddress, proxier, { metrics, configz: () => configDocument(config) }));
   await proxier.start();
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilSignal();
   // Rules stay in the kernel on exit: traffic keeps flowing until the next kube-proxy takes over.
   await proxier.stop();
   for (const s of servers) s.close();

@@ -2,6 +2,7 @@ import { connect } from '../client/client.ts';
 import { runLeaderElection } from '../client/leader-election.ts';
 import { createLogger } from '../log/klog.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
+import { untilSignal } from './until-signal.ts';
 import { parseFlags, usage, type FlagSpecs } from './flags.ts';
 
 const FLAGS: FlagSpecs = {
@@ -24,10 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values['leader-elect']) await runLeaderElection({ client, namespace: 'kube-system', name: 'kube-scheduler', logger }, () => process.exit(1));
   const scheduler = new Scheduler(client, logger);
   await scheduler.start();
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilSignal();
   await scheduler.stop();
   client.close();
   return 0;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isAlive, signalGroup } from '../sys/process.ts';
 
 /**
  * Supervisor starts a cluster's components as detached processes (they outlive `tskube up`), each with its log
@@ -47,32 +48,15 @@ export class Supervisor {
   }
 
   alive(record: ComponentRecord): boolean {
-    try {
-      process.kill(record.pid, 0);
-      const state = readFileSync(`/proc/${record.pid}/stat`, 'utf8').split(') ')[1] ?? '';
-      return !state.startsWith('Z');
-    } catch {
-      return false;
-    }
+    return isAlive(record.pid);
   }
 
   /** stopAll sends TERM to every recorded process group, then KILL to what is left after the timeout. */
   async stopAll(timeoutMs = 5000): Promise<void> {
-    const signal = (pid: number, s: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, s);
-      } catch {
-        try {
-          process.kill(pid, s);
-        } catch {
-          // already gone
-        }
-      }
-    };
-    for (const r of this.records) signal(r.pid, 'SIGTERM');
+    for (const r of this.records) signalGroup(r.pid, 'SIGTERM');
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && this.records.some((r) => this.alive(r))) await new Promise((res) => setTimeout(res, 50));
-    for (const r of this.records) if (this.alive(r)) signal(r.pid, 'SIGKILL');
+    for (const r of this.records) if (this.alive(r)) signalGroup(r.pid, 'SIGKILL');
     this.records = [];
     this.save();
   }

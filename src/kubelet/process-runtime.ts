@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive, signalGroup } from '../sys/process.ts';
 
 /**
  * ProcessRuntime runs a container as a host program inside the pod's network namespace, with its own PID and
@@ -59,13 +60,7 @@ export class ProcessRuntime {
 
   /** running tells whether the recorded process is alive. */
   running(state: ContainerState | undefined): boolean {
-    if (!state) return false;
-    try {
-      process.kill(state.pid, 0);
-      return !/^Z/m.test(readFileSync(`/proc/${state.pid}/stat`, 'utf8').split(') ')[1] ?? '');
-    } catch {
-      return false;
-    }
+    return state !== undefined && isAlive(state.pid);
   }
 
   /** exitCode reads how a container ended, when the kubelet itself reaped it; undefined when unknown. */
@@ -79,21 +74,10 @@ export class ProcessRuntime {
   async stop(state: ContainerState | undefined, graceSeconds: number): Promise<void> {
     if (!this.running(state)) return;
     const pid = state!.pid;
-    const signal = (s: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, s);
-      } catch {
-        try {
-          process.kill(pid, s);
-        } catch {
-          // gone already
-        }
-      }
-    };
-    signal('SIGTERM');
+    signalGroup(pid, 'SIGTERM');
     const deadline = Date.now() + graceSeconds * 1000;
     while (Date.now() < deadline && this.running(state)) await new Promise((r) => setTimeout(r, 50));
-    if (this.running(state)) signal('SIGKILL');
+    if (this.running(state)) signalGroup(pid, 'SIGKILL');
   }
 
   /** remove forgets a pod's containers on disk. */
