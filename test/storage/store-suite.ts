@@ -52,6 +52,18 @@ export function storeSuite(open: () => Promise<Store>): void {
     }
   });
 
+  test('list returns every key of a large prefix (more than one page)', async () => {
+    const store = await open();
+    try {
+      await Promise.all(Array.from({ length: 2500 }, (_, i) => store.create(`/t/big/${String(i).padStart(5, '0')}`, 'x'.repeat(2000))));
+      const { items } = await store.list('/t/big/');
+      assert.equal(items.length, 2500);
+      assert.equal(items[2499]!.key, '/t/big/02499');
+    } finally {
+      await store.close();
+    }
+  });
+
   test('concurrent creates of one key: exactly one wins', async () => {
     const store = await open();
     try {

@@ -4,6 +4,9 @@ import {
   type Store, type StoredValue, type WatchEvent, type WatchOptions,
 } from './store.ts';
 
+/** Keys per page of a list. */
+const LIST_PAGE = 1000;
+
 /**
  * EtcdStore keeps objects in etcd v3 with the same semantics as the SQLite backend: etcd's own revision is the
  * resourceVersion, creates and preconditioned writes are transactions comparing version or mod_revision, and
@@ -27,9 +30,22 @@ export class EtcdStore implements Store {
     return kv ? toStored(kv) : undefined;
   }
 
+  /**
+   * list reads the prefix in pages (a big list would pass gRPC's message size limit), all at the revision of the
+   * first page, so the result is one consistent snapshot.
+   */
   async list(prefix: string): Promise<{ items: StoredValue[]; revision: number }> {
-    const res = await this.#client.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), sort_target: 'Key', sort_order: 'Ascend' });
-    return { items: res.kvs.map(toStored), revision: Number(res.header.revision) };
+    const items: StoredValue[] = [];
+    const end = prefixEnd(prefix);
+    let from = Buffer.from(prefix);
+    let revision: string | undefined;
+    for (;;) {
+      const res = await this.#client.kv.range({ key: from, range_end: end, limit: String(LIST_PAGE), sort_target: 'Key', sort_order: 'Ascend', ...(revision ? { revision } : {}) });
+      revision ??= res.header.revision;
+      items.push(...res.kvs.map(toStored));
+      if (!res.more || res.kvs.length === 0) return { items, revision: Number(revision) };
+      from = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
+    }
   }
 
   async create(key: string, value: string): Promise<number> {
