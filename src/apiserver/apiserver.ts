@@ -6,6 +6,7 @@ import { isStatusError } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import { nthAddress } from '../net/ipv4.ts';
 import { createApiHandler } from './http-server.ts';
+import { proxyExecUpgrade } from './kubelet-proxy.ts';
 import { Registry } from './registry.ts';
 import { ServiceIps } from './service-ips.ts';
 import { openStore } from './storage/open-store.ts';
@@ -61,12 +62,14 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   };
   if (config.insecureBindAddress !== undefined) {
     const server = http.createServer({ keepAliveTimeout: 60_000 }, handler);
+    server.on('upgrade', (req, socket, head) => void proxyExecUpgrade(req, socket, head, registry));
     running.insecurePort = await listen(server, config.insecureBindAddress, config.insecurePort);
     servers.push(server);
     log.info('Serving insecurely', { address: `${config.insecureBindAddress}:${running.insecurePort}` });
   }
   if (config.securePort > 0 && config.tls) {
     const server = https.createServer({ cert: config.tls.cert, key: config.tls.key, keepAliveTimeout: 60_000 }, handler);
+    server.on('upgrade', (req, socket, head) => void proxyExecUpgrade(req, socket, head, registry));
     running.securePort = await listen(server, config.bindAddress, config.securePort);
     servers.push(server);
     log.info('Serving securely', { address: `${config.bindAddress}:${running.securePort}` });

@@ -48,3 +48,46 @@ export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, 
     req.pipe(upstream);
   });
 }
+
+/**
+ * proxyExecUpgrade passes a protocol-upgrading pods/exec request (kubectl's WebSocket) to the pod's kubelet and then
+ * splices the two connections; errors before the upgrade are answered as a Status.
+ */
+export async function proxyExecUpgrade(req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer, registry: Registry): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://apiserver');
+  const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+  const fail = (code: number, message: string) => {
+    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: code === 404 ? 'NotFound' : 'BadRequest', code });
+    socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  };
+  if (!m) return fail(404, 'the server could not find the requested resource');
+  const [, namespace, name] = m.map(decodeURIComponent) as [string, string, string];
+  let pod: any;
+  let node: any;
+  try {
+    pod = await registry.get(resourceByName('', 'pods')!, namespace, name);
+    if (!pod.spec?.nodeName) return fail(400, `pod ${name} does not have a host assigned`);
+    node = await registry.get(resourceByName('', 'nodes')!, undefined, pod.spec.nodeName);
+  } catch (error: any) {
+    return fail(error.code ?? 500, error.message);
+  }
+  const containers: any[] = pod.spec?.containers ?? [];
+  const container = url.searchParams.get('container') ?? (containers.length === 1 ? containers[0].name : undefined);
+  if (!container) return fail(400, `a container name must be specified for pod ${name}, choose one of: [${containers.map((c) => c.name).join(' ')}]`);
+  const ip = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  const query = new URLSearchParams(url.searchParams);
+  query.delete('container');
+  const { connect } = await import('node:net');
+  const upstream = connect(port, ip);
+  upstream.on('connect', () => {
+    const headers = Object.entries(req.headers).flatMap(([k, v]) => (k === 'host' ? [] : Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`]));
+    upstream.write([`${req.method} /exec/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${query} HTTP/1.1`, `host: ${ip}:${port}`, ...headers, '', ''].join('\r\n'));
+    if (head.length) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+  });
+  upstream.on('error', (error) => fail(502, `error dialing backend: ${error.message}`));
+  socket.on('error', () => upstream.destroy());
+  socket.on('close', () => upstream.destroy());
+}

@@ -82,11 +82,14 @@ export class Kubelet {
     return previous ? state.logPath.replace(/container\.log$/, 'previous.log') : state.logPath;
   }
 
-  /** containerPid is the PID of a running container (for exec). */
+  /** containerPid is the PID of a running container's init, inside its PID namespace (for exec). */
   containerPid(namespace: string, name: string, container: string): number | undefined {
     const pod = this.#pods.get(`${namespace}/${name}`);
     const state = pod ? this.#runtime.state(pod.metadata.uid, container) : undefined;
-    return this.#runtime.running(state) ? state!.pid : undefined;
+    if (!this.#runtime.running(state)) return undefined;
+    // The recorded process is `unshare`, outside the container's PID namespace; its child is the container's init.
+    const children = readFileSync(`/proc/${state!.pid}/task/${state!.pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+    return children.length ? Number(children[0]) : undefined;
   }
 
   async #register(): Promise<void> {

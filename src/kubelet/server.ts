@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs';
+import { serveExec } from './exec-websocket.ts';
 import type { Kubelet } from './kubelet.ts';
 
 /**
@@ -37,6 +38,16 @@ export function serveKubelet(kubelet: Kubelet, address: string, port: number): P
       }
     });
     res.on('close', () => watcher.close());
+  });
+  server.on('upgrade', (req, socket) => {
+    const url = new URL(req.url ?? '/', 'http://kubelet');
+    const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    const pid = m ? kubelet.containerPid(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!)) : undefined;
+    if (!m || pid === undefined) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\ncontainer not found or not running\n');
+      return;
+    }
+    serveExec(req, socket, { pid, command: url.searchParams.getAll('command'), stdin: url.searchParams.get('stdin') === 'true' });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -134,7 +134,7 @@ export class Proxier {
       const result = renderIptables({ ...this.#o.render, servicePorts: ports }, { changedServices: full ? undefined : changed, existingNatChains: existing });
       if (log.enabled(9)) log.v(9).info('Restoring iptables rules', { rules: result.text });
       await this.#o.iptables.restore(result.text);
-      if (full) for (const rule of JUMP_RULES) await this.#o.iptables.ensureRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
+      if (full) await this.#ensureJumps();
       await this.#clearStaleUdp(ports);
       this.#serviceHealth.sync(ports);
       this.#applied = digests;
@@ -168,6 +168,13 @@ export class Proxier {
         this.#queue();
       }
     }
+  }
+
+  /** #ensureJumps checks every jump rule at once (each check is a process), then inserts the missing ones in order. */
+  async #ensureJumps(): Promise<void> {
+    const ipt = this.#o.iptables;
+    const present = await Promise.all(JUMP_RULES.map((rule) => ipt.hasRule(rule.table, rule.from, [...rule.args, '-j', rule.to])));
+    for (const [i, rule] of JUMP_RULES.entries()) if (!present[i]) await ipt.ensureRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
   }
 
   #done(queued: number | undefined): void {

@@ -47,14 +47,20 @@ export class Iptables {
     return stdout.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]!);
   }
 
-  /** ensureRule inserts `-I chain args` at the top unless `-C` finds it already. */
-  async ensureRule(table: string, chain: string, args: readonly string[]): Promise<boolean> {
+  /** hasRule tells whether `-C` finds a rule. */
+  async hasRule(table: string, chain: string, args: readonly string[]): Promise<boolean> {
     try {
       await run([this.#prefix, '-w', '5', '-t', table, '-C', chain, ...args], { timeoutMs: 10_000 });
-      return false;
+      return true;
     } catch (error) {
-      if (!(error instanceof HostCommandError) || error.exitCode !== 1) throw error;
+      if (error instanceof HostCommandError && error.exitCode === 1) return false;
+      throw error;
     }
+  }
+
+  /** ensureRule inserts `-I chain args` at the top unless `-C` finds it already. */
+  async ensureRule(table: string, chain: string, args: readonly string[]): Promise<boolean> {
+    if (await this.hasRule(table, chain, args)) return false;
     await run([this.#prefix, '-w', '5', '-t', table, '-I', chain, ...args], { timeoutMs: 10_000 });
     return true;
   }

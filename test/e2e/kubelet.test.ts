@@ -76,6 +76,18 @@ describe('kubelet and flatnet', { skip: NOT_ROOT || (!kubectlAvailable('1.33') &
     assert.equal(logs, 'hello from tskube\n');
   });
 
+  test('kubectl exec runs commands in the container, with its exit code and stdin', async () => {
+    const conf = join(stateDir, 'admin.conf');
+    const ps = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'ps -o pid,comm | head -2']);
+    assert.equal(ps.code, 0, ps.stderr);
+    assert.match(ps.stdout, /^\s*PID\s+COMMAND\n\s*1\s+tini$/m, 'its own PID namespace, tini as PID 1');
+    const failed = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'exit 3']);
+    assert.equal(failed.code, 3);
+    assert.match(failed.stderr, /command terminated with exit code 3/);
+    const piped = await kubectl('1.33', conf, cache, ['exec', '-i', 'talker', '--', 'cat'], { input: 'through stdin\n' });
+    assert.equal(piped.stdout, 'through stdin\n');
+  });
+
   test('a kubelet kill -9 and restart keeps pods running with the same processes', async () => {
     const before = await get('client');
     const records = JSON.parse(await readFile(join(stateDir, 'processes.json'), 'utf8'));
