@@ -59,10 +59,11 @@ COMMIT
 
 /** destroyTopology removes every namespace of the cluster (pods included, found by prefix) and the root link. */
 export async function destroyTopology(layout: ClusterLayout): Promise<void> {
+  // The root end of the LAN veth first: deleting the LAN namespace would make it vanish asynchronously.
+  if (await linkExists(layout.rootLink)) await run(['ip', 'link', 'del', layout.rootLink]);
   const { stdout } = await run(['ip', 'netns', 'list']).catch(() => ({ stdout: '' }));
   const names = stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`${layout.options.name}-`));
   // Pods first, then nodes, then the LAN: a node's namespace holds the host ends of its pods' veths.
   const order = (n: string) => (n === layout.lanNetns ? 2 : layout.nodes.some((x) => x.netns === n) ? 1 : 0);
   for (const name of names.sort((a, b) => order(a) - order(b))) await deleteNetns(name);
-  if (await linkExists(layout.rootLink)) await run(['ip', 'link', 'del', layout.rootLink]);
 }

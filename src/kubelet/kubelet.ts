@@ -212,7 +212,7 @@ export class Kubelet {
         if (argv.length === 0) argv = ['/bin/busybox', 'sleep', '2147483647'];
         const env: Record<string, string> = { ...(program.env ?? {}), HOSTNAME: pod.metadata.name };
         for (const e of c.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
-        cs = this.#runtime.start(uid, c.name, netns, argv, env);
+        cs = this.#runtime.start(uid, c.name, netns, argv, env, { hostname: pod.spec.hostname ?? pod.metadata.name, ip: podIP });
         state.lastStart[c.name] = now;
         state.ready[c.name] = false;
         state.probeFailures[c.name] = 0;

@@ -81,6 +81,8 @@ describe('kubelet and flatnet', { skip: NOT_ROOT || (!kubectlAvailable('1.33') &
     const ps = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'ps -o pid,comm | head -2']);
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stdout, /^\s*PID\s+COMMAND\n\s*1\s+tini$/m, 'its own PID namespace, tini as PID 1');
+    const host = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'hostname; grep talker /etc/hosts']);
+    assert.match(host.stdout, /^talker\n\d+\.\d+\.\d+\.\d+\ttalker\n$/, 'its own hostname and /etc/hosts');
     const failed = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'exit 3']);
     assert.equal(failed.code, 3);
     assert.match(failed.stderr, /command terminated with exit code 3/);
