@@ -34,7 +34,8 @@ export class Iptables {
   /** restore applies a ruleset with --noflush: declared chains are flushed and refilled, others are left alone. */
   async restore(text: string): Promise<void> {
     try {
-      await run([`${this.#prefix}-restore`, '-w', '5', '-W', '100000', '--noflush', '--counters'], { input: text, timeoutMs: 120_000 });
+      // Large rulesets are slow in iptables-nft (minutes at 10,000 services): allow it, as upstream sets no timeout.
+      await run([`${this.#prefix}-restore`, '-w', '5', '-W', '100000', '--noflush', '--counters'], { input: text, timeoutMs: 900_000 });
     } catch (error) {
       if (error instanceof HostCommandError) throw withFailedLine(error, text);
       throw error;
