@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { kubeconfigText } from '../client/kubeconfig.ts';
 import { RestClient } from '../client/rest-client.ts';
+import { removeCgroups } from '../sys/cgroups.ts';
 import { run } from '../sys/run.ts';
 import { clusterLayout, type ClusterLayout, type ClusterOptions } from './layout.ts';
 import { Supervisor } from './supervisor.ts';
@@ -105,6 +106,12 @@ export async function down(options: ClusterOptions, progress: Progress): Promise
   progress(`Stopped ${count} processes`);
   await destroyTopology(layout);
   progress('Removed the namespaces (nodes, pods, LAN) and the root link');
+  // Pods' cgroups outlive their killed processes: remove them from what each kubelet recorded.
+  for (const node of layout.nodes) {
+    const containers = join(node.dir, 'kubelet', 'containers');
+    if (!existsSync(containers)) continue;
+    for (const uid of readdirSync(containers)) removeCgroups(uid, readdirSync(join(containers, uid)));
+  }
   rmSync(layout.dir, { recursive: true, force: true });
   progress(`Removed ${layout.dir}`);
 }

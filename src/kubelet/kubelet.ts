@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isStatusError } from '../api/status.ts';
+import { parseCpu, parseMemory } from '../api/quantity.ts';
+import { createCgroups, removeCgroups } from '../sys/cgroups.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
@@ -212,7 +214,9 @@ export class Kubelet {
         if (argv.length === 0) argv = ['/bin/busybox', 'sleep', '2147483647'];
         const env: Record<string, string> = { ...(program.env ?? {}), HOSTNAME: pod.metadata.name };
         for (const e of c.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
-        cs = this.#runtime.start(uid, c.name, netns, argv, env, { hostname: pod.spec.hostname ?? pod.metadata.name, ip: podIP });
+        const limits = c.resources?.limits ?? {};
+        const cgroupProcs = createCgroups(uid, c.name, { memoryBytes: limits.memory ? parseMemory(limits.memory) : 0, cpuMillis: limits.cpu ? parseCpu(limits.cpu) : 0 });
+        cs = this.#runtime.start(uid, c.name, netns, argv, env, { hostname: pod.spec.hostname ?? pod.metadata.name, ip: podIP, cgroupProcs });
         state.lastStart[c.name] = now;
         state.ready[c.name] = false;
         state.probeFailures[c.name] = 0;
@@ -282,6 +286,7 @@ export class Kubelet {
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
     await Promise.all((pod.spec.containers ?? []).map((c: any) => this.#runtime.stop(this.#runtime.state(uid, c.name), grace)));
     await this.#network!.tearDown(uid, netns);
+    removeCgroups(uid, (pod.spec.containers ?? []).map((c: any) => c.name));
     await this.#runtime.remove(uid);
     this.#states.delete(uid);
     await this.#o.client.delete(this.#o.client.resource('pods'), pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid } }).catch((error) => {

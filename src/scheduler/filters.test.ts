@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { failedSchedulingMessage, filterReason, parseCpu, parseMemory, score } from './filters.ts';
+import { failedSchedulingMessage, filterReason, score } from './filters.ts';
+import { parseCpu, parseMemory } from '../api/quantity.ts';
 
 const node = (name: string, extra: any = {}) => ({ metadata: { name, labels: { disk: 'ssd' } }, spec: extra.spec ?? {}, status: { conditions: [{ type: 'Ready', status: 'True' }], allocatable: { cpu: '2', memory: '4Gi', pods: '110' } } });
 const pod = (extra: any = {}) => ({ metadata: { name: 'p', ownerReferences: [{ uid: 'rs1', controller: true }] }, spec: { containers: [{ name: 'c', resources: { requests: extra.requests ?? {} } }], ...extra.spec } });

@@ -90,6 +90,27 @@ describe('kubelet and flatnet', { skip: NOT_ROOT || (!kubectlAvailable('1.33') &
     assert.equal(piped.stdout, 'through stdin\n');
   });
 
+  test('a container runs in a cgroup carrying its memory and CPU limits', async () => {
+    await pod('limited', 'nodeb', { image: 'busybox', command: ['sh', '-c', 'sleep 3600'], resources: { limits: { memory: '64Mi', cpu: '500m' } } });
+    const p = await waitFor('Running', async () => { const x = await get('limited'); return x.status?.phase === 'Running' ? x : undefined; }, 30_000);
+    const state = JSON.parse(await readFile(join(stateDir, 'nodes', 'nodeb', 'kubelet', 'containers', p.metadata.uid, 'c', 'state.json'), 'utf8'));
+    const init = (await readFile(`/proc/${state.pid}/task/${state.pid}/children`, 'utf8')).trim().split(' ')[0];
+    const cgroups = await readFile(`/proc/${init}/cgroup`, 'utf8');
+    const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    if (v2) {
+      const path = /^0::(.*)$/m.exec(cgroups)![1]!;
+      assert.equal((await readFile(`/sys/fs/cgroup${path}/memory.max`, 'utf8')).trim(), String(64 * 2 ** 20));
+      assert.equal((await readFile(`/sys/fs/cgroup${path}/cpu.max`, 'utf8')).trim(), '50000 100000');
+    } else {
+      const memory = /^\d+:memory:(.*)$/m.exec(cgroups)![1]!;
+      const cpu = /^\d+:cpu(?:,cpuacct)?:(.*)$/m.exec(cgroups)![1]!;
+      assert.match(memory, new RegExp(`tskube/${p.metadata.uid}/c$`));
+      assert.equal((await readFile(`/sys/fs/cgroup/memory${memory}/memory.limit_in_bytes`, 'utf8')).trim(), String(64 * 2 ** 20));
+      assert.equal((await readFile(`/sys/fs/cgroup/cpu${cpu}/cpu.cfs_quota_us`, 'utf8')).trim(), '50000');
+    }
+    await client.delete(pods(), 'default', 'limited');
+  });
+
   test('a kubelet kill -9 and restart keeps pods running with the same processes', async () => {
     const before = await get('client');
     const records = JSON.parse(await readFile(join(stateDir, 'processes.json'), 'utf8'));
