@@ -18,6 +18,7 @@ export class PodNetwork {
   #state: { last: number; allocated: Record<string, string> };
 
   #onWarning: (message: string) => void;
+  #wired = new Set<string>();
 
   constructor(options: { bridge: string; podCidr: string; rootDir: string; onWarning?: (message: string) => void }) {
     this.#onWarning = options.onWarning ?? (() => undefined);
@@ -43,6 +44,8 @@ export class PodNetwork {
   /** setUp wires one pod and returns its IP; calling it again for the same pod returns the same IP. */
   async setUp(podUid: string, netns: string): Promise<string> {
     const ip = this.#allocate(podUid);
+    // Pods wired by this process need no more checks (each would be an `ip` process, for every pod, every sync).
+    if (this.#wired.has(podUid)) return ip;
     await addNetns(netns);
     const hostDev = `veth${podUid.replace(/-/g, '').slice(0, 8)}`;
     if (!(await linkExists(hostDev))) {
@@ -52,11 +55,13 @@ export class PodNetwork {
       // Not awaited: arping waits for replies a gratuitous ARP never gets.
       void run(['nsenter', `--net=/run/netns/${netns}`, '--', '/bin/busybox', 'arping', '-U', '-c', '1', '-w', '1', '-I', 'eth0', ip], { timeoutMs: 3000 }).catch((error) => this.#onWarning(`gratuitous ARP for ${ip} failed: ${error.message}`));
     }
+    this.#wired.add(podUid);
     return ip;
   }
 
   /** tearDown removes the pod's namespace (its veth goes with it) and forgets its IP. */
   async tearDown(podUid: string, netns: string): Promise<void> {
+    this.#wired.delete(podUid);
     const ip = this.#state.allocated[podUid];
     await deleteNetns(netns);
     if (ip) {

@@ -1,0 +1,57 @@
+/**
+ * Kubelet figures on a one-node `tskube up` cluster ("tkn", LAN 192.168.232.0/24): pod create → Running with an IP,
+ * one pod at a time over 100 pods, and the process runtime's memory per pod (what runs besides the workload).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RestClient } from '../src/client/rest-client.ts';
+import { run as sh } from '../src/sys/run.ts';
+import { TSKUBE } from '../test/support/processes.ts';
+
+export async function run(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    process.stdout.write('kubelet: skipped (needs root)\n');
+    return;
+  }
+  const state = await mkdtemp(join(tmpdir(), 'tskube-bench-'));
+  const flags = ['--name=tkn', `--state-dir=${state}`];
+  await sh([TSKUBE, 'up', ...flags, '--nodes=1', '--lan-cidr=192.168.232.0/24'], { timeoutMs: 300_000 });
+  const client = new RestClient({ server: 'http://192.168.232.1:8080', namespace: 'default' }, { userAgent: 'bench' });
+  try {
+    const pods = client.resource('pods');
+    const latencies: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const t = performance.now();
+      await client.create(pods, 'default', { metadata: { name: `p${i}` }, spec: { nodeName: 'nodea', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } });
+      for (;;) {
+        const p = await client.get(pods, 'default', `p${i}`);
+        if (p.status?.phase === 'Running' && p.status.podIP) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      latencies.push(performance.now() - t);
+    }
+    latencies.sort((a, b) => a - b);
+    process.stdout.write(`pod create → Running with an IP, 100 pods one at a time on one node: p50 ${latencies[50]!.toFixed(0)} ms, p99 ${latencies[99]!.toFixed(0)} ms\n`);
+    // Per pod, the runtime adds `unshare` (outside the pod) and tini (PID 1 inside); the workload is `sleep`.
+    const containers = join(state, 'nodes', 'nodea', 'kubelet', 'containers');
+    let total = 0;
+    let count = 0;
+    for (const uid of readdirSync(containers)) {
+      const { pid } = JSON.parse(readFileSync(join(containers, uid, 'c', 'state.json'), 'utf8'));
+      const tini = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0]);
+      total += rssKiB(pid) + rssKiB(tini);
+      count++;
+    }
+    process.stdout.write(`process runtime memory per pod (unshare + tini RSS, workload excluded): ${(total / count / 1024).toFixed(2)} MiB over ${count} pods\n`);
+  } finally {
+    client.close();
+    await sh([TSKUBE, 'down', ...flags], { timeoutMs: 120_000 });
+    await rm(state, { recursive: true, force: true });
+  }
+}
+
+function rssKiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
