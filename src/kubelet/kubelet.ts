@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { isStatusError } from '../api/status.ts';
 import { parseCpu, parseMemory } from '../api/quantity.ts';
-import { createCgroups, removeCgroups } from '../sys/cgroups.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
 import { DEFAULT_IMAGES, containerArgv, lookupImage, parseImageMap, type ImageTable } from './image-map.ts';
 import { nodeObject } from './node-status.ts';
 import { PodNetwork } from './pod-network.ts';
-import { ProcessRuntime, type ContainerState } from './process-runtime.ts';
+import { ProcessRuntime } from './process-runtime.ts';
+import { ProcessRuntimeService } from './process-runtime-service.ts';
+import type { ContainerStatus, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
 import { runProbe } from './probes.ts';
 
 export interface KubeletOptions {
@@ -45,8 +46,9 @@ const HEARTBEAT_MS = 10_000;
 export class Kubelet {
   #o: KubeletOptions;
   #pods: Informer;
-  #runtime: ProcessRuntime;
-  #network: PodNetwork | undefined;
+  #processes: ProcessRuntime;
+  /** The runtime, once the pod network (and so the node's pod CIDR) is known. */
+  #runtime: RuntimeService | undefined;
   #events: EventRecorder;
   #states = new Map<string, PodRuntimeState>();
   #busy = new Set<string>();
@@ -54,7 +56,7 @@ export class Kubelet {
 
   constructor(options: KubeletOptions) {
     this.#o = options;
-    this.#runtime = new ProcessRuntime(options.rootDir);
+    this.#processes = new ProcessRuntime(options.rootDir);
     this.#events = new EventRecorder(options.client, 'kubelet', options.logger);
     this.#pods = new Informer(options.client, options.client.resource('pods'), { onChange: () => this.#syncAll() }, { fieldSelector: `spec.nodeName=${options.nodeName}`, logger: options.logger });
   }
@@ -78,20 +80,15 @@ export class Kubelet {
   /** podLogPath returns the log of a container for the kubelet server (`kubectl logs`). */
   podLogPath(namespace: string, name: string, container: string, previous: boolean): string | undefined {
     const pod = this.#pods.get(`${namespace}/${name}`);
-    if (!pod) return undefined;
-    const state = this.#runtime.state(pod.metadata.uid, container);
-    if (!state) return undefined;
-    return previous ? state.logPath.replace(/container\.log$/, 'previous.log') : state.logPath;
+    const logPath = pod && this.#runtime ? this.#runtime.containerStatus(this.#sandbox(pod), container).logPath : undefined;
+    if (!logPath) return undefined;
+    return previous ? logPath.replace(/container\.log$/, 'previous.log') : logPath;
   }
 
   /** containerPid is the PID of a running container's init, inside its PID namespace (for exec). */
   containerPid(namespace: string, name: string, container: string): number | undefined {
     const pod = this.#pods.get(`${namespace}/${name}`);
-    const state = pod ? this.#runtime.state(pod.metadata.uid, container) : undefined;
-    if (!this.#runtime.running(state)) return undefined;
-    // The recorded process is `unshare`, outside the container's PID namespace; its child is the container's init.
-    const children = readFileSync(`/proc/${state!.pid}/task/${state!.pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
-    return children.length ? Number(children[0]) : undefined;
+    return pod && this.#runtime ? this.#runtime.containerStatus(this.#sandbox(pod), container).pid : undefined;
   }
 
   async #register(): Promise<void> {
@@ -123,9 +120,10 @@ export class Kubelet {
   }
 
   async #useCidr(cidr: string): Promise<void> {
-    if (this.#network) return;
-    this.#network = new PodNetwork({ bridge: this.#o.bridge, podCidr: cidr, rootDir: this.#o.rootDir, onWarning: (message) => this.#o.logger.warning(message) });
-    await this.#network.ensureBridge();
+    if (this.#runtime) return;
+    const network = new PodNetwork({ bridge: this.#o.bridge, podCidr: cidr, rootDir: this.#o.rootDir, onWarning: (message) => this.#o.logger.warning(message) });
+    await network.ensureBridge();
+    this.#runtime = new ProcessRuntimeService(network, this.#processes);
     this.#o.logger.info('Pod network ready', { podCIDR: cidr, bridge: this.#o.bridge });
   }
 
@@ -133,8 +131,8 @@ export class Kubelet {
     const { client, nodeName } = this.#o;
     const nodes = client.resource('nodes');
     const node = await client.get(nodes, undefined, nodeName);
-    if (!this.#network && node.spec?.podCIDR) await this.#useCidr(node.spec.podCIDR);
-    const fresh = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, ready: this.#network !== undefined, lastHeartbeat: stamp() });
+    if (!this.#runtime && node.spec?.podCIDR) await this.#useCidr(node.spec.podCIDR);
+    const fresh = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, ready: this.#runtime !== undefined, lastHeartbeat: stamp() });
     const previous: any[] = node.status?.conditions ?? [];
     fresh.status.conditions = fresh.status.conditions.map((c: any) => {
       const old = previous.find((p) => p.type === c.type);
@@ -153,7 +151,7 @@ export class Kubelet {
   }
 
   #syncAll(): void {
-    if (!this.#network) {
+    if (!this.#runtime) {
       void this.#heartbeat().catch((error) => this.#o.logger.v(2).info('Waiting for the pod network', { error }));
       return;
     }
@@ -167,19 +165,19 @@ export class Kubelet {
     }
   }
 
-  #netns(pod: any): string {
-    return `${this.#o.netnsPrefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}`;
+  #sandbox(pod: any): PodSandboxConfig {
+    return { uid: pod.metadata.uid, netns: `${this.#o.netnsPrefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}`, hostname: pod.spec.hostname ?? pod.metadata.name };
   }
 
   async #syncPod(pod: any): Promise<void> {
-    const network = this.#network!;
+    const runtime = this.#runtime!;
     const uid = pod.metadata.uid;
-    const netns = this.#netns(pod);
+    const sandbox = this.#sandbox(pod);
     const state = this.#states.get(uid) ?? { restarts: {}, lastStart: {}, probeFailures: {}, ready: {}, lastProbe: {}, lastTermination: {} };
     this.#states.set(uid, state);
-    if (pod.metadata.deletionTimestamp) return this.#terminate(pod, netns);
+    if (pod.metadata.deletionTimestamp) return this.#terminate(pod, sandbox);
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
-    const podIP = await network.setUp(uid, netns);
+    const podIP = await runtime.runPodSandbox(sandbox);
     const statuses: any[] = [];
     const now = Date.now();
     for (const c of pod.spec.containers ?? []) {
@@ -188,11 +186,10 @@ export class Kubelet {
         statuses.push({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'ErrImagePull', message: `tskube's process runtime has no program for image "${c.image}": map it in the kubelet's --image-map file (JSON: {"<image regexp>": {"entrypoint": [...], "cmd": [...]}})` } } });
         continue;
       }
-      let cs: ContainerState | undefined = this.#runtime.state(uid, c.name);
-      let running = this.#runtime.running(cs);
+      let cs: ContainerStatus = runtime.containerStatus(sandbox, c.name);
       const restarts = state.restarts[c.name] ?? 0;
-      if (!running && cs) {
-        const exitCode = this.#runtime.exitCode(uid, c.name) ?? 0;
+      if (!cs.running && cs.created) {
+        const exitCode = cs.exitCode ?? 0;
         state.lastTermination[c.name] ??= { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: cs.startedAt, finishedAt: stamp() } };
         const policy = pod.spec.restartPolicy ?? 'Always';
         const restart = policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
@@ -207,40 +204,39 @@ export class Kubelet {
         }
         state.restarts[c.name] = restarts + 1;
       }
-      if (!running) {
-        const dir = this.#runtime.dir(uid, c.name);
-        let argv = containerArgv(program, c.command, c.args);
-        if (program.prepare) argv = program.prepare(dir, argv);
-        if (argv.length === 0) argv = ['/bin/busybox', 'sleep', '2147483647'];
+      if (!cs.running) {
         const env: Record<string, string> = { ...(program.env ?? {}), HOSTNAME: pod.metadata.name };
         for (const e of c.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
         const limits = c.resources?.limits ?? {};
-        const cgroupProcs = createCgroups(uid, c.name, { memoryBytes: limits.memory ? parseMemory(limits.memory) : 0, cpuMillis: limits.cpu ? parseCpu(limits.cpu) : 0 });
-        cs = this.#runtime.start(uid, c.name, netns, argv, env, { hostname: pod.spec.hostname ?? pod.metadata.name, ip: podIP, cgroupProcs });
+        const id = runtime.createContainer(sandbox, podIP, {
+          name: c.name, argv: containerArgv(program, c.command, c.args), env, prepare: program.prepare,
+          limits: { memoryBytes: limits.memory ? parseMemory(limits.memory) : 0, cpuMillis: limits.cpu ? parseCpu(limits.cpu) : 0 },
+        });
+        cs = runtime.startContainer(id);
         state.lastStart[c.name] = now;
         state.ready[c.name] = false;
         state.probeFailures[c.name] = 0;
         delete state.lastTermination[c.name];
-        running = true;
         this.#events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
       }
-      await this.#probe(pod, c, cs!, netns, podIP, state, now);
-      statuses.push({ name: c.name, image: c.image, imageID: `tskube-process://${c.image}`, containerID: `tskube://${cs!.pid}`, ready: state.ready[c.name] ?? false, restartCount: state.restarts[c.name] ?? 0, started: true, state: { running: { startedAt: cs!.startedAt } }, ...(state.lastTermination[c.name] ? { lastState: state.lastTermination[c.name] } : {}) });
+      await this.#probe(pod, c, cs, sandbox, podIP, state, now);
+      statuses.push({ name: c.name, image: c.image, imageID: `tskube-process://${c.image}`, containerID: `tskube://${uid}/${c.name}`, ready: state.ready[c.name] ?? false, restartCount: state.restarts[c.name] ?? 0, started: true, state: { running: { startedAt: cs.startedAt } }, ...(state.lastTermination[c.name] ? { lastState: state.lastTermination[c.name] } : {}) });
     }
     await this.#report(pod, podIP, statuses);
   }
 
-  async #probe(pod: any, c: any, cs: ContainerState, netns: string, podIP: string, state: PodRuntimeState, now: number): Promise<void> {
+  async #probe(pod: any, c: any, cs: ContainerStatus, sandbox: PodSandboxConfig, podIP: string, state: PodRuntimeState, now: number): Promise<void> {
     const ports = c.ports ?? [];
+    const netns = sandbox.netns;
     const period = (p: any) => (p.periodSeconds ?? 10) * 1000;
-    const started = Date.parse(cs.startedAt);
+    const started = Date.parse(cs.startedAt ?? '');
     if (c.livenessProbe && now - started >= (c.livenessProbe.initialDelaySeconds ?? 0) * 1000 && now - (state.lastProbe[`l/${c.name}`] ?? 0) >= period(c.livenessProbe)) {
       state.lastProbe[`l/${c.name}`] = now;
       const ok = await runProbe(c.livenessProbe, { netns, podIP, pid: cs.pid, ports });
       state.probeFailures[c.name] = ok ? 0 : (state.probeFailures[c.name] ?? 0) + 1;
       if (state.probeFailures[c.name]! >= (c.livenessProbe.failureThreshold ?? 3)) {
         this.#events.event(pod, 'Normal', 'Killing', `Container ${c.name} failed liveness probe, will be restarted`);
-        await this.#runtime.stop(cs, pod.spec.terminationGracePeriodSeconds ?? 30);
+        await this.#runtime!.stopContainer(sandbox, c.name, pod.spec.terminationGracePeriodSeconds ?? 30);
         state.probeFailures[c.name] = 0;
         return;
       }
@@ -281,13 +277,12 @@ export class Kubelet {
     });
   }
 
-  async #terminate(pod: any, netns: string): Promise<void> {
+  async #terminate(pod: any, sandbox: PodSandboxConfig): Promise<void> {
     const uid = pod.metadata.uid;
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-    await Promise.all((pod.spec.containers ?? []).map((c: any) => this.#runtime.stop(this.#runtime.state(uid, c.name), grace)));
-    await this.#network!.tearDown(uid, netns);
-    removeCgroups(uid, (pod.spec.containers ?? []).map((c: any) => c.name));
-    await this.#runtime.remove(uid);
+    const names = (pod.spec.containers ?? []).map((c: any) => c.name);
+    await this.#runtime!.stopPodSandbox(sandbox, names, grace);
+    await this.#runtime!.removePodSandbox(sandbox, names);
     this.#states.delete(uid);
     await this.#o.client.delete(this.#o.client.resource('pods'), pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid } }).catch((error) => {
       if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
