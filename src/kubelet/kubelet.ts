@@ -34,6 +34,8 @@ interface PodRuntimeState {
   ready: Record<string, boolean>;
   lastProbe: Record<string, number>;
   lastTermination: Record<string, any>;
+  /** Containers whose startup probe has succeeded (since their last start). */
+  started: Record<string, boolean>;
 }
 
 const HEARTBEAT_MS = 10_000;
@@ -166,14 +168,14 @@ export class Kubelet {
   }
 
   #sandbox(pod: any): PodSandboxConfig {
-    return { uid: pod.metadata.uid, netns: `${this.#o.netnsPrefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}`, hostname: pod.spec.hostname ?? pod.metadata.name };
+    return { uid: pod.metadata.uid, netns: `${this.#o.netnsPrefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}`, hostname: pod.spec.hostname ?? pod.metadata.name, namespace: pod.metadata.namespace };
   }
 
   async #syncPod(pod: any): Promise<void> {
     const runtime = this.#runtime!;
     const uid = pod.metadata.uid;
     const sandbox = this.#sandbox(pod);
-    const state = this.#states.get(uid) ?? { restarts: {}, lastStart: {}, probeFailures: {}, ready: {}, lastProbe: {}, lastTermination: {} };
+    const state = this.#states.get(uid) ?? { restarts: {}, lastStart: {}, probeFailures: {}, ready: {}, lastProbe: {}, lastTermination: {}, started: {} };
     this.#states.set(uid, state);
     if (pod.metadata.deletionTimestamp) return this.#terminate(pod, sandbox);
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
@@ -216,11 +218,12 @@ export class Kubelet {
         state.lastStart[c.name] = now;
         state.ready[c.name] = false;
         state.probeFailures[c.name] = 0;
+        state.started[c.name] = false;
         delete state.lastTermination[c.name];
         this.#events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
       }
       await this.#probe(pod, c, cs, sandbox, podIP, state, now);
-      statuses.push({ name: c.name, image: c.image, imageID: `tskube-process://${c.image}`, containerID: `tskube://${uid}/${c.name}`, ready: state.ready[c.name] ?? false, restartCount: state.restarts[c.name] ?? 0, started: true, state: { running: { startedAt: cs.startedAt } }, ...(state.lastTermination[c.name] ? { lastState: state.lastTermination[c.name] } : {}) });
+      statuses.push({ name: c.name, image: c.image, imageID: `tskube-process://${c.image}`, containerID: `tskube://${uid}/${c.name}`, ready: state.ready[c.name] ?? false, restartCount: state.restarts[c.name] ?? 0, started: !c.startupProbe || state.started[c.name] === true, state: { running: { startedAt: cs.startedAt } }, ...(state.lastTermination[c.name] ? { lastState: state.lastTermination[c.name] } : {}) });
     }
     await this.#report(pod, podIP, statuses);
   }
@@ -230,6 +233,20 @@ export class Kubelet {
     const netns = sandbox.netns;
     const period = (p: any) => (p.periodSeconds ?? 10) * 1000;
     const started = Date.parse(cs.startedAt ?? '');
+    // A startup probe holds back the other probes until it succeeds once; failing it restarts the container.
+    if (c.startupProbe && !state.started[c.name]) {
+      state.ready[c.name] = false;
+      if (now - started < (c.startupProbe.initialDelaySeconds ?? 0) * 1000 || now - (state.lastProbe[`s/${c.name}`] ?? 0) < period(c.startupProbe)) return;
+      state.lastProbe[`s/${c.name}`] = now;
+      if (await runProbe(c.startupProbe, { netns, podIP, pid: cs.pid, ports })) {
+        state.started[c.name] = true;
+      } else if ((state.probeFailures[`s/${c.name}`] = (state.probeFailures[`s/${c.name}`] ?? 0) + 1) >= (c.startupProbe.failureThreshold ?? 3)) {
+        this.#events.event(pod, 'Normal', 'Killing', `Container ${c.name} failed startup probe, will be restarted`);
+        state.probeFailures[`s/${c.name}`] = 0;
+        await this.#runtime!.stopContainer(sandbox, c.name, pod.spec.terminationGracePeriodSeconds ?? 30);
+      }
+      return;
+    }
     if (c.livenessProbe && now - started >= (c.livenessProbe.initialDelaySeconds ?? 0) * 1000 && now - (state.lastProbe[`l/${c.name}`] ?? 0) >= period(c.livenessProbe)) {
       state.lastProbe[`l/${c.name}`] = now;
       const ok = await runProbe(c.livenessProbe, { netns, podIP, pid: cs.pid, ports });

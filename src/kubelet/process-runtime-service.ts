@@ -47,7 +47,7 @@ export class ProcessRuntimeService implements RuntimeService {
     let argv = config.prepare ? config.prepare(dir, config.argv) : config.argv;
     if (argv.length === 0) argv = ['/bin/busybox', 'sleep', '2147483647'];
     const cgroupProcs = createCgroups(sandbox.uid, config.name, config.limits);
-    this.#processes.start(sandbox.uid, config.name, sandbox.netns, argv, config.env, { hostname: sandbox.hostname, ip: podIP, cgroupProcs });
+    this.#processes.start(sandbox.uid, config.name, sandbox.netns, argv, config.env, { hostname: sandbox.hostname, namespace: sandbox.namespace, ip: podIP, cgroupProcs });
     return this.containerStatus(sandbox, config.name);
   }
 

@@ -32,19 +32,21 @@ export class ProcessRuntime {
 
   /**
    * start runs argv in the pod's network namespace, in new UTS, IPC, PID and mount namespaces: the hostname is the
-   * pod's name and /etc/hosts is the pod's own (bind-mounted), as the kubelet writes it for containers.
+   * pod's name, and /etc/hosts and /etc/resolv.conf are the pod's own (bind-mounted), as the kubelet writes them.
    */
-  start(podUid: string, container: string, netns: string, argv: string[], env: Record<string, string>, pod: { hostname: string; ip: string; cgroupProcs: string[] }): ContainerState {
+  start(podUid: string, container: string, netns: string, argv: string[], env: Record<string, string>, pod: { hostname: string; namespace: string; ip: string; cgroupProcs: string[] }): ContainerState {
     const dir = this.dir(podUid, container);
     const hosts = join(dir, 'hosts');
     writeFileSync(hosts, `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${pod.ip}\t${pod.hostname}\n`);
+    const resolv = join(dir, 'resolv.conf');
+    writeFileSync(resolv, `search ${pod.namespace}.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
     const logPath = join(dir, 'container.log');
     if (existsSync(join(dir, 'exit-code'))) writeFileSync(join(dir, 'exit-code'), '');
     if (existsSync(logPath)) writeFileSync(join(dir, 'previous.log'), readFileSync(logPath));
     const log = openSync(logPath, 'w');
     // The launcher joins the container's cgroups first, so every process of the container is counted and limited.
-    const launcher = 'for f in $TSKUBE_CGROUPS; do echo $$ > "$f"; done; unset TSKUBE_CGROUPS; hostname "$1" && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"';
-    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', 'unshare', '--uts', '--ipc', '--fork', '--kill-child', '--pid', '--mount-proc', '--', '/bin/busybox', 'sh', '-c', launcher, 'launcher', pod.hostname, hosts, '/usr/bin/tini', '-s', '-g', '--', ...argv], {
+    const launcher = 'for f in $TSKUBE_CGROUPS; do echo $$ > "$f"; done; unset TSKUBE_CGROUPS; hostname "$1" && mount --bind "$2" /etc/hosts && mount --bind "$3" /etc/resolv.conf && shift 3 && exec "$@"';
+    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', 'unshare', '--uts', '--ipc', '--fork', '--kill-child', '--pid', '--mount-proc', '--', '/bin/busybox', 'sh', '-c', launcher, 'launcher', pod.hostname, hosts, resolv, '/usr/bin/tini', '-s', '-g', '--', ...argv], {
       detached: true,
       stdio: ['ignore', log, log],
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...env, TSKUBE_CGROUPS: pod.cgroupProcs.join(' ') },

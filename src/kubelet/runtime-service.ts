@@ -9,6 +9,7 @@ export interface PodSandboxConfig {
   /** The pod's network namespace name. */
   netns: string;
   hostname: string;
+  namespace: string;
 }
 
 export interface ContainerConfig {

@@ -59,6 +59,14 @@ describe('kubelet and flatnet', { skip: NOT_ROOT || (!kubectlAvailable('1.33') &
     await waitFor('a restart', async () => ((await get('live')).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 40_000);
   });
 
+  test('a failing startup probe restarts the container and keeps liveness from running', async () => {
+    await pod('slow', 'nodea', { image: 'busybox', command: ['sh', '-c', 'sleep 3600'], startupProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1, failureThreshold: 2 }, livenessProbe: { exec: { command: ['/bin/busybox', 'true'] }, periodSeconds: 1 } });
+    await waitFor('a restart from the startup probe', async () => ((await get('slow')).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 40_000);
+    const p = await get('slow');
+    assert.equal(p.status.containerStatuses[0].started, false);
+    assert.equal(p.status.conditions.find((c: any) => c.type === 'Ready').status, 'False');
+  });
+
   test('a pod whose readiness probe fails is Running but not Ready', async () => {
     await pod('unready', 'nodea', { image: 'busybox', command: ['sh', '-c', 'sleep 3600'], readinessProbe: { tcpSocket: { port: 9999 }, periodSeconds: 1 } });
     await waitFor('Running', async () => (await get('unready')).status?.phase === 'Running', 30_000);
@@ -81,8 +89,8 @@ describe('kubelet and flatnet', { skip: NOT_ROOT || (!kubectlAvailable('1.33') &
     const ps = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'ps -o pid,comm | head -2']);
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stdout, /^\s*PID\s+COMMAND\n\s*1\s+tini$/m, 'its own PID namespace, tini as PID 1');
-    const host = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'hostname; grep talker /etc/hosts']);
-    assert.match(host.stdout, /^talker\n\d+\.\d+\.\d+\.\d+\ttalker\n$/, 'its own hostname and /etc/hosts');
+    const host = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'hostname; grep talker /etc/hosts; head -1 /etc/resolv.conf']);
+    assert.match(host.stdout, /^talker\n\d+\.\d+\.\d+\.\d+\ttalker\nsearch default\.svc\.cluster\.local svc\.cluster\.local cluster\.local\n$/, 'its own hostname, /etc/hosts and resolv.conf');
     const failed = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'exit 3']);
     assert.equal(failed.code, 3);
     assert.match(failed.stderr, /command terminated with exit code 3/);
