@@ -11,6 +11,7 @@ import { ProcessRuntime } from './process-runtime.ts';
 import { ProcessRuntimeService } from './process-runtime-service.ts';
 import type { ContainerStatus, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
 import { runProbe } from './probes.ts';
+import { ProbeManager } from './prober.ts';
 
 export interface KubeletOptions {
   client: RestClient;
@@ -30,12 +31,7 @@ export interface KubeletOptions {
 interface PodRuntimeState {
   restarts: Record<string, number>;
   lastStart: Record<string, number>;
-  probeFailures: Record<string, number>;
-  ready: Record<string, boolean>;
-  lastProbe: Record<string, number>;
   lastTermination: Record<string, any>;
-  /** Containers whose startup probe has succeeded (since their last start). */
-  started: Record<string, boolean>;
 }
 
 const HEARTBEAT_MS = 10_000;
@@ -55,11 +51,22 @@ export class Kubelet {
   #states = new Map<string, PodRuntimeState>();
   #busy = new Set<string>();
   #timers: NodeJS.Timeout[] = [];
+  #prober: ProbeManager;
 
   constructor(options: KubeletOptions) {
     this.#o = options;
     this.#processes = new ProcessRuntime(options.rootDir);
     this.#events = new EventRecorder(options.client, 'kubelet', options.logger);
+    this.#prober = new ProbeManager({
+      logger: options.logger,
+      onChange: () => this.#syncAll(),
+      onFailure: (podUid, container, type, output) => {
+        const pod = this.#pods.list().find((p) => p.metadata.uid === podUid);
+        const kind = type[0]!.toUpperCase() + type.slice(1);
+        if (pod) this.#events.event(pod, 'Warning', 'Unhealthy', `${kind} probe failed: ${output}`.trim());
+        this.#o.logger.v(1).info('Probe failed', { probeType: kind, pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : podUid, containerName: container, probeResult: 'failure', output });
+      },
+    });
     this.#pods = new Informer(options.client, options.client.resource('pods'), { onChange: () => this.#syncAll() }, { fieldSelector: `spec.nodeName=${options.nodeName}`, logger: options.logger });
   }
 
@@ -76,6 +83,7 @@ export class Kubelet {
 
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
+    this.#prober.stop();
     await this.#pods.stop();
   }
 
@@ -175,7 +183,7 @@ export class Kubelet {
     const runtime = this.#runtime!;
     const uid = pod.metadata.uid;
     const sandbox = this.#sandbox(pod);
-    const state = this.#states.get(uid) ?? { restarts: {}, lastStart: {}, probeFailures: {}, ready: {}, lastProbe: {}, lastTermination: {}, started: {} };
+    const state = this.#states.get(uid) ?? { restarts: {}, lastStart: {}, lastTermination: {} };
     this.#states.set(uid, state);
     if (pod.metadata.deletionTimestamp) return this.#terminate(pod, sandbox);
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
@@ -216,54 +224,47 @@ export class Kubelet {
         });
         cs = runtime.startContainer(id);
         state.lastStart[c.name] = now;
-        state.ready[c.name] = false;
-        state.probeFailures[c.name] = 0;
-        state.started[c.name] = false;
         delete state.lastTermination[c.name];
         this.#events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
       }
-      await this.#probe(pod, c, cs, sandbox, podIP, state, now);
-      statuses.push({ name: c.name, image: c.image, imageID: `tskube-process://${c.image}`, containerID: `tskube://${uid}/${c.name}`, ready: state.ready[c.name] ?? false, restartCount: state.restarts[c.name] ?? 0, started: !c.startupProbe || state.started[c.name] === true, state: { running: { startedAt: cs.startedAt } }, ...(state.lastTermination[c.name] ? { lastState: state.lastTermination[c.name] } : {}) });
+      const { ready, started } = await this.#probeContainer(pod, c, sandbox, podIP, state);
+      statuses.push({ name: c.name, image: c.image, imageID: `tskube-process://${c.image}`, containerID: `tskube://${uid}/${c.name}`, ready, restartCount: state.restarts[c.name] ?? 0, started, state: { running: { startedAt: cs.startedAt } }, ...(state.lastTermination[c.name] ? { lastState: state.lastTermination[c.name] } : {}) });
     }
     await this.#report(pod, podIP, statuses);
   }
 
-  async #probe(pod: any, c: any, cs: ContainerStatus, sandbox: PodSandboxConfig, podIP: string, state: PodRuntimeState, now: number): Promise<void> {
-    const ports = c.ports ?? [];
-    const netns = sandbox.netns;
-    const period = (p: any) => (p.periodSeconds ?? 10) * 1000;
-    const started = Date.parse(cs.startedAt ?? '');
-    // A startup probe holds back the other probes until it succeeds once; failing it restarts the container.
-    if (c.startupProbe && !state.started[c.name]) {
-      state.ready[c.name] = false;
-      if (now - started < (c.startupProbe.initialDelaySeconds ?? 0) * 1000 || now - (state.lastProbe[`s/${c.name}`] ?? 0) < period(c.startupProbe)) return;
-      state.lastProbe[`s/${c.name}`] = now;
-      if (await runProbe(c.startupProbe, { netns, podIP, pid: cs.pid, ports })) {
-        state.started[c.name] = true;
-      } else if ((state.probeFailures[`s/${c.name}`] = (state.probeFailures[`s/${c.name}`] ?? 0) + 1) >= (c.startupProbe.failureThreshold ?? 3)) {
-        this.#events.event(pod, 'Normal', 'Killing', `Container ${c.name} failed startup probe, will be restarted`);
-        state.probeFailures[`s/${c.name}`] = 0;
-        await this.#runtime!.stopContainer(sandbox, c.name, pod.spec.terminationGracePeriodSeconds ?? 30);
-      }
-      return;
+  /**
+   * #probeContainer starts the container's probe workers (once) and reads their results for this run of the
+   * container: a failed startup or liveness probe stops it (it is then restarted per restartPolicy); it is ready
+   * once started and its readiness probe (if any) has succeeded.
+   */
+  async #probeContainer(pod: any, c: any, sandbox: PodSandboxConfig, podIP: string, state: PodRuntimeState): Promise<{ ready: boolean; started: boolean }> {
+    const uid = pod.metadata.uid;
+    const runtime = this.#runtime!;
+    const instance = (): string => String(state.lastStart[c.name] ?? runtime.containerStatus(sandbox, c.name).startedAt);
+    const target = () => {
+      if (this.#states.get(uid) !== state) return undefined;
+      const cs = runtime.containerStatus(sandbox, c.name);
+      const run = instance();
+      return { running: cs.running, instance: run, startedAtMs: state.lastStart[c.name] ?? Date.parse(cs.startedAt ?? ''), started: !c.startupProbe || this.#prober.result(uid, c.name, 'startup', run) === 'success' };
+    };
+    const context = { netns: sandbox.netns, podIP, ports: c.ports ?? [], exec: async (command: string[], timeoutMs: number) => {
+      const { exitCode, output } = await runtime.execSync(sandbox, c.name, command, timeoutMs);
+      return { ok: exitCode === 0, output };
+    } };
+    const run = instance();
+    for (const type of ['startup', 'liveness', 'readiness'] as const) {
+      const probe = c[`${type}Probe`];
+      if (probe) this.#prober.track({ podUid: uid, container: c.name, type, probe, target, check: () => runProbe(probe, context) }, run);
     }
-    if (c.livenessProbe && now - started >= (c.livenessProbe.initialDelaySeconds ?? 0) * 1000 && now - (state.lastProbe[`l/${c.name}`] ?? 0) >= period(c.livenessProbe)) {
-      state.lastProbe[`l/${c.name}`] = now;
-      const ok = await runProbe(c.livenessProbe, { netns, podIP, pid: cs.pid, ports });
-      state.probeFailures[c.name] = ok ? 0 : (state.probeFailures[c.name] ?? 0) + 1;
-      if (state.probeFailures[c.name]! >= (c.livenessProbe.failureThreshold ?? 3)) {
-        this.#events.event(pod, 'Normal', 'Killing', `Container ${c.name} failed liveness probe, will be restarted`);
-        await this.#runtime!.stopContainer(sandbox, c.name, pod.spec.terminationGracePeriodSeconds ?? 30);
-        state.probeFailures[c.name] = 0;
-        return;
-      }
+    const started = !c.startupProbe || this.#prober.result(uid, c.name, 'startup', run) === 'success';
+    for (const type of ['startup', 'liveness'] as const) {
+      if (!c[`${type}Probe`] || this.#prober.result(uid, c.name, type, run) !== 'failure') continue;
+      this.#events.event(pod, 'Normal', 'Killing', `Container ${c.name} failed ${type} probe, will be restarted`);
+      await runtime.stopContainer(sandbox, c.name, pod.spec.terminationGracePeriodSeconds ?? 30);
+      return { ready: false, started };
     }
-    if (!c.readinessProbe) {
-      state.ready[c.name] = true;
-    } else if (now - started >= (c.readinessProbe.initialDelaySeconds ?? 0) * 1000 && now - (state.lastProbe[`r/${c.name}`] ?? 0) >= Math.min(period(c.readinessProbe), state.ready[c.name] ? period(c.readinessProbe) : 1000)) {
-      state.lastProbe[`r/${c.name}`] = now;
-      state.ready[c.name] = await runProbe(c.readinessProbe, { netns, podIP, pid: cs.pid, ports });
-    }
+    return { ready: started && (!c.readinessProbe || this.#prober.result(uid, c.name, 'readiness', run) === 'success'), started };
   }
 
   async #report(pod: any, podIP: string, statuses: any[]): Promise<void> {
@@ -301,6 +302,7 @@ export class Kubelet {
     await this.#runtime!.stopPodSandbox(sandbox, names, grace);
     await this.#runtime!.removePodSandbox(sandbox, names);
     this.#states.delete(uid);
+    this.#prober.removePod(uid);
     await this.#o.client.delete(this.#o.client.resource('pods'), pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid } }).catch((error) => {
       if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
     });

@@ -1,30 +1,60 @@
-import { run } from '../sys/run.ts';
+import { fileURLToPath } from 'node:url';
+import { HostCommandError } from '../sys/run.ts';
+import { runInNetns } from '../sys/netns.ts';
+import type { NetworkProbe, ProbeOutcome } from './probe-check.ts';
+
+/** TSKUBE_ENTRY is the CLI the kubelet runs as `tskube probe` inside a pod's network namespace. */
+const TSKUBE_ENTRY = fileURLToPath(new URL('../cli/tskube.ts', import.meta.url));
+
+/** ProbeContext is what a probe needs to know of its container. */
+export interface ProbeContext {
+  netns: string;
+  podIP: string;
+  /** The container's ports, for named probe ports. */
+  ports: readonly any[];
+  /** Runs an exec probe's command in the container (the runtime's ExecSync). */
+  exec: (command: string[], timeoutMs: number) => Promise<ProbeOutcome>;
+}
 
 /**
- * runProbe checks one probe of a container the way the kubelet does: httpGet (2xx/3xx), tcpSocket (connects) or
- * exec (exit 0), run from inside the pod's network namespace.
+ * runProbe checks one probe of a container the way the kubelet does: exec (exit 0) through the runtime; tcpSocket
+ * (connects), httpGet (status in [200, 400)) and grpc (SERVING) by `tskube probe`, run inside the pod's network
+ * namespace. A probe without a handler, or with a port that names nothing, fails.
  */
-export async function runProbe(probe: any, o: { netns: string; podIP: string; pid?: number; ports: any[] }): Promise<boolean> {
-  const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
-  const port = (p: number | string) => (typeof p === 'number' || /^\d+$/.test(String(p)) ? Number(p) : o.ports.find((x) => x.name === p)?.containerPort);
+export async function runProbe(probe: any, o: ProbeContext): Promise<ProbeOutcome> {
+  const timeoutMs = Math.max(1, probe.timeoutSeconds ?? 1) * 1000;
+  if (probe.exec) return o.exec(probe.exec.command ?? [], timeoutMs);
+  const network = networkProbe(probe, o.podIP, o.ports, timeoutMs);
+  if (typeof network === 'string') return { ok: false, output: network };
   try {
-    if (probe.httpGet) {
-      const target = port(probe.httpGet.port);
-      const url = `${(probe.httpGet.scheme ?? 'HTTP').toLowerCase()}://${probe.httpGet.host ?? o.podIP}:${target}${probe.httpGet.path ?? '/'}`;
-      const { stdout } = await run(['nsenter', `--net=/run/netns/${o.netns}`, '--', 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '-m', String(timeoutMs / 1000), url], { timeoutMs: timeoutMs + 2000 });
-      const code = Number(stdout.trim());
-      return code >= 200 && code < 400;
-    }
-    if (probe.tcpSocket) {
-      await run(['nsenter', `--net=/run/netns/${o.netns}`, '--', '/bin/busybox', 'nc', '-z', '-w', String(Math.max(1, timeoutMs / 1000)), probe.tcpSocket.host ?? o.podIP, String(port(probe.tcpSocket.port))], { timeoutMs: timeoutMs + 2000 });
-      return true;
-    }
-    if (probe.exec && o.pid) {
-      await run(['nsenter', '-t', String(o.pid), '-n', '-p', '-m', '--', ...probe.exec.command], { timeoutMs: timeoutMs + 2000 });
-      return true;
-    }
-    return true;
-  } catch {
-    return false;
+    const { stdout } = await runInNetns(o.netns, [process.execPath, '--disable-warning=ExperimentalWarning', TSKUBE_ENTRY, 'probe', JSON.stringify(network)], { timeoutMs: timeoutMs + 5000 });
+    return { ok: true, output: stdout.trim() };
+  } catch (error) {
+    if (error instanceof HostCommandError && error.exitCode === 1) return { ok: false, output: error.stdout.trim() };
+    throw error;
   }
+}
+
+/** networkProbe turns a probe's tcpSocket, httpGet or grpc handler into what `tskube probe` runs, or an error text. */
+export function networkProbe(probe: any, podIP: string, ports: readonly any[], timeoutMs: number): NetworkProbe | string {
+  const resolve = (p: number | string | undefined): number | string => {
+    if (typeof p === 'number') return p;
+    if (p !== undefined && /^\d+$/.test(p)) return Number(p);
+    const named = ports.find((x) => x.name === p)?.containerPort;
+    return named ?? `unable to find port "${p}"`;
+  };
+  if (probe.tcpSocket) {
+    const port = resolve(probe.tcpSocket.port);
+    if (typeof port === 'string') return port;
+    return { kind: 'tcp', host: probe.tcpSocket.host || podIP, port, timeoutMs };
+  }
+  if (probe.httpGet) {
+    const g = probe.httpGet;
+    const port = resolve(g.port);
+    if (typeof port === 'string') return port;
+    const headers: [string, string][] = (g.httpHeaders ?? []).map((h: any) => [h.name, h.value]);
+    return { kind: 'http', scheme: String(g.scheme ?? 'HTTP').toLowerCase() === 'https' ? 'https' : 'http', host: g.host || podIP, port, path: g.path ?? '/', headers, timeoutMs };
+  }
+  if (probe.grpc) return { kind: 'grpc', host: podIP, port: probe.grpc.port, service: probe.grpc.service ?? '', timeoutMs };
+  return 'probe has no handler';
 }

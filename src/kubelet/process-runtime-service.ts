@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createCgroups, removeCgroups } from '../sys/cgroups.ts';
+import { runInProcessNamespaces } from '../sys/netns.ts';
+import { HostCommandError } from '../sys/run.ts';
 import type { PodNetwork } from './pod-network.ts';
 import type { ProcessRuntime } from './process-runtime.ts';
 import type { ContainerConfig, ContainerStatus, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
@@ -12,6 +14,8 @@ export class ProcessRuntimeService implements RuntimeService {
   #network: PodNetwork;
   #processes: ProcessRuntime;
   #pending = new Map<string, { sandbox: PodSandboxConfig; podIP: string; config: ContainerConfig }>();
+  /** Each started container's environment, for commands run in it. */
+  #env = new Map<string, Record<string, string>>();
 
   constructor(network: PodNetwork, processes: ProcessRuntime) {
     this.#network = network;
@@ -30,6 +34,7 @@ export class ProcessRuntimeService implements RuntimeService {
     await this.#network.tearDown(sandbox.uid, sandbox.netns);
     removeCgroups(sandbox.uid, containers);
     await this.#processes.remove(sandbox.uid);
+    for (const name of containers) this.#env.delete(`${sandbox.uid}/${name}`);
   }
 
   createContainer(sandbox: PodSandboxConfig, podIP: string, config: ContainerConfig): string {
@@ -42,6 +47,7 @@ export class ProcessRuntimeService implements RuntimeService {
     const pending = this.#pending.get(containerId);
     if (!pending) throw new Error(`Cannot start container ${containerId}: it was not created`);
     this.#pending.delete(containerId);
+    this.#env.set(containerId, pending.config.env);
     const { sandbox, podIP, config } = pending;
     const dir = this.#processes.dir(sandbox.uid, config.name);
     let argv = config.prepare ? config.prepare(dir, config.argv) : config.argv;
@@ -53,6 +59,19 @@ export class ProcessRuntimeService implements RuntimeService {
 
   async stopContainer(sandbox: PodSandboxConfig, name: string, graceSeconds: number): Promise<void> {
     await this.#processes.stop(this.#processes.state(sandbox.uid, name), graceSeconds);
+  }
+
+  async execSync(sandbox: PodSandboxConfig, name: string, command: readonly string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const { pid } = this.containerStatus(sandbox, name);
+    if (pid === undefined) return { exitCode: -1, output: `container ${name} is not running` };
+    try {
+      const { stdout, stderr } = await runInProcessNamespaces(pid, command, { timeoutMs, env: this.#env.get(`${sandbox.uid}/${name}`) });
+      return { exitCode: 0, output: stdout + stderr };
+    } catch (error) {
+      if (!(error instanceof HostCommandError)) throw error;
+      if (error.signal !== null) return { exitCode: -1, output: `command ${JSON.stringify(command)} timed out` };
+      return { exitCode: error.exitCode ?? -1, output: error.stdout + error.stderr };
+    }
   }
 
   containerStatus(sandbox: PodSandboxConfig, name: string): ContainerStatus {

@@ -44,4 +44,9 @@ export interface RuntimeService {
   startContainer(containerId: string): ContainerStatus;
   stopContainer(sandbox: PodSandboxConfig, name: string, graceSeconds: number): Promise<void>;
   containerStatus(sandbox: PodSandboxConfig, name: string): ContainerStatus;
+  /**
+   * execSync runs a command in a running container and returns its exit code and output (CRI's ExecSync, used by
+   * exec probes); a container that is not running gives exit code -1. The timeout kills the command.
+   */
+  execSync(sandbox: PodSandboxConfig, name: string, command: readonly string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
 }
