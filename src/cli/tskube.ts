@@ -8,6 +8,7 @@ const SUBCOMMANDS: Record<string, string> = {
   scheduler: 'Binds pods to nodes (kube-scheduler)',
   kubelet: 'Node agent: registers the node, runs its pods (kubelet)',
   proxy: 'Programs Service VIPs into iptables (kube-proxy)',
+  dns: 'Cluster DNS: Services and pods by name (what CoreDNS is in kubeadm clusters)',
   flatnet: "Flat pod network: routes to every node's pod subnet, FORWARD accept",
   up: "Brings up the lab's multi-node cluster on this machine",
   down: 'Stops a cluster started by up and removes everything it made',

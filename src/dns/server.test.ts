@@ -1,0 +1,129 @@
+/**
+ * Tests of the DNS server's wire behaviour on loopback (random free ports): UDP and TCP, EDNS0 sizes, truncation,
+ * FORMERR, forwarding that fails fast, metrics. The zone is built from objects as in answer.test.ts.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import * as packet from 'dns-packet';
+import { Forwarder } from './forwarder.ts';
+import { DnsMetrics } from './metrics.ts';
+import { DnsServer } from './server.ts';
+import { buildZone } from './zone.ts';
+
+const many = Array.from({ length: 20 }, (_, i) => ({ addresses: [`172.16.1.${i + 1}`], conditions: { ready: true } }));
+const zone = buildZone(
+  [
+    { metadata: { namespace: 'default', name: 'nsvc' }, spec: { clusterIP: '10.0.0.42', ports: [{ name: 'http', port: 2000 }] } },
+    { metadata: { namespace: 'default', name: 'big' }, spec: { clusterIP: 'None' } },
+  ],
+  [{ metadata: { namespace: 'default', name: 'big-1', labels: { 'kubernetes.io/service-name': 'big' } }, ports: [], endpoints: many }],
+  { domain: 'cluster.local', ttl: 30, serial: 1 },
+);
+
+let server: DnsServer;
+let port: number;
+let closedPort: number;
+const metrics = new DnsMetrics('dns://:53');
+
+before(async () => {
+  // A port nothing listens on: the forwarder's upstream, refusing at once (ICMP port unreachable).
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+  closedPort = probe.address().port;
+  probe.close();
+  server = new DnsServer({ zone: () => zone, metrics, forwarder: new Forwarder({ upstreams: ['127.0.0.1'], port: closedPort, timeoutMs: 5000, onResult: (to, rcode, s) => metrics.forward(to, rcode, s) }) });
+  port = await server.listen('127.0.0.1', 0);
+});
+
+after(() => server.close());
+
+function udp(msg: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.on('message', (m) => {
+      s.close();
+      resolve(m);
+    });
+    s.on('error', reject);
+    s.send(msg, port, '127.0.0.1');
+  });
+}
+
+function tcp(msg: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    const framed = Buffer.alloc(2 + msg.length);
+    framed.writeUInt16BE(msg.length);
+    msg.copy(framed, 2);
+    let got = Buffer.alloc(0);
+    s.on('data', (d) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) {
+        s.end();
+        resolve(got.subarray(2, 2 + got.readUInt16BE(0)));
+      }
+    });
+    s.on('error', reject);
+    s.write(framed);
+  });
+}
+
+function query(name: string, type: string, options: { edns?: number; id?: number } = {}): Buffer {
+  return packet.encode({
+    type: 'query', id: options.id ?? 7, flags: packet.RECURSION_DESIRED, questions: [{ name, type: type as any, class: 'IN' }],
+    additionals: options.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: options.edns, flags: 0 } as any] : [],
+  });
+}
+
+test('DnsServer answers over UDP and TCP with the same records', async () => {
+  for (const send of [udp, tcp]) {
+    const r = packet.decode(await send(query('nsvc.default.svc.cluster.local', 'A', { id: 4242 })));
+    assert.equal(r.id, 4242);
+    assert.equal(r.flag_aa, true);
+    assert.equal((r as any).rcode, 'NOERROR');
+    assert.deepEqual(r.answers!.map((a: any) => a.data), ['10.0.0.42']);
+  }
+});
+
+test('DnsServer answers NXDOMAIN with the SOA in the authority section', async () => {
+  const r = packet.decode(await udp(query('nope.default.svc.cluster.local', 'A')));
+  assert.equal((r as any).rcode, 'NXDOMAIN');
+  assert.equal(r.authorities![0]!.type, 'SOA');
+});
+
+test('DnsServer truncates a UDP reply too large for the client, sets TC, and gives all of it over TCP', async () => {
+  const small = packet.decode(await udp(query('big.default.svc.cluster.local', 'A')));
+  assert.equal(small.flag_tc, true);
+  assert.ok(small.answers!.length < 20);
+  const edns = await udp(query('big.default.svc.cluster.local', 'A', { edns: 4096 }));
+  const large = packet.decode(edns);
+  assert.equal(large.flag_tc, false, 'an EDNS0 client offering 4096 bytes gets the whole answer (up to 1232 bytes)');
+  assert.equal(large.answers!.length, 20);
+  assert.equal((large.additionals!.find((a) => a.type === 'OPT') as any).udpPayloadSize, 1232);
+  const full = packet.decode(await tcp(query('big.default.svc.cluster.local', 'A')));
+  assert.equal(full.flag_tc, false);
+  assert.equal(full.answers!.length, 20);
+});
+
+test('DnsServer answers SERVFAIL at once when the upstream refuses a name outside the cluster', async () => {
+  const started = performance.now();
+  const r = packet.decode(await udp(query('example.org', 'A')));
+  assert.equal((r as any).rcode, 'SERVFAIL');
+  assert.ok(performance.now() - started < 4000, 'not waiting for the 5 s upstream timeout');
+});
+
+test('DnsServer answers FORMERR to a query with no question, and ignores garbage shorter than a header', async () => {
+  const r = packet.decode(await udp(packet.encode({ type: 'query', id: 9, flags: 0, questions: [] })));
+  assert.equal((r as any).rcode, 'FORMERR');
+  assert.equal(await server.handle(Buffer.from([1, 2, 3]), 'udp', '1'), undefined);
+});
+
+test('DnsMetrics counts requests and responses in CoreDNS\'s names', () => {
+  const text = metrics.render();
+  assert.match(text, /coredns_dns_requests_total\{server="dns:\/\/:53",zone="\.",view="",proto="udp",family="1",type="A"\} \d+/);
+  assert.match(text, /coredns_dns_responses_total\{server="dns:\/\/:53",zone="\.",view="",rcode="NXDOMAIN",plugin="kubernetes"\} 1/);
+  assert.match(text, /coredns_dns_request_duration_seconds_bucket\{server="dns:\/\/:53",zone="\.",view="",type="A",le="\+Inf"\} \d+/);
+  assert.match(text, /coredns_forward_requests_total\{to="127\.0\.0\.1:\d+"\} 1/);
+});
