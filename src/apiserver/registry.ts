@@ -6,6 +6,7 @@ import { applyDefaults } from './defaults/defaults.ts';
 import { validate } from './validation/validation.ts';
 import { matchesFields, parseFieldSelector } from './field-selector.ts';
 import { ServiceIps } from './service-ips.ts';
+import { dropServiceTypeDependentFields, prepareStatusUpdate } from './strategy/update-strategy.ts';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Store } from './storage/store.ts';
 
 /** DeleteOptions as kubectl sends them. */
@@ -158,12 +159,13 @@ export class Registry {
     if (wanted !== undefined && wanted !== '' && wanted !== old.metadata.resourceVersion) throw conflict(info, name, MODIFIED_MESSAGE);
     let object: any;
     if (options.subresource === 'status') {
-      object = { ...structuredClone(old), status: structuredClone(body.status) };
+      object = prepareStatusUpdate(body, old);
     } else {
       object = structuredClone(body);
       object.metadata ??= {};
       if (info.subresources.includes('status') && info.resource !== 'namespaces') object.status = structuredClone(old.status);
       applyDefaults(info.kind, object);
+      if (info.resource === 'services') dropServiceTypeDependentFields(object, old);
     }
     const meta = object.metadata;
     for (const field of ['uid', 'creationTimestamp', 'namespace', 'name', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {

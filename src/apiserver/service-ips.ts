@@ -29,6 +29,7 @@ export class ServiceIps {
   /** carryOver keeps the allocated ClusterIP and NodePorts when an update leaves them out (as upstream does). */
   carryOver(object: any, old: any): void {
     const spec = (object.spec ??= {});
+    if (spec.type === 'ExternalName') return;
     if (!spec.clusterIP && old.spec?.clusterIP) spec.clusterIP = old.spec.clusterIP;
     if (!spec.clusterIPs?.length && old.spec?.clusterIPs) spec.clusterIPs = old.spec.clusterIPs;
     if (needsNodePorts(spec)) {

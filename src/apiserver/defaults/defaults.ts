@@ -42,6 +42,9 @@ function defaultService(svc: any): void {
     spec.sessionAffinityConfig ??= {};
     spec.sessionAffinityConfig.clientIP ??= {};
     spec.sessionAffinityConfig.clientIP.timeoutSeconds ??= 10800;
+  } else if (spec.sessionAffinity === 'None') {
+    // Upstream's SetDefaults_Service: no affinity, no affinity config (switching back to None clears it).
+    delete spec.sessionAffinityConfig;
   }
   if (spec.type !== 'ExternalName') {
     spec.ipFamilies ??= ['IPv4'];

@@ -1,0 +1,63 @@
+/**
+ * What upstream's registry strategies do to an update before it is validated (PrepareForUpdate), as pure
+ * functions: the status subresource keeps the stored spec but takes the request's metadata and status, and a
+ * Service switching type drops the fields the new type no longer uses when the client left them as they were.
+ */
+
+/**
+ * prepareStatusUpdate is a status-subresource write: everything outside metadata and status comes from the stored
+ * object ("status changes are not allowed to update spec"); labels, annotations and the rest of metadata come from
+ * the request, as the core kinds' status strategies keep them (they do not reset metadata for status).
+ */
+export function prepareStatusUpdate(body: any, old: any): any {
+  const object = structuredClone(body ?? {});
+  for (const key of Object.keys(object)) if (key !== 'metadata' && key !== 'status' && key !== 'kind' && key !== 'apiVersion') delete object[key];
+  for (const [key, value] of Object.entries(old)) if (key !== 'metadata' && key !== 'status' && key !== 'kind' && key !== 'apiVersion') object[key] = structuredClone(value);
+  object.metadata ??= structuredClone(old.metadata ?? {});
+  return object;
+}
+
+/**
+ * dropServiceTypeDependentFields is upstream's dropTypeDependentFields (pkg/registry/core/service/strategy.go): on a
+ * type change it wipes a field only when it no longer applies, may have been set automatically, and the client sent
+ * it back unchanged (clusterIP(s), ipFamilies, ipFamilyPolicy, nodePorts, healthCheckNodePort,
+ * allocateLoadBalancerNodePorts, loadBalancerClass, externalTrafficPolicy, the load balancer status).
+ */
+export function dropServiceTypeDependentFields(svc: any, old: any): void {
+  const spec = (svc.spec ??= {});
+  const was = old.spec ?? {};
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (needsClusterIP(was) && !needsClusterIP(spec)) {
+    if (same(spec.clusterIP, was.clusterIP) && (spec.clusterIPs === undefined || same(spec.clusterIPs, was.clusterIPs))) {
+      delete spec.clusterIP;
+      delete spec.clusterIPs;
+    }
+    if (spec.ipFamilies === undefined || same(spec.ipFamilies, was.ipFamilies)) delete spec.ipFamilies;
+    if (spec.ipFamilyPolicy === undefined || same(spec.ipFamilyPolicy, was.ipFamilyPolicy)) delete spec.ipFamilyPolicy;
+  }
+  if (needsNodePort(was) && !needsNodePort(spec)) {
+    const ports = (s: any) => (s.ports ?? []).map((p: any) => p.nodePort ?? 0);
+    if (same(ports(spec), ports(was))) for (const p of spec.ports ?? []) delete p.nodePort;
+    if (spec.healthCheckNodePort !== undefined && spec.healthCheckNodePort === was.healthCheckNodePort) delete spec.healthCheckNodePort;
+  }
+  if (was.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
+    if (spec.allocateLoadBalancerNodePorts !== undefined && spec.allocateLoadBalancerNodePorts === was.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
+    if (spec.loadBalancerClass !== undefined && spec.loadBalancerClass === was.loadBalancerClass) delete spec.loadBalancerClass;
+    if (svc.status) svc.status.loadBalancer = {};
+  }
+  if (externallyAccessible(was) && !externallyAccessible(spec) && spec.externalTrafficPolicy === was.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+  // Internal traffic policy means nothing for an ExternalName Service; upstream's defaulting never sets it there.
+  if (was.type !== 'ExternalName' && spec.type === 'ExternalName' && spec.internalTrafficPolicy === was.internalTrafficPolicy) delete spec.internalTrafficPolicy;
+}
+
+function needsClusterIP(spec: any): boolean {
+  return spec.type !== 'ExternalName';
+}
+
+function needsNodePort(spec: any): boolean {
+  return spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
+}
+
+function externallyAccessible(spec: any): boolean {
+  return spec.type === 'LoadBalancer' || spec.type === 'NodePort' || ((spec.type ?? 'ClusterIP') === 'ClusterIP' && (spec.externalIPs ?? []).length > 0);
+}
