@@ -12,6 +12,7 @@ import { ProcessRuntimeService } from './process-runtime-service.ts';
 import type { ContainerStatus, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
 import { runProbe } from './probes.ts';
 import { ProbeManager } from './prober.ts';
+import { serviceEnvironment } from './service-env.ts';
 
 export interface KubeletOptions {
   client: RestClient;
@@ -44,6 +45,8 @@ const HEARTBEAT_MS = 10_000;
 export class Kubelet {
   #o: KubeletOptions;
   #pods: Informer;
+  /** Every Service, for the containers' service environment variables. */
+  #services: Informer;
   #processes: ProcessRuntime;
   /** The runtime, once the pod network (and so the node's pod CIDR) is known. */
   #runtime: RuntimeService | undefined;
@@ -67,6 +70,7 @@ export class Kubelet {
         this.#o.logger.v(1).info('Probe failed', { probeType: kind, pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : podUid, containerName: container, probeResult: 'failure', output });
       },
     });
+    this.#services = new Informer(options.client, options.client.resource('services'), {}, { logger: options.logger });
     this.#pods = new Informer(options.client, options.client.resource('pods'), { onChange: () => this.#syncAll() }, { fieldSelector: `spec.nodeName=${options.nodeName}`, logger: options.logger });
   }
 
@@ -74,8 +78,10 @@ export class Kubelet {
     const log = this.#o.logger;
     await this.#register();
     this.#timers.push(setInterval(() => void this.#heartbeat().catch((error) => log.warning('Heartbeat failed', { error })), HEARTBEAT_MS));
+    // As upstream, pods start only once the Services are known, so their environment variables are complete.
+    this.#services.start();
     this.#pods.start();
-    await this.#pods.waitForSync();
+    await Promise.all([this.#services.waitForSync(), this.#pods.waitForSync()]);
     log.info('Reconciler: start to sync state');
     this.#timers.push(setInterval(() => this.#syncAll(), 1000));
     this.#syncAll();
@@ -84,7 +90,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#prober.stop();
-    await this.#pods.stop();
+    await Promise.all([this.#pods.stop(), this.#services.stop()]);
   }
 
   /** podLogPath returns the log of a container for the kubelet server (`kubectl logs`). */
@@ -215,7 +221,7 @@ export class Kubelet {
         state.restarts[c.name] = restarts + 1;
       }
       if (!cs.running) {
-        const env: Record<string, string> = { ...(program.env ?? {}), HOSTNAME: pod.metadata.name };
+        const env: Record<string, string> = { ...(program.env ?? {}), HOSTNAME: pod.metadata.name, ...serviceEnvironment(this.#services.list(), pod.metadata.namespace, pod.spec.enableServiceLinks) };
         for (const e of c.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
         const limits = c.resources?.limits ?? {};
         const id = runtime.createContainer(sandbox, podIP, {
