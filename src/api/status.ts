@@ -111,7 +111,7 @@ export function pathNotFound(): StatusError {
 }
 
 export function forbidden(gr: GroupResource, name: string, message: string): StatusError {
-  return failure(403, 'Forbidden', `${qualified(gr)} "${name}" is forbidden: ${message}`, details(gr, name));
+  return failure(403, 'Forbidden', name === '' ? `${qualified(gr)} is forbidden: ${message}` : `${qualified(gr)} "${name}" is forbidden: ${message}`, details(gr, name));
 }
 
 export function internalError(message: string): StatusError {

@@ -16,6 +16,8 @@ const SUBRESOURCE_KIND: Record<string, { group: string; version: string; kind: s
   eviction: { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
   log: { group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
   exec: { group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+  attach: { group: '', version: 'v1', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+  portforward: { group: '', version: 'v1', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   proxy: { group: '', version: 'v1', kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
   finalize: { group: '', version: 'v1', kind: 'Namespace', verbs: ['update'] },
 };

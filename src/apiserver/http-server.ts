@@ -162,6 +162,9 @@ class HttpApi {
       case undefined:
       case 'status':
         break;
+      case 'finalize':
+        if (method !== 'PUT') throw methodNotSupported(info, method.toLowerCase());
+        break;
       case 'scale':
         return this.#scale(req, res, q, t, dryRun);
       case 'binding':
@@ -379,7 +382,7 @@ function tableOf(info: ResourceInfo, objects: any[], version: string, includeObj
 }
 
 function toScale(object: any): object {
-  const selector = object.spec?.selector?.matchLabels ?? {};
+  const selector = (object.kind === 'ReplicationController' ? object.spec?.selector : object.spec?.selector?.matchLabels) ?? {};
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',

@@ -3,10 +3,13 @@ import { groupVersion, qualifiedResource, type ResourceInfo } from '../api/resou
 import { alreadyExists, badRequest, conflict, invalid, notFound, type StatusCause } from '../api/status.ts';
 import { matches, parseSelector } from '../api/labels.ts';
 import { applyDefaults } from './defaults/defaults.ts';
+import { applyMoreDefaults, prepareJobForCreate } from './defaults/workload-defaults.ts';
 import { validate } from './validation/validation.ts';
+import { validateMore } from './validation/workload-validation.ts';
 import { matchesFields, parseFieldSelector } from './field-selector.ts';
 import { ServiceIps } from './service-ips.ts';
 import { dropServiceTypeDependentFields, prepareStatusUpdate } from './strategy/update-strategy.ts';
+import { admitCreate, admitDelete, markTerminating, namespaceFinished, prepareNamespaceForCreate, prepareNamespaceForUpdate } from './namespace-lifecycle.ts';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Store } from './storage/store.ts';
 
 /** DeleteOptions as kubectl sends them. */
@@ -103,9 +106,8 @@ export class Registry {
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
       object.metadata.namespace = namespace;
-      if (info.resource !== 'namespaces' && !(await this.store.get(`/registry/namespaces/${namespace}`))) {
-        throw notFound({ group: '', resource: 'namespaces' }, namespace!);
-      }
+      const ns = await this.store.get(`/registry/namespaces/${namespace}`);
+      admitCreate(info, namespace!, object.metadata.name || object.metadata.generateName || 'Unknown', ns && JSON.parse(ns.value));
     } else {
       delete object.metadata.namespace;
     }
@@ -115,11 +117,12 @@ export class Registry {
     if (!object.metadata.name) throw invalid(info, '', [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }]);
     object.kind = info.kind;
     object.apiVersion = groupVersion(info);
+    object.metadata.uid = randomUUID();
     prepareForCreate(info, object);
     applyDefaults(info.kind, object);
-    this.#check(info, object, validate(info.kind, object));
+    applyMoreDefaults(info.kind, object);
+    this.#check(info, object, [...validate(info.kind, object), ...validateMore(info.kind, object)]);
     const meta = object.metadata;
-    meta.uid = randomUUID();
     meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     meta.generation = 1;
     delete meta.resourceVersion;
@@ -158,7 +161,9 @@ export class Registry {
     const wanted = body?.metadata?.resourceVersion;
     if (wanted !== undefined && wanted !== '' && wanted !== old.metadata.resourceVersion) throw conflict(info, name, MODIFIED_MESSAGE);
     let object: any;
-    if (options.subresource === 'status') {
+    if (info.resource === 'namespaces') {
+      object = prepareNamespaceForUpdate(body, old, options.subresource);
+    } else if (options.subresource === 'status') {
       object = prepareStatusUpdate(body, old);
     } else {
       object = structuredClone(body);
@@ -166,6 +171,7 @@ export class Registry {
       if (info.subresources.includes('status') && info.resource !== 'namespaces') object.status = structuredClone(old.status);
       applyDefaults(info.kind, object);
       if (info.resource === 'services') dropServiceTypeDependentFields(object, old);
+      applyMoreDefaults(info.kind, object);
     }
     const meta = object.metadata;
     for (const field of ['uid', 'creationTimestamp', 'namespace', 'name', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
@@ -177,14 +183,14 @@ export class Registry {
     meta.generation = old.metadata.generation ?? 1;
     if (options.subresource !== 'status' && JSON.stringify(specOf(object)) !== JSON.stringify(specOf(old))) meta.generation++;
     if (info.resource === 'services' && options.subresource !== 'status') this.serviceIps.carryOver(object, old);
-    this.#check(info, object, validate(info.kind, object, old));
+    this.#check(info, object, [...validate(info.kind, object, old), ...validateMore(info.kind, object, old)]);
     const release = info.resource === 'services' && options.subresource !== 'status' ? this.serviceIps.allocate(object, old, options.dryRun) : () => {};
     if (options.dryRun) {
       release();
       meta.resourceVersion = old.metadata.resourceVersion;
       return object;
     }
-    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && (old.metadata.finalizers ?? []).length > 0) {
+    if (info.resource === 'namespaces' ? namespaceFinished(object) : meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && (old.metadata.finalizers ?? []).length > 0) {
       // The last finalizer is gone from an object being deleted: it goes now.
       return this.#remove(info, key, old, stored.modRevision);
     }
@@ -217,6 +223,23 @@ export class Registry {
       }
       if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== old.metadata.resourceVersion) {
         throw conflict(info, name, `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
+      }
+      if (info.resource === 'namespaces') {
+        admitDelete(name);
+        const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
+        const { object: marked, remove } = markTerminating(old, policy, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+        if (write.dryRun) return { object: marked, finished: remove };
+        try {
+          if (remove) return { object: await this.#remove(info, key, old, stored.modRevision), finished: true };
+          if (marked === old) return { object: old, finished: false };
+          delete marked.metadata.resourceVersion;
+          const revision = await this.store.update(key, encode(marked), stored.modRevision);
+          marked.metadata.resourceVersion = String(revision);
+          return { object: marked, finished: false };
+        } catch (error) {
+          if (error instanceof RevisionConflictError && attempt < 5) continue;
+          throw error;
+        }
       }
       const marked = structuredClone(old);
       const meta = marked.metadata;
@@ -296,10 +319,16 @@ function prepareForCreate(info: ResourceInfo, object: any): void {
       break;
     case 'deployments':
     case 'replicasets':
+    case 'replicationcontrollers':
+    case 'daemonsets':
+    case 'cronjobs':
       object.status = {};
       break;
+    case 'jobs':
+      prepareJobForCreate(object);
+      break;
     case 'namespaces':
-      object.status = { phase: 'Active' };
+      prepareNamespaceForCreate(object);
       break;
   }
 }

@@ -52,7 +52,7 @@ export class RestClient {
 
   /** resource looks up a served resource by plural name (`services`, `deployments`), optionally with its group. */
   resource(plural: string, group?: string): ResourceInfo {
-    const groups = group !== undefined ? [group] : ['', 'apps', 'discovery.k8s.io', 'coordination.k8s.io'];
+    const groups = group !== undefined ? [group] : ['', 'apps', 'batch', 'discovery.k8s.io', 'coordination.k8s.io', 'networking.k8s.io'];
     for (const g of groups) {
       const info = resourceByName(g, plural);
       if (info) return info;

@@ -14,6 +14,8 @@ export interface ControllerContext {
     endpoints: Informer;
     nodes: Informer;
     leases: Informer;
+    namespaces: Informer;
+    serviceaccounts: Informer;
   };
   events: EventRecorder;
   logger: Logger;

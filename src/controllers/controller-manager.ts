@@ -6,7 +6,9 @@ import { EventRecorder } from '../client/event-recorder.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { NodeIpamController } from './node-ipam.ts';
 import { NodeLifecycleController } from './node-lifecycle.ts';
+import { NamespaceController } from './namespace-controller.ts';
 import { ReplicaSetController } from './replicaset.ts';
+import { ServiceAccountsController } from './serviceaccounts-controller.ts';
 import type { ControllerContext } from './context.ts';
 
 export interface ControllerManagerOptions {
@@ -34,6 +36,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     informers: {
       pods: informer('pods'), replicasets: informer('replicasets'), deployments: informer('deployments'), services: informer('services'),
       endpointslices: informer('endpointslices'), endpoints: informer('endpoints'), nodes: informer('nodes'), leases: informer('leases', { namespace: 'kube-node-lease' }),
+      namespaces: informer('namespaces'), serviceaccounts: informer('serviceaccounts'),
     },
   };
   const rsEvents = { ...ctx, events: new EventRecorder(client, 'replicaset-controller', logger) };
@@ -41,6 +44,8 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   new ReplicaSetController(rsEvents);
   new EndpointsController(ctx);
   new GarbageCollector(ctx);
+  new NamespaceController({ ...ctx, events: new EventRecorder(client, 'namespace-controller', logger) });
+  new ServiceAccountsController(ctx);
   if (options.allocateNodeCidrs) new NodeIpamController({ ...ctx, events: new EventRecorder(client, 'cidrAllocator', logger) }, options.allocateNodeCidrs);
   const lifecycle = new NodeLifecycleController({ ...ctx, events: new EventRecorder(client, 'node-controller', logger) }, { gracePeriodMs: options.nodeMonitorGracePeriodMs });
   // Handlers are registered: now fill the caches, and only then let events flow to the controllers.
@@ -48,7 +53,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   for (const i of all) i.start();
   await Promise.all(all.map((i) => i.waitForSync()));
   markSynced();
-  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,garbagecollector,nodeipam,nodelifecycle' });
+  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,garbagecollector,namespace,serviceaccount,nodeipam,nodelifecycle' });
   lifecycle.start();
   return {
     async stop() {

@@ -1,4 +1,5 @@
 import { formatLabels } from '../../api/labels.ts';
+import { workloadPrinters } from './workload-printers.ts';
 
 /**
  * printTable renders objects as the server-side Table kubectl prints, with upstream's columns per resource
@@ -12,15 +13,15 @@ export interface ColumnDefinition {
   priority: number;
 }
 
-interface Printer {
+export interface Printer {
   columns: [name: string, type: string, priority: number, description: string][];
   row(object: any, now: number): unknown[];
 }
 
-const NAME: [string, string, number, string] = ['Name', 'string', 0, 'Name must be unique within a namespace.'];
-const AGE: [string, string, number, string] = ['Age', 'string', 0, 'CreationTimestamp is a timestamp representing the server time when this object was created.'];
+export const NAME: [string, string, number, string] = ['Name', 'string', 0, 'Name must be unique within a namespace.'];
+export const AGE: [string, string, number, string] = ['Age', 'string', 0, 'CreationTimestamp is a timestamp representing the server time when this object was created.'];
 
-function age(object: any, now: number): string {
+export function age(object: any, now: number): string {
   const t = Date.parse(object.metadata?.creationTimestamp ?? '');
   return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
 }
@@ -123,7 +124,7 @@ const PRINTERS: Record<string, Printer> = {
 
 /** printTable renders a Table's columns and rows; rows get their `object` from the caller. */
 export function printTable(resource: string, objects: any[], now: Date): { columnDefinitions: ColumnDefinition[]; rows: { cells: unknown[] }[] } {
-  const printer = PRINTERS[resource] ?? { columns: [NAME, AGE], row: (o: any, n: number) => [o.metadata.name, age(o, n)] };
+  const printer = PRINTERS[resource] ?? workloadPrinters()[resource] ?? { columns: [NAME, AGE], row: (o: any, n: number) => [o.metadata.name, age(o, n)] };
   const columnDefinitions = printer.columns.map(([name, type, priority, description]) => ({ name, type, format: name === 'Name' ? 'name' : '', description, priority }));
   const t = now.getTime();
   return { columnDefinitions, rows: objects.map((o) => ({ cells: printer.row(o, t) })) };
@@ -178,7 +179,7 @@ function externalIp(svc: any): string {
   }
 }
 
-function selectorText(selector: any): string {
+export function selectorText(selector: any): string {
   if (!selector) return '<none>';
   const parts = Object.entries(selector.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
   for (const e of selector.matchExpressions ?? []) {

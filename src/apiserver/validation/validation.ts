@@ -33,7 +33,7 @@ export function validate(kind: string, object: any, old?: any): StatusCause[] {
   return errs.list;
 }
 
-class Causes {
+export class Causes {
   list: StatusCause[] = [];
   invalid(field: string, value: unknown, detail: string): void {
     this.list.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${goValue(value)}: ${detail}`, field });
@@ -63,14 +63,14 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
-function dns1123Subdomain(errs: Causes, field: string, value: string): void {
+export function dns1123Subdomain(errs: Causes, field: string, value: string): void {
   if (value.length > 253) errs.invalid(field, value, 'must be no more than 253 characters');
   if (!DNS1123_SUBDOMAIN.test(value)) {
     errs.invalid(field, value, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
   }
 }
 
-function dns1123Label(errs: Causes, field: string, value: string): void {
+export function dns1123Label(errs: Causes, field: string, value: string): void {
   if (value.length > 63) errs.invalid(field, value, 'must be no more than 63 characters');
   if (!DNS1123_LABEL.test(value)) {
     errs.invalid(field, value, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
@@ -87,7 +87,7 @@ function dns1035Label(errs: Causes, field: string, value: string): void {
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-function labels(errs: Causes, field: string, map: Record<string, string> | undefined): void {
+export function labels(errs: Causes, field: string, map: Record<string, string> | undefined): void {
   for (const [key, value] of Object.entries(map ?? {})) {
     const slash = key.lastIndexOf('/');
     const name = slash === -1 ? key : key.slice(slash + 1);
@@ -145,7 +145,7 @@ function service(errs: Causes, svc: any, old: any): void {
   labels(errs, 'spec.selector', spec.selector);
 }
 
-function podSpec(errs: Causes, field: string, spec: any): void {
+export function podSpec(errs: Causes, field: string, spec: any): void {
   const containers: any[] = spec?.containers ?? [];
   if (containers.length === 0) errs.required(`${field}.containers`);
   const names = new Set<string>();
