@@ -60,8 +60,11 @@ export class Proxier {
     this.#serviceHealth = new ServiceHealthServers(options.logger, () => this.queuedAt === undefined || Date.now() - this.queuedAt < 2 * options.syncPeriodMs);
     const changed = () => this.#queue();
     const selector = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
-    this.#services = new Informer(options.client, options.client.resource('services'), { onChange: changed }, { labelSelector: '!service.kubernetes.io/service-proxy-name', logger: options.logger });
-    this.#slices = new Informer(options.client, options.client.resource('endpointslices'), { onChange: changed }, { labelSelector: selector, logger: options.logger });
+    // Every Service and EndpointSlice event counts, as upstream's change trackers count them.
+    const counting = (count: () => void) => ({ onAdd: count, onUpdate: count, onDelete: count, onChange: changed });
+    const m = options.metrics;
+    this.#services = new Informer(options.client, options.client.resource('services'), counting(() => m.serviceChanges++), { labelSelector: '!service.kubernetes.io/service-proxy-name', logger: options.logger });
+    this.#slices = new Informer(options.client, options.client.resource('endpointslices'), counting(() => m.endpointChanges++), { labelSelector: selector, logger: options.logger });
     this.#node = new Informer(options.client, options.client.resource('nodes'), { onChange: changed }, { fieldSelector: `metadata.name=${options.nodeName}`, logger: options.logger });
   }
 
@@ -144,9 +147,9 @@ export class Proxier {
       if (full) this.#lastFullSync = Date.now();
       this.lastRules = result.text;
       const m = this.#o.metrics;
-      m.serviceChanges += changed.size + removed.length;
       m.rulesTotal = result.ruleCounts;
-      m.rulesLast = { filter: (result.text.match(/^-A /gm) ?? []).length, nat: 0 };
+      const natAt = result.text.indexOf('*nat');
+      m.rulesLast = { filter: (result.text.slice(0, natAt).match(/^-A /gm) ?? []).length, nat: (result.text.slice(natAt).match(/^-A /gm) ?? []).length };
       const seconds = (performance.now() - started) / 1000;
       m.syncDuration.observe(seconds);
       (full ? m.fullSyncDuration : m.partialSyncDuration).observe(seconds);

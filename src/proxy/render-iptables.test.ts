@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifests } from './manifest-input.ts';
-import { computeProbability, renderIptables, type RenderInput } from './render-iptables.ts';
+import { computeProbability, INVALID_DROPPED_COUNTER, LOCALHOST_NODEPORTS_COUNTER, renderIptables, type RenderInput } from './render-iptables.ts';
+import { overallEndpointSlices, overallServices, TEST_NODE, TEST_NODE_IP } from './testdata/overall.ts';
 import { buildServicePorts } from './service-ports.ts';
 
 const LAB = join(import.meta.dirname, '../../examples/lab/nsvc-endpoints.yaml');
@@ -158,4 +159,54 @@ test('renderIptables() skips headless, ExternalName and other proxies\' services
     svc('other', '172.30.0.50', {}, { metadata: { name: 'other', namespace: 'ns1', labels: { 'service.kubernetes.io/service-proxy-name': 'foo' } } }),
   ], []);
   assert.doesNotMatch(text, /ns1\//);
+});
+
+/**
+ * sortLikeUpstream orders a restore input as upstream's sortIPTablesRules does before comparing: per table, chains
+ * KUBE-NODEPORTS, KUBE-SERVICES, then the rest alphabetically; rules grouped by chain in that order, the rules of
+ * KUBE-NODEPORTS and KUBE-SERVICES stably sorted by service name, the "must be the last rule" rule kept last.
+ */
+function sortLikeUpstream(text: string): string {
+  const out: string[] = [];
+  for (const block of text.trim().split(/^COMMIT$/m).map((b) => b.trim()).filter(Boolean)) {
+    const lines = block.split('\n');
+    const rank = (c: string) => (c === 'KUBE-NODEPORTS' ? '0' : c === 'KUBE-SERVICES' ? '1' : `2${c}`);
+    const chains = lines.filter((l) => l.startsWith(':')).sort((a, b) => (rank(a.slice(1).split(' ')[0]!) < rank(b.slice(1).split(' ')[0]!) ? -1 : 1));
+    const rules = lines.filter((l) => l.startsWith('-A '));
+    const serviceOf = (l: string) => (/--comment "?([^ ":]+)/.exec(l)?.[1] ?? '');
+    out.push(lines[0]!, ...chains);
+    for (const c of chains.map((l) => l.slice(1).split(' ')[0]!)) {
+      let own = rules.filter((l) => l.split(' ')[1] === c);
+      if (c === 'KUBE-NODEPORTS' || c === 'KUBE-SERVICES') {
+        const last = own.filter((l) => l.includes('must be the last rule'));
+        own = own.filter((l) => !last.includes(l)).map((l, i) => ({ l, i })).sort((a, b) => (serviceOf(a.l) < serviceOf(b.l) ? -1 : serviceOf(a.l) > serviceOf(b.l) ? 1 : a.i - b.i)).map((x) => x.l).concat(last);
+      }
+      out.push(...own);
+    }
+    out.push(...lines.filter((l) => l.startsWith('-X ')), 'COMMIT');
+  }
+  return out.join('\n') + '\n';
+}
+
+test('renderIptables() writes exactly upstream\'s TestOverallIPTablesRules ruleset (eTP Local without local endpoints, localhost NodePorts)', () => {
+  const result = renderIptables({
+    servicePorts: buildServicePorts({ services: overallServices(), endpointSlices: overallEndpointSlices(), nodeName: TEST_NODE }),
+    clusterCIDR: '10.0.0.0/8', masqueradeAll: false, masqueradeBit: 14, localhostNodePorts: true, nodePortAddresses: [], nodeIPs: [TEST_NODE_IP],
+    nfacctCounters: [LOCALHOST_NODEPORTS_COUNTER, INVALID_DROPPED_COUNTER], randomFully: false,
+  });
+  const upstream = readFileSync(join(import.meta.dirname, 'testdata', 'overall-iptables.txt'), 'utf8');
+  assert.equal(sortLikeUpstream(result.text), sortLikeUpstream(upstream));
+  // The metric counts every rule of the nat table (upstream's countRulesFromMetric check).
+  assert.equal(result.ruleCounts.nat, (upstream.slice(upstream.indexOf('*nat')).match(/^-A /gm) ?? []).length);
+  assert.equal(result.ruleCounts.filter, (upstream.slice(0, upstream.indexOf('*nat')).match(/^-A /gm) ?? []).length);
+});
+
+test('renderIptables() keeps 127.0.0.0/8 out of NodePorts when localhost NodePorts are off', () => {
+  const service = svc('svc2', '172.30.0.42', { type: 'NodePort', ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3001 }] });
+  const off = render([service], [slice('svc2', [{ ip: '10.180.0.2' }])], { localhostNodePorts: false, nfacctCounters: [LOCALHOST_NODEPORTS_COUNTER] }).text;
+  assert.match(off, /"kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL ! -d 127\.0\.0\.0\/8 -j KUBE-NODEPORTS$/m);
+  assert.doesNotMatch(off, /127\.0\.0\.0\/8 --dport 3001/);
+  assert.doesNotMatch(off, /block incoming localnet connections/);
+  const restricted = render([service], [slice('svc2', [{ ip: '10.180.0.2' }])], { localhostNodePorts: false, nodePortAddresses: ['127.0.0.0/8', '192.168.0.0/24'], nodeIPs: ['127.0.0.1', '192.168.0.2'] }).text;
+  assert.deepEqual(restricted.split('\n').filter((l) => l.includes('must be the last rule')).map((l) => / -d (\S+) /.exec(l)?.[1]), ['192.168.0.2']);
 });

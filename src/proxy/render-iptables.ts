@@ -2,7 +2,7 @@ import {
   serviceExternalChainName, serviceFirewallChainName, servicePortChainName, servicePortEndpointChainName,
   servicePortPolicyLocalChainName,
 } from './chain-names.ts';
-import { categorize, externallyAccessible, type Endpoint, type ServicePort } from './service-ports.ts';
+import { planServicePort, type Endpoint, type ServicePort } from './service-ports.ts';
 
 /**
  * RenderInput is everything a sync depends on besides the services: the node and the proxy's configuration.
@@ -18,7 +18,18 @@ export interface RenderInput {
   nodePortAddresses: readonly string[];
   /** Local IPv4 addresses matching nodePortAddresses (one KUBE-NODEPORTS jump per address when restricted). */
   nodeIPs: readonly string[];
+  /** nfacct counters that exist (upstream's localhost_nps_accepted_pkts, ct_state_invalid_dropped_pkts). */
+  nfacctCounters?: readonly string[];
+  /** `MASQUERADE --random-fully` (default true; upstream omits it when iptables lacks the option). */
+  randomFully?: boolean;
+  /** nf_conntrack_tcp_be_liberal is set: no INVALID drop rule. */
+  conntrackTCPLiberal?: boolean;
 }
+
+/** The nfacct counter upstream counts localhost NodePort packets with. */
+export const LOCALHOST_NODEPORTS_COUNTER = 'localhost_nps_accepted_pkts';
+/** The nfacct counter upstream counts dropped INVALID packets with. */
+export const INVALID_DROPPED_COUNTER = 'ct_state_invalid_dropped_pkts';
 
 export interface RenderOptions {
   /** Partial sync: only these service port names get their chains rewritten (all when undefined). */
@@ -83,20 +94,18 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
     const localChain = servicePortPolicyLocalChainName(svcName, sp.protocol);
     const externalChain = serviceExternalChainName(svcName, sp.protocol);
     const firewallChain = serviceFirewallChainName(svcName, sp.protocol);
-    const { clusterEndpoints, localEndpoints, allReachable } = categorize(sp);
-    const hasEndpoints = allReachable.length > 0;
-    // Whether any endpoint anywhere can serve: decides REJECT ("has no endpoints") over DROP ("no local endpoints").
-    const servedAnywhere = sp.endpoints.some((e) => e.ready || (e.serving && e.terminating));
+    const plan = planServicePort(sp);
+    const { clusterEndpoints, localEndpoints, allReachable, hasAnyEndpoints, hasInternalEndpoints, hasExternalEndpoints, usesExternalChain, usesFirewall } = plan;
     const internalChain = sp.internalPolicyLocal ? localChain : clusterChain;
     const externalPolicyChain = sp.externalPolicyLocal ? localChain : clusterChain;
-    const hasInternalEndpoints = (sp.internalPolicyLocal ? localEndpoints : clusterEndpoints).length > 0;
-    const hasExternalEndpoints = (sp.externalPolicyLocal ? localEndpoints : clusterEndpoints).length > 0;
-    const usesExternalChain = externallyAccessible(sp) && hasEndpoints;
-    const usesFirewall = usesExternalChain && sp.loadBalancerSourceRanges.length > 0 && sp.loadBalancerIPs.length > 0;
     const rewrite = options.changedServices === undefined || options.changedServices.has(svcName);
     const match = `-m ${proto} -p ${proto}`;
     const cip = `-d ${sp.clusterIP} --dport ${sp.port}`;
     const comment = (text: string) => `-m comment --comment "${text}"`;
+    // Without any endpoint: REJECT ("has no endpoints"); with endpoints elsewhere only: DROP ("has no local endpoints").
+    // A partial sync leaves unchanged services' chains alone but still counts their rules (for the metrics).
+    const svcNat = rewrite ? addNat : () => void skippedRules++;
+    const filterVerdict = hasAnyEndpoints ? { target: 'DROP', why: 'has no local endpoints' } : { target: 'REJECT', why: 'has no endpoints' };
 
     // Chains this service uses: KUBE-SVC/SVL, KUBE-EXT, KUBE-FW, KUBE-SEP.
     const chains: string[] = [];
@@ -115,89 +124,106 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
     // ClusterIP.
     if (hasInternalEndpoints) {
       const args = `${comment(`${svcName} cluster IP`)} ${match} ${cip}`;
-      if (rewrite) {
-        if (input.masqueradeAll) addNat(internalChain, `${args} -j ${KUBE_MARK_MASQ}`);
-        else if (input.clusterCIDR) addNat(internalChain, `${args} ! -s ${input.clusterCIDR} -j ${KUBE_MARK_MASQ}`);
-      }
+      if (input.masqueradeAll) svcNat(internalChain, `${args} -j ${KUBE_MARK_MASQ}`);
+      else if (input.clusterCIDR) svcNat(internalChain, `${args} ! -s ${input.clusterCIDR} -j ${KUBE_MARK_MASQ}`);
       add(nat, 'KUBE-SERVICES', `${args} -j ${internalChain}`);
     } else {
-      const local = sp.internalPolicyLocal && servedAnywhere;
-      add(filter, 'KUBE-SERVICES', `${comment(`${svcName} ${local ? 'has no local endpoints' : 'has no endpoints'}`)} ${match} ${cip} -j ${local ? 'DROP' : 'REJECT'}`);
+      add(filter, 'KUBE-SERVICES', `${comment(`${svcName} ${filterVerdict.why}`)} ${match} ${cip} -j ${filterVerdict.target}`);
     }
 
-    // External destinations: external IPs, load-balancer IPs, the NodePort.
+    // External destinations: external IPs, load-balancer IPs, the NodePort. With endpoints anywhere they jump to
+    // KUBE-EXT (whose short-circuit rules serve pods and the node itself); when external traffic has no endpoint
+    // the filter table also drops (or rejects) what KUBE-EXT did not take.
     const externalTarget = usesFirewall ? firewallChain : externalChain;
-    const externalReject = !servedAnywhere ? { target: 'REJECT', why: 'has no endpoints' } : !hasExternalEndpoints ? { target: 'DROP', why: 'has no local endpoints' } : undefined;
     for (const ip of sp.externalIPs) {
       const args = `${match} -d ${ip} --dport ${sp.port}`;
-      if (!externalReject) add(nat, 'KUBE-SERVICES', `${comment(`${svcName} external IP`)} ${args} -j ${externalChain}`);
-      else add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${externalReject.why}`)} ${args} -j ${externalReject.target}`);
+      if (hasAnyEndpoints) add(nat, 'KUBE-SERVICES', `${comment(`${svcName} external IP`)} ${args} -j ${externalChain}`);
+      if (!hasExternalEndpoints) add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${filterVerdict.why}`)} ${args} -j ${filterVerdict.target}`);
     }
     for (const ip of sp.loadBalancerIPs) {
       const args = `${match} -d ${ip} --dport ${sp.port}`;
-      if (!externalReject) add(nat, 'KUBE-SERVICES', `${comment(`${svcName} loadbalancer IP`)} ${args} -j ${externalTarget}`);
-      else add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${externalReject.why}`)} ${args} -j ${externalReject.target}`);
+      if (hasAnyEndpoints) add(nat, 'KUBE-SERVICES', `${comment(`${svcName} loadbalancer IP`)} ${args} -j ${externalTarget}`);
       if (usesFirewall) add(filter, 'KUBE-PROXY-FIREWALL', `${comment(`${svcName} traffic not accepted by ${firewallChain}`)} ${args} -j DROP`);
     }
+    if (!hasExternalEndpoints) {
+      for (const ip of sp.loadBalancerIPs) {
+        add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${filterVerdict.why}`)} ${match} -d ${ip} --dport ${sp.port} -j ${filterVerdict.target}`);
+      }
+    }
     if (sp.nodePort !== 0) {
-      if (!externalReject) {
+      if (hasAnyEndpoints) {
+        // Localhost NodePorts are counted through nfacct when the counter exists, as upstream.
+        if (input.localhostNodePorts && input.nfacctCounters?.includes(LOCALHOST_NODEPORTS_COUNTER)) {
+          add(nat, 'KUBE-NODEPORTS', `-m comment --comment ${svcName} ${match} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name ${LOCALHOST_NODEPORTS_COUNTER} -j ${externalChain}`);
+        }
         add(nat, 'KUBE-NODEPORTS', `-m comment --comment ${svcName} ${match} --dport ${sp.nodePort} -j ${externalChain}`);
-      } else {
-        add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${externalReject.why}`)} -m addrtype --dst-type LOCAL ${match} --dport ${sp.nodePort} -j ${externalReject.target}`);
+      }
+      if (!hasExternalEndpoints) {
+        add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${filterVerdict.why}`)} -m addrtype --dst-type LOCAL ${match} --dport ${sp.nodePort} -j ${filterVerdict.target}`);
       }
     }
     if (sp.healthCheckNodePort !== 0) {
       add(filter, 'KUBE-NODEPORTS', `${comment(`${svcName} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
     }
 
-    if (!rewrite) {
-      skippedRules += countServiceRules(sp, input, chains.length);
-      continue;
-    }
-
     // KUBE-EXT: mark for masquerade (Cluster policy) or short-circuit pod and host traffic (Local policy).
     if (usesExternalChain) {
       if (!sp.externalPolicyLocal) {
-        addNat(externalChain, `${comment(`masquerade traffic for ${svcName} external destinations`)} -j ${KUBE_MARK_MASQ}`);
+        svcNat(externalChain, `${comment(`masquerade traffic for ${svcName} external destinations`)} -j ${KUBE_MARK_MASQ}`);
       } else {
-        if (input.clusterCIDR) addNat(externalChain, `${comment(`pod traffic for ${svcName} external destinations`)} -s ${input.clusterCIDR} -j ${clusterChain}`);
-        addNat(externalChain, `${comment(`masquerade LOCAL traffic for ${svcName} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`);
-        addNat(externalChain, `${comment(`route LOCAL traffic for ${svcName} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterChain}`);
+        // The short-circuits go to KUBE-SVC, which exists only when Cluster-policy endpoints are in use (not with
+        // both policies Local, where upstream would write a jump to a missing chain).
+        const shortCircuit = clusterEndpoints.length > 0;
+        if (input.clusterCIDR && shortCircuit) svcNat(externalChain, `${comment(`pod traffic for ${svcName} external destinations`)} -s ${input.clusterCIDR} -j ${clusterChain}`);
+        svcNat(externalChain, `${comment(`masquerade LOCAL traffic for ${svcName} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`);
+        if (shortCircuit) svcNat(externalChain, `${comment(`route LOCAL traffic for ${svcName} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterChain}`);
       }
-      if (hasExternalEndpoints) addNat(externalChain, `-j ${externalPolicyChain}`);
+      if (hasExternalEndpoints) svcNat(externalChain, `-j ${externalPolicyChain}`);
     }
     // KUBE-FW: only the allowed sources reach KUBE-EXT; the rest falls through to KUBE-PROXY-FIREWALL's DROP.
     if (usesFirewall) {
-      for (const range of sp.loadBalancerSourceRanges) addNat(firewallChain, `${comment(`${svcName} loadbalancer IP`)} -s ${range} -j ${externalChain}`);
-      addNat(firewallChain, `${comment(`other traffic to ${svcName} will be dropped by KUBE-PROXY-FIREWALL`)}`);
+      for (const range of sp.loadBalancerSourceRanges) svcNat(firewallChain, `${comment(`${svcName} loadbalancer IP`)} -s ${range} -j ${externalChain}`);
+      svcNat(firewallChain, `${comment(`other traffic to ${svcName} will be dropped by KUBE-PROXY-FIREWALL`)}`);
     }
     // KUBE-SVC / KUBE-SVL: pick an endpoint.
     const sepName = (ep: Endpoint) => sepNames.get(ep) ?? servicePortEndpointChainName(svcName, sp.protocol, ep.address);
-    if (clusterEndpoints.length > 0) writeBalancing(addNat, clusterChain, svcName, sp, clusterEndpoints, sepName, largeCluster);
-    if (localEndpoints.length > 0) writeBalancing(addNat, localChain, svcName, sp, localEndpoints, sepName, largeCluster);
+    if (clusterEndpoints.length > 0) writeBalancing(svcNat, clusterChain, svcName, sp, clusterEndpoints, sepName, largeCluster);
+    if (localEndpoints.length > 0) writeBalancing(svcNat, localChain, svcName, sp, localEndpoints, sepName, largeCluster);
     // KUBE-SEP: hairpin masquerade, then DNAT.
     for (const ep of allReachable) {
       const chain = sepName(ep);
       const c = largeCluster ? '' : `-m comment --comment ${svcName} `;
-      addNat(chain, `${c}-s ${ep.ip} -j ${KUBE_MARK_MASQ}`);
+      svcNat(chain, `${c}-s ${ep.ip} -j ${KUBE_MARK_MASQ}`);
       const affinity = sp.sessionAffinityTimeout !== undefined ? `-m recent --name ${chain} --set ` : '';
-      addNat(chain, `${c}${affinity}${match} -j DNAT --to-destination ${ep.address}`);
+      svcNat(chain, `${c}${affinity}${match} -j DNAT --to-destination ${ep.address}`);
     }
   }
 
   // The last rule of nat KUBE-SERVICES sends traffic to local addresses on to the NodePorts.
   const nodePortComment = '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
-  if (input.nodePortAddresses.length === 0) add(nat, 'KUBE-SERVICES', `${nodePortComment} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`);
-  else for (const ip of input.nodeIPs) add(nat, 'KUBE-SERVICES', `${nodePortComment} -d ${ip} -j KUBE-NODEPORTS`);
+  if (input.nodePortAddresses.length === 0) {
+    // Without localhost NodePorts, 127.0.0.0/8 is kept out (it would be a martian without route_localnet anyway).
+    const notLocalhost = input.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8';
+    add(nat, 'KUBE-SERVICES', `${nodePortComment} -m addrtype --dst-type LOCAL${notLocalhost} -j KUBE-NODEPORTS`);
+  } else {
+    for (const ip of input.nodeIPs) {
+      if (ip.startsWith('127.') && !input.localhostNodePorts) continue;
+      add(nat, 'KUBE-SERVICES', `${nodePortComment} -d ${ip} -j KUBE-NODEPORTS`);
+    }
+  }
 
   add(nat, KUBE_MARK_MASQ, `-j MARK --or-mark ${mark}`);
   add(nat, 'KUBE-POSTROUTING', `-m mark ! --mark ${mark}/${mark} -j RETURN`);
   add(nat, 'KUBE-POSTROUTING', `-j MARK --xor-mark ${mark}`);
-  add(nat, 'KUBE-POSTROUTING', `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`);
+  add(nat, 'KUBE-POSTROUTING', `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${input.randomFully === false ? '' : ' --random-fully'}`);
   if (input.localhostNodePorts) {
     add(filter, 'KUBE-FIREWALL', '-m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP');
   }
-  add(filter, 'KUBE-FORWARD', '-m conntrack --ctstate INVALID -j DROP');
+  // INVALID packets are dropped (issues.k8s.io/74839) unless conntrack is liberal about TCP windows.
+  if (!input.conntrackTCPLiberal) {
+    const counted = input.nfacctCounters?.includes(INVALID_DROPPED_COUNTER) ? ` -m nfacct --nfacct-name ${INVALID_DROPPED_COUNTER}` : '';
+    add(filter, 'KUBE-FORWARD', `-m conntrack --ctstate INVALID${counted} -j DROP`);
+  }
   add(filter, 'KUBE-FORWARD', `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
   add(filter, 'KUBE-FORWARD', '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
 
@@ -235,15 +261,6 @@ function writeBalancing(addNat: (chain: string, rule: string) => void, chain: st
     const statistic = remaining > 1 ? `-m statistic --mode random --probability ${computeProbability(remaining)} ` : '';
     addNat(chain, `${comment(ep)}${statistic}-j ${sepChain(ep)}`);
   });
-}
-
-/** countServiceRules is how many nat rules a service's own chains hold (for the counts of a partial sync). */
-function countServiceRules(sp: ServicePort, input: RenderInput, chainCount: number): number {
-  const { clusterEndpoints, localEndpoints, allReachable } = categorize(sp);
-  let n = allReachable.length * 2 + clusterEndpoints.length + localEndpoints.length;
-  if (sp.sessionAffinityTimeout !== undefined) n += clusterEndpoints.length + localEndpoints.length;
-  if (input.masqueradeAll || input.clusterCIDR) n += 1;
-  return n + Math.max(0, chainCount - allReachable.length - 1);
 }
 
 function isPerServiceChain(chain: string): boolean {

@@ -103,7 +103,7 @@ function endpointsFor(slices: any[], portName: string, protocol: string, nodeNam
  * categorize is upstream's CategorizeEndpoints: the endpoints cluster-policy traffic uses (ready ones, or serving
  * terminating ones when none is ready), those local-policy traffic uses, and whether any can serve at all.
  */
-export function categorize(sp: ServicePort): { clusterEndpoints: Endpoint[]; localEndpoints: Endpoint[]; allReachable: Endpoint[] } {
+export function categorize(sp: ServicePort): Categorized {
   const usable = (list: Endpoint[]) => {
     const ready = list.filter((e) => e.ready);
     return ready.length > 0 ? ready : list.filter((e) => e.serving && e.terminating);
@@ -112,7 +112,45 @@ export function categorize(sp: ServicePort): { clusterEndpoints: Endpoint[]; loc
   const localEndpoints = usesLocalEndpoints(sp) ? usable(sp.endpoints.filter((e) => e.isLocal)) : [];
   const all = new Map<string, Endpoint>();
   for (const e of [...clusterEndpoints, ...localEndpoints]) all.set(e.address, e);
-  return { clusterEndpoints, localEndpoints, allReachable: [...all.values()].sort((a, b) => compareAddress(a.address, b.address)) };
+  const hasAnyEndpoints = clusterEndpoints.length > 0 || (usesLocalEndpoints(sp) && sp.endpoints.some((e) => e.ready || (e.serving && e.terminating)));
+  return { clusterEndpoints, localEndpoints, allReachable: [...all.values()].sort((a, b) => compareAddress(a.address, b.address)), hasAnyEndpoints };
+}
+
+/** Categorized is what categorize() finds for one service port. */
+export interface Categorized {
+  /** Endpoints for Cluster traffic policy. */
+  clusterEndpoints: Endpoint[];
+  /** Endpoints for Local traffic policy (this node's). */
+  localEndpoints: Endpoint[];
+  /** Both lists merged: the endpoints this node may DNAT to. */
+  allReachable: Endpoint[];
+  /** Whether any endpoint anywhere can serve (decides REJECT "has no endpoints" over DROP "has no local endpoints"). */
+  hasAnyEndpoints: boolean;
+}
+
+/**
+ * ServicePortPlan is what both backends derive from one service port: its endpoints by policy and which kinds of
+ * traffic have somewhere to go (upstream's syncProxyRules variables of the same names).
+ */
+export interface ServicePortPlan extends Categorized {
+  /** ClusterIP traffic has endpoints (Local internal policy: local ones). */
+  hasInternalEndpoints: boolean;
+  /** External traffic (NodePort, external IPs, LB IPs) has endpoints (Local external policy: local ones). */
+  hasExternalEndpoints: boolean;
+  /** The external chain is written: externally accessible and any endpoint anywhere (for the short-circuit rules). */
+  usesExternalChain: boolean;
+  /** loadBalancerSourceRanges apply: LB IPs, ranges, and endpoints. */
+  usesFirewall: boolean;
+}
+
+/** planServicePort categorizes a service port once for every backend. */
+export function planServicePort(sp: ServicePort): ServicePortPlan {
+  const c = categorize(sp);
+  const hasInternalEndpoints = sp.internalPolicyLocal ? c.localEndpoints.length > 0 : c.hasAnyEndpoints;
+  const hasExternalEndpoints = sp.externalPolicyLocal ? c.localEndpoints.length > 0 : c.hasAnyEndpoints;
+  const usesExternalChain = c.hasAnyEndpoints && externallyAccessible(sp);
+  const usesFirewall = usesExternalChain && sp.loadBalancerIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  return { ...c, hasInternalEndpoints, hasExternalEndpoints, usesExternalChain, usesFirewall };
 }
 
 /** externallyAccessible: reachable from outside through a NodePort, an external IP or a load-balancer IP. */

@@ -169,6 +169,8 @@ describe('tskube proxy in a node namespace', { skip: NOT_ROOT }, () => {
     assert.equal(health.healthy, true);
     const metrics = await lab.exec(node, ['curl', '-s', 'http://127.0.0.1:10249/metrics']);
     assert.match(metrics, /^kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]/m);
+    assert.match(metrics, /^kubeproxy_sync_proxy_rules_iptables_last\{table="nat"\} [1-9]/m);
+    assert.match(metrics, /^kubeproxy_sync_proxy_rules_endpoint_changes_total [1-9]/m);
     assert.equal(await lab.exec(node, ['curl', '-s', 'http://127.0.0.1:10249/proxyMode']), 'iptables');
   });
 
