@@ -3,12 +3,13 @@
  * the message and field numbers of `generated.proto` and the JSON names, `omitempty`, pointer and inline facts of
  * the Go struct tags (`types.go`), in k8s.io/api and k8s.io/apimachinery. Only facts are kept; no prose is copied.
  *
- *   node_modules/node/bin/node scripts/gen-schema.ts <kubernetes/api checkout or git dir> <kubernetes/apimachinery ...>
+ *   node_modules/node/bin/node scripts/gen-schema.ts <kubernetes/api git dir> <kubernetes/apimachinery git dir> [ref]
  *
- * Either argument may be a work tree or a bare/mirror git directory (read with `git show HEAD:<path>`).
+ * Both are git directories, read at `ref` (default v0.33.13, the k8s.io/api release of Kubernetes 1.33, the version
+ * tskube reports) with `git show <ref>:<path>`; a work tree path works too (then `ref` must be a commit in it).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** PACKAGES: the upstream package directories read, with their API group ('' for core; meta for apimachinery). */
@@ -72,15 +73,12 @@ interface GoField {
   protoNumber: number | undefined;
 }
 
-function reader(root: string): { read(path: string): string; list(dir: string): string[] } {
-  const bare = !existsSync(join(root, '.git')) && existsSync(join(root, 'HEAD'));
-  if (bare) {
-    return {
-      read: (path) => execFileSync('git', ['--git-dir', root, 'show', `HEAD:${path}`], { encoding: 'utf8', maxBuffer: 64 << 20 }),
-      list: (dir) => execFileSync('git', ['--git-dir', root, 'ls-tree', '--name-only', `HEAD:${dir}`], { encoding: 'utf8' }).split('\n').filter(Boolean),
-    };
-  }
-  return { read: (path) => readFileSync(join(root, path), 'utf8'), list: (dir) => readdirSync(join(root, dir)) };
+function reader(root: string, ref: string): { read(path: string): string; list(dir: string): string[] } {
+  const gitDir = existsSync(join(root, '.git')) ? join(root, '.git') : root;
+  return {
+    read: (path) => execFileSync('git', ['--git-dir', gitDir, 'show', `${ref}:${path}`], { encoding: 'utf8', maxBuffer: 64 << 20 }),
+    list: (dir) => execFileSync('git', ['--git-dir', gitDir, 'ls-tree', '--name-only', `${ref}:${dir}`], { encoding: 'utf8' }).split('\n').filter(Boolean),
+  };
 }
 
 /** parseProto reads the messages of one generated.proto: fields, numbers, types (fully qualified) and markers. */
@@ -179,9 +177,9 @@ function parseGo(text: string, structs: Map<string, GoField[]>, objects: Set<str
 }
 
 function main(): void {
-  const [apiRoot, machineryRoot] = process.argv.slice(2);
-  if (!apiRoot || !machineryRoot) throw new TypeError('usage: gen-schema.ts <kubernetes/api> <kubernetes/apimachinery>');
-  const roots = { api: reader(apiRoot), apimachinery: reader(machineryRoot) };
+  const [apiRoot, machineryRoot, ref = 'v0.33.13'] = process.argv.slice(2);
+  if (!apiRoot || !machineryRoot) throw new TypeError('usage: gen-schema.ts <kubernetes/api> <kubernetes/apimachinery> [ref]');
+  const roots = { api: reader(apiRoot, ref), apimachinery: reader(machineryRoot, ref) };
   const messages: Record<string, Message> = {};
   const kinds: Record<string, string> = {};
   for (const p of PACKAGES) {
@@ -221,7 +219,7 @@ function main(): void {
       }
     }
   }
-  const out = { source: 'derived by scripts/gen-schema.ts from k8s.io/api and k8s.io/apimachinery generated.proto + Go struct tags', kinds: sortObject(kinds), messages: sortObject(messages) };
+  const out = { source: `derived by scripts/gen-schema.ts from k8s.io/api and k8s.io/apimachinery ${ref}: generated.proto + Go struct tags`, kinds: sortObject(kinds), messages: sortObject(messages) };
   const path = new URL('../src/api/schema/messages.json', import.meta.url);
   writeFileSync(path, `${JSON.stringify(out, null, 0).replace(/\{"fields"/g, '\n{"fields"')}\n`);
   process.stdout.write(`${Object.keys(messages).length} messages, ${Object.keys(kinds).length} kinds → ${path.pathname}\n`);

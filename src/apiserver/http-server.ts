@@ -7,6 +7,7 @@ import { applyPatch, applyServerSideApply } from './patch/patch.ts';
 import { printTable } from './printers/printers.ts';
 import { proxyToKubelet } from './kubelet-proxy.ts';
 import type { DeleteOptions, Registry } from './registry.ts';
+import { negotiate, watchEncoding, writeBody } from './negotiation.ts';
 import { decodeBody, mediaType, readBody } from './request-body.ts';
 import { unknownFields } from './validation/unknown-fields.ts';
 import { serveWatch } from './watch.ts';
@@ -34,7 +35,7 @@ interface Target {
 export function createApiHandler(options: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const api = new HttpApi(options);
   return (req, res) => {
-    api.handle(req, res).catch((error) => api.respondError(res, error));
+    api.handle(req, res).catch((error) => api.respondError(req, res, error));
   };
 }
 
@@ -152,7 +153,7 @@ class HttpApi {
         const options = await this.#deleteOptions(req, q);
         const deleted: any[] = [];
         for (const item of items) deleted.push((await registry.delete(info, item.metadata.namespace, item.metadata.name, options, { dryRun })).object);
-        return json(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata: {}, items: deleted });
+        return writeBody(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata: {}, items: deleted }, negotiate(req).encoding);
       }
       throw methodNotSupported(info, method.toLowerCase());
     }
@@ -267,7 +268,8 @@ class HttpApi {
     const method = req.method ?? 'GET';
     const object = await registry.get(t.info, t.namespace, t.name!);
     const scale = toScale(object);
-    if (method === 'GET') return json(res, 200, scale);
+    const encoding = negotiate(req).encoding;
+    if (method === 'GET') return writeBody(res, 200, scale, encoding);
     let wanted: any;
     if (method === 'PUT') wanted = decodeBody(await readBody(req), mediaType(req));
     else if (method === 'PATCH') wanted = applyPatch(mediaType(req) === 'application/apply-patch+yaml' ? 'application/merge-patch+json' : mediaType(req), 'Scale', scale, decodeBody(await readBody(req), mediaType(req)));
@@ -277,7 +279,7 @@ class HttpApi {
     const rv = method === 'PUT' ? wanted?.metadata?.resourceVersion : undefined;
     const next = { ...object, spec: { ...object.spec, replicas }, metadata: { ...object.metadata, resourceVersion: rv || object.metadata.resourceVersion } };
     const updated = await registry.update(t.info, t.namespace, t.name!, next, { dryRun });
-    json(res, 200, toScale(updated));
+    writeBody(res, 200, toScale(updated), encoding);
   }
 
   async #bind(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, dryRun: boolean): Promise<void> {
@@ -304,7 +306,7 @@ class HttpApi {
           throw error;
         }
       }
-      return json(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+      return writeBody(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, negotiate(req).encoding);
     }
   }
 
@@ -312,7 +314,8 @@ class HttpApi {
     const registry = this.#o.registry;
     const ns = t.info.namespaced ? t.namespace : undefined;
     const filter = registry.filter(t.info, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
-    const table = tableVersion(req);
+    const negotiated = negotiate(req, { stream: true });
+    const table = negotiated.transform?.kind === 'Table' ? negotiated.transform.version : undefined;
     const includeObject = q.get('includeObject') ?? 'Metadata';
     let sentColumns = false;
     const render = table
@@ -321,27 +324,36 @@ class HttpApi {
           sentColumns = true;
           return t2;
         }
-      : (object: any) => object;
+      : negotiated.transform
+        ? (object: any) => partialObjectMetadata(object, negotiated.transform!.version)
+        : (object: any) => object;
     const timeout = q.get('timeoutSeconds');
     await serveWatch(res, registry.store, registry, {
-      info: t.info, namespace: ns, resourceVersion: q.get('resourceVersion') ?? undefined, filter, render,
+      info: t.info, namespace: ns, resourceVersion: q.get('resourceVersion') ?? undefined, filter, render, encoding: watchEncoding(negotiated.encoding),
       bookmarks: q.get('allowWatchBookmarks') === 'true', timeoutSeconds: timeout ? Number(timeout) : undefined,
     });
   }
 
   #respondList(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, items: any[], revision: number): void {
-    const table = tableVersion(req);
-    if (table) return json(res, 200, tableOf(info, items, table, q.get('includeObject') ?? 'Metadata', String(revision), false));
-    json(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata: { resourceVersion: String(revision) }, items });
+    const { encoding, transform } = negotiate(req);
+    const metadata = { resourceVersion: String(revision) };
+    if (transform?.kind === 'Table') return writeBody(res, 200, tableOf(info, items, transform.version, q.get('includeObject') ?? 'Metadata', String(revision), false), encoding);
+    if (transform) {
+      const list = { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${transform.version}`, metadata, items: items.map((o) => partialObjectMetadata(o, transform.version)) };
+      return writeBody(res, 200, list, encoding);
+    }
+    writeBody(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata, items }, encoding);
   }
 
   #respondObject(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, object: any, code: number): void {
-    const table = tableVersion(req);
-    if (table && (req.method ?? 'GET') === 'GET') return json(res, code, tableOf(info, [object], table, q.get('includeObject') ?? 'Metadata', object.metadata?.resourceVersion ?? '', false));
-    json(res, code, object);
+    const { encoding, transform } = negotiate(req);
+    const get = (req.method ?? 'GET') === 'GET';
+    if (transform?.kind === 'Table' && get) return writeBody(res, code, tableOf(info, [object], transform.version, q.get('includeObject') ?? 'Metadata', object.metadata?.resourceVersion ?? '', false), encoding);
+    if (transform && transform.kind !== 'Table' && get) return writeBody(res, code, partialObjectMetadata(object, transform.version), encoding);
+    writeBody(res, code, object, encoding);
   }
 
-  respondError(res: ServerResponse, error: unknown): void {
+  respondError(req: IncomingMessage, res: ServerResponse, error: unknown): void {
     let status: StatusError;
     if (error instanceof StatusError) status = error;
     else {
@@ -352,19 +364,19 @@ class HttpApi {
       res.destroy();
       return;
     }
-    json(res, status.code, status.status);
+    let encoding: 'json' | 'yaml' | 'protobuf' = 'json';
+    try {
+      encoding = negotiate(req).encoding;
+    } catch (negotiationError) {
+      if (!(negotiationError instanceof StatusError)) throw negotiationError;
+    }
+    writeBody(res, status.code, status.status, encoding);
   }
 }
 
-/** tableVersion tells whether (and which) Table the client asked for in Accept. */
-function tableVersion(req: IncomingMessage): 'v1' | 'v1beta1' | undefined {
-  const accept = (req.headers.accept ?? '').replace(/\s/g, '');
-  for (const part of accept.split(',')) {
-    if (!part.includes('as=Table')) continue;
-    if (part.includes('v=v1beta1')) return 'v1beta1';
-    if (part.includes('v=v1')) return 'v1';
-  }
-  return undefined;
+/** partialObjectMetadata is the `as=PartialObjectMetadata` form of an object: its kind and metadata only. */
+function partialObjectMetadata(object: any, version: string): object {
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: object.metadata };
 }
 
 function tableOf(info: ResourceInfo, objects: any[], version: string, includeObject: string, resourceVersion: string, omitColumns: boolean): object {

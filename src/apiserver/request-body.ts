@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { PROTOBUF_MEDIA_TYPE, decodeObject } from '../api/protobuf/protobuf.ts';
 import { badRequest, requestEntityTooLarge, unsupportedMediaType } from '../api/status.ts';
 
 /** MAX_BODY_BYTES is upstream's request size limit (3 MiB). */
@@ -27,6 +28,7 @@ export function mediaType(req: IncomingMessage): string {
 
 /** decodeBody parses a JSON or YAML body into an object; malformed input is a 400 that says where. */
 export function decodeBody(body: Buffer, type: string): any {
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeProtobuf(body);
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty');
   const yaml = type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'text/yaml';
@@ -37,5 +39,16 @@ export function decodeBody(body: Buffer, type: string): any {
   } catch (error) {
     const detail = (error as Error).message.split('\n')[0];
     throw badRequest(yaml ? `error converting YAML to JSON: yaml: ${detail}` : `json: ${detail}`);
+  }
+}
+
+/** decodeProtobuf reads a `k8s\0`-enveloped protobuf body; undecodable bytes are a 400. */
+function decodeProtobuf(body: Buffer): any {
+  if (body.length === 0) throw badRequest('the request body is empty');
+  try {
+    return decodeObject(body);
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof RangeError) throw badRequest(error.message);
+    throw error;
   }
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ResourceInfo } from '../api/resources.ts';
 import { CompactedError, type Store, type WatchEvent } from './storage/store.ts';
+import type { WatchEncoding } from './negotiation.ts';
 import type { Registry } from './registry.ts';
 
 export interface WatchRequest {
@@ -13,6 +14,8 @@ export interface WatchRequest {
   render: (object: any) => unknown;
   bookmarks: boolean;
   timeoutSeconds: number | undefined;
+  /** How events go on the wire (JSON lines or protobuf frames); JSON lines when absent. */
+  encoding?: WatchEncoding;
 }
 
 const BOOKMARK_INTERVAL_MS = 30_000;
@@ -25,7 +28,8 @@ const BOOKMARK_INTERVAL_MS = 30_000;
  */
 export async function serveWatch(res: ServerResponse, store: Store, registry: Registry, request: WatchRequest): Promise<void> {
   const { info, namespace, filter, render } = request;
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+  const encoding = request.encoding;
+  res.writeHead(200, { 'Content-Type': encoding?.contentType ?? 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
   const abort = new AbortController();
   const finish = () => {
@@ -34,7 +38,7 @@ export async function serveWatch(res: ServerResponse, store: Store, registry: Re
   };
   res.on('close', () => abort.abort());
   const send = (type: string, object: unknown) => {
-    if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
+    if (!res.writableEnded) res.write(encoding ? encoding.frame(type, object) : `${JSON.stringify({ type, object })}\n`);
   };
   const visible = new Set<string>();
   let from: number;

@@ -85,11 +85,12 @@ export function hasMessage(name: string): boolean {
 /**
  * kindSchema returns the top-level message of a kind (`apiVersion` as written in objects: `v1`, `apps/v1`), or
  * undefined when the kind has no schema. meta.k8s.io kinds (Status, DeleteOptions, APIResourceList, WatchEvent …)
- * are found under `v1` and `meta.k8s.io/v1`; PartialObjectMetadata(List) under `meta.k8s.io/v1` (and v1beta1).
+ * are found under any group version; PartialObjectMetadata(List) under `meta.k8s.io/v1` (and v1beta1).
  */
 export function kindSchema(apiVersion: string, kind: string): MessageSchema | undefined {
   const gv = apiVersion === 'meta.k8s.io/v1beta1' ? 'meta.k8s.io/v1' : apiVersion;
-  const name = FILE.kinds[`${gv}/${kind}`] ?? (kind === 'Status' ? FILE.kinds['v1/Status'] : undefined);
+  // Upstream registers meta's option kinds (DeleteOptions …) and Status in every group version.
+  const name = FILE.kinds[`${gv}/${kind}`] ?? FILE.kinds[`meta.k8s.io/v1/${kind}`];
   return name ? MESSAGES.get(name) : undefined;
 }
 

@@ -1,0 +1,164 @@
+import { elementMessage, isScalar, type FieldSchema, type MessageSchema } from '../schema/schema.ts';
+import { formatGoDuration, formatMicroTime, formatTime, parseGoDuration, parseTime } from './time-forms.ts';
+
+/**
+ * json-form converts between an object's JSON form (as the API serves it) and its protobuf form (plain objects keyed
+ * by the schema's field names, as protobufjs encodes and decodes them), following upstream's Go JSON rules:
+ * - inline (embedded) structs: their fields sit in the parent's JSON object, in a nested message on the wire;
+ * - custom JSON forms: Time/MicroTime (RFC 3339 strings), Duration (Go duration string), IntOrString, Quantity,
+ *   RawExtension/FieldsV1 (embedded JSON), string arrays (ExtraValue, Verbs);
+ * - on the way back, a zero value of a non-pointer `omitempty` field is left out, as Go's JSON encoder leaves it
+ *   out, so what a Go client sends over protobuf (which always carries non-pointer fields) reads as its JSON would.
+ * Embedded objects (RawExtension) are written as JSON, as upstream's clients and server write them; on the way back
+ * `nested` decodes one that holds a `k8s\0` protobuf envelope instead.
+ */
+export interface NestedCodec {
+  decode(bytes: Uint8Array): unknown;
+}
+
+const TEXT = new TextEncoder();
+const UTF8 = new TextDecoder();
+
+/** toProtoForm turns a JSON object of a message into its protobuf form; unknown JSON fields are dropped. */
+export function toProtoForm(message: MessageSchema, json: any): any {
+  if (message.json) return specialToProto(message, json);
+  const out: Record<string, unknown> = {};
+  if (json === null || typeof json !== 'object') return out;
+  for (const f of message.fields) {
+    if (f.inline) {
+      out[f.name] = toProtoForm(elementMessage(f)!, json);
+      continue;
+    }
+    const value = json[f.name];
+    if (value === undefined || value === null) continue;
+    if (f.map) {
+      if (typeof value !== 'object') continue;
+      const map: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) map[k] = valueToProto(f, v);
+      out[f.name] = map;
+    } else if (f.repeated) {
+      if (Array.isArray(value)) out[f.name] = value.filter((v) => v !== null && v !== undefined).map((v) => valueToProto(f, v));
+    } else {
+      out[f.name] = valueToProto(f, value);
+    }
+  }
+  return out;
+}
+
+function valueToProto(f: FieldSchema, value: any): unknown {
+  if (!isScalar(f.type)) return toProtoForm(elementMessage(f)!, value);
+  switch (f.type) {
+    case 'string':
+      return typeof value === 'string' ? value : String(value);
+    case 'bytes':
+      return typeof value === 'string' ? Buffer.from(value, 'base64') : new Uint8Array();
+    case 'bool':
+      return value === true;
+    default:
+      return typeof value === 'number' ? value : Number(value);
+  }
+}
+
+function specialToProto(message: MessageSchema, json: any): any {
+  switch (message.json) {
+    case 'time':
+    case 'micro-time':
+      return typeof json === 'string' && json !== '' ? parseTime(json) : {};
+    case 'duration':
+      return { duration: typeof json === 'string' ? parseGoDuration(json) : Number(json) };
+    case 'int-or-string':
+      return typeof json === 'number' ? { type: 0, intVal: json } : { type: 1, strVal: String(json) };
+    case 'quantity':
+      return { string: String(json) };
+    case 'string-array':
+      return { items: Array.isArray(json) ? json.map(String) : [] };
+    case 'raw-extension':
+    case 'raw-json':
+      return { [message.fields[0]!.name]: TEXT.encode(JSON.stringify(json)) };
+    default:
+      throw new RangeError(`Cannot encode JSON form "${message.json}"`);
+  }
+}
+
+/** fromProtoForm turns a decoded protobuf message (protobufjs object) back into JSON. */
+export function fromProtoForm(message: MessageSchema, decoded: any, nested: NestedCodec): any {
+  if (message.json) return specialFromProto(message, decoded, nested);
+  const out: Record<string, unknown> = {};
+  fill(message, decoded, out, nested);
+  return out;
+}
+
+function fill(message: MessageSchema, decoded: any, out: Record<string, unknown>, nested: NestedCodec): void {
+  for (const f of message.fields) {
+    const value = decoded[f.name];
+    if (f.inline) {
+      if (value) fill(elementMessage(f)!, value, out, nested);
+      continue;
+    }
+    if (f.map) {
+      const keys = value ? Object.keys(value) : [];
+      if (keys.length === 0) continue;
+      const map: Record<string, unknown> = {};
+      for (const k of keys.sort()) map[k] = valueFromProto(f, value[k], nested);
+      out[f.name] = map;
+    } else if (f.repeated) {
+      if (!value || value.length === 0) continue;
+      out[f.name] = value.map((v: unknown) => valueFromProto(f, v, nested));
+    } else {
+      if (!Object.prototype.hasOwnProperty.call(decoded, f.name) || value === null || value === undefined) continue;
+      const json = valueFromProto(f, value, nested);
+      if (!f.pointer && isZero(f, json)) continue;
+      out[f.name] = json;
+    }
+  }
+}
+
+/** isZero: a non-pointer field whose value Go's JSON encoder would omit (an omitempty zero scalar, the zero time). */
+function isZero(f: FieldSchema, json: unknown): boolean {
+  if (json === undefined) return true;
+  return isScalar(f.type) && f.omitEmpty === true && (json === '' || json === 0 || json === false);
+}
+
+function valueFromProto(f: FieldSchema, value: any, nested: NestedCodec): unknown {
+  if (!isScalar(f.type)) return fromProtoForm(elementMessage(f)!, value, nested);
+  switch (f.type) {
+    case 'bytes':
+      return Buffer.from(value as Uint8Array).toString('base64');
+    case 'int64':
+    case 'uint64':
+      return typeof value === 'number' ? value : Number(value.toString());
+    default:
+      return value;
+  }
+}
+
+function specialFromProto(message: MessageSchema, decoded: any, nested: NestedCodec): unknown {
+  switch (message.json) {
+    case 'time':
+    case 'micro-time': {
+      // Upstream writes the zero time as an empty message and reads an empty message as the zero time (JSON null).
+      const own = (k: string) => Object.prototype.hasOwnProperty.call(decoded, k);
+      if (!own('seconds') && !own('nanos')) return undefined;
+      const seconds = decoded.seconds === undefined ? 0 : Number(decoded.seconds.toString());
+      const nanos = decoded.nanos ?? 0;
+      return message.json === 'time' ? formatTime(seconds) : formatMicroTime(seconds, nanos);
+    }
+    case 'duration':
+      return formatGoDuration(decoded.duration === undefined ? 0 : Number(decoded.duration.toString()));
+    case 'int-or-string':
+      return Number(decoded.type ?? 0) === 1 ? (decoded.strVal ?? '') : (decoded.intVal ?? 0);
+    case 'quantity':
+      return decoded.string ?? '0';
+    case 'string-array':
+      return [...(decoded.items ?? [])];
+    case 'raw-extension':
+    case 'raw-json': {
+      const raw: Uint8Array | undefined = decoded[message.fields[0]!.name];
+      if (!raw || raw.length === 0) return undefined;
+      if (raw[0] === 0x6b && raw[1] === 0x38 && raw[2] === 0x73 && raw[3] === 0) return nested.decode(raw);
+      return JSON.parse(UTF8.decode(raw));
+    }
+    default:
+      throw new RangeError(`Cannot decode JSON form "${message.json}"`);
+  }
+}
