@@ -2,6 +2,7 @@ import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { DeploymentController } from './deployment.ts';
 import { EndpointsController } from './endpoints-controller.ts';
+import { EndpointSliceMirroringController } from './endpointslice-mirroring.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { NodeIpamController } from './node-ipam.ts';
@@ -43,6 +44,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   new DeploymentController(ctx);
   new ReplicaSetController(rsEvents);
   new EndpointsController(ctx);
+  new EndpointSliceMirroringController({ ...ctx, events: new EventRecorder(client, 'endpointslicemirroring-controller', logger) });
   new GarbageCollector(ctx);
   new NamespaceController({ ...ctx, events: new EventRecorder(client, 'namespace-controller', logger) });
   new ServiceAccountsController(ctx);
@@ -53,7 +55,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   for (const i of all) i.start();
   await Promise.all(all.map((i) => i.waitForSync()));
   markSynced();
-  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,garbagecollector,namespace,serviceaccount,nodeipam,nodelifecycle' });
+  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,nodeipam,nodelifecycle' });
   lifecycle.start();
   return {
     async stop() {

@@ -26,6 +26,17 @@ export class EndpointsController {
       }
     };
     ctx.informers.pods.addHandlers({ onAdd: (p) => podChanged(undefined, p), onUpdate: (o, p) => podChanged(o, p), onDelete: (p) => podChanged(undefined, p) });
+    // As upstream's controllers, watch what we write too: a managed slice or an Endpoints object that someone
+    // deletes or edits is put back as the Service wants it.
+    const sliceChanged = (slice: any) => {
+      const service = slice.metadata.labels?.['kubernetes.io/service-name'];
+      if (service && slice.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY) this.#queue.add(`${slice.metadata.namespace}/${service}`);
+    };
+    ctx.informers.endpointslices.addHandlers({ onUpdate: (_o, s) => sliceChanged(s), onDelete: sliceChanged });
+    const endpointsChanged = (ep: any) => {
+      if (svc.get(keyOf(ep))?.spec?.selector) this.#queue.add(keyOf(ep));
+    };
+    ctx.informers.endpoints.addHandlers({ onUpdate: (_o, e) => endpointsChanged(e), onDelete: endpointsChanged });
   }
 
   async #sync(key: string): Promise<void> {
@@ -53,8 +64,9 @@ export class EndpointsController {
       const current = existing[i];
       if (!current) {
         await client.create(slicesInfo, ns, { metadata: { generateName: `${name}-`, labels, ownerReferences: owner }, ...body });
-      } else if (JSON.stringify([current.ports ?? [], current.endpoints ?? []]) !== JSON.stringify([body.ports, body.endpoints])) {
-        await client.update(slicesInfo, { ...current, ...body, endpoints: body.endpoints }).catch((e) => this.#retryOnConflict(e, key));
+      } else if (JSON.stringify([current.ports ?? [], current.endpoints ?? [], current.addressType]) !== JSON.stringify([body.ports, body.endpoints, body.addressType]) || !ownedBy(current, service)) {
+        const metadata = { ...current.metadata, labels: { ...(current.metadata.labels ?? {}), ...labels }, ownerReferences: owner };
+        await client.update(slicesInfo, { ...current, ...body, metadata }).catch((e) => this.#retryOnConflict(e, key));
       }
     }
     for (const extra of existing.slice(wanted.length)) await client.delete(slicesInfo, ns, extra.metadata.name).catch(ignoreNotFound);
@@ -72,6 +84,10 @@ export class EndpointsController {
     if (!isStatusError(error, 409)) throw error;
     this.#queue.addAfter(key, 50);
   }
+}
+
+function ownedBy(slice: any, service: any): boolean {
+  return (slice.metadata.ownerReferences ?? []).some((r: any) => r.controller === true && r.uid === service.metadata.uid);
 }
 
 function ignoreNotFound(error: unknown): void {

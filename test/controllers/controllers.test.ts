@@ -124,6 +124,38 @@ describe('controller manager and scheduler', () => {
     }
   });
 
+  test('a deleted or edited managed EndpointSlice and a deleted Endpoints object are put back', async () => {
+    const slices = async () => (await server.client.list(r('endpointslices'), { namespace: 'default', labelSelector: 'kubernetes.io/service-name=nsvc' })).items as any[];
+    const [first] = await slices();
+    const addresses = first.endpoints.map((e: any) => e.addresses[0]).sort();
+    await server.client.delete(r('endpointslices'), 'default', first.metadata.name);
+    const recreated = await waitFor('a new slice', async () => (await slices()).find((s) => s.metadata.name !== first.metadata.name));
+    assert.deepEqual(recreated.endpoints.map((e: any) => e.addresses[0]).sort(), addresses);
+    await server.client.update(r('endpointslices'), { ...recreated, endpoints: [] });
+    await waitFor('the endpoints restored', async () => ((await slices())[0]?.endpoints ?? []).length === addresses.length);
+    await server.client.delete(r('endpoints'), 'default', 'nsvc');
+    await waitFor('the Endpoints object recreated', async () => (await server.client.get(r('endpoints'), 'default', 'nsvc').catch(() => undefined))?.subsets?.length === 1);
+  });
+
+  test('custom Endpoints of a Service without a selector are mirrored into EndpointSlices through create, update and delete', async () => {
+    await server.client.create(r('services'), 'default', { metadata: { name: 'custom' }, spec: { ports: [{ name: 'example', port: 80, protocol: 'TCP' }] } });
+    const ep = await server.client.create(r('endpoints'), 'default', { metadata: { name: 'custom', labels: { team: 'a' } }, subsets: [{ addresses: [{ ip: '10.1.2.3' }], ports: [{ name: 'example', port: 80, protocol: 'TCP' }] }] });
+    const mirrored = async () => (await server.client.list(r('endpointslices'), { namespace: 'default', labelSelector: 'kubernetes.io/service-name=custom,endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io' })).items as any[];
+    const [slice] = await waitFor('a mirrored slice', async () => ((await mirrored()).length === 1 ? mirrored() : undefined));
+    assert.deepEqual(slice.ports, [{ name: 'example', port: 80, protocol: 'TCP' }]);
+    assert.deepEqual(slice.endpoints.map((e: any) => [e.addresses, e.conditions.ready]), [[['10.1.2.3'], true]]);
+    assert.equal(slice.metadata.labels.team, 'a');
+    assert.equal(slice.metadata.ownerReferences[0].uid, ep.metadata.uid);
+    await server.client.update(r('endpoints'), { ...ep, subsets: [{ addresses: [{ ip: '10.2.3.4' }], ports: [{ name: 'example', port: 8080, protocol: 'TCP' }] }] });
+    await waitFor('the update mirrored', async () => {
+      const [s] = await mirrored();
+      return s?.ports?.[0]?.port === 8080 && s.endpoints[0].addresses[0] === '10.2.3.4';
+    });
+    await server.client.delete(r('endpoints'), 'default', 'custom');
+    await waitFor('the mirrored slice gone', async () => (await mirrored()).length === 0);
+    await server.client.delete(r('services'), 'default', 'custom');
+  });
+
   test('scaling to 5 and back to 2 converges', async () => {
     await kubectl('1.33', server.kubeconfig, cache, ['scale', 'deploy', 'nginx-deployment', '--replicas=5']);
     await waitFor('5 running pods', async () => (await livePods()).filter((p) => p.status?.phase === 'Running').length === 5);

@@ -1,0 +1,74 @@
+import { isStatusError } from '../api/status.ts';
+import { WorkQueue } from './work-queue.ts';
+import { keyOf, type ControllerContext } from './context.ts';
+import { MIRRORING_MANAGED_BY, mirroredAnnotations, mirroredLabels, mirroredSlices, shouldMirror } from './mirrored-slices.ts';
+
+/**
+ * EndpointSliceMirroringController mirrors custom Endpoints (those of a Service without a selector) into
+ * EndpointSlices managed by `endpointslicemirroring-controller.k8s.io`, owned by the Endpoints object, and keeps
+ * them in step through create, update and delete of the Endpoints, the Service, or the slices themselves.
+ */
+export class EndpointSliceMirroringController {
+  #ctx: ControllerContext;
+  #queue: WorkQueue;
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = ctx;
+    this.#queue = new WorkQueue((key) => this.#sync(key), { concurrency: 4, onError: (key, error) => ctx.logger.error('Error mirroring endpoints', { endpoints: key, error }) });
+    const add = (o: any) => this.#queue.add(keyOf(o));
+    ctx.informers.endpoints.addHandlers({ onAdd: add, onUpdate: (_o, e) => add(e), onDelete: add });
+    ctx.informers.services.addHandlers({ onAdd: add, onUpdate: (_o, s) => add(s), onDelete: add });
+    const slice = (s: any) => {
+      const name = s.metadata.labels?.['kubernetes.io/service-name'];
+      if (name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORING_MANAGED_BY) this.#queue.add(`${s.metadata.namespace}/${name}`);
+    };
+    ctx.informers.endpointslices.addHandlers({ onAdd: slice, onUpdate: (_o, s) => slice(s), onDelete: slice });
+  }
+
+  async #sync(key: string): Promise<void> {
+    await this.#ctx.synced;
+    const { client, informers } = this.#ctx;
+    const [ns, name] = key.split('/') as [string, string];
+    const slicesInfo = client.resource('endpointslices');
+    const existing = informers.endpointslices.list()
+      .filter((s) => s.metadata.namespace === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORING_MANAGED_BY)
+      .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    const endpoints = informers.endpoints.get(key);
+    if (!endpoints || endpoints.metadata.deletionTimestamp || !shouldMirror(endpoints, informers.services.get(key))) {
+      for (const s of existing) await client.delete(slicesInfo, ns, s.metadata.name).catch(ignoreNotFound);
+      return;
+    }
+    const wanted = mirroredSlices(endpoints);
+    const labels = mirroredLabels(endpoints);
+    const annotations = mirroredAnnotations(endpoints);
+    const owner = [{ apiVersion: 'v1', kind: 'Endpoints', name, uid: endpoints.metadata.uid, controller: true, blockOwnerDeletion: true }];
+    const meta = (current: any) => ({ ...current, labels, ownerReferences: owner, ...(annotations ? { annotations } : {}) });
+    for (let i = 0; i < wanted.length; i++) {
+      const body = wanted[i]!;
+      const current = existing[i];
+      if (!current) {
+        await client.create(slicesInfo, ns, { metadata: meta({ generateName: `${name}-` }), ...body });
+        continue;
+      }
+      const same = JSON.stringify([current.addressType, current.ports ?? [], current.endpoints ?? [], current.metadata.labels, current.metadata.annotations ?? undefined]) === JSON.stringify([body.addressType, body.ports, body.endpoints, labels, annotations]);
+      if (same) continue;
+      if (current.addressType !== body.addressType) {
+        // addressType is immutable: replace the slice.
+        await client.delete(slicesInfo, ns, current.metadata.name).catch(ignoreNotFound);
+        await client.create(slicesInfo, ns, { metadata: meta({ generateName: `${name}-` }), ...body });
+        continue;
+      }
+      const metadata = meta(current.metadata);
+      if (!annotations) delete metadata.annotations;
+      await client.update(slicesInfo, { ...current, ...body, metadata }).catch((e) => {
+        if (!isStatusError(e, 409)) throw e;
+        this.#queue.addAfter(key, 50);
+      });
+    }
+    for (const extra of existing.slice(wanted.length)) await client.delete(slicesInfo, ns, extra.metadata.name).catch(ignoreNotFound);
+  }
+}
+
+function ignoreNotFound(error: unknown): void {
+  if (!isStatusError(error, 404)) throw error;
+}
