@@ -106,6 +106,19 @@ export function requestEntityTooLarge(limitBytes: number): StatusError {
   return failure(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limitBytes}`);
 }
 
+/** requestEntityTooLargeMessage is a 413 with upstream's prefix before a specific message. */
+export function requestEntityTooLargeMessage(message: string): StatusError {
+  return failure(413, 'RequestEntityTooLarge', `Request entity too large: ${message}`);
+}
+
+/**
+ * unprocessable is upstream's generic 422 (NewGenericServerResponse): a fixed message, the detail as its one cause.
+ * A JSON patch that cannot be applied is answered this way.
+ */
+export function unprocessable(detail: string): StatusError {
+  return failure(422, 'Invalid', 'the server rejected our request due to an error in our request', { causes: [{ reason: 'UnexpectedServerResponse', message: detail }] });
+}
+
 export function pathNotFound(): StatusError {
   return failure(404, 'NotFound', 'the server could not find the requested resource');
 }

@@ -63,6 +63,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   if (config.insecureBindAddress !== undefined) {
     const server = http.createServer({ keepAliveTimeout: 60_000 }, handler);
     server.on('upgrade', (req, socket, head) => void proxyExecUpgrade(req, socket, head, registry));
+    answerClientErrors(server);
     running.insecurePort = await listen(server, config.insecureBindAddress, config.insecurePort);
     servers.push(server);
     log.info('Serving insecurely', { address: `${config.insecureBindAddress}:${running.insecurePort}` });
@@ -70,11 +71,35 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   if (config.securePort > 0 && config.tls) {
     const server = https.createServer({ cert: config.tls.cert, key: config.tls.key, keepAliveTimeout: 60_000 }, handler);
     server.on('upgrade', (req, socket, head) => void proxyExecUpgrade(req, socket, head, registry));
+    answerClientErrors(server);
     running.securePort = await listen(server, config.bindAddress, config.securePort);
     servers.push(server);
     log.info('Serving securely', { address: `${config.bindAddress}:${running.securePort}` });
   }
   return running;
+}
+
+/**
+ * answerClientErrors answers requests Node's HTTP parser refuses (header block past maxHeaderSize, a malformed
+ * request line) with a Status body, as every other refusal, instead of Node's bare status line.
+ */
+function answerClientErrors(server: http.Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const code = tooLarge ? 431 : error.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
+    const status = {
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code,
+      reason: code === 400 ? 'BadRequest' : 'RequestEntityTooLarge',
+      message: tooLarge ? `Request Header Fields Too Large: limit is ${http.maxHeaderSize}` : code === 414 ? 'URI Too Long' : `Bad Request: ${error.code ?? 'malformed request'}`,
+    };
+    const body = JSON.stringify(status);
+    const text = code === 431 ? 'Request Header Fields Too Large' : code === 414 ? 'URI Too Long' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<number> {

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { RESOURCES, groupVersion, type ResourceInfo } from '../api/resources.ts';
-import { StatusError, badRequest, conflict, internalError, methodNotSupported, notFound, pathNotFound } from '../api/status.ts';
+import { isPlainObject } from '../api/own-properties.ts';
+import { StatusError, badRequest, conflict, internalError, invalid, methodNotSupported, notFound, pathNotFound, unsupportedMediaType } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import { AGGREGATED_CONTENT_TYPE, OPENAPI_V2_CONTENT_TYPE, aggregatedDiscovery, apiResourceList, legacyApiGroupList, legacyApiVersions, openApiV3Document, openApiV3Index } from './discovery.ts';
 import { applyPatch, applyServerSideApply } from './patch/patch.ts';
@@ -8,7 +9,8 @@ import { printTable } from './printers/printers.ts';
 import { proxyToKubelet } from './kubelet-proxy.ts';
 import type { DeleteOptions, Registry } from './registry.ts';
 import { negotiate, watchEncoding, writeBody } from './negotiation.ts';
-import { decodeBody, mediaType, readBody } from './request-body.ts';
+import { checkPathSegmentName, decodeContinue, decodePathSegment, deleteQuery, encodeContinue, listQuery, writeQuery, type ListQueryOptions, type WriteQuery } from './query-options.ts';
+import { MAX_NESTING_DEPTH, decodeBody, depthOf, mediaType, readBody } from './request-body.ts';
 import { unknownFields } from './validation/unknown-fields.ts';
 import { serveWatch } from './watch.ts';
 
@@ -46,7 +48,12 @@ class HttpApi {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      throw badRequest(`parse ${JSON.stringify(req.url)}: invalid URI for request`);
+    }
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
     const log = this.#o.logger.v(4);
@@ -76,7 +83,7 @@ class HttpApi {
       if (!doc) throw pathNotFound();
       return json(res, 200, doc);
     }
-    const segments = path.split('/').slice(1).map(decodeURIComponent);
+    const segments = path.split('/').slice(1).map(decodePathSegment);
     let group: string;
     let version: string;
     let rest: string[];
@@ -125,6 +132,8 @@ class HttpApi {
     if (!info || parts.length > 3) throw pathNotFound();
     if (namespace !== undefined && !info.namespaced) throw pathNotFound();
     const name = parts[1];
+    if (namespace !== undefined) checkPathSegmentName(namespace);
+    if (name !== undefined) checkPathSegmentName(name);
     const subresource = parts[2];
     if (subresource !== undefined && !info.subresources.includes(subresource)) throw pathNotFound();
     return { info, namespace, name, subresource };
@@ -132,25 +141,28 @@ class HttpApi {
 
   async #dispatch(req: IncomingMessage, res: ServerResponse, url: URL, method: string, t: Target): Promise<void> {
     const q = url.searchParams;
-    const dryRun = q.getAll('dryRun').includes('All');
     const registry = this.#o.registry;
     const { info } = t;
     const ns = info.namespaced ? t.namespace : undefined;
     if (t.name === undefined) {
       if (method === 'GET') {
-        if (q.get('watch') === 'true' || q.get('watch') === '1') return this.#watch(req, res, q, t);
+        const listOptions = listQuery(q);
+        if (listOptions.watch) return this.#watch(req, res, q, t, listOptions);
         const { items, revision } = await registry.list(info, { namespace: ns, labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
-        return this.#respondList(req, res, q, info, items, revision);
+        return this.#respondList(req, res, q, info, items, revision, listOptions);
       }
       if (method === 'POST') {
         if (info.namespaced && ns === undefined) throw methodNotSupported(info, 'create');
-        const body = await this.#objectBody(req, q, info);
+        const { dryRun, fieldValidation } = writeQuery(q, 'CreateOptions');
+        const body = await this.#objectBody(req, res, fieldValidation, info);
         const created = await registry.create(info, ns, body, { dryRun });
         return this.#respondObject(req, res, q, info, created, 201);
       }
       if (method === 'DELETE') {
-        const { items } = await registry.list(info, { namespace: ns, labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+        const { dryRun } = writeQuery(q, 'DeleteOptions');
+        listQuery(q);
         const options = await this.#deleteOptions(req, q);
+        const { items } = await registry.list(info, { namespace: ns, labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
         const deleted: any[] = [];
         for (const item of items) deleted.push((await registry.delete(info, item.metadata.namespace, item.metadata.name, options, { dryRun })).object);
         return writeBody(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata: {}, items: deleted }, negotiate(req).encoding);
@@ -167,10 +179,10 @@ class HttpApi {
         if (method !== 'PUT') throw methodNotSupported(info, method.toLowerCase());
         break;
       case 'scale':
-        return this.#scale(req, res, q, t, dryRun);
+        return this.#scale(req, res, q, t, method === 'GET' ? false : writeQuery(q, method === 'PATCH' ? 'PatchOptions' : 'UpdateOptions').dryRun);
       case 'binding':
         if (method !== 'POST') throw methodNotSupported(info, method.toLowerCase());
-        return this.#bind(req, res, q, t, dryRun);
+        return this.#bind(req, res, q, t, writeQuery(q, 'CreateOptions').dryRun);
       case 'log':
       case 'exec':
         return proxyToKubelet(req, res, { registry, namespace: ns!, pod: name, subresource: t.subresource, query: q });
@@ -181,14 +193,16 @@ class HttpApi {
       case 'GET':
         return this.#respondObject(req, res, q, info, await registry.get(info, ns, name), 200);
       case 'PUT': {
-        const body = await this.#objectBody(req, q, info);
+        const { dryRun, fieldValidation } = writeQuery(q, 'UpdateOptions');
+        const body = await this.#objectBody(req, res, fieldValidation, info);
         const updated = await registry.update(info, ns, name, body, { dryRun, subresource: t.subresource });
         return this.#respondObject(req, res, q, info, updated, 200);
       }
       case 'PATCH':
-        return this.#patch(req, res, q, t, dryRun);
+        return this.#patch(req, res, q, t);
       case 'DELETE': {
         if (t.subresource) throw methodNotSupported(info, 'delete');
+        const { dryRun } = writeQuery(q, 'DeleteOptions');
         const options = await this.#deleteOptions(req, q);
         const { object } = await registry.delete(info, ns, name, options, { dryRun });
         return this.#respondObject(req, res, q, info, object, 200);
@@ -199,18 +213,17 @@ class HttpApi {
   }
 
   /** #objectBody reads a create/update body, checks its kind, and applies fieldValidation (Strict → 400). */
-  async #objectBody(req: IncomingMessage, q: URLSearchParams, info: ResourceInfo): Promise<any> {
+  async #objectBody(req: IncomingMessage, res: ServerResponse, mode: WriteQuery['fieldValidation'], info: ResourceInfo): Promise<any> {
     const body = decodeBody(await readBody(req), mediaType(req));
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest(`Object '${info.kind}' is not a JSON object`);
     if (body.kind !== undefined && body.kind !== info.kind) {
       throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${body.kind}`);
     }
-    this.#fieldValidation(q, info, body);
+    this.#fieldValidation(res, mode, info, body);
     return body;
   }
 
-  #fieldValidation(q: URLSearchParams, info: ResourceInfo, body: any): string[] {
-    const mode = q.get('fieldValidation') ?? 'Warn';
+  #fieldValidation(res: ServerResponse, mode: WriteQuery['fieldValidation'], info: ResourceInfo, body: any): string[] {
     if (mode === 'Ignore') return [];
     const unknown = unknownFields(info.kind, body);
     if (unknown.length === 0) return [];
@@ -223,21 +236,26 @@ class HttpApi {
 
   async #deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
     const raw = await readBody(req);
-    const options: DeleteOptions = raw.length ? decodeBody(raw, 'application/json') ?? {} : {};
-    if (q.has('gracePeriodSeconds')) options.gracePeriodSeconds = Number(q.get('gracePeriodSeconds'));
-    if (q.has('propagationPolicy')) options.propagationPolicy = q.get('propagationPolicy') as DeleteOptions['propagationPolicy'];
-    return options;
+    return deleteQuery(q, raw.length ? decodeBody(raw, 'application/json') : undefined);
   }
 
-  async #patch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, dryRun: boolean): Promise<void> {
+  async #patch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): Promise<void> {
     const { info } = t;
     const ns = info.namespaced ? t.namespace : undefined;
     const type = mediaType(req);
+    const apply = type === 'application/apply-patch+yaml';
+    if (!PATCH_TYPES.includes(type)) throw unsupportedPatchType(type);
+    const { dryRun, fieldValidation } = writeQuery(q, 'PatchOptions', apply);
     const patch = decodeBody(await readBody(req), type);
     const registry = this.#o.registry;
-    if (type === 'application/apply-patch+yaml') {
-      if (patch?.kind !== undefined && patch.kind !== info.kind) throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${patch.kind}`);
-      this.#fieldValidation(q, info, patch);
+    if (apply) {
+      if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest(`error decoding YAML: json: cannot unmarshal ${Array.isArray(patch) ? 'array' : patch === null ? 'null' : typeof patch} into Go value of type map[string]interface {}`);
+      if (patch.kind !== undefined && patch.kind !== info.kind) throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${patch.kind}`);
+      const name = patch.metadata?.name;
+      if (name !== undefined && name !== t.name) throw badRequest(`the name of the object (${String(name)}) does not match the name on the URL (${t.name})`);
+      const namespace = patch.metadata?.namespace;
+      if (namespace !== undefined && info.namespaced && namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      this.#fieldValidation(res, fieldValidation, info, patch);
     }
     for (let attempt = 0; ; attempt++) {
       let current: any;
@@ -245,13 +263,16 @@ class HttpApi {
         current = await registry.get(info, ns, t.name!);
       } catch (error) {
         if (type === 'application/apply-patch+yaml' && error instanceof StatusError && error.code === 404 && !t.subresource) {
-          const created = await registry.create(info, ns, applyServerSideApply(info.kind, undefined, patch), { dryRun });
+          const fresh = applyServerSideApply(info.kind, undefined, patch);
+          fresh.metadata = { ...(isPlainObject(fresh.metadata) ? fresh.metadata : {}), name: t.name };
+          const created = await registry.create(info, ns, fresh, { dryRun });
           return this.#respondObject(req, res, q, info, created, 201);
         }
         throw error;
       }
-      const patched = type === 'application/apply-patch+yaml' ? applyServerSideApply(info.kind, current, patch) : applyPatch(type, info.kind, current, patch);
-      if (type !== 'application/apply-patch+yaml') this.#fieldValidation(q, info, patched);
+      const patched = apply ? applyServerSideApply(info.kind, current, patch) : applyPatch(type, info.kind, current, patch);
+      checkPatchResult(patched);
+      if (!apply) this.#fieldValidation(res, fieldValidation, info, patched);
       patched.metadata = { ...(patched.metadata ?? {}), resourceVersion: current.metadata.resourceVersion };
       try {
         const updated = await registry.update(info, ns, t.name!, patched, { dryRun, subresource: t.subresource });
@@ -272,10 +293,16 @@ class HttpApi {
     if (method === 'GET') return writeBody(res, 200, scale, encoding);
     let wanted: any;
     if (method === 'PUT') wanted = decodeBody(await readBody(req), mediaType(req));
-    else if (method === 'PATCH') wanted = applyPatch(mediaType(req) === 'application/apply-patch+yaml' ? 'application/merge-patch+json' : mediaType(req), 'Scale', scale, decodeBody(await readBody(req), mediaType(req)));
+    else if (method === 'PATCH') {
+      if (!PATCH_TYPES.includes(mediaType(req))) throw unsupportedPatchType(mediaType(req));
+      wanted = applyPatch(mediaType(req) === 'application/apply-patch+yaml' ? 'application/merge-patch+json' : mediaType(req), 'Scale', scale, decodeBody(await readBody(req), mediaType(req)));
+      checkPatchResult(wanted);
+    }
     else throw methodNotSupported(t.info, method.toLowerCase());
     const replicas = wanted?.spec?.replicas;
-    if (typeof replicas !== 'number') throw badRequest('spec.replicas: Required value');
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > 2 ** 31 - 1) {
+      throw invalid({ group: 'autoscaling', kind: 'Scale' }, t.name!, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be a non-negative 32-bit integer` }]);
+    }
     const rv = method === 'PUT' ? wanted?.metadata?.resourceVersion : undefined;
     const next = { ...object, spec: { ...object.spec, replicas }, metadata: { ...object.metadata, resourceVersion: rv || object.metadata.resourceVersion } };
     const updated = await registry.update(t.info, t.namespace, t.name!, next, { dryRun });
@@ -284,8 +311,8 @@ class HttpApi {
 
   async #bind(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, dryRun: boolean): Promise<void> {
     const binding = decodeBody(await readBody(req), mediaType(req));
-    const node = binding?.target?.name;
-    if (!node) throw badRequest('target.name: Required value');
+    const node = isPlainObject(binding) && isPlainObject(binding.target) ? binding.target.name : undefined;
+    if (typeof node !== 'string' || node === '') throw badRequest('target.name: Required value');
     const registry = this.#o.registry;
     for (let attempt = 0; ; attempt++) {
       const pod = await registry.get(t.info, t.namespace, t.name!);
@@ -310,7 +337,7 @@ class HttpApi {
     }
   }
 
-  async #watch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): Promise<void> {
+  async #watch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, options: ListQueryOptions): Promise<void> {
     const registry = this.#o.registry;
     const ns = t.info.namespaced ? t.namespace : undefined;
     const filter = registry.filter(t.info, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
@@ -327,17 +354,22 @@ class HttpApi {
       : negotiated.transform
         ? (object: any) => partialObjectMetadata(object, negotiated.transform!.version)
         : (object: any) => object;
-    const timeout = q.get('timeoutSeconds');
+    // As upstream's --min-request-timeout (1800 s): a watch without its own timeout ends after 30 to 60 minutes.
+    const timeoutSeconds = options.timeoutSeconds !== undefined && options.timeoutSeconds > 0 ? options.timeoutSeconds : 1800 + Math.floor(Math.random() * 1800);
     await serveWatch(res, registry.store, registry, {
-      info: t.info, namespace: ns, resourceVersion: q.get('resourceVersion') ?? undefined, filter, render, encoding: watchEncoding(negotiated.encoding),
-      bookmarks: q.get('allowWatchBookmarks') === 'true', timeoutSeconds: timeout ? Number(timeout) : undefined,
+      info: t.info, namespace: ns, resourceVersion: options.resourceVersion, filter, render, encoding: watchEncoding(negotiated.encoding),
+      bookmarks: options.allowWatchBookmarks, timeoutSeconds,
     });
   }
 
-  #respondList(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, items: any[], revision: number): void {
+  #respondList(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, all: any[], revision: number, options: ListQueryOptions): void {
     const { encoding, transform } = negotiate(req);
-    const metadata = { resourceVersion: String(revision) };
-    if (transform?.kind === 'Table') return writeBody(res, 200, tableOf(info, items, transform.version, q.get('includeObject') ?? 'Metadata', String(revision), false), encoding);
+    const page = paginate(all, revision, options, (o) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`);
+    const metadata: Record<string, unknown> = { resourceVersion: String(revision) };
+    if (page.continueToken) metadata.continue = page.continueToken;
+    if (page.remaining !== undefined && !q.get('labelSelector') && !q.get('fieldSelector')) metadata.remainingItemCount = page.remaining;
+    const items = page.items;
+    if (transform?.kind === 'Table') return writeBody(res, 200, { ...tableOf(info, items, transform.version, q.get('includeObject') ?? 'Metadata', String(revision), false), metadata }, encoding);
     if (transform) {
       const list = { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${transform.version}`, metadata, items: items.map((o) => partialObjectMetadata(o, transform.version)) };
       return writeBody(res, 200, list, encoding);
@@ -402,6 +434,34 @@ function toScale(object: any): object {
     spec: { replicas: object.spec?.replicas ?? 0 },
     status: { replicas: object.status?.replicas ?? 0, selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') },
   };
+}
+
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+
+/** unsupportedPatchType is upstream's 415 for a PATCH whose Content-Type is no patch format. */
+function unsupportedPatchType(type: string): StatusError {
+  const status = unsupportedMediaType(type).status;
+  return new StatusError({ ...status, message: `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}` });
+}
+
+/** checkPatchResult refuses a patch whose result is no object (`[{"op":"replace","path":"","value":5}]`), as upstream's decode does. */
+function checkPatchResult(patched: unknown): void {
+  if (depthOf(patched) > MAX_NESTING_DEPTH) throw badRequest(`json: exceeded max depth of ${MAX_NESTING_DEPTH}`);
+  if (isPlainObject(patched)) return;
+  const text = JSON.stringify(patched) ?? 'null';
+  throw invalid({ group: '', kind: '' }, '', [{ reason: 'FieldValueInvalid', field: 'patch', message: `Invalid value: ${JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}...` : text)}: couldn't get version/kind; json parse error: json: cannot unmarshal ${Array.isArray(patched) ? 'array' : patched === null ? 'null' : typeof patched} into Go value of type struct { APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }` }]);
+}
+
+/** paginate serves `limit` and `continue`: items in key order after the token's key, and a token for the rest. */
+function paginate(items: any[], revision: number, options: ListQueryOptions, keyOf: (o: any) => string): { items: any[]; continueToken?: string; remaining?: number } {
+  let rest = items;
+  if (options.continueToken !== undefined) {
+    const token = decodeContinue(options.continueToken);
+    rest = items.filter((o) => keyOf(o) > token.start);
+  }
+  if (options.limit === undefined || rest.length <= options.limit) return { items: rest };
+  const page = rest.slice(0, options.limit);
+  return { items: page, continueToken: encodeContinue({ rv: revision, start: keyOf(page[page.length - 1]) }), remaining: rest.length - page.length };
 }
 
 function json(res: ServerResponse, code: number, body: unknown): void {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { groupVersion, qualifiedResource, type ResourceInfo } from '../api/resources.ts';
-import { alreadyExists, badRequest, conflict, invalid, notFound, type StatusCause } from '../api/status.ts';
+import { alreadyExists, badRequest, conflict, invalid, notFound, requestEntityTooLarge, type StatusCause } from '../api/status.ts';
 import { matches, parseSelector } from '../api/labels.ts';
 import { applyDefaults } from './defaults/defaults.ts';
 import { applyMoreDefaults, prepareJobForCreate } from './defaults/workload-defaults.ts';
@@ -295,11 +295,19 @@ export class Registry {
   }
 }
 
-/** encode is what the store keeps: the object without its resourceVersion (the store's revision is that). */
+/**
+ * MAX_OBJECT_BYTES is the largest object the store takes: etcd's default request limit (--max-request-bytes,
+ * 1.5 MiB). Both stores refuse more with 413, so an object that fits one fits the other.
+ */
+export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+/** encode is what the store keeps: the object without its resourceVersion (the store's revision is that); 413 past MAX_OBJECT_BYTES. */
 export function encode(object: any): string {
   const copy = { ...object, metadata: { ...object.metadata } };
   delete copy.metadata.resourceVersion;
-  return JSON.stringify(copy);
+  const text = JSON.stringify(copy);
+  if (text.length > MAX_OBJECT_BYTES / 3 && Buffer.byteLength(text) > MAX_OBJECT_BYTES) throw requestEntityTooLarge(MAX_OBJECT_BYTES);
+  return text;
 }
 
 /** specOf is what a generation counts: everything but metadata and status. */

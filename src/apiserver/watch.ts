@@ -21,6 +21,12 @@ export interface WatchRequest {
 const BOOKMARK_INTERVAL_MS = 30_000;
 
 /**
+ * MAX_UNSENT_BYTES bounds what a watch may queue for a client that does not read: past it the watch ends (the
+ * client relists and watches again), as upstream closes watchers whose buffer is full instead of growing.
+ */
+export const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
+
+/**
  * serveWatch streams newline-delimited watch events until the client leaves (or timeoutSeconds pass): a synthetic
  * ADDED per existing object for resourceVersion 0 or none, then every change after the given revision, exactly
  * once. A filtered watch turns objects leaving the selection into DELETED and entering it into ADDED, as upstream.
@@ -38,7 +44,13 @@ export async function serveWatch(res: ServerResponse, store: Store, registry: Re
   };
   res.on('close', () => abort.abort());
   const send = (type: string, object: unknown) => {
-    if (!res.writableEnded) res.write(encoding ? encoding.frame(type, object) : `${JSON.stringify({ type, object })}\n`);
+    if (res.writableEnded || res.destroyed) return;
+    if (res.writableLength > MAX_UNSENT_BYTES) {
+      res.destroy();
+      abort.abort();
+      return;
+    }
+    res.write(encoding ? encoding.frame(type, object) : `${JSON.stringify({ type, object })}\n`);
   };
   const visible = new Set<string>();
   let from: number;

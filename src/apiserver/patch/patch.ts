@@ -1,4 +1,11 @@
-import { badRequest, invalid } from '../../api/status.ts';
+import { getOwn, hasOwn, isPlainObject as isObject, setOwn } from '../../api/own-properties.ts';
+import { badRequest, requestEntityTooLargeMessage, unprocessable } from '../../api/status.ts';
+
+/** MAX_JSON_PATCH_OPERATIONS is upstream's cap on the operations of one JSON patch. */
+export const MAX_JSON_PATCH_OPERATIONS = 10000;
+/** MAX_COPY_BYTES caps how much a JSON patch's copy operations may add, as upstream's JSONPatchMaxCopyBytes (3 MiB). */
+export const MAX_COPY_BYTES = 3 * 1024 * 1024;
+
 
 /**
  * applyPatch applies the three patch formats of the Kubernetes API: JSON merge patch (RFC 7386), JSON patch
@@ -9,10 +16,13 @@ import { badRequest, invalid } from '../../api/status.ts';
 export function applyPatch(contentType: string, kind: string, original: any, patch: any): any {
   switch (contentType) {
     case 'application/merge-patch+json':
+      // Upstream's merge patch library refuses anything but an object ("Invalid JSON Patch").
+      if (!isObject(patch)) throw badRequest('Invalid JSON Patch');
       return mergePatch(original, patch);
     case 'application/json-patch+json':
       return jsonPatch(original, patch, kind);
     case 'application/strategic-merge-patch+json':
+      if (!isObject(patch)) throw badRequest(`json: cannot unmarshal ${jsonTypeName(patch)} into Go value of type map[string]interface {}`);
       return strategicMerge(original, patch, []);
     default:
       throw badRequest(`unsupported patch type: ${contentType}`);
@@ -24,12 +34,9 @@ export function applyPatch(contentType: string, kind: string, original: any, pat
  * single manager: fields in the configuration win, lists merge by their keys, other fields stay.
  */
 export function applyServerSideApply(_kind: string, original: any | undefined, applied: any): any {
+  if (!isObject(applied)) throw badRequest(`error decoding YAML: json: cannot unmarshal ${jsonTypeName(applied)} into Go value of type map[string]interface {}`);
   if (original === undefined) return structuredClone(applied);
   return strategicMerge(original, applied, []);
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** mergePatch is RFC 7386: null deletes, objects recurse, everything else replaces. */
@@ -38,7 +45,7 @@ export function mergePatch(target: any, patch: any): any {
   const out: Record<string, any> = isObject(target) ? structuredClone(target) : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else setOwn(out, k, mergePatch(getOwn(out, k), v));
   }
   return out;
 }
@@ -78,28 +85,31 @@ function mergeKey(path: string[]): string | undefined {
   const last = path[path.length - 1]!;
   const parent = path.length > 1 ? path[path.length - 2] : undefined;
   if (last === 'ports' && path.includes('spec') && !path.includes('containers') && !path.includes('initContainers') && !path.includes('template')) return 'port';
-  if (parent && MERGE_KEYS[`${parent}.${last}`] !== undefined) return MERGE_KEYS[`${parent}.${last}`] || undefined;
-  if (MERGE_KEYS[last] !== undefined) return MERGE_KEYS[last] || undefined;
+  if (parent && Object.hasOwn(MERGE_KEYS, `${parent}.${last}`)) return MERGE_KEYS[`${parent}.${last}`] || undefined;
+  if (Object.hasOwn(MERGE_KEYS, last)) return MERGE_KEYS[last] || undefined;
   return undefined;
 }
 
 /** strategicMerge applies a strategic merge patch; path is the field path so far (for merge keys). */
 function strategicMerge(original: any, patch: any, path: string[]): any {
   if (!isObject(patch)) return structuredClone(patch);
-  if (patch.$patch === 'replace') {
+  const directive = getOwn(patch, '$patch');
+  if (directive === 'replace') {
     const { $patch: _p, ...rest } = patch;
     return stripDirectives(rest);
   }
-  if (patch.$patch === 'delete') return undefined;
+  if (directive === 'delete') return undefined;
   const out: Record<string, any> = isObject(original) ? structuredClone(original) : {};
-  const orders: Record<string, any[]> = {};
-  const deletions: Record<string, any[]> = {};
+  const orders = new Map<string, unknown[]>();
+  const deletions = new Map<string, unknown[]>();
   for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith('$setElementOrder/')) orders[k.slice('$setElementOrder/'.length)] = v as any[];
-    else if (k.startsWith('$deleteFromPrimitiveList/')) deletions[k.slice('$deleteFromPrimitiveList/'.length)] = v as any[];
+    if (!Array.isArray(v)) continue;
+    if (k.startsWith('$setElementOrder/')) orders.set(k.slice('$setElementOrder/'.length), v);
+    else if (k.startsWith('$deleteFromPrimitiveList/')) deletions.set(k.slice('$deleteFromPrimitiveList/'.length), v);
   }
-  if (Array.isArray(patch.$retainKeys)) {
-    for (const k of Object.keys(out)) if (!patch.$retainKeys.includes(k)) delete out[k];
+  const retain = getOwn(patch, '$retainKeys');
+  if (Array.isArray(retain)) {
+    for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
   }
   for (const [k, v] of Object.entries(patch)) {
     if (k.startsWith('$')) continue;
@@ -107,20 +117,22 @@ function strategicMerge(original: any, patch: any, path: string[]): any {
     if (v === null) {
       delete out[k];
     } else if (Array.isArray(v)) {
-      out[k] = mergeList(out[k], v, childPath);
+      setOwn(out, k, mergeList(getOwn(out, k), v, childPath));
     } else if (isObject(v)) {
-      const merged = strategicMerge(out[k], v, childPath);
+      const merged = strategicMerge(getOwn(out, k), v, childPath);
       if (merged === undefined) delete out[k];
-      else out[k] = merged;
+      else setOwn(out, k, merged);
     } else {
-      out[k] = v;
+      setOwn(out, k, v);
     }
   }
-  for (const [k, values] of Object.entries(deletions)) {
-    if (Array.isArray(out[k])) out[k] = out[k].filter((x: unknown) => !values.includes(x));
+  for (const [k, values] of deletions) {
+    const list = getOwn(out, k);
+    if (Array.isArray(list)) setOwn(out, k, list.filter((x: unknown) => !values.includes(x)));
   }
-  for (const [k, order] of Object.entries(orders)) {
-    if (Array.isArray(out[k])) out[k] = reorder(out[k], order, mergeKey([...path, k]));
+  for (const [k, order] of orders) {
+    const list = getOwn(out, k);
+    if (Array.isArray(list)) setOwn(out, k, reorder(list, order, mergeKey([...path, k])));
   }
   return out;
 }
@@ -137,13 +149,13 @@ function mergeList(original: any, patch: any[], path: string[]): any[] {
     return stripDirectives(patch);
   }
   const out: any[] = Array.isArray(original) ? structuredClone(original) : [];
-  if (patch.some((p) => isObject(p) && p.$patch === 'replace')) {
-    return stripDirectives(patch.filter((p) => !(isObject(p) && p.$patch === 'replace')));
+  if (patch.some((p) => getOwn(p, '$patch') === 'replace')) {
+    return stripDirectives(patch.filter((p) => getOwn(p, '$patch') !== 'replace'));
   }
   for (const item of patch) {
     if (!isObject(item)) continue;
-    const index = out.findIndex((o) => isObject(o) && o[key] === item[key]);
-    if (item.$patch === 'delete') {
+    const index = out.findIndex((o) => isObject(o) && getOwn(o, key) === getOwn(item, key));
+    if (getOwn(item, '$patch') === 'delete') {
       if (index !== -1) out.splice(index, 1);
       continue;
     }
@@ -154,7 +166,7 @@ function mergeList(original: any, patch: any[], path: string[]): any[] {
 }
 
 function reorder(list: any[], order: any[], key: string | undefined): any[] {
-  const id = (x: any) => (key && isObject(x) ? x[key] : x);
+  const id = (x: any) => (key && isObject(x) ? getOwn(x, key) : x);
   const position = new Map(order.map((o, i) => [JSON.stringify(id(o)), i]));
   const ordered = list.filter((x) => position.has(JSON.stringify(id(x)))).sort((a, b) => position.get(JSON.stringify(id(a)))! - position.get(JSON.stringify(id(b)))!);
   const rest = list.filter((x) => !position.has(JSON.stringify(id(x))));
@@ -165,79 +177,142 @@ function stripDirectives(value: any): any {
   if (Array.isArray(value)) return value.map(stripDirectives);
   if (!isObject(value)) return value;
   const out: Record<string, any> = {};
-  for (const [k, v] of Object.entries(value)) if (!k.startsWith('$')) out[k] = stripDirectives(v);
+  for (const [k, v] of Object.entries(value)) if (!k.startsWith('$')) setOwn(out, k, stripDirectives(v));
   return out;
 }
 
-/** jsonPatch is RFC 6902 with add, remove, replace, move, copy and test. */
-function jsonPatch(original: any, ops: any, kind: string): any {
-  if (!Array.isArray(ops)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+/** jsonTypeName names a decoded JSON value the way Go's decoder does in its errors. */
+function jsonTypeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'object') return 'object';
+  return typeof value;
+}
+
+/** patchFailed is upstream's answer when a JSON patch cannot be applied: 422 with the detail as its cause. */
+function patchFailed(detail: string): never {
+  throw unprocessable(detail);
+}
+
+/**
+ * jsonPatch is RFC 6902 with add, remove, replace, move, copy and test. At most MAX_JSON_PATCH_OPERATIONS
+ * operations (413 past that, as upstream), and copies may add at most MAX_COPY_BYTES in total, so a short patch
+ * cannot double an object until the heap is gone. Paths only ever reach the document's own members.
+ */
+function jsonPatch(original: any, ops: any, _kind: string): any {
+  if (!Array.isArray(ops)) throw badRequest(`json: cannot unmarshal ${jsonTypeName(ops)} into Go value of type jsonpatch.Patch`);
+  if (ops.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw requestEntityTooLargeMessage(`The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${ops.length}`);
+  }
   let doc = structuredClone(original);
+  let copied = 0;
   for (const op of ops) {
-    const path = parsePointer(op.path);
-    switch (op.op) {
+    if (!isObject(op)) patchFailed('Unexpected kind: unknown');
+    const kind = getOwn(op, 'op');
+    const path = () => parsePointer(getOwn(op, 'path'));
+    const value = () => {
+      if (!hasOwn(op, 'value')) patchFailed(`missing value`);
+      return structuredClone(getOwn(op, 'value'));
+    };
+    switch (kind) {
       case 'add':
-        doc = setAt(doc, path, structuredClone(op.value), 'add');
+        doc = setAt(doc, path(), value(), 'add');
         break;
-      case 'remove':
-        getAt(doc, path, op.path);
-        doc = setAt(doc, path, undefined, 'remove');
-        break;
-      case 'replace':
-        getAt(doc, path, op.path);
-        doc = setAt(doc, path, structuredClone(op.value), 'replace');
-        break;
-      case 'move': {
-        const from = parsePointer(op.from);
-        const value = getAt(doc, from, op.from);
-        doc = setAt(doc, from, undefined, 'remove');
-        doc = setAt(doc, path, value, 'add');
+      case 'remove': {
+        const p = path();
+        if (p.length === 0) patchFailed('Unable to remove the whole document: remove of the root is not supported');
+        getAt(doc, p);
+        doc = setAt(doc, p, undefined, 'remove');
         break;
       }
-      case 'copy':
-        doc = setAt(doc, path, structuredClone(getAt(doc, parsePointer(op.from), op.from)), 'add');
+      case 'replace': {
+        const p = path();
+        getAt(doc, p);
+        doc = setAt(doc, p, value(), 'replace');
         break;
-      case 'test':
-        if (JSON.stringify(getAt(doc, path, op.path)) !== JSON.stringify(op.value)) {
-          throw invalid({ group: '', kind }, original?.metadata?.name ?? '', [{ reason: 'FieldValueInvalid', message: `the server rejected our request due to an error in our request: testing value ${op.path} failed` }]);
+      }
+      case 'move': {
+        const from = parsePointer(getOwn(op, 'from'));
+        const to = path();
+        if (to.length > from.length && from.every((s, i) => s === to[i])) patchFailed('Unable to move to a child of the source location');
+        const moved = getAt(doc, from);
+        doc = setAt(doc, from, undefined, 'remove');
+        doc = setAt(doc, to, moved, 'add');
+        break;
+      }
+      case 'copy': {
+        const from = parsePointer(getOwn(op, 'from'));
+        const source = getAt(doc, from);
+        copied += JSON.stringify(source ?? null).length;
+        if (copied > MAX_COPY_BYTES) {
+          patchFailed(`Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${MAX_COPY_BYTES}`);
         }
+        doc = setAt(doc, path(), structuredClone(source), 'add');
         break;
+      }
+      case 'test': {
+        const p = path();
+        if (JSON.stringify(getAt(doc, p)) !== JSON.stringify(getOwn(op, 'value') ?? null)) patchFailed(`testing value ${String(getOwn(op, 'path'))} failed: test failed`);
+        break;
+      }
       default:
-        throw badRequest(`Unexpected kind: ${op.op}`);
+        patchFailed(`Unexpected kind: ${typeof kind === 'string' ? kind : 'unknown'}`);
     }
   }
   return doc;
 }
 
 function parsePointer(pointer: unknown): string[] {
-  if (typeof pointer !== 'string' || (pointer !== '' && !pointer.startsWith('/'))) throw badRequest(`invalid JSON pointer: ${String(pointer)}`);
+  if (typeof pointer !== 'string') patchFailed('missing path');
+  if (pointer !== '' && !pointer.startsWith('/')) patchFailed(`JSON pointer "${pointer}" must start with "/"`);
+  if (/~[^01]|~$/.test(pointer)) patchFailed(`invalid JSON pointer escape in "${pointer}"`);
   return pointer === '' ? [] : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-function getAt(doc: any, path: string[], text: string): any {
+function text(path: string[]): string {
+  return path.map((p) => `/${p.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+function arrayIndex(list: unknown[], segment: string, allowEnd: boolean): number | undefined {
+  if (allowEnd && segment === '-') return list.length;
+  if (!/^(0|[1-9][0-9]*)$/.test(segment)) return undefined;
+  const index = Number(segment);
+  return index < list.length || (allowEnd && index === list.length) ? index : undefined;
+}
+
+/** getAt reads the member at path, through own members only; a missing one is upstream's "missing value". */
+function getAt(doc: any, path: string[]): any {
   let cur = doc;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object' || !(p in cur)) throw badRequest(`the server rejected our request due to an error in our request: doc is missing path: "${text}": missing value`);
-    cur = cur[p];
+  for (let i = 0; i < path.length; i++) {
+    const p = path[i]!;
+    if (Array.isArray(cur)) {
+      const index = arrayIndex(cur, p, false);
+      if (index === undefined) patchFailed(`doc is missing path: "${text(path)}": missing value`);
+      cur = cur[index];
+    } else if (hasOwn(cur, p)) {
+      cur = cur[p];
+    } else {
+      patchFailed(`doc is missing path: "${text(path)}": missing value`);
+    }
   }
   return cur;
 }
 
 function setAt(doc: any, path: string[], value: any, mode: 'add' | 'remove' | 'replace'): any {
-  if (path.length === 0) return value;
-  const parent = getAt(doc, path.slice(0, -1), '/' + path.slice(0, -1).join('/'));
+  if (path.length === 0) return mode === 'remove' ? null : value;
+  const parent = getAt(doc, path.slice(0, -1));
   const last = path[path.length - 1]!;
   if (Array.isArray(parent)) {
-    const index = last === '-' ? parent.length : Number(last);
-    if (!Number.isInteger(index) || index < 0 || index > parent.length) throw badRequest(`the server rejected our request due to an error in our request: invalid array index ${last}`);
+    const index = arrayIndex(parent, last, mode === 'add');
+    if (index === undefined) patchFailed(`Unable to access invalid index: ${last}: invalid index referenced`);
     if (mode === 'add') parent.splice(index, 0, value);
     else if (mode === 'remove') parent.splice(index, 1);
     else parent[index] = value;
-  } else if (parent !== null && typeof parent === 'object') {
+  } else if (isObject(parent)) {
     if (mode === 'remove') delete parent[last];
-    else parent[last] = value;
+    else setOwn(parent, last, value);
   } else {
-    throw badRequest('the server rejected our request due to an error in our request: parent is not a container');
+    patchFailed(`doc is missing path: "${text(path)}": missing value`);
   }
   return doc;
 }

@@ -1,3 +1,4 @@
+import { parseIPv4 } from '../../net/ipv4.ts';
 import type { StatusCause } from '../../api/status.ts';
 
 /**
@@ -43,6 +44,9 @@ export class Causes {
   }
   unsupported(field: string, value: unknown, supported: string[]): void {
     this.list.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${goValue(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}`, field });
+  }
+  forbidden(field: string, detail: string): void {
+    this.list.push({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field });
   }
   duplicate(field: string, value: unknown): void {
     this.list.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${goValue(value)}`, field });
@@ -127,19 +131,22 @@ function service(errs: Causes, svc: any, old: any): void {
     if (!PROTOCOLS.includes(p.protocol)) errs.unsupported(`${f}.protocol`, p.protocol, PROTOCOLS);
     if (typeof p.targetPort === 'number') port(errs, `${f}.targetPort`, p.targetPort);
     else if (typeof p.targetPort === 'string' && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.targetPort)) errs.invalid(`${f}.targetPort`, p.targetPort, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
-    if (p.nodePort !== undefined && p.nodePort !== 0) port(errs, `${f}.nodePort`, p.nodePort);
+    if (p.nodePort !== undefined && p.nodePort !== 0) {
+      if (spec.type === 'ClusterIP') errs.forbidden(`${f}.nodePort`, "may not be used when `type` is 'ClusterIP'");
+      else port(errs, `${f}.nodePort`, p.nodePort);
+    }
     const id = `${p.port}/${p.protocol}`;
     if (seen.has(id)) errs.duplicate(`${f}`, { port: String(p.port), protocol: String(p.protocol) });
     seen.add(id);
   });
-  if (spec.clusterIP && spec.clusterIP !== 'None' && !/^\d+\.\d+\.\d+\.\d+$/.test(spec.clusterIP)) {
+  if (spec.clusterIP && spec.clusterIP !== 'None' && parseIPv4(spec.clusterIP) === undefined) {
     errs.invalid('spec.clusterIPs[0]', spec.clusterIP, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
   }
   if (old && old.spec?.clusterIP && spec.clusterIP !== old.spec.clusterIP && old.spec.type !== 'ExternalName' && spec.type !== 'ExternalName') {
     errs.invalid('spec.clusterIPs[0]', spec.clusterIP, 'may not change once set');
   }
   for (const [i, ip] of (spec.externalIPs ?? []).entries()) {
-    if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) errs.invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+    if (typeof ip !== 'string' || parseIPv4(ip) === undefined) errs.invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
   }
   if (!['None', 'ClientIP'].includes(spec.sessionAffinity)) errs.unsupported('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None']);
   labels(errs, 'spec.selector', spec.selector);

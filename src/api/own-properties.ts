@@ -1,0 +1,26 @@
+/**
+ * Own-property access for objects built from client input. JavaScript objects inherit from Object.prototype, so a
+ * key such as `__proto__`, `constructor` or `prototype` read with `o[k]` or `k in o` reaches shared prototypes, and
+ * `o[k] = v` with `__proto__` replaces an object's prototype. Go's maps and structs have no such keys: upstream
+ * treats these names as ordinary field names, and so does every path here (decode, patches, apply, labels).
+ */
+
+/** hasOwn tells whether value is a non-array object holding key itself (never through its prototype). */
+export function hasOwn(value: unknown, key: string): boolean {
+  return value !== null && typeof value === 'object' && Object.hasOwn(value, key);
+}
+
+/** getOwn reads key only when the object holds it itself; inherited members read as undefined. */
+export function getOwn(value: unknown, key: string): any {
+  return hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** setOwn writes key as a plain data property, also for `__proto__` (which `o[k] = v` would turn into a prototype change). */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** isPlainObject tells whether value is a JSON object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, any> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,268 @@
+/**
+ * The bad-input corpus: requests a real `tskube apiserver` must refuse with a 4xx and a `Status` body. Each case
+ * names what it expects: the code, the Status reason, a pattern for the message and, where upstream gives one, the
+ * field path of the first cause. Objects the cases refer to (`cm1`, `svc1`, `np1`, `pod1`, `dep1` in `default`)
+ * are made by `corpusFixtures`.
+ */
+
+export interface CorpusCase {
+  name: string;
+  method: string;
+  /** Raw request target, sent as is (escapes included). */
+  path: string;
+  body?: string | Buffer;
+  type?: string;
+  headers?: Record<string, string>;
+  code: number;
+  reason: string;
+  message?: RegExp;
+  field?: string;
+}
+
+const NS = '/api/v1/namespaces/default';
+const CM = `${NS}/configmaps`;
+const SVC = `${NS}/services`;
+const PODS = `${NS}/pods`;
+const DEP = '/apis/apps/v1/namespaces/default/deployments';
+const MERGE = 'application/merge-patch+json';
+const SMP = 'application/strategic-merge-patch+json';
+const JSONPATCH = 'application/json-patch+json';
+const APPLY = 'application/apply-patch+yaml';
+
+/** corpusFixtures are the objects cases patch, update and delete. */
+export const corpusFixtures: { path: string; body: object }[] = [
+  { path: CM, body: { metadata: { name: 'cm1', labels: { a: 'b' } }, data: { k: 'v' } } },
+  { path: SVC, body: { metadata: { name: 'svc1' }, spec: { selector: { app: 'x' }, ports: [{ port: 80 }] } } },
+  { path: SVC, body: { metadata: { name: 'np1' }, spec: { type: 'NodePort', ports: [{ port: 80 }] } } },
+  { path: PODS, body: { metadata: { name: 'pod1' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+  { path: DEP, body: { metadata: { name: 'dep1' }, spec: { replicas: 1, selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } } },
+];
+
+function j(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+function nested(depth: number): string {
+  return '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+}
+
+/** CORPUS is every case; it is built once, big bodies included (about 10 MB in all). */
+export function buildCorpus(): CorpusCase[] {
+  const cases: CorpusCase[] = [];
+  const add = (c: CorpusCase) => cases.push(c);
+
+  // --- Limits: body, object size, nesting, JSON patch operations and growth, headers and URL.
+  add({ name: 'body past 3 MiB', method: 'POST', path: CM, body: j({ metadata: { name: 'big' }, data: { x: 'a'.repeat(3 * 1024 * 1024) } }), code: 413, reason: 'RequestEntityTooLarge', message: /limit is 3145728/ });
+  add({ name: 'object past etcd limit (2.9 MB ConfigMap)', method: 'POST', path: CM, body: j({ metadata: { name: 'big2' }, data: { x: 'a'.repeat(2_900_000) } }), code: 413, reason: 'RequestEntityTooLarge' });
+  add({ name: 'update to past etcd limit', method: 'PUT', path: `${CM}/cm1`, body: j({ metadata: { name: 'cm1' }, data: { x: 'b'.repeat(1_700_000) } }), code: 413, reason: 'RequestEntityTooLarge' });
+  add({ name: 'merge patch growing past etcd limit', method: 'PATCH', path: `${CM}/cm1`, type: MERGE, body: j({ data: { y: 'c'.repeat(1_600_000) } }), code: 413, reason: 'RequestEntityTooLarge' });
+  for (const depth of [300, 5000, 100000]) {
+    add({ name: `ConfigMap nested ${depth} deep`, method: 'POST', path: CM, body: `{"metadata":{"name":"deep"},"data":${nested(depth)}}`, code: 400, reason: 'BadRequest', message: /max depth/ });
+  }
+  add({ name: 'merge patch nested 5000 deep', method: 'PATCH', path: `${CM}/cm1`, type: MERGE, body: `{"data":${nested(5000)}}`, code: 400, reason: 'BadRequest', message: /max depth/ });
+  add({ name: 'YAML flow nested 5000 deep', method: 'POST', path: CM, type: 'application/yaml', body: `metadata: {name: deep}\ndata: ${'['.repeat(5000)}${']'.repeat(5000)}`, code: 400, reason: 'BadRequest', message: /max depth/ });
+  add({ name: 'apply YAML nested 5000 deep', method: 'PATCH', path: `${CM}/cm1?fieldManager=t`, type: APPLY, body: `{"data":${nested(5000)}}`, code: 400, reason: 'BadRequest', message: /max depth/ });
+  add({ name: 'JSON patch of 10001 operations', method: 'PATCH', path: `${CM}/cm1`, type: JSONPATCH, body: j(Array.from({ length: 10001 }, () => ({ op: 'test', path: '/data/k', value: 'v' }))), code: 413, reason: 'RequestEntityTooLarge', message: /maximum operations in a JSON patch is 10000, got 10001/ });
+  const doubling = [{ op: 'add', path: '/data/x', value: 'x'.repeat(1000) }, ...Array.from({ length: 23 }, (_, i) => ({ op: 'copy', from: '/data', path: `/data/c${i}` }))];
+  add({ name: 'JSON patch of 23 doubling copies (1 KB)', method: 'PATCH', path: `${CM}/cm1`, type: JSONPATCH, body: j([{ op: 'add', path: '/metadata/annotations', value: {} }, { op: 'add', path: '/data/n', value: { a: 'x'.repeat(500) } }, ...Array.from({ length: 23 }, (_, i) => ({ op: 'copy', from: '/data/n', path: `/data/n/c${i}` }))]), code: 422, reason: 'Invalid' });
+  add({ name: 'JSON patch copies doubling a list', method: 'PATCH', path: `${CM}/cm1`, type: JSONPATCH, body: j(doubling), code: 422, reason: 'Invalid' });
+  add({ name: 'header block past the limit', method: 'GET', path: CM, headers: { 'X-Big': 'h'.repeat(64 * 1024) }, code: 431, reason: 'RequestEntityTooLarge' });
+  add({ name: 'URL past the limit', method: 'GET', path: `${CM}/${'n'.repeat(64 * 1024)}`, code: 431, reason: 'RequestEntityTooLarge' });
+  add({ name: 'many headers', method: 'GET', path: CM, headers: Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`x-h${i}`, 'v'.repeat(10)])), code: 431, reason: 'RequestEntityTooLarge' });
+  add({ name: 'Content-Length past 3 MiB', method: 'POST', path: CM, headers: { 'Content-Length': String(4 * 1024 * 1024) }, body: '', code: 413, reason: 'RequestEntityTooLarge' });
+
+  // --- Percent-encoding and names in the URL.
+  for (const bad of ['%ZZ', '%', '%2', '%G1', 'a%zzb', '%%41', 'x%']) {
+    add({ name: `malformed escape ${bad} in a name`, method: 'GET', path: `${CM}/${bad}`, code: 400, reason: 'BadRequest', message: /invalid URL escape/ });
+  }
+  add({ name: 'malformed escape in a namespace', method: 'GET', path: '/api/v1/namespaces/%ZZ/configmaps', code: 400, reason: 'BadRequest', message: /invalid URL escape/ });
+  add({ name: 'malformed escape on DELETE', method: 'DELETE', path: `${CM}/%ZZ`, code: 400, reason: 'BadRequest', message: /invalid URL escape/ });
+  add({ name: 'malformed escape on PUT', method: 'PUT', path: `${CM}/%Z`, body: j({ metadata: { name: 'x' } }), code: 400, reason: 'BadRequest', message: /invalid URL escape/ });
+  add({ name: 'overlong UTF-8 %C0 in a name', method: 'GET', path: `${CM}/%C0`, code: 404, reason: 'NotFound' });
+  add({ name: 'invalid UTF-8 %FF%FE in a name', method: 'GET', path: `${CM}/%FF%FE`, code: 404, reason: 'NotFound' });
+  add({ name: 'encoded slash in a name', method: 'GET', path: `${CM}/a%2Fb`, code: 400, reason: 'BadRequest', message: /may not contain '\/'/ });
+  add({ name: 'encoded slash in a namespace', method: 'GET', path: '/api/v1/namespaces/a%2Fb/configmaps/x', code: 400, reason: 'BadRequest', message: /may not contain '\/'/ });
+  add({ name: 'encoded percent in a name', method: 'GET', path: `${CM}/a%25b`, code: 400, reason: 'BadRequest', message: /may not contain '%'/ });
+  add({ name: 'name ".." encoded', method: 'DELETE', path: `${CM}/%2E%2E%2Fx`, code: 400, reason: 'BadRequest' });
+  add({ name: 'unknown resource', method: 'GET', path: `${NS}/bogus`, code: 404, reason: 'NotFound' });
+  add({ name: 'unknown group', method: 'GET', path: '/apis/bogus.io/v1/things', code: 404, reason: 'NotFound' });
+  add({ name: 'too many path segments', method: 'GET', path: `${CM}/cm1/status/extra`, code: 404, reason: 'NotFound' });
+  add({ name: 'unknown subresource', method: 'GET', path: `${CM}/cm1/bogus`, code: 404, reason: 'NotFound' });
+  add({ name: 'namespaced path for a cluster-scoped kind', method: 'GET', path: '/api/v1/namespaces/default/nodes', code: 404, reason: 'NotFound' });
+
+  // --- Bodies that are not objects, bad syntax, wrong media types, kind and namespace mismatches.
+  for (const [label, body] of [['a string', '"x"'], ['an array', '[1,2]'], ['a number', '5'], ['null', 'null'], ['true', 'true']] as const) {
+    add({ name: `create body ${label}`, method: 'POST', path: CM, body, code: 400, reason: 'BadRequest' });
+    add({ name: `update body ${label}`, method: 'PUT', path: `${CM}/cm1`, body, code: 400, reason: 'BadRequest' });
+  }
+  add({ name: 'empty body', method: 'POST', path: CM, body: '', code: 400, reason: 'BadRequest' });
+  add({ name: 'truncated JSON', method: 'POST', path: CM, body: '{"metadata":{"name":"x"}', code: 400, reason: 'BadRequest' });
+  add({ name: 'bad literal', method: 'POST', path: CM, body: '{"metadata":{"name":tru}}', code: 400, reason: 'BadRequest' });
+  add({ name: 'trailing garbage', method: 'POST', path: CM, body: '{"metadata":{"name":"x"}} x', code: 400, reason: 'BadRequest' });
+  add({ name: 'invalid YAML', method: 'POST', path: CM, type: 'application/yaml', body: 'metadata: [unclosed', code: 400, reason: 'BadRequest' });
+  add({ name: 'YAML alias bomb', method: 'POST', path: CM, type: 'application/yaml', body: `a: &a ["x","x","x","x","x","x","x","x","x"]\n${Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`).join('\n')}\n`, code: 400, reason: 'BadRequest' });
+  add({ name: 'unsupported media type', method: 'POST', path: CM, type: 'text/plain', body: 'x', code: 415, reason: 'UnsupportedMediaType' });
+  add({ name: 'protobuf-looking media type without support', method: 'POST', path: CM, type: 'application/x-bogus', body: 'x', code: 415, reason: 'UnsupportedMediaType' });
+  add({ name: 'kind mismatch', method: 'POST', path: CM, body: j({ kind: 'Secret', metadata: { name: 'k' } }), code: 400, reason: 'BadRequest', message: /must be of type ConfigMap/ });
+  add({ name: 'namespace mismatch', method: 'POST', path: CM, body: j({ metadata: { name: 'k', namespace: 'kube-system' } }), code: 400, reason: 'BadRequest', message: /namespace of the provided object does not match/ });
+  add({ name: 'name mismatch on PUT', method: 'PUT', path: `${CM}/cm1`, body: j({ metadata: { name: 'cm2' } }), code: 400, reason: 'BadRequest', message: /does not match the name on the URL/ });
+  add({ name: 'unknown namespace', method: 'POST', path: '/api/v1/namespaces/nope/configmaps', body: j({ metadata: { name: 'k' } }), code: 404, reason: 'NotFound' });
+  add({ name: 'missing name', method: 'POST', path: CM, body: j({ metadata: {} }), code: 422, reason: 'Invalid', field: 'metadata.name' });
+  add({ name: 'uppercase name', method: 'POST', path: CM, body: j({ metadata: { name: 'Bad' } }), code: 422, reason: 'Invalid', field: 'metadata.name' });
+  add({ name: 'Service name with a dot', method: 'POST', path: SVC, body: j({ metadata: { name: 'a.b' }, spec: { ports: [{ port: 80 }] } }), code: 422, reason: 'Invalid', field: 'metadata.name' });
+  add({ name: 'bad label key', method: 'POST', path: CM, body: j({ metadata: { name: 'lk', labels: { '-x': 'y' } } }), code: 422, reason: 'Invalid', field: 'metadata.labels' });
+  add({ name: 'label key __proto__', method: 'POST', path: CM, body: '{"metadata":{"name":"lp","labels":{"__proto__":"y"}}}', code: 422, reason: 'Invalid', field: 'metadata.labels' });
+  add({ name: 'label key constructor with bad value', method: 'POST', path: CM, body: j({ metadata: { name: 'lc', labels: { constructor: 'a b' } } }), code: 422, reason: 'Invalid', field: 'metadata.labels' });
+  add({ name: 'method not allowed on a collection', method: 'PUT', path: CM, body: j({}), code: 405, reason: 'MethodNotAllowed' });
+  add({ name: 'create at a namespaced collection without namespace', method: 'POST', path: '/api/v1/configmaps', body: j({ metadata: { name: 'x' } }), code: 405, reason: 'MethodNotAllowed' });
+  add({ name: 'DELETE of a missing object', method: 'DELETE', path: `${CM}/missing`, code: 404, reason: 'NotFound' });
+  add({ name: 'delete body not an object', method: 'DELETE', path: `${CM}/cm1`, body: '[1]', code: 400, reason: 'BadRequest' });
+  add({ name: 'delete body gracePeriodSeconds a string', method: 'DELETE', path: `${CM}/cm1`, body: j({ gracePeriodSeconds: 'x' }), code: 400, reason: 'BadRequest' });
+  add({ name: 'delete body gracePeriodSeconds 1.5', method: 'DELETE', path: `${CM}/cm1`, body: j({ gracePeriodSeconds: 1.5 }), code: 400, reason: 'BadRequest' });
+  add({ name: 'delete body propagationPolicy bogus', method: 'DELETE', path: `${CM}/cm1`, body: j({ propagationPolicy: 'Sideways' }), code: 422, reason: 'Invalid', field: 'propagationPolicy' });
+  add({ name: 'delete with a uid precondition that fails', method: 'DELETE', path: `${CM}/cm1`, body: j({ preconditions: { uid: 'nope' } }), code: 409, reason: 'Conflict' });
+  add({ name: 'binding without target', method: 'POST', path: `${PODS}/pod1/binding`, body: j({ metadata: { name: 'pod1' } }), code: 400, reason: 'BadRequest' });
+  add({ name: 'binding target a string', method: 'POST', path: `${PODS}/pod1/binding`, body: j({ target: 'x' }), code: 400, reason: 'BadRequest' });
+  add({ name: 'scale to a string', method: 'PUT', path: `${DEP}/dep1/scale`, body: j({ spec: { replicas: '3' } }), code: 422, reason: 'Invalid', field: 'spec.replicas' });
+  add({ name: 'scale to -1', method: 'PATCH', path: `${DEP}/dep1/scale`, type: MERGE, body: j({ spec: { replicas: -1 } }), code: 422, reason: 'Invalid', field: 'spec.replicas' });
+  add({ name: 'scale to 2^40', method: 'PATCH', path: `${DEP}/dep1/scale`, type: MERGE, body: j({ spec: { replicas: 2 ** 40 } }), code: 422, reason: 'Invalid', field: 'spec.replicas' });
+
+  // --- Patches: merge patch bodies must be objects; JSON patch operations; strategic merge; apply.
+  for (const [label, body] of [['a string', '"str"'], ['null', 'null'], ['an array', '[1,2]'], ['a number', '5'], ['false', 'false']] as const) {
+    add({ name: `merge patch body ${label}`, method: 'PATCH', path: `${CM}/cm1`, type: MERGE, body, code: 400, reason: 'BadRequest', message: /Invalid JSON Patch/ });
+    add({ name: `strategic merge patch body ${label}`, method: 'PATCH', path: `${CM}/cm1`, type: SMP, body, code: 400, reason: 'BadRequest' });
+    add({ name: `apply body ${label}`, method: 'PATCH', path: `${CM}/cm1?fieldManager=t`, type: APPLY, body, code: 400, reason: 'BadRequest' });
+  }
+  for (const [label, body] of [['an object', '{}'], ['a string', '"x"'], ['null', 'null'], ['a number', '1']] as const) {
+    add({ name: `JSON patch body ${label}`, method: 'PATCH', path: `${CM}/cm1`, type: JSONPATCH, body, code: 400, reason: 'BadRequest' });
+  }
+  const jp = (name: string, ops: unknown, code = 422, reason = 'Invalid') => add({ name: `JSON patch ${name}`, method: 'PATCH', path: `${CM}/cm1`, type: JSONPATCH, body: j(ops), code, reason });
+  jp('[null]', [null]);
+  jp('[1]', [1]);
+  jp('[[]]', [[]]);
+  jp('unknown op', [{ op: 'bogus', path: '/data/k' }]);
+  jp('op not a string', [{ op: 5, path: '/data/k' }]);
+  jp('missing path', [{ op: 'add', value: 1 }]);
+  jp('path not a string', [{ op: 'add', path: 5, value: 1 }]);
+  jp('path without leading slash', [{ op: 'add', path: 'data/x', value: 'y' }]);
+  jp('bad escape ~2', [{ op: 'add', path: '/data/a~2', value: 'y' }]);
+  jp('add without value', [{ op: 'add', path: '/data/x' }]);
+  jp('replace root with a number', [{ op: 'replace', path: '', value: 5 }]);
+  jp('replace root with an array', [{ op: 'replace', path: '', value: [] }]);
+  jp('replace root with null', [{ op: 'replace', path: '', value: null }]);
+  jp('remove root', [{ op: 'remove', path: '' }]);
+  jp('remove missing member', [{ op: 'remove', path: '/data/missing' }]);
+  jp('replace missing member', [{ op: 'replace', path: '/spec/x', value: 1 }]);
+  jp('add under a missing parent', [{ op: 'add', path: '/a/b/c', value: 1 }]);
+  jp('add under a string', [{ op: 'add', path: '/data/k/x', value: 1 }]);
+  jp('array index out of range', [{ op: 'add', path: '/metadata/finalizers', value: ['a'] }, { op: 'add', path: '/metadata/finalizers/5', value: 'b' }]);
+  jp('array index with leading zero', [{ op: 'add', path: '/metadata/finalizers', value: ['a'] }, { op: 'replace', path: '/metadata/finalizers/00', value: 'b' }]);
+  jp('negative array index', [{ op: 'add', path: '/metadata/finalizers', value: ['a'] }, { op: 'remove', path: '/metadata/finalizers/-1' }]);
+  jp('move into its own child', [{ op: 'move', from: '/data', path: '/data/inner' }]);
+  jp('move from missing', [{ op: 'move', from: '/nope', path: '/data/x' }]);
+  jp('copy from missing', [{ op: 'copy', from: '/nope', path: '/data/x' }]);
+  jp('copy without from', [{ op: 'copy', path: '/data/x' }]);
+  jp('test that fails', [{ op: 'test', path: '/data/k', value: 'other' }]);
+  jp('test on a missing path', [{ op: 'test', path: '/data/zz', value: 'v' }]);
+  jp('/__proto__/preconditions', [{ op: 'add', path: '/__proto__/preconditions', value: { uid: 'x' } }]);
+  jp('/__proto__/kind', [{ op: 'add', path: '/__proto__/kind', value: 'Pod' }]);
+  jp('/constructor/prototype/polluted', [{ op: 'add', path: '/constructor/prototype/polluted', value: 1 }]);
+  jp('/metadata/__proto__/x', [{ op: 'add', path: '/metadata/__proto__/x', value: 1 }]);
+  jp('/data/toString/x', [{ op: 'add', path: '/data/toString/x', value: 1 }]);
+  jp('replace /__proto__', [{ op: 'replace', path: '/__proto__', value: { polluted: 1 } }]);
+  jp('copy from /constructor', [{ op: 'copy', from: '/constructor', path: '/data/c' }]);
+  jp('move from /__proto__', [{ op: 'move', from: '/__proto__', path: '/data/c' }]);
+  jp('test /hasOwnProperty', [{ op: 'test', path: '/hasOwnProperty', value: null }]);
+  add({ name: 'patch with an unsupported content type', method: 'PATCH', path: `${CM}/cm1`, type: 'application/json', body: '{}', code: 415, reason: 'UnsupportedMediaType' });
+  add({ name: 'patch with text/plain', method: 'PATCH', path: `${CM}/cm1`, type: 'text/plain', body: '{}', code: 415, reason: 'UnsupportedMediaType' });
+  add({ name: 'patch of a missing object', method: 'PATCH', path: `${CM}/missing`, type: MERGE, body: '{}', code: 404, reason: 'NotFound' });
+  add({ name: 'merge patch nodePort onto a ClusterIP Service', method: 'PATCH', path: `${SVC}/svc1`, type: MERGE, body: j({ spec: { ports: [{ port: 80, nodePort: 30080 }] } }), code: 422, reason: 'Invalid', field: 'spec.ports[0].nodePort' });
+  add({ name: 'strategic merge patch nodePort onto a ClusterIP Service', method: 'PATCH', path: `${SVC}/svc1`, type: SMP, body: j({ spec: { ports: [{ port: 80, nodePort: 30081 }] } }), code: 422, reason: 'Invalid', field: 'spec.ports[0].nodePort' });
+  add({ name: 'merge patch changing the name', method: 'PATCH', path: `${CM}/cm1`, type: MERGE, body: j({ metadata: { name: 'other' } }), code: 400, reason: 'BadRequest', message: /does not match the name on the URL/ });
+  add({ name: 'apply with another name than the URL', method: 'PATCH', path: `${CM}/ap1?fieldManager=t`, type: APPLY, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ap2\n', code: 400, reason: 'BadRequest', message: /does not match the name on the URL/ });
+  add({ name: 'apply with another namespace than the URL', method: 'PATCH', path: `${CM}/ap1?fieldManager=t`, type: APPLY, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ap1\n  namespace: kube-system\n', code: 400, reason: 'BadRequest' });
+  add({ name: 'apply with another kind', method: 'PATCH', path: `${CM}/ap1?fieldManager=t`, type: APPLY, body: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: ap1\n', code: 400, reason: 'BadRequest' });
+  add({ name: 'apply without fieldManager', method: 'PATCH', path: `${CM}/ap1`, type: APPLY, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ap1\n', code: 422, reason: 'Invalid', field: 'fieldManager' });
+  add({ name: 'force on a merge patch', method: 'PATCH', path: `${CM}/cm1?force=true`, type: MERGE, body: '{}', code: 422, reason: 'Invalid', field: 'force' });
+  add({ name: 'apply creating with a bad name', method: 'PATCH', path: `${CM}/Bad_Name?fieldManager=t`, type: APPLY, body: 'apiVersion: v1\nkind: ConfigMap\n', code: 422, reason: 'Invalid', field: 'metadata.name' });
+
+  // --- Query parameters.
+  const q = (name: string, method: string, path: string, code: number, reason: string, field?: string, body?: string, type?: string) => add({ name, method, path, code, reason, field, body, type });
+  q('limit=abc', 'GET', `${CM}?limit=abc`, 400, 'BadRequest');
+  q('limit=1.5', 'GET', `${CM}?limit=1.5`, 400, 'BadRequest');
+  q('limit=1e3', 'GET', `${CM}?limit=1e3`, 400, 'BadRequest');
+  q('limit past int64', 'GET', `${CM}?limit=99999999999999999999`, 400, 'BadRequest');
+  q('continue=garbage', 'GET', `${CM}?limit=1&continue=garbage!`, 400, 'BadRequest');
+  q('continue base64 not JSON', 'GET', `${CM}?continue=${Buffer.from('nope').toString('base64')}`, 400, 'BadRequest');
+  q('continue with a wrong version', 'GET', `${CM}?continue=${Buffer.from(j({ v: 'x', rv: 1, start: 'a' })).toString('base64')}`, 400, 'BadRequest');
+  q('continue with a negative rv', 'GET', `${CM}?continue=${Buffer.from(j({ v: 'meta.k8s.io/v1', rv: -1, start: 'a' })).toString('base64')}`, 400, 'BadRequest');
+  q('continue with resourceVersion', 'GET', `${CM}?continue=${Buffer.from(j({ v: 'meta.k8s.io/v1', rv: 1, start: 'a' })).toString('base64')}&resourceVersion=5`, 422, 'Invalid', 'resourceVersion');
+  q('timeoutSeconds=abc on a list', 'GET', `${CM}?timeoutSeconds=abc`, 400, 'BadRequest');
+  q('timeoutSeconds=abc on a watch', 'GET', `${CM}?watch=true&timeoutSeconds=abc`, 400, 'BadRequest');
+  q('timeoutSeconds=1.5 on a watch', 'GET', `${CM}?watch=1&timeoutSeconds=1.5`, 400, 'BadRequest');
+  q('watch=maybe', 'GET', `${CM}?watch=maybe`, 400, 'BadRequest');
+  q('allowWatchBookmarks=x', 'GET', `${CM}?watch=true&allowWatchBookmarks=x`, 400, 'BadRequest');
+  q('resourceVersion=abc on a list', 'GET', `${CM}?resourceVersion=abc`, 422, 'Invalid', 'resourceVersion');
+  q('resourceVersion=-1 on a watch', 'GET', `${CM}?watch=true&resourceVersion=-1`, 422, 'Invalid', 'resourceVersion');
+  q('resourceVersionMatch=Bogus', 'GET', `${CM}?resourceVersion=1&resourceVersionMatch=Bogus`, 422, 'Invalid', 'resourceVersionMatch');
+  q('resourceVersionMatch without resourceVersion', 'GET', `${CM}?resourceVersionMatch=NotOlderThan`, 422, 'Invalid', 'resourceVersionMatch');
+  q('resourceVersionMatch=Exact with 0', 'GET', `${CM}?resourceVersion=0&resourceVersionMatch=Exact`, 422, 'Invalid', 'resourceVersionMatch');
+  q('resourceVersionMatch on a watch', 'GET', `${CM}?watch=true&resourceVersion=1&resourceVersionMatch=Exact`, 422, 'Invalid', 'resourceVersionMatch');
+  q('gracePeriodSeconds=abc on a pod delete', 'DELETE', `${PODS}/pod1?gracePeriodSeconds=abc`, 400, 'BadRequest');
+  q('gracePeriodSeconds=1.5', 'DELETE', `${CM}/cm1?gracePeriodSeconds=1.5`, 400, 'BadRequest');
+  q('gracePeriodSeconds empty', 'DELETE', `${CM}/cm1?gracePeriodSeconds=`, 400, 'BadRequest');
+  q('propagationPolicy=Sideways', 'DELETE', `${CM}/cm1?propagationPolicy=Sideways`, 422, 'Invalid', 'propagationPolicy');
+  q('propagationPolicy with orphanDependents', 'DELETE', `${CM}/cm1?propagationPolicy=Orphan&orphanDependents=true`, 422, 'Invalid', 'propagationPolicy');
+  q('orphanDependents=maybe', 'DELETE', `${CM}/cm1?orphanDependents=maybe`, 400, 'BadRequest');
+  q('propagationPolicy bogus on deletecollection', 'DELETE', `${CM}?propagationPolicy=x`, 422, 'Invalid', 'propagationPolicy');
+  q('dryRun=Bogus on create', 'POST', `${CM}?dryRun=Bogus`, 422, 'Invalid', 'dryRun', j({ metadata: { name: 'dry1' } }));
+  q('dryRun=All and Bogus on create', 'POST', `${CM}?dryRun=All&dryRun=Bogus`, 422, 'Invalid', 'dryRun', j({ metadata: { name: 'dry2' } }));
+  q('dryRun=all (lowercase) on create', 'POST', `${CM}?dryRun=all`, 422, 'Invalid', 'dryRun', j({ metadata: { name: 'dry3' } }));
+  q('dryRun=Bogus on update', 'PUT', `${CM}/cm1?dryRun=Bogus`, 422, 'Invalid', 'dryRun', j({ metadata: { name: 'cm1' } }));
+  q('dryRun=Bogus on patch', 'PATCH', `${CM}/cm1?dryRun=Bogus`, 422, 'Invalid', 'dryRun', '{}', MERGE);
+  q('dryRun=Bogus on delete', 'DELETE', `${CM}/cm1?dryRun=Bogus`, 422, 'Invalid', 'dryRun');
+  q('dryRun=Bogus on deletecollection', 'DELETE', `${CM}?dryRun=Bogus`, 422, 'Invalid', 'dryRun');
+  q('dryRun= (empty) on create', 'POST', `${CM}?dryRun=`, 422, 'Invalid', 'dryRun', j({ metadata: { name: 'dry4' } }));
+  q('fieldManager too long', 'POST', `${CM}?fieldManager=${'m'.repeat(129)}`, 422, 'Invalid', 'fieldManager', j({ metadata: { name: 'fm1' } }));
+  q('fieldManager with a control character', 'POST', `${CM}?fieldManager=a%01b`, 422, 'Invalid', 'fieldManager', j({ metadata: { name: 'fm2' } }));
+  q('fieldManager non-ASCII', 'PATCH', `${CM}/cm1?fieldManager=%C3%A9`, 422, 'Invalid', 'fieldManager', '{}', MERGE);
+  q('fieldValidation=Bogus', 'POST', `${CM}?fieldValidation=Bogus`, 422, 'Invalid', 'fieldValidation', j({ metadata: { name: 'fv1' } }));
+  q('fieldValidation=strict (lowercase)', 'PUT', `${CM}/cm1?fieldValidation=strict`, 422, 'Invalid', 'fieldValidation', j({ metadata: { name: 'cm1' } }));
+  q('labelSelector syntax', 'GET', `${CM}?labelSelector=a%20in%20(`, 400, 'BadRequest');
+  q('labelSelector bad key', 'GET', `${CM}?labelSelector=-a=b`, 400, 'BadRequest');
+  q('labelSelector __proto__', 'GET', `${CM}?labelSelector=__proto__`, 400, 'BadRequest');
+  q('fieldSelector unknown field', 'GET', `${CM}?fieldSelector=spec.bogus=1`, 400, 'BadRequest');
+  q('fieldSelector syntax', 'GET', `${PODS}?fieldSelector==x`, 400, 'BadRequest');
+
+  // --- Services: ports, types, allocation requests.
+  const svc = (name: string, spec: object, field: string, code = 422) => add({ name: `Service ${name}`, method: 'POST', path: SVC, body: j({ metadata: { name: `s-${cases.length}` }, spec }), code, reason: code === 422 ? 'Invalid' : 'BadRequest', field });
+  svc('nodePort on ClusterIP', { type: 'ClusterIP', ports: [{ port: 80, nodePort: 30000 }] }, 'spec.ports[0].nodePort');
+  svc('nodePort on default type', { ports: [{ port: 80, nodePort: 30001 }] }, 'spec.ports[0].nodePort');
+  svc('nodePort out of range', { type: 'NodePort', ports: [{ port: 80, nodePort: 80 }] }, 'spec.ports[0].nodePort');
+  svc('port 0', { ports: [{ port: 0 }] }, 'spec.ports[0].port');
+  svc('port 70000', { ports: [{ port: 70000 }] }, 'spec.ports[0].port');
+  svc('negative port', { ports: [{ port: -1 }] }, 'spec.ports[0].port');
+  svc('bad protocol', { ports: [{ port: 80, protocol: 'ICMP' }] }, 'spec.ports[0].protocol');
+  svc('bad type', { type: 'Bogus', ports: [{ port: 80 }] }, 'spec.type');
+  svc('no ports', { ports: [] }, 'spec.ports');
+  svc('duplicate ports', { ports: [{ name: 'a', port: 80 }, { name: 'b', port: 80 }] }, 'spec.ports[1]');
+  svc('two ports without names', { ports: [{ port: 80 }, { port: 81 }] }, 'spec.ports[0].name');
+  svc('bad clusterIP', { clusterIP: '10.0.0.300', ports: [{ port: 80 }] }, 'spec.clusterIPs[0]');
+  svc('clusterIP out of range', { clusterIP: '192.168.0.1', ports: [{ port: 80 }] }, 'spec.clusterIPs');
+  svc('bad externalIP', { externalIPs: ['x'], ports: [{ port: 80 }] }, 'spec.externalIPs[0]');
+  svc('bad sessionAffinity', { sessionAffinity: 'Sticky', ports: [{ port: 80 }] }, 'spec.sessionAffinity');
+  svc('bad targetPort name', { ports: [{ port: 80, targetPort: 'Bad_Name' }] }, 'spec.ports[0].targetPort');
+  svc('bad selector value', { selector: { app: 'a b' }, ports: [{ port: 80 }] }, 'spec.selector');
+  add({ name: 'Service taking a held NodePort', method: 'POST', path: SVC, body: j({ metadata: { name: 'np2' }, spec: { type: 'NodePort', ports: [{ port: 80, nodePort: '__NODEPORT__' }] } }), code: 422, reason: 'Invalid', field: 'spec.ports[0].nodePort' });
+  add({ name: 'Service update changing clusterIP', method: 'PATCH', path: `${SVC}/svc1`, type: MERGE, body: j({ spec: { clusterIP: '10.0.255.254', clusterIPs: ['10.0.255.254'] } }), code: 422, reason: 'Invalid', field: 'spec.clusterIPs[0]' });
+
+  // --- Other kinds.
+  add({ name: 'Pod without containers', method: 'POST', path: PODS, body: j({ metadata: { name: 'p0' }, spec: { containers: [] } }), code: 422, reason: 'Invalid', field: 'spec.containers' });
+  add({ name: 'Pod container without image', method: 'POST', path: PODS, body: j({ metadata: { name: 'p1' }, spec: { containers: [{ name: 'c' }] } }), code: 422, reason: 'Invalid', field: 'spec.containers[0].image' });
+  add({ name: 'Pod duplicate container names', method: 'POST', path: PODS, body: j({ metadata: { name: 'p2' }, spec: { containers: [{ name: 'c', image: 'x' }, { name: 'c', image: 'y' }] } }), code: 422, reason: 'Invalid', field: 'spec.containers[1].name' });
+  add({ name: 'Pod bad restartPolicy', method: 'POST', path: PODS, body: j({ metadata: { name: 'p3' }, spec: { restartPolicy: 'Sometimes', containers: [{ name: 'c', image: 'x' }] } }), code: 422, reason: 'Invalid', field: 'spec.restartPolicy' });
+  add({ name: 'Deployment negative replicas', method: 'POST', path: DEP, body: j({ metadata: { name: 'd1' }, spec: { replicas: -1, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } }), code: 422, reason: 'Invalid', field: 'spec.replicas' });
+  add({ name: 'Deployment without selector', method: 'POST', path: DEP, body: j({ metadata: { name: 'd2' }, spec: { template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } }), code: 422, reason: 'Invalid', field: 'spec.selector' });
+  add({ name: 'EndpointSlice bad addressType', method: 'POST', path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', body: j({ metadata: { name: 'es1' }, addressType: 'IPv5', endpoints: [] }), code: 422, reason: 'Invalid', field: 'addressType' });
+  return cases;
+}
