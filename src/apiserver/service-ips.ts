@@ -32,12 +32,6 @@ export class ServiceIps {
     if (spec.type === 'ExternalName') return;
     if (!spec.clusterIP && old.spec?.clusterIP) spec.clusterIP = old.spec.clusterIP;
     if (!spec.clusterIPs?.length && old.spec?.clusterIPs) spec.clusterIPs = old.spec.clusterIPs;
-    if (!needsNodePorts(spec) && needsNodePorts(old.spec ?? {})) {
-      // Leaving NodePort/LoadBalancer: ports the user left as they were are dropped, as upstream's dropTypeDependentFields does.
-      const held = new Set((old.spec?.ports ?? []).map((p: any) => p.nodePort).filter(Boolean));
-      for (const p of spec.ports ?? []) if (held.has(p.nodePort)) delete p.nodePort;
-      if (spec.healthCheckNodePort === old.spec?.healthCheckNodePort) delete spec.healthCheckNodePort;
-    }
     if (needsNodePorts(spec)) {
       for (const p of spec.ports ?? []) {
         if (p.nodePort) continue;
