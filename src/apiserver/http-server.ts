@@ -3,7 +3,8 @@ import { RESOURCES, groupVersion, type ResourceInfo } from '../api/resources.ts'
 import { isPlainObject } from '../api/own-properties.ts';
 import { StatusError, badRequest, conflict, internalError, invalid, methodNotSupported, notFound, pathNotFound, unsupportedMediaType } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
-import { AGGREGATED_CONTENT_TYPE, OPENAPI_V2_CONTENT_TYPE, aggregatedDiscovery, apiResourceList, legacyApiGroupList, legacyApiVersions, openApiV3Document, openApiV3Index } from './discovery.ts';
+import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiResourceList, legacyApiGroupList, legacyApiVersions } from './discovery.ts';
+import { OpenApi } from './openapi.ts';
 import { applyPatch, applyServerSideApply } from './patch/patch.ts';
 import { printTable } from './printers/printers.ts';
 import { proxyToKubelet } from './kubelet-proxy.ts';
@@ -43,8 +44,10 @@ export function createApiHandler(options: HttpApiOptions): (req: IncomingMessage
 
 class HttpApi {
   #o: HttpApiOptions;
+  #openApi: OpenApi;
   constructor(options: HttpApiOptions) {
     this.#o = options;
+    this.#openApi = new OpenApi({ serverVersion: `v1.${options.versionMinor}.0` });
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -70,19 +73,13 @@ class HttpApi {
         });
       case '/openapi/v2':
       case '/swagger-2.0.0.pb-v1':
-        res.writeHead(200, { 'Content-Type': OPENAPI_V2_CONTENT_TYPE, 'Content-Length': '0' });
-        return void res.end();
       case '/openapi/v3':
-        return json(res, 200, openApiV3Index());
+        return this.#openApi.serve(req, res, path);
       case '/api':
       case '/apis':
         return this.#discoveryRoot(req, res, path === '/api');
     }
-    if (path.startsWith('/openapi/v3/')) {
-      const doc = openApiV3Document(path.slice('/openapi/v3/'.length), `v1.${this.#o.versionMinor}.0`);
-      if (!doc) throw pathNotFound();
-      return json(res, 200, doc);
-    }
+    if (path.startsWith('/openapi/v3/')) return this.#openApi.serve(req, res, path);
     const segments = path.split('/').slice(1).map(decodePathSegment);
     let group: string;
     let version: string;

@@ -1,7 +1,8 @@
 /**
- * Protobuf on the wire and content negotiation, against a real `tskube apiserver` (SQLite store): raw HTTP with
- * upstream's media types, and the real kubectl 1.33, whose typed clients (create deployment|service|configmap|
- * namespace, scale, expose, set image) send and accept application/vnd.kubernetes.protobuf.
+ * Protobuf on the wire, content negotiation and OpenAPI, against a real `tskube apiserver` (SQLite store): raw HTTP
+ * with upstream's media types; the real kubectl 1.33, whose typed clients (create deployment|service|configmap|
+ * namespace, scale, expose, set image) send and accept application/vnd.kubernetes.protobuf; `kubectl explain` of
+ * 1.27 and 1.33, which walks the OpenAPI v3 schemas.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -125,4 +126,24 @@ describe('protobuf and content negotiation', () => {
     assert.deepEqual(JSON.parse(await k('get', 'configmap', 'cfg', '-o', 'json')).data, { a: 'b' });
     assert.match(await k('describe', 'service', 'web'), /TargetPort:\s+8080\/TCP/);
   });
+
+  for (const version of ['1.27', '1.33']) {
+    test(`kubectl ${version} explain reads the OpenAPI v3 schemas`, { skip: !kubectlAvailable(version) && `kubectl ${version} is not installed` }, async () => {
+      const explain = async (...args: string[]) => {
+        const r = await kubectl(version, server.kubeconfig, join(cache, version), ['explain', ...args]);
+        assert.equal(r.code, 0, r.stderr);
+        return r.stdout;
+      };
+      const ports = await explain('service.spec.ports');
+      assert.match(ports, /^KIND:\s+Service\nVERSION:\s+v1\n/);
+      assert.match(ports, /FIELD: ports <\[\]ServicePort>/);
+      assert.match(ports, /\n  targetPort\t<IntOrString>\n/);
+      assert.match(ports, /\n  port\t<integer> -required-\n {4}The port that will be exposed by this service\./);
+      assert.match(await explain('deployment.spec.template.spec.containers.resources.limits'), /GROUP:\s+apps\n[^]*FIELD: limits <map\[string\]Quantity>/);
+      assert.match(await explain('lease.spec.renewTime'), /FIELD: renewTime <string>/);
+      const missing = await kubectl(version, server.kubeconfig, join(cache, version), ['explain', 'service.spec.nope']);
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stderr, /field "nope" does not exist/);
+    });
+  }
 });
