@@ -8,6 +8,8 @@ import { removeCgroups } from '../sys/cgroups.ts';
 import { run } from '../sys/run.ts';
 import { clusterLayout, type ClusterLayout, type ClusterOptions } from './layout.ts';
 import { Supervisor } from './supervisor.ts';
+import { applyClusterDns } from './cluster-dns.ts';
+import { TSKUBE_IMAGE } from '../kubelet/image-map.ts';
 import { createTopology, destroyTopology } from './topology.ts';
 
 const TSKUBE = fileURLToPath(new URL('../../bin/tskube', import.meta.url));
@@ -54,9 +56,11 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   supervisor.start('controller-manager', [TSKUBE, 'controller-manager', `--kubeconfig=${layout.kubeconfig}`, ...cmFlags], { log: log('controller-manager') });
   supervisor.start('scheduler', [TSKUBE, 'scheduler', `--kubeconfig=${layout.kubeconfig}`], { log: log('scheduler') });
   progress('Controller manager and scheduler started');
+  // Outside --lab, pods use the cluster DNS and reach the control plane through their node (masqueraded, as Docker does).
+  const dnsFlags = options.lab ? [] : [`--cluster-dns=${layout.dnsServiceIp}`, `--cluster-domain=${layout.clusterDomain}`, `--non-masquerade-cidr=${options.clusterCidr}`];
   for (const node of layout.nodes) {
     mkdirSync(node.dir, { recursive: true });
-    supervisor.start('kubelet', [TSKUBE, 'kubelet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, `--root-dir=${join(node.dir, 'kubelet')}`, `--netns-prefix=${node.netns}`, '--pod-infra-container-image=k8s.gcr.io/pause:3.1', '--allow-privileged=true'], { node: node.name, netns: node.netns, log: log('kubelet', node.name) });
+    supervisor.start('kubelet', [TSKUBE, 'kubelet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, `--root-dir=${join(node.dir, 'kubelet')}`, `--netns-prefix=${node.netns}`, '--pod-infra-container-image=k8s.gcr.io/pause:3.1', '--allow-privileged=true', ...dnsFlags], { node: node.name, netns: node.netns, log: log('kubelet', node.name) });
   }
   progress(`Kubelets started on ${layout.nodes.map((n) => n.name).join(', ')}`);
   await poll('every node to be Ready', async () => {
@@ -81,8 +85,27 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
     progress('flatnet and kube-proxy started on every node');
   }
   await waitReady(layout, progress);
+  if (!options.lab) {
+    await applyClusterDns(client, { serviceIP: layout.dnsServiceIp, clusterDomain: layout.clusterDomain, image: TSKUBE_IMAGE, master: layout.apiserverUrl });
+    await waitForDns(layout, client);
+    progress(`Cluster DNS ready: Service kube-system/kube-dns on ${layout.dnsServiceIp} (Deployment coredns, tskube dns)`);
+  }
   client.close();
   return layout;
+}
+
+/** waitForDns waits for a ready kube-dns endpoint and an answer through the Service's IP from every node. */
+async function waitForDns(layout: ClusterLayout, client: RestClient): Promise<void> {
+  await poll('the cluster DNS pods to be ready', async () => {
+    const slices = (await client.list(client.resource('endpointslices', 'discovery.k8s.io'), { namespace: 'kube-system', labelSelector: 'kubernetes.io/service-name=kube-dns' }).catch(() => ({ items: [] }))).items as any[];
+    return slices.some((s) => (s.endpoints ?? []).some((e: any) => e.conditions?.ready !== false));
+  }, 120_000);
+  for (const node of layout.nodes) {
+    await poll(`the cluster DNS to answer on ${node.name}`, async () => {
+      const r = await run(['nsenter', `--net=/run/netns/${node.netns}`, '--', '/bin/busybox', 'nslookup', `kubernetes.default.svc.${layout.clusterDomain}`, layout.dnsServiceIp], { timeoutMs: 10_000 }).catch(() => undefined);
+      return r !== undefined && r.stdout.includes('Address');
+    }, 60_000);
+  }
 }
 
 /** waitReady waits for Ready nodes and, outside --lab mode, for every proxy's first sync. */

@@ -38,6 +38,9 @@ export interface ClusterLayout {
   lanPrefix: number;
   apiserverUrl: string;
   kubeconfig: string;
+  /** The cluster DNS Service's address: the tenth of the service range, as kubeadm picks it (kubelets' --cluster-dns). */
+  dnsServiceIp: string;
+  clusterDomain: string;
   nodes: NodeLayout[];
 }
 
@@ -72,6 +75,8 @@ export function clusterLayout(options: ClusterOptions): ClusterLayout {
     lanPrefix: lan.prefix,
     apiserverUrl: `http://${controlPlaneIp}:8080`,
     kubeconfig: join(dir, 'admin.conf'),
+    dnsServiceIp: nthAddress(parseCidr(options.serviceCidr), 10),
+    clusterDomain: 'cluster.local',
     nodes: Array.from({ length: options.nodes }, (_, i) => ({
       name: nodeName(i),
       netns: `${options.name}-${nodeName(i)}`,

@@ -37,3 +37,12 @@ test('a terminating pod is serving but not ready', () => {
   const [b] = backends(service, [pod('t', '10.0.0.9', true, { metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } })]);
   assert.deepEqual([b!.ready, b!.serving, b!.terminating], [false, true, true]);
 });
+
+test('desiredSlices() names an endpoint by its pod\'s hostname only when the pod\'s subdomain is the Service', () => {
+  const named = pod('a', '10.0.0.2', true);
+  named.spec = { ...named.spec, hostname: 'web-0', subdomain: 'web' };
+  const other = pod('b', '10.0.0.3', true);
+  other.spec = { ...other.spec, hostname: 'web-1', subdomain: 'elsewhere' };
+  const [slice] = desiredSlices(service, backends(service, [named, other]));
+  assert.deepEqual(slice!.endpoints.map((e: any) => e.hostname), ['web-0', undefined]);
+});

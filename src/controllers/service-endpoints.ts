@@ -55,6 +55,7 @@ export function desiredSlices(service: any, list: Backend[]): { ports: any[]; en
     groups.get(key)!.endpoints.push({
       addresses: [b.pod.status.podIP],
       conditions: { ready: b.ready, serving: b.serving, terminating: b.terminating },
+      ...dnsHostname(service, b.pod),
       ...(b.pod.spec?.nodeName ? { nodeName: b.pod.spec.nodeName } : {}),
       targetRef: { kind: 'Pod', namespace: b.pod.metadata.namespace, name: b.pod.metadata.name, uid: b.pod.metadata.uid },
     });
@@ -66,6 +67,12 @@ export function desiredSlices(service: any, list: Backend[]): { ports: any[]; en
   // A selector that matches nothing still gets one empty slice, as upstream's placeholder.
   if (slices.length === 0) slices.push({ ports: [], endpoints: [] });
   return slices;
+}
+
+/** dnsHostname names an endpoint for DNS when its pod sets hostname and, as subdomain, this Service (upstream rule). */
+function dnsHostname(service: any, pod: any): { hostname?: string } {
+  const hostname = pod.spec?.hostname;
+  return hostname && pod.spec?.subdomain === service.metadata?.name && pod.metadata?.namespace === service.metadata?.namespace ? { hostname } : {};
 }
 
 /** desiredSubsets is the Endpoints object's subsets: ready and not-ready addresses per port mapping. */

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,7 +23,8 @@ export function serveExec(req: IncomingMessage, socket: Duplex, o: { pid: number
   }
   const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
-  const child = spawn('nsenter', ['-t', String(o.pid), '-n', '-p', '-m', '-u', '-i', '--', ...o.command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The command gets the container's environment (its PATH finds the image's programs, e.g. busybox's applets).
+  const child = spawn('nsenter', ['-t', String(o.pid), '-n', '-p', '-m', '-u', '-i', '--', ...o.command], { stdio: ['pipe', 'pipe', 'pipe'], env: containerEnv(o.pid) });
   const send = (stream: number, data: Buffer) => {
     if (!socket.writable) return;
     socket.write(frame(Buffer.concat([Buffer.from([stream]), data])));
@@ -30,7 +33,9 @@ export function serveExec(req: IncomingMessage, socket: Duplex, o: { pid: number
   child.stderr.on('data', (d: Buffer) => send(2, d));
   if (!o.stdin) child.stdin.end();
   child.on('error', (error) => send(3, Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: error.message, reason: 'InternalError' }))));
-  child.on('close', (code) => {
+  child.on('close', (exitCode, signal) => {
+    // A command killed by a signal ends with 128 + the signal's number, as a shell reports it (139 for SIGSEGV).
+    const code = exitCode ?? 128 + (signal ? (osConstants.signals[signal] ?? 9) : 9);
     const status = code === 0
       ? { metadata: {}, status: 'Success' }
       : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: error executing command [${o.command.join(' ')}], exit code ${code}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } };
@@ -96,4 +101,14 @@ function parseFrame(buf: Buffer): { opcode: number; payload: Buffer; size: numbe
   const payload = Buffer.from(buf.subarray(offset, offset + length));
   if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= buf[maskOffset + (i % 4)]!;
   return { opcode, payload, size: offset + length };
+}
+
+/** containerEnv reads the environment of the container's init, or the kubelet's own when it cannot be read. */
+function containerEnv(pid: number): NodeJS.ProcessEnv {
+  try {
+    const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]);
+    return entries.length > 0 ? Object.fromEntries(entries) : process.env;
+  } catch {
+    return process.env;
+  }
 }

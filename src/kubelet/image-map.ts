@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The process runtime runs images as host programs. An image maps to an entrypoint and a default command (as an
@@ -13,11 +14,20 @@ export interface ImageProgram {
   env?: Record<string, string>;
   /** Writes what the program needs (config files) into dir and returns the final argv for it. */
   prepare?: (dir: string, argv: string[]) => string[];
+  /** Host paths the program needs besides the usual system ones (for a private root filesystem built from them). */
+  files?: string[];
 }
 
 export type ImageTable = { pattern: RegExp; program: ImageProgram }[];
 
 const BUSYBOX_BIN = '/var/lib/tskube/busybox/bin';
+/** The tskube checkout this kubelet runs from: the `tskube/tskube` image runs its CLI on its own Node. */
+const TSKUBE_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const TSKUBE_NODE = join(TSKUBE_ROOT, 'node_modules', 'node', 'bin', 'node');
+/** TSKUBE_IMAGE is the image whose containers run `tskube <args>` (the cluster DNS Deployment uses it). */
+export const TSKUBE_IMAGE = 'tskube/tskube:0.1.0';
+/** The applets people use in busybox pods, to debug networking and DNS above all. */
+const BUSYBOX_APPLETS = ['sh', 'wget', 'httpd', 'sleep', 'echo', 'cat', 'ls', 'ping', 'ping6', 'nc', 'nslookup', 'traceroute', 'telnet', 'hostname', 'ip', 'ifconfig', 'route', 'netstat', 'arp', 'true', 'false', 'env', 'date', 'ps', 'top', 'grep', 'sed', 'awk', 'head', 'tail', 'mkdir', 'touch', 'rm', 'cp', 'mv', 'seq', 'wc', 'test', '[', 'printf', 'id', 'uname', 'kill', 'arping', 'timeout', 'tr', 'cut', 'sort', 'uniq', 'xargs', 'find', 'vi', 'less', 'more', 'du', 'df', 'which', 'whoami', 'watch', 'dirname', 'basename', 'ln', 'chmod', 'stat', 'tee', 'usleep', 'expr', 'yes'];
 
 /** DEFAULT_IMAGES maps the lab's images (and a few common ones) to Debian programs. */
 export const DEFAULT_IMAGES: ImageTable = [
@@ -25,6 +35,7 @@ export const DEFAULT_IMAGES: ImageTable = [
   { pattern: /^(docker\.io\/)?(library\/)?busybox(:.*)?$/, program: { entrypoint: [], cmd: ['sh'], env: { PATH: `${BUSYBOX_BIN}:/usr/bin:/bin` }, prepare: busybox } },
   { pattern: /^(docker\.io\/)?(library\/)?node(:.*)?$/, program: { entrypoint: [], cmd: ['node'] } },
   { pattern: /(^|\/)pause(:.*)?$/, program: { entrypoint: [], cmd: [] } },
+  { pattern: /^(docker\.io\/)?tskube\/tskube(:.*)?$/, program: { entrypoint: [TSKUBE_NODE, '--disable-warning=ExperimentalWarning', join(TSKUBE_ROOT, 'src', 'cli', 'tskube.ts')], cmd: ['--help'], files: [join(TSKUBE_ROOT, 'node_modules'), join(TSKUBE_ROOT, 'src'), join(TSKUBE_ROOT, 'package.json'), join(TSKUBE_ROOT, 'bin')] } },
 ];
 
 /** lookupImage finds the program for an image, or undefined when nothing maps it. */
@@ -66,12 +77,10 @@ http {
 
 /** busybox puts the applets on PATH once, so `sh -c`, `wget`, `httpd` and friends resolve inside the pod. */
 function busybox(_dir: string, argv: string[]): string[] {
-  if (!existsSync(join(BUSYBOX_BIN, 'sh'))) {
-    mkdirSync(BUSYBOX_BIN, { recursive: true });
-    // Symlinks for the applets pods use most, as `busybox --install -s` would make.
-    for (const applet of ['sh', 'wget', 'httpd', 'sleep', 'echo', 'cat', 'ls', 'ping', 'nc', 'nslookup', 'hostname', 'ip', 'ifconfig', 'true', 'false', 'env', 'date', 'ps', 'top', 'grep', 'sed', 'awk', 'head', 'tail', 'mkdir', 'touch', 'rm', 'cp', 'mv', 'seq', 'wc', 'test', '[', 'printf', 'id', 'uname', 'kill', 'arping']) {
-      if (!existsSync(join(BUSYBOX_BIN, applet))) symlinkSync('/bin/busybox', join(BUSYBOX_BIN, applet));
-    }
+  mkdirSync(BUSYBOX_BIN, { recursive: true });
+  // Symlinks for the applets pods use most, as `busybox --install -s` would make; new ones are added on upgrade.
+  for (const applet of BUSYBOX_APPLETS) {
+    if (!existsSync(join(BUSYBOX_BIN, applet))) symlinkSync('/bin/busybox', join(BUSYBOX_BIN, applet));
   }
   return argv;
 }

@@ -11,6 +11,7 @@ import { ProcessRuntime } from './process-runtime.ts';
 import { ProcessRuntimeService } from './process-runtime-service.ts';
 import type { ContainerStatus, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
 import { runProbe } from './probes.ts';
+import { podDnsConfig, type DnsConfig } from './resolv-conf.ts';
 import { ProbeManager } from './prober.ts';
 import { serviceEnvironment } from './service-env.ts';
 
@@ -27,6 +28,12 @@ export interface KubeletOptions {
   /** Prefix of pod network namespace names (unique per machine when several kubelets share it). */
   netnsPrefix: string;
   images: ImageTable;
+  /** --cluster-dns / clusterDNS, --cluster-domain / clusterDomain, and the node's resolv.conf (--resolv-conf). */
+  clusterDNS?: string[];
+  clusterDomain?: string;
+  hostDns?: DnsConfig;
+  /** --non-masquerade-cidr: pod traffic to anything outside it is masqueraded on the node; unset adds no rule. */
+  nonMasqueradeCidr?: string;
 }
 
 interface PodRuntimeState {
@@ -139,6 +146,7 @@ export class Kubelet {
     if (this.#runtime) return;
     const network = new PodNetwork({ bridge: this.#o.bridge, podCidr: cidr, rootDir: this.#o.rootDir, onWarning: (message) => this.#o.logger.warning(message) });
     await network.ensureBridge();
+    if (this.#o.nonMasqueradeCidr) await network.ensureMasquerade(this.#o.nonMasqueradeCidr);
     this.#runtime = new ProcessRuntimeService(network, this.#processes);
     this.#o.logger.info('Pod network ready', { podCIDR: cidr, bridge: this.#o.bridge });
   }
@@ -182,7 +190,12 @@ export class Kubelet {
   }
 
   #sandbox(pod: any): PodSandboxConfig {
-    return { uid: pod.metadata.uid, netns: `${this.#o.netnsPrefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}`, hostname: pod.spec.hostname ?? pod.metadata.name, namespace: pod.metadata.namespace };
+    const { config } = this.#dns(pod);
+    return { uid: pod.metadata.uid, netns: `${this.#o.netnsPrefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}`, hostname: pod.spec.hostname ?? pod.metadata.name, namespace: pod.metadata.namespace, dnsConfig: config };
+  }
+
+  #dns(pod: any): ReturnType<typeof podDnsConfig> {
+    return podDnsConfig(pod, { clusterDNS: this.#o.clusterDNS ?? [], clusterDomain: this.#o.clusterDomain ?? '', host: this.#o.hostDns ?? { servers: [], searches: [], options: [] } });
   }
 
   async #syncPod(pod: any): Promise<void> {
@@ -232,6 +245,8 @@ export class Kubelet {
         state.lastStart[c.name] = now;
         delete state.lastTermination[c.name];
         this.#events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+        const dnsWarning = this.#dns(pod).warning;
+        if (dnsWarning) this.#events.event(pod, 'Warning', dnsWarning.reason, dnsWarning.message);
       }
       const { ready, started } = await this.#probeContainer(pod, c, sandbox, podIP, state);
       statuses.push({ name: c.name, image: c.image, imageID: `tskube-process://${c.image}`, containerID: `tskube://${uid}/${c.name}`, ready, restartCount: state.restarts[c.name] ?? 0, started, state: { running: { startedAt: cs.startedAt } }, ...(state.lastTermination[c.name] ? { lastState: state.lastTermination[c.name] } : {}) });

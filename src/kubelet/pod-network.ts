@@ -41,6 +41,19 @@ export class PodNetwork {
     await ipBatch([`link set ${this.bridge} up`]);
   }
 
+  /**
+   * ensureMasquerade does for pods what Docker does on the lab's nodes: traffic from the pod subnet that leaves the
+   * node for anything outside nonMasqueradeCidr (the cluster's pod network) goes out with the node's address, so
+   * pods reach the control plane and the LAN, which have no route back to pod subnets. Pod-to-pod traffic keeps its
+   * source. One rule in the node's own nat POSTROUTING (never the machine's root namespace).
+   */
+  async ensureMasquerade(nonMasqueradeCidr: string): Promise<void> {
+    const { Iptables } = await import('../sys/iptables.ts');
+    const iptables = await Iptables.detect();
+    const cidr = formatCidr(this.cidr);
+    await iptables.ensureRule('nat', 'POSTROUTING', ['-s', cidr, '!', '-d', nonMasqueradeCidr, '!', '-o', this.bridge, '-m', 'comment', '--comment', 'tskube: SNAT for outbound traffic from pods', '-j', 'MASQUERADE']);
+  }
+
   /** setUp wires one pod and returns its IP; calling it again for the same pod returns the same IP. */
   async setUp(podUid: string, netns: string): Promise<string> {
     const ip = this.#allocate(podUid);

@@ -3,6 +3,7 @@ import { createCgroups, removeCgroups } from '../sys/cgroups.ts';
 import { runInProcessNamespaces } from '../sys/netns.ts';
 import { HostCommandError } from '../sys/run.ts';
 import type { PodNetwork } from './pod-network.ts';
+import { resolvConfText } from './resolv-conf.ts';
 import type { ProcessRuntime } from './process-runtime.ts';
 import type { ContainerConfig, ContainerStatus, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
 
@@ -53,7 +54,7 @@ export class ProcessRuntimeService implements RuntimeService {
     let argv = config.prepare ? config.prepare(dir, config.argv) : config.argv;
     if (argv.length === 0) argv = ['/bin/busybox', 'sleep', '2147483647'];
     const cgroupProcs = createCgroups(sandbox.uid, config.name, config.limits);
-    this.#processes.start(sandbox.uid, config.name, sandbox.netns, argv, config.env, { hostname: sandbox.hostname, namespace: sandbox.namespace, ip: podIP, cgroupProcs });
+    this.#processes.start(sandbox.uid, config.name, sandbox.netns, argv, config.env, { hostname: sandbox.hostname, namespace: sandbox.namespace, ip: podIP, cgroupProcs, resolvConf: resolvConfText(sandbox.dnsConfig ?? { servers: [], searches: [], options: [] }) });
     return this.containerStatus(sandbox, config.name);
   }
 

@@ -34,12 +34,12 @@ export class ProcessRuntime {
    * start runs argv in the pod's network namespace, in new UTS, IPC, PID and mount namespaces: the hostname is the
    * pod's name, and /etc/hosts and /etc/resolv.conf are the pod's own (bind-mounted), as the kubelet writes them.
    */
-  start(podUid: string, container: string, netns: string, argv: string[], env: Record<string, string>, pod: { hostname: string; namespace: string; ip: string; cgroupProcs: string[] }): ContainerState {
+  start(podUid: string, container: string, netns: string, argv: string[], env: Record<string, string>, pod: { hostname: string; namespace: string; ip: string; cgroupProcs: string[]; resolvConf: string }): ContainerState {
     const dir = this.dir(podUid, container);
     const hosts = join(dir, 'hosts');
     writeFileSync(hosts, `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${pod.ip}\t${pod.hostname}\n`);
     const resolv = join(dir, 'resolv.conf');
-    writeFileSync(resolv, `search ${pod.namespace}.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
+    writeFileSync(resolv, pod.resolvConf);
     const logPath = join(dir, 'container.log');
     if (existsSync(join(dir, 'exit-code'))) writeFileSync(join(dir, 'exit-code'), '');
     if (existsSync(logPath)) writeFileSync(join(dir, 'previous.log'), readFileSync(logPath));

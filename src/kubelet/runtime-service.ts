@@ -1,4 +1,5 @@
 import type { CgroupLimits } from '../sys/cgroups.ts';
+import type { DnsConfig } from './resolv-conf.ts';
 
 /**
  * RuntimeService is the container runtime as the kubelet uses it, shaped like CRI's RuntimeService (sandbox and
@@ -10,6 +11,8 @@ export interface PodSandboxConfig {
   netns: string;
   hostname: string;
   namespace: string;
+  /** CRI's dns_config: the pod's /etc/resolv.conf, decided by the kubelet from dnsPolicy (resolv-conf.ts). */
+  dnsConfig?: DnsConfig;
 }
 
 export interface ContainerConfig {

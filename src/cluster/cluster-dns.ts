@@ -1,0 +1,86 @@
+import type { RestClient } from '../client/client.ts';
+import { isStatusError } from '../api/status.ts';
+
+/**
+ * The cluster DNS add-on as kubeadm deploys CoreDNS (cmd/kubeadm/app/phases/addons/dns): in kube-system, the
+ * Deployment `coredns` (two replicas spread over nodes, dnsPolicy Default, liveness on :8080/health, readiness on
+ * :8181/ready, port 53 with only NET_BIND_SERVICE) behind the Service `kube-dns` at the tenth address of the service
+ * range, labels k8s-app=kube-dns. Its pods run `tskube dns` through the process runtime's `tskube/tskube` image.
+ */
+export interface ClusterDnsManifestOptions {
+  /** The kube-dns Service's ClusterIP (kubelets' --cluster-dns). */
+  serviceIP: string;
+  clusterDomain: string;
+  /** The image that runs `tskube <args>`. */
+  image: string;
+  /** How the pods reach the API server until in-cluster config is usable (the API server's URL); undefined: in-cluster. */
+  master?: string;
+  replicas?: number;
+}
+
+export function clusterDnsManifests(options: ClusterDnsManifestOptions): { deployment: any; service: any } {
+  const labels = { 'k8s-app': 'kube-dns' };
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'coredns', namespace: 'kube-system', labels },
+    spec: {
+      replicas: options.replicas ?? 2,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          dnsPolicy: 'Default',
+          tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
+          affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] }, topologyKey: 'kubernetes.io/hostname' } }] } },
+          containers: [{
+            name: 'coredns',
+            image: options.image,
+            imagePullPolicy: 'IfNotPresent',
+            args: ['dns', `--cluster-domain=${options.clusterDomain}`, '--ttl=30', ...(options.master ? [`--master=${options.master}`] : [])],
+            resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
+            ports: [
+              { name: 'dns', containerPort: 53, protocol: 'UDP' },
+              { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+              { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
+            ],
+            livenessProbe: { httpGet: { path: '/health', port: 8080, scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5 },
+            readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' }, periodSeconds: 1 },
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] }, readOnlyRootFilesystem: true },
+          }],
+        },
+      },
+    },
+  };
+  const service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: 'kube-dns',
+      namespace: 'kube-system',
+      labels: { ...labels, 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
+      annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
+    },
+    spec: {
+      selector: labels,
+      clusterIP: options.serviceIP,
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
+      ],
+    },
+  };
+  return { deployment, service };
+}
+
+/** applyClusterDns creates the Service and the Deployment, leaving existing ones as they are. */
+export async function applyClusterDns(client: RestClient, options: ClusterDnsManifestOptions): Promise<void> {
+  const { deployment, service } = clusterDnsManifests(options);
+  for (const [resource, object] of [[client.resource('services'), service], [client.resource('deployments', 'apps'), deployment]] as const) {
+    await client.create(resource, 'kube-system', object).catch((error) => {
+      if (!isStatusError(error, 409)) throw error;
+    });
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Cluster DNS on a `tskube up` cluster ("tkd", LAN 192.168.234.0/24), asked from pods as users do: the busybox
+ * image's wget and nslookup through `kubectl exec`, and dig (UDP and TCP) inside a pod's network namespace.
+ * Fixtures: nginx pods "app=web" behind nsvc (port http 2000 → 80) and two busybox httpd pods "hs-0", "hs-1"
+ * (hostname + subdomain "hs", readiness on /ready) behind the headless Service hs.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RestClient } from '../../src/client/rest-client.ts';
+import { run } from '../../src/sys/run.ts';
+import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
+import { NOT_ROOT } from '../support/netns.ts';
+import { TSKUBE, waitFor } from '../support/processes.ts';
+
+const NAME = 'tkd';
+const FQDN = 'nsvc.default.svc.cluster.local';
+
+describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed') }, () => {
+  let stateDir: string;
+  let cache: string;
+  let client: RestClient;
+  let clientNetns: string;
+  const flags = () => [`--name=${NAME}`, `--state-dir=${stateDir}`];
+  const exec = (pod: string, ...command: string[]) => kubectl('1.33', join(stateDir, 'admin.conf'), cache, ['exec', pod, '--', ...command]);
+  /** dig asks the cluster DNS Service from inside the client pod's network namespace. */
+  const dig = async (...args: string[]) => (await run(['nsenter', `--net=/run/netns/${clientNetns}`, '--', 'dig', '+short', '+time=2', '+tries=1', '@10.0.0.10', ...args], { timeoutMs: 10_000 }).catch(() => ({ stdout: '' }))).stdout.trim().split('\n').filter(Boolean).sort();
+  const services = () => client.resource('services');
+  const pods = () => client.resource('pods');
+
+  before(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'tskube-dns-'));
+    cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
+    await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.234.0/24'], { timeoutMs: 240_000 });
+    client = new RestClient({ server: 'http://192.168.234.1:8080', namespace: 'default' }, { userAgent: 'test' });
+    for (const i of [0, 1]) {
+      await client.create(pods(), 'default', { metadata: { name: `web-${i}`, labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.7.9', ports: [{ containerPort: 80 }] }] } });
+      await client.create(pods(), 'default', {
+        metadata: { name: `hs-${i}`, labels: { app: 'hs' } },
+        spec: {
+          hostname: `hs-${i}`, subdomain: 'hs', terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'httpd', image: 'busybox', command: ['sh', '-c', 'mkdir -p /tmp/$HOSTNAME && echo ok > /tmp/$HOSTNAME/ready && exec httpd -f -p 8080 -h /tmp/$HOSTNAME'], ports: [{ name: 'http', containerPort: 8080 }], readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 1, failureThreshold: 1 } }],
+        },
+      });
+    }
+    await client.create(services(), 'default', { metadata: { name: 'nsvc' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 2000, targetPort: 80 }] } });
+    await client.create(services(), 'default', { metadata: { name: 'hs' }, spec: { clusterIP: 'None', selector: { app: 'hs' }, ports: [{ name: 'http', port: 8080 }] } });
+    await client.create(pods(), 'default', { metadata: { name: 'bb' }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'bb', image: 'busybox', command: ['sh', '-c', 'sleep 3600'] }] } });
+    const bb = await waitFor('the client pod', async () => { const p = await client.get(pods(), 'default', 'bb'); return p.status?.phase === 'Running' ? p : undefined; }, 60_000);
+    clientNetns = `${NAME}-${bb.spec.nodeName}-${bb.metadata.uid.replace(/-/g, '').slice(0, 12)}`;
+    await waitFor('every pod ready', async () => ((await client.list(pods(), { namespace: 'default' })).items as any[]).every((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')), 60_000);
+  });
+
+  after(async () => {
+    client?.close();
+    if (stateDir) await run([TSKUBE, 'down', ...flags()], { timeoutMs: 60_000 });
+    await rm(cache, { recursive: true, force: true });
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  test('the DNS add-on is deployed as kubeadm deploys CoreDNS', async () => {
+    const svc = await client.get(services(), 'kube-system', 'kube-dns');
+    assert.equal(svc.spec.clusterIP, '10.0.0.10');
+    assert.deepEqual(svc.spec.ports.map((p: any) => `${p.name}:${p.port}/${p.protocol}`), ['dns:53/UDP', 'dns-tcp:53/TCP', 'metrics:9153/TCP']);
+    const deploy = await client.get(client.resource('deployments', 'apps'), 'kube-system', 'coredns');
+    assert.equal(deploy.status.readyReplicas, 2);
+    const resolv = await exec('bb', 'cat', '/etc/resolv.conf');
+    assert.match(resolv.stdout, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local.*\nnameserver 10\.0\.0\.10\noptions ndots:5\n$/);
+  });
+
+  test('a pod fetches a Service by short name, namespace-qualified name and FQDN', async () => {
+    for (const host of ['nsvc', 'nsvc.default', FQDN]) {
+      // No -T: Debian's busybox-static 1.35 wget crashes with it (SIGSEGV), whatever the address.
+      const r = await exec('bb', 'wget', '-qO-', `http://${host}:2000/`);
+      assert.match(r.stdout, /Welcome to nginx!/, `wget http://${host}:2000/: ${r.stderr}`);
+    }
+  });
+
+  test('SRV and PTR answers, from busybox\'s nslookup', async () => {
+    const srv = await exec('bb', 'nslookup', '-type=srv', `_http._tcp.${FQDN}`);
+    assert.match(srv.stdout, new RegExp(`_http\\._tcp\\.${FQDN.replace(/\./g, '\\.')}\\s+service = 0 100 2000 ${FQDN.replace(/\./g, '\\.')}`));
+    const vip = (await client.get(services(), 'default', 'nsvc')).spec.clusterIP;
+    const ptr = await exec('bb', 'nslookup', vip);
+    assert.match(ptr.stdout, new RegExp(`name = ${FQDN.replace(/\./g, '\\.')}`));
+    const web0 = await client.get(pods(), 'default', 'web-0');
+    assert.deepEqual(await dig('-x', web0.status.podIP), [`${web0.status.podIP.replace(/\./g, '-')}.${FQDN}.`]);
+  });
+
+  test('a headless Service answers both pods, follows their readiness, and names them by hostname.subdomain', async () => {
+    const ips = await Promise.all(['hs-0', 'hs-1'].map(async (n) => (await client.get(pods(), 'default', n)).status.podIP));
+    await waitFor('both hs pods', async () => (await dig('hs.default.svc.cluster.local')).join() === [...ips].sort().join(), 30_000);
+    assert.deepEqual(await dig('hs-1.hs.default.svc.cluster.local'), [ips[1]]);
+    // A pod reaches another behind the same headless Service as hostname.subdomain (its search path does the rest).
+    assert.equal((await exec('bb', 'wget', '-qO-', 'http://hs-0.hs:8080/ready')).stdout, 'ok\n');
+    await exec('hs-0', 'sh', '-c', 'rm /tmp/$HOSTNAME/ready');
+    await waitFor('hs-0 to leave the answer', async () => (await dig('hs.default.svc.cluster.local')).join() === ips[1], 30_000);
+    await exec('hs-0', 'sh', '-c', 'echo ok > /tmp/$HOSTNAME/ready');
+    await waitFor('hs-0 to come back', async () => (await dig('hs.default.svc.cluster.local')).length === 2, 30_000);
+  });
+
+  test('an ExternalName Service answers a CNAME and follows changes of externalName', async () => {
+    const ext = await client.create(services(), 'default', { metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: FQDN } });
+    const vip = (await client.get(services(), 'default', 'nsvc')).spec.clusterIP;
+    await waitFor('the CNAME and its address', async () => (await dig('ext.default.svc.cluster.local')).join() === [`${FQDN}.`, vip].sort().join(), 20_000);
+    await client.update(services(), { ...ext, spec: { ...ext.spec, externalName: 'hs.default.svc.cluster.local' } });
+    await waitFor('the new CNAME', async () => (await dig('ext.default.svc.cluster.local', 'CNAME')).join() === 'hs.default.svc.cluster.local.', 20_000);
+  });
+
+  test('a new Service resolves soon after creation, and a deleted one stops resolving', async () => {
+    const svc = await client.create(services(), 'default', { metadata: { name: 'fresh' }, spec: { ports: [{ port: 80 }] } });
+    await waitFor('fresh to resolve', async () => (await dig('fresh.default.svc.cluster.local')).join() === svc.spec.clusterIP, 10_000);
+    await client.delete(services(), 'default', 'fresh');
+    await waitFor('fresh to stop resolving', async () => (await dig('fresh.default.svc.cluster.local')).length === 0, 10_000);
+  });
+
+  test('the cluster DNS answers over UDP and TCP through its Service', async () => {
+    const vip = (await client.get(services(), 'default', 'nsvc')).spec.clusterIP;
+    assert.deepEqual(await dig('+notcp', FQDN), [vip]);
+    assert.deepEqual(await dig('+tcp', FQDN), [vip]);
+  });
+});
