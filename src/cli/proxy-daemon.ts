@@ -5,11 +5,15 @@ import { connect } from '../client/client.ts';
 import { createLogger, type Logger } from '../log/klog.ts';
 import { ConfigError, configDocument, defaultConfigDocument, parseConfigDocument, writeConfigText, type ProxyConfig } from '../proxy/config.ts';
 import { serveHealth, serveMetrics } from '../proxy/health-server.ts';
-import { JUMP_RULES, OWNED_CHAINS } from '../proxy/jump-rules.ts';
+import { cleanupIptables, cleanupNftables } from '../proxy/cleanup.ts';
+import { IptablesBackend } from '../proxy/iptables-backend.ts';
 import { ProxyMetrics } from '../proxy/metrics.ts';
+import { NftablesBackend } from '../proxy/nftables-backend.ts';
 import { Proxier } from '../proxy/proxier.ts';
-import { isServiceChain } from '../proxy/chain-names.ts';
+import type { ProxyBackend } from '../proxy/backend.ts';
+import { cidrContains, parseCidr } from '../net/ipv4.ts';
 import { Iptables } from '../sys/iptables.ts';
+import { Nft } from '../sys/nft.ts';
 import { untilSignal } from './until-signal.ts';
 import { formatDuration, parseDuration, parseFlags, usage, type FlagSpecs } from './flags.ts';
 
@@ -19,7 +23,7 @@ const FLAGS: FlagSpecs = {
   kubeconfig: { type: 'string', help: 'Path to kubeconfig file with authorization information (the master location can be overridden by the master flag).' },
   master: { type: 'string', help: 'The address of the Kubernetes API server (overrides any value in kubeconfig)' },
   'hostname-override': { type: 'string', help: 'If non-empty, will be used as the name of the Node that kube-proxy is running on.' },
-  'proxy-mode': { type: 'string', help: "Which proxy mode to use: 'iptables' (tskube implements iptables mode)." },
+  'proxy-mode': { type: 'string', help: "Which proxy mode to use: 'iptables' (default) or 'nftables'." },
   'cluster-cidr': { type: 'string', help: 'The CIDR range of the pods in the cluster: traffic to ClusterIPs from outside it is masqueraded. Ignored if --config is given.' },
   'masquerade-all': { type: 'bool', default: false, help: 'SNAT all traffic sent via Service cluster IPs. Ignored if --config is given.' },
   'healthz-bind-address': { type: 'string', help: 'The IP address and port for the health check server to serve on (default 0.0.0.0:10256)' },
@@ -33,7 +37,7 @@ const FLAGS: FlagSpecs = {
   'conntrack-max-per-core': { type: 'int', help: 'Maximum number of NAT connections to track per CPU core.' },
   'conntrack-min': { type: 'int', help: 'Minimum number of conntrack entries to allocate.' },
   'oom-score-adj': { type: 'int', help: 'The oom-score-adj value for kube-proxy process (accepted).' },
-  cleanup: { type: 'bool', default: false, help: 'If true cleanup iptables rules and exit.' },
+  cleanup: { type: 'bool', default: false, help: 'If true cleanup iptables and nftables rules and exit.' },
   v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
   help: { type: 'bool', default: false, short: 'h', help: 'help for proxy' },
 };
@@ -64,24 +68,51 @@ export async function runProxy(argv: string[]): Promise<number> {
     throw error;
   }
   const nodeName = (config.hostnameOverride || hostname()).toLowerCase();
-  const iptables = await Iptables.detect();
-  log.info('Using iptables Proxier');
-  log.info('Version info', { version: 'v1.33.0-tskube', backend: `iptables-${iptables.backend}` });
+  const nftMode = config.mode === 'nftables';
+  const modeConfig = nftMode ? config.nftables : config.iptables;
+  const nodePortAddresses = config.nodePortAddresses ?? [];
+  let backend: ProxyBackend;
+  if (nftMode) {
+    const nft = await Nft.detect();
+    log.info('Using nftables Proxier');
+    log.info('Version info', { version: 'v1.33.0-tskube', backend: 'nftables' });
+    backend = new NftablesBackend(nft, {
+      clusterCIDR: config.clusterCIDR || undefined, masqueradeAll: config.nftables.masqueradeAll, masqueradeBit: config.nftables.masqueradeBit,
+      nodePortAddresses, nodeIPs: localIPs(nodePortAddresses),
+    });
+  } else {
+    const iptables = await Iptables.detect();
+    log.info('Using iptables Proxier');
+    log.info('Version info', { version: 'v1.33.0-tskube', backend: `iptables-${iptables.backend}` });
+    if (config.iptables.localhostNodePorts) await sysctl('net/ipv4/conf/all/route_localnet', '1', log);
+    backend = new IptablesBackend(iptables, {
+      clusterCIDR: config.clusterCIDR || undefined, masqueradeAll: config.iptables.masqueradeAll, masqueradeBit: config.iptables.masqueradeBit,
+      localhostNodePorts: config.iptables.localhostNodePorts, nodePortAddresses, nodeIPs: localIPs(nodePortAddresses),
+    });
+  }
   await conntrackSysctls(config, log);
-  if (config.iptables.localhostNodePorts) await sysctl('net/ipv4/conf/all/route_localnet', '1', log);
   const metrics = new ProxyMetrics();
   const client = await connect({ kubeconfig: config.clientConnection.kubeconfig || undefined, master: values.master as string | undefined, userAgent: 'kube-proxy/v1.33.0 (tskube)' });
   const proxier = new Proxier({
-    client, iptables, nodeName, logger: log, metrics,
-    syncPeriodMs: config.iptables.syncPeriodMs, minSyncPeriodMs: config.iptables.minSyncPeriodMs,
-    render: {
-      clusterCIDR: config.clusterCIDR || undefined, masqueradeAll: config.iptables.masqueradeAll, masqueradeBit: config.iptables.masqueradeBit,
-      localhostNodePorts: config.iptables.localhostNodePorts, nodePortAddresses: config.nodePortAddresses ?? [], nodeIPs: localIPs(config.nodePortAddresses ?? []),
-    },
+    client, backend, nodeName, logger: log, metrics,
+    syncPeriodMs: modeConfig.syncPeriodMs, minSyncPeriodMs: modeConfig.minSyncPeriodMs,
   });
+  // The other mode's rules go once this mode's are in: during a switch both answer, so no connection is refused.
+  let leftoversCleaned = false;
+  proxier.onSynced = () => {
+    if (leftoversCleaned) return;
+    leftoversCleaned = true;
+    void (nftMode ? cleanupIptables(log) : cleanupNftables(log)).catch((error) => {
+      if (nftMode) log.error('Failed to clean up iptables leftovers', { error });
+      else {
+        metrics.nftablesCleanupFailures++;
+        log.error('Failed to clean up nftables leftovers', { error });
+      }
+    });
+  };
   const servers = [];
-  if (config.healthzBindAddress) servers.push(await serveHealth(config.healthzBindAddress, proxier, { syncPeriodMs: config.iptables.syncPeriodMs, metrics, logger: log }));
-  if (config.metricsBindAddress) servers.push(await serveMetrics(config.metricsBindAddress, proxier, { metrics, configz: () => configDocument(config) }));
+  if (config.healthzBindAddress) servers.push(await serveHealth(config.healthzBindAddress, proxier, { syncPeriodMs: modeConfig.syncPeriodMs, metrics, logger: log }));
+  if (config.metricsBindAddress) servers.push(await serveMetrics(config.metricsBindAddress, proxier, { metrics, configz: () => configDocument(config), mode: config.mode }));
   await proxier.start();
   await untilSignal();
   // Rules stay in the kernel on exit: traffic keeps flowing until the next kube-proxy takes over.
@@ -120,13 +151,14 @@ async function loadConfig(values: Record<string, unknown>, given: Set<string>, l
   set('hostname-override', (v) => (doc.hostnameOverride = v));
   set('proxy-mode', (v) => (doc.mode = v));
   set('cluster-cidr', (v) => (doc.clusterCIDR = v));
-  set('masquerade-all', (v) => (doc.iptables.masqueradeAll = v));
+  set('masquerade-all', (v) => (doc.iptables.masqueradeAll = doc.nftables.masqueradeAll = v));
   set('healthz-bind-address', (v) => (doc.healthzBindAddress = v));
   set('metrics-bind-address', (v) => (doc.metricsBindAddress = v));
   set('nodeport-addresses', (v) => (doc.nodePortAddresses = v.length ? v : null));
-  set('iptables-sync-period', (v) => (doc.iptables.syncPeriod = formatDuration(parseDuration(v))));
-  set('iptables-min-sync-period', (v) => (doc.iptables.minSyncPeriod = formatDuration(parseDuration(v))));
-  set('iptables-masquerade-bit', (v) => (doc.iptables.masqueradeBit = v));
+  // The --iptables-* sync and mark flags set nftables mode's fields too (upstream's nftables section has the same).
+  set('iptables-sync-period', (v) => (doc.iptables.syncPeriod = doc.nftables.syncPeriod = formatDuration(parseDuration(v))));
+  set('iptables-min-sync-period', (v) => (doc.iptables.minSyncPeriod = doc.nftables.minSyncPeriod = formatDuration(parseDuration(v))));
+  set('iptables-masquerade-bit', (v) => (doc.iptables.masqueradeBit = doc.nftables.masqueradeBit = v));
   set('iptables-localhost-nodeports', (v) => (doc.iptables.localhostNodePorts = v));
   set('bind-address', (v) => (doc.bindAddress = v));
   set('conntrack-max-per-core', (v) => (doc.conntrack.maxPerCore = v));
@@ -161,21 +193,20 @@ async function sysctl(name: string, value: string, log: Logger): Promise<void> {
   }
 }
 
+/** localIPs lists this host's IPv4 addresses inside the nodePortAddresses CIDRs (none when unrestricted). */
 function localIPs(cidrs: string[]): string[] {
   if (cidrs.length === 0) return [];
+  const ranges = cidrs.filter((c) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c)).map((c) => parseCidr(c));
   const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.push(a.address);
-  return out;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && ranges.some((r) => cidrContains(r, a.address))) out.push(a.address);
+  }
+  return out.sort();
 }
 
-/** cleanup removes every rule and chain kube-proxy made, and nothing else. */
+/** cleanup removes every rule, chain and table either mode made, and nothing else. */
 async function cleanup(log: Logger): Promise<number> {
-  const iptables = await Iptables.detect();
-  for (const rule of JUMP_RULES) await iptables.deleteRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
-  const nat = (await iptables.chains('nat')).filter((c) => isServiceChain(c) || (OWNED_CHAINS.nat as readonly string[]).includes(c));
-  const filter = (await iptables.chains('filter')).filter((c) => (OWNED_CHAINS.filter as readonly string[]).includes(c));
-  const text = ['*filter', ...filter.map((c) => `:${c} - [0:0]`), ...filter.map((c) => `-X ${c}`), 'COMMIT', '*nat', ...nat.map((c) => `:${c} - [0:0]`), ...nat.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
-  await iptables.restore(text);
-  log.info('Removed kube-proxy rules', { natChains: nat.length, filterChains: filter.length });
+  await cleanupIptables(log);
+  await cleanupNftables(log);
   return 0;
 }

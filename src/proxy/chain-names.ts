@@ -77,3 +77,37 @@ export const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'K
 export function isServiceChain(chain: string): boolean {
   return SERVICE_CHAIN_PREFIXES.some((p) => chain.startsWith(p));
 }
+
+/**
+ * nftNameBase is upstream's hashAndTruncate for nftables names: the first 8 base32 characters of the SHA-256 of the
+ * name, a hyphen, the name (`ULMVA6XW-ns1/svc1/tcp/p80`), cut to 240 characters with "..." when longer.
+ */
+export function nftNameBase(name: string): string {
+  let hash = NFT_MEMO.get(name);
+  if (hash === undefined) {
+    hash = base32(createHash('sha256').update(name).digest().subarray(0, 5));
+    if (NFT_MEMO.size >= MEMO_LIMIT) NFT_MEMO.clear();
+    NFT_MEMO.set(name, hash);
+  }
+  const full = `${hash}-${name}`;
+  return full.length > 240 ? `${full.slice(0, 237)}...` : full;
+}
+
+const NFT_MEMO = new Map<string, string>();
+
+/** nftServicePortBase is `HASH-namespace/name/protocol/portName` for a service port (`ns/name:port` or `ns/name`). */
+export function nftServicePortBase(servicePortName: string, protocol: string): string {
+  return nftNameBase(nftPortPath(servicePortName, protocol));
+}
+
+/** nftEndpointBase is `HASH-namespace/name/protocol/portName__ip/port` for one endpoint of a service port. */
+export function nftEndpointBase(servicePortName: string, protocol: string, ip: string, port: number): string {
+  return nftNameBase(`${nftPortPath(servicePortName, protocol)}__${ip.replaceAll(':', '.')}/${port}`);
+}
+
+function nftPortPath(servicePortName: string, protocol: string): string {
+  const colon = servicePortName.indexOf(':');
+  const svc = colon < 0 ? servicePortName : servicePortName.slice(0, colon);
+  const port = colon < 0 ? '' : servicePortName.slice(colon + 1);
+  return `${svc}/${protocol.toLowerCase()}/${port}`;
+}

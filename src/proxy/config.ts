@@ -17,7 +17,9 @@ export interface ProxyConfig {
   metricsBindAddress: string;
   hostnameOverride: string;
   iptables: { masqueradeAll: boolean; masqueradeBit: number; localhostNodePorts: boolean; syncPeriodMs: number; minSyncPeriodMs: number };
-  mode: string;
+  nftables: { masqueradeAll: boolean; masqueradeBit: number; syncPeriodMs: number; minSyncPeriodMs: number };
+  /** iptables (the default) or nftables. */
+  mode: 'iptables' | 'nftables';
   nodePortAddresses: string[] | null;
   oomScoreAdj: number;
   enableProfiling: boolean;
@@ -108,7 +110,13 @@ export function parseConfigDocument(loaded: unknown): ProxyConfig {
       }
     }
   }
-  if (!['', 'iptables'].includes(merged.mode)) field('mode', merged.mode, merged.mode === 'ipvs' || merged.mode === 'nftables' ? 'tskube implements the iptables mode only' : 'must be iptables, ipvs or nftables');
+  if (!['', 'iptables', 'nftables'].includes(merged.mode)) field('mode', merged.mode, merged.mode === 'ipvs' ? 'tskube implements the iptables and nftables modes' : 'must be iptables, ipvs or nftables');
+  const nft = merged.nftables;
+  if (!Number.isInteger(nft.masqueradeBit) || nft.masqueradeBit < 0 || nft.masqueradeBit > 31) field('nftables.masqueradeBit', nft.masqueradeBit, 'must be within the range [0, 31]');
+  const nftSyncPeriodMs = duration('nftables.syncPeriod', nft.syncPeriod);
+  const nftMinSyncPeriodMs = duration('nftables.minSyncPeriod', nft.minSyncPeriod);
+  if (nftSyncPeriodMs <= 0) field('nftables.syncPeriod', nft.syncPeriod, 'must be greater than 0');
+  if (nftMinSyncPeriodMs < 0) field('nftables.minSyncPeriod', nft.minSyncPeriod, 'must be greater than or equal to 0');
   for (const key of ['healthzBindAddress', 'metricsBindAddress'] as const) {
     if (merged[key] !== '' && !/^(\d+\.\d+\.\d+\.\d+|\[[0-9a-fA-F:]+\]):\d+$/.test(merged[key])) field(key, merged[key], 'must be IP:port');
   }
@@ -130,7 +138,8 @@ export function parseConfigDocument(loaded: unknown): ProxyConfig {
     metricsBindAddress: merged.metricsBindAddress,
     hostnameOverride: merged.hostnameOverride,
     iptables: { masqueradeAll: ipt.masqueradeAll, masqueradeBit: ipt.masqueradeBit, localhostNodePorts: ipt.localhostNodePorts, syncPeriodMs, minSyncPeriodMs },
-    mode: merged.mode || 'iptables',
+    nftables: { masqueradeAll: nft.masqueradeAll, masqueradeBit: nft.masqueradeBit, syncPeriodMs: nftSyncPeriodMs, minSyncPeriodMs: nftMinSyncPeriodMs },
+    mode: merged.mode === 'nftables' ? 'nftables' : 'iptables',
     nodePortAddresses: merged.nodePortAddresses,
     oomScoreAdj: merged.oomScoreAdj,
     enableProfiling: merged.enableProfiling,
@@ -147,6 +156,7 @@ export function configDocument(config: ProxyConfig): Record<string, any> {
   doc.metricsBindAddress = config.metricsBindAddress;
   doc.hostnameOverride = config.hostnameOverride;
   doc.iptables = { localhostNodePorts: config.iptables.localhostNodePorts, masqueradeAll: config.iptables.masqueradeAll, masqueradeBit: config.iptables.masqueradeBit, minSyncPeriod: formatDuration(config.iptables.minSyncPeriodMs), syncPeriod: formatDuration(config.iptables.syncPeriodMs) };
+  doc.nftables = { masqueradeAll: config.nftables.masqueradeAll, masqueradeBit: config.nftables.masqueradeBit, minSyncPeriod: formatDuration(config.nftables.minSyncPeriodMs), syncPeriod: formatDuration(config.nftables.syncPeriodMs) };
   doc.mode = config.mode;
   doc.nodePortAddresses = config.nodePortAddresses;
   return doc;

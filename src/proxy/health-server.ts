@@ -44,7 +44,7 @@ export function serveHealth(address: string, source: HealthSource, o: { syncPeri
 }
 
 /** serveMetrics answers /metrics, /proxyMode, /configz, /healthz and /debug/rules (the last ruleset applied). */
-export function serveMetrics(address: string, source: HealthSource, o: { metrics: ProxyMetrics; configz: () => unknown }): Promise<http.Server> {
+export function serveMetrics(address: string, source: HealthSource, o: { metrics: ProxyMetrics; configz: () => unknown; mode: string }): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (type: string, body: string) => res.writeHead(200, { 'Content-Type': type }).end(body);
@@ -52,7 +52,7 @@ export function serveMetrics(address: string, source: HealthSource, o: { metrics
       case '/metrics':
         return send('text/plain; version=0.0.4; charset=utf-8', o.metrics.render());
       case '/proxyMode':
-        return send('text/plain; charset=utf-8', 'iptables');
+        return send('text/plain; charset=utf-8', o.mode);
       case '/configz':
         return send('application/json', JSON.stringify({ kubeproxy: o.configz() }));
       case '/healthz':

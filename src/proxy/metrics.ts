@@ -40,6 +40,8 @@ export class ProxyMetrics {
   lastQueuedTimestamp = 0;
   restoreFailures = 0;
   partialRestoreFailures = 0;
+  nftablesSyncFailures = 0;
+  nftablesCleanupFailures = 0;
   serviceChanges = 0;
   endpointChanges = 0;
   rulesTotal = { filter: 0, nat: 0 };
@@ -60,6 +62,8 @@ export class ProxyMetrics {
       gauge('kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds', 'The last time a sync of proxy rules was queued', this.lastQueuedTimestamp),
       counter('kubeproxy_sync_proxy_rules_iptables_restore_failures_total', 'Cumulative proxy iptables restore failures', this.restoreFailures),
       counter('kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total', 'Cumulative proxy iptables partial restore failures', this.partialRestoreFailures),
+      counter('kubeproxy_sync_proxy_rules_nftables_sync_failures_total', 'Cumulative proxy nftables sync failures', this.nftablesSyncFailures),
+      counter('kubeproxy_sync_proxy_rules_nftables_cleanup_failures_total', 'Cumulative proxy nftables cleanup failures', this.nftablesCleanupFailures),
       counter('kubeproxy_sync_proxy_rules_service_changes_total', 'Cumulative proxy rules Service changes', this.serviceChanges),
       counter('kubeproxy_sync_proxy_rules_endpoint_changes_total', 'Cumulative proxy rules Endpoint changes', this.endpointChanges),
       byTable('kubeproxy_sync_proxy_rules_iptables_total', 'Total number of iptables rules owned by kube-proxy', 'gauge', this.rulesTotal),

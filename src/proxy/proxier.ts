@@ -1,11 +1,8 @@
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
-import type { Iptables } from '../sys/iptables.ts';
 import { clearUdpConntrack } from '../sys/conntrack.ts';
-import { isServiceChain } from './chain-names.ts';
-import { JUMP_RULES } from './jump-rules.ts';
+import type { ProxyBackend } from './backend.ts';
 import type { ProxyMetrics } from './metrics.ts';
-import { renderIptables, type RenderInput } from './render-iptables.ts';
 import { ServiceHealthServers } from './service-health.ts';
 import { buildServicePorts, categorize, type ServicePort } from './service-ports.ts';
 
@@ -14,17 +11,17 @@ const FULL_SYNC_PERIOD_MS = 3_600_000;
 
 export interface ProxierOptions {
   client: RestClient;
-  iptables: Iptables;
+  /** iptables or nftables: render + apply. */
+  backend: ProxyBackend;
   nodeName: string;
   logger: Logger;
   metrics: ProxyMetrics;
-  render: Omit<RenderInput, 'servicePorts'>;
   syncPeriodMs: number;
   minSyncPeriodMs: number;
 }
 
 /**
- * Proxier is the sync loop of iptables mode, glue only: informers on Services, EndpointSlices (upstream's
+ * Proxier is the sync loop of both modes, glue only: informers on Services, EndpointSlices (upstream's
  * selectors) and its own Node; bursts coalesced to one sync per minSyncPeriod; a resync every syncPeriod; partial
  * syncs that rewrite only services whose rules changed (found by comparing each service port's model with the one
  * last applied, so no iptables-save runs per sync), with a full sync first, hourly and after any failure.
@@ -36,7 +33,7 @@ export class Proxier {
   #node: Informer;
   #applied = new Map<string, string>();
   #appliedPorts = new Map<string, ServicePort>();
-  #natChains: string[] | undefined;
+  #synced = false;
   #needFullSync = true;
   #lastFullSync = 0;
   #lastSync = 0;
@@ -49,8 +46,10 @@ export class Proxier {
   queuedAt: number | undefined;
   /** When rules were last applied successfully. */
   lastUpdated: number | undefined;
-  /** The last restore input applied (for /debug/rules). */
-  lastRules = '';
+  /** The rules last applied (for /debug/rules): the backend's whole ruleset, printed on demand. */
+  get lastRules(): string {
+    return this.#o.backend.rules();
+  }
   /** Resolves after every successful sync (tests and benchmarks wait on it). */
   onSynced: (() => void) | undefined;
   #serviceHealth: ServiceHealthServers;
@@ -128,39 +127,43 @@ export class Proxier {
       const changed = new Set<string>();
       for (const p of ports) if (this.#applied.get(p.name + '/' + p.protocol) !== digests.get(p.name + '/' + p.protocol)) changed.add(p.name);
       const removed = [...this.#applied.keys()].filter((k) => !digests.has(k));
-      if (!full && changed.size === 0 && removed.length === 0 && this.lastRules !== '') {
+      const pendingAfter = this.#o.backend.pendingAfterMs();
+      if (!full && changed.size === 0 && removed.length === 0 && this.#synced && pendingAfter === undefined) {
         this.#done(queued);
         return;
       }
-      log.v(2).info('Syncing iptables rules', { full, changedServices: changed.size });
-      const existing = full ? (await this.#o.iptables.chains('nat')).filter(isServiceChain) : this.#natChains;
-      const result = renderIptables({ ...this.#o.render, servicePorts: ports }, { changedServices: full ? undefined : changed, existingNatChains: existing });
-      if (log.enabled(9)) log.v(9).info('Restoring iptables rules', { rules: result.text });
-      await this.#o.iptables.restore(result.text);
-      if (full) await this.#ensureJumps();
+      const mode = this.#o.backend.mode;
+      log.v(2).info(`Syncing ${mode} rules`, { full, changedServices: changed.size });
+      const result = await this.#o.backend.sync(ports, changed, full);
       await this.#clearStaleUdp(ports);
       this.#serviceHealth.sync(ports);
       this.#applied = digests;
       this.#appliedPorts = new Map(ports.map((p) => [p.name + '/' + p.protocol, p]));
-      this.#natChains = result.natChains;
+      this.#synced = true;
       this.#needFullSync = false;
       if (full) this.#lastFullSync = Date.now();
-      this.lastRules = result.text;
       const m = this.#o.metrics;
       m.rulesTotal = result.ruleCounts;
-      const natAt = result.text.indexOf('*nat');
-      m.rulesLast = { filter: (result.text.slice(0, natAt).match(/^-A /gm) ?? []).length, nat: (result.text.slice(natAt).match(/^-A /gm) ?? []).length };
+      m.rulesLast = result.rulesWritten;
       const seconds = (performance.now() - started) / 1000;
       m.syncDuration.observe(seconds);
       (full ? m.fullSyncDuration : m.partialSyncDuration).observe(seconds);
-      log.v(2).info('SyncProxyRules complete', { elapsed: `${(seconds * 1000).toFixed(1)}ms`, full, rules: result.ruleCounts.nat + result.ruleCounts.filter });
+      log.v(2).info('SyncProxyRules complete', { elapsed: `${(seconds * 1000).toFixed(1)}ms`, full, rules: result.ruleCounts.nat + result.ruleCounts.filter, bytes: result.bytes });
+      // Deferred work (nftables' stale chains) gets its own sync.
+      const again = this.#o.backend.pendingAfterMs();
+      if (again !== undefined) setTimeout(() => this.#queue(true), again).unref();
       this.#done(queued);
     } catch (error) {
       this.#needFullSync = true;
-      this.#o.metrics.restoreFailures++;
-      if (!full) this.#o.metrics.partialRestoreFailures++;
+      if (this.#o.backend.mode === 'nftables') {
+        this.#o.metrics.nftablesSyncFailures++;
+        log.error('nftables sync failed', { error });
+      } else {
+        this.#o.metrics.restoreFailures++;
+        if (!full) this.#o.metrics.partialRestoreFailures++;
+        log.error('Failed to execute iptables-restore', { error });
+      }
       this.queuedAt ??= queued ?? Date.now();
-      log.error('Failed to execute iptables-restore', { error });
       // Never exit because one apply failed: retry with a full sync after a short pause.
       setTimeout(() => this.#queue(true), Math.min(this.#o.syncPeriodMs, 1000));
     } finally {
@@ -171,13 +174,6 @@ export class Proxier {
         this.#queue();
       }
     }
-  }
-
-  /** #ensureJumps checks every jump rule at once (each check is a process), then inserts the missing ones in order. */
-  async #ensureJumps(): Promise<void> {
-    const ipt = this.#o.iptables;
-    const present = await Promise.all(JUMP_RULES.map((rule) => ipt.hasRule(rule.table, rule.from, [...rule.args, '-j', rule.to])));
-    for (const [i, rule] of JUMP_RULES.entries()) if (!present[i]) await ipt.ensureRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
   }
 
   #done(queued: number | undefined): void {

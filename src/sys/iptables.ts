@@ -71,8 +71,9 @@ export class Iptables {
     try {
       await run([this.#prefix, '-w', '5', '-t', table, '-D', chain, ...args], { timeoutMs: 10_000 });
     } catch (error) {
-      // Exit 1 means no such rule (or chain): already clean.
-      if (!(error instanceof HostCommandError) || error.exitCode !== 1) throw error;
+      // Exit 1 means no such rule (or chain), and a jump to a chain that does not exist cannot be there: already clean.
+      if (!(error instanceof HostCommandError)) throw error;
+      if (error.exitCode !== 1 && !/Chain '[^']+' does not exist/.test(error.stderr)) throw error;
     }
   }
 
