@@ -9,6 +9,7 @@ import { applyPatch, applyServerSideApply } from './patch/patch.ts';
 import { printTable } from './printers/printers.ts';
 import { proxyToKubelet } from './kubelet-proxy.ts';
 import type { DeleteOptions, Registry } from './registry.ts';
+import { PROTOBUF_MEDIA_TYPE } from '../api/protobuf/protobuf.ts';
 import { negotiate, watchEncoding, writeBody } from './negotiation.ts';
 import { checkPathSegmentName, decodeContinue, decodePathSegment, deleteQuery, encodeContinue, listQuery, writeQuery, type ListQueryOptions, type WriteQuery } from './query-options.ts';
 import { MAX_NESTING_DEPTH, decodeBody, depthOf, mediaType, readBody } from './request-body.ts';
@@ -233,7 +234,9 @@ class HttpApi {
 
   async #deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
     const raw = await readBody(req);
-    return deleteQuery(q, raw.length ? decodeBody(raw, 'application/json') : undefined);
+    // Typed clients send DeleteOptions in their own content type (protobuf for client-go's typed clients).
+    const type = mediaType(req) === PROTOBUF_MEDIA_TYPE ? PROTOBUF_MEDIA_TYPE : 'application/json';
+    return deleteQuery(q, raw.length ? decodeBody(raw, type) : undefined);
   }
 
   async #patch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): Promise<void> {

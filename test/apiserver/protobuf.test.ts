@@ -25,7 +25,9 @@ interface Reply {
 
 function request(server: TestApiServer, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${server.url}${path}`, { method, headers }, (res) => {
+    // Node frames a DELETE body only when told its length (Go clients always send Content-Length).
+    const framing = body ? { 'Content-Length': String(body.length) } : {};
+    const req = http.request(`${server.url}${path}`, { method, headers: { ...headers, ...framing } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }));
@@ -84,6 +86,18 @@ describe('protobuf and content negotiation', () => {
     assert.equal(decodeObject(partial.body).kind, 'PartialObjectMetadataList');
     const garbage = await request(server, 'POST', '/api/v1/namespaces/default/services', { 'Content-Type': PB }, Buffer.from('not protobuf'));
     assert.equal(garbage.status, 400);
+  });
+
+  test('DeleteOptions sent as protobuf (as typed clients do) are read', async () => {
+    await server.client.create(server.client.resource('configmaps'), 'default', { metadata: { name: 'gone' } });
+    const bad = encodeObject({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Sideways' });
+    const refused = await request(server, 'DELETE', '/api/v1/namespaces/default/configmaps/gone', { 'Content-Type': PB, Accept: PB }, bad);
+    assert.equal(refused.status, 422);
+    assert.match(decodeObject(refused.body).message, /Unsupported value: "Sideways"/);
+    const options = encodeObject({ kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, propagationPolicy: 'Background' });
+    const deleted = await request(server, 'DELETE', '/api/v1/namespaces/default/configmaps/gone', { 'Content-Type': PB, Accept: PB }, options);
+    assert.equal(deleted.status, 200);
+    assert.equal(decodeObject(deleted.body).metadata.name, 'gone');
   });
 
   test('a protobuf watch streams length-prefixed WatchEvents', async () => {
