@@ -16,6 +16,11 @@ export interface ControllerContext {
     leases: Informer;
     namespaces: Informer;
     serviceaccounts: Informer;
+    replicationcontrollers: Informer;
+    jobs: Informer;
+    cronjobs: Informer;
+    daemonsets: Informer;
+    controllerrevisions: Informer;
   };
   events: EventRecorder;
   logger: Logger;

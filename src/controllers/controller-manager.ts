@@ -4,11 +4,13 @@ import { DeploymentController } from './deployment.ts';
 import { EndpointsController } from './endpoints-controller.ts';
 import { EndpointSliceMirroringController } from './endpointslice-mirroring.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
+import { CronJobController } from './cronjob-controller.ts';
 import { GarbageCollector } from './garbage-collector.ts';
+import { JobController } from './job-controller.ts';
 import { NodeIpamController } from './node-ipam.ts';
 import { NodeLifecycleController } from './node-lifecycle.ts';
 import { NamespaceController } from './namespace-controller.ts';
-import { ReplicaSetController } from './replicaset.ts';
+import { REPLICATION_CONTROLLER, ReplicaSetController } from './replicaset.ts';
 import { ServiceAccountsController } from './serviceaccounts-controller.ts';
 import type { ControllerContext } from './context.ts';
 
@@ -38,16 +40,20 @@ export async function startControllers(options: ControllerManagerOptions): Promi
       pods: informer('pods'), replicasets: informer('replicasets'), deployments: informer('deployments'), services: informer('services'),
       endpointslices: informer('endpointslices'), endpoints: informer('endpoints'), nodes: informer('nodes'), leases: informer('leases', { namespace: 'kube-node-lease' }),
       namespaces: informer('namespaces'), serviceaccounts: informer('serviceaccounts'),
+      replicationcontrollers: informer('replicationcontrollers'), jobs: informer('jobs'), cronjobs: informer('cronjobs'), daemonsets: informer('daemonsets'), controllerrevisions: informer('controllerrevisions'),
     },
   };
   const rsEvents = { ...ctx, events: new EventRecorder(client, 'replicaset-controller', logger) };
   new DeploymentController(ctx);
   new ReplicaSetController(rsEvents);
+  new ReplicaSetController({ ...ctx, events: new EventRecorder(client, 'replication-controller', logger) }, REPLICATION_CONTROLLER);
   new EndpointsController(ctx);
   new EndpointSliceMirroringController({ ...ctx, events: new EventRecorder(client, 'endpointslicemirroring-controller', logger) });
   new GarbageCollector(ctx);
   new NamespaceController({ ...ctx, events: new EventRecorder(client, 'namespace-controller', logger) });
   new ServiceAccountsController(ctx);
+  new JobController({ ...ctx, events: new EventRecorder(client, 'job-controller', logger) });
+  new CronJobController({ ...ctx, events: new EventRecorder(client, 'cronjob-controller', logger) });
   if (options.allocateNodeCidrs) new NodeIpamController({ ...ctx, events: new EventRecorder(client, 'cidrAllocator', logger) }, options.allocateNodeCidrs);
   const lifecycle = new NodeLifecycleController({ ...ctx, events: new EventRecorder(client, 'node-controller', logger) }, { gracePeriodMs: options.nodeMonitorGracePeriodMs });
   // Handlers are registered: now fill the caches, and only then let events flow to the controllers.
@@ -55,7 +61,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   for (const i of all) i.start();
   await Promise.all(all.map((i) => i.waitForSync()));
   markSynced();
-  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,nodeipam,nodelifecycle' });
+  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,replicationcontroller,job,cronjob,nodeipam,nodelifecycle' });
   lifecycle.start();
   return {
     async stop() {

@@ -24,6 +24,11 @@ export class GarbageCollector {
       { informer: ctx.informers.pods, info: r('pods') },
       { informer: ctx.informers.services, info: r('services') },
       { informer: ctx.informers.endpointslices, info: r('endpointslices') },
+      { informer: ctx.informers.replicationcontrollers, info: r('replicationcontrollers') },
+      { informer: ctx.informers.daemonsets, info: r('daemonsets') },
+      { informer: ctx.informers.controllerrevisions, info: r('controllerrevisions') },
+      { informer: ctx.informers.jobs, info: r('jobs') },
+      { informer: ctx.informers.cronjobs, info: r('cronjobs') },
     ];
     this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error in garbage collection', { object: key, error }) });
     for (const { informer, info } of this.#tracked) {

@@ -1,5 +1,6 @@
 import { isStatusError } from '../api/status.ts';
-import { matches, selectorFromObject } from '../api/labels.ts';
+import { matches, selectorFromMap, selectorFromObject, type Selector } from '../api/labels.ts';
+import type { Informer } from '../client/client.ts';
 import { WorkQueue } from './work-queue.ts';
 import { controllerOf, isPodActive, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
 
@@ -15,15 +16,18 @@ export class ReplicaSetController {
   #ctx: ControllerContext;
   #queue: WorkQueue;
   #expected = new Map<string, { creates: Set<string>; deletes: Set<string>; at: number }>();
+  #kind: ReplicatedKind;
 
-  constructor(ctx: ControllerContext) {
+  constructor(ctx: ControllerContext, kind: ReplicatedKind = REPLICA_SET) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error syncing ReplicaSet', { replicaSet: key, error }) });
-    ctx.informers.replicasets.addHandlers({ onAdd: (rs) => this.#queue.add(keyOf(rs)), onUpdate: (_o, rs) => this.#queue.add(keyOf(rs)), onDelete: (rs) => this.#queue.add(keyOf(rs)) });
+    this.#kind = kind;
+    const informer = kind.informer(ctx);
+    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error(`Error syncing ${kind.kind}`, { [kind.kind === 'ReplicaSet' ? 'replicaSet' : 'replicationController']: key, error }) });
+    informer.addHandlers({ onAdd: (rs) => this.#queue.add(keyOf(rs)), onUpdate: (_o, rs) => this.#queue.add(keyOf(rs)), onDelete: (rs) => this.#queue.add(keyOf(rs)) });
     const podChanged = (pod: any) => {
       const owner = controllerOf(pod);
-      if (owner?.kind === 'ReplicaSet') this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
-      else for (const rs of ctx.informers.replicasets.list()) if (rs.metadata.namespace === pod.metadata.namespace) this.#queue.add(keyOf(rs));
+      if (owner?.kind === kind.kind) this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
+      else if (!owner) for (const rs of informer.list()) if (rs.metadata.namespace === pod.metadata.namespace) this.#queue.add(keyOf(rs));
     };
     ctx.informers.pods.addHandlers({ onAdd: podChanged, onUpdate: (_o, p) => podChanged(p), onDelete: podChanged });
   }
@@ -31,12 +35,12 @@ export class ReplicaSetController {
   async #sync(key: string): Promise<void> {
     await this.#ctx.synced;
     const { client, informers, events } = this.#ctx;
-    const rs = informers.replicasets.get(key);
+    const rs = this.#kind.informer(this.#ctx).get(key);
     if (!rs) {
       this.#expected.delete(key);
       return;
     }
-    const selector = selectorFromObject(rs.spec?.selector) ?? [];
+    const selector = this.#kind.selector(rs);
     const ns = rs.metadata.namespace;
     const all = informers.pods.list().filter((p) => p.metadata.namespace === ns);
     const expected = this.#expected.get(key);
@@ -93,13 +97,36 @@ export class ReplicaSetController {
     const status = { replicas: active.length, fullyLabeledReplicas: active.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: rs.metadata.generation };
     const current = rs.status ?? {};
     if (Object.entries(status).some(([k, v]) => (current[k] ?? 0) !== v)) {
-      await client.update(client.resource('replicasets'), { ...rs, status: { ...current, ...status } }, { subresource: 'status' }).catch((error) => {
+      await client.update(client.resource(this.#kind.resource), { ...rs, status: { ...current, ...status } }, { subresource: 'status' }).catch((error) => {
         if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
         this.#queue.addAfter(key, 50);
       });
     }
   }
 }
+
+/** ReplicatedKind is what differs between ReplicaSets and ReplicationControllers for this controller. */
+export interface ReplicatedKind {
+  kind: string;
+  resource: string;
+  informer(ctx: ControllerContext): Informer;
+  selector(object: any): Selector;
+}
+
+const REPLICA_SET: ReplicatedKind = {
+  kind: 'ReplicaSet',
+  resource: 'replicasets',
+  informer: (ctx) => ctx.informers.replicasets,
+  selector: (rs) => selectorFromObject(rs.spec?.selector) ?? [],
+};
+
+/** REPLICATION_CONTROLLER: upstream runs the ReplicaSet controller for ReplicationControllers too (map selector). */
+export const REPLICATION_CONTROLLER: ReplicatedKind = {
+  kind: 'ReplicationController',
+  resource: 'replicationcontrollers',
+  informer: (ctx) => ctx.informers.replicationcontrollers,
+  selector: (rc) => selectorFromMap(rc.spec?.selector),
+};
 
 /** deletionOrder puts first the pods a scale down should remove: unscheduled, pending, not ready, then newest. */
 function deletionOrder(a: any, b: any): number {

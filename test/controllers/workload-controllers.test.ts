@@ -1,0 +1,121 @@
+/**
+ * The namespace, ServiceAccount, ReplicationController, Job and CronJob controllers, run by a real controller
+ * manager and scheduler against a real API server. The test plays the kubelet of one node ("nodea"): bound pods
+ * go Running, except pods whose command is `exit N`, which finish with that code (Succeeded or Failed).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Informer } from '../../src/client/client.ts';
+import { isStatusError } from '../../src/api/status.ts';
+import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
+import { TSKUBE, startProcess, waitFor, type StartedProcess } from '../support/processes.ts';
+
+describe('workload and namespace controllers', () => {
+  let server: TestApiServer;
+  let cm: StartedProcess;
+  let scheduler: StartedProcess;
+  let kubelet: Informer;
+  const r = (name: string) => server.client.resource(name);
+  const list = async (resource: string, namespace: string, labelSelector?: string) => (await server.client.list(r(resource), { namespace, labelSelector })).items as any[];
+
+  function playKubelet(): Informer {
+    const handle = async (pod: any) => {
+      if (!pod.spec?.nodeName) return;
+      const pods = r('pods');
+      if (pod.metadata.deletionTimestamp) {
+        await server.client.delete(pods, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 }).catch(() => undefined);
+        return;
+      }
+      if (pod.status?.phase && pod.status.phase !== 'Pending') return;
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      const exit = /^exit (\d+)$/.exec((pod.spec.containers[0].command ?? []).join(' '));
+      const code = exit ? Number(exit[1]) : undefined;
+      const state = code === undefined ? { running: { startedAt: now } } : { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: now, finishedAt: now } };
+      const phase = code === undefined ? 'Running' : code === 0 ? 'Succeeded' : 'Failed';
+      await server.client.update(pods, { ...pod, status: { ...pod.status, phase, podIP: '10.244.0.9', startTime: now, conditions: [{ type: 'Ready', status: code === undefined ? 'True' : 'False', lastTransitionTime: now }], containerStatuses: [{ name: pod.spec.containers[0].name, ready: code === undefined, restartCount: 0, image: 'busybox', imageID: '', started: code === undefined, state }] } }, { subresource: 'status' }).catch(() => undefined);
+    };
+    return new Informer(server.client, r('pods'), { onAdd: (p) => void handle(p), onUpdate: (_o, p) => void handle(p) }).start();
+  }
+
+  before(async () => {
+    server = await startApiServer();
+    await server.client.create(r('nodes'), undefined, {
+      metadata: { name: 'nodea', labels: { 'kubernetes.io/hostname': 'nodea' } },
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }], allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' }, addresses: [{ type: 'InternalIP', address: '192.168.0.10' }] },
+    });
+    cm = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`, '--leader-elect=false']);
+    scheduler = startProcess([TSKUBE, 'scheduler', `--kubeconfig=${server.kubeconfig}`, '--leader-elect=false']);
+    kubelet = playKubelet();
+  });
+
+  after(async () => {
+    await kubelet?.stop();
+    await cm?.stop();
+    await scheduler?.stop();
+    await server?.stop();
+  });
+
+  test('every namespace gets a default ServiceAccount, again after it is deleted', async () => {
+    await server.client.create(r('namespaces'), undefined, { metadata: { name: 'team' } });
+    await waitFor('the default ServiceAccount', async () => (await list('serviceaccounts', 'team')).some((sa) => sa.metadata.name === 'default'));
+    await server.client.delete(r('serviceaccounts'), 'team', 'default');
+    await waitFor('it to come back', async () => (await list('serviceaccounts', 'team')).some((sa) => sa.metadata.name === 'default'));
+  });
+
+  test('a ReplicationController keeps its replicas and scales down', async () => {
+    await server.client.create(r('replicationcontrollers'), 'default', { metadata: { name: 'rc' }, spec: { replicas: 3, template: { metadata: { labels: { app: 'rc' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } });
+    await waitFor('3 running pods', async () => (await list('pods', 'default', 'app=rc')).filter((p) => p.status?.phase === 'Running').length === 3);
+    await server.client.patch(r('replicationcontrollers'), 'default', 'rc', { spec: { replicas: 1 } }, 'merge', { subresource: 'scale' });
+    await waitFor('1 pod and status 1/1', async () => {
+      const rc = await server.client.get(r('replicationcontrollers'), 'default', 'rc');
+      return (await list('pods', 'default', 'app=rc')).filter((p) => !p.metadata.deletionTimestamp).length === 1 && rc.status?.replicas === 1 && rc.status?.readyReplicas === 1;
+    });
+  });
+
+  test('a Job runs its completions and reports Complete; the tracking finalizer is released', async () => {
+    await server.client.create(r('jobs'), 'default', { metadata: { name: 'ok' }, spec: { completions: 3, parallelism: 2, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['exit', '0'] }] } } } });
+    const job = await waitFor('Complete', async () => {
+      const j = await server.client.get(r('jobs'), 'default', 'ok');
+      return j.status?.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
+    });
+    assert.equal(job.status.succeeded, 3);
+    assert.ok(job.status.completionTime && job.status.startTime);
+    assert.ok(job.status.conditions.some((c: any) => c.type === 'SuccessCriteriaMet'));
+    const pods = await list('pods', 'default', 'job-name=ok');
+    assert.equal(pods.length, 3);
+    await waitFor('finalizers released', async () => (await list('pods', 'default', 'job-name=ok')).every((p) => !(p.metadata.finalizers ?? []).length));
+  });
+
+  test('a Job whose pods fail stops at backoffLimit and reports Failed', async () => {
+    await server.client.create(r('jobs'), 'default', { metadata: { name: 'bad' }, spec: { backoffLimit: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['exit', '3'] }] } } } });
+    const job = await waitFor('Failed', async () => {
+      const j = await server.client.get(r('jobs'), 'default', 'bad');
+      return j.status?.conditions?.some((c: any) => c.type === 'Failed' && c.status === 'True') ? j : undefined;
+    });
+    assert.equal(job.status.failed, 2);
+    assert.equal(job.status.conditions.find((c: any) => c.type === 'Failed').reason, 'BackoffLimitExceeded');
+  });
+
+  test('a CronJob that missed a start time starts a Job for it, owned by the CronJob', async () => {
+    const cj = await server.client.create(r('cronjobs'), 'default', { metadata: { name: 'tick' }, spec: { schedule: '*/1 * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox', command: ['exit', '0'] }] } } } } } });
+    // Pretend the last run was two minutes ago, so a start time has been missed.
+    const past = new Date(Date.now() - 120_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await server.client.update(r('cronjobs'), { ...cj, status: { lastScheduleTime: past } }, { subresource: 'status' });
+    const job = await waitFor('a job', async () => (await list('jobs', 'default')).find((j) => j.metadata.ownerReferences?.[0]?.uid === cj.metadata.uid));
+    assert.match(job.metadata.name, /^tick-\d{8}$/);
+    assert.ok(job.metadata.annotations['batch.kubernetes.io/cronjob-scheduled-timestamp']);
+    await waitFor('lastSuccessfulTime', async () => (await server.client.get(r('cronjobs'), 'default', 'tick')).status?.lastSuccessfulTime);
+  });
+
+  test('deleting a namespace deletes its content, then the namespace; new content is refused meanwhile', async () => {
+    await server.client.create(r('namespaces'), undefined, { metadata: { name: 'gone' } });
+    await server.client.create(r('services'), 'gone', { metadata: { name: 'svc' }, spec: { selector: { app: 'x' }, ports: [{ port: 80 }] } });
+    await server.client.create(r('replicationcontrollers'), 'gone', { metadata: { name: 'rc' }, spec: { replicas: 2, template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } });
+    await server.client.create(r('secrets'), 'gone', { metadata: { name: 's' }, stringData: { a: 'b' } });
+    await waitFor('2 running pods', async () => (await list('pods', 'gone')).filter((p) => p.status?.phase === 'Running').length === 2);
+    await server.client.delete(r('namespaces'), undefined, 'gone');
+    await assert.rejects(server.client.create(r('configmaps'), 'gone', { metadata: { name: 'late' } }), (e: unknown) => isStatusError(e, 403));
+    await waitFor('the namespace to go', async () => server.client.get(r('namespaces'), undefined, 'gone').then(() => false, (e) => isStatusError(e, 404)), 30_000);
+    for (const kind of ['pods', 'services', 'replicationcontrollers', 'secrets', 'serviceaccounts', 'endpointslices']) assert.deepEqual(await list(kind, 'gone'), [], kind);
+  });
+});
