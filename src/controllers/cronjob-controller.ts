@@ -72,6 +72,7 @@ export class CronJobController {
       requeueAt = nextAfter(schedule, now, tz);
     }
     await this.#cleanHistory(cj, jobs);
+    if (status.active.length === 0 && cj.status?.active === undefined) delete status.active;
     if (JSON.stringify(status) !== JSON.stringify(cj.status ?? {})) {
       await client.update(client.resource('cronjobs'), { ...cj, status }, { subresource: 'status' }).catch((error) => {
         if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 100);

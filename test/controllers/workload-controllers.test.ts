@@ -100,7 +100,7 @@ describe('workload and namespace controllers', () => {
     const cj = await server.client.create(r('cronjobs'), 'default', { metadata: { name: 'tick' }, spec: { schedule: '*/1 * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox', command: ['exit', '0'] }] } } } } } });
     // Pretend the last run was two minutes ago, so a start time has been missed.
     const past = new Date(Date.now() - 120_000).toISOString().replace(/\.\d+Z$/, 'Z');
-    await server.client.update(r('cronjobs'), { ...cj, status: { lastScheduleTime: past } }, { subresource: 'status' });
+    await server.client.patch(r('cronjobs'), 'default', 'tick', { status: { lastScheduleTime: past } }, 'merge', { subresource: 'status' });
     const job = await waitFor('a job', async () => (await list('jobs', 'default')).find((j) => j.metadata.ownerReferences?.[0]?.uid === cj.metadata.uid));
     assert.match(job.metadata.name, /^tick-\d{8}$/);
     assert.ok(job.metadata.annotations['batch.kubernetes.io/cronjob-scheduled-timestamp']);
