@@ -1,6 +1,6 @@
 /**
  * Protobuf against JSON on a real `tskube apiserver` (SQLite store), in one run: 10,000 Service creates sent as
- * protobuf (50 in flight), then listing all of them as JSON and as protobuf (alternating, 5 rounds each: time to the
+ * protobuf (50 in flight) and 10,000 as JSON (another namespace), then listing the protobuf-created ones all of them as JSON and as protobuf (alternating, 5 rounds each: time to the
  * last byte, and the client's decode time), and the codec alone on the same list in process.
  */
 import http from 'node:http';
@@ -41,22 +41,30 @@ export async function run(): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
     const collection = `${server.url}/api/v1/namespaces/default/services`;
-    const latencies: number[] = [];
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < SERVICES) {
-        const i = next++;
-        const body = encodeObject({ kind: 'Service', apiVersion: 'v1', metadata: { name: `pb-${i}`, labels: { app: `a${i}` } }, spec: { selector: { app: `a${i}` }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } });
-        const reply = await request(agent, `${collection}?fieldManager=bench`, 'POST', { 'Content-Type': PB, Accept: PB }, body);
-        if (reply.status !== 201) throw new Error(`create pb-${i}: ${reply.status} ${reply.body.toString()}`);
-        latencies.push(reply.ms);
-      }
-    }));
-    const seconds = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
-    process.stdout.write(`protobuf: ${SERVICES} Service creates (${CONCURRENCY} in flight): ${(SERVICES / seconds).toFixed(0)}/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms\n`);
+    const ns = { kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'json-bench' } };
+    await request(agent, `${server.url}/api/v1/namespaces`, 'POST', { 'Content-Type': 'application/json' }, Buffer.from(JSON.stringify(ns)));
+    // The same creates over protobuf (into default, listed below) and over JSON (into json-bench), for comparison.
+    for (const encoding of ['protobuf', 'json'] as const) {
+      const target = encoding === 'protobuf' ? collection : `${server.url}/api/v1/namespaces/json-bench/services`;
+      const type = encoding === 'protobuf' ? PB : 'application/json';
+      const latencies: number[] = [];
+      let next = 0;
+      const started = performance.now();
+      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+        while (next < SERVICES) {
+          const i = next++;
+          const svc = { kind: 'Service', apiVersion: 'v1', metadata: { name: `svc-${i}`, labels: { app: `a${i}` } }, spec: { selector: { app: `a${i}` }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } };
+          const body = encoding === 'protobuf' ? encodeObject(svc) : Buffer.from(JSON.stringify(svc));
+          const reply = await request(agent, `${target}?fieldManager=bench`, 'POST', { 'Content-Type': type, Accept: type }, body);
+          if (reply.status !== 201) throw new Error(`create svc-${i}: ${reply.status} ${reply.body.toString()}`);
+          latencies.push(reply.ms);
+        }
+      }));
+      const seconds = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+      process.stdout.write(`${encoding}: ${SERVICES} Service creates (${CONCURRENCY} in flight): ${(SERVICES / seconds).toFixed(0)}/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms\n`);
+    }
 
     const figures = { json: { ms: [] as number[], decode: [] as number[], bytes: 0 }, protobuf: { ms: [] as number[], decode: [] as number[], bytes: 0 } };
     let items = 0;

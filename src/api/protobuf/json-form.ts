@@ -1,4 +1,4 @@
-import { elementMessage, isScalar, type FieldSchema, type MessageSchema } from '../schema/schema.ts';
+import { elementMessage, isScalar, jsonFields, type FieldSchema, type MessageSchema } from '../schema/schema.ts';
 import { formatGoDuration, formatMicroTime, formatTime, parseGoDuration, parseTime } from './time-forms.ts';
 
 /**
@@ -22,24 +22,28 @@ const UTF8 = new TextDecoder();
 /** toProtoForm turns a JSON object of a message into its protobuf form; unknown JSON fields are dropped. */
 export function toProtoForm(message: MessageSchema, json: any): any {
   if (message.json) return specialToProto(message, json);
-  const out: Record<string, unknown> = {};
+  const out: Record<string, any> = {};
   if (json === null || typeof json !== 'object') return out;
-  for (const f of message.fields) {
-    if (f.inline) {
-      out[f.name] = toProtoForm(elementMessage(f)!, json);
-      continue;
-    }
-    const value = json[f.name];
-    if (value === undefined || value === null) continue;
+  // Walk the object's own keys (usually far fewer than the message's fields); inline fields land in nested messages.
+  const fields = jsonFields(message);
+  for (const key in json) {
+    const f = fields.get(key);
+    const value = json[key];
+    if (f === undefined || value === undefined || value === null) continue;
+    let target = out;
+    for (const via of f.via) target = target[via.name] ??= {};
     if (f.map) {
       if (typeof value !== 'object') continue;
       const map: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) map[k] = valueToProto(f, v);
-      out[f.name] = map;
+      for (const k in value) if (value[k] !== null && value[k] !== undefined) map[k] = valueToProto(f, value[k]);
+      target[f.name] = map;
     } else if (f.repeated) {
-      if (Array.isArray(value)) out[f.name] = value.filter((v) => v !== null && v !== undefined).map((v) => valueToProto(f, v));
+      if (!Array.isArray(value)) continue;
+      const list: unknown[] = [];
+      for (const v of value) if (v !== null && v !== undefined) list.push(valueToProto(f, v));
+      target[f.name] = list;
     } else {
-      out[f.name] = valueToProto(f, value);
+      target[f.name] = valueToProto(f, value);
     }
   }
   return out;
@@ -89,8 +93,12 @@ export function fromProtoForm(message: MessageSchema, decoded: any, nested: Nest
 }
 
 function fill(message: MessageSchema, decoded: any, out: Record<string, unknown>, nested: NestedCodec): void {
-  for (const f of message.fields) {
-    const value = decoded[f.name];
+  // protobufjs sets own properties only for fields on the wire (and empty arrays/maps for every list and map).
+  const fields = protoFields(message);
+  for (const key of Object.keys(decoded)) {
+    const f = fields.get(key);
+    if (f === undefined) continue;
+    const value = decoded[key];
     if (f.inline) {
       if (value) fill(elementMessage(f)!, value, out, nested);
       continue;
@@ -99,18 +107,30 @@ function fill(message: MessageSchema, decoded: any, out: Record<string, unknown>
       const keys = value ? Object.keys(value) : [];
       if (keys.length === 0) continue;
       const map: Record<string, unknown> = {};
-      for (const k of keys.sort()) map[k] = valueFromProto(f, value[k], nested);
+      for (const k of keys) map[k] = valueFromProto(f, value[k], nested);
       out[f.name] = map;
     } else if (f.repeated) {
       if (!value || value.length === 0) continue;
       out[f.name] = value.map((v: unknown) => valueFromProto(f, v, nested));
     } else {
-      if (!Object.prototype.hasOwnProperty.call(decoded, f.name) || value === null || value === undefined) continue;
+      if (value === null || value === undefined) continue;
       const json = valueFromProto(f, value, nested);
       if (!f.pointer && isZero(f, json)) continue;
       out[f.name] = json;
     }
   }
+}
+
+const PROTO_FIELDS = new WeakMap<MessageSchema, Map<string, FieldSchema>>();
+
+/** protoFields maps a message's field names (as protobufjs names them) to their schema. */
+function protoFields(message: MessageSchema): Map<string, FieldSchema> {
+  let map = PROTO_FIELDS.get(message);
+  if (!map) {
+    map = new Map(message.fields.map((f) => [f.name, f]));
+    PROTO_FIELDS.set(message, map);
+  }
+  return map;
 }
 
 /** isZero: a non-pointer field whose value Go's JSON encoder would omit (an omitempty zero scalar, the zero time). */
