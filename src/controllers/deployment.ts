@@ -1,9 +1,9 @@
 import { isStatusError } from '../api/status.ts';
+import { matches, selectorFromObject } from '../api/labels.ts';
 import { WorkQueue } from './work-queue.ts';
 import { controllerOf, keyOf, ownerReference, type ControllerContext } from './context.ts';
 import { podTemplateHash } from './pod-template-hash.ts';
-
-const REVISION = 'deployment.kubernetes.io/revision';
+import { REVISION, equalIgnoreHash, maxRevision, newReplicaSetAnnotations } from './deployment-revisions.ts';
 
 /**
  * DeploymentController keeps one ReplicaSet per pod template (`<deployment>-<pod-template-hash>`, the hash as a
@@ -21,8 +21,41 @@ export class DeploymentController {
     const rsChanged = (rs: any) => {
       const owner = controllerOf(rs);
       if (owner?.kind === 'Deployment') this.#queue.add(`${rs.metadata.namespace}/${owner.name}`);
+      // An orphan ReplicaSet wakes the Deployments whose selector matches it: one of them adopts it.
+      if (!owner) for (const d of this.#matching(rs)) this.#queue.add(keyOf(d));
     };
     ctx.informers.replicasets.addHandlers({ onAdd: rsChanged, onUpdate: (_o, rs) => rsChanged(rs), onDelete: rsChanged });
+  }
+
+  #matching(rs: any): any[] {
+    return this.#ctx.informers.deployments.list().filter((d) => {
+      const selector = selectorFromObject(d.spec?.selector);
+      return d.metadata.namespace === rs.metadata.namespace && selector !== undefined && selector.length > 0 && matches(selector, rs.metadata.labels);
+    });
+  }
+
+  /**
+   * #claimReplicaSets is upstream's ClaimReplicaSets: orphans matching the selector are adopted (unless the
+   * Deployment is being deleted), owned ones that no longer match are released.
+   */
+  async #claimReplicaSets(d: any): Promise<any[]> {
+    const { client, informers } = this.#ctx;
+    const rsInfo = client.resource('replicasets');
+    const selector = selectorFromObject(d.spec?.selector) ?? [];
+    const owned: any[] = [];
+    for (const rs of informers.replicasets.list()) {
+      if (rs.metadata.namespace !== d.metadata.namespace) continue;
+      const owner = controllerOf(rs);
+      const selected = selector.length > 0 && matches(selector, rs.metadata.labels);
+      if (owner?.uid === d.metadata.uid) {
+        if (selected) owned.push(rs);
+        else await client.patch(rsInfo, rs.metadata.namespace, rs.metadata.name, { metadata: { ownerReferences: (rs.metadata.ownerReferences ?? []).filter((r: any) => r.uid !== d.metadata.uid), uid: rs.metadata.uid } }, 'merge').catch(ignoreGone);
+      } else if (!owner && selected && !d.metadata.deletionTimestamp && !rs.metadata.deletionTimestamp) {
+        const adopted = await client.patch(rsInfo, rs.metadata.namespace, rs.metadata.name, { metadata: { ownerReferences: [...(rs.metadata.ownerReferences ?? []), ownerReference(d)], uid: rs.metadata.uid } }, 'merge').catch(ignoreGone);
+        if (adopted) owned.push(adopted);
+      }
+    }
+    return owned;
   }
 
   async #sync(key: string): Promise<void> {
@@ -32,21 +65,24 @@ export class DeploymentController {
     if (!d || d.metadata.deletionTimestamp) return;
     const ns = d.metadata.namespace;
     const rsInfo = client.resource('replicasets');
-    const owned = informers.replicasets.list().filter((rs) => rs.metadata.namespace === ns && controllerOf(rs)?.uid === d.metadata.uid);
+    const owned = await this.#claimReplicaSets(d);
     const hash = podTemplateHash(d.spec.template, d.status?.collisionCount ?? 0);
-    let newRs = owned.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
-    const oldRss = owned.filter((rs) => rs !== newRs).sort((a, b) => Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp));
+    // The new ReplicaSet is the one whose template is the Deployment's, pod-template-hash aside (upstream's
+    // FindNewReplicaSet, oldest first), so an adopted ReplicaSet with the same template is not replaced.
+    const byAge = [...owned].sort((a, b) => Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? -1 : 1));
+    let newRs = byAge.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash) ?? byAge.find((rs) => equalIgnoreHash(rs.spec?.template, d.spec.template));
+    const oldRss = byAge.filter((rs) => rs !== newRs);
+    const nextRevision = (maxRevision(oldRss) + 1n).toString();
     const replicas = d.spec.replicas ?? 1;
     const recreate = d.spec.strategy?.type === 'Recreate';
     const oldActive = oldRss.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
     const oldPods = oldRss.reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);
     if (!newRs) {
-      const maxRevision = Math.max(0, ...owned.map((rs) => Number(rs.metadata.annotations?.[REVISION] ?? 0)));
       const initial = recreate ? (oldPods > 0 || oldActive > 0 ? 0 : replicas) : Math.min(replicas, Math.max(0, replicas + surge(d, replicas) - oldActive));
       const labels = { ...(d.spec.template.metadata?.labels ?? {}), 'pod-template-hash': hash };
       try {
         newRs = await client.create(rsInfo, ns, {
-          metadata: { name: `${d.metadata.name}-${hash}`, labels, annotations: { [REVISION]: String(maxRevision + 1), 'deployment.kubernetes.io/desired-replicas': String(replicas) }, ownerReferences: [ownerReference(d)] },
+          metadata: { name: `${d.metadata.name}-${hash}`, labels, annotations: newReplicaSetAnnotations(d, undefined, nextRevision, surge(d, replicas)), ownerReferences: [ownerReference(d)] },
           spec: {
             replicas: initial,
             minReadySeconds: d.spec.minReadySeconds,
@@ -59,6 +95,17 @@ export class DeploymentController {
         if (isStatusError(error, 409)) return this.#queue.addAfter(key, 100);
         throw error;
       }
+      return;
+    }
+    // A ReplicaSet that becomes new again (a rollback, an adoption) takes the next revision; its old one goes to
+    // the revision history, as upstream's SetNewReplicaSetAnnotations.
+    const wanted = newReplicaSetAnnotations(d, newRs, nextRevision, surge(d, replicas));
+    if (Object.entries(wanted).some(([k, v]) => newRs.metadata.annotations?.[k] !== v)) {
+      newRs = await client.patch(rsInfo, ns, newRs.metadata.name, { metadata: { annotations: wanted } }, 'merge');
+    }
+    const revision = newRs.metadata.annotations?.[REVISION];
+    if (revision && d.metadata.annotations?.[REVISION] !== revision) {
+      await client.patch(client.resource('deployments'), ns, d.metadata.name, { metadata: { annotations: { [REVISION]: revision } } }, 'merge').catch(ignoreGone);
       return;
     }
     if (recreate) {
@@ -129,6 +176,11 @@ export class DeploymentController {
       this.#queue.addAfter(keyOf(d), 50);
     });
   }
+}
+
+function ignoreGone(error: unknown): undefined {
+  if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
+  return undefined;
 }
 
 /** surge is maxSurge resolved against replicas (percentages round up, as upstream). */

@@ -24,7 +24,7 @@ describe('controller manager and scheduler', () => {
   let kubelet: Informer;
   let cache: string;
   const r = (name: string) => server.client.resource(name);
-  const startCm = () => (cm = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`, '--allocate-node-cidrs', '--cluster-cidr=10.244.0.0/16', '--node-cidr-mask-size=24', '--leader-elect=false']));
+  const startCm = () => (cm = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`, '--allocate-node-cidrs', '--cluster-cidr=10.244.0.0/16', '--node-cidr-mask-size=24', '--leader-elect=false'], { logFile: process.env.CM_LOG }));
   const list = async (resource: string, labelSelector?: string) => (await server.client.list(r(resource), { namespace: 'default', labelSelector })).items as any[];
   const livePods = async () => (await list('pods', 'app=nginx')).filter((p) => !p.metadata.deletionTimestamp);
 
@@ -186,6 +186,24 @@ describe('controller manager and scheduler', () => {
     }, 30_000);
     const oldRs = (await list('replicasets')).find((rs) => rs.metadata.name === old);
     assert.equal(oldRs.spec.replicas, 0);
+  });
+
+  test('a Deployment adopts a matching orphan ReplicaSet, scales it down and takes the next revision after its own', async () => {
+    const rsLabels = { name: 'sample-pod', pod: 'httpd' };
+    await server.client.create(r('replicasets'), 'default', { metadata: { name: 'test-rolling-update-controller', labels: rsLabels, annotations: { 'deployment.kubernetes.io/revision': '3546343826724305832' } }, spec: { replicas: 1, selector: { matchLabels: rsLabels }, template: { metadata: { labels: rsLabels }, spec: { containers: [{ name: 'httpd', image: 'nginx:1.25' }] } } } });
+    await waitFor('the orphan ReplicaSet\'s pod running', async () => (await list('pods', 'name=sample-pod')).some((p) => p.status?.phase === 'Running'));
+    await server.client.create(r('deployments'), 'default', { metadata: { name: 'test-rolling-update-deployment' }, spec: { replicas: 1, selector: { matchLabels: { name: 'sample-pod' } }, template: { metadata: { labels: { name: 'sample-pod' } }, spec: { containers: [{ name: 'agnhost', image: 'busybox:1.36', command: ['sleep', '3600'] }] } } } });
+    const d = await waitFor('the next revision on the Deployment', async () => {
+      const got = await server.client.get(r('deployments'), 'default', 'test-rolling-update-deployment');
+      return got.metadata.annotations?.['deployment.kubernetes.io/revision'] === '3546343826724305833' && got.status?.updatedReplicas === 1 && got.status?.availableReplicas === 1 && got.status?.replicas === 1 ? got : undefined;
+    });
+    const owned = (await list('replicasets')).filter((x) => x.metadata.ownerReferences?.some((o: any) => o.controller && o.uid === d.metadata.uid));
+    assert.equal(owned.length, 2);
+    const old = owned.find((x) => x.metadata.name === 'test-rolling-update-controller');
+    assert.equal(old.spec.replicas, 0);
+    const fresh = owned.find((x) => x !== old);
+    assert.equal(fresh.metadata.annotations['deployment.kubernetes.io/revision'], '3546343826724305833');
+    await server.client.delete(r('deployments'), 'default', 'test-rolling-update-deployment');
   });
 
   test('deleting the Deployment leaves no ReplicaSet or pod', async () => {
