@@ -5,6 +5,7 @@ import { EndpointsController } from './endpoints-controller.ts';
 import { EndpointSliceMirroringController } from './endpointslice-mirroring.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
 import { CronJobController } from './cronjob-controller.ts';
+import { DaemonSetController } from './daemonset-controller.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { JobController } from './job-controller.ts';
 import { NodeIpamController } from './node-ipam.ts';
@@ -54,6 +55,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   new ServiceAccountsController(ctx);
   new JobController({ ...ctx, events: new EventRecorder(client, 'job-controller', logger) });
   new CronJobController({ ...ctx, events: new EventRecorder(client, 'cronjob-controller', logger) });
+  new DaemonSetController({ ...ctx, events: new EventRecorder(client, 'daemonset-controller', logger) });
   if (options.allocateNodeCidrs) new NodeIpamController({ ...ctx, events: new EventRecorder(client, 'cidrAllocator', logger) }, options.allocateNodeCidrs);
   const lifecycle = new NodeLifecycleController({ ...ctx, events: new EventRecorder(client, 'node-controller', logger) }, { gracePeriodMs: options.nodeMonitorGracePeriodMs });
   // Handlers are registered: now fill the caches, and only then let events flow to the controllers.
@@ -61,7 +63,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   for (const i of all) i.start();
   await Promise.all(all.map((i) => i.waitForSync()));
   markSynced();
-  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,replicationcontroller,job,cronjob,nodeipam,nodelifecycle' });
+  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,replicationcontroller,job,cronjob,daemonset,nodeipam,nodelifecycle' });
   lifecycle.start();
   return {
     async stop() {

@@ -107,6 +107,27 @@ describe('workload and namespace controllers', () => {
     await waitFor('lastSuccessfulTime', async () => (await server.client.get(r('cronjobs'), 'default', 'tick')).status?.lastSuccessfulTime);
   });
 
+  test('a DaemonSet runs one pod per node it tolerates and rolls a new template out, keeping revisions', async () => {
+    await server.client.create(r('nodes'), undefined, {
+      metadata: { name: 'tainted' }, spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] },
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }], allocatable: { cpu: '4', memory: '8Gi', pods: '110' }, capacity: { cpu: '4', memory: '8Gi', pods: '110' } },
+    });
+    await server.client.create(r('daemonsets'), 'default', { metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } } } });
+    const running = (image: string) => waitFor(`the ${image} pod on nodea only`, async () => {
+      const pods = (await list('pods', 'default', 'app=agent')).filter((p) => !p.metadata.deletionTimestamp);
+      const ds = await server.client.get(r('daemonsets'), 'default', 'agent');
+      return pods.length === 1 && pods[0].spec.nodeName === 'nodea' && pods[0].spec.containers[0].image === image && pods[0].status?.phase === 'Running'
+        && ds.status?.desiredNumberScheduled === 1 && ds.status?.updatedNumberScheduled === 1 && ds.status?.numberReady === 1 && ds.status?.observedGeneration === ds.metadata.generation ? pods[0] : undefined;
+    });
+    const first = await running('busybox:1');
+    assert.ok(first.metadata.labels['controller-revision-hash']);
+    await server.client.patch(r('daemonsets'), 'default', 'agent', { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:2' }] } } } }, 'strategic');
+    const second = await running('busybox:2');
+    assert.notEqual(second.metadata.labels['controller-revision-hash'], first.metadata.labels['controller-revision-hash']);
+    const revisions = (await list('controllerrevisions', 'default')).filter((cr) => cr.metadata.name.startsWith('agent-')).map((cr) => cr.revision).sort();
+    assert.deepEqual(revisions, [1, 2]);
+  });
+
   test('deleting a namespace deletes its content, then the namespace; new content is refused meanwhile', async () => {
     await server.client.create(r('namespaces'), undefined, { metadata: { name: 'gone' } });
     await server.client.create(r('services'), 'gone', { metadata: { name: 'svc' }, spec: { selector: { app: 'x' }, ports: [{ port: 80 }] } });

@@ -1,0 +1,212 @@
+import { matches, selectorFromObject } from '../api/labels.ts';
+import { isStatusError } from '../api/status.ts';
+import { WorkQueue } from './work-queue.ts';
+import { controllerOf, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
+import { podTemplateHash } from './pod-template-hash.ts';
+
+const REVISION_HASH = 'controller-revision-hash';
+const TEMPLATE_GENERATION = 'pod-template-generation';
+
+/** DAEMON_TOLERATIONS are the tolerations upstream adds to every daemon pod. */
+const DAEMON_TOLERATIONS = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
+];
+
+/**
+ * DaemonSetController runs one pod of each DaemonSet on every node it should run on (node selector, required node
+ * affinity, taints against the pod's and upstream's daemon tolerations), pinned with a `metadata.name` node
+ * affinity for the scheduler; it records each template as a ControllerRevision (`<ds>-<hash>`, for `kubectl
+ * rollout history|undo`), replaces out-of-date pods within maxUnavailable (RollingUpdate) or leaves them (OnDelete),
+ * and reports the counts `kubectl get ds` and `rollout status` read.
+ */
+export class DaemonSetController {
+  #ctx: ControllerContext;
+  #queue: WorkQueue;
+  /** Pods created but maybe not yet in the cache, by `<ds key>|<node>` (upstream's expectations). */
+  #pending = new Map<string, number>();
+
+  constructor(ctx: ControllerContext) {
+    this.#ctx = ctx;
+    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error syncing daemon set', { daemonset: key, error }) });
+    ctx.informers.daemonsets.addHandlers({ onAdd: (ds) => this.#queue.add(keyOf(ds)), onUpdate: (_o, ds) => this.#queue.add(keyOf(ds)) });
+    const podChanged = (pod: any) => {
+      const owner = controllerOf(pod);
+      if (owner?.kind === 'DaemonSet') this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
+    };
+    ctx.informers.pods.addHandlers({ onAdd: podChanged, onUpdate: (_o, p) => podChanged(p), onDelete: podChanged });
+    const all = () => {
+      for (const ds of ctx.informers.daemonsets.list()) this.#queue.add(keyOf(ds));
+    };
+    ctx.informers.nodes.addHandlers({ onAdd: all, onUpdate: (o, n) => (JSON.stringify([o.metadata.labels, o.spec]) !== JSON.stringify([n.metadata.labels, n.spec]) ? all() : undefined), onDelete: all });
+  }
+
+  async #sync(key: string): Promise<void> {
+    await this.#ctx.synced;
+    const { client, informers, events } = this.#ctx;
+    const ds = informers.daemonsets.get(key);
+    if (!ds || ds.metadata.deletionTimestamp) return;
+    const ns = ds.metadata.namespace;
+    const podsInfo = client.resource('pods');
+    const hash = podTemplateHash(ds.spec.template, ds.status?.collisionCount ?? 0);
+    await this.#revision(ds, hash);
+    const selector = selectorFromObject(ds.spec.selector) ?? [];
+    const pods = informers.pods.list().filter((p) => p.metadata.namespace === ns && controllerOf(p)?.uid === ds.metadata.uid && matches(selector, p.metadata.labels));
+    const nodes = informers.nodes.list();
+    const template = ds.spec.template ?? {};
+    const onDelete = ds.spec.updateStrategy?.type === 'OnDelete';
+    const maxUnavailable = resolveMaxUnavailable(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, nodes.length);
+    let desired = 0;
+    let current = 0;
+    let misscheduled = 0;
+    let ready = 0;
+    let updated = 0;
+    let available = 0;
+    const replace: any[] = [];
+    let unavailableNow = 0;
+    for (const node of nodes) {
+      const nodeName = node.metadata.name;
+      const here = pods.filter((p) => nodeOf(p) === nodeName && !p.metadata.deletionTimestamp);
+      const failed = here.filter((p) => p.status?.phase === 'Failed');
+      for (const pod of failed) {
+        await client.delete(podsInfo, ns, pod.metadata.name).catch(ignoreNotFound);
+        events.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${ns}/${pod.metadata.name} on node ${nodeName}, will try to kill it`);
+      }
+      const live = here.filter((p) => p.status?.phase !== 'Failed');
+      if (!shouldRun(template, node)) {
+        if (live.length) misscheduled++;
+        for (const pod of live) await client.delete(podsInfo, ns, pod.metadata.name).catch(ignoreNotFound);
+        continue;
+      }
+      desired++;
+      if (live.length === 0) {
+        const pendingKey = `${key}|${nodeName}`;
+        if (Date.now() - (this.#pending.get(pendingKey) ?? 0) < 5000) continue;
+        this.#pending.set(pendingKey, Date.now());
+        const pod = await client.create(podsInfo, ns, daemonPod(ds, template, hash, nodeName));
+        events.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+        continue;
+      }
+      this.#pending.delete(`${key}|${nodeName}`);
+      current++;
+      // Keep one pod per node: the newest up-to-date one, else the oldest.
+      const sorted = [...live].sort((a, b) => Number(b.metadata.labels?.[REVISION_HASH] === hash) - Number(a.metadata.labels?.[REVISION_HASH] === hash) || Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp));
+      for (const extra of sorted.slice(1)) await client.delete(podsInfo, ns, extra.metadata.name).catch(ignoreNotFound);
+      const pod = sorted[0]!;
+      const isReady = isPodReady(pod);
+      if (isReady) {
+        ready++;
+        available++;
+      } else unavailableNow++;
+      if (pod.metadata.labels?.[REVISION_HASH] === hash) updated++;
+      else if (!onDelete) replace.push(pod);
+    }
+    // Rolling update: delete out-of-date pods, unavailable ones first, within maxUnavailable.
+    replace.sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)));
+    for (const pod of replace) {
+      if (isPodReady(pod)) {
+        if (unavailableNow >= maxUnavailable) break;
+        unavailableNow++;
+      }
+      await client.delete(podsInfo, ns, pod.metadata.name).catch(ignoreNotFound);
+      events.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+    }
+    const status = {
+      ...(ds.status ?? {}),
+      currentNumberScheduled: current, numberMisscheduled: misscheduled, desiredNumberScheduled: desired, numberReady: ready,
+      observedGeneration: ds.metadata.generation, updatedNumberScheduled: updated, numberAvailable: available, numberUnavailable: Math.max(0, desired - available),
+    };
+    if (status.numberAvailable === 0) delete (status as any).numberAvailable;
+    if (status.numberUnavailable === 0) delete (status as any).numberUnavailable;
+    if (JSON.stringify(status) !== JSON.stringify(ds.status ?? {})) {
+      await client.update(client.resource('daemonsets'), { ...ds, status }, { subresource: 'status' }).catch((error) => {
+        if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 50);
+        throw error;
+      });
+    }
+  }
+
+  /** #revision finds or creates the ControllerRevision of the current template (revision = highest + 1). */
+  async #revision(ds: any, hash: string): Promise<any> {
+    const { client, informers } = this.#ctx;
+    const ns = ds.metadata.namespace;
+    const info = client.resource('controllerrevisions');
+    const owned = informers.controllerrevisions.list().filter((cr) => cr.metadata.namespace === ns && controllerOf(cr)?.uid === ds.metadata.uid);
+    const max = Math.max(0, ...owned.map((cr) => Number(cr.revision ?? 0)));
+    const existing = owned.find((cr) => cr.metadata.labels?.[REVISION_HASH] === hash);
+    if (existing) {
+      if (Number(existing.revision) < max) return client.patch(info, ns, existing.metadata.name, { revision: max + 1 }, 'merge').catch(ignoreNotFound);
+      return existing;
+    }
+    const created = await client.create(info, ns, {
+      metadata: { name: `${ds.metadata.name}-${hash}`, labels: { ...(ds.spec.selector?.matchLabels ?? {}), [REVISION_HASH]: hash }, ownerReferences: [ownerReference(ds)] },
+      data: { spec: { template: { ...structuredClone(ds.spec.template), $patch: 'replace' } } },
+      revision: max + 1,
+    }).catch((error) => {
+      if (isStatusError(error, 409)) return undefined;
+      throw error;
+    });
+    // Keep revisionHistoryLimit old revisions (those no pod uses any more).
+    const limit = ds.spec.revisionHistoryLimit ?? 10;
+    const old = owned.filter((cr) => cr.metadata.labels?.[REVISION_HASH] !== hash).sort((a, b) => Number(a.revision) - Number(b.revision));
+    for (const cr of old.slice(0, Math.max(0, old.length - limit))) await client.delete(info, ns, cr.metadata.name).catch(ignoreNotFound);
+    return created;
+  }
+}
+
+function daemonPod(ds: any, template: any, hash: string, nodeName: string): any {
+  const spec = structuredClone(template.spec ?? {});
+  const tolerations: any[] = [...(spec.tolerations ?? [])];
+  for (const t of DAEMON_TOLERATIONS) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
+  if (spec.hostNetwork) tolerations.push({ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' });
+  spec.tolerations = tolerations;
+  // Pin to the node the way upstream does (the scheduler binds it): required affinity on metadata.name.
+  spec.affinity = { ...(spec.affinity ?? {}), nodeAffinity: { ...(spec.affinity?.nodeAffinity ?? {}), requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] } } };
+  return {
+    metadata: {
+      generateName: `${ds.metadata.name}-`,
+      labels: { ...(template.metadata?.labels ?? {}), [REVISION_HASH]: hash, [TEMPLATE_GENERATION]: String(ds.metadata.generation ?? 1) },
+      annotations: template.metadata?.annotations,
+      ownerReferences: [ownerReference(ds)],
+    },
+    spec,
+  };
+}
+
+/** nodeOf is the node a daemon pod is bound or pinned to. */
+function nodeOf(pod: any): string | undefined {
+  if (pod.spec?.nodeName) return pod.spec.nodeName;
+  const terms: any[] = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  return terms.flatMap((t) => t.matchFields ?? []).find((f: any) => f.key === 'metadata.name' && f.operator === 'In')?.values?.[0];
+}
+
+/** shouldRun: the node matches the template's node selector and required affinity, and every taint is tolerated. */
+function shouldRun(template: any, node: any): boolean {
+  const spec = template.spec ?? {};
+  const labels = node.metadata?.labels ?? {};
+  for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const terms: any[] = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  if (terms.length && !terms.some((t) => matches(selectorFromObject({ matchExpressions: (t.matchExpressions ?? []).filter((e: any) => ['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator)) }) ?? [], labels))) return false;
+  const tolerations = [...(spec.tolerations ?? []), ...DAEMON_TOLERATIONS];
+  for (const taint of node.spec?.taints ?? []) {
+    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
+    const tolerated = tolerations.some((t: any) => (!t.effect || t.effect === taint.effect) && (t.operator === 'Exists' ? !t.key || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')));
+    if (!tolerated) return false;
+  }
+  return true;
+}
+
+function resolveMaxUnavailable(value: number | string, total: number): number {
+  if (typeof value === 'number') return Math.max(1, value);
+  const m = /^(\d+)%$/.exec(value);
+  return Math.max(1, m ? Math.floor((Number(m[1]) * total) / 100) : Number(value) || 1);
+}
+
+function ignoreNotFound(error: unknown): undefined {
+  if (!isStatusError(error, 404)) throw error;
+  return undefined;
+}
