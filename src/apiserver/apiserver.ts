@@ -6,6 +6,7 @@ import { isStatusError } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import { nthAddress } from '../net/ipv4.ts';
 import { createApiHandler } from './http-server.ts';
+import { ApiServerMetrics } from './metrics.ts';
 import { proxyExecUpgrade } from './kubelet-proxy.ts';
 import { Registry } from './registry.ts';
 import { ServiceIps } from './service-ips.ts';
@@ -43,13 +44,14 @@ const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-l
 /** startApiServer opens the store, rebuilds allocations, creates the bootstrap objects and starts listening. */
 export async function startApiServer(config: ApiServerConfig): Promise<RunningApiServer> {
   const log = config.logger;
-  const store = await openStore({ etcdServers: config.etcdServers, dataDir: config.dataDir, history: config.storageHistory });
+  const metrics = new ApiServerMetrics();
+  const store = metrics.instrumentStore(await openStore({ etcdServers: config.etcdServers, dataDir: config.dataDir, history: config.storageHistory }));
   const serviceIps = new ServiceIps(config.serviceClusterIpRange, config.serviceNodePortRange);
   const registry = new Registry(store, serviceIps);
   const services = resourceByName('', 'services')!;
   serviceIps.rebuild((await registry.list(services, {})).items);
   await bootstrap(registry, config);
-  const handler = createApiHandler({ registry, logger: log, versionMinor: config.versionMinor, serverAddress: `${config.advertiseAddress}:${config.securePort || config.insecurePort}` });
+  const handler = createApiHandler({ registry, logger: log, versionMinor: config.versionMinor, serverAddress: `${config.advertiseAddress}:${config.securePort || config.insecurePort}`, metrics });
   const servers: http.Server[] = [];
   const running: RunningApiServer = {
     async close() {

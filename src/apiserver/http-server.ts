@@ -10,6 +10,7 @@ import { printTable } from './printers/printers.ts';
 import { proxyToKubelet } from './kubelet-proxy.ts';
 import type { DeleteOptions, Registry } from './registry.ts';
 import { PROTOBUF_MEDIA_TYPE } from '../api/protobuf/protobuf.ts';
+import type { ApiServerMetrics, RequestInfo } from './metrics.ts';
 import { negotiate, watchEncoding, writeBody } from './negotiation.ts';
 import { checkPathSegmentName, decodeContinue, decodePathSegment, deleteQuery, encodeContinue, listQuery, writeQuery, type ListQueryOptions, type WriteQuery } from './query-options.ts';
 import { MAX_NESTING_DEPTH, decodeBody, depthOf, mediaType, readBody } from './request-body.ts';
@@ -23,6 +24,7 @@ export interface HttpApiOptions {
   versionMinor: string;
   /** Address advertised in legacy discovery. */
   serverAddress: string;
+  metrics: ApiServerMetrics;
 }
 
 interface Target {
@@ -39,6 +41,7 @@ interface Target {
 export function createApiHandler(options: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const api = new HttpApi(options);
   return (req, res) => {
+    options.metrics.track(req, res);
     api.handle(req, res).catch((error) => api.respondError(req, res, error));
   };
 }
@@ -67,6 +70,8 @@ class HttpApi {
       case '/livez':
       case '/readyz':
         return text(res, 200, 'ok');
+      case '/metrics':
+        return text(res, 200, await this.#o.metrics.render());
       case '/version':
         return json(res, 200, {
           major: '1', minor: this.#o.versionMinor, gitVersion: `v1.${this.#o.versionMinor}.0-tskube`, gitCommit: '', gitTreeState: 'clean',
@@ -102,6 +107,7 @@ class HttpApi {
       return json(res, 200, list);
     }
     const target = this.#target(group, version, rest);
+    this.#o.metrics.describe(res, requestInfo(method, url, target));
     return this.#dispatch(req, res, url, method, target);
   }
 
@@ -476,3 +482,17 @@ function text(res: ServerResponse, code: number, body: string): void {
 }
 
 export { http };
+
+/** requestInfo names a resource request the way upstream's metrics and audit do (verb, resource, scope). */
+function requestInfo(method: string, url: URL, t: Target): RequestInfo {
+  const q = url.searchParams;
+  const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+  const collection = t.name === undefined;
+  const verbs: Record<string, string> = { GET: collection ? (watch ? 'watch' : 'list') : 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: collection ? 'deletecollection' : 'delete' };
+  return {
+    verb: verbs[method] ?? method.toLowerCase(),
+    group: t.info.group, version: t.info.version, resource: t.info.resource, subresource: t.subresource ?? '',
+    scope: !collection ? 'resource' : t.namespace !== undefined ? 'namespace' : 'cluster',
+    dryRun: q.getAll('dryRun').includes('All'),
+  };
+}

@@ -3,7 +3,7 @@ import { readManifests } from '../proxy/manifest-input.ts';
 import { renderIptables } from '../proxy/render-iptables.ts';
 import { nftScript, renderNftables } from '../proxy/render-nftables.ts';
 import { buildServicePorts } from '../proxy/service-ports.ts';
-import { parseFlags, usage, type FlagSpecs } from './flags.ts';
+import { FlagError, parseFlags, usage, type FlagSpecs } from './flags.ts';
 
 const FLAGS: FlagSpecs = {
   filename: { type: 'strings', short: 'f', default: [], help: 'YAML files with Services, EndpointSlices and (optionally) the Node; - reads stdin' },
@@ -21,11 +21,12 @@ const FLAGS: FlagSpecs = {
 export async function render(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, FLAGS);
   const files = values.filename as string[];
-  if (values.help || files.length === 0) {
+  if (values.help) {
     process.stdout.write(usage('tskube proxy render -f FILE...', 'Print the iptables-restore input (or with --proxy-mode=nftables the nft -f input) kube-proxy would apply for these Services and EndpointSlices (no root, no API server).', FLAGS));
-    return values.help ? 0 : 2;
+    return 0;
   }
-  const texts = await Promise.all(files.map((f) => (f === '-' ? readStdin() : readFile(f, 'utf8'))));
+  if (files.length === 0) throw new FlagError('required flag(s) "filename" not set: give the YAML files with -f FILE (or -f - for stdin)');
+  const texts = await Promise.all(files.map((f) => (f === '-' ? readStdin() : readInput(f))));
   const objects = readManifests(texts);
   const nodeName = (values['hostname-override'] as string | undefined) ?? (objects.nodes.length === 1 ? objects.nodes[0].metadata.name : '');
   const node = objects.nodes.find((n) => n.metadata.name === nodeName);
@@ -60,6 +61,16 @@ export async function render(argv: string[]): Promise<number> {
   });
   process.stdout.write(result.text);
   return 0;
+}
+
+async function readInput(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new Error(`Cannot read "${file}": ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'is a directory'}`);
+    throw error;
+  }
 }
 
 async function readStdin(): Promise<string> {

@@ -45,13 +45,16 @@ function overview(): string {
   return `tskube: Kubernetes Services, kube-proxy and cluster networking, in TypeScript\n\nUsage:\n  tskube <command> [flags]\n\nCommands:\n${lines.join('\n')}\n`;
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
+    const usageError = error instanceof Error && error.name === 'FlagError';
     process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (usageError) process.stderr.write(`Run 'tskube ${argv[0] === 'proxy' && argv[1] === 'render' ? 'proxy render' : argv[0]} --help' for usage.\n`);
     if (process.env.TSKUBE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = error instanceof Error && error.name === 'FlagError' ? 2 : 1;
+    process.exitCode = usageError ? 2 : 1;
   },
 );

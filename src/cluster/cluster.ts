@@ -10,7 +10,7 @@ import { clusterLayout, type ClusterLayout, type ClusterOptions } from './layout
 import { Supervisor } from './supervisor.ts';
 import { applyClusterDns } from './cluster-dns.ts';
 import { TSKUBE_IMAGE } from '../kubelet/image-map.ts';
-import { createTopology, destroyTopology } from './topology.ts';
+import { assertLanFree, createTopology, destroyTopology } from './topology.ts';
 
 const TSKUBE = fileURLToPath(new URL('../../bin/tskube', import.meta.url));
 
@@ -42,15 +42,21 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
     return layout;
   }
   if (existsSync(join('/run/netns', layout.lanNetns))) await destroyTopology(layout);
+  await assertLanFree(layout);
   mkdirSync(layout.dir, { recursive: true });
   writeFileSync(join(layout.dir, 'cluster.json'), JSON.stringify(options, null, 2));
   await createTopology(layout);
   progress(`Created the LAN ${options.lanCidr} (namespace ${layout.lanNetns}) and ${layout.nodes.length} node namespaces: ${layout.nodes.map((n) => `${n.name} ${n.ip}`).join(', ')}`);
   writeFileSync(layout.kubeconfig, kubeconfigText(layout.apiserverUrl, { name: options.name }));
   const log = (name: string, node?: string) => join(layout.dir, 'logs', node ? `${node}-${name}.log` : `${name}.log`);
-  supervisor.start('apiserver', [TSKUBE, 'apiserver', ...(options.etcdServers.length ? [`--etcd-servers=${options.etcdServers.join(',')}`] : [`--data-dir=${join(layout.dir, 'apiserver')}`]), `--service-cluster-ip-range=${options.serviceCidr}`, `--insecure-bind-address=${layout.controlPlaneIp}`, '--insecure-port=8080', '--secure-port=0', `--advertise-address=${layout.controlPlaneIp}`, '--disable-admission-plugins=ServiceAccount'], { log: log('apiserver') });
+  const apiserver = supervisor.start('apiserver', [TSKUBE, 'apiserver', ...(options.etcdServers.length ? [`--etcd-servers=${options.etcdServers.join(',')}`] : [`--data-dir=${join(layout.dir, 'apiserver')}`]), `--service-cluster-ip-range=${options.serviceCidr}`, `--insecure-bind-address=${layout.controlPlaneIp}`, '--insecure-port=8080', '--secure-port=0', `--advertise-address=${layout.controlPlaneIp}`, '--disable-admission-plugins=ServiceAccount'], { log: log('apiserver') });
   const client = new RestClient({ server: layout.apiserverUrl, namespace: 'default' }, { userAgent: 'tskube-up' });
-  await poll('the API server', async () => (await fetch(`${layout.apiserverUrl}/readyz`).catch(() => undefined))?.ok === true, 30_000);
+  // Ready only counts while our own process lives: an answer from anyone else's server is not our cluster.
+  await poll('the API server', async () => {
+    if (!supervisor.alive(apiserver)) throw new Error(`The API server exited: ${lastLines(apiserver.log)}`);
+    return (await fetch(`${layout.apiserverUrl}/readyz`).catch(() => undefined))?.ok === true;
+  }, 30_000);
+  if (!supervisor.alive(apiserver)) throw new Error(`The API server exited: ${lastLines(apiserver.log)}`);
   progress(`API server ready on ${layout.apiserverUrl} (${options.etcdServers.length ? 'etcd' : 'embedded SQLite'} store)`);
   const cmFlags = options.lab ? [] : ['--allocate-node-cidrs', `--cluster-cidr=${options.clusterCidr}`, '--node-cidr-mask-size=16'];
   supervisor.start('controller-manager', [TSKUBE, 'controller-manager', `--kubeconfig=${layout.kubeconfig}`, ...cmFlags], { log: log('controller-manager') });
@@ -60,7 +66,7 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   const dnsFlags = options.lab ? [] : [`--cluster-dns=${layout.dnsServiceIp}`, `--cluster-domain=${layout.clusterDomain}`, `--non-masquerade-cidr=${options.clusterCidr}`];
   for (const node of layout.nodes) {
     mkdirSync(node.dir, { recursive: true });
-    supervisor.start('kubelet', [TSKUBE, 'kubelet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, `--root-dir=${join(node.dir, 'kubelet')}`, `--netns-prefix=${node.netns}`, '--pod-infra-container-image=k8s.gcr.io/pause:3.1', '--allow-privileged=true', ...dnsFlags], { node: node.name, netns: node.netns, log: log('kubelet', node.name) });
+    supervisor.start('kubelet', [TSKUBE, 'kubelet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, `--root-dir=${join(node.dir, 'kubelet')}`, `--netns-prefix=${node.netns}`, '--pod-infra-container-image=k8s.gcr.io/pause:3.1', '--allow-privileged=true', ...dnsFlags], { node: node.name, enter: node.enter, log: log('kubelet', node.name) });
   }
   progress(`Kubelets started on ${layout.nodes.map((n) => n.name).join(', ')}`);
   await poll('every node to be Ready', async () => {
@@ -71,16 +77,16 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   if (!options.lab) {
     const nodes = (await client.list(client.resource('nodes'))).items as any[];
     for (const node of layout.nodes) {
-      supervisor.start('flatnet', [TSKUBE, 'flatnet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`], { node: node.name, netns: node.netns, log: log('flatnet', node.name) });
+      supervisor.start('flatnet', [TSKUBE, 'flatnet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`], { node: node.name, enter: node.enter, log: log('flatnet', node.name) });
       const configFile = join(node.dir, 'kube-proxy-config');
-      await run(['nsenter', `--net=/run/netns/${node.netns}`, '--', TSKUBE, 'proxy', `--write-config-to=${configFile}`]);
+      await run([...node.enter, TSKUBE, 'proxy', `--write-config-to=${configFile}`]);
       const config = parseYaml(readFileSync(configFile, 'utf8'));
       config.clientConnection.kubeconfig = layout.kubeconfig;
       config.clusterCIDR = options.clusterCidr;
       config.hostnameOverride = node.name;
       const { writeConfigText } = await import('../proxy/config.ts');
       writeFileSync(configFile, writeConfigText(config));
-      supervisor.start('proxy', [TSKUBE, 'proxy', `--config=${configFile}`], { node: node.name, netns: node.netns, log: log('proxy', node.name) });
+      supervisor.start('proxy', [TSKUBE, 'proxy', `--config=${configFile}`], { node: node.name, enter: node.enter, log: log('proxy', node.name) });
     }
     progress('flatnet and kube-proxy started on every node');
   }
@@ -102,7 +108,7 @@ async function waitForDns(layout: ClusterLayout, client: RestClient): Promise<vo
   }, 120_000);
   for (const node of layout.nodes) {
     await poll(`the cluster DNS to answer on ${node.name}`, async () => {
-      const r = await run(['nsenter', `--net=/run/netns/${node.netns}`, '--', '/bin/busybox', 'nslookup', `kubernetes.default.svc.${layout.clusterDomain}`, layout.dnsServiceIp], { timeoutMs: 10_000 }).catch(() => undefined);
+      const r = await run([...node.enter, '/bin/busybox', 'nslookup', `kubernetes.default.svc.${layout.clusterDomain}`, layout.dnsServiceIp], { timeoutMs: 10_000 }).catch(() => undefined);
       return r !== undefined && r.stdout.includes('Address');
     }, 60_000);
   }
@@ -113,7 +119,7 @@ async function waitReady(layout: ClusterLayout, progress: Progress): Promise<voi
   if (layout.options.lab) return;
   for (const node of layout.nodes) {
     await poll(`kube-proxy on ${node.name} to sync`, async () => {
-      const r = await run(['nsenter', `--net=/run/netns/${node.netns}`, '--', 'curl', '-s', '-m', '1', 'http://127.0.0.1:10256/livez']).catch(() => ({ stdout: '' }));
+      const r = await run([...node.enter, 'curl', '-s', '-m', '1', 'http://127.0.0.1:10256/livez']).catch(() => ({ stdout: '' }));
       return r.stdout.includes('"healthy":true');
     }, 60_000);
   }
@@ -148,6 +154,12 @@ export async function status(options: ClusterOptions): Promise<string> {
   for (const r of supervisor.records) rows.push([r.component, r.node ?? '-', String(r.pid), supervisor.alive(r) ? 'running' : 'stopped', r.log]);
   const width = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((c, i) => c.padEnd(width[i]!)).join('   ').trimEnd()).join('\n') + '\n';
+}
+
+/** lastLines is the end of a component's log, for an error that says why it stopped. */
+function lastLines(log: string, count = 3): string {
+  const lines = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n') : [];
+  return lines.length ? lines.slice(-count).join('\n') : `(no log in ${log})`;
 }
 
 async function poll(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

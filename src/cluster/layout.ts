@@ -24,6 +24,10 @@ export interface NodeLayout {
   dir: string;
   /** The node's end of its veth to the LAN, and the LAN's end. */
   lanPeer: string;
+  /** The file pinning the node's UTS namespace: its own hostname, as each of the lab's nodes is its own host. */
+  utsFile: string;
+  /** The command prefix that runs a program on the node: its network and UTS namespaces. */
+  enter: string[];
 }
 
 export interface ClusterLayout {
@@ -43,6 +47,9 @@ export interface ClusterLayout {
   clusterDomain: string;
   nodes: NodeLayout[];
 }
+
+/** Where nodes' UTS namespaces are pinned; beside /run/netns, not in it, so `ip netns list` shows only networks. */
+const UTS_DIR = '/run/tskube/uts';
 
 export const DEFAULTS: ClusterOptions = {
   name: 'tskube',
@@ -77,12 +84,11 @@ export function clusterLayout(options: ClusterOptions): ClusterLayout {
     kubeconfig: join(dir, 'admin.conf'),
     dnsServiceIp: nthAddress(parseCidr(options.serviceCidr), 10),
     clusterDomain: 'cluster.local',
-    nodes: Array.from({ length: options.nodes }, (_, i) => ({
-      name: nodeName(i),
-      netns: `${options.name}-${nodeName(i)}`,
-      ip: nthAddress(lan, 10 + i),
-      dir: join(dir, 'nodes', nodeName(i)),
-      lanPeer: `l-${nodeName(i)}`,
-    })),
+    nodes: Array.from({ length: options.nodes }, (_, i) => {
+      const name = nodeName(i);
+      const netns = `${options.name}-${name}`;
+      const utsFile = join(UTS_DIR, netns);
+      return { name, netns, ip: nthAddress(lan, 10 + i), dir: join(dir, 'nodes', name), lanPeer: `l-${name}`, utsFile, enter: ['nsenter', `--net=/run/netns/${netns}`, `--uts=${utsFile}`, '--'] };
+    }),
   };
 }

@@ -12,7 +12,10 @@ export interface ComponentRecord {
   component: string;
   node?: string;
   pid: number;
+  /** The full command line, `enter` included. */
   argv: string[];
+  /** The prefix that enters a node's namespaces (empty for the control plane). */
+  enter?: string[];
   log: string;
 }
 
@@ -25,15 +28,16 @@ export class Supervisor {
     this.records = existsSync(this.#file) ? JSON.parse(readFileSync(this.#file, 'utf8')) : [];
   }
 
-  /** start launches argv (in a node's namespace when netns is given) and records it. */
-  start(component: string, argv: string[], options: { node?: string; netns?: string; log: string }): ComponentRecord {
+  /** start launches argv (on a node when `enter` is its namespaces' prefix) and records it. */
+  start(component: string, argv: string[], options: { node?: string; enter?: string[]; log: string }): ComponentRecord {
     mkdirSync(dirname(options.log), { recursive: true });
     const fd = openSync(options.log, 'a');
-    const full = options.netns ? ['nsenter', `--net=/run/netns/${options.netns}`, '--', ...argv] : argv;
+    const enter = options.enter ?? [];
+    const full = [...enter, ...argv];
     const child = spawn(full[0]!, full.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     child.unref();
-    const record = { component, node: options.node, pid: child.pid!, argv: full, log: options.log };
+    const record = { component, node: options.node, pid: child.pid!, argv: full, enter, log: options.log };
     this.records = this.records.filter((r) => !(r.component === component && r.node === options.node));
     this.records.push(record);
     this.save();
@@ -42,9 +46,8 @@ export class Supervisor {
 
   /** restart launches a recorded component again with the same command line. */
   restart(record: ComponentRecord): ComponentRecord {
-    const argv = record.argv[0] === 'nsenter' ? record.argv.slice(3) : record.argv;
-    const netns = record.argv[0] === 'nsenter' ? record.argv[1]!.replace('--net=/run/netns/', '') : undefined;
-    return this.start(record.component, argv, { node: record.node, netns, log: record.log });
+    const enter = record.enter ?? [];
+    return this.start(record.component, record.argv.slice(enter.length), { node: record.node, enter, log: record.log });
   }
 
   alive(record: ComponentRecord): boolean {

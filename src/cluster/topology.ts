@@ -1,12 +1,15 @@
-import { addNetns, deleteNetns, ipBatch, linkExists, sysctlIn } from '../sys/ip.ts';
+import { cidrsOverlap, parseCidr } from '../net/ipv4.ts';
+import { addNetns, deleteNetns, ipBatch, ipJson, linkExists, sysctlIn } from '../sys/ip.ts';
 import { run } from '../sys/run.ts';
+import { createUtsNamespace, removeUtsNamespace } from '../sys/uts.ts';
 import type { ClusterLayout } from './layout.ts';
 
 /**
  * The cluster's network on this machine: a LAN namespace with a bridge (the lab's node network), a veth from the
  * root namespace to it carrying the control plane's address (the root namespace gains one link and one address,
- * nothing else: no forwarding, no NAT, no firewall change), and one namespace per node on the LAN. Nodes forward
- * (ip_forward=1 inside them only) and have no route off the machine.
+ * nothing else: no forwarding, no NAT, no firewall change), and one network namespace per node on the LAN, with a
+ * UTS namespace of its own (hostname nodea, nodeb, ...). Nodes forward (ip_forward=1 inside them only) and have no
+ * route off the machine.
  */
 export async function createTopology(layout: ClusterLayout): Promise<void> {
   await addNetns(layout.lanNetns);
@@ -23,11 +26,27 @@ export async function createTopology(layout: ClusterLayout): Promise<void> {
   await ipBatch(['link set cp master br0', 'link set cp up'], layout.lanNetns);
   for (const [i, node] of layout.nodes.entries()) {
     await addNetns(node.netns);
+    await createUtsNamespace(node.utsFile, node.name);
     const mac = `02:31:00:00:01:${(10 + i).toString(16).padStart(2, '0')}`;
     await ipBatch([`link add eth0 address ${mac} type veth peer name ${node.lanPeer} netns ${layout.lanNetns}`, `addr add ${node.ip}/${layout.lanPrefix} dev eth0`, 'link set eth0 up', `route add default via ${layout.gatewayIp}`], node.netns);
     await ipBatch([`link set ${node.lanPeer} master br0`, `link set ${node.lanPeer} up`], layout.lanNetns);
     await sysctlIn('net.ipv4.ip_forward', '1', node.netns);
     if (layout.options.lab) await dockerLikeSetup(node.netns);
+  }
+}
+
+/**
+ * assertLanFree refuses a LAN range that overlaps an address this machine already has (another cluster's LAN, a real
+ * network): the control plane's address would be taken, and requests would reach someone else's API server.
+ */
+export async function assertLanFree(layout: ClusterLayout): Promise<void> {
+  const lan = parseCidr(layout.options.lanCidr);
+  for (const link of await ipJson(['addr', 'show'])) {
+    if (link.ifname === layout.rootLink) continue;
+    for (const a of link.addr_info ?? []) {
+      if (a.family !== 'inet' || !cidrsOverlap(lan, parseCidr(`${a.local}/${a.prefixlen}`))) continue;
+      throw new Error(`Cannot use LAN ${layout.options.lanCidr}: ${a.local}/${a.prefixlen} on ${link.ifname} overlaps it (another cluster's LAN, or a network of this machine): choose a free range with --lan-cidr (see 'ip -4 addr')`);
+    }
   }
 }
 
@@ -66,4 +85,5 @@ export async function destroyTopology(layout: ClusterLayout): Promise<void> {
   // Pods first, then nodes, then the LAN: a node's namespace holds the host ends of its pods' veths.
   const order = (n: string) => (n === layout.lanNetns ? 2 : layout.nodes.some((x) => x.netns === n) ? 1 : 0);
   for (const name of names.sort((a, b) => order(a) - order(b))) await deleteNetns(name);
+  for (const node of layout.nodes) await removeUtsNamespace(node.utsFile);
 }

@@ -121,15 +121,17 @@ export class Kubelet {
     // Like the lab's Docker, an address already on the pod bridge (its `bip`) wins over the Node's podCIDR.
     const podCidr = this.#o.podCidr ?? (await this.#bridgeCidr()) ?? node?.spec?.podCIDR;
     const body = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, podCidr: this.#o.podCidr, ready: podCidr !== undefined, lastHeartbeat: stamp() });
+    const created = !node;
     if (!node) {
       node = await client.create(nodes, undefined, body);
       logger.info('Successfully registered node', { node: nodeName });
     } else {
       logger.info('Node was previously registered', { node: nodeName });
       if (this.#o.podCidr && !node.spec?.podCIDR) await client.patch(nodes, undefined, nodeName, { spec: { podCIDR: this.#o.podCidr, podCIDRs: [this.#o.podCidr] } }, 'merge');
-      await this.#heartbeat();
     }
+    // The pod network first, so a restarted kubelet's first status already says Ready (not one heartbeat later).
     if (podCidr) await this.#useCidr(podCidr);
+    if (!created) await this.#heartbeat();
   }
 
   /** #bridgeCidr reads an address already on the pod bridge, as the lab's Docker `bip` sets it. */

@@ -47,6 +47,28 @@ describe('tskube up: the lab end to end', { skip: NOT_ROOT || (!kubectlAvailable
     assert.match(stdout, /is already up/);
   });
 
+  test('a second cluster on the same LAN range is refused before it touches anything', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'tskube-e2e-other-'));
+    try {
+      await assert.rejects(run([TSKUBE, 'up', '--name=tkeother', `--state-dir=${other}`, '--lan-cidr=192.168.226.0/24'], { timeoutMs: 30_000 }), (e: any) => {
+        assert.equal(e.exitCode, 1);
+        assert.match(e.stderr, /Cannot use LAN 192\.168\.226\.0\/24: 192\.168\.226\.1\/24 on tke-cp overlaps it/);
+        return true;
+      });
+      assert.equal((await run(['ip', 'netns', 'list'])).stdout.includes('tkeother-'), false, 'no namespace made');
+      assert.match((await k(['get', 'nodes'])).stdout, /^nodea\s+Ready\s/m, 'the first cluster is untouched');
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  test('each node is its own host: hostname prints its name, and kube-proxy finds its Node by it', async () => {
+    assert.equal((await inNode('nodea', ['hostname'])).stdout.trim(), 'nodea');
+    assert.equal((await inNode('nodeb', ['hostname'])).stdout.trim(), 'nodeb');
+    const health = JSON.parse((await inNode('nodeb', ['curl', '-s', '-m', '2', 'http://127.0.0.1:10256/healthz'])).stdout);
+    assert.equal(health.nodeEligible, true);
+  });
+
   test('kubectl get nodes shows nodea and nodeb Ready', async () => {
     const { stdout } = await k(['get', 'nodes']);
     assert.match(stdout, /^nodea\s+Ready\s/m);
