@@ -127,6 +127,24 @@ export function forbidden(gr: GroupResource, name: string, message: string): Sta
   return failure(403, 'Forbidden', name === '' ? `${qualified(gr)} is forbidden: ${message}` : `${qualified(gr)} "${name}" is forbidden: ${message}`, details(gr, name));
 }
 
+/**
+ * forbiddenError is apimachinery's NewForbidden: `pods "web" is forbidden: <why>`, `pods is forbidden: <why>` without a
+ * name, `forbidden: <why>` for a path; details name the group and resource.
+ */
+export function forbiddenError(gr: GroupResource | undefined, name: string, why: string): StatusError {
+  if (!gr || gr.resource === '') return failure(403, 'Forbidden', `forbidden: ${why}`, {});
+  const message = name === '' ? `${qualified(gr)} is forbidden: ${why}` : `${qualified(gr)} "${name}" is forbidden: ${why}`;
+  const d: NonNullable<Status['details']> = { kind: gr.resource };
+  if (name) d.name = name;
+  if (gr.group) d.group = gr.group;
+  return failure(403, 'Forbidden', message, d);
+}
+
+/** unauthorized is the 401 of a request whose credentials are missing or invalid. */
+export function unauthorized(): StatusError {
+  return failure(401, 'Unauthorized', 'Unauthorized');
+}
+
 export function internalError(message: string): StatusError {
   return failure(500, 'InternalError', `Internal error occurred: ${message}`);
 }

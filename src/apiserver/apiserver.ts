@@ -1,13 +1,22 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { resourceByName } from '../api/resources.ts';
-import { isStatusError } from '../api/status.ts';
+import { forbiddenError, isStatusError, unauthorized, type StatusError } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import { nthAddress } from '../net/ipv4.ts';
+import { admission } from './admission.ts';
+import { Authenticator, type ObjectLookup } from './auth/authenticator.ts';
+import { Authorizer, type AuthorizationMode } from './auth/authorizer.ts';
+import { CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS } from './auth/bootstrap-policy.ts';
+import { NodeAuthorizer } from './auth/node-authorizer.ts';
+import { forbiddenMessage, requestAttributes } from './auth/request-attributes.ts';
+import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
+import { UNSECURED, type UserInfo } from './auth/user.ts';
 import { createApiHandler } from './http-server.ts';
 import { ApiServerMetrics } from './metrics.ts';
-import { proxyExecUpgrade } from './kubelet-proxy.ts';
+import { proxyExecUpgrade, type KubeletClientTls } from './kubelet-proxy.ts';
 import { Registry } from './registry.ts';
 import { ServiceIps } from './service-ips.ts';
 import { openStore } from './storage/open-store.ts';
@@ -23,6 +32,18 @@ export interface ApiServerConfig {
   bindAddress: string;
   securePort: number;
   tls?: { cert: Buffer; key: Buffer };
+  /** --client-ca-file: client certificates signed by it authenticate (CN user, O groups). */
+  clientCa?: Buffer;
+  /** --anonymous-auth: requests without credentials are system:anonymous (default true, as upstream). */
+  anonymousAuth: boolean;
+  /** --authorization-mode, in order. */
+  authorizationModes: AuthorizationMode[];
+  /** ServiceAccount tokens: --service-account-issuer, --api-audiences, the signing key and the verification keys. */
+  serviceAccount?: { issuers: string[]; apiAudiences: string[]; signingKey?: string; verifyKeys: string[] };
+  /** --kubelet-client-certificate/--kubelet-client-key (and --kubelet-certificate-authority): how to reach kubelets. */
+  kubeletClient?: KubeletClientTls;
+  /** --disable-admission-plugins (ServiceAccount is the one tskube has that can be turned off). */
+  disabledAdmissionPlugins: string[];
   /** --insecure-bind-address/--insecure-port: plain HTTP, only when asked for. */
   insecureBindAddress?: string;
   insecurePort: number;
@@ -51,10 +72,72 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const services = resourceByName('', 'services')!;
   serviceIps.rebuild((await registry.list(services, {})).items);
   await bootstrap(registry, config);
-  const handler = createApiHandler({ registry, logger: log, versionMinor: config.versionMinor, serverAddress: `${config.advertiseAddress}:${config.securePort || config.insecurePort}`, metrics });
+  const lookup: ObjectLookup = async (resource, namespace, name) => {
+    const info = resourceByName('', resource);
+    if (!info) return undefined;
+    try {
+      return await registry.get(info, info.namespaced ? namespace : undefined, name);
+    } catch (error) {
+      if (isStatusError(error, 404)) return null;
+      throw error;
+    }
+  };
+  const pods = resourceByName('', 'pods')!;
+  const node = new NodeAuthorizer({ lookup, podsOnNode: async (name) => (await registry.list(pods, { fieldSelector: `spec.nodeName=${name}` })).items });
+  const authorizer = new Authorizer({ modes: config.authorizationModes, node, store, logger: log });
+  if (config.authorizationModes.includes('RBAC')) await bootstrapPolicy(registry);
+  await authorizer.start();
+  const sa = config.serviceAccount;
+  const tokens = sa ? new ServiceAccountTokens({ issuers: sa.issuers, apiAudiences: sa.apiAudiences, signingKeyPem: sa.signingKey, verifyKeyPems: sa.verifyKeys }) : undefined;
+  const authenticator = new Authenticator({ tokens, anonymous: config.anonymousAuth, lookup, logger: log });
+  const handler = createApiHandler({
+    registry, logger: log, versionMinor: config.versionMinor, serverAddress: `${config.advertiseAddress}:${config.securePort || config.insecurePort}`, metrics,
+    reviews: { authenticator, authorizer, tokens, lookup },
+    kubeletTls: config.kubeletClient,
+    admit: admission({ authorizer: config.authorizationModes.includes('RBAC') ? authorizer : undefined, lookup, disabled: new Set(config.disabledAdmissionPlugins) }),
+    written: async (info, object) => {
+      if (info.group === 'rbac.authorization.k8s.io') await authorizer.waitFor(Number(object?.metadata?.resourceVersion ?? 0));
+    },
+  });
+  const kubeletTls = config.kubeletClient;
+  /** guard authenticates and authorizes a request on the secure port: the user, or the 401/403 to answer. */
+  const guard = async (req: http.IncomingMessage, upgrade: boolean): Promise<UserInfo | StatusError> => {
+    const result = await authenticator.authenticate(req);
+    if ('error' in result) {
+      log.v(4).info('Unable to authenticate the request', { err: result.error });
+      return unauthorized();
+    }
+    const url = new URL(req.url ?? '/', 'https://apiserver');
+    const attrs = requestAttributes(result.user, req.method ?? 'GET', url, { upgrade });
+    const decision = await authorizer.authorize(attrs);
+    if (decision.decision === 'allow') return result.user;
+    log.v(2).info('Forbidden', { user: attrs.user.username, verb: attrs.verb, path: attrs.path, reason: decision.reason });
+    const why = forbiddenMessage(attrs) + (decision.reason ? `: ${decision.reason}` : '');
+    return attrs.resourceRequest ? forbiddenError({ group: attrs.apiGroup, resource: attrs.resource }, attrs.name, why) : forbiddenError(undefined, '', why);
+  };
+  const secureHandler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    guard(req, false).then((outcome) => {
+      if ('username' in outcome) return handler(req, res, outcome);
+      res.writeHead(outcome.code, { 'Content-Type': 'application/json' }).end(JSON.stringify(outcome.status));
+    }, (error) => {
+      log.error('Cannot authorize request', { error });
+      res.writeHead(500).end();
+    });
+  };
+  const secureUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    guard(req, true).then((outcome) => {
+      if ('username' in outcome) return void proxyExecUpgrade(req, socket, head, registry, kubeletTls);
+      const body = JSON.stringify(outcome.status);
+      socket.end(`HTTP/1.1 ${outcome.code} ${http.STATUS_CODES[outcome.code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    }, (error) => {
+      log.error('Cannot authorize request', { error });
+      socket.destroy();
+    });
+  };
   const servers: http.Server[] = [];
   const running: RunningApiServer = {
     async close() {
+      authorizer.stop();
       for (const s of servers) {
         s.closeAllConnections();
         await new Promise<void>((resolve) => s.close(() => resolve()));
@@ -63,16 +146,17 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     },
   };
   if (config.insecureBindAddress !== undefined) {
-    const server = http.createServer({ keepAliveTimeout: 60_000 }, handler);
-    server.on('upgrade', (req, socket, head) => void proxyExecUpgrade(req, socket, head, registry));
+    const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => handler(req, res, UNSECURED));
+    server.on('upgrade', (req, socket, head) => void proxyExecUpgrade(req, socket, head, registry, kubeletTls));
     answerClientErrors(server);
     running.insecurePort = await listen(server, config.insecureBindAddress, config.insecurePort);
     servers.push(server);
     log.info('Serving insecurely', { address: `${config.insecureBindAddress}:${running.insecurePort}` });
   }
   if (config.securePort > 0 && config.tls) {
-    const server = https.createServer({ cert: config.tls.cert, key: config.tls.key, keepAliveTimeout: 60_000 }, handler);
-    server.on('upgrade', (req, socket, head) => void proxyExecUpgrade(req, socket, head, registry));
+    const clientAuth = config.clientCa ? { requestCert: true, rejectUnauthorized: false, ca: config.clientCa } : {};
+    const server = https.createServer({ cert: config.tls.cert, key: config.tls.key, keepAliveTimeout: 60_000, ...clientAuth }, secureHandler);
+    server.on('upgrade', secureUpgrade);
     answerClientErrors(server);
     running.securePort = await listen(server, config.bindAddress, config.securePort);
     servers.push(server);
@@ -136,6 +220,37 @@ async function bootstrap(registry: Registry, config: ApiServerConfig): Promise<v
   };
   await reconcile(registry, 'endpoints', '', endpoints);
   await reconcile(registry, 'endpointslices', 'discovery.k8s.io', slice);
+}
+
+/**
+ * bootstrapPolicy creates upstream's default Roles, ClusterRoles and bindings that are missing, and brings those
+ * still annotated `rbac.authorization.kubernetes.io/autoupdate: "true"` back to the defaults (added rules, subjects).
+ */
+async function bootstrapPolicy(registry: Registry): Promise<void> {
+  const sets: [string, string | undefined, any[]][] = [
+    ['clusterroles', undefined, CLUSTER_ROLES], ['clusterrolebindings', undefined, CLUSTER_ROLE_BINDINGS], ['roles', 'kube-system', ROLES], ['rolebindings', 'kube-system', ROLE_BINDINGS],
+  ];
+  for (const [resource, namespace, objects] of sets) {
+    const info = resourceByName('rbac.authorization.k8s.io', resource)!;
+    const existing = new Map((await registry.list(info, { namespace })).items.map((o: any) => [o.metadata.name, o]));
+    for (const wanted of objects) {
+      const current = existing.get(wanted.metadata.name);
+      if (!current) {
+        await registry.create(info, namespace, structuredClone(wanted), { dryRun: false }).catch((error) => {
+          if (!isStatusError(error, 409)) throw error;
+        });
+        continue;
+      }
+      if (current.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] !== 'true') continue;
+      const fields = ['rules', 'subjects', 'aggregationRule'];
+      if (fields.every((f) => JSON.stringify(current[f] ?? null) === JSON.stringify(wanted[f] ?? null))) continue;
+      const next = { ...current };
+      for (const f of fields) if (wanted[f] !== undefined) next[f] = structuredClone(wanted[f]);
+      await registry.update(info, namespace, wanted.metadata.name, next, { dryRun: false }).catch((error) => {
+        if (!isStatusError(error, 409)) throw error;
+      });
+    }
+  }
 }
 
 /** reconcile creates or updates an object the API server owns, so a changed advertise address is picked up. */

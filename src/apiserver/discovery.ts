@@ -20,6 +20,7 @@ const SUBRESOURCE_KIND: Record<string, { group: string; version: string; kind: s
   portforward: { group: '', version: 'v1', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   proxy: { group: '', version: 'v1', kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
   finalize: { group: '', version: 'v1', kind: 'Namespace', verbs: ['update'] },
+  token: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] },
 };
 
 function groups(): { group: string; version: string; resources: ResourceInfo[] }[] {

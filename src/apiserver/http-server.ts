@@ -7,7 +7,7 @@ import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiResourceList, legacyAp
 import { OpenApi } from './openapi.ts';
 import { applyPatch, applyServerSideApply } from './patch/patch.ts';
 import { printTable } from './printers/printers.ts';
-import { proxyToKubelet } from './kubelet-proxy.ts';
+import { proxyToKubelet, type KubeletClientTls } from './kubelet-proxy.ts';
 import type { DeleteOptions, Registry } from './registry.ts';
 import { PROTOBUF_MEDIA_TYPE } from '../api/protobuf/protobuf.ts';
 import type { ApiServerMetrics, RequestInfo } from './metrics.ts';
@@ -16,6 +16,8 @@ import { checkPathSegmentName, decodeContinue, decodePathSegment, deleteQuery, e
 import { MAX_NESTING_DEPTH, decodeBody, depthOf, mediaType, readBody } from './request-body.ts';
 import { unknownFields } from './validation/unknown-fields.ts';
 import { serveWatch } from './watch.ts';
+import { REVIEW_RESOURCES, REVIEW_VERSIONS, review, tokenRequest, type ReviewDeps } from './auth/reviews.ts';
+import { UNSECURED, type UserInfo } from './auth/user.ts';
 
 export interface HttpApiOptions {
   registry: Registry;
@@ -25,6 +27,29 @@ export interface HttpApiOptions {
   /** Address advertised in legacy discovery. */
   serverAddress: string;
   metrics: ApiServerMetrics;
+  /** Authentication and authorization state for the review kinds and TokenRequest (absent: they answer 404). */
+  reviews?: ReviewDeps;
+  /**
+   * admit runs before an object is written (create, update, patch): admission plugins, which may change the object
+   * or throw a StatusError.
+   */
+  admit?: (request: AdmissionRequest) => Promise<void>;
+  /** written runs after a write, before the answer (the authorizer waits there until it has seen an RBAC change). */
+  written?: (info: ResourceInfo, object: any) => Promise<void>;
+  /** How to reach kubelets for pods/log and pods/exec (absent: plain HTTP). */
+  kubeletTls?: KubeletClientTls;
+}
+
+/** AdmissionRequest is one write as admission plugins see it. */
+export interface AdmissionRequest {
+  info: ResourceInfo;
+  namespace: string | undefined;
+  operation: 'CREATE' | 'UPDATE';
+  object: any;
+  old?: any;
+  user: UserInfo;
+  subresource?: string;
+  dryRun: boolean;
 }
 
 interface Target {
@@ -38,11 +63,11 @@ interface Target {
  * createApiHandler answers the Kubernetes REST API: discovery, OpenAPI stubs, health, and the verbs on every served
  * resource. Handlers throw StatusError; `#respondError` alone turns errors into responses.
  */
-export function createApiHandler(options: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createApiHandler(options: HttpApiOptions): (req: IncomingMessage, res: ServerResponse, user?: UserInfo) => void {
   const api = new HttpApi(options);
-  return (req, res) => {
+  return (req, res, user = UNSECURED) => {
     options.metrics.track(req, res);
-    api.handle(req, res).catch((error) => api.respondError(req, res, error));
+    api.handle(req, res, user).catch((error) => api.respondError(req, res, error));
   };
 }
 
@@ -54,7 +79,7 @@ class HttpApi {
     this.#openApi = new OpenApi({ serverVersion: `v1.${options.versionMinor}.0` });
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -106,9 +131,23 @@ class HttpApi {
       if (!list || method !== 'GET') throw pathNotFound();
       return json(res, 200, list);
     }
+    const reviewKind = REVIEW_RESOURCES[`${group}/${rest[rest.length - 1]}`];
+    if (reviewKind && REVIEW_VERSIONS.includes(version) && (rest.length === 1 || (rest.length === 3 && rest[0] === 'namespaces'))) {
+      if (method !== 'POST') throw methodNotSupported({ group, resource: rest[rest.length - 1]! }, method.toLowerCase());
+      if (!this.#o.reviews) throw pathNotFound();
+      const body = decodeBody(await readBody(req), mediaType(req));
+      return writeBody(res, 201, await review(this.#o.reviews, { group, version, resource: rest[rest.length - 1]!, namespace: rest.length === 3 ? rest[1] : undefined, body, user }), negotiate(req).encoding);
+    }
+    if (group === '' && rest.length === 5 && rest[0] === 'namespaces' && rest[2] === 'serviceaccounts' && rest[4] === 'token') {
+      if (method !== 'POST') throw methodNotSupported({ group: '', resource: 'serviceaccounts/token' }, method.toLowerCase());
+      if (!this.#o.reviews) throw pathNotFound();
+      const body = decodeBody(await readBody(req), mediaType(req));
+      if (url.searchParams.getAll('dryRun').includes('All')) return writeBody(res, 201, { kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1', metadata: { name: rest[3], namespace: rest[1] }, spec: body?.spec ?? {}, status: { token: '', expirationTimestamp: null } }, negotiate(req).encoding);
+      return writeBody(res, 201, await tokenRequest(this.#o.reviews, { namespace: rest[1]!, name: rest[3]!, body }), negotiate(req).encoding);
+    }
     const target = this.#target(group, version, rest);
     this.#o.metrics.describe(res, requestInfo(method, url, target));
-    return this.#dispatch(req, res, url, method, target);
+    return this.#dispatch(req, res, url, method, target, user);
   }
 
   #discoveryRoot(req: IncomingMessage, res: ServerResponse, core: boolean): void {
@@ -143,7 +182,7 @@ class HttpApi {
     return { info, namespace, name, subresource };
   }
 
-  async #dispatch(req: IncomingMessage, res: ServerResponse, url: URL, method: string, t: Target): Promise<void> {
+  async #dispatch(req: IncomingMessage, res: ServerResponse, url: URL, method: string, t: Target, user: UserInfo): Promise<void> {
     const q = url.searchParams;
     const registry = this.#o.registry;
     const { info } = t;
@@ -159,8 +198,9 @@ class HttpApi {
         if (info.namespaced && ns === undefined) throw methodNotSupported(info, 'create');
         const { dryRun, fieldValidation } = writeQuery(q, 'CreateOptions');
         const body = await this.#objectBody(req, res, fieldValidation, info);
+        await this.#o.admit?.({ info, namespace: ns, operation: 'CREATE', object: body, user, dryRun });
         const created = await registry.create(info, ns, body, { dryRun });
-        return this.#respondObject(req, res, q, info, created, 201);
+        return this.#respondWritten(req, res, q, info, created, 201);
       }
       if (method === 'DELETE') {
         const { dryRun } = writeQuery(q, 'DeleteOptions');
@@ -189,7 +229,7 @@ class HttpApi {
         return this.#bind(req, res, q, t, writeQuery(q, 'CreateOptions').dryRun);
       case 'log':
       case 'exec':
-        return proxyToKubelet(req, res, { registry, namespace: ns!, pod: name, subresource: t.subresource, query: q });
+        return proxyToKubelet(req, res, { registry, namespace: ns!, pod: name, subresource: t.subresource, query: q, tls: this.#o.kubeletTls });
       default:
         throw pathNotFound();
     }
@@ -199,17 +239,18 @@ class HttpApi {
       case 'PUT': {
         const { dryRun, fieldValidation } = writeQuery(q, 'UpdateOptions');
         const body = await this.#objectBody(req, res, fieldValidation, info);
+        if (this.#o.admit) await this.#o.admit({ info, namespace: ns, operation: 'UPDATE', object: body, old: await registry.get(info, ns, name), user, subresource: t.subresource, dryRun });
         const updated = await registry.update(info, ns, name, body, { dryRun, subresource: t.subresource });
-        return this.#respondObject(req, res, q, info, updated, 200);
+        return this.#respondWritten(req, res, q, info, updated, 200);
       }
       case 'PATCH':
-        return this.#patch(req, res, q, t);
+        return this.#patch(req, res, q, t, user);
       case 'DELETE': {
         if (t.subresource) throw methodNotSupported(info, 'delete');
         const { dryRun } = writeQuery(q, 'DeleteOptions');
         const options = await this.#deleteOptions(req, q);
         const { object } = await registry.delete(info, ns, name, options, { dryRun });
-        return this.#respondObject(req, res, q, info, object, 200);
+        return this.#respondWritten(req, res, q, info, object, 200);
       }
       default:
         throw methodNotSupported(info, method.toLowerCase());
@@ -245,7 +286,7 @@ class HttpApi {
     return deleteQuery(q, raw.length ? decodeBody(raw, type) : undefined);
   }
 
-  async #patch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): Promise<void> {
+  async #patch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, user: UserInfo): Promise<void> {
     const { info } = t;
     const ns = info.namespaced ? t.namespace : undefined;
     const type = mediaType(req);
@@ -271,8 +312,9 @@ class HttpApi {
         if (type === 'application/apply-patch+yaml' && error instanceof StatusError && error.code === 404 && !t.subresource) {
           const fresh = applyServerSideApply(info.kind, undefined, patch);
           fresh.metadata = { ...(isPlainObject(fresh.metadata) ? fresh.metadata : {}), name: t.name };
+          await this.#o.admit?.({ info, namespace: ns, operation: 'CREATE', object: fresh, user, dryRun });
           const created = await registry.create(info, ns, fresh, { dryRun });
-          return this.#respondObject(req, res, q, info, created, 201);
+          return this.#respondWritten(req, res, q, info, created, 201);
         }
         throw error;
       }
@@ -281,8 +323,9 @@ class HttpApi {
       if (!apply) this.#fieldValidation(res, fieldValidation, info, patched);
       patched.metadata = { ...(patched.metadata ?? {}), resourceVersion: current.metadata.resourceVersion };
       try {
+        await this.#o.admit?.({ info, namespace: ns, operation: 'UPDATE', object: patched, old: current, user, subresource: t.subresource, dryRun });
         const updated = await registry.update(info, ns, t.name!, patched, { dryRun, subresource: t.subresource });
-        return this.#respondObject(req, res, q, info, updated, 200);
+        return this.#respondWritten(req, res, q, info, updated, 200);
       } catch (error) {
         if (error instanceof StatusError && error.code === 409 && error.reason === 'Conflict' && attempt < 5) continue;
         throw error;
@@ -381,6 +424,11 @@ class HttpApi {
       return writeBody(res, 200, list, encoding);
     }
     writeBody(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata, items }, encoding);
+  }
+
+  async #respondWritten(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, object: any, code: number): Promise<void> {
+    await this.#o.written?.(info, object);
+    this.#respondObject(req, res, q, info, object, code);
   }
 
   #respondObject(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, object: any, code: number): void {

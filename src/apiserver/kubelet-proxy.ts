@@ -1,14 +1,35 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { badRequest } from '../api/status.ts';
 import { resourceByName } from '../api/resources.ts';
 import type { Registry } from './registry.ts';
+
+/**
+ * KubeletClientTls is how the API server reaches kubelets over HTTPS (--kubelet-client-certificate, --kubelet-client-key,
+ * --kubelet-certificate-authority); without it kubelets are reached over plain HTTP, as in the lab.
+ */
+export interface KubeletClientTls {
+  cert: Buffer;
+  key: Buffer;
+  /** Verify the kubelet's serving certificate against this CA; absent: not verified, as upstream without the flag. */
+  ca?: Buffer;
+}
+
+/** HOP_HEADERS are not passed on to the kubelet: the caller's credentials stay with the API server. */
+const DROPPED_HEADERS = new Set(['authorization', 'host', 'impersonate-user', 'impersonate-group']);
+
+function forwardedHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !DROPPED_HEADERS.has(k)));
+}
 
 /**
  * proxyToKubelet serves pods/log and pods/exec by passing the request on to the kubelet of the pod's node
  * (`/containerLogs/<ns>/<pod>/<container>` and `/exec/<ns>/<pod>/<container>`), streaming both ways, including
  * the protocol upgrade exec uses.
  */
-export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, o: { registry: Registry; namespace: string; pod: string; subresource: 'log' | 'exec'; query: URLSearchParams }): Promise<void> {
+export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, o: { registry: Registry; namespace: string; pod: string; subresource: 'log' | 'exec'; query: URLSearchParams; tls?: KubeletClientTls }): Promise<void> {
   const pods = resourceByName('', 'pods')!;
   const pod = await o.registry.get(pods, o.namespace, o.pod);
   const containers: any[] = pod.spec?.containers ?? [];
@@ -23,7 +44,10 @@ export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, 
   query.delete('container');
   const path = `/${o.subresource === 'log' ? 'containerLogs' : 'exec'}/${encodeURIComponent(o.namespace)}/${encodeURIComponent(o.pod)}/${encodeURIComponent(container)}?${query}`;
   await new Promise<void>((resolve, reject) => {
-    const upstream = http.request({ host: ip, port, path, method: req.method, headers: { ...req.headers, host: `${ip}:${port}` } });
+    const headers = { ...forwardedHeaders(req.headers), host: `${ip}:${port}` };
+    const upstream = o.tls
+      ? https.request({ host: ip, port, path, method: req.method, headers, cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca, rejectUnauthorized: o.tls.ca !== undefined, agent: false })
+      : http.request({ host: ip, port, path, method: req.method, headers });
     upstream.on('response', (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
@@ -53,7 +77,7 @@ export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, 
  * proxyExecUpgrade passes a protocol-upgrading pods/exec request (kubectl's WebSocket) to the pod's kubelet and then
  * splices the two connections; errors before the upgrade are answered as a Status.
  */
-export async function proxyExecUpgrade(req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer, registry: Registry): Promise<void> {
+export async function proxyExecUpgrade(req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer, registry: Registry, tls?: KubeletClientTls): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://apiserver');
   const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
   const fail = (code: number, message: string) => {
@@ -78,10 +102,11 @@ export async function proxyExecUpgrade(req: http.IncomingMessage, socket: import
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
   const query = new URLSearchParams(url.searchParams);
   query.delete('container');
-  const { connect } = await import('node:net');
-  const upstream = connect(port, ip);
-  upstream.on('connect', () => {
-    const headers = Object.entries(req.headers).flatMap(([k, v]) => (k === 'host' ? [] : Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`]));
+  const upstream = tls
+    ? tlsConnect({ host: ip, port, cert: tls.cert, key: tls.key, ca: tls.ca, rejectUnauthorized: tls.ca !== undefined })
+    : netConnect(port, ip);
+  upstream.on(tls ? 'secureConnect' : 'connect', () => {
+    const headers = Object.entries(forwardedHeaders(req.headers)).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`]));
     upstream.write([`${req.method} /exec/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${query} HTTP/1.1`, `host: ${ip}:${port}`, ...headers, '', ''].join('\r\n'));
     if (head.length) upstream.write(head);
     upstream.pipe(socket);

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer } from '../apiserver/apiserver.ts';
+import { AUTHORIZATION_MODES, type AuthorizationMode } from '../apiserver/auth/authorizer.ts';
+import { createCa, createSigningKey, issueCertificate } from '../pki/pki.ts';
 import { firstIPv4 } from '../sys/process.ts';
 import { createLogger } from '../log/klog.ts';
-import { run } from '../sys/run.ts';
 import { untilSignal } from './until-signal.ts';
 import { parseFlags, usage, type FlagSpecs } from './flags.ts';
 
@@ -16,12 +17,22 @@ const FLAGS: FlagSpecs = {
   'advertise-address': { type: 'string', help: 'The IP address on which to advertise the apiserver to members of the cluster (default: the first non-loopback IPv4 address)' },
   'bind-address': { type: 'string', default: '0.0.0.0', help: 'The IP address on which to listen for the --secure-port port.' },
   'secure-port': { type: 'int', default: 6443, help: 'The port on which to serve HTTPS with authentication and authorization. 0 disables HTTPS.' },
-  'tls-cert-file': { type: 'string', help: 'File containing the default x509 Certificate for HTTPS (self-signed one generated in --data-dir when absent)' },
+  'tls-cert-file': { type: 'string', help: 'File containing the default x509 Certificate for HTTPS (one signed by a CA generated in --data-dir when absent)' },
   'tls-private-key-file': { type: 'string', help: 'File containing the default x509 private key matching --tls-cert-file.' },
-  'insecure-bind-address': { type: 'string', help: 'The IP address on which to serve plain HTTP (the lab uses 0.0.0.0). HTTP is served only when this or --insecure-port is given.' },
-  'insecure-port': { type: 'int', default: 8080, help: 'The port on which to serve plain HTTP, when asked for.' },
-  'disable-admission-plugins': { type: 'strings', default: [], help: 'Admission plugins that should be disabled (accepted and logged).' },
-  'enable-admission-plugins': { type: 'strings', default: [], help: 'Admission plugins that should be enabled (accepted and logged).' },
+  'client-ca-file': { type: 'string', help: 'If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated with an identity corresponding to the CommonName of the client certificate (and its Organizations as groups).' },
+  'anonymous-auth': { type: 'bool', default: true, help: 'Enables anonymous requests to the secure port of the API server. Requests that are not rejected by another authentication method are treated as anonymous requests (user system:anonymous, group system:unauthenticated); RBAC lets them reach only health, version and discovery.' },
+  'authorization-mode': { type: 'strings', default: ['Node', 'RBAC'], help: `Ordered list of plug-ins to do authorization on secure port. Comma-delimited list of: ${AUTHORIZATION_MODES.join(',')}.` },
+  'service-account-issuer': { type: 'strings', default: [], help: 'Identifier of the service account token issuer (the iss claim); the first is used to issue, all are accepted. (default https://kubernetes.default.svc.cluster.local)' },
+  'service-account-key-file': { type: 'strings', default: [], help: 'File containing PEM-encoded x509 RSA or ECDSA private or public keys, used to verify ServiceAccount tokens. Defaults to --service-account-signing-key-file.' },
+  'service-account-signing-key-file': { type: 'string', help: 'Path to the file that contains the current private key of the service account token issuer (generated in --data-dir when absent).' },
+  'api-audiences': { type: 'strings', default: [], help: 'Identifiers of the API. The service account token authenticator validates that tokens used against the API are bound to at least one of these audiences (default: the first --service-account-issuer).' },
+  'kubelet-client-certificate': { type: 'string', help: 'Path to a client cert file for TLS to kubelets (without it, kubelets are reached over plain HTTP, as in the lab).' },
+  'kubelet-client-key': { type: 'string', help: 'Path to a client key file for TLS to kubelets.' },
+  'kubelet-certificate-authority': { type: 'string', help: "Path to a cert file for the certificate authority of kubelets' serving certificates." },
+  'insecure-bind-address': { type: 'string', help: 'The IP address on which to serve plain HTTP (the lab uses 0.0.0.0). HTTP is served only when this or --insecure-port is given. WARNING: the insecure port has no authentication and no authorization: whoever reaches it has full control of the cluster.' },
+  'insecure-port': { type: 'int', default: 8080, help: 'The port on which to serve plain HTTP, when asked for (no authentication, no authorization: full access for whoever reaches it).' },
+  'disable-admission-plugins': { type: 'strings', default: [], help: 'Admission plugins that should be disabled (ServiceAccount can be; others are accepted and logged).' },
+  'enable-admission-plugins': { type: 'strings', default: [], help: 'Admission plugins that should be enabled (ServiceAccount and RBAC escalation checks always run; others are accepted and logged).' },
   'allow-privileged': { type: 'bool', default: false, help: 'If true, allow privileged containers (accepted).' },
   'reported-minor-version': { type: 'string', default: '33', help: 'The Kubernetes minor version /version reports; the /usr/bin/kubectl dispatcher runs kubectl.1.<minor> (27 to 33).' },
   'storage-history': { type: 'int', default: 10000, help: 'Revisions of history the embedded store keeps for watch resumption; older resourceVersions get 410 Gone.' },
@@ -38,11 +49,21 @@ export async function main(argv: string[]): Promise<number> {
   }
   const logger = createLogger({ verbosity: values.v as number, source: 'server.go' });
   const dataDir = (values['data-dir'] as string | undefined) ?? (process.getuid?.() === 0 ? '/var/lib/tskube/apiserver' : join(homedir(), '.tskube', 'apiserver'));
-  for (const plugin of values['disable-admission-plugins'] as string[]) logger.info('Admission plugin disabled (tskube runs no admission plugins)', { plugin });
-  for (const plugin of values['enable-admission-plugins'] as string[]) logger.info('Admission plugin requested (tskube runs no admission plugins)', { plugin });
+  for (const plugin of values['disable-admission-plugins'] as string[]) logger.info('Admission plugin disabled', { plugin });
+  for (const plugin of values['enable-admission-plugins'] as string[]) logger.info('Admission plugin requested (tskube runs ServiceAccount and RBAC escalation checks only)', { plugin });
+  const modes = values['authorization-mode'] as string[];
+  for (const mode of modes) if (!(AUTHORIZATION_MODES as readonly string[]).includes(mode)) throw new Error(`Cannot use --authorization-mode "${mode}": one of ${AUTHORIZATION_MODES.join(', ')}`);
   const securePort = values['secure-port'] as number;
   const insecure = given.has('insecure-bind-address') || given.has('insecure-port');
+  if (insecure) logger.warning('Serving plain HTTP without authentication or authorization: whoever reaches the insecure port controls the cluster', { address: `${(values['insecure-bind-address'] as string | undefined) ?? '127.0.0.1'}:${values['insecure-port']}` });
   const tls = securePort > 0 ? await certificate(values, dataDir) : undefined;
+  const signingKeyFile = (values['service-account-signing-key-file'] as string | undefined) ?? (await generatedSigningKey(dataDir));
+  const issuers = values['service-account-issuer'] as string[];
+  const keyFiles = values['service-account-key-file'] as string[];
+  const read = (flag: string) => (values[flag] ? readFileSync(values[flag] as string) : undefined);
+  const kubeletCert = read('kubelet-client-certificate');
+  const kubeletKey = read('kubelet-client-key');
+  if ((kubeletCert === undefined) !== (kubeletKey === undefined)) throw new Error('Cannot reach kubelets over TLS: give both --kubelet-client-certificate and --kubelet-client-key');
   const server = await startApiServer({
     etcdServers: values['etcd-servers'] as string[],
     dataDir,
@@ -54,6 +75,17 @@ export async function main(argv: string[]): Promise<number> {
     tls,
     insecureBindAddress: insecure ? ((values['insecure-bind-address'] as string | undefined) ?? '127.0.0.1') : undefined,
     insecurePort: values['insecure-port'] as number,
+    clientCa: read('client-ca-file'),
+    anonymousAuth: values['anonymous-auth'] as boolean,
+    authorizationModes: modes as AuthorizationMode[],
+    serviceAccount: {
+      issuers: issuers.length ? issuers : ['https://kubernetes.default.svc.cluster.local'],
+      apiAudiences: values['api-audiences'] as string[],
+      signingKey: readFileSync(signingKeyFile, 'utf8'),
+      verifyKeys: (keyFiles.length ? keyFiles : [signingKeyFile]).map((f) => readFileSync(f, 'utf8')),
+    },
+    kubeletClient: kubeletCert && kubeletKey ? { cert: kubeletCert, key: kubeletKey, ca: read('kubelet-certificate-authority') } : undefined,
+    disabledAdmissionPlugins: values['disable-admission-plugins'] as string[],
     versionMinor: values['reported-minor-version'] as string,
     storageHistory: values['storage-history'] as number,
     logger,
@@ -66,14 +98,32 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 
-/** certificate loads the given key pair, or makes a self-signed one with openssl the first time. */
+/**
+ * certificate loads the given key pair, or the first time makes a CA (`apiserver-ca.crt`) and a serving certificate
+ * it signs, in --data-dir, as upstream's self-signed fallback does.
+ */
 async function certificate(values: Record<string, unknown>, dataDir: string): Promise<{ cert: Buffer; key: Buffer }> {
   const certFile = (values['tls-cert-file'] as string | undefined) ?? join(dataDir, 'apiserver.crt');
   const keyFile = (values['tls-private-key-file'] as string | undefined) ?? join(dataDir, 'apiserver.key');
   if (!existsSync(certFile) || !existsSync(keyFile)) {
     if (values['tls-cert-file']) throw new Error(`Cannot read --tls-cert-file "${certFile}": no such file`);
-    mkdirSync(dataDir, { recursive: true });
-    await run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650', '-subj', '/CN=kube-apiserver', '-addext', 'subjectAltName=DNS:kubernetes,DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certFile]);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const ca = await createCa(`kube-apiserver-ca@${Math.floor(Date.now() / 1000)}`);
+    const address = (values['advertise-address'] as string | undefined) ?? firstIPv4();
+    const pair = await issueCertificate(ca, { commonName: 'kube-apiserver', usage: 'server', dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'localhost'], ips: ['127.0.0.1', address] });
+    writeFileSync(join(dataDir, 'apiserver-ca.crt'), ca.cert, { mode: 0o644 });
+    writeFileSync(keyFile, pair.key, { mode: 0o600 });
+    writeFileSync(certFile, pair.cert + ca.cert, { mode: 0o644 });
   }
   return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+}
+
+/** generatedSigningKey returns the ServiceAccount signing key kept in --data-dir, made the first time. */
+async function generatedSigningKey(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'sa.key');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, (await createSigningKey()).privateKey, { mode: 0o600 });
+  }
+  return file;
 }

@@ -48,24 +48,46 @@ export async function loadKubeconfig(path: string, options: { context?: string }
   return connection;
 }
 
-/** kubeconfigText renders a minimal kubeconfig for a server URL (what `tskube up` and tests hand to components). */
-export function kubeconfigText(server: string, options: { name?: string; namespace?: string } = {}): string {
+/** KubeconfigCredentials are what a kubeconfig carries for TLS and identity, embedded as data (PEM text). */
+export interface KubeconfigCredentials {
+  /** PEM of the CA that signed the API server's certificate. */
+  ca?: string;
+  /** PEM client certificate and key (x509 authentication). */
+  clientCert?: string;
+  clientKey?: string;
+  /** A bearer token (ServiceAccount token). */
+  token?: string;
+}
+
+/**
+ * kubeconfigText renders a kubeconfig for a server URL (what `tskube up` and tests hand to components and users),
+ * with the CA, client certificate and token embedded when given.
+ */
+export function kubeconfigText(server: string, options: { name?: string; namespace?: string; user?: string } & KubeconfigCredentials = {}): string {
   const name = options.name ?? 'tskube';
+  const user = options.user ?? name;
   const ns = options.namespace ? `\n    namespace: ${options.namespace}` : '';
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const cluster = [`    server: ${server}`];
+  if (options.ca) cluster.push(`    certificate-authority-data: ${b64(options.ca)}`);
+  const userLines: string[] = [];
+  if (options.clientCert) userLines.push(`    client-certificate-data: ${b64(options.clientCert)}`);
+  if (options.clientKey) userLines.push(`    client-key-data: ${b64(options.clientKey)}`);
+  if (options.token) userLines.push(`    token: ${options.token}`);
   return `apiVersion: v1
 kind: Config
 clusters:
 - name: ${name}
   cluster:
-    server: ${server}
+${cluster.join('\n')}
 contexts:
-- name: ${name}
+- name: ${user}@${name}
   context:
     cluster: ${name}
-    user: ${name}${ns}
-current-context: ${name}
+    user: ${user}${ns}
+current-context: ${user}@${name}
 users:
-- name: ${name}
-  user: {}
+- name: ${user}
+  user:${userLines.length ? `\n${userLines.join('\n')}` : ' {}'}
 `;
 }

@@ -1,11 +1,13 @@
 import { parseIPv4 } from '../../net/ipv4.ts';
 import type { StatusCause } from '../../api/status.ts';
+import { RBAC_KINDS, validateRbac } from './rbac.ts';
 
 /**
  * validate checks an object of a served kind (and an update against the old object) with upstream's rules and
  * messages, returning one cause per bad field; kubectl prints them as `The Service "x" is invalid: <field>: <msg>`.
  */
 export function validate(kind: string, object: any, old?: any): StatusCause[] {
+  if (RBAC_KINDS.has(kind)) return validateRbac(kind, object, old);
   const errs = new Causes();
   const name = object.metadata?.name ?? '';
   if (kind === 'Service') dns1035Label(errs, 'metadata.name', name);
