@@ -127,3 +127,15 @@ test('DnsMetrics counts requests and responses in CoreDNS\'s names', () => {
   assert.match(text, /coredns_dns_request_duration_seconds_bucket\{server="dns:\/\/:53",zone="\.",view="",type="A",le="\+Inf"\} \d+/);
   assert.match(text, /coredns_forward_requests_total\{to="127\.0\.0\.1:\d+"\} 1/);
 });
+
+test('DnsServer answers from the new zone as soon as it is swapped in (no stale cached reply)', async () => {
+  let current = buildZone([{ metadata: { namespace: 'default', name: 'a' }, spec: { clusterIP: '10.0.0.1' } }], [], { domain: 'cluster.local', ttl: 30, serial: 1 });
+  const s = new DnsServer({ zone: () => current });
+  const ask = async () => packet.decode((await s.handle(query('a.default.svc.cluster.local', 'A', { id: 99 }), 'udp', '1'))!);
+  assert.deepEqual((await ask()).answers!.map((a: any) => a.data), ['10.0.0.1']);
+  const cached = await ask();
+  assert.equal(cached.id, 99);
+  assert.deepEqual(cached.answers!.map((a: any) => a.data), ['10.0.0.1']);
+  current = buildZone([{ metadata: { namespace: 'default', name: 'a' }, spec: { clusterIP: '10.0.0.2' } }], [], { domain: 'cluster.local', ttl: 30, serial: 2 });
+  assert.deepEqual((await ask()).answers!.map((a: any) => a.data), ['10.0.0.2']);
+});

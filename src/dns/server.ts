@@ -22,6 +22,8 @@ const UDP_MIN = 512;
 /** The largest UDP reply we send, whatever the client offers (the DNS flag day 2020 size). */
 const UDP_MAX = 1232;
 const TCP_IDLE_MS = 10_000;
+/** Replies from the zone are kept per exact query (less its ID) until the zone changes, as CoreDNS's cache does. */
+const CACHE_ENTRIES = 20_000;
 const FLAG_AA = packet.AUTHORITATIVE_ANSWER;
 const FLAG_TC = packet.TRUNCATED_RESPONSE;
 const FLAG_RD = packet.RECURSION_DESIRED;
@@ -33,6 +35,8 @@ export class DnsServer {
   #udp: dgram.Socket[] = [];
   #tcp: net.Server[] = [];
   #connections = new Set<net.Socket>();
+  #cache = new Map<string, { reply: Buffer; type: string; rcode: string }>();
+  #cacheZone: Zone | undefined;
 
   constructor(options: DnsServerOptions) {
     this.#o = options;
@@ -71,6 +75,22 @@ export class DnsServer {
   /** handle answers one wire-format query; undefined when it cannot even be answered with FORMERR. */
   async handle(msg: Buffer, proto: 'udp' | 'tcp', family: Family): Promise<Buffer | undefined> {
     const started = performance.now();
+    const zone = this.#o.zone();
+    if (zone !== this.#cacheZone) {
+      this.#cache.clear();
+      this.#cacheZone = zone;
+    }
+    // Same bytes after the ID, same transport: same reply (names keep their case, EDNS its size).
+    const key = msg.length > 12 ? `${proto}${msg.toString('latin1', 2)}` : '';
+    const hit = key ? this.#cache.get(key) : undefined;
+    if (hit) {
+      const reply = Buffer.allocUnsafe(hit.reply.length);
+      hit.reply.copy(reply);
+      reply[0] = msg[0]!;
+      reply[1] = msg[1]!;
+      this.#o.metrics?.request({ proto, family, type: hit.type, rcode: hit.rcode, plugin: 'kubernetes', seconds: (performance.now() - started) / 1000, requestSize: msg.length, responseSize: reply.length });
+      return reply;
+    }
     let query: Packet;
     try {
       query = packet.decode(msg);
@@ -88,7 +108,7 @@ export class DnsServer {
       rcode = (query as { opcode?: string }).opcode !== 'QUERY' ? 'NOTIMP' : 'FORMERR';
       reply = encode(query, emptyResponse(rcode), opt !== undefined, maxSize);
     } else {
-      const response = answer(this.#o.zone(), question.name, question.type);
+      const response = answer(zone, question.name, question.type);
       if (response.forward) {
         plugin = 'forward';
         const upstream = await this.#o.forwarder?.query(msg);
@@ -103,6 +123,10 @@ export class DnsServer {
         if (response.chase) await this.#chase(response, query);
         rcode = response.rcode;
         reply = encode(query, response, opt !== undefined, maxSize);
+        if (key && !response.chase && this.#cacheZone === zone) {
+          if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
+          this.#cache.set(key, { reply, type: question.type, rcode });
+        }
       }
     }
     this.#o.metrics?.request({ proto, family, type: question?.type ?? 'other', rcode, plugin, seconds: (performance.now() - started) / 1000, requestSize: msg.length, responseSize: reply.length });

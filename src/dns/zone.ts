@@ -60,7 +60,7 @@ export function buildZone(services: readonly any[], slices: readonly any[], opti
   }
   add(zone, `dns-version.${domain}`, { txt: [SCHEMA_VERSION] });
   let nameserverIP = options.nameserverIP;
-  const sorted = [...services].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  const sorted = [...services].sort((a, b) => compareStrings(keyOf(a), keyOf(b)));
   for (const svc of sorted) {
     if (nameserverIP === undefined && svc.metadata?.namespace === 'kube-system' && svc.metadata?.name === 'kube-dns') nameserverIP = clusterIPs(svc)[0];
     addService(zone, svc, slicesByService.get(keyOf(svc)) ?? []);
@@ -136,7 +136,7 @@ interface Endpoint {
 function readyEndpoints(slices: any[], publishNotReady: boolean): Endpoint[] {
   const out: Endpoint[] = [];
   const seen = new Set<string>();
-  const sorted = [...slices].sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
+  const sorted = slices.length > 1 ? [...slices].sort((a, b) => compareStrings(String(a.metadata?.name), String(b.metadata?.name))) : slices;
   for (const slice of sorted) {
     const ports = (slice.ports ?? []).filter((p: any) => typeof p.port === 'number');
     for (const ep of slice.endpoints ?? []) {
@@ -145,14 +145,15 @@ function readyEndpoints(slices: any[], publishNotReady: boolean): Endpoint[] {
       for (const ip of ep.addresses ?? []) {
         if (!isIP(ip)) continue;
         const hostname = typeof ep.hostname === 'string' && ep.hostname !== '' ? ep.hostname.toLowerCase() : dashed(ip);
-        const key = `${hostname}/${ip}/${JSON.stringify(ports)}`;
+        const key = `${hostname}/${ip}/${slice.metadata?.name}`;
+        // Duplicates within a slice are dropped; the same address in another slice brings that slice's ports (SRV).
         if (seen.has(key)) continue;
         seen.add(key);
         out.push({ ip, hostname, ports });
       }
     }
   }
-  return out.sort((a, b) => (a.ip === b.ip ? a.hostname.localeCompare(b.hostname) : compareIPs(a.ip, b.ip)));
+  return out.length > 1 ? out.sort((a, b) => (a.ip === b.ip ? compareStrings(a.hostname, b.hostname) : compareIPs(a.ip, b.ip))) : out;
 }
 
 /** weightOf is CoreDNS's SRV weight: 100 shared equally among the records of one priority, rounded down. */
@@ -173,15 +174,25 @@ function ipRecords(ips: string[]): RecordSet {
 }
 
 function add(zone: Zone, owner: string, records: RecordSet): void {
-  const set = zone.names.get(owner) ?? {};
-  if (records.a) set.a = [...(set.a ?? []), ...records.a.filter((ip) => !set.a?.includes(ip))];
-  if (records.aaaa) set.aaaa = [...(set.aaaa ?? []), ...records.aaaa.filter((ip) => !set.aaaa?.includes(ip))];
-  if (records.srv) set.srv = [...(set.srv ?? []), ...records.srv];
-  if (records.cname) set.cname = records.cname;
-  if (records.txt) set.txt = records.txt;
-  zone.names.set(owner, set);
+  let set = zone.names.get(owner);
+  if (set === undefined) {
+    // The common case, a new owner: take the records as they are (callers hand over fresh arrays).
+    zone.names.set(owner, (set = records));
+  } else {
+    if (records.a) set.a = appendNew(set.a, records.a);
+    if (records.aaaa) set.aaaa = appendNew(set.aaaa, records.aaaa);
+    if (records.srv) set.srv = set.srv ? set.srv.concat(records.srv) : records.srv;
+    if (records.cname) set.cname = records.cname;
+    if (records.txt) set.txt = records.txt;
+  }
   // The owner and each ancestor inside the zone exist (empty non-terminals answer NODATA, not NXDOMAIN).
   for (let name = owner; name.length > zone.domain.length && !zone.existing.has(name); name = name.slice(name.indexOf('.') + 1)) zone.existing.add(name);
+}
+
+function appendNew(list: string[] | undefined, more: string[]): string[] {
+  if (!list) return more;
+  for (const ip of more) if (!list.includes(ip)) list.push(ip);
+  return list;
 }
 
 function addReverse(zone: Zone, ip: string, target: string): void {
@@ -215,6 +226,10 @@ function expandIPv6(ip: string): string {
 function compareIPs(a: string, b: string): number {
   const key = (ip: string) => (isIP(ip) === 4 ? ip.split('.').map((o) => o.padStart(3, '0')).join('.') : `~${expandIPv6(ip)}`);
   return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function keyOf(o: any): string {
