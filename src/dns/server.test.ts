@@ -39,10 +39,16 @@ before(async () => {
 
 after(() => server.close());
 
+/** udp sends one query and waits for the reply; a lost datagram fails the test after 10 s instead of hanging it. */
 function udp(msg: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
+    const timer = setTimeout(() => {
+      s.close();
+      reject(new Error('no UDP reply in 10 s'));
+    }, 10_000);
     s.on('message', (m) => {
+      clearTimeout(timer);
       s.close();
       resolve(m);
     });
@@ -54,6 +60,10 @@ function udp(msg: Buffer): Promise<Buffer> {
 function tcp(msg: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
+    s.setTimeout(10_000, () => {
+      s.destroy();
+      reject(new Error('no TCP reply in 10 s'));
+    });
     const framed = Buffer.alloc(2 + msg.length);
     framed.writeUInt16BE(msg.length);
     msg.copy(framed, 2);
