@@ -79,13 +79,13 @@ export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, 
  */
 export async function proxyExecUpgrade(req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer, registry: Registry, tls?: KubeletClientTls): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://apiserver');
-  const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+  const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/.exec(url.pathname);
   const fail = (code: number, message: string) => {
     const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: code === 404 ? 'NotFound' : 'BadRequest', code });
     socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   };
   if (!m) return fail(404, 'the server could not find the requested resource');
-  const [, namespace, name] = m.map(decodeURIComponent) as [string, string, string];
+  const [, namespace, name, subresource] = m.map(decodeURIComponent) as [string, string, string, 'exec' | 'attach' | 'portforward'];
   let pod: any;
   let node: any;
   try {
@@ -96,8 +96,8 @@ export async function proxyExecUpgrade(req: http.IncomingMessage, socket: import
     return fail(error.code ?? 500, error.message);
   }
   const containers: any[] = pod.spec?.containers ?? [];
-  const container = url.searchParams.get('container') ?? (containers.length === 1 ? containers[0].name : undefined);
-  if (!container) return fail(400, `a container name must be specified for pod ${name}, choose one of: [${containers.map((c) => c.name).join(' ')}]`);
+  const container = url.searchParams.get('container') ?? (containers.length === 1 || subresource === 'attach' ? containers[0]?.name : undefined);
+  if (!container && subresource !== 'portforward') return fail(400, `a container name must be specified for pod ${name}, choose one of: [${containers.map((c) => c.name).join(' ')}]`);
   const ip = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
   const query = new URLSearchParams(url.searchParams);
@@ -107,7 +107,11 @@ export async function proxyExecUpgrade(req: http.IncomingMessage, socket: import
     : netConnect(port, ip);
   upstream.on(tls ? 'secureConnect' : 'connect', () => {
     const headers = Object.entries(forwardedHeaders(req.headers)).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`]));
-    upstream.write([`${req.method} /exec/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}?${query} HTTP/1.1`, `host: ${ip}:${port}`, ...headers, '', ''].join('\r\n'));
+    // The kubelet's paths: /exec|/attach/<ns>/<pod>/<container>, /portForward/<ns>/<pod> (the pod's network, no container).
+    const target = subresource === 'portforward'
+      ? `/portForward/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`
+      : `/${subresource}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container!)}`;
+    upstream.write([`${req.method} ${target}?${query} HTTP/1.1`, `host: ${ip}:${port}`, ...headers, '', ''].join('\r\n'));
     if (head.length) upstream.write(head);
     upstream.pipe(socket);
     socket.pipe(upstream);

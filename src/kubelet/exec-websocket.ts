@@ -67,7 +67,7 @@ export function serveExec(req: IncomingMessage, socket: Duplex, o: { pid: number
 }
 
 /** frame wraps a payload in one unmasked binary WebSocket frame (server to client). */
-function frame(payload: Buffer): Buffer {
+export function frame(payload: Buffer): Buffer {
   const n = payload.length;
   const head = n < 126 ? Buffer.from([0x82, n]) : n < 65536 ? Buffer.from([0x82, 126, n >> 8, n & 255]) : Buffer.concat([Buffer.from([0x82, 127]), bigEndian64(n)]);
   return Buffer.concat([head, payload]);
@@ -80,7 +80,7 @@ function bigEndian64(n: number): Buffer {
 }
 
 /** parseFrame reads one (masked) client frame, or returns undefined until enough bytes arrived. */
-function parseFrame(buf: Buffer): { opcode: number; payload: Buffer; size: number } | undefined {
+export function parseFrame(buf: Buffer): { opcode: number; payload: Buffer; size: number } | undefined {
   if (buf.length < 2) return undefined;
   const opcode = buf[0]! & 0x0f;
   const masked = (buf[1]! & 0x80) !== 0;

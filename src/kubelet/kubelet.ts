@@ -114,6 +114,12 @@ export class Kubelet {
     return pod && this.#runtime ? this.#runtime.containerStatus(this.#sandbox(pod), container).pid : undefined;
   }
 
+  /** podSandbox tells port-forward where a running pod's network is (its netns), with its uid. */
+  podSandbox(namespace: string, name: string): { netns: string; uid: string } | undefined {
+    const pod = this.#pods.get(`${namespace}/${name}`);
+    return pod && pod.status?.phase === 'Running' ? { netns: this.#sandbox(pod).netns, uid: pod.metadata.uid } : undefined;
+  }
+
   async #register(): Promise<void> {
     const { client, nodeName, logger } = this.#o;
     const nodes = client.resource('nodes');

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import { createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs';
 import { serveExec } from './exec-websocket.ts';
+import { servePortForward } from './port-forward.ts';
+import { serveAttach } from './attach.ts';
 import type { Kubelet } from './kubelet.ts';
 
 /**
@@ -39,8 +41,21 @@ export function serveKubelet(kubelet: Kubelet, address: string, port: number): P
     });
     res.on('close', () => watcher.close());
   });
-  server.on('upgrade', (req, socket) => {
+  server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
+    const pf = /^\/portForward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (pf) {
+      const [namespace, name] = [decodeURIComponent(pf[1]!), decodeURIComponent(pf[2]!)];
+      const sandbox = kubelet.podSandbox(namespace, name);
+      if (!sandbox) return void socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\npod not found or not running\n');
+      return servePortForward(req, socket, head, { netns: sandbox.netns, pod: name, uid: sandbox.uid });
+    }
+    const at = /^\/attach\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (at) {
+      const logPath = kubelet.podLogPath(decodeURIComponent(at[1]!), decodeURIComponent(at[2]!), decodeURIComponent(at[3]!), false);
+      if (!logPath || !existsSync(logPath)) return void socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\ncontainer not found or not running\n');
+      return serveAttach(req, socket, { logPath });
+    }
     const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     const pid = m ? kubelet.containerPid(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!)) : undefined;
     if (!m || pid === undefined) {

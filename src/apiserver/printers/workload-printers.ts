@@ -87,7 +87,7 @@ function build(): Record<string, Printer> {
     row(cj, now) {
       const last = Date.parse(cj.status?.lastScheduleTime ?? '');
       const [names, images] = containerCells(cj.spec?.jobTemplate?.spec?.template?.spec);
-      return [cj.metadata.name, cj.spec?.schedule ?? '', cj.spec?.timeZone ?? '<none>', cj.spec?.suspend === undefined ? '<unset>' : String(cj.spec.suspend), (cj.status?.active ?? []).length, Number.isNaN(last) ? '<none>' : humanDuration(now - last), age(cj, now), names, images, selectorText(cj.spec?.jobTemplate?.spec?.selector)];
+      return [cj.metadata.name, cj.spec?.schedule ?? '', cj.spec?.timeZone ?? '<none>', cj.spec?.suspend === undefined || cj.spec?.suspend === null ? '<unset>' : cj.spec.suspend ? 'True' : 'False', (cj.status?.active ?? []).length, Number.isNaN(last) ? '<none>' : humanDuration(now - last), age(cj, now), names, images, selectorText(cj.spec?.jobTemplate?.spec?.selector)];
     },
   },
   resourcequotas: {

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { frame, parseFrame } from './exec-websocket.ts';
+
+const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/**
+ * serveAttach answers `kubectl attach` on the kubelet (WebSocket channel protocol, as exec): the container's output
+ * from now on, on the stdout stream, until the client goes. The process runtime keeps no stdin pipe to a running
+ * container, so input is not passed on.
+ */
+export function serveAttach(req: IncomingMessage, socket: Duplex, o: { logPath: string }): void {
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const protocol = PROTOCOLS.find((p) => offered.includes(p));
+  const key = req.headers['sec-websocket-key'];
+  if (!protocol || typeof key !== 'string') {
+    socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\r\nattach needs a WebSocket with the v4 or v5 channel protocol\n');
+    return;
+  }
+  const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
+  let offset = statSync(o.logPath).size;
+  const pump = () => {
+    const size = statSync(o.logPath).size;
+    if (size < offset) offset = 0;
+    if (size === offset || !socket.writable) return;
+    const fd = openSync(o.logPath, 'r');
+    try {
+      const data = Buffer.alloc(size - offset);
+      readSync(fd, data, 0, data.length, offset);
+      offset = size;
+      socket.write(frame(Buffer.concat([Buffer.from([1]), data])));
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const watcher = watch(o.logPath, pump);
+  const timer = setInterval(pump, 500);
+  let buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    for (;;) {
+      const parsed = parseFrame(buffer);
+      if (!parsed) break;
+      buffer = buffer.subarray(parsed.size);
+      if (parsed.opcode === 0x8) socket.end(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
+    }
+  });
+  const stop = () => {
+    watcher.close();
+    clearInterval(timer);
+  };
+  socket.on('close', stop);
+  socket.on('error', stop);
+}

@@ -1,0 +1,129 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { frame, parseFrame } from './exec-websocket.ts';
+import { SpdySession } from './spdy-session.ts';
+
+const PROTOCOL = 'portforward.k8s.io';
+const TUNNELED = `SPDY/3.1+${PROTOCOL}`;
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/**
+ * servePortForward answers `kubectl port-forward` on the kubelet: SPDY/3.1 with the portforward.k8s.io protocol,
+ * either straight on the upgraded connection (kubectl up to 1.30, and the fallback of later ones) or tunnelled in
+ * WebSocket binary messages (`SPDY/3.1+portforward.k8s.io`, kubectl 1.31+). Each forwarded connection is a pair of
+ * streams with the same `requestID`: `data` carries the bytes, `error` the failure text; the bytes go to
+ * localhost:<port> inside the pod's network namespace.
+ */
+export interface PortForwardTarget {
+  netns: string;
+  pod: string;
+  uid: string;
+  /** The command whose stdio is the connection to a port (default: busybox nc to 127.0.0.1 inside netns). */
+  dial?: (port: number) => string[];
+}
+
+export function servePortForward(req: IncomingMessage, socket: Duplex, head: Buffer, o: PortForwardTarget): void {
+  const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
+  let session: SpdySession;
+  if (upgrade === 'websocket') {
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const key = req.headers['sec-websocket-key'];
+    if (!offered.includes(TUNNELED) || typeof key !== 'string') return refuse(socket, `port forwarding over WebSocket needs the ${TUNNELED} subprotocol`);
+    const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${TUNNELED}\r\n\r\n`);
+    session = new SpdySession((chunk) => socket.writable && socket.write(frame(chunk)));
+    let buffer = head;
+    const onData = (chunk: Buffer) => {
+      buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
+      for (;;) {
+        const parsed = parseFrame(buffer);
+        if (!parsed) break;
+        buffer = buffer.subarray(parsed.size);
+        if (parsed.opcode === 0x8) return void socket.end(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
+        if (parsed.opcode === 0x9) socket.write(Buffer.concat([Buffer.from([0x8a, parsed.payload.length]), parsed.payload]));
+        else if (parsed.opcode === 0x2 || parsed.opcode === 0x0) session.receive(parsed.payload);
+      }
+    };
+    socket.on('data', onData);
+    if (head.length) onData(Buffer.alloc(0));
+  } else if (upgrade.startsWith('spdy/3.1')) {
+    const offered = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((p) => p.trim());
+    if (!offered.includes(PROTOCOL)) return refuse(socket, `port forwarding needs the ${PROTOCOL} stream protocol`);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PROTOCOL}\r\n\r\n`);
+    session = new SpdySession((chunk) => socket.writable && socket.write(chunk));
+    socket.on('data', (chunk: Buffer) => session.receive(chunk));
+    if (head.length) session.receive(head);
+  } else {
+    return refuse(socket, 'port forwarding needs an upgrade to SPDY/3.1 or WebSocket');
+  }
+  forward(session, o, () => socket.end());
+  socket.on('close', () => session.close());
+  socket.on('error', () => session.close());
+}
+
+interface Pair {
+  port: number;
+  error?: number;
+  data?: number;
+  child?: ChildProcessWithoutNullStreams;
+}
+
+/** forward pairs a session's streams by requestID and runs one connection into the pod per pair. */
+function forward(session: SpdySession, o: PortForwardTarget, end: () => void): void {
+  const pairs = new Map<string, Pair>();
+  const byStream = new Map<number, Pair>();
+  session.on('stream', ({ id, headers }) => {
+    session.reply(id);
+    const requestId = headers.requestid ?? String(id);
+    const port = Number(headers.port);
+    const pair = pairs.get(requestId) ?? { port };
+    pairs.set(requestId, pair);
+    byStream.set(id, pair);
+    if (headers.streamtype === 'error') pair.error = id;
+    else if (headers.streamtype === 'data') pair.data = id;
+    if (pair.error !== undefined && pair.data !== undefined) start(pair);
+  });
+  const start = (pair: Pair) => {
+    const fail = (message: string) => {
+      session.data(pair.error!, Buffer.from(`error forwarding port ${pair.port} to pod ${o.pod}, uid ${o.uid}: ${message}`), true);
+      session.data(pair.data!, Buffer.alloc(0), true);
+    };
+    if (!Number.isInteger(pair.port) || pair.port < 1 || pair.port > 65535) return fail(`invalid port ${pair.port}`);
+    const argv = o.dial ? o.dial(pair.port) : ['nsenter', `--net=/run/netns/${o.netns}`, '--', '/bin/busybox', 'nc', '127.0.0.1', String(pair.port)];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    pair.child = child;
+    let sent = false;
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      sent = true;
+      session.data(pair.data!, d);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdin.on('error', () => undefined);
+    child.on('close', (code) => {
+      pair.child = undefined;
+      if (code !== 0 && !sent) return fail(`failed to connect to localhost:${pair.port} inside namespace "${o.netns}": ${stderr.trim().replace(/^nc: /, '') || `exit status ${code}`}`);
+      session.data(pair.error!, Buffer.alloc(0), true);
+      session.data(pair.data!, Buffer.alloc(0), true);
+    });
+  };
+  session.on('data', (id, data) => {
+    const pair = byStream.get(id);
+    if (pair?.data === id && pair.child) pair.child.stdin.write(data);
+  });
+  session.on('end', (id) => {
+    const pair = byStream.get(id);
+    if (pair?.data === id && pair.child) pair.child.stdin.end();
+  });
+  session.on('reset', (id) => byStream.get(id)?.child?.kill('SIGKILL'));
+  session.on('close', () => {
+    for (const pair of pairs.values()) pair.child?.kill('SIGKILL');
+    end();
+  });
+}
+
+function refuse(socket: Duplex, message: string): void {
+  socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+}
