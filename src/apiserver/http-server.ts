@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { RESOURCES, groupVersion, type ResourceInfo } from '../api/resources.ts';
 import { isPlainObject } from '../api/own-properties.ts';
-import { StatusError, badRequest, conflict, internalError, invalid, methodNotSupported, notFound, pathNotFound, unsupportedMediaType } from '../api/status.ts';
+import { StatusError, type StatusCause, badRequest, conflict, internalError, invalid, methodNotSupported, notFound, pathNotFound, unsupportedMediaType } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiResourceList, legacyApiGroupList, legacyApiVersions } from './discovery.ts';
 import { OpenApi } from './openapi.ts';
@@ -13,8 +13,8 @@ import { PROTOBUF_MEDIA_TYPE } from '../api/protobuf/protobuf.ts';
 import type { ApiServerMetrics, RequestInfo } from './metrics.ts';
 import { negotiate, watchEncoding, writeBody } from './negotiation.ts';
 import { checkPathSegmentName, decodeContinue, decodePathSegment, deleteQuery, encodeContinue, listQuery, writeQuery, type ListQueryOptions, type WriteQuery } from './query-options.ts';
-import { MAX_NESTING_DEPTH, decodeBody, depthOf, mediaType, readBody } from './request-body.ts';
-import { unknownFields } from './validation/unknown-fields.ts';
+import { MAX_NESTING_DEPTH, decodeBody, decodeBodyWithDuplicates, depthOf, mediaType, readBody } from './request-body.ts';
+import { TypeMismatch, typedDecode } from './validation/typed-decode.ts';
 import { serveWatch } from './watch.ts';
 import { REVIEW_RESOURCES, REVIEW_VERSIONS, review, tokenRequest, type ReviewDeps } from './auth/reviews.ts';
 import { UNSECURED, type UserInfo } from './auth/user.ts';
@@ -257,26 +257,42 @@ class HttpApi {
     }
   }
 
-  /** #objectBody reads a create/update body, checks its kind, and applies fieldValidation (Strict → 400). */
+  /** #objectBody reads a create/update body, checks its kind, and decodes it with its kind's schema (#typed). */
   async #objectBody(req: IncomingMessage, res: ServerResponse, mode: WriteQuery['fieldValidation'], info: ResourceInfo): Promise<any> {
-    const body = decodeBody(await readBody(req), mediaType(req));
+    const { value: body, duplicates } = decodeBodyWithDuplicates(await readBody(req), mediaType(req));
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest(`Object '${info.kind}' is not a JSON object`);
     if (body.kind !== undefined && body.kind !== info.kind) {
       throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${body.kind}`);
     }
-    this.#fieldValidation(res, mode, info, body);
-    return body;
+    return this.#typed(res, mode, info, body, duplicates, 'body');
   }
 
-  #fieldValidation(res: ServerResponse, mode: WriteQuery['fieldValidation'], info: ResourceInfo, body: any): string[] {
-    if (mode === 'Ignore') return [];
-    const unknown = unknownFields(info.kind, body);
-    if (unknown.length === 0) return [];
-    if (mode === 'Strict') {
-      const list = unknown.map((f) => `unknown field "${f}"`).join(', ');
-      throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${list}`);
+  /**
+   * #typed decodes an object with its kind's one schema: a wrong JSON type is upstream's 400 for a body and 422
+   * (field `patch`) for a patch's result; unknown and duplicate fields are dropped, refused (Strict) or answered
+   * with `Warning: 299` headers (Warn, the default), as fieldValidation asks.
+   */
+  #typed(res: ServerResponse, mode: WriteQuery['fieldValidation'], info: ResourceInfo, value: any, duplicates: string[], source: 'body' | 'patch'): any {
+    const cannot = `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}`;
+    let decoded: ReturnType<typeof typedDecode>;
+    try {
+      decoded = typedDecode(groupVersion(info), info.kind, value);
+    } catch (error) {
+      if (!(error instanceof TypeMismatch)) throw error;
+      if (source === 'patch') throw invalid({ group: '', kind: '' }, '', [{ reason: 'FieldValueInvalid', field: 'patch', message: `Invalid value: ${shortJson(value)}: ${error.message}` }]);
+      throw withCauses(badRequest(`${cannot}: ${error.message}`), [{ reason: 'FieldValueInvalid', field: error.path, message: error.message }]);
     }
-    return unknown;
+    const problems = [...decoded.unknown.map((f) => `unknown field "${f}"`), ...duplicates.map((f) => `duplicate field "${f}"`)];
+    if (problems.length && mode === 'Strict') {
+      const causes = [...decoded.unknown.map((f) => ({ reason: 'FieldValueInvalid', field: f, message: `unknown field "${f}"` })), ...duplicates.map((f) => ({ reason: 'FieldValueDuplicate', field: f, message: `duplicate field "${f}"` }))];
+      if (source === 'patch') throw invalid({ group: '', kind: '' }, '', [{ reason: 'FieldValueInvalid', field: 'patch', message: `Invalid value: ${shortJson(value)}: strict decoding error: ${problems.join(', ')}` }]);
+      throw withCauses(badRequest(`${cannot}: strict decoding error: ${problems.join(', ')}`), causes);
+    }
+    if (problems.length && mode === 'Warn' && !res.headersSent) {
+      const previous = res.getHeader('Warning');
+      res.setHeader('Warning', [...(Array.isArray(previous) ? previous : []), ...problems.map((p) => `299 - ${JSON.stringify(p)}`)]);
+    }
+    return decoded.object;
   }
 
   async #deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
@@ -293,8 +309,9 @@ class HttpApi {
     const apply = type === 'application/apply-patch+yaml';
     if (!PATCH_TYPES.includes(type)) throw unsupportedPatchType(type);
     const { dryRun, fieldValidation } = writeQuery(q, 'PatchOptions', apply);
-    const patch = decodeBody(await readBody(req), type);
+    const { value: patch, duplicates } = decodeBodyWithDuplicates(await readBody(req), type);
     const registry = this.#o.registry;
+    let applied = patch;
     if (apply) {
       if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest(`error decoding YAML: json: cannot unmarshal ${Array.isArray(patch) ? 'array' : patch === null ? 'null' : typeof patch} into Go value of type map[string]interface {}`);
       if (patch.kind !== undefined && patch.kind !== info.kind) throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${patch.kind}`);
@@ -302,7 +319,7 @@ class HttpApi {
       if (name !== undefined && name !== t.name) throw badRequest(`the name of the object (${String(name)}) does not match the name on the URL (${t.name})`);
       const namespace = patch.metadata?.namespace;
       if (namespace !== undefined && info.namespaced && namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-      this.#fieldValidation(res, fieldValidation, info, patch);
+      applied = this.#typed(res, fieldValidation, info, patch, duplicates, 'body');
     }
     for (let attempt = 0; ; attempt++) {
       let current: any;
@@ -310,7 +327,7 @@ class HttpApi {
         current = await registry.get(info, ns, t.name!);
       } catch (error) {
         if (type === 'application/apply-patch+yaml' && error instanceof StatusError && error.code === 404 && !t.subresource) {
-          const fresh = applyServerSideApply(info.kind, undefined, patch);
+          const fresh = applyServerSideApply(info.kind, undefined, applied);
           fresh.metadata = { ...(isPlainObject(fresh.metadata) ? fresh.metadata : {}), name: t.name };
           await this.#o.admit?.({ info, namespace: ns, operation: 'CREATE', object: fresh, user, dryRun });
           const created = await registry.create(info, ns, fresh, { dryRun });
@@ -318,9 +335,9 @@ class HttpApi {
         }
         throw error;
       }
-      const patched = apply ? applyServerSideApply(info.kind, current, patch) : applyPatch(type, info.kind, current, patch);
-      checkPatchResult(patched);
-      if (!apply) this.#fieldValidation(res, fieldValidation, info, patched);
+      const result = apply ? applyServerSideApply(info.kind, current, applied) : applyPatch(type, info.kind, current, patch);
+      checkPatchResult(result);
+      const patched = this.#typed(res, apply ? 'Ignore' : fieldValidation, info, result, apply ? [] : duplicates, 'patch');
       patched.metadata = { ...(patched.metadata ?? {}), resourceVersion: current.metadata.resourceVersion };
       try {
         await this.#o.admit?.({ info, namespace: ns, operation: 'UPDATE', object: patched, old: current, user, subresource: t.subresource, dryRun });
@@ -496,6 +513,17 @@ const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+jso
 function unsupportedPatchType(type: string): StatusError {
   const status = unsupportedMediaType(type).status;
   return new StatusError({ ...status, message: `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}` });
+}
+
+/** shortJson quotes a value for a message, cut after 64 characters (upstream would quote the whole patched object). */
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}...` : text);
+}
+
+/** withCauses adds field causes to a Status error (upstream's decode errors carry none; the path helps clients). */
+function withCauses(error: StatusError, causes: StatusCause[]): StatusError {
+  return new StatusError({ ...error.status, details: { ...error.status.details, causes } });
 }
 
 /** checkPatchResult refuses a patch whose result is no object (`[{"op":"replace","path":"","value":5}]`), as upstream's decode does. */

@@ -256,6 +256,62 @@ export function buildCorpus(): CorpusCase[] {
   add({ name: 'Service taking a held NodePort', method: 'POST', path: SVC, body: j({ metadata: { name: 'np2' }, spec: { type: 'NodePort', ports: [{ port: 80, nodePort: '__NODEPORT__' }] } }), code: 422, reason: 'Invalid', field: 'spec.ports[0].nodePort' });
   add({ name: 'Service update changing clusterIP', method: 'PATCH', path: `${SVC}/svc1`, type: MERGE, body: j({ spec: { clusterIP: '10.0.255.254', clusterIPs: ['10.0.255.254'] } }), code: 422, reason: 'Invalid', field: 'spec.clusterIPs[0]' });
 
+  // --- Wrong JSON types: decoded with the kind's one schema, Go's wording, 400 for bodies and 422 (patch) for patch results.
+  const typeCase = (name: string, path: string, body: unknown, field: string, method = 'POST') => add({ name: `wrong type: ${name}`, method, path, body: j(body), code: 400, reason: 'BadRequest', message: /cannot be handled as a .*: json: cannot unmarshal/, field });
+  typeCase('Service spec a string', SVC, { metadata: { name: 't1' }, spec: 'x' }, 'spec');
+  typeCase('Service ports an object', SVC, { metadata: { name: 't2' }, spec: { ports: {} } }, 'spec.ports');
+  typeCase('Service port a string', SVC, { metadata: { name: 't3' }, spec: { ports: [{ port: '80' }] } }, 'spec.ports[0].port');
+  typeCase('Service port 1.5', SVC, { metadata: { name: 't4' }, spec: { ports: [{ port: 1.5 }] } }, 'spec.ports[0].port');
+  typeCase('Service targetPort a bool', SVC, { metadata: { name: 't5' }, spec: { ports: [{ port: 80, targetPort: true }] } }, 'spec.ports[0].targetPort');
+  typeCase('Service selector a list', SVC, { metadata: { name: 't6' }, spec: { selector: ['a'], ports: [{ port: 80 }] } }, 'spec.selector');
+  typeCase('Service selector value a number', SVC, { metadata: { name: 't7' }, spec: { selector: { a: 1 }, ports: [{ port: 80 }] } }, 'spec.selector["a"]');
+  typeCase('Service externalIPs a string', SVC, { metadata: { name: 't8' }, spec: { externalIPs: '1.2.3.4', ports: [{ port: 80 }] } }, 'spec.externalIPs');
+  typeCase('labels a string', CM, { metadata: { name: 't9', labels: 'abc' } }, 'metadata.labels');
+  typeCase('name a list', CM, { metadata: { name: ['a'] } }, 'metadata.name');
+  typeCase('metadata a string', CM, { metadata: 'x' }, 'metadata');
+  typeCase('metadata a list', CM, { metadata: [] }, 'metadata');
+  typeCase('annotations value an object', CM, { metadata: { name: 't10', annotations: { a: {} } } }, 'metadata.annotations["a"]');
+  typeCase('ConfigMap data nested', CM, { metadata: { name: 't11' }, data: { a: { b: 'c' } } }, 'data["a"]');
+  typeCase('ConfigMap binaryData not base64', CM, { metadata: { name: 't12' }, binaryData: { a: 5 } }, 'binaryData["a"]');
+  typeCase('ConfigMap immutable a string', CM, { metadata: { name: 't13' }, immutable: 'yes' }, 'immutable');
+  typeCase('creationTimestamp a number', CM, { metadata: { name: 't14', creationTimestamp: 5 } }, 'metadata.creationTimestamp');
+  typeCase('ownerReferences an object', CM, { metadata: { name: 't15', ownerReferences: {} } }, 'metadata.ownerReferences');
+  typeCase('finalizers a string', CM, { metadata: { name: 't16', finalizers: 'x' } }, 'metadata.finalizers');
+  typeCase('Deployment replicas "3"', DEP, { metadata: { name: 't17' }, spec: { replicas: '3' } }, 'spec.replicas');
+  typeCase('Deployment replicas past int32', DEP, { metadata: { name: 't18' }, spec: { replicas: 2 ** 40 } }, 'spec.replicas');
+  typeCase('Deployment selector a string', DEP, { metadata: { name: 't19' }, spec: { selector: 'app=x' } }, 'spec.selector');
+  typeCase('Pod containers a string', PODS, { metadata: { name: 't20' }, spec: { containers: 'nginx' } }, 'spec.containers');
+  typeCase('Pod container ports a number', PODS, { metadata: { name: 't21' }, spec: { containers: [{ name: 'c', image: 'x', ports: 80 }] } }, 'spec.containers[0].ports');
+  typeCase('Pod env value a number', PODS, { metadata: { name: 't22' }, spec: { containers: [{ name: 'c', image: 'x', env: [{ name: 'A', value: 1 }] }] } }, 'spec.containers[0].env[0].value');
+  typeCase('Pod command a string', PODS, { metadata: { name: 't23' }, spec: { containers: [{ name: 'c', image: 'x', command: 'sh -c x' }] } }, 'spec.containers[0].command');
+  typeCase('Pod terminationGracePeriodSeconds "30"', PODS, { metadata: { name: 't24' }, spec: { terminationGracePeriodSeconds: '30', containers: [{ name: 'c', image: 'x' }] } }, 'spec.terminationGracePeriodSeconds');
+  typeCase('Pod hostNetwork "true"', PODS, { metadata: { name: 't25' }, spec: { hostNetwork: 'true', containers: [{ name: 'c', image: 'x' }] } }, 'spec.hostNetwork');
+  typeCase('PUT labels a number', `${CM}/cm1`, { metadata: { name: 'cm1', labels: 5 } }, 'metadata.labels', 'PUT');
+  add({ name: 'wrong type: quantity an object', method: 'POST', path: PODS, body: j({ metadata: { name: 't26' }, spec: { containers: [{ name: 'c', image: 'x', resources: { limits: { cpu: {} } } }] } }), code: 400, reason: 'BadRequest', field: 'spec.containers[0].resources.limits["cpu"]' });
+  add({ name: 'wrong type: time not RFC 3339', method: 'POST', path: CM, body: j({ metadata: { name: 't27', creationTimestamp: 'yesterday' } }), code: 400, reason: 'BadRequest', message: /parsing time/, field: 'metadata.creationTimestamp' });
+  add({ name: 'wrong type: apply with spec a string', method: 'PATCH', path: `${SVC}/svc1?fieldManager=t`, type: APPLY, body: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: svc1\nspec: x\n', code: 400, reason: 'BadRequest', field: 'spec' });
+  const patchType = (name: string, type: string, body: unknown, path = `${SVC}/svc1`) => add({ name: `wrong type after patch: ${name}`, method: 'PATCH', path, type, body: j(body), code: 422, reason: 'Invalid', field: 'patch', message: /cannot unmarshal/ });
+  patchType('strategic merge ports "x"', SMP, { spec: { ports: 'x' } });
+  patchType('merge ports "x"', MERGE, { spec: { ports: 'x' } });
+  patchType('merge spec a number', MERGE, { spec: 5 });
+  patchType('merge labels an array', MERGE, { metadata: { labels: [1] } });
+  patchType('JSON patch replicas a string', JSONPATCH, [{ op: 'replace', path: '/spec/replicas', value: 'many' }], `${DEP}/dep1`);
+  patchType('JSON patch metadata a string', JSONPATCH, [{ op: 'replace', path: '/metadata', value: 'x' }], `${CM}/cm1`);
+  patchType('JSON patch data value an object', JSONPATCH, [{ op: 'add', path: '/data/k', value: { x: 1 } }], `${CM}/cm1`);
+
+  // --- Unknown and duplicate fields with fieldValidation=Strict.
+  const strict = (name: string, body: string, field: string, path = CM, method = 'POST') => add({ name: `strict: ${name}`, method, path: `${path}?fieldValidation=Strict`, body, code: 400, reason: 'BadRequest', message: /strict decoding error/, field });
+  strict('unknown top-level field', j({ metadata: { name: 'u1' }, bogus: 1 }), 'bogus');
+  strict('unknown metadata field', j({ metadata: { name: 'u2', bogus: 1 } }), 'metadata.bogus');
+  strict('unknown __proto__ field', '{"metadata":{"name":"u3"},"__proto__":{"polluted":1}}', '__proto__');
+  strict('unknown constructor field', j({ metadata: { name: 'u4', constructor: { prototype: { polluted: 1 } } } }), 'metadata.constructor');
+  strict('unknown Service port field', j({ metadata: { name: 'u5' }, spec: { ports: [{ port: 80, bogus: 1 }] } }), 'spec.ports[0].bogus', SVC);
+  strict('duplicate name', '{"metadata":{"name":"u6","name":"u7"}}', 'metadata.name');
+  strict('duplicate top-level field', '{"metadata":{"name":"u8"},"data":{},"data":{}}', 'data');
+  strict('unknown field on PUT', j({ metadata: { name: 'cm1' }, bogus: true }), 'bogus', `${CM}/cm1`, 'PUT');
+  add({ name: 'strict: unknown field in a merge patch', method: 'PATCH', path: `${CM}/cm1?fieldValidation=Strict`, type: MERGE, body: j({ bogus: 1 }), code: 422, reason: 'Invalid', field: 'patch', message: /strict decoding error: unknown field "bogus"/ });
+  add({ name: 'strict: unknown field in apply', method: 'PATCH', path: `${CM}/cm1?fieldManager=t&fieldValidation=Strict`, type: APPLY, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm1\nbogus: 1\n', code: 400, reason: 'BadRequest', field: 'bogus' });
+
   // --- Other kinds.
   add({ name: 'Pod without containers', method: 'POST', path: PODS, body: j({ metadata: { name: 'p0' }, spec: { containers: [] } }), code: 422, reason: 'Invalid', field: 'spec.containers' });
   add({ name: 'Pod container without image', method: 'POST', path: PODS, body: j({ metadata: { name: 'p1' }, spec: { containers: [{ name: 'c' }] } }), code: 422, reason: 'Invalid', field: 'spec.containers[0].image' });

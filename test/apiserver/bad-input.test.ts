@@ -89,6 +89,32 @@ function runCorpus(label: string, start: () => Promise<{ server: TestApiServer; 
       assert.deepEqual(failures, []);
     });
 
+    test('fieldValidation Warn (the default) and Ignore drop unknown fields; Warn says so in Warning headers', async () => {
+      const url = new URL(server.url);
+      const post = (query: string, name: string) => new Promise<{ code: number; warnings: string[] }>((resolve, reject) => {
+        const body = JSON.stringify({ metadata: { name, bogus: 1 }, data: { k: 'v' }, extra: { x: 1 } });
+        const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: `/api/v1/namespaces/default/configmaps${query}`, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ code: res.statusCode ?? 0, warnings: ([] as string[]).concat(res.headers.warning ?? []) }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      const warn = await post('', 'warned');
+      assert.equal(warn.code, 201);
+      assert.deepEqual(warn.warnings.join(', ').split(', ').sort(), ['299 - "unknown field \\"extra\\""', '299 - "unknown field \\"metadata.bogus\\""']);
+      const ignore = await post('?fieldValidation=Ignore', 'ignored');
+      assert.equal(ignore.code, 201);
+      assert.deepEqual(ignore.warnings, []);
+      for (const name of ['warned', 'ignored']) {
+        const stored = JSON.parse((await send(server.url, { method: 'GET', path: `/api/v1/namespaces/default/configmaps/${name}` })).body);
+        assert.equal(stored.extra, undefined);
+        assert.equal(stored.metadata.bogus, undefined);
+        assert.deepEqual(stored.data, { k: 'v' });
+        await send(server.url, { method: 'DELETE', path: `/api/v1/namespaces/default/configmaps/${name}` });
+      }
+    });
+
     test('afterwards: healthy, memory bounded, no prototype reached', async (t) => {
       assert.equal((await send(server.url, { method: 'GET', path: '/healthz' })).code, 200);
       const rss = rssMiB(server.process.pid);
