@@ -50,7 +50,7 @@ function build(): Record<string, Printer> {
     columns: [NAME, ['Desired', 'integer', 0, 'Replicas is the number of desired replicas.'], ['Current', 'integer', 0, 'Replicas is the most recently observed number of replicas.'], ['Ready', 'integer', 0, 'The number of ready replicas for this replication controller.'], AGE, CONTAINERS, IMAGES, ['Selector', 'string', 1, 'Selector is a label query over pods that should match the Replicas count.']],
     row(rc, now) {
       const [names, images] = containerCells(rc.spec?.template?.spec);
-      return [rc.metadata.name, rc.spec?.replicas ?? 0, rc.status?.replicas ?? 0, rc.status?.readyReplicas ?? 0, age(rc, now), names, images, formatLabels(rc.spec?.selector ?? {})];
+      return [rc.metadata.name, rc.spec?.replicas ?? 0, rc.status?.replicas ?? 0, rc.status?.readyReplicas ?? 0, age(rc, now), names, images, formatLabels(rc.spec?.selector) || '<none>'];
     },
   },
   daemonsets: {
@@ -58,7 +58,7 @@ function build(): Record<string, Printer> {
     row(ds, now) {
       const s = ds.status ?? {};
       const [names, images] = containerCells(ds.spec?.template?.spec);
-      return [ds.metadata.name, s.desiredNumberScheduled ?? 0, s.currentNumberScheduled ?? 0, s.numberReady ?? 0, s.updatedNumberScheduled ?? 0, s.numberAvailable ?? 0, formatLabels(ds.spec?.template?.spec?.nodeSelector ?? {}), age(ds, now), names, images, selectorText(ds.spec?.selector)];
+      return [ds.metadata.name, s.desiredNumberScheduled ?? 0, s.currentNumberScheduled ?? 0, s.numberReady ?? 0, s.updatedNumberScheduled ?? 0, s.numberAvailable ?? 0, formatLabels(ds.spec?.template?.spec?.nodeSelector) || '<none>', age(ds, now), names, images, selectorText(ds.spec?.selector)];
     },
   },
   controllerrevisions: {
