@@ -81,3 +81,37 @@ test('applyPatch() answers malformed JSON patch operations with 422, never a Typ
   const bad = [[null], [1], ['x'], [[]], [{}], [{ op: 'add' }], [{ op: 'add', path: 5, value: 1 }], [{ op: 'remove', path: '' }], [{ op: 'copy', path: '/x' }], [{ op: 'move', from: '/data', path: '/data/x' }], [{ op: 'add', path: '/data/k/0', value: 1 }], [{ op: 'add', path: '/a~2', value: 1 }]];
   for (const ops of bad) assert.throws(() => applyPatch('application/json-patch+json', 'ConfigMap', CM(), ops), (e) => isStatusError(e, 422), JSON.stringify(ops));
 });
+
+test('applyPatch() strategic merge takes list merge keys and strategies from the schema', () => {
+  const deploy = {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', finalizers: ['a'] },
+    spec: { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [
+      { name: 'nginx', image: 'nginx:1.15', ports: [{ containerPort: 80, name: 'http' }], env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
+      { name: 'sidecar', image: 'busybox' },
+    ] } } },
+  };
+  // kubectl apply's patch for an image change (kubectl-protocol.md gotcha 7): ports and env must survive.
+  const patched = applyPatch('application/strategic-merge-patch+json', 'Deployment', deploy, {
+    metadata: { finalizers: ['b'] },
+    spec: { template: { metadata: { labels: { tier: 'front' } }, spec: {
+      '$setElementOrder/containers': [{ name: 'sidecar' }, { name: 'nginx' }],
+      containers: [{ name: 'nginx', image: 'nginx:1.16', env: [{ name: 'B', value: '3' }], ports: [{ containerPort: 443 }] }],
+    } } },
+  });
+  const [sidecar, nginx] = patched.spec.template.spec.containers;
+  assert.equal(sidecar.name, 'sidecar');
+  assert.equal(nginx.image, 'nginx:1.16');
+  assert.deepEqual(nginx.ports, [{ containerPort: 80, name: 'http' }, { containerPort: 443 }]);
+  assert.deepEqual(nginx.env, [{ name: 'A', value: '1' }, { name: 'B', value: '3' }]);
+  assert.deepEqual(patched.metadata.finalizers, ['a', 'b'], 'finalizers merge as a set');
+  assert.deepEqual(patched.spec.template.metadata.labels, { app: 'web', tier: 'front' });
+
+  const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 2000, protocol: 'TCP', targetPort: 80 }], clusterIPs: ['10.0.0.5'], selector: { app: 'a' } } };
+  const next = applyPatch('application/strategic-merge-patch+json', 'Service', svc, {
+    spec: { '$setElementOrder/ports': [{ port: 2001 }], ports: [{ port: 2001, protocol: 'TCP', targetPort: 80 }, { $patch: 'delete', port: 2000 }], externalIPs: ['192.168.1.1'] },
+  });
+  assert.deepEqual(next.spec.ports, [{ port: 2001, protocol: 'TCP', targetPort: 80 }]);
+  assert.deepEqual(next.spec.externalIPs, ['192.168.1.1']);
+  const atomic = applyPatch('application/strategic-merge-patch+json', 'Node', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: { taints: [{ key: 'a', effect: 'NoSchedule' }] } }, { spec: { taints: [{ key: 'b', effect: 'NoSchedule' }] } });
+  assert.deepEqual(atomic.spec.taints, [{ key: 'b', effect: 'NoSchedule' }], 'a list without a merge strategy is replaced, as upstream');
+});

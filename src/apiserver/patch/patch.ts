@@ -1,4 +1,5 @@
 import { getOwn, hasOwn, isPlainObject as isObject, setOwn } from '../../api/own-properties.ts';
+import { elementMessage, isScalar, jsonField, kindSchema, schemaKinds, type FieldSchema, type MessageSchema } from '../../api/schema/schema.ts';
 import { badRequest, requestEntityTooLargeMessage, unprocessable } from '../../api/status.ts';
 
 /** MAX_JSON_PATCH_OPERATIONS is upstream's cap on the operations of one JSON patch. */
@@ -23,7 +24,7 @@ export function applyPatch(contentType: string, kind: string, original: any, pat
       return jsonPatch(original, patch, kind);
     case 'application/strategic-merge-patch+json':
       if (!isObject(patch)) throw badRequest(`json: cannot unmarshal ${jsonTypeName(patch)} into Go value of type map[string]interface {}`);
-      return strategicMerge(original, patch, []);
+      return strategicMerge(original, patch, kindMessage(kind, original));
     default:
       throw badRequest(`unsupported patch type: ${contentType}`);
   }
@@ -33,10 +34,10 @@ export function applyPatch(contentType: string, kind: string, original: any, pat
  * applyServerSideApply merges an applied configuration over the live object the way server-side apply does for a
  * single manager: fields in the configuration win, lists merge by their keys, other fields stay.
  */
-export function applyServerSideApply(_kind: string, original: any | undefined, applied: any): any {
+export function applyServerSideApply(kind: string, original: any | undefined, applied: any): any {
   if (!isObject(applied)) throw badRequest(`error decoding YAML: json: cannot unmarshal ${jsonTypeName(applied)} into Go value of type map[string]interface {}`);
   if (original === undefined) return structuredClone(applied);
-  return strategicMerge(original, applied, []);
+  return strategicMerge(original, applied, kindMessage(kind, original));
 }
 
 /** mergePatch is RFC 7386: null deletes, objects recurse, everything else replaces. */
@@ -50,48 +51,31 @@ export function mergePatch(target: any, patch: any): any {
   return out;
 }
 
-/** MERGE_KEYS: list path (field names joined by '.', '*' for any) → the key its items merge on. */
-const MERGE_KEYS: Record<string, string> = {
-  containers: 'name',
-  initContainers: 'name',
-  ephemeralContainers: 'name',
-  'containers.ports': 'containerPort',
-  'initContainers.ports': 'containerPort',
-  'containers.env': 'name',
-  'initContainers.env': 'name',
-  'containers.volumeMounts': 'mountPath',
-  'initContainers.volumeMounts': 'mountPath',
-  'containers.volumeDevices': 'devicePath',
-  'containers.resizePolicy': 'resourceName',
-  volumes: 'name',
-  imagePullSecrets: 'name',
-  hostAliases: 'ip',
-  topologySpreadConstraints: 'topologyKey',
-  readinessGates: 'conditionType',
-  conditions: 'type',
-  ownerReferences: 'uid',
-  'spec.ports': 'port',
-  addresses: 'type',
-  images: 'names',
-  taints: 'key',
-  podCIDRs: '',
-  finalizers: '',
-};
-
-/** SET_LISTS are primitive lists that merge as sets rather than being replaced. */
-const SET_LISTS = new Set(['finalizers', 'podCIDRs', 'metadata.finalizers']);
-
-function mergeKey(path: string[]): string | undefined {
-  const last = path[path.length - 1]!;
-  const parent = path.length > 1 ? path[path.length - 2] : undefined;
-  if (last === 'ports' && path.includes('spec') && !path.includes('containers') && !path.includes('initContainers') && !path.includes('template')) return 'port';
-  if (parent && Object.hasOwn(MERGE_KEYS, `${parent}.${last}`)) return MERGE_KEYS[`${parent}.${last}`] || undefined;
-  if (Object.hasOwn(MERGE_KEYS, last)) return MERGE_KEYS[last] || undefined;
-  return undefined;
+/**
+ * The strategic merge walks the object's schema beside the patch: a list merges by its field's `patchMergeKey` when
+ * its `patchStrategy` says merge (containers by name, service ports by port, env by name ...), a primitive list with
+ * that strategy merges as a set (finalizers), every other list is replaced, as upstream.
+ */
+function listStrategy(field: FieldSchema | undefined): { key?: string; set: boolean } {
+  const merge = field?.patchStrategy?.split(',').includes('merge') === true;
+  if (!merge) return { set: false };
+  return field!.patchMergeKey ? { key: field!.patchMergeKey, set: false } : { set: isScalar(field!.type) };
 }
 
-/** strategicMerge applies a strategic merge patch; path is the field path so far (for merge keys). */
-function strategicMerge(original: any, patch: any, path: string[]): any {
+function childMessage(field: FieldSchema | undefined): MessageSchema | undefined {
+  if (!field || isScalar(field.type)) return undefined;
+  const m = elementMessage(field);
+  return m && !m.json ? m : undefined;
+}
+
+/** kindMessage finds the schema of the patched object: by its own apiVersion, else by kind among the schema's kinds. */
+function kindMessage(kind: string, original: any): MessageSchema | undefined {
+  const apiVersion = isObject(original) ? getOwn(original, 'apiVersion') : undefined;
+  return (typeof apiVersion === 'string' ? kindSchema(apiVersion, kind) : undefined) ?? schemaKinds().find((k) => k.kind === kind)?.message;
+}
+
+/** strategicMerge applies a strategic merge patch to an object of the given message (undefined: no schema known). */
+function strategicMerge(original: any, patch: any, message: MessageSchema | undefined): any {
   if (!isObject(patch)) return structuredClone(patch);
   const directive = getOwn(patch, '$patch');
   if (directive === 'replace') {
@@ -111,15 +95,17 @@ function strategicMerge(original: any, patch: any, path: string[]): any {
   if (Array.isArray(retain)) {
     for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
   }
+  const field = (k: string) => (message ? jsonField(message, k) : undefined);
   for (const [k, v] of Object.entries(patch)) {
     if (k.startsWith('$')) continue;
-    const childPath = [...path, k];
     if (v === null) {
       delete out[k];
     } else if (Array.isArray(v)) {
-      setOwn(out, k, mergeList(getOwn(out, k), v, childPath));
+      setOwn(out, k, mergeList(getOwn(out, k), v, field(k)));
     } else if (isObject(v)) {
-      const merged = strategicMerge(getOwn(out, k), v, childPath);
+      const f = field(k);
+      // A map's values are its element message; an object field is its message.
+      const merged = strategicMerge(getOwn(out, k), v, f?.map ? undefined : childMessage(f));
       if (merged === undefined) delete out[k];
       else setOwn(out, k, merged);
     } else {
@@ -132,16 +118,15 @@ function strategicMerge(original: any, patch: any, path: string[]): any {
   }
   for (const [k, order] of orders) {
     const list = getOwn(out, k);
-    if (Array.isArray(list)) setOwn(out, k, reorder(list, order, mergeKey([...path, k])));
+    if (Array.isArray(list)) setOwn(out, k, reorder(list, order, listStrategy(field(k)).key));
   }
   return out;
 }
 
-function mergeList(original: any, patch: any[], path: string[]): any[] {
-  const key = mergeKey(path);
-  const fieldName = path.slice(-2).join('.');
+function mergeList(original: any, patch: any[], field: FieldSchema | undefined): any[] {
+  const { key, set } = listStrategy(field);
   if (key === undefined) {
-    if (SET_LISTS.has(path[path.length - 1]!) || SET_LISTS.has(fieldName)) {
+    if (set) {
       const base: any[] = Array.isArray(original) ? [...original] : [];
       for (const item of patch) if (!base.includes(item)) base.push(item);
       return base;
@@ -160,7 +145,7 @@ function mergeList(original: any, patch: any[], path: string[]): any[] {
       continue;
     }
     if (index === -1) out.push(stripDirectives(item));
-    else out[index] = strategicMerge(out[index], item, path);
+    else out[index] = strategicMerge(out[index], item, childMessage(field));
   }
   return out;
 }
