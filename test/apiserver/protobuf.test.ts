@@ -160,4 +160,29 @@ describe('protobuf and content negotiation', () => {
       assert.match(missing.stderr, /field "nope" does not exist/);
     });
   }
+
+  for (const version of ['1.27', '1.33']) {
+    test(`kubectl ${version} apply of a changed Deployment keeps container ports and env (merge keys from the schema)`, { skip: !kubectlAvailable(version) && `kubectl ${version} is not installed` }, async () => {
+      const name = `applied-${version.replace('.', '')}`;
+      const manifest = (image: string, replicas: number) => JSON.stringify({
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, labels: { app: name } },
+        spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [
+          { name: 'nginx', image, ports: [{ containerPort: 80 }], env: [{ name: 'MODE', value: 'x' }] },
+        ] } } },
+      });
+      const apply = async (text: string) => {
+        const r = await kubectl(version, server.kubeconfig, join(cache, `apply-${version}`), ['apply', '-f', '-'], { input: text });
+        assert.equal(r.code, 0, r.stderr);
+        return r.stdout;
+      };
+      assert.equal(await apply(manifest('nginx:1.15', 1)), `deployment.apps/${name} created\n`);
+      assert.equal(await apply(manifest('nginx:1.16', 2)), `deployment.apps/${name} configured\n`);
+      const got = await server.client.get(server.client.resource('deployments'), 'default', name);
+      const [container] = got.spec.template.spec.containers;
+      assert.equal(container.image, 'nginx:1.16');
+      assert.equal(got.spec.replicas, 2);
+      assert.deepEqual(container.ports.map((p: any) => p.containerPort), [80]);
+      assert.deepEqual(container.env, [{ name: 'MODE', value: 'x' }]);
+    });
+  }
 });
