@@ -36,5 +36,5 @@ async function inClusterConnection(): Promise<import('./kubeconfig.ts').ClusterC
   const token = (await readFile(`${SERVICE_ACCOUNT_DIR}/token`, 'utf8')).trim();
   const ca = await readFile(`${SERVICE_ACCOUNT_DIR}/ca.crt`).catch(() => undefined);
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { server, token, namespace: (await readFile(`${SERVICE_ACCOUNT_DIR}/namespace`, 'utf8').catch(() => 'default')).trim(), ...(ca ? { ca } : {}) };
+  return { server, token, tokenFile: `${SERVICE_ACCOUNT_DIR}/token`, namespace: (await readFile(`${SERVICE_ACCOUNT_DIR}/namespace`, 'utf8').catch(() => 'default')).trim(), ...(ca ? { ca } : {}) };
 }

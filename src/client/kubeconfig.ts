@@ -13,6 +13,8 @@ export interface ClusterConnection {
   clientCert?: Buffer;
   clientKey?: Buffer;
   token?: string;
+  /** A file holding the token, re-read every minute (a pod's ServiceAccount token is rotated by the kubelet). */
+  tokenFile?: string;
   namespace: string;
 }
 
@@ -44,7 +46,10 @@ export async function loadKubeconfig(path: string, options: { context?: string }
   const key = await fileOrData(user['client-key'], user['client-key-data']);
   if (key) connection.clientKey = key;
   if (typeof user.token === 'string') connection.token = user.token;
-  else if (typeof user.tokenFile === 'string') connection.token = (await readFile(resolve(base, user.tokenFile), 'utf8')).trim();
+  else if (typeof user.tokenFile === 'string') {
+    connection.tokenFile = resolve(base, user.tokenFile);
+    connection.token = (await readFile(connection.tokenFile, 'utf8')).trim();
+  }
   return connection;
 }
 

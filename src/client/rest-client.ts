@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { resourceByName, resourcePath, type ResourceInfo } from '../api/resources.ts';
@@ -38,6 +39,7 @@ export class RestClient {
   readonly connection: ClusterConnection;
   readonly userAgent: string;
   #agent: http.Agent;
+  #tokenRead = 0;
   #url: URL;
 
   constructor(connection: ClusterConnection, options: { userAgent?: string } = {}) {
@@ -139,6 +141,19 @@ export class RestClient {
     });
   }
 
+  /** #currentToken is the bearer token; one from a file is re-read at most once a minute, as client-go does. */
+  #currentToken(): string | undefined {
+    const file = this.connection.tokenFile;
+    if (!file || Date.now() - this.#tokenRead < 60_000) return this.connection.token;
+    this.#tokenRead = Date.now();
+    try {
+      this.connection.token = readFileSync(file, 'utf8').trim();
+    } catch {
+      // Keep the last token: the file may be between two writes of the kubelet.
+    }
+    return this.connection.token;
+  }
+
   /** close drops pooled connections. */
   close(): void {
     this.#agent.destroy();
@@ -153,7 +168,8 @@ export class RestClient {
       headers['Content-Type'] = options.contentType ?? 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(body));
     }
-    if (this.connection.token) headers.Authorization = `Bearer ${this.connection.token}`;
+    const token = this.#currentToken();
+    if (token) headers.Authorization = `Bearer ${token}`;
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = transport.request(url, { method, headers, agent: this.#agent, signal: options.signal }, resolve);

@@ -18,7 +18,25 @@ export interface ClusterDnsManifestOptions {
   replicas?: number;
 }
 
-export function clusterDnsManifests(options: ClusterDnsManifestOptions): { deployment: any; service: any } {
+export function clusterDnsManifests(options: ClusterDnsManifestOptions): { serviceAccount: any; clusterRole: any; clusterRoleBinding: any; deployment: any; service: any } {
+  // kubeadm's RBAC for CoreDNS: its own ServiceAccount and the ClusterRole system:coredns (list/watch what it serves).
+  const serviceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'coredns', namespace: 'kube-system' } };
+  const clusterRole = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'system:coredns', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+    rules: [
+      { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+    ],
+  };
+  const clusterRoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'system:coredns', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
+    subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }],
+  };
   const labels = { 'k8s-app': 'kube-dns' };
   const deployment = {
     apiVersion: 'apps/v1',
@@ -31,6 +49,7 @@ export function clusterDnsManifests(options: ClusterDnsManifestOptions): { deplo
       template: {
         metadata: { labels },
         spec: {
+          serviceAccountName: 'coredns',
           dnsPolicy: 'Default',
           tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
           affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] }, topologyKey: 'kubernetes.io/hostname' } }] } },
@@ -72,14 +91,22 @@ export function clusterDnsManifests(options: ClusterDnsManifestOptions): { deplo
       ],
     },
   };
-  return { deployment, service };
+  return { serviceAccount, clusterRole, clusterRoleBinding, deployment, service };
 }
 
-/** applyClusterDns creates the Service and the Deployment, leaving existing ones as they are. */
+/** applyClusterDns creates the add-on's objects in kubeadm's order, leaving existing ones as they are. */
 export async function applyClusterDns(client: RestClient, options: ClusterDnsManifestOptions): Promise<void> {
-  const { deployment, service } = clusterDnsManifests(options);
-  for (const [resource, object] of [[client.resource('services'), service], [client.resource('deployments', 'apps'), deployment]] as const) {
-    await client.create(resource, 'kube-system', object).catch((error) => {
+  const m = clusterDnsManifests(options);
+  const rbac = 'rbac.authorization.k8s.io';
+  const steps: [ReturnType<RestClient['resource']>, string | undefined, any][] = [
+    [client.resource('serviceaccounts', ''), 'kube-system', m.serviceAccount],
+    [client.resource('clusterroles', rbac), undefined, m.clusterRole],
+    [client.resource('clusterrolebindings', rbac), undefined, m.clusterRoleBinding],
+    [client.resource('services', ''), 'kube-system', m.service],
+    [client.resource('deployments', 'apps'), 'kube-system', m.deployment],
+  ];
+  for (const [resource, namespace, object] of steps) {
+    await client.create(resource, namespace, object).catch((error) => {
       if (!isStatusError(error, 409)) throw error;
     });
   }

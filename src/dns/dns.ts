@@ -35,6 +35,7 @@ export class ClusterDns {
   #slices: Informer;
   #zone: Zone;
   #server: DnsServer;
+  #forwarder: Forwarder | undefined;
   #http: http.Server[] = [];
   #scheduled = false;
   #ready = false;
@@ -50,6 +51,7 @@ export class ClusterDns {
     this.#services = new Informer(options.client, options.client.resource('services'), { onChange }, { logger: options.logger });
     this.#slices = new Informer(options.client, options.client.resource('endpointslices', 'discovery.k8s.io'), { onChange }, { logger: options.logger });
     const forwarder = options.upstreams.length > 0 ? new Forwarder({ upstreams: options.upstreams, onResult: (to, rcode, seconds) => this.metrics.forward(to, rcode, seconds) }) : undefined;
+    this.#forwarder = forwarder;
     this.#server = new DnsServer({ zone: () => this.#zone, forwarder, metrics: this.metrics });
   }
 
@@ -63,15 +65,17 @@ export class ClusterDns {
     if (this.#o.metricsAddress) this.#http.push(await serve(this.#o.metricsAddress, (path) => (path === '/metrics' ? [200, this.metrics.render()] : undefined)));
     this.#services.start();
     this.#slices.start();
-    void Promise.all([this.#services.waitForSync(), this.#slices.waitForSync()]).then(() => {
+    // Ready once the first lists are in and every upstream was checked (so an unreachable one fails fast at once).
+    void Promise.all([this.#services.waitForSync(), this.#slices.waitForSync(), this.#forwarder?.start()]).then(() => {
       this.#rebuild();
       this.#ready = true;
-      log.info('Informers synced, DNS ready', { services: this.#services.list().length, endpointSlices: this.#slices.list().length });
+      log.info('Informers synced, DNS ready', { services: this.#services.list().length, endpointSlices: this.#slices.list().length, healthyUpstreams: this.#forwarder?.healthy().join(',') ?? '' });
     });
     return { dnsPort };
   }
 
   async stop(): Promise<void> {
+    this.#forwarder?.stop();
     await Promise.all([this.#services.stop(), this.#slices.stop()]);
     await this.#server.close();
     await Promise.all(this.#http.map((s) => new Promise((resolve) => s.close(resolve))));
