@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESOURCES, groupVersion, type ResourceInfo } from '../api/resources.ts';
 import { pathNotFound } from '../api/status.ts';
-import { Descriptions } from '../api/schema/descriptions.ts';
-import { elementMessage, isScalar, jsonFields, messageSchema, openApiName, schemaKinds, type FieldSchema, type MessageSchema } from '../api/schema/schema.ts';
+import { Descriptions, elementMessage, isScalar, jsonFields, messageSchema, openApiName, schemaKinds, type FieldSchema, type MessageSchema } from '../api/schema/schema.ts';
 
 /**
  * OpenAPI documents of the served API, generated from the one schema: the v3 index (`/openapi/v3`), one v3 document

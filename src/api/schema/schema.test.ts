@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RESOURCES, groupVersion } from '../resources.ts';
-import { fieldAt, jsonField, jsonFields, kindSchema, messageSchema, openApiName, schemaKinds } from './schema.ts';
+import { Descriptions, fieldAt, jsonField, jsonFields, kindSchema, messageSchema, openApiName, schemaKinds } from './schema.ts';
 
 test('kindSchema() covers every served kind and the kinds issue #9/#10/#11 add', () => {
   for (const r of RESOURCES) assert.ok(kindSchema(groupVersion(r), r.kind), `${groupVersion(r)} ${r.kind}`);
@@ -45,4 +45,13 @@ test('jsonFields() flattens inline fields as Go does in JSON', () => {
   const probe = messageSchema('k8s.io.api.core.v1.Probe');
   assert.ok(jsonField(probe, 'httpGet') && jsonField(probe, 'periodSeconds'));
   assert.equal(openApiName(volume), 'io.k8s.api.core.v1.Volume');
+});
+
+test('Descriptions reads type and field docs from the kubernetes-types package at run time', () => {
+  const d = new Descriptions();
+  const port = d.of('k8s.io.api.core.v1.ServicePort')!;
+  assert.match(port.description!, /ServicePort/);
+  assert.match(port.fields.get('targetPort')!, /Number or name of the port/);
+  assert.match(d.of('k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta')!.fields.get('labels')!, /Map of string keys and values/);
+  assert.equal(d.of('k8s.io.api.core.v1.NoSuchType'), undefined);
 });

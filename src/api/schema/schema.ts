@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 
+export { Descriptions, type TypeDescription } from './descriptions.ts';
+
 /** JsonFormat names the messages whose JSON form is not an object of their fields (custom MarshalJSON upstream). */
 export type JsonFormat = 'time' | 'micro-time' | 'duration' | 'raw-json' | 'raw-extension' | 'int-or-string' | 'quantity' | 'string-array';
 
