@@ -14,14 +14,21 @@ class Histogram {
     this.buckets = buckets;
     this.counts = buckets.map(() => 0);
   }
+  /** observe counts the value in its own bucket only; render() makes the counts cumulative, as Prometheus wants. */
   observe(value: number): void {
     this.sum += value;
     this.count++;
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) this.counts[i]!++;
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (value <= this.buckets[i]!) {
+        this.counts[i]!++;
+        return;
+      }
+    }
   }
   lines(name: string, labels: string): string[] {
     const sep = labels ? `${labels},` : '';
-    const out = this.buckets.map((b, i) => `${name}_bucket{${sep}le="${b}"} ${this.counts[i]}`);
+    let cumulative = 0;
+    const out = this.buckets.map((b, i) => `${name}_bucket{${sep}le="${b}"} ${(cumulative += this.counts[i]!)}`);
     out.push(`${name}_bucket{${sep}le="+Inf"} ${this.count}`, `${name}_sum{${labels}} ${this.sum}`, `${name}_count{${labels}} ${this.count}`);
     return out;
   }
@@ -40,21 +47,33 @@ export class DnsMetrics {
   #forwardRequests = new Map<string, number>();
   #forwardResponses = new Map<string, number>();
   #forwardDurations = new Map<string, Histogram>();
-  /** coredns_kubernetes_dns_programming_duration_seconds: Service change seen → served, by service kind. */
-  #programming = new Map<string, Histogram>();
+  #series = new Map<string, { requests: string; responses: string; duration: Histogram; requestSize: Histogram; responseSize: Histogram }>();
 
   constructor(server: string) {
     this.server = server;
   }
 
-  /** request records one answered query. */
+  /** request records one answered query (the label strings are built once per combination, not per query). */
   request(options: { proto: 'udp' | 'tcp'; family: Family; type: string; rcode: string; plugin: string; seconds: number; requestSize: number; responseSize: number }): void {
-    const s = `server="${this.server}",zone=".",view=""`;
-    bump(this.#requests, `${s},proto="${options.proto}",family="${options.family}",type="${knownType(options.type)}"`);
-    bump(this.#responses, `${s},rcode="${options.rcode}",plugin="${options.plugin}"`);
-    histogram(this.#durations, `${s},type="${knownType(options.type)}"`, DURATION_BUCKETS).observe(options.seconds);
-    histogram(this.#requestSizes, `${s},proto="${options.proto}"`, SIZE_BUCKETS).observe(options.requestSize);
-    histogram(this.#responseSizes, `${s},proto="${options.proto}"`, SIZE_BUCKETS).observe(options.responseSize);
+    const key = `${options.proto}|${options.family}|${options.type}|${options.rcode}|${options.plugin}`;
+    let series = this.#series.get(key);
+    if (!series) {
+      const s = `server="${this.server}",zone=".",view=""`;
+      const type = knownType(options.type);
+      series = {
+        requests: `${s},proto="${options.proto}",family="${options.family}",type="${type}"`,
+        responses: `${s},rcode="${options.rcode}",plugin="${options.plugin}"`,
+        duration: histogram(this.#durations, `${s},type="${type}"`, DURATION_BUCKETS),
+        requestSize: histogram(this.#requestSizes, `${s},proto="${options.proto}"`, SIZE_BUCKETS),
+        responseSize: histogram(this.#responseSizes, `${s},proto="${options.proto}"`, SIZE_BUCKETS),
+      };
+      if (this.#series.size < 1000) this.#series.set(key, series);
+    }
+    bump(this.#requests, series.requests);
+    bump(this.#responses, series.responses);
+    series.duration.observe(options.seconds);
+    series.requestSize.observe(options.requestSize);
+    series.responseSize.observe(options.responseSize);
   }
 
   /** forward records one query sent upstream and its outcome (rcode, or an error). */
@@ -62,11 +81,6 @@ export class DnsMetrics {
     bump(this.#forwardRequests, `to="${to}"`);
     if (rcode) bump(this.#forwardResponses, `rcode="${rcode}",to="${to}"`);
     histogram(this.#forwardDurations, `rcode="${rcode ?? 'error'}",to="${to}"`, DURATION_BUCKETS).observe(seconds);
-  }
-
-  /** programming records how long a Service change took to be served. */
-  programming(kind: 'cluster_ip' | 'headless_with_selector' | 'headless_without_selector', seconds: number): void {
-    histogram(this.#programming, `service_kind="${kind}"`, DURATION_BUCKETS).observe(seconds);
   }
 
   render(): string {
@@ -88,7 +102,6 @@ export class DnsMetrics {
     counters('coredns_forward_requests_total', 'Counter of requests made per upstream.', this.#forwardRequests);
     counters('coredns_forward_responses_total', 'Counter of responses received per upstream.', this.#forwardResponses);
     histograms('coredns_forward_request_duration_seconds', 'Histogram of the time each request took.', this.#forwardDurations);
-    histograms('coredns_kubernetes_dns_programming_duration_seconds', 'Histogram of the time (in seconds) it took to program a dns instance.', this.#programming);
     return out.join('\n') + '\n';
   }
 }
