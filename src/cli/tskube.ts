@@ -15,6 +15,7 @@ const SUBCOMMANDS: Record<string, string> = {
   status: 'Lists the components of a cluster started by up',
   logs: 'Prints the log of a component of a cluster started by up',
   exec: "Runs a command in a node's network namespace",
+  supervise: 'Keeps the components of a cluster started by up running (started by up)',
   probe: "Runs one network probe (tcp, http, grpc) from the current network namespace (for the kubelet)",
 };
 

@@ -17,7 +17,10 @@ export interface InformerOptions {
   labelSelector?: string;
   fieldSelector?: string;
   logger?: Logger;
-  /** Delay before re-watching after an error, doubling up to maxBackoffMs. */
+  /**
+   * Delay before re-watching after an error (default 100 ms), doubling up to maxBackoffMs (default 800 ms): a
+   * restarted API server is found again within a second of coming back, so Services created right after reach nodes.
+   */
   backoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -92,7 +95,7 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
   async #loop(): Promise<void> {
     const signal = this.#abort.signal;
     const log = this.#options.logger;
-    let backoff = this.#options.backoffMs ?? 200;
+    let backoff = this.#options.backoffMs ?? 100;
     let needList = true;
     while (!signal.aborted) {
       try {
@@ -105,7 +108,7 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
           { namespace: this.#options.namespace, labelSelector: this.#options.labelSelector, fieldSelector: this.#options.fieldSelector, resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, signal },
           (type, object) => this.#apply(type, object),
         );
-        backoff = this.#options.backoffMs ?? 200;
+        backoff = this.#options.backoffMs ?? 100;
       } catch (error) {
         if (signal.aborted) break;
         if (isStatusError(error, 410)) {
@@ -115,7 +118,7 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
         }
         log?.warning('Failed to watch, will retry', { resource: this.info.resource, error });
         await sleep(backoff, signal);
-        backoff = Math.min(backoff * 2, this.#options.maxBackoffMs ?? 5000);
+        backoff = Math.min(backoff * 2, this.#options.maxBackoffMs ?? 800);
       }
     }
   }

@@ -26,18 +26,19 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   const layout = clusterLayout(options);
   const supervisor = new Supervisor(layout.dir);
   if (supervisor.records.length > 0) {
+    // The supervisor restarts whatever exits; after a reboot or a kill of the supervisor itself, start it again.
+    const running = supervisor.daemonPid() !== undefined;
     const dead = supervisor.records.filter((r) => !supervisor.alive(r));
-    if (dead.length === 0) {
+    if (running && dead.length === 0) {
       progress(`Cluster "${options.name}" is already up (state in ${layout.dir}); nothing to do`);
       return layout;
     }
-    if (!options.repair) {
-      throw new Error(`Cluster "${options.name}" is up but ${dead.map((r) => r.node ? `${r.component}/${r.node}` : r.component).join(', ')} stopped: run \`tskube up --repair\` to restart them, or \`tskube down\``);
+    if (!options.repair && !running) {
+      throw new Error(`Cluster "${options.name}" is up but its supervisor stopped${dead.length ? ` (and ${dead.map((r) => r.node ? `${r.component}/${r.node}` : r.component).join(', ')} with it)` : ''}: run \`tskube up --repair\` to restart it, or \`tskube down\``);
     }
-    for (const r of dead) {
-      supervisor.restart(r);
-      progress(`Restarted ${r.node ? `${r.component} on ${r.node}` : r.component}`);
-    }
+    supervisor.ensureDaemon();
+    for (const r of dead) progress(`Restarting ${r.node ? `${r.component} on ${r.node}` : r.component}`);
+    await poll('every component to run', async () => supervisor.records.every((r) => supervisor.alive(r)), 30_000);
     await waitReady(layout, progress);
     return layout;
   }
@@ -49,7 +50,7 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   progress(`Created the LAN ${options.lanCidr} (namespace ${layout.lanNetns}) and ${layout.nodes.length} node namespaces: ${layout.nodes.map((n) => `${n.name} ${n.ip}`).join(', ')}`);
   writeFileSync(layout.kubeconfig, kubeconfigText(layout.apiserverUrl, { name: options.name }));
   const log = (name: string, node?: string) => join(layout.dir, 'logs', node ? `${node}-${name}.log` : `${name}.log`);
-  const apiserver = supervisor.start('apiserver', [TSKUBE, 'apiserver', ...(options.etcdServers.length ? [`--etcd-servers=${options.etcdServers.join(',')}`] : [`--data-dir=${join(layout.dir, 'apiserver')}`]), `--service-cluster-ip-range=${options.serviceCidr}`, `--insecure-bind-address=${layout.controlPlaneIp}`, '--insecure-port=8080', '--secure-port=0', `--advertise-address=${layout.controlPlaneIp}`, '--disable-admission-plugins=ServiceAccount'], { log: log('apiserver') });
+  const apiserver = await supervisor.start('apiserver', [TSKUBE, 'apiserver', ...(options.etcdServers.length ? [`--etcd-servers=${options.etcdServers.join(',')}`] : [`--data-dir=${join(layout.dir, 'apiserver')}`]), `--service-cluster-ip-range=${options.serviceCidr}`, `--insecure-bind-address=${layout.controlPlaneIp}`, '--insecure-port=8080', '--secure-port=0', `--advertise-address=${layout.controlPlaneIp}`, '--disable-admission-plugins=ServiceAccount'], { log: log('apiserver') });
   const client = new RestClient({ server: layout.apiserverUrl, namespace: 'default' }, { userAgent: 'tskube-up' });
   // Ready only counts while our own process lives: an answer from anyone else's server is not our cluster.
   await poll('the API server', async () => {
@@ -59,14 +60,14 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   if (!supervisor.alive(apiserver)) throw new Error(`The API server exited: ${lastLines(apiserver.log)}`);
   progress(`API server ready on ${layout.apiserverUrl} (${options.etcdServers.length ? 'etcd' : 'embedded SQLite'} store)`);
   const cmFlags = options.lab ? [] : ['--allocate-node-cidrs', `--cluster-cidr=${options.clusterCidr}`, '--node-cidr-mask-size=16'];
-  supervisor.start('controller-manager', [TSKUBE, 'controller-manager', `--kubeconfig=${layout.kubeconfig}`, ...cmFlags], { log: log('controller-manager') });
-  supervisor.start('scheduler', [TSKUBE, 'scheduler', `--kubeconfig=${layout.kubeconfig}`], { log: log('scheduler') });
+  await supervisor.start('controller-manager', [TSKUBE, 'controller-manager', `--kubeconfig=${layout.kubeconfig}`, ...cmFlags], { log: log('controller-manager') });
+  await supervisor.start('scheduler', [TSKUBE, 'scheduler', `--kubeconfig=${layout.kubeconfig}`], { log: log('scheduler') });
   progress('Controller manager and scheduler started');
   // Outside --lab, pods use the cluster DNS and reach the control plane through their node (masqueraded, as Docker does).
   const dnsFlags = options.lab ? [] : [`--cluster-dns=${layout.dnsServiceIp}`, `--cluster-domain=${layout.clusterDomain}`, `--non-masquerade-cidr=${options.clusterCidr}`];
   for (const node of layout.nodes) {
     mkdirSync(node.dir, { recursive: true });
-    supervisor.start('kubelet', [TSKUBE, 'kubelet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, `--root-dir=${join(node.dir, 'kubelet')}`, `--netns-prefix=${node.netns}`, '--pod-infra-container-image=k8s.gcr.io/pause:3.1', '--allow-privileged=true', ...dnsFlags], { node: node.name, enter: node.enter, log: log('kubelet', node.name) });
+    await supervisor.start('kubelet', [TSKUBE, 'kubelet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, `--root-dir=${join(node.dir, 'kubelet')}`, `--netns-prefix=${node.netns}`, '--pod-infra-container-image=k8s.gcr.io/pause:3.1', '--allow-privileged=true', ...dnsFlags], { node: node.name, enter: node.enter, log: log('kubelet', node.name) });
   }
   progress(`Kubelets started on ${layout.nodes.map((n) => n.name).join(', ')}`);
   await poll('every node to be Ready', async () => {
@@ -77,7 +78,7 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   if (!options.lab) {
     const nodes = (await client.list(client.resource('nodes'))).items as any[];
     for (const node of layout.nodes) {
-      supervisor.start('flatnet', [TSKUBE, 'flatnet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`], { node: node.name, enter: node.enter, log: log('flatnet', node.name) });
+      await supervisor.start('flatnet', [TSKUBE, 'flatnet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`], { node: node.name, enter: node.enter, log: log('flatnet', node.name) });
       const configFile = join(node.dir, 'kube-proxy-config');
       await run([...node.enter, TSKUBE, 'proxy', `--write-config-to=${configFile}`]);
       const config = parseYaml(readFileSync(configFile, 'utf8'));
@@ -86,7 +87,7 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
       config.hostnameOverride = node.name;
       const { writeConfigText } = await import('../proxy/config.ts');
       writeFileSync(configFile, writeConfigText(config));
-      supervisor.start('proxy', [TSKUBE, 'proxy', `--config=${configFile}`], { node: node.name, enter: node.enter, log: log('proxy', node.name) });
+      await supervisor.start('proxy', [TSKUBE, 'proxy', `--config=${configFile}`], { node: node.name, enter: node.enter, log: log('proxy', node.name) });
     }
     progress('flatnet and kube-proxy started on every node');
   }
@@ -150,8 +151,13 @@ export async function status(options: ClusterOptions): Promise<string> {
   const layout = clusterLayout(options);
   const supervisor = new Supervisor(layout.dir);
   if (supervisor.records.length === 0) return `Cluster "${options.name}" is not up (no state in ${layout.dir})\n`;
-  const rows = [['COMPONENT', 'NODE', 'PID', 'STATE', 'LOG']];
-  for (const r of supervisor.records) rows.push([r.component, r.node ?? '-', String(r.pid), supervisor.alive(r) ? 'running' : 'stopped', r.log]);
+  const rows = [['COMPONENT', 'NODE', 'PID', 'STATE', 'RESTARTS', 'LAST EXIT', 'LOG']];
+  for (const r of supervisor.records) {
+    const lastExit = r.lastExit ? `${r.lastExit} (${r.lastExitAt ?? '?'})` : '-';
+    rows.push([r.component, r.node ?? '-', r.pid > 0 ? String(r.pid) : '-', supervisor.alive(r) ? 'running' : r.pid === 0 ? 'restarting' : 'stopped', String(r.restarts ?? 0), lastExit, r.log]);
+  }
+  const daemon = supervisor.daemonPid();
+  rows.push(['supervisor', '-', daemon ? String(daemon) : '-', daemon ? 'running' : 'stopped', '-', '-', join(layout.dir, 'logs', 'supervisor.log')]);
   const width = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((c, i) => c.padEnd(width[i]!)).join('   ').trimEnd()).join('\n') + '\n';
 }

@@ -1,71 +1,155 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, closeSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isAlive, signalGroup } from '../sys/process.ts';
 
+const TSKUBE = fileURLToPath(new URL('../../bin/tskube', import.meta.url));
+
 /**
- * Supervisor starts a cluster's components as detached processes (they outlive `tskube up`), each with its log
- * file, and records them in `processes.json` in the state directory, so `status`, `logs`, `up --repair` and `down`
- * find them by PID.
+ * Supervisor is how `tskube up`, `status` and `down` meet the cluster's supervisor process (`tskube supervise`, see
+ * supervise-loop.ts): up writes what should run into `components/` of the state directory; the supervisor starts
+ * each component as a detached process with its log file, restarts it with a backoff whenever it exits, and
+ * records PIDs, restarts and the last exit reason in `processes.json`, where status, logs, and down find them.
  */
 export interface ComponentRecord {
   component: string;
   node?: string;
+  /** 0 while waiting for a restart. */
   pid: number;
-  /** The full command line, `enter` included. */
+  /** The full command line, the prefix that enters a node's namespaces included. */
   argv: string[];
-  /** The prefix that enters a node's namespaces (empty for the control plane). */
-  enter?: string[];
+  log: string;
+  /** How often the supervisor started it again after it exited. */
+  restarts?: number;
+  /** `exit code 1`, `signal SIGKILL`, ... of the last exit. */
+  lastExit?: string;
+  lastExitAt?: string;
+}
+
+/** DesiredComponent is one file in `components/`: a component that should run. */
+export interface DesiredComponent {
+  component: string;
+  node?: string;
+  argv: string[];
   log: string;
 }
 
+/** componentId names a component's files: `apiserver`, `kubelet-nodea`. */
+export function componentId(component: string, node?: string): string {
+  return node ? `${component}-${node}` : component;
+}
+
 export class Supervisor {
+  readonly dir: string;
   #file: string;
-  records: ComponentRecord[];
 
   constructor(stateDir: string) {
+    this.dir = stateDir;
     this.#file = join(stateDir, 'processes.json');
-    this.records = existsSync(this.#file) ? JSON.parse(readFileSync(this.#file, 'utf8')) : [];
   }
 
-  /** start launches argv (on a node when `enter` is its namespaces' prefix) and records it. */
-  start(component: string, argv: string[], options: { node?: string; enter?: string[]; log: string }): ComponentRecord {
-    mkdirSync(dirname(options.log), { recursive: true });
-    const fd = openSync(options.log, 'a');
-    const enter = options.enter ?? [];
-    const full = [...enter, ...argv];
-    const child = spawn(full[0]!, full.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
+  get records(): ComponentRecord[] {
+    return readRecords(this.#file);
+  }
+
+  get pidFile(): string {
+    return join(this.dir, 'supervisor.pid');
+  }
+
+  /** daemonPid is the supervisor's PID when it runs. */
+  daemonPid(): number | undefined {
+    if (!existsSync(this.pidFile)) return undefined;
+    const pid = Number(readFileSync(this.pidFile, 'utf8'));
+    return pid > 0 && isAlive(pid) ? pid : undefined;
+  }
+
+  /** ensureDaemon starts `tskube supervise` for this state directory unless it runs. */
+  ensureDaemon(): void {
+    if (this.daemonPid() !== undefined) return;
+    mkdirSync(join(this.dir, 'logs'), { recursive: true });
+    const fd = openSync(join(this.dir, 'logs', 'supervisor.log'), 'a');
+    const child = spawn(TSKUBE, ['supervise', `--state-dir=${this.dir}`], { detached: true, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     child.unref();
-    const record = { component, node: options.node, pid: child.pid!, argv: full, enter, log: options.log };
-    this.records = this.records.filter((r) => !(r.component === component && r.node === options.node));
-    this.records.push(record);
-    this.save();
-    return record;
+    writeFileSync(this.pidFile, String(child.pid));
   }
 
-  /** restart launches a recorded component again with the same command line. */
-  restart(record: ComponentRecord): ComponentRecord {
-    const enter = record.enter ?? [];
-    return this.start(record.component, record.argv.slice(enter.length), { node: record.node, enter, log: record.log });
+  /** start asks the supervisor to run argv (on a node when `enter` is its namespaces' prefix) and waits for its PID. */
+  async start(component: string, argv: string[], options: { node?: string; enter?: string[]; log: string }): Promise<ComponentRecord> {
+    const full = [...(options.enter ?? []), ...argv];
+    const desired: DesiredComponent = { component, node: options.node, argv: full, log: options.log };
+    mkdirSync(join(this.dir, 'components'), { recursive: true });
+    writeAtomically(join(this.dir, 'components', `${componentId(component, options.node)}.json`), JSON.stringify(desired, null, 2));
+    this.ensureDaemon();
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const record = this.records.find((r) => r.component === component && r.node === options.node && r.pid > 0 && JSON.stringify(r.argv) === JSON.stringify(full));
+      if (record) return record;
+      if (Date.now() > deadline) throw new Error(`The supervisor did not start ${componentId(component, options.node)} within 15 s (see ${join(this.dir, 'logs', 'supervisor.log')})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   alive(record: ComponentRecord): boolean {
-    return isAlive(record.pid);
+    return record.pid > 0 && isAlive(record.pid);
   }
 
-  /** stopAll sends TERM to every recorded process group, then KILL to what is left after the timeout. */
+  /** stopAll stops the supervisor, then sends TERM to every recorded process group and KILL to what is left. */
   async stopAll(timeoutMs = 5000): Promise<void> {
-    for (const r of this.records) signalGroup(r.pid, 'SIGTERM');
+    const daemon = this.daemonPid();
+    if (daemon !== undefined) {
+      signalGroup(daemon, 'SIGTERM');
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && isAlive(daemon)) await new Promise((res) => setTimeout(res, 20));
+      if (isAlive(daemon)) signalGroup(daemon, 'SIGKILL');
+    }
+    const records = this.records;
+    for (const r of records) if (r.pid > 0) signalGroup(r.pid, 'SIGTERM');
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && this.records.some((r) => this.alive(r))) await new Promise((res) => setTimeout(res, 50));
-    for (const r of this.records) if (this.alive(r)) signalGroup(r.pid, 'SIGKILL');
-    this.records = [];
-    this.save();
+    while (Date.now() < deadline && records.some((r) => this.alive(r))) await new Promise((res) => setTimeout(res, 50));
+    for (const r of records) if (this.alive(r)) signalGroup(r.pid, 'SIGKILL');
+    rmSync(join(this.dir, 'components'), { recursive: true, force: true });
+    rmSync(this.pidFile, { force: true });
+    writeRecords(this.#file, []);
   }
+}
 
-  save(): void {
-    mkdirSync(dirname(this.#file), { recursive: true });
-    writeFileSync(this.#file, JSON.stringify(this.records, null, 2));
+/** readRecords reads processes.json (empty when absent or being replaced). */
+export function readRecords(file: string): ComponentRecord[] {
+  if (!existsSync(file)) return [];
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    if (error instanceof SyntaxError) return [];
+    throw error;
   }
+}
+
+/** writeRecords replaces processes.json atomically, so readers never see half a file. */
+export function writeRecords(file: string, records: ComponentRecord[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeAtomically(file, JSON.stringify(records, null, 2));
+}
+
+/** readDesired lists the components that should run (the files in `components/`). */
+export function readDesired(stateDir: string): DesiredComponent[] {
+  const dir = join(stateDir, 'components');
+  if (!existsSync(dir)) return [];
+  const out: DesiredComponent[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      out.push(JSON.parse(readFileSync(join(dir, name), 'utf8')));
+    } catch (error) {
+      if (!(error instanceof SyntaxError) && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return out;
+}
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
 }

@@ -126,7 +126,11 @@ describe('kubelet and flatnet', { skip: NOT_ROOT || (!kubectlAvailable('1.33') &
     const statePath = join(stateDir, 'nodes', 'nodea', 'kubelet', 'containers', before.metadata.uid, 'c', 'state.json');
     const pid = JSON.parse(await readFile(statePath, 'utf8')).pid;
     process.kill(kubelet.pid, 'SIGKILL');
-    await waitFor('the kubelet to be gone', async () => (await run([TSKUBE, 'status', ...flags()])).stdout.includes('stopped'));
+    // The supervisor of `tskube up` starts it again by itself; --repair below then finds nothing to do.
+    await waitFor('the supervisor to restart the kubelet', async () => {
+      const now = JSON.parse(await readFile(join(stateDir, 'processes.json'), 'utf8')).find((r: any) => r.component === 'kubelet' && r.node === kubelet.node);
+      return now.pid > 0 && now.pid !== kubelet.pid && (now.restarts ?? 0) > 0;
+    });
     await run([TSKUBE, 'up', '--repair', ...flags()], { timeoutMs: 60_000 });
     await new Promise((r) => setTimeout(r, 3000));
     const after = await get('client');
