@@ -56,6 +56,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   resource({ group: 'batch', version: 'v1', resource: 'cronjobs', singular: 'cronjob', kind: 'CronJob', namespaced: true, shortNames: ['cj'], categories: ['all'], subresources: ['status'] }),
   resource({ group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', singular: 'ingress', kind: 'Ingress', namespaced: true, shortNames: ['ing'], subresources: ['status'] }),
   resource({ group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses', singular: 'ingressclass', kind: 'IngressClass', namespaced: false }),
+  resource({ group: 'networking.k8s.io', version: 'v1', resource: 'servicecidrs', singular: 'servicecidr', kind: 'ServiceCIDR', namespaced: false, subresources: ['status'] }),
+  resource({ group: 'networking.k8s.io', version: 'v1', resource: 'ipaddresses', singular: 'ipaddress', kind: 'IPAddress', namespaced: false, shortNames: ['ip'] }),
   resource({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true }),
   resource({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true }),
   resource({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false }),

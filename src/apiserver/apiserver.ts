@@ -62,16 +62,24 @@ export interface RunningApiServer {
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
+/** REPAIR_INTERVAL_MS is how often the ClusterIP and NodePort repair loop runs (upstream: every 3 minutes). */
+const REPAIR_INTERVAL_MS = 60_000;
+
 /** startApiServer opens the store, rebuilds allocations, creates the bootstrap objects and starts listening. */
 export async function startApiServer(config: ApiServerConfig): Promise<RunningApiServer> {
   const log = config.logger;
   const metrics = new ApiServerMetrics();
   const store = metrics.instrumentStore(await openStore({ etcdServers: config.etcdServers, dataDir: config.dataDir, history: config.storageHistory }));
-  const serviceIps = new ServiceIps(config.serviceClusterIpRange, config.serviceNodePortRange);
+  const serviceIps = new ServiceIps(store, config.serviceClusterIpRange, config.serviceNodePortRange, log);
   const registry = new Registry(store, serviceIps);
   const services = resourceByName('', 'services')!;
-  serviceIps.rebuild((await registry.list(services, {})).items);
+  // Allocations live in the store (IPAddress objects, NodePort keys); a repair first brings back what a crash lost.
+  await serviceIps.repair((await registry.list(services, {})).items);
   await bootstrap(registry, config);
+  const repairTimer = setInterval(() => {
+    registry.list(services, {}).then((list) => serviceIps.repair(list.items)).catch((error) => log.error('Service allocation repair failed', { error }));
+  }, REPAIR_INTERVAL_MS);
+  repairTimer.unref();
   const lookup: ObjectLookup = async (resource, namespace, name) => {
     const info = resourceByName('', resource);
     if (!info) return undefined;
@@ -137,6 +145,7 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const servers: http.Server[] = [];
   const running: RunningApiServer = {
     async close() {
+      clearInterval(repairTimer);
       authorizer.stop();
       for (const s of servers) {
         s.closeAllConnections();
@@ -205,6 +214,12 @@ async function bootstrap(registry: Registry, config: ApiServerConfig): Promise<v
     }
   };
   for (const name of SYSTEM_NAMESPACES) await ensure('namespaces', '', undefined, { metadata: { name } });
+  // The default ServiceCIDR, as upstream's API server creates it from --service-cluster-ip-range.
+  await ensure('servicecidrs', 'networking.k8s.io', undefined, {
+    metadata: { name: 'kubernetes' },
+    spec: { cidrs: [registry.serviceIps.ranges.serviceCidrText] },
+    status: { conditions: [{ type: 'Ready', status: 'True', reason: '', message: 'Kubernetes Service CIDR is ready', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
+  });
   const port = config.securePort || 6443;
   const kubernetesIp = nthAddress(serviceIpsCidr(registry), 1);
   await ensure('services', '', 'default', {

@@ -130,17 +130,14 @@ export class Registry {
     delete meta.deletionGracePeriodSeconds;
     const key = this.key(info, namespace, meta.name);
     if (await this.store.get(key)) throw alreadyExists(info, meta.name);
-    const release = info.resource === 'services' ? this.serviceIps.allocate(object, undefined, options.dryRun) : () => {};
-    if (options.dryRun) {
-      release();
-      return object;
-    }
+    const release = info.resource === 'services' ? await this.serviceIps.allocate(object, undefined, options.dryRun) : async () => {};
+    if (options.dryRun) return object;
     try {
       const revision = await this.store.create(key, encode(object));
       meta.resourceVersion = String(revision);
       return object;
     } catch (error) {
-      release();
+      await release();
       if (error instanceof KeyExistsError) throw alreadyExists(info, meta.name);
       throw error;
     }
@@ -184,9 +181,8 @@ export class Registry {
     if (options.subresource !== 'status' && JSON.stringify(specOf(object)) !== JSON.stringify(specOf(old))) meta.generation++;
     if (info.resource === 'services' && options.subresource !== 'status') this.serviceIps.carryOver(object, old);
     this.#check(info, object, [...validate(info.kind, object, old), ...validateMore(info.kind, object, old)]);
-    const release = info.resource === 'services' && options.subresource !== 'status' ? this.serviceIps.allocate(object, old, options.dryRun) : () => {};
+    const release = info.resource === 'services' && options.subresource !== 'status' ? await this.serviceIps.allocate(object, old, options.dryRun) : async () => {};
     if (options.dryRun) {
-      release();
       meta.resourceVersion = old.metadata.resourceVersion;
       return object;
     }
@@ -198,10 +194,10 @@ export class Registry {
     try {
       const revision = await this.store.update(key, encode(object), stored.modRevision);
       meta.resourceVersion = String(revision);
-      if (info.resource === 'services') this.serviceIps.releaseRemoved(object, old);
+      if (info.resource === 'services') await this.serviceIps.releaseRemoved(object, old);
       return object;
     } catch (error) {
-      release();
+      await release();
       if (error instanceof RevisionConflictError) throw conflict(info, name, MODIFIED_MESSAGE);
       if (error instanceof KeyNotFoundError) throw notFound(info, name);
       throw error;
@@ -281,7 +277,7 @@ export class Registry {
   async #remove(info: ResourceInfo, key: string, old: any, revision: number): Promise<any> {
     try {
       const result = await this.store.delete(key, revision);
-      if (info.resource === 'services') this.serviceIps.release(old);
+      if (info.resource === 'services') await this.serviceIps.release(old);
       old.metadata.resourceVersion = String(result.revision);
       return old;
     } catch (error) {

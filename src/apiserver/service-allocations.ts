@@ -44,6 +44,11 @@ export class RangeAllocator {
     return undefined;
   }
 
+  /** reset replaces the used set with exactly these values (those in range). */
+  reset(values: Iterable<number>): void {
+    this.#used = new Set([...values].filter((v) => this.contains(v)));
+  }
+
   release(value: number): void {
     this.#used.delete(value);
   }

@@ -27,6 +27,19 @@ export function age(object: any, now: number): string {
 }
 
 const PRINTERS: Record<string, Printer> = {
+  servicecidrs: {
+    columns: [NAME, ['CIDRs', 'string', 0, 'spec.cidrs defines the IP blocks in CIDR notation from which Service cluster IPs are allocated.'], AGE],
+    row: (o, now) => [o.metadata.name, (o.spec?.cidrs ?? []).join(','), age(o, now)],
+  },
+  ipaddresses: {
+    columns: [NAME, ['ParentRef', 'string', 0, 'ParentRef references the resource that an IPAddress is attached to.']],
+    row(o) {
+      const ref = o.spec?.parentRef;
+      if (!ref) return [o.metadata.name, '<none>'];
+      const gr = ref.group ? `${ref.resource}.${ref.group}` : ref.resource;
+      return [o.metadata.name, `${String(gr).toLowerCase()}${ref.namespace ? `/${ref.namespace}` : ''}/${ref.name}`];
+    },
+  },
   pods: {
     columns: [NAME, ['Ready', 'string', 0, 'The aggregate readiness state of this pod for accepting traffic.'], ['Status', 'string', 0, 'The aggregate status of the containers in this pod.'], ['Restarts', 'string', 0, 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'], AGE, ['IP', 'string', 1, 'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.'], ['Node', 'string', 1, 'NodeName is a request to schedule this pod onto a specific node.'], ['Nominated Node', 'string', 1, 'nominatedNodeName is set only when this pod preempts other pods on the node.'], ['Readiness Gates', 'string', 1, 'If specified, all readiness gates will be evaluated for pod readiness.']],
     row(pod, now) {

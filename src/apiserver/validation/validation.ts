@@ -26,6 +26,19 @@ export function validate(kind: string, object: any, old?: any): StatusCause[] {
     case 'ReplicaSet':
       workload(errs, object, old);
       break;
+    case 'IPAddress':
+      if (parseIPv4(name) === undefined) errs.invalid('metadata.name', name, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+      if (!object.spec?.parentRef) errs.required('spec.parentRef');
+      else {
+        if (!object.spec.parentRef.resource) errs.required('spec.parentRef.resource');
+        if (!object.spec.parentRef.name) errs.required('spec.parentRef.name');
+      }
+      if (old && JSON.stringify(old.spec?.parentRef) !== JSON.stringify(object.spec?.parentRef)) errs.invalid('spec.parentRef', object.spec?.parentRef, 'field is immutable');
+      break;
+    case 'ServiceCIDR':
+      if (!Array.isArray(object.spec?.cidrs) || object.spec.cidrs.length === 0) errs.required('spec.cidrs');
+      if (old && JSON.stringify(old.spec?.cidrs) !== JSON.stringify(object.spec?.cidrs)) errs.invalid('spec.cidrs', object.spec?.cidrs, 'field is immutable');
+      break;
     case 'EndpointSlice':
       if (!['IPv4', 'IPv6', 'FQDN'].includes(object.addressType)) {
         if (object.addressType === undefined) errs.required('addressType');
