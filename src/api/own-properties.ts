@@ -24,3 +24,13 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 export function isPlainObject(value: unknown): value is Record<string, any> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
+
+/**
+ * displayValue prints client input for a message. `${v}` and String(v) call v's toString (or an array's elements'),
+ * which a decoded object may hold as a plain member (`{"toString": 1}`): that throws instead of printing.
+ */
+export function displayValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') return String(value);
+  return JSON.stringify(value) ?? 'null';
+}

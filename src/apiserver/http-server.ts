@@ -1,6 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { RESOURCES, groupVersion, type ResourceInfo } from '../api/resources.ts';
-import { isPlainObject } from '../api/own-properties.ts';
+import { displayValue, isPlainObject } from '../api/own-properties.ts';
 import { StatusError, type StatusCause, badRequest, conflict, internalError, invalid, methodNotSupported, notFound, pathNotFound, unsupportedMediaType } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiResourceList, legacyApiGroupList, legacyApiVersions } from './discovery.ts';
@@ -262,7 +262,7 @@ class HttpApi {
     const { value: body, duplicates } = decodeBodyWithDuplicates(await readBody(req), mediaType(req));
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest(`Object '${info.kind}' is not a JSON object`);
     if (body.kind !== undefined && body.kind !== info.kind) {
-      throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${body.kind}`);
+      throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${displayValue(body.kind)}`);
     }
     return this.#typed(res, mode, info, body, duplicates, 'body');
   }
@@ -314,9 +314,9 @@ class HttpApi {
     let applied = patch;
     if (apply) {
       if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest(`error decoding YAML: json: cannot unmarshal ${Array.isArray(patch) ? 'array' : patch === null ? 'null' : typeof patch} into Go value of type map[string]interface {}`);
-      if (patch.kind !== undefined && patch.kind !== info.kind) throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${patch.kind}`);
+      if (patch.kind !== undefined && patch.kind !== info.kind) throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${displayValue(patch.kind)}`);
       const name = patch.metadata?.name;
-      if (name !== undefined && name !== t.name) throw badRequest(`the name of the object (${String(name)}) does not match the name on the URL (${t.name})`);
+      if (name !== undefined && name !== t.name) throw badRequest(`the name of the object (${displayValue(name)}) does not match the name on the URL (${t.name})`);
       const namespace = patch.metadata?.namespace;
       if (namespace !== undefined && info.namespaced && namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       applied = this.#typed(res, fieldValidation, info, patch, duplicates, 'body');

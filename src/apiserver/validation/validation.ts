@@ -1,4 +1,5 @@
 import { parseIPv4 } from '../../net/ipv4.ts';
+import { displayValue } from '../../api/own-properties.ts';
 import type { StatusCause } from '../../api/status.ts';
 import { RBAC_KINDS, validateRbac } from './rbac.ts';
 
@@ -75,7 +76,7 @@ function goValue(value: unknown): string {
     const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
     return `map[string]string{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(', ')}}`;
   }
-  return String(value);
+  return displayValue(value);
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
