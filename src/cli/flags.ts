@@ -87,32 +87,5 @@ export function usage(command: string, summary: string, specs: FlagSpecs): strin
   return lines.join('\n') + '\n';
 }
 
-/** parseDuration reads Go durations (`30s`, `1m30s`, `15m0s`, `250ms`, `24h0m0s`) into milliseconds. */
-export function parseDuration(text: string): number {
-  if (text === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let consumed = 0;
-  for (const match of text.matchAll(re)) {
-    if (match.index !== consumed) break;
-    total += Number(match[1]) * units[match[2]!]!;
-    consumed += match[0].length;
-  }
-  if (consumed !== text.length || consumed === 0) throw new RangeError(`time: invalid duration "${text}"`);
-  return total;
-}
-
-/** formatDuration prints milliseconds the way Go's time.Duration.String does (`30s`, `15m0s`, `24h0m0s`, `250ms`). */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1000) return `${ms}ms`;
-  const totalSeconds = ms / 1000;
-  const h = Math.floor(totalSeconds / 3600);
-  const m = Math.floor((totalSeconds % 3600) / 60);
-  const s = totalSeconds - h * 3600 - m * 60;
-  const sText = Number.isInteger(s) ? String(s) : String(Number(s.toFixed(9)));
-  if (h > 0) return `${h}h${m}m${sText}s`;
-  if (m > 0) return `${m}m${sText}s`;
-  return `${sText}s`;
-}
+/** Go durations live in the model layer (`src/api/duration.ts`); flags re-export them for the commands. */
+export { formatDuration, parseDuration } from '../api/duration.ts';

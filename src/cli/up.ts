@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { down, status, up } from '../cluster/cluster.ts';
 import { DEFAULTS, clusterLayout, type ClusterOptions } from '../cluster/layout.ts';
 import { FlagError, parseFlags, usage, type FlagSpecs, type FlagValues } from './flags.ts';
+import { runAttached } from '../sys/run.ts';
 
 /** Every cluster command finds its cluster by name (or state directory). */
 const CLUSTER_FLAGS: FlagSpecs = {
@@ -110,11 +110,8 @@ ${tskube('status')}   |   ${tskube('logs')} apiserver   |   ${tskube('down')}
       const layout = clusterLayout(options);
       const target = layout.nodes.find((n) => n.name === node);
       if (!target) throw new Error(`No node "${node}" in cluster "${options.name}": nodes are ${layout.nodes.map((n) => n.name).join(', ')}`);
-      const [file, ...rest] = [...target.enter, ...command];
-      const child = spawn(file!, rest, { stdio: 'inherit', env: { ...process.env, KUBECONFIG: layout.kubeconfig } });
       // Signals sent to `tskube exec` (a terminal's or a supervisor's) reach the command it runs.
-      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
-      return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+      return runAttached([...target.enter, ...command], { ...process.env, KUBECONFIG: layout.kubeconfig });
     }
     default:
       throw new Error(`unknown command "${sub}"`);

@@ -10,6 +10,7 @@ import { clusterLayout, type ClusterLayout, type ClusterOptions } from './layout
 import { Supervisor } from './supervisor.ts';
 import { applyClusterDns } from './cluster-dns.ts';
 import { TSKUBE_IMAGE } from '../kubelet/image-map.ts';
+import { writeConfigText } from '../proxy/config.ts';
 import { assertLanFree, createTopology, destroyTopology } from './topology.ts';
 
 const TSKUBE = fileURLToPath(new URL('../../bin/tskube', import.meta.url));
@@ -85,7 +86,6 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
       config.clientConnection.kubeconfig = layout.kubeconfig;
       config.clusterCIDR = options.clusterCidr;
       config.hostnameOverride = node.name;
-      const { writeConfigText } = await import('../proxy/config.ts');
       writeFileSync(configFile, writeConfigText(config));
       await supervisor.start('proxy', [TSKUBE, 'proxy', `--config=${configFile}`], { node: node.name, enter: node.enter, log: log('proxy', node.name) });
     }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isStatusError } from '../api/status.ts';
+import { formatCidr, parseCidr } from '../net/ipv4.ts';
+import { ipJson } from '../sys/ip.ts';
 import { parseCpu, parseMemory } from '../api/quantity.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
@@ -142,11 +144,9 @@ export class Kubelet {
 
   /** #bridgeCidr reads an address already on the pod bridge, as the lab's Docker `bip` sets it. */
   async #bridgeCidr(): Promise<string | undefined> {
-    const { ipJson } = await import('../sys/ip.ts');
     const info = await ipJson(['addr', 'show', 'dev', this.#o.bridge]).catch(() => []);
     const addr = info[0]?.addr_info?.find((a: any) => a.family === 'inet');
     if (!addr) return undefined;
-    const { parseCidr, formatCidr } = await import('../net/ipv4.ts');
     return formatCidr(parseCidr(`${addr.local}/${addr.prefixlen}`));
   }
 

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatCidr, nthAddress, parseCidr, parseIPv4, type Cidr } from '../net/ipv4.ts';
 import { addNetns, deleteNetns, ipBatch, ipJson, linkExists } from '../sys/ip.ts';
+import { Iptables } from '../sys/iptables.ts';
 import { run } from '../sys/run.ts';
 
 /**
@@ -48,7 +49,6 @@ export class PodNetwork {
    * source. One rule in the node's own nat POSTROUTING (never the machine's root namespace).
    */
   async ensureMasquerade(nonMasqueradeCidr: string): Promise<void> {
-    const { Iptables } = await import('../sys/iptables.ts');
     const iptables = await Iptables.detect();
     const cidr = formatCidr(this.cidr);
     await iptables.ensureRule('nat', 'POSTROUTING', ['-s', cidr, '!', '-d', nonMasqueradeCidr, '!', '-o', this.bridge, '-m', 'comment', '--comment', 'tskube: SNAT for outbound traffic from pods', '-j', 'MASQUERADE']);

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { formatDuration, parseDuration } from '../cli/flags.ts';
+import { formatDuration, parseDuration } from '../api/duration.ts';
 import { parseCidr } from '../net/ipv4.ts';
 
 /**

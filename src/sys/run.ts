@@ -82,3 +82,21 @@ export async function commandExists(name: string): Promise<boolean> {
   }
   return false;
 }
+
+/**
+ * runAttached runs argv on this terminal (stdin, stdout and stderr inherited) and resolves with its exit status
+ * (128 when a signal ended it). Signals sent to this process (SIGTERM, SIGINT, SIGHUP) are passed on to it.
+ */
+export function runAttached(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, forward);
+  return new Promise((resolve) => {
+    const done = (status: number) => {
+      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(signal, forward);
+      resolve(status);
+    };
+    child.on('error', () => done(127));
+    child.on('exit', (code, signal) => done(code ?? (signal ? 128 : 1)));
+  });
+}

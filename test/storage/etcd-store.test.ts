@@ -15,7 +15,7 @@ describe('EtcdStore against a real etcd', { skip: etcdAvailable() ? false : 'etc
   // Each test gets a fresh etcd key space by prefixing through a wrapper would hide behaviour; instead each test
   // uses its own keys under /t/ on a shared etcd, so the suite clears them first.
   storeSuite(async () => {
-    const store = openEtcdStore({ endpoints: [etcd.endpoint] });
+    const store = await openEtcdStore({ endpoints: [etcd.endpoint] });
     const { items } = await store.list('/t/');
     for (const item of items) await store.delete(item.key);
     n++;

@@ -1,4 +1,4 @@
-import { Etcd3, type IKeyValue } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import {
   CompactedError, KeyExistsError, KeyNotFoundError, RevisionConflictError,
   type Store, type StoredValue, type WatchEvent, type WatchOptions,
@@ -15,8 +15,8 @@ const LIST_PAGE = 1000;
 export class EtcdStore implements Store {
   #client: Etcd3;
 
-  constructor(endpoints: string[]) {
-    this.#client = new Etcd3({ hosts: endpoints, dialTimeout: 5000 });
+  constructor(client: Etcd3) {
+    this.#client = client;
   }
 
   async currentRevision(): Promise<number> {
@@ -132,9 +132,13 @@ export class EtcdStore implements Store {
   }
 }
 
-/** openEtcdStore connects to etcd (endpoints like `http://127.0.0.1:2379`). */
-export function openEtcdStore(options: { endpoints: string[] }): EtcdStore {
-  return new EtcdStore(options.endpoints.map((e) => e.replace(/^https?:\/\//, '')));
+/**
+ * openEtcdStore connects to etcd (endpoints like `http://127.0.0.1:2379`). The etcd3 package (gRPC) is loaded only
+ * here, so an API server on SQLite starts without it.
+ */
+export async function openEtcdStore(options: { endpoints: string[] }): Promise<EtcdStore> {
+  const { Etcd3 } = await import('etcd3');
+  return new EtcdStore(new Etcd3({ hosts: options.endpoints.map((e) => e.replace(/^https?:\/\//, '')), dialTimeout: 5000 }));
 }
 
 function toStored(kv: IKeyValue): StoredValue {
