@@ -115,6 +115,21 @@ function runCorpus(label: string, start: () => Promise<{ server: TestApiServer; 
       }
     });
 
+    test('keys named __proto__ or constructor stay plain keys in maps (Secret stringData, ConfigMap data, merge patches)', async () => {
+      const secret = await send(server.url, { method: 'POST', path: '/api/v1/namespaces/default/secrets', body: '{"metadata":{"name":"protos"},"stringData":{"__proto__":"p","constructor":"c"}}' });
+      assert.equal(secret.code, 201, secret.body);
+      const stored = JSON.parse((await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/secrets/protos' })).body);
+      assert.deepEqual(Object.keys(stored.data).sort(), ['__proto__', 'constructor']);
+      assert.equal(Buffer.from(stored.data.constructor, 'base64').toString(), 'c');
+      const cm = await send(server.url, { method: 'POST', path: '/api/v1/namespaces/default/configmaps', body: '{"metadata":{"name":"protocm"},"data":{"__proto__":"x","toString":"y"}}' });
+      assert.equal(cm.code, 201, cm.body);
+      const patched = await send(server.url, { method: 'PATCH', path: '/api/v1/namespaces/default/configmaps/protocm', type: 'application/merge-patch+json', body: '{"data":{"__proto__":"z","hasOwnProperty":"h"}}' });
+      assert.equal(patched.code, 200, patched.body);
+      assert.deepEqual(JSON.parse(patched.body).data, JSON.parse('{"__proto__":"z","toString":"y","hasOwnProperty":"h"}'));
+      await send(server.url, { method: 'DELETE', path: '/api/v1/namespaces/default/secrets/protos' });
+      await send(server.url, { method: 'DELETE', path: '/api/v1/namespaces/default/configmaps/protocm' });
+    });
+
     test('afterwards: healthy, memory bounded, no prototype reached', async (t) => {
       assert.equal((await send(server.url, { method: 'GET', path: '/healthz' })).code, 200);
       const rss = rssMiB(server.process.pid);

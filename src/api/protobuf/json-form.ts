@@ -1,3 +1,4 @@
+import { setOwn } from '../own-properties.ts';
 import { elementMessage, isScalar, jsonFields, type FieldSchema, type MessageSchema } from '../schema/schema.ts';
 import { formatGoDuration, formatMicroTime, formatTime, parseGoDuration, parseTime } from './time-forms.ts';
 
@@ -35,7 +36,7 @@ export function toProtoForm(message: MessageSchema, json: any): any {
     if (f.map) {
       if (typeof value !== 'object') continue;
       const map: Record<string, unknown> = {};
-      for (const k in value) if (value[k] !== null && value[k] !== undefined) map[k] = valueToProto(f, value[k]);
+      for (const k of Object.keys(value)) if (value[k] !== null && value[k] !== undefined) setOwn(map, k, valueToProto(f, value[k]));
       target[f.name] = map;
     } else if (f.repeated) {
       if (!Array.isArray(value)) continue;
@@ -107,7 +108,7 @@ function fill(message: MessageSchema, decoded: any, out: Record<string, unknown>
       const keys = value ? Object.keys(value) : [];
       if (keys.length === 0) continue;
       const map: Record<string, unknown> = {};
-      for (const k of keys) map[k] = valueFromProto(f, value[k], nested);
+      for (const k of keys) setOwn(map, k, valueFromProto(f, value[k], nested));
       out[f.name] = map;
     } else if (f.repeated) {
       if (!value || value.length === 0) continue;

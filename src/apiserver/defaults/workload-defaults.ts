@@ -1,3 +1,4 @@
+import { displayValue, setOwn } from '../../api/own-properties.ts';
 import { defaultPodSpec } from './defaults.ts';
 
 /**
@@ -86,7 +87,7 @@ function defaultSecret(secret: any): void {
   secret.type ||= 'Opaque';
   if (secret.stringData && typeof secret.stringData === 'object') {
     secret.data = { ...(secret.data ?? {}) };
-    for (const [k, v] of Object.entries(secret.stringData)) secret.data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    for (const [k, v] of Object.entries(secret.stringData)) setOwn(secret.data, k, Buffer.from(typeof v === 'string' ? v : displayValue(v), 'utf8').toString('base64'));
   }
   delete secret.stringData;
 }
