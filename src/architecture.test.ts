@@ -10,7 +10,7 @@ import test from 'node:test';
 const ROOT = resolve(import.meta.dirname, '..');
 const SRC = join(ROOT, 'src');
 
-/** Rank of each folder of src/, from the entry (0) down to logging; a file may import only its own rank or lower. */
+/** Rank of each folder of src/, from the entry (0) down to logging and small helpers; a file may import only its own rank or lower. */
 export const LAYERS: Record<string, number> = {
   cli: 0,
   cluster: 1,
@@ -19,6 +19,7 @@ export const LAYERS: Record<string, number> = {
   api: 4, net: 4, pki: 4,
   sys: 5,
   log: 6,
+  util: 7,
 };
 const COMPONENT = 2;
 

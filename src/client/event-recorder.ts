@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RestClient } from './rest-client.ts';
 import type { Logger } from '../log/klog.ts';
+import { timestamp } from '../api/time.ts';
 
 /**
  * EventRecorder writes core/v1 Events the way upstream components do (reason, message, source component, counts),
@@ -18,7 +19,7 @@ export class EventRecorder {
   }
 
   event(object: any, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = timestamp();
     const namespace = object.metadata?.namespace ?? 'default';
     const body = {
       metadata: { name: `${object.metadata?.name}.${randomBytes(8).toString('hex')}`, namespace },

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { isStatusError } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import type { RestClient } from './rest-client.ts';
+import { microTimestamp } from '../api/time.ts';
+import { sleep } from '../util/wait.ts';
 
 export interface LeaderElectionOptions {
   client: RestClient;
@@ -27,7 +29,7 @@ export async function runLeaderElection(options: LeaderElectionOptions, onLost: 
   const log = options.logger;
   const tryAcquire = async (): Promise<boolean> => {
     const now = new Date();
-    const stamp = now.toISOString().replace('Z', '000Z');
+    const stamp = microTimestamp(now);
     let lease: any;
     try {
       lease = await options.client.get(leases, options.namespace, options.name);
@@ -54,7 +56,7 @@ export async function runLeaderElection(options: LeaderElectionOptions, onLost: 
       return false;
     });
     if (acquired) break;
-    await new Promise((r) => setTimeout(r, renewEvery));
+    await sleep(renewEvery);
   }
   log.info('successfully acquired lease', { lease: `${options.namespace}/${options.name}`, identity });
   let lastRenew = Date.now();

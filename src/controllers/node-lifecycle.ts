@@ -1,5 +1,6 @@
 import { isStatusError } from '../api/status.ts';
 import type { ControllerContext } from './context.ts';
+import { timestamp } from '../api/time.ts';
 
 /**
  * NodeLifecycleController marks a Node whose kubelet stopped reporting (neither its Lease nor its status renewed
@@ -33,7 +34,7 @@ export class NodeLifecycleController {
       const lease = informers.leases.get(`kube-node-lease/${node.metadata.name}`);
       const heard = Math.max(Date.parse(lease?.spec?.renewTime ?? '') || 0, Date.parse(ready.lastHeartbeatTime ?? '') || 0, Date.parse(node.metadata.creationTimestamp) || 0);
       if (now - heard < this.#graceMs) continue;
-      const stamp = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
+      const stamp = timestamp(now);
       const conditions = (node.status.conditions as any[]).map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: stamp } : c));
       try {
         await client.update(client.resource('nodes'), { ...node, status: { ...node.status, conditions } }, { subresource: 'status' });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { waitFor as waitUntil } from '../../src/util/wait.ts';
 
 /** TSKUBE is the project's binary (runs on the project's own Node). */
 export const TSKUBE = fileURLToPath(new URL('../../bin/tskube', import.meta.url));
@@ -60,17 +61,6 @@ export function startProcess(argv: string[], options: { env?: Record<string, str
 }
 
 /** waitFor polls check until it returns a truthy value or the timeout passes (then throws with the description). */
-export async function waitFor<T>(description: string, check: () => Promise<T> | T, timeoutMs = 15_000, intervalMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+export function waitFor<T>(description: string, check: () => Promise<T> | T, timeoutMs = 15_000, intervalMs = 50): Promise<NonNullable<T>> {
+  return waitUntil(description, check, { timeoutMs, intervalMs });
 }
