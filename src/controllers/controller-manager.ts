@@ -8,6 +8,7 @@ import { CronJobController } from './cronjob-controller.ts';
 import { DaemonSetController } from './daemonset-controller.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { JobController } from './job-controller.ts';
+import { TtlAfterFinishedController } from './ttl-after-finished.ts';
 import { NodeIpamController } from './node-ipam.ts';
 import { NodeLifecycleController } from './node-lifecycle.ts';
 import { NamespaceController } from './namespace-controller.ts';
@@ -54,6 +55,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   new NamespaceController({ ...ctx, events: new EventRecorder(client, 'namespace-controller', logger) });
   new ServiceAccountsController(ctx);
   new JobController({ ...ctx, events: new EventRecorder(client, 'job-controller', logger) });
+  new TtlAfterFinishedController(ctx);
   new CronJobController({ ...ctx, events: new EventRecorder(client, 'cronjob-controller', logger) });
   new DaemonSetController({ ...ctx, events: new EventRecorder(client, 'daemonset-controller', logger) });
   if (options.allocateNodeCidrs) new NodeIpamController({ ...ctx, events: new EventRecorder(client, 'cidrAllocator', logger) }, options.allocateNodeCidrs);
@@ -63,7 +65,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   for (const i of all) i.start();
   await Promise.all(all.map((i) => i.waitForSync()));
   markSynced();
-  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,replicationcontroller,job,cronjob,daemonset,nodeipam,nodelifecycle' });
+  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,replicationcontroller,job,ttlafterfinished,cronjob,daemonset,nodeipam,nodelifecycle' });
   lifecycle.start();
   return {
     async stop() {

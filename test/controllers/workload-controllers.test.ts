@@ -86,6 +86,14 @@ describe('workload and namespace controllers', () => {
     await waitFor('finalizers released', async () => (await list('pods', 'default', 'job-name=ok')).every((p) => !(p.metadata.finalizers ?? []).length));
   });
 
+  test('a finished Job with ttlSecondsAfterFinished is deleted with its pods', async () => {
+    await server.client.create(r('jobs'), 'default', { metadata: { name: 'brief' }, spec: { ttlSecondsAfterFinished: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['exit', '0'] }] } } } });
+    await waitFor('the Job and its pod to go', async () => {
+      const jobs = await list('jobs', 'default');
+      return !jobs.some((j) => j.metadata.name === 'brief') && (await list('pods', 'default', 'job-name=brief')).length === 0;
+    }, 20_000);
+  });
+
   test('a Job whose pods fail stops at backoffLimit and reports Failed', async () => {
     await server.client.create(r('jobs'), 'default', { metadata: { name: 'bad' }, spec: { backoffLimit: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['exit', '3'] }] } } } });
     const job = await waitFor('Failed', async () => {
