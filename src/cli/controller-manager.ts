@@ -1,11 +1,10 @@
 import { connect } from '../client/client.ts';
 import { runLeaderElection } from '../client/leader-election.ts';
 import { startControllers } from '../controllers/controller-manager.ts';
-import { createLogger } from '../log/klog.ts';
-import { parseDuration, parseFlags, usage, type FlagSpecs } from './flags.ts';
-import { untilSignal } from './until-signal.ts';
+import { runComponent, type ComponentFlags } from './run-component.ts';
+import { parseDuration } from './flags.ts';
 
-const FLAGS: FlagSpecs = {
+const FLAGS = {
   kubeconfig: { type: 'string', help: 'Path to kubeconfig file with authorization and master location information.' },
   master: { type: 'string', help: 'The address of the Kubernetes API server (overrides any value in kubeconfig).' },
   'allocate-node-cidrs': { type: 'bool', default: false, help: 'Should CIDRs for Pods be allocated and set on the cloud provider.' },
@@ -18,28 +17,25 @@ const FLAGS: FlagSpecs = {
   'use-service-account-credentials': { type: 'bool', default: false, help: 'accepted' },
   v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
   help: { type: 'bool', default: false, short: 'h', help: 'help for controller-manager' },
-};
+} satisfies ComponentFlags;
 
 /** main runs `tskube controller-manager` (kube-controller-manager) until SIGTERM. */
-export async function main(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, FLAGS);
-  if (values.help) {
-    process.stdout.write(usage('tskube controller-manager', 'Runs the controllers: deployments, replicasets, endpoints and endpointslices, garbage collection, node IPAM and lifecycle.', FLAGS));
-    return 0;
-  }
-  const logger = createLogger({ verbosity: values.v as number, source: 'controllermanager.go' });
-  if (values['allocate-node-cidrs'] && !values['cluster-cidr']) throw new Error('--allocate-node-cidrs needs --cluster-cidr');
-  const client = await connect({ kubeconfig: values.kubeconfig as string | undefined, master: values.master as string | undefined, userAgent: 'kube-controller-manager/v1.33.0 (tskube)' });
-  if (values['leader-elect']) {
-    await runLeaderElection({ client, namespace: 'kube-system', name: 'kube-controller-manager', logger }, () => process.exit(1));
-  }
-  const controllers = await startControllers({
-    client, logger,
-    allocateNodeCidrs: values['allocate-node-cidrs'] ? { clusterCidr: values['cluster-cidr'] as string, nodeCidrMaskSize: values['node-cidr-mask-size'] as number } : undefined,
-    nodeMonitorGracePeriodMs: parseDuration(values['node-monitor-grace-period'] as string),
+export function main(argv: string[]): Promise<number> {
+  return runComponent(argv, {
+    command: 'tskube controller-manager', flags: FLAGS, logSource: 'controllermanager.go',
+    summary: 'Runs the controllers: deployments, replicasets, endpoints and endpointslices, garbage collection, node IPAM and lifecycle.',
+    async start({ values, logger }) {
+      if (values['allocate-node-cidrs'] && !values['cluster-cidr']) throw new Error('--allocate-node-cidrs needs --cluster-cidr');
+      const client = await connect({ kubeconfig: values.kubeconfig, master: values.master, userAgent: 'kube-controller-manager/v1.33.0 (tskube)' });
+      if (values['leader-elect']) {
+        await runLeaderElection({ client, namespace: 'kube-system', name: 'kube-controller-manager', logger }, () => process.exit(1));
+      }
+      const controllers = await startControllers({
+        client, logger,
+        allocateNodeCidrs: values['allocate-node-cidrs'] ? { clusterCidr: values['cluster-cidr']!, nodeCidrMaskSize: values['node-cidr-mask-size'] } : undefined,
+        nodeMonitorGracePeriodMs: parseDuration(values['node-monitor-grace-period']),
+      });
+      return { stop: async () => { await controllers.stop(); client.close(); } };
+    },
   });
-  await untilSignal();
-  await controllers.stop();
-  client.close();
-  return 0;
 }

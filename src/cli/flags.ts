@@ -17,6 +17,17 @@ export type FlagSpecs = Record<string, FlagSpec>;
 
 export type FlagValues = Record<string, string | boolean | number | string[] | undefined>;
 
+interface FlagTypes { string: string; bool: boolean; int: number; strings: string[] }
+
+/** FlagValue is the value of one flag: its type's, and undefined when the spec has no default. */
+export type FlagValue<F extends FlagSpec> = F extends { default: unknown } ? FlagTypes[F['type']] : FlagTypes[F['type']] | undefined;
+
+/**
+ * TypedFlagValues are the values of a spec declared `{ ... } satisfies FlagSpecs` (literal types kept): `--v` is a
+ * number, `--kubeconfig` a string or undefined, without casts.
+ */
+export type TypedFlagValues<S extends FlagSpecs> = { [K in keyof S]: FlagValue<S[K]> };
+
 /** FlagError is a bad command line; the CLI prints its message and the usage, and exits with status 2. */
 export class FlagError extends Error {
   constructor(message: string) {
@@ -25,7 +36,7 @@ export class FlagError extends Error {
   }
 }
 
-export function parseFlags(argv: readonly string[], specs: FlagSpecs): { values: FlagValues; args: string[]; given: Set<string> } {
+export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: S): { values: TypedFlagValues<S>; args: string[]; given: Set<string> } {
   const values: FlagValues = {};
   const given = new Set<string>();
   const args: string[] = [];
@@ -72,7 +83,7 @@ export function parseFlags(argv: readonly string[], specs: FlagSpecs): { values:
       values[name] = text;
     }
   }
-  return { values, args, given };
+  return { values: values as TypedFlagValues<S>, args, given };
 }
 
 /** usage renders the flag list for --help. */
