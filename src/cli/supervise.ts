@@ -20,5 +20,6 @@ export async function main(argv: string[]): Promise<number> {
   const abort = new AbortController();
   void untilSignal().then(() => abort.abort());
   await runSupervisor(values['state-dir'] as string, { logger, signal: abort.signal });
-  return 0;
+  // The components stay (down stops them by PID); their child handles must not keep the supervisor alive.
+  process.exit(0);
 }
