@@ -1,3 +1,6 @@
+import type { Node } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
+
 /**
  * The flat pod network a node wants, from the Node objects: a route to every other node's pod CIDR via that node's
  * InternalIP, and FORWARD accept rules for traffic to and from its own pod CIDR (the lab's sections 2 and 3). Pure.
@@ -7,7 +10,7 @@ export interface DesiredNetwork {
   ownCidr: string | undefined;
 }
 
-export function desiredNetwork(nodes: readonly any[], self: string): DesiredNetwork {
+export function desiredNetwork(nodes: readonly Stored<Node>[], self: string): DesiredNetwork {
   const routes: DesiredNetwork['routes'] = [];
   let ownCidr: string | undefined;
   for (const node of nodes) {
@@ -17,7 +20,7 @@ export function desiredNetwork(nodes: readonly any[], self: string): DesiredNetw
       ownCidr = cidr;
       continue;
     }
-    const ip = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
+    const ip = (node.status?.addresses ?? []).find((a) => a.type === 'InternalIP')?.address;
     if (ip) routes.push({ cidr, via: ip });
   }
   routes.sort((a, b) => (a.cidr < b.cidr ? -1 : 1));

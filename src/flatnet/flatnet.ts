@@ -1,3 +1,5 @@
+import type { Node } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { ipBatch, ipJson } from '../sys/ip.ts';
@@ -17,7 +19,7 @@ export class Flatnet {
   #logger: Logger;
   #nodeName: string;
   #dryRun: boolean;
-  #nodes: Informer;
+  #nodes: Informer<Stored<Node>>;
   #iptables: Iptables | undefined;
   #applied = '';
   #pending = false;

@@ -2,9 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failedSchedulingMessage, filterReason, score } from './filters.ts';
 import { parseCpu, parseMemory } from '../api/quantity.ts';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 
-const node = (name: string, extra: any = {}) => ({ metadata: { name, labels: { disk: 'ssd' } }, spec: extra.spec ?? {}, status: { conditions: [{ type: 'Ready', status: 'True' }], allocatable: { cpu: '2', memory: '4Gi', pods: '110' } } });
-const pod = (extra: any = {}) => ({ metadata: { name: 'p', ownerReferences: [{ uid: 'rs1', controller: true }] }, spec: { containers: [{ name: 'c', resources: { requests: extra.requests ?? {} } }], ...extra.spec } });
+const node = (name: string, extra: any = {}): Stored<Node> => ({ metadata: { name, uid: name, resourceVersion: '1', creationTimestamp: '2026-01-01T00:00:00Z', labels: { disk: 'ssd' } }, spec: extra.spec ?? {}, status: { conditions: [{ type: 'Ready', status: 'True' }], allocatable: { cpu: '2', memory: '4Gi', pods: '110' } } });
+const pod = (extra: any = {}): Pod => ({ metadata: { name: 'p', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs1', uid: 'rs1', controller: true }] }, spec: { containers: [{ name: 'c', resources: { requests: extra.requests ?? {} } }], ...extra.spec } });
 
 test('filterReason() explains why a node cannot take a pod, with upstream\'s wording', () => {
   assert.equal(filterReason(pod(), { node: node('a'), pods: [] }), undefined);

@@ -1,19 +1,21 @@
 import { matches, selectorFromObject } from '../api/labels.ts';
 import { parseCpu, parseMemory } from '../api/quantity.ts';
+import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 
 /**
  * The scheduler's pure decisions: which nodes can take a pod (filters, each with upstream's reason text for
  * FailedScheduling) and which of them is best (scores).
  */
 export interface NodeInfo {
-  node: any;
-  pods: any[];
+  node: Stored<Node>;
+  pods: Pod[];
 }
 
 /** filterReason is why a node cannot take the pod, or undefined when it can. */
-export function filterReason(pod: any, info: NodeInfo): string | undefined {
+export function filterReason(pod: Pod, info: NodeInfo): string | undefined {
   const node = info.node;
-  const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+  const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
   if (ready?.status !== 'True') return "node(s) were not ready";
   if (node.spec?.unschedulable && !tolerates(pod, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) return 'node(s) were unschedulable';
   for (const taint of node.spec?.taints ?? []) {
@@ -32,13 +34,13 @@ export function filterReason(pod: any, info: NodeInfo): string | undefined {
 }
 
 /** score ranks a feasible node: least allocated, and fewer pods of the same owner (spreads replicas). */
-export function score(pod: any, info: NodeInfo): number {
+export function score(pod: Pod, info: NodeInfo): number {
   const free = allocatable(info.node);
   const used = requested([...info.pods, pod]);
   const cpu = free.cpu > 0 ? (1 - used.cpu / free.cpu) * 100 : 0;
   const memory = free.memory > 0 ? (1 - used.memory / free.memory) * 100 : 0;
-  const owner = (pod.metadata.ownerReferences ?? []).find((r: any) => r.controller)?.uid;
-  const siblings = owner ? info.pods.filter((p) => (p.metadata.ownerReferences ?? []).some((r: any) => r.uid === owner)).length : 0;
+  const owner = (pod.metadata?.ownerReferences ?? []).find((r) => r.controller)?.uid;
+  const siblings = owner ? info.pods.filter((p) => (p.metadata?.ownerReferences ?? []).some((r) => r.uid === owner)).length : 0;
   return (cpu + memory) / 2 - siblings * 1000 - info.pods.length;
 }
 
@@ -50,36 +52,36 @@ export function failedSchedulingMessage(total: number, reasons: string[]): strin
   return `0/${total} nodes are available: ${parts.join(', ')}.`;
 }
 
-function tolerates(pod: any, taint: { key: string; value?: string; effect: string }): boolean {
-  return (pod.spec?.tolerations ?? []).some((t: any) => {
+function tolerates(pod: Pod, taint: Taint): boolean {
+  return (pod.spec?.tolerations ?? []).some((t) => {
     if (t.effect && t.effect !== taint.effect) return false;
     if (t.operator === 'Exists') return !t.key || t.key === taint.key;
     return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
   });
 }
 
-function nodeSelectorMatches(pod: any, node: any): boolean {
-  const labels = node.metadata?.labels ?? {};
+function nodeSelectorMatches(pod: Pod, node: Node): boolean {
+  const labels: Record<string, string> = node.metadata?.labels ?? {};
   for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms: any[] = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  const terms: NodeSelectorTerm[] = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
   if (terms.length === 0) return true;
   return terms.some((term) => {
-    const selector = selectorFromObject({ matchExpressions: (term.matchExpressions ?? []).filter((e: any) => ['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator)) });
-    const fieldsOk = (term.matchFields ?? []).every((f: any) => f.key !== 'metadata.name' || (f.operator === 'In' ? f.values.includes(node.metadata.name) : !f.values.includes(node.metadata.name)));
+    const selector = selectorFromObject({ matchExpressions: (term.matchExpressions ?? []).filter((e: NodeSelectorRequirement) => ['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator)) });
+    const fieldsOk = (term.matchFields ?? []).every((f) => f.key !== 'metadata.name' || (f.operator === 'In') === (f.values ?? []).includes(node.metadata?.name ?? ''));
     return matches(selector ?? [], labels) && fieldsOk;
   });
 }
 
-function hostPorts(pod: any): string[] {
-  return (pod.spec?.containers ?? []).flatMap((c: any) => (c.ports ?? []).filter((p: any) => p.hostPort).map((p: any) => `${p.protocol ?? 'TCP'}/${p.hostPort}`));
+function hostPorts(pod: Pod): string[] {
+  return (pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).filter((p) => p.hostPort).map((p) => `${p.protocol ?? 'TCP'}/${p.hostPort}`));
 }
 
-function allocatable(node: any): { cpu: number; memory: number; pods: number } {
+function allocatable(node: Node): { cpu: number; memory: number; pods: number } {
   const a = node.status?.allocatable ?? {};
   return { cpu: parseCpu(a.cpu ?? '0'), memory: parseMemory(a.memory ?? '0'), pods: Number(a.pods ?? 0) };
 }
 
-function requested(pods: any[]): { cpu: number; memory: number } {
+function requested(pods: Pod[]): { cpu: number; memory: number } {
   let cpu = 0;
   let memory = 0;
   for (const p of pods) {

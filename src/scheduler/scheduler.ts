@@ -1,3 +1,5 @@
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { isStatusError } from '../api/status.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
@@ -13,8 +15,8 @@ export class Scheduler {
   #client: RestClient;
   #logger: Logger;
   #events: EventRecorder;
-  #pods: Informer;
-  #nodes: Informer;
+  #pods: Informer<Stored<Pod>>;
+  #nodes: Informer<Stored<Node>>;
   #pending = new Set<string>();
   #assumed = new Map<string, string>();
   #running = false;
@@ -105,7 +107,7 @@ export class Scheduler {
     await Promise.all(binds);
   }
 
-  async #bind(pod: any, node: string, key: string): Promise<void> {
+  async #bind(pod: Stored<Pod>, node: string, key: string): Promise<void> {
     try {
       await this.#client.create(this.#client.resource('pods'), pod.metadata.namespace, { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name }, target: { apiVersion: 'v1', kind: 'Node', name: node } }, { name: pod.metadata.name, subresource: 'binding' });
       this.#events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${node}`);
