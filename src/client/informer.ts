@@ -2,6 +2,7 @@ import type { ResourceInfo } from '../api/resources.ts';
 import { isStatusError } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import type { RestClient } from './rest-client.ts';
+import type { Resource } from './typed-resources.ts';
 
 /** InformerHandlers receive the cache's changes; `old` is the cached object before the change. */
 export interface InformerHandlers<T> {
@@ -42,7 +43,7 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
   #abort = new AbortController();
   #running: Promise<void> | undefined;
 
-  constructor(client: RestClient, info: ResourceInfo, handlers: InformerHandlers<T>, options: InformerOptions = {}) {
+  constructor(client: RestClient, info: ResourceInfo & Resource<T>, handlers: InformerHandlers<T>, options: InformerOptions = {}) {
     this.#client = client;
     this.info = info;
     this.#handlers = [handlers];

@@ -4,6 +4,7 @@ import https from 'node:https';
 import { resourceByName, resourcePath, type ResourceInfo } from '../api/resources.ts';
 import { StatusError, type Status } from '../api/status.ts';
 import type { ClusterConnection } from './kubeconfig.ts';
+import type { ListOf, ObjectOf, Resource, ResourceTypes } from './typed-resources.ts';
 
 /** WatchEventType is the `type` of one watch event line. */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -62,6 +63,11 @@ export class RestClient {
     throw new RangeError(`Cannot find resource "${plural}": not served by tskube`);
   }
 
+  /** typed is resource() for the kinds kubernetes-types describes: get, list, watch and informers on it are typed. */
+  typed<R extends keyof ResourceTypes>(plural: R): Resource<ResourceTypes[R]> {
+    return this.resource(plural);
+  }
+
   /** request sends one HTTP request and parses the JSON answer; non-2xx answers throw StatusError. */
   async request<T = any>(method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; accept?: string; signal?: AbortSignal } = {}): Promise<T> {
     const res = await this.#send(method, path, options);
@@ -71,26 +77,26 @@ export class RestClient {
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
-  get<T = any>(info: ResourceInfo, namespace: string | undefined, name: string, subresource?: string): Promise<T> {
+  get<I extends ResourceInfo>(info: I, namespace: string | undefined, name: string, subresource?: string): Promise<ObjectOf<I>> {
     return this.request('GET', resourcePath(info, { namespace, name, subresource }));
   }
 
-  list<T = any>(info: ResourceInfo, options: ListOptions = {}): Promise<T> {
+  list<I extends ResourceInfo>(info: I, options: ListOptions = {}): Promise<ListOf<I>> {
     return this.request('GET', resourcePath(info, { namespace: options.namespace }), { query: listQuery(options) });
   }
 
-  create<T = any>(info: ResourceInfo, namespace: string | undefined, object: unknown, options: { subresource?: string; name?: string; fieldManager?: string } = {}): Promise<T> {
+  create<I extends ResourceInfo>(info: I, namespace: string | undefined, object: unknown, options: { subresource?: string; name?: string; fieldManager?: string } = {}): Promise<ObjectOf<I>> {
     const path = resourcePath(info, { namespace, name: options.name, subresource: options.subresource });
     return this.request('POST', path, { body: object, query: { fieldManager: options.fieldManager } });
   }
 
   /** update PUTs the object (optimistic concurrency on metadata.resourceVersion), or one of its subresources. */
-  update<T = any>(info: ResourceInfo, object: any, options: { subresource?: string; fieldManager?: string } = {}): Promise<T> {
+  update<I extends ResourceInfo>(info: I, object: ObjectOf<I>, options: { subresource?: string; fieldManager?: string } = {}): Promise<ObjectOf<I>> {
     const path = resourcePath(info, { namespace: object.metadata?.namespace, name: object.metadata?.name, subresource: options.subresource });
     return this.request('PUT', path, { body: object, query: { fieldManager: options.fieldManager } });
   }
 
-  patch<T = any>(info: ResourceInfo, namespace: string | undefined, name: string, patch: unknown, type: PatchType, options: { subresource?: string; fieldManager?: string; force?: boolean } = {}): Promise<T> {
+  patch<I extends ResourceInfo>(info: I, namespace: string | undefined, name: string, patch: unknown, type: PatchType, options: { subresource?: string; fieldManager?: string; force?: boolean } = {}): Promise<ObjectOf<I>> {
     const path = resourcePath(info, { namespace, name, subresource: options.subresource });
     return this.request('PATCH', path, { body: patch, contentType: PATCH_CONTENT_TYPES[type], query: { fieldManager: options.fieldManager, force: options.force } });
   }
@@ -103,7 +109,7 @@ export class RestClient {
    * watch streams events to onEvent until the server ends the stream or signal aborts; it resolves when the stream
    * ends (so the caller re-watches) and rejects on a non-2xx answer (e.g. 410 Gone as a StatusError).
    */
-  async watch(info: ResourceInfo, options: WatchOptions, onEvent: (type: WatchEventType, object: any) => void): Promise<void> {
+  async watch<I extends ResourceInfo>(info: I, options: WatchOptions, onEvent: (type: WatchEventType, object: ObjectOf<I>) => void): Promise<void> {
     const query = { ...listQuery(options), watch: 'true', allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined, timeoutSeconds: options.timeoutSeconds };
     const res = await this.#send('GET', resourcePath(info, { namespace: options.namespace }), { query, signal: options.signal });
     const status = res.statusCode ?? 0;

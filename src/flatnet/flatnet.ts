@@ -30,7 +30,7 @@ export class Flatnet {
     this.#logger = o.logger;
     this.#nodeName = o.nodeName;
     this.#dryRun = o.dryRun;
-    this.#nodes = new Informer(o.client, o.client.resource('nodes'), { onChange: () => this.#queue() }, { logger: o.logger });
+    this.#nodes = new Informer(o.client, o.client.typed('nodes'), { onChange: () => this.#queue() }, { logger: o.logger });
   }
 
   async start(): Promise<void> {

@@ -27,8 +27,8 @@ export class Scheduler {
     this.#logger = logger;
     this.#events = new EventRecorder(client, 'default-scheduler', logger);
     const kick = () => this.#kick();
-    this.#pods = new Informer(client, client.resource('pods'), { onChange: kick }, { logger });
-    this.#nodes = new Informer(client, client.resource('nodes'), { onChange: kick }, { logger });
+    this.#pods = new Informer(client, client.typed('pods'), { onChange: kick }, { logger });
+    this.#nodes = new Informer(client, client.typed('nodes'), { onChange: kick }, { logger });
   }
 
   async start(): Promise<void> {

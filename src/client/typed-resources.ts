@@ -1,0 +1,44 @@
+import type { DaemonSet, Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { ConfigMap, Endpoints, Event, Namespace, Node, Pod, ReplicationController, Secret, Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Stored } from '../api/objects.ts';
+import type { ResourceInfo } from '../api/resources.ts';
+
+/**
+ * Typed resource handles: a ResourceInfo that also carries its objects' kubernetes-types type, so that the client's
+ * get/list/create/update/patch/watch and informers built on it are typed without casts. A plain ResourceInfo keeps
+ * `any` (callers move over one at a time).
+ */
+declare const objectType: unique symbol;
+
+/** Resource is a ResourceInfo whose objects are T. */
+export type Resource<T> = ResourceInfo & { readonly [objectType]?: T };
+
+/** ObjectOf is the object type of a resource handle: T for Resource<T>, any for a plain ResourceInfo. */
+export type ObjectOf<I> = I extends { readonly [objectType]?: infer T } ? (unknown extends T ? any : T) : any;
+
+/** ListOf is the list a GET of the collection answers. */
+export type ListOf<I> = unknown extends ObjectOf<I> ? any : { apiVersion?: string; kind?: string; metadata: { resourceVersion: string; continue?: string }; items: ObjectOf<I>[] };
+
+/** The served resources with a kubernetes-types type, by plural name (their objects as the API server stores them). */
+export interface ResourceTypes {
+  configmaps: Stored<ConfigMap>;
+  cronjobs: Stored<CronJob>;
+  daemonsets: Stored<DaemonSet>;
+  deployments: Stored<Deployment>;
+  endpoints: Stored<Endpoints>;
+  endpointslices: Stored<EndpointSlice>;
+  events: Stored<Event>;
+  jobs: Stored<Job>;
+  leases: Stored<Lease>;
+  namespaces: Stored<Namespace>;
+  nodes: Stored<Node>;
+  pods: Stored<Pod>;
+  replicasets: Stored<ReplicaSet>;
+  replicationcontrollers: Stored<ReplicationController>;
+  secrets: Stored<Secret>;
+  serviceaccounts: Stored<ServiceAccount>;
+  services: Stored<Service>;
+}
