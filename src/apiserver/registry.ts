@@ -9,6 +9,7 @@ import { validateMore } from './validation/workload-validation.ts';
 import { matchesFields, parseFieldSelector } from './field-selector.ts';
 import { ServiceIps } from './service-ips.ts';
 import { dropServiceTypeDependentFields, prepareStatusUpdate } from './strategy/update-strategy.ts';
+import { admitQuota } from './quota-admission.ts';
 import { admitCreate, admitDelete, markTerminating, namespaceFinished, prepareNamespaceForCreate, prepareNamespaceForUpdate } from './namespace-lifecycle.ts';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Store } from './storage/store.ts';
 
@@ -130,6 +131,7 @@ export class Registry {
     delete meta.deletionGracePeriodSeconds;
     const key = this.key(info, namespace, meta.name);
     if (await this.store.get(key)) throw alreadyExists(info, meta.name);
+    if (info.namespaced && namespace !== undefined) await admitQuota(this.store, info, namespace, object, options.dryRun);
     const release = info.resource === 'services' ? await this.serviceIps.allocate(object, undefined, options.dryRun) : async () => {};
     if (options.dryRun) return object;
     try {

@@ -21,6 +21,7 @@ export interface ControllerContext {
     cronjobs: Informer;
     daemonsets: Informer;
     controllerrevisions: Informer;
+    resourcequotas: Informer;
   };
   events: EventRecorder;
   logger: Logger;

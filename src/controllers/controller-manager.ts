@@ -13,6 +13,7 @@ import { NodeIpamController } from './node-ipam.ts';
 import { NodeLifecycleController } from './node-lifecycle.ts';
 import { NamespaceController } from './namespace-controller.ts';
 import { REPLICATION_CONTROLLER, ReplicaSetController } from './replicaset.ts';
+import { ResourceQuotaController } from './resourcequota-controller.ts';
 import { ServiceAccountsController } from './serviceaccounts-controller.ts';
 import type { ControllerContext } from './context.ts';
 
@@ -42,7 +43,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
       pods: informer('pods'), replicasets: informer('replicasets'), deployments: informer('deployments'), services: informer('services'),
       endpointslices: informer('endpointslices'), endpoints: informer('endpoints'), nodes: informer('nodes'), leases: informer('leases', { namespace: 'kube-node-lease' }),
       namespaces: informer('namespaces'), serviceaccounts: informer('serviceaccounts'),
-      replicationcontrollers: informer('replicationcontrollers'), jobs: informer('jobs'), cronjobs: informer('cronjobs'), daemonsets: informer('daemonsets'), controllerrevisions: informer('controllerrevisions'),
+      replicationcontrollers: informer('replicationcontrollers'), jobs: informer('jobs'), cronjobs: informer('cronjobs'), daemonsets: informer('daemonsets'), controllerrevisions: informer('controllerrevisions'), resourcequotas: informer('resourcequotas'),
     },
   };
   const rsEvents = { ...ctx, events: new EventRecorder(client, 'replicaset-controller', logger) };
@@ -54,6 +55,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   new GarbageCollector(ctx);
   new NamespaceController({ ...ctx, events: new EventRecorder(client, 'namespace-controller', logger) });
   new ServiceAccountsController(ctx);
+  new ResourceQuotaController(ctx);
   new JobController({ ...ctx, events: new EventRecorder(client, 'job-controller', logger) });
   new TtlAfterFinishedController(ctx);
   new CronJobController({ ...ctx, events: new EventRecorder(client, 'cronjob-controller', logger) });
@@ -65,7 +67,7 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   for (const i of all) i.start();
   await Promise.all(all.map((i) => i.waitForSync()));
   markSynced();
-  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,replicationcontroller,job,ttlafterfinished,cronjob,daemonset,nodeipam,nodelifecycle' });
+  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,resourcequota,replicationcontroller,job,ttlafterfinished,cronjob,daemonset,nodeipam,nodelifecycle' });
   lifecycle.start();
   return {
     async stop() {

@@ -136,6 +136,25 @@ describe('workload and namespace controllers', () => {
     assert.deepEqual(revisions, [1, 2]);
   });
 
+  test('a ResourceQuota counts usage, refuses what exceeds it with upstream\'s message, and frees on delete', async () => {
+    await server.client.create(r('namespaces'), undefined, { metadata: { name: 'quota' } });
+    await server.client.create(r('resourcequotas'), 'quota', { metadata: { name: 'q' }, spec: { hard: { pods: '2', 'requests.cpu': '1' } } });
+    await waitFor('usage', async () => (await server.client.get(r('resourcequotas'), 'quota', 'q')).status?.used?.pods === '0');
+    const pod = (name: string, cpu = '250m') => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu } } }] } });
+    await server.client.create(r('pods'), 'quota', pod('a'));
+    await assert.rejects(server.client.create(r('pods'), 'quota', pod('big', '2')), (e: unknown) =>
+      isStatusError(e, 403) && e.message === 'pods "big" is forbidden: exceeded quota: q, requested: requests.cpu=2, used: requests.cpu=250m, limited: requests.cpu=1');
+    await server.client.create(r('pods'), 'quota', pod('b'));
+    await assert.rejects(server.client.create(r('pods'), 'quota', pod('c')), (e: unknown) =>
+      isStatusError(e, 403) && e.message === 'pods "c" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2');
+    await server.client.delete(r('pods'), 'quota', 'a', { gracePeriodSeconds: 0 });
+    await waitFor('usage freed', async () => (await server.client.get(r('resourcequotas'), 'quota', 'q')).status?.used?.pods === '1');
+    await server.client.create(r('pods'), 'quota', pod('c'));
+    const q = await server.client.get(r('resourcequotas'), 'quota', 'q');
+    assert.deepEqual(q.status.hard, { pods: '2', 'requests.cpu': '1' });
+    assert.equal(q.status.used['requests.cpu'], '500m');
+  });
+
   test('deleting a namespace deletes its content, then the namespace; new content is refused meanwhile', async () => {
     await server.client.create(r('namespaces'), undefined, { metadata: { name: 'gone' } });
     await server.client.create(r('services'), 'gone', { metadata: { name: 'svc' }, spec: { selector: { app: 'x' }, ports: [{ port: 80 }] } });
