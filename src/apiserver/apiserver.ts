@@ -20,6 +20,7 @@ import { proxyExecUpgrade, type KubeletClientTls } from './kubelet-proxy.ts';
 import { Registry } from './registry.ts';
 import { ServiceIps } from './service-ips.ts';
 import { openStore } from './storage/open-store.ts';
+import { timestamp } from '../api/time.ts';
 
 /** ApiServerConfig is what `tskube apiserver` runs with (upstream's flag names in comments). */
 export interface ApiServerConfig {
@@ -218,7 +219,7 @@ async function bootstrap(registry: Registry, config: ApiServerConfig): Promise<v
   await ensure('servicecidrs', 'networking.k8s.io', undefined, {
     metadata: { name: 'kubernetes' },
     spec: { cidrs: [registry.serviceIps.ranges.serviceCidrText] },
-    status: { conditions: [{ type: 'Ready', status: 'True', reason: '', message: 'Kubernetes Service CIDR is ready', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
+    status: { conditions: [{ type: 'Ready', status: 'True', reason: '', message: 'Kubernetes Service CIDR is ready', lastTransitionTime: timestamp() }] },
   });
   const port = config.securePort || 6443;
   const kubernetesIp = nthAddress(serviceIpsCidr(registry), 1);

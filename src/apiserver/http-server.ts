@@ -18,6 +18,7 @@ import { TypeMismatch, typedDecode } from './validation/typed-decode.ts';
 import { serveWatch } from './watch.ts';
 import { REVIEW_RESOURCES, REVIEW_VERSIONS, review, tokenRequest, type ReviewDeps } from './auth/reviews.ts';
 import { UNSECURED, type UserInfo } from './auth/user.ts';
+import { timestamp } from '../api/time.ts';
 
 export interface HttpApiOptions {
   registry: Registry;
@@ -390,7 +391,7 @@ class HttpApi {
       const next = JSON.parse(stored.value);
       next.spec.nodeName = node;
       next.status ??= {};
-      next.status.conditions = [...(next.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }];
+      next.status.conditions = [...(next.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp() }];
       if (!dryRun) {
         try {
           await registry.store.update(stored.key, JSON.stringify(next), stored.modRevision);

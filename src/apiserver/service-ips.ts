@@ -4,6 +4,7 @@ import { invalid, type StatusCause } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import { ServiceAllocations, type RangeAllocator } from './service-allocations.ts';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Store } from './storage/store.ts';
+import { timestamp } from '../api/time.ts';
 
 const SERVICE_KIND = { group: '', kind: 'Service' };
 
@@ -24,7 +25,7 @@ function ownerOf(svc: any): Owner {
 }
 
 function now(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return timestamp();
 }
 
 /**

@@ -3,6 +3,7 @@ import { isStatusError } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import type { RestClient } from './rest-client.ts';
 import type { Resource } from './typed-resources.ts';
+import { sleep } from '../util/wait.ts';
 
 /** InformerHandlers receive the cache's changes; `old` is the cached object before the change. */
 export interface InformerHandlers<T> {
@@ -177,12 +178,3 @@ export function keyOf(object: { metadata?: { name?: string; namespace?: string }
   return ns ? `${ns}/${object.metadata?.name}` : `${object.metadata?.name}`;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-}

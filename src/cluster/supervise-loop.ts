@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from '../log/klog.ts';
 import { isAlive } from '../sys/process.ts';
 import { componentId, readDesired, readRecords, writeRecords, type ComponentRecord, type DesiredComponent } from './supervisor.ts';
+import { timestamp } from '../api/time.ts';
 
 /** RestartBackoff is the delay before a component that exited is started again: doubling from first to max. */
 export interface RestartBackoff {
@@ -55,7 +56,7 @@ export async function runSupervisor(stateDir: string, options: { logger: Logger;
     entry.delayMs = nextDelay(entry.delayMs, ran, backoff);
     entry.nextStartAt = Date.now() + entry.delayMs;
     entry.child = undefined;
-    entry.record = { ...entry.record, pid: 0, lastExit: reason, lastExitAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    entry.record = { ...entry.record, pid: 0, lastExit: reason, lastExitAt: timestamp() };
     log.info('Component exited, restarting after backoff', { component: componentId(entry.record.component, entry.record.node), reason, backoff: `${entry.delayMs}ms` });
     dirty = true;
   };

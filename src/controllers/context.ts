@@ -50,7 +50,5 @@ export function isPodActive(pod: any): boolean {
   return phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata?.deletionTimestamp;
 }
 
-/** keyOf is `namespace/name`. */
-export function keyOf(object: any): string {
-  return object.metadata.namespace ? `${object.metadata.namespace}/${object.metadata.name}` : object.metadata.name;
-}
+/** keyOf is `namespace/name` (client-go's MetaNamespaceKeyFunc), the informers' cache key. */
+export { keyOf } from '../client/informer.ts';

@@ -3,6 +3,7 @@ import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
 import { controllerOf, keyOf, ownerReference, type ControllerContext } from './context.ts';
 import { finishedCondition } from './job-controller.ts';
+import { timestamp } from '../api/time.ts';
 
 /** Upstream gives up catching up after this many missed start times and starts only the latest. */
 const MAX_MISSED = 100;
@@ -103,7 +104,7 @@ export class CronJobController {
     }
     const name = `${cj.metadata.name}-${Math.floor(scheduled / 60_000)}`;
     const template = cj.spec.jobTemplate ?? {};
-    const scheduledText = new Date(scheduled).toISOString().replace(/\.\d+Z$/, 'Z');
+    const scheduledText = timestamp(scheduled);
     let job: any;
     try {
       job = await client.create(jobsInfo, ns, {

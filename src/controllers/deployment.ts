@@ -4,6 +4,7 @@ import { WorkQueue } from './work-queue.ts';
 import { controllerOf, keyOf, ownerReference, type ControllerContext } from './context.ts';
 import { podTemplateHash } from './pod-template-hash.ts';
 import { REVISION, equalIgnoreHash, maxRevision, newReplicaSetAnnotations } from './deployment-revisions.ts';
+import { timestamp } from '../api/time.ts';
 
 /**
  * DeploymentController keeps one ReplicaSet per pod template (`<deployment>-<pod-template-hash>`, the hash as a
@@ -148,7 +149,7 @@ export class DeploymentController {
     const sum = (f: (rs: any) => number) => owned.reduce((n, rs) => n + f(rs), 0);
     const replicas = sum((rs) => rs.status?.replicas ?? 0);
     const available = sum((rs) => rs.status?.availableReplicas ?? 0);
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = timestamp();
     const isAvailable = available >= (d.spec.replicas ?? 1) - unavailable(d, d.spec.replicas ?? 1, surge(d, d.spec.replicas ?? 1));
     const complete = (newRs.status?.availableReplicas ?? 0) === (d.spec.replicas ?? 1) && replicas === (d.spec.replicas ?? 1);
     const previous: any[] = d.status?.conditions ?? [];

@@ -2,6 +2,7 @@ import { matches, selectorFromObject } from '../api/labels.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
 import { controllerOf, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
+import { timestamp } from '../api/time.ts';
 
 /** JOB_TRACKING_FINALIZER keeps a finished pod until its Job has counted it (upstream's tracking with finalizers). */
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -47,7 +48,7 @@ export class JobController {
     const pods = owned.filter((p) => matches(selector, p.metadata.labels));
     const status = structuredClone(job.status ?? {});
     const uncounted = { succeeded: [...(status.uncountedTerminatedPods?.succeeded ?? [])], failed: [...(status.uncountedTerminatedPods?.failed ?? [])] };
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = timestamp();
     const finished = finishedCondition(job);
     // 1. Finished pods still carrying the finalizer and not yet recorded go into uncountedTerminatedPods.
     for (const pod of pods) {

@@ -2,6 +2,7 @@ import type { ResourceInfo } from '../api/resources.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
 import type { ControllerContext } from './context.ts';
+import { timestamp } from '../api/time.ts';
 
 const FINALIZER_KUBERNETES = 'kubernetes';
 /** How long discovery is reused between syncs: other kinds may be served later (upstream rediscovers per sync). */
@@ -84,7 +85,7 @@ export class NamespaceController {
 
   /** #updateConditions writes upstream's five namespace deletion conditions (shown by `kubectl describe ns`). */
   async #updateConditions(ns: any, remaining: Map<string, number>, finalizersLeft: Map<string, number>, deleteFailure: string | undefined): Promise<void> {
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = timestamp();
     const previous: any[] = ns.status?.conditions ?? [];
     const condition = (type: string, status: string, reason: string, message: string) => {
       const old = previous.find((c) => c.type === type);

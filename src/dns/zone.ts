@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { keyOf } from '../client/informer.ts';
 
 /**
  * Zone is the cluster's DNS data as the Kubernetes DNS specification (kubernetes/dns, docs/specification.md) lays it
@@ -232,6 +233,3 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function keyOf(o: any): string {
-  return `${o.metadata?.namespace}/${o.metadata?.name}`;
-}

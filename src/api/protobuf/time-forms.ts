@@ -3,6 +3,8 @@
  * seconds), metav1.MicroTime (RFC 3339 with six fraction digits) and metav1.Duration (Go's time.Duration string).
  */
 
+import { timestamp } from '../time.ts';
+
 /** parseTime reads an RFC 3339 timestamp into protobuf's seconds + nanos; a malformed one is a RangeError. */
 export function parseTime(text: string): { seconds: number; nanos: number } {
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/i.exec(text);
@@ -13,7 +15,7 @@ export function parseTime(text: string): { seconds: number; nanos: number } {
 
 /** formatTime prints seconds since the epoch as upstream's metav1.Time JSON (`2006-01-02T15:04:05Z`). */
 export function formatTime(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return timestamp(seconds * 1000);
 }
 
 /** formatMicroTime prints upstream's metav1.MicroTime JSON (`2006-01-02T15:04:05.000000Z`). */

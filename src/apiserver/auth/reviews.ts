@@ -7,6 +7,7 @@ import type { PolicyRule } from './rbac.ts';
 import type { Attributes } from './request-attributes.ts';
 import type { ServiceAccountTokens } from './service-account-tokens.ts';
 import type { UserInfo } from './user.ts';
+import { timestamp } from '../../api/time.ts';
 
 /** REVIEW_KINDS are the create-only kinds answered from authentication and authorization state, never stored. */
 export const REVIEW_RESOURCES: Record<string, string> = {
@@ -144,7 +145,7 @@ export async function tokenRequest(deps: ReviewDeps, o: { namespace: string; nam
     apiVersion: 'authentication.k8s.io/v1',
     metadata: { name: o.name, namespace: o.namespace, creationTimestamp: null },
     spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
-    status: { token, expirationTimestamp: new Date(expiresAt * 1000).toISOString().replace(/\.\d+Z$/, 'Z') },
+    status: { token, expirationTimestamp: timestamp(expiresAt * 1000) },
   };
 }
 
