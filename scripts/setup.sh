@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 # iputils-ping and bind9-dnsutils (ping, nslookup, dig) are for `tskube exec <node> -- ...`; dnsperf for `npm run bench dns`.
-PACKAGES="iptables nftables conntrack iproute2 util-linux procps curl openssl etcd-server nginx-light busybox-static tini iputils-ping bind9-dnsutils dnsperf"
+PACKAGES="iptables nftables conntrack iproute2 util-linux procps curl openssl etcd-server nginx-light busybox-static tini iputils-ping bind9-dnsutils dnsperf bubblewrap libseccomp2"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { createHash } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ExecCommand } from './runtime-service.ts';
 
 /**
  * serveExec answers `kubectl exec` on the kubelet: a WebSocket with the Kubernetes channel protocol
@@ -13,7 +14,7 @@ import type { Duplex } from 'node:stream';
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export function serveExec(req: IncomingMessage, socket: Duplex, o: { pid: number; command: string[]; stdin: boolean }): void {
+export function serveExec(req: IncomingMessage, socket: Duplex, o: { exec: ExecCommand; command: string[]; stdin: boolean }): void {
   const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   const protocol = PROTOCOLS.find((p) => offered.includes(p));
   const key = req.headers['sec-websocket-key'];
@@ -23,15 +24,18 @@ export function serveExec(req: IncomingMessage, socket: Duplex, o: { pid: number
   }
   const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
-  // The command gets the container's environment (its PATH finds the image's programs, e.g. busybox's applets).
-  const child = spawn('nsenter', ['-t', String(o.pid), '-n', '-p', '-m', '-u', '-i', '--', ...o.command], { stdio: ['pipe', 'pipe', 'pipe'], env: containerEnv(o.pid) });
+  // The command runs inside the container's sandbox (root, user, capabilities, seccomp, environment): see execCommand.
+  const seccomp = o.exec.seccompFile ? openSync(o.exec.seccompFile, 'r') : undefined;
+  const child = spawn(o.exec.argv[0]!, o.exec.argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe', ...(seccomp === undefined ? [] : [seccomp])] as ('pipe' | number)[], env: o.exec.env });
+  if (seccomp !== undefined) closeSync(seccomp);
+  const stdin = child.stdin!;
   const send = (stream: number, data: Buffer) => {
     if (!socket.writable) return;
     socket.write(frame(Buffer.concat([Buffer.from([stream]), data])));
   };
-  child.stdout.on('data', (d: Buffer) => send(1, d));
-  child.stderr.on('data', (d: Buffer) => send(2, d));
-  if (!o.stdin) child.stdin.end();
+  child.stdout!.on('data', (d: Buffer) => send(1, d));
+  child.stderr!.on('data', (d: Buffer) => send(2, d));
+  if (!o.stdin) stdin.end();
   child.on('error', (error) => send(3, Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: error.message, reason: 'InternalError' }))));
   child.on('close', (exitCode, signal) => {
     // A command killed by a signal ends with 128 + the signal's number, as a shell reports it (139 for SIGSEGV).
@@ -51,15 +55,15 @@ export function serveExec(req: IncomingMessage, socket: Duplex, o: { pid: number
       if (!parsed) break;
       buffer = buffer.subarray(parsed.size);
       if (parsed.opcode === 0x8) {
-        child.stdin.end();
+        stdin.end();
         continue;
       }
       if (parsed.payload.length === 0) continue;
       const stream = parsed.payload[0]!;
       const data = parsed.payload.subarray(1);
-      if (stream === 0 && o.stdin) child.stdin.write(data);
+      if (stream === 0 && o.stdin) stdin.write(data);
       // v5: stream 255 carries "close this stream"; closing stdin ends input for the command.
-      if (stream === 255 && data[0] === 0) child.stdin.end();
+      if (stream === 255 && data[0] === 0) stdin.end();
     }
   });
   socket.on('close', () => child.kill('SIGKILL'));
@@ -101,14 +105,4 @@ export function parseFrame(buf: Buffer): { opcode: number; payload: Buffer; size
   const payload = Buffer.from(buf.subarray(offset, offset + length));
   if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= buf[maskOffset + (i % 4)]!;
   return { opcode, payload, size: offset + length };
-}
-
-/** containerEnv reads the environment of the container's init, or the kubelet's own when it cannot be read. */
-function containerEnv(pid: number): NodeJS.ProcessEnv {
-  try {
-    const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]);
-    return entries.length > 0 ? Object.fromEntries(entries) : process.env;
-  } catch {
-    return process.env;
-  }
 }

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { isStatusError } from '../api/status.ts';
 import { formatCidr, parseCidr } from '../net/ipv4.ts';
 import { ipJson } from '../sys/ip.ts';
@@ -6,12 +8,15 @@ import { parseCpu, parseMemory } from '../api/quantity.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
-import { DEFAULT_IMAGES, containerArgv, lookupImage, parseImageMap, type ImageTable } from './image-map.ts';
+import { DEFAULT_IMAGES, containerArgv, imageFileList, lookupImage, parseImageMap, type ImageProgram, type ImageTable } from './image-map.ts';
+import type { SandboxMount } from './sandbox.ts';
+import { containerSecurity, type ContainerSecurity } from './security-context.ts';
+import { volumeContents, volumeMounts, type VolumeContents } from './volumes.ts';
 import { nodeObject } from './node-status.ts';
 import { PodNetwork } from './pod-network.ts';
 import { ProcessRuntime } from './process-runtime.ts';
 import { ProcessRuntimeService } from './process-runtime-service.ts';
-import type { ContainerStatus, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
+import type { ContainerStatus, ExecCommand, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
 import { runProbe } from './probes.ts';
 import { podDnsConfig, type DnsConfig } from './resolv-conf.ts';
 import { ProbeManager } from './prober.ts';
@@ -42,6 +47,8 @@ interface PodRuntimeState {
   restarts: Record<string, number>;
   lastStart: Record<string, number>;
   lastTermination: Record<string, any>;
+  /** The last reason a container could not start (to record each as one Event). */
+  lastError?: Record<string, string>;
 }
 
 const HEARTBEAT_MS = 10_000;
@@ -110,10 +117,30 @@ export class Kubelet {
     return previous ? logPath.replace(/container\.log$/, 'previous.log') : logPath;
   }
 
-  /** containerPid is the PID of a running container's init, inside its PID namespace (for exec). */
-  containerPid(namespace: string, name: string, container: string): number | undefined {
+  /** execCommand is how to run a command in a running container (kubectl exec), or undefined. */
+  execCommand(namespace: string, name: string, container: string, command: readonly string[]): ExecCommand | undefined {
     const pod = this.#pods.get(`${namespace}/${name}`);
-    return pod && this.#runtime ? this.#runtime.containerStatus(this.#sandbox(pod), container).pid : undefined;
+    return pod && this.#runtime ? this.#runtime.execCommand(this.#sandbox(pod), container, command) : undefined;
+  }
+
+  /**
+   * #containerSetup resolves a container's security settings and volume binds, or the waiting reason that keeps it
+   * from starting (CreateContainerConfigError as upstream, e.g. runAsNonRoot with a root user; a volume not ready).
+   */
+  async #containerSetup(pod: any, c: any, program: ImageProgram): Promise<{ security: ContainerSecurity; mounts: SandboxMount[] } | { reason: string; message: string }> {
+    const security = containerSecurity(pod, c, program.user);
+    if ('error' in security) return { reason: 'CreateContainerConfigError', message: security.error };
+    const contents = await volumeContents(pod, (resource, name) => this.#getObject(resource, pod.metadata.namespace, name));
+    if ('error' in contents && typeof contents.error === 'string') return { reason: 'ContainerCreating', message: contents.error };
+    const mounts = volumeMounts(pod, c, join(this.#o.rootDir, 'pods', pod.metadata.uid), contents as VolumeContents);
+    if (!Array.isArray(mounts)) return { reason: 'ContainerCreating', message: mounts.error };
+    return { security, mounts };
+  }
+
+  /** #getObject reads a ConfigMap or Secret for a pod's volumes; undefined when it does not exist. */
+  async #getObject(resource: 'configmaps' | 'secrets', namespace: string, name: string): Promise<any> {
+    const { client } = this.#o;
+    return client.get(client.resource(resource), namespace, name).catch((error) => (isStatusError(error, 404) ? undefined : Promise.reject(error)));
   }
 
   /** podSandbox tells port-forward where a running pod's network is (its netns), with its uid. */
@@ -155,7 +182,7 @@ export class Kubelet {
     const network = new PodNetwork({ bridge: this.#o.bridge, podCidr: cidr, rootDir: this.#o.rootDir, onWarning: (message) => this.#o.logger.warning(message) });
     await network.ensureBridge();
     if (this.#o.nonMasqueradeCidr) await network.ensureMasquerade(this.#o.nonMasqueradeCidr);
-    this.#runtime = new ProcessRuntimeService(network, this.#processes);
+    this.#runtime = new ProcessRuntimeService(network, this.#processes, this.#o.rootDir);
     this.#o.logger.info('Pod network ready', { podCIDR: cidr, bridge: this.#o.bridge });
   }
 
@@ -199,7 +226,8 @@ export class Kubelet {
 
   #sandbox(pod: any): PodSandboxConfig {
     const { config } = this.#dns(pod);
-    return { uid: pod.metadata.uid, netns: `${this.#o.netnsPrefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}`, hostname: pod.spec.hostname ?? pod.metadata.name, namespace: pod.metadata.namespace, dnsConfig: config };
+    const spec = pod.spec ?? {};
+    return { uid: pod.metadata.uid, netns: `${this.#o.netnsPrefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}`, hostname: spec.hostname ?? pod.metadata.name, namespace: pod.metadata.namespace, dnsConfig: config, hostNetwork: spec.hostNetwork === true, hostPID: spec.hostPID === true, hostIPC: spec.hostIPC === true, hostIP: this.#o.nodeIP };
   }
 
   #dns(pod: any): ReturnType<typeof podDnsConfig> {
@@ -242,12 +270,21 @@ export class Kubelet {
         state.restarts[c.name] = restarts + 1;
       }
       if (!cs.running) {
-        const env: Record<string, string> = { ...(program.env ?? {}), HOSTNAME: pod.metadata.name, ...serviceEnvironment(this.#services.list(), pod.metadata.namespace, pod.spec.enableServiceLinks) };
+        const env: Record<string, string> = { ...(program.env ?? {}), HOSTNAME: pod.spec.hostNetwork ? hostname() : pod.metadata.name, ...serviceEnvironment(this.#services.list(), pod.metadata.namespace, pod.spec.enableServiceLinks) };
         for (const e of c.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
         const limits = c.resources?.limits ?? {};
+        const setup = await this.#containerSetup(pod, c, program);
+        if ('reason' in setup) {
+          if (state.lastError?.[c.name] !== setup.message) this.#events.event(pod, 'Warning', setup.reason === 'CreateContainerConfigError' ? 'Failed' : 'FailedMount', setup.reason === 'CreateContainerConfigError' ? `Error: ${setup.message}` : setup.message);
+          (state.lastError ??= {})[c.name] = setup.message;
+          statuses.push({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: state.restarts[c.name] ?? 0, started: false, state: { waiting: { reason: setup.reason, message: setup.message } } });
+          continue;
+        }
+        const { security, mounts } = setup;
         const id = runtime.createContainer(sandbox, podIP, {
           name: c.name, argv: containerArgv(program, c.command, c.args), env, prepare: program.prepare,
           limits: { memoryBytes: limits.memory ? parseMemory(limits.memory) : 0, cpuMillis: limits.cpu ? parseCpu(limits.cpu) : 0 },
+          files: imageFileList(program), links: program.links ?? {}, mounts, security, workingDir: c.workingDir ?? program.workingDir,
         });
         cs = runtime.startContainer(id);
         state.lastStart[c.name] = now;
@@ -277,7 +314,7 @@ export class Kubelet {
       const run = instance();
       return { running: cs.running, instance: run, startedAtMs: state.lastStart[c.name] ?? Date.parse(cs.startedAt ?? ''), started: !c.startupProbe || this.#prober.result(uid, c.name, 'startup', run) === 'success' };
     };
-    const context = { netns: sandbox.netns, podIP, ports: c.ports ?? [], exec: async (command: string[], timeoutMs: number) => {
+    const context = { netns: sandbox.hostNetwork ? undefined : sandbox.netns, podIP, ports: c.ports ?? [], exec: async (command: string[], timeoutMs: number) => {
       const { exitCode, output } = await runtime.execSync(sandbox, c.name, command, timeoutMs);
       return { ok: exitCode === 0, output };
     } };
@@ -330,6 +367,7 @@ export class Kubelet {
     const names = (pod.spec.containers ?? []).map((c: any) => c.name);
     await this.#runtime!.stopPodSandbox(sandbox, names, grace);
     await this.#runtime!.removePodSandbox(sandbox, names);
+    rmSync(join(this.#o.rootDir, 'pods', uid), { recursive: true, force: true });
     this.#states.delete(uid);
     this.#prober.removePod(uid);
     await this.#o.client.delete(this.#o.client.resource('pods'), pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid } }).catch((error) => {

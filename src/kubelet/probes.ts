@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { HostCommandError } from '../sys/run.ts';
+import { HostCommandError, run } from '../sys/run.ts';
 import { runInNetns } from '../sys/netns.ts';
 import type { NetworkProbe, ProbeOutcome } from './probe-check.ts';
 
@@ -8,7 +8,8 @@ const TSKUBE_ENTRY = fileURLToPath(new URL('../cli/tskube.ts', import.meta.url))
 
 /** ProbeContext is what a probe needs to know of its container. */
 export interface ProbeContext {
-  netns: string;
+  /** The pod's network namespace; undefined for hostNetwork pods (the kubelet's own). */
+  netns: string | undefined;
   podIP: string;
   /** The container's ports, for named probe ports. */
   ports: readonly any[];
@@ -27,7 +28,8 @@ export async function runProbe(probe: any, o: ProbeContext): Promise<ProbeOutcom
   const network = networkProbe(probe, o.podIP, o.ports, timeoutMs);
   if (typeof network === 'string') return { ok: false, output: network };
   try {
-    const { stdout } = await runInNetns(o.netns, [process.execPath, '--disable-warning=ExperimentalWarning', TSKUBE_ENTRY, 'probe', JSON.stringify(network)], { timeoutMs: timeoutMs + 5000 });
+    const argv = [process.execPath, '--disable-warning=ExperimentalWarning', TSKUBE_ENTRY, 'probe', JSON.stringify(network)];
+    const { stdout } = await (o.netns ? runInNetns(o.netns, argv, { timeoutMs: timeoutMs + 5000 }) : run(argv, { timeoutMs: timeoutMs + 5000 }));
     return { ok: true, output: stdout.trim() };
   } catch (error) {
     if (error instanceof HostCommandError && error.exitCode === 1) return { ok: false, output: error.stdout.trim() };

@@ -1,64 +1,134 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, signalGroup } from '../sys/process.ts';
+import { enterArgv, sandboxArgv, type SandboxSpec } from './sandbox.ts';
 
 /**
- * ProcessRuntime runs a container as a host program inside the pod's network namespace, with its own PID and
- * mount namespaces and tini as PID 1 (so TERM reaches the program and zombies are reaped), detached from the
- * kubelet so a kubelet restart leaves it running; stdout and stderr go to the container's log file. It records
- * each container's PID on disk, so a restarted kubelet adopts what it finds alive.
+ * ProcessRuntime runs a container as a host program in its own sandbox: the pod's network namespace (or the node's
+ * with hostNetwork), new UTS, IPC, PID and mount namespaces (unless hostPID/hostIPC), the container's cgroups, and
+ * a root filesystem and privileges built by bwrap (see sandbox.ts). The chain is
+ * `nsenter --net` → `unshare` → a busybox launcher (joins the cgroups, sets the hostname, mounts the overlay root
+ * and a sysfs) → bwrap (PID 1 of unshare's PID namespace, so it ignores the TERM meant for the program) → in the
+ * container's root, bwrap's init (PID 1 of the container's PID namespace) → setpriv → the program. It is detached from
+ * the kubelet, so a kubelet restart leaves it running; stdout and stderr go to the container's log file. Each
+ * container's PID and how to enter it are recorded on disk, so a restarted kubelet adopts what it finds alive.
  */
 export interface ContainerState {
   pid: number;
   startedAt: string;
   logPath: string;
+  /** How commands enter the container (kubectl exec, exec probes). */
+  enter?: EnterSpec;
 }
+
+export interface EnterSpec {
+  /** What runs the command once in the container's namespaces: its bwrap and setpriv (see sandbox.ts enterArgv). */
+  argvPrefix: string[];
+  env: Record<string, string>;
+  cgroupProcs: string[];
+  seccompFile?: string;
+  hostPID: boolean;
+}
+
+export interface StartOptions {
+  /** The pod's network namespace; undefined for hostNetwork (the kubelet's own, the node's). */
+  netns?: string;
+  /** The pod's hostname; undefined to share the node's UTS namespace (hostNetwork). */
+  hostname?: string;
+  hostPID: boolean;
+  hostIPC: boolean;
+  argv: string[];
+  env: Record<string, string>;
+  cgroupProcs: string[];
+  sandbox: SandboxSpec;
+  /** The compiled seccomp filter, when one applies. */
+  seccompFile?: string;
+}
+
+/** The launcher: join the cgroups, set the hostname, mount the overlay root and a sysfs, then exec bwrap. */
+const LAUNCHER = [
+  'for f in $TSKUBE_CGROUPS; do echo $$ > "$f"; done; unset TSKUBE_CGROUPS',
+  '[ "$1" = - ] || /bin/busybox hostname "$1" || exit 1',
+  '/bin/busybox mount -t overlay overlay -o "lowerdir=$2,upperdir=$3,workdir=$4" "$5" || exit 1',
+  '/bin/busybox mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$6" || exit 1',
+  'shift 6; exec "$@"',
+].join('\n');
+
+/** Joins the container's cgroups, then execs the rest (commands entering a running container). */
+const JOIN = 'for f in $TSKUBE_CGROUPS; do echo $$ > "$f"; done; unset TSKUBE_CGROUPS; exec "$@"';
 
 export class ProcessRuntime {
   #root: string;
 
   constructor(rootDir: string) {
+    // Containers' writable layers may hold files their root made (setuid, devices): only root may look in here.
+    mkdirSync(rootDir, { recursive: true, mode: 0o700 });
+    chmodSync(rootDir, 0o700);
     this.#root = join(rootDir, 'containers');
-    mkdirSync(this.#root, { recursive: true });
+    mkdirSync(this.#root, { recursive: true, mode: 0o700 });
   }
 
-  /** dir is a container's own directory (config files, log, state). */
+  /** dir is a container's own directory (config files, log, state, writable layer). */
   dir(podUid: string, container: string): string {
     const d = join(this.#root, podUid, container);
     mkdirSync(d, { recursive: true });
     return d;
   }
 
-  /**
-   * start runs argv in the pod's network namespace, in new UTS, IPC, PID and mount namespaces: the hostname is the
-   * pod's name, and /etc/hosts and /etc/resolv.conf are the pod's own (bind-mounted), as the kubelet writes them.
-   */
-  start(podUid: string, container: string, netns: string, argv: string[], env: Record<string, string>, pod: { hostname: string; namespace: string; ip: string; cgroupProcs: string[]; resolvConf: string }): ContainerState {
+  /** podDir is the directory of a pod's shared files (/dev/shm, /etc/hosts, volumes). */
+  podDir(podUid: string): string {
+    const d = join(this.#root, podUid);
+    mkdirSync(d, { recursive: true });
+    return d;
+  }
+
+  /** start runs a container (see the class comment); the sandbox's writable layer must be prepared. */
+  start(podUid: string, container: string, o: StartOptions): ContainerState {
     const dir = this.dir(podUid, container);
-    const hosts = join(dir, 'hosts');
-    writeFileSync(hosts, `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${pod.ip}\t${pod.hostname}\n`);
-    const resolv = join(dir, 'resolv.conf');
-    writeFileSync(resolv, pod.resolvConf);
     const logPath = join(dir, 'container.log');
     if (existsSync(join(dir, 'exit-code'))) writeFileSync(join(dir, 'exit-code'), '');
     if (existsSync(logPath)) writeFileSync(join(dir, 'previous.log'), readFileSync(logPath));
     const log = openSync(logPath, 'w');
-    // The launcher joins the container's cgroups first, so every process of the container is counted and limited.
-    const launcher = 'for f in $TSKUBE_CGROUPS; do echo $$ > "$f"; done; unset TSKUBE_CGROUPS; hostname "$1" && mount --bind "$2" /etc/hosts && mount --bind "$3" /etc/resolv.conf && shift 3 && exec "$@"';
-    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', 'unshare', '--uts', '--ipc', '--fork', '--kill-child', '--pid', '--mount-proc', '--', '/bin/busybox', 'sh', '-c', launcher, 'launcher', pod.hostname, hosts, resolv, '/usr/bin/tini', '-s', '-g', '--', ...argv], {
+    const seccomp = o.seccompFile ? openSync(o.seccompFile, 'r') : undefined;
+    const sandbox = { ...o.sandbox, seccompFd: seccomp === undefined ? undefined : 3 };
+    const full = sandboxArgv(sandbox, o.argv, o.hostPID);
+    const argvPrefix = enterArgv(sandbox, []);
+    const net = o.netns ? ['nsenter', `--net=/run/netns/${o.netns}`, '--'] : [];
+    const unshare = ['unshare', '--mount', '--propagation', 'private', ...(o.hostname ? ['--uts'] : []), ...(o.hostIPC ? [] : ['--ipc']), ...(o.hostPID ? [] : ['--fork', '--kill-child', '--pid', '--mount-proc']), '--'];
+    const s = o.sandbox;
+    const child = spawn(net[0] ?? unshare[0]!, [...net, ...unshare].slice(1).concat(['/bin/busybox', 'sh', '-c', LAUNCHER, 'launcher', o.hostname ?? '-', s.layer, s.upper, s.work, s.root, s.sysfs, ...full]), {
       detached: true,
-      stdio: ['ignore', log, log],
-      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...env, TSKUBE_CGROUPS: pod.cgroupProcs.join(' ') },
+      stdio: ['ignore', log, log, ...(seccomp === undefined ? [] : [seccomp])],
+      // The container's environment only: bwrap and setpriv pass it on unchanged.
+      env: { ...o.env, TSKUBE_CGROUPS: o.cgroupProcs.join(' ') },
       cwd: '/',
     });
     closeSync(log);
+    if (seccomp !== undefined) closeSync(seccomp);
     // While this kubelet lives it learns the exit code; after a restart, adopted processes report none.
     child.on('exit', (code, signal) => writeFileSync(join(dir, 'exit-code'), String(code ?? (signal ? 128 + 9 : 0))));
     child.unref();
-    const state = { pid: child.pid!, startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), logPath };
+    const state: ContainerState = { pid: child.pid!, startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), logPath, enter: { argvPrefix, env: o.env, cgroupProcs: o.cgroupProcs, seccompFile: o.seccompFile, hostPID: o.hostPID } };
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
     return state;
+  }
+
+  /**
+   * enterCommand is how to run a command inside a running container, with the container's root, user, groups,
+   * capabilities, seccomp filter, cgroups and environment: it joins the namespaces of the container's bwrap
+   * (network, UTS, IPC, PID, and the launcher's mount namespace, where the overlay root is) and builds the same
+   * sandbox there. The spawn gets `fds` as extra descriptors (the seccomp filter on fd 3); undefined when not running.
+   */
+  enterCommand(state: ContainerState | undefined, command: readonly string[]): { argv: string[]; env: Record<string, string>; seccompFile?: string } | undefined {
+    if (!state?.enter || !this.running(state)) return undefined;
+    // unshare → bwrap's monitor → (its PID namespace's init →) the container's program; all in the container's root.
+    const monitor = state.enter.hostPID ? state.pid : firstChild(state.pid);
+    const target = monitor === undefined ? undefined : firstChild(monitor);
+    if (target === undefined) return undefined;
+    const e = state.enter;
+    const argv = ['/bin/busybox', 'sh', '-c', JOIN, 'enter', 'nsenter', '-t', String(target), '-n', '-u', '-i', '-p', '-m', '--', ...e.argvPrefix, ...command];
+    return { argv, env: { ...e.env, TSKUBE_CGROUPS: e.cgroupProcs.join(' ') }, seccompFile: e.seccompFile };
   }
 
   /** state is what was recorded for a container, if it was ever started. */
@@ -93,5 +163,15 @@ export class ProcessRuntime {
   async remove(podUid: string): Promise<void> {
     const { rm } = await import('node:fs/promises');
     await rm(join(this.#root, podUid), { recursive: true, force: true });
+  }
+}
+
+/** firstChild is a process's first child (the container's init under `unshare --fork`). */
+export function firstChild(pid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
   }
 }

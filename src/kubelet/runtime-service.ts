@@ -1,5 +1,7 @@
 import type { CgroupLimits } from '../sys/cgroups.ts';
 import type { DnsConfig } from './resolv-conf.ts';
+import type { ImageFile, SandboxMount } from './sandbox.ts';
+import type { ContainerSecurity } from './security-context.ts';
 
 /**
  * RuntimeService is the container runtime as the kubelet uses it, shaped like CRI's RuntimeService (sandbox and
@@ -13,6 +15,11 @@ export interface PodSandboxConfig {
   namespace: string;
   /** CRI's dns_config: the pod's /etc/resolv.conf, decided by the kubelet from dnsPolicy (resolv-conf.ts). */
   dnsConfig?: DnsConfig;
+  /** Share the node's network (and UTS) namespace; the pod's IP is then hostIP. */
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  hostIP?: string;
 }
 
 export interface ContainerConfig {
@@ -20,8 +27,15 @@ export interface ContainerConfig {
   argv: string[];
   env: Record<string, string>;
   limits: CgroupLimits;
-  /** Writes what the program needs into the container's directory and returns the final argv. */
-  prepare?: (dir: string, argv: string[]) => string[];
+  /** Writes what the program needs into the container's writable layer (its `/`) and returns the final argv. */
+  prepare?: (root: string, argv: string[]) => string[];
+  /** The image's files (host path → container path, read-only) and symbolic links. */
+  files: ImageFile[];
+  links: Record<string, string>;
+  /** Volumes and other binds (the ServiceAccount files), besides /etc/hosts, resolv.conf and hostname. */
+  mounts: SandboxMount[];
+  security: ContainerSecurity;
+  workingDir?: string;
 }
 
 export interface ContainerStatus {
@@ -52,4 +66,13 @@ export interface RuntimeService {
    * exec probes); a container that is not running gives exit code -1. The timeout kills the command.
    */
   execSync(sandbox: PodSandboxConfig, name: string, command: readonly string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  /** execCommand is the command to spawn for a streaming exec into a running container (kubectl exec), or undefined. */
+  execCommand(sandbox: PodSandboxConfig, name: string, command: readonly string[]): ExecCommand | undefined;
+}
+
+/** ExecCommand: spawn argv with exactly env, and the file seccompFile (if any) opened as fd 3. */
+export interface ExecCommand {
+  argv: string[];
+  env: Record<string, string>;
+  seccompFile?: string;
 }

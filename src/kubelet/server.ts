@@ -57,12 +57,13 @@ export function serveKubelet(kubelet: Kubelet, address: string, port: number): P
       return serveAttach(req, socket, { logPath });
     }
     const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-    const pid = m ? kubelet.containerPid(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!)) : undefined;
-    if (!m || pid === undefined) {
+    const command = url.searchParams.getAll('command');
+    const exec = m ? kubelet.execCommand(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!), command) : undefined;
+    if (!m || exec === undefined) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\ncontainer not found or not running\n');
       return;
     }
-    serveExec(req, socket, { pid, command: url.searchParams.getAll('command'), stdin: url.searchParams.get('stdin') === 'true' });
+    serveExec(req, socket, { exec, command, stdin: url.searchParams.get('stdin') === 'true' });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -32,6 +32,10 @@ export interface RunOptions {
   /** Extra environment; LC_ALL=C is always set so error texts can be matched. */
   env?: Record<string, string>;
   signal?: AbortSignal;
+  /** Use env as the whole environment (nothing inherited, no LC_ALL): commands run inside containers. */
+  exactEnv?: boolean;
+  /** Descriptors the command gets as fds 3, 4, ... */
+  extraFds?: number[];
 }
 
 export interface RunResult {
@@ -43,15 +47,15 @@ export interface RunResult {
 export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), {
-      env: { ...process.env, ...options.env, LC_ALL: 'C' },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      env: options.exactEnv ? options.env : { ...process.env, ...options.env, LC_ALL: 'C' },
+      stdio: ['pipe', 'pipe', 'pipe', ...(options.extraFds ?? [])] as ('pipe' | number)[],
       timeout: options.timeoutMs ?? 30_000,
       signal: options.signal,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
     child.on('error', (error) => {
       reject(new HostCommandError(argv, { exitCode: null, signal: null, stderr: error.message, stdout: '' }, error));
     });
@@ -61,10 +65,10 @@ export function run(argv: readonly string[], options: RunOptions = {}): Promise<
       if (code === 0) resolve({ stdout, stderr });
       else reject(new HostCommandError(argv, { exitCode: code, signal, stderr, stdout }));
     });
-    child.stdin.on('error', () => {
+    child.stdin!.on('error', () => {
       // The command may exit before reading all of stdin; its exit status reports what went wrong.
     });
-    child.stdin.end(options.input ?? '');
+    child.stdin!.end(options.input ?? '');
   });
 }
 

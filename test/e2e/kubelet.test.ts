@@ -88,7 +88,7 @@ describe('kubelet and flatnet', { skip: NOT_ROOT || (!kubectlAvailable('1.33') &
     const conf = join(stateDir, 'admin.conf');
     const ps = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'ps -o pid,comm | head -2']);
     assert.equal(ps.code, 0, ps.stderr);
-    assert.match(ps.stdout, /^\s*PID\s+COMMAND\n\s*1\s+tini$/m, 'its own PID namespace, tini as PID 1');
+    assert.match(ps.stdout, /^\s*PID\s+COMMAND\n\s*1\s+bwrap$/m, 'its own PID namespace, the sandbox\'s init as PID 1');
     const host = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'hostname; grep talker /etc/hosts; head -1 /etc/resolv.conf']);
     assert.match(host.stdout, /^talker\n\d+\.\d+\.\d+\.\d+\ttalker\nsearch default\.svc\.cluster\.local svc\.cluster\.local cluster\.local( \S+)*\n$/, 'its own hostname, /etc/hosts and resolv.conf');
     const failed = await kubectl('1.33', conf, cache, ['exec', 'talker', '--', 'sh', '-c', 'exit 3']);
