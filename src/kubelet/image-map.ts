@@ -59,7 +59,7 @@ export const DEFAULT_IMAGES: ImageTable = [
   { pattern: /^(docker\.io\/)?(library\/)?busybox(:.*)?$/, program: { entrypoint: [], cmd: ['sh'], files: [BUSYBOX], get links() { return busyboxLinks(); } } },
   { pattern: /^(docker\.io\/)?(library\/)?node(:.*)?$/, program: { entrypoint: [], cmd: ['node'], files: ['/usr/bin/node'], links: { '/usr/local/bin/node': '/usr/bin/node' } } },
   { pattern: /(^|\/)pause(:.*)?$/, program: { entrypoint: [], cmd: [], files: [BUSYBOX] } },
-  { pattern: /^(docker\.io\/)?tskube\/tskube(:.*)?$/, program: { entrypoint: [TSKUBE_NODE, '--disable-warning=ExperimentalWarning', join(TSKUBE_ROOT, 'src', 'cli', 'tskube.ts')], cmd: ['--help'], files: [join(TSKUBE_ROOT, 'node_modules'), join(TSKUBE_ROOT, 'src'), join(TSKUBE_ROOT, 'package.json'), join(TSKUBE_ROOT, 'bin')] } },
+  { pattern: /^(docker\.io\/)?tskube\/tskube(:.*)?$/, program: { entrypoint: [TSKUBE_NODE, '--disable-warning=ExperimentalWarning', join(TSKUBE_ROOT, 'src', 'cli', 'tskube.ts')], cmd: ['--help'], files: [join(TSKUBE_ROOT, 'node_modules'), TSKUBE_NODE, join(TSKUBE_ROOT, 'src'), join(TSKUBE_ROOT, 'package.json'), join(TSKUBE_ROOT, 'bin')] } },
 ];
 
 /** imageFileList normalises an image's files to {from, path}. */
