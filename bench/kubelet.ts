@@ -34,17 +34,17 @@ export async function run(): Promise<void> {
     }
     latencies.sort((a, b) => a - b);
     process.stdout.write(`pod create → Running with an IP, 100 pods one at a time on one node: p50 ${latencies[50]!.toFixed(0)} ms, p99 ${latencies[99]!.toFixed(0)} ms\n`);
-    // Per pod, the runtime adds `unshare` (outside the pod) and tini (PID 1 inside); the workload is `sleep`.
+    // Per pod, the runtime adds `unshare` (outside the pod), bwrap's monitor and bwrap's init (PID 1 inside the
+    // container): every process on the way down to the workload, `sleep`.
     const containers = join(state, 'nodes', 'nodea', 'kubelet', 'containers');
     let total = 0;
     let count = 0;
     for (const uid of readdirSync(containers)) {
       const { pid } = JSON.parse(readFileSync(join(containers, uid, 'c', 'state.json'), 'utf8'));
-      const tini = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0]);
-      total += rssKiB(pid) + rssKiB(tini);
+      for (let p = pid; p && !readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('sleep'); p = Number(readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(' ')[0])) total += rssKiB(p);
       count++;
     }
-    process.stdout.write(`process runtime memory per pod (unshare + tini RSS, workload excluded): ${(total / count / 1024).toFixed(2)} MiB over ${count} pods\n`);
+    process.stdout.write(`process runtime memory per pod (unshare + bwrap monitor + bwrap init RSS, workload excluded): ${(total / count / 1024).toFixed(2)} MiB over ${count} pods\n`);
   } finally {
     client.close();
     await sh([TSKUBE, 'down', ...flags], { timeoutMs: 120_000 });
