@@ -106,6 +106,14 @@ export class ProcessRuntime {
     });
     closeSync(log);
     if (seccomp !== undefined) closeSync(seccomp);
+    // Join the cgroups at once, so everything the container forks is counted; the launcher joins too, in case.
+    for (const f of o.cgroupProcs) {
+      try {
+        writeFileSync(f, String(child.pid));
+      } catch {
+        // the process already ended: its status tells
+      }
+    }
     // While this kubelet lives it learns the exit code; after a restart, adopted processes report none.
     child.on('exit', (code, signal) => writeFileSync(join(dir, 'exit-code'), String(code ?? (signal ? 128 + 9 : 0))));
     child.unref();

@@ -69,7 +69,7 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   });
 
   test('the host\'s root, /root and /run/netns are not visible and the host\'s files cannot be written', async () => {
-    const { out } = await sh('plain', `ls ${marker} /run/netns /proc/1/root${marker} 2>&1; ls -a /; touch /bin/busybox 2>&1; echo x > /proc/sys/kernel/core_pattern 2>&1; echo b > /proc/sysrq-trigger 2>&1; echo pod > /written-by-pod && cat /written-by-pod`);
+    const { out } = await sh('plain', `ls ${marker} /run/netns /proc/1/root${marker} 2>&1; ls -a /; touch /bin/busybox 2>&1; (echo x > /proc/sys/kernel/core_pattern) 2>&1; (echo b > /proc/sysrq-trigger) 2>&1; echo pod > /written-by-pod && cat /written-by-pod`);
     assert.match(out, new RegExp(`${marker}: No such file or directory`));
     assert.match(out, /\/run\/netns: No such file or directory/);
     assert.doesNotMatch(out, /^(home|usr|opt|boot|srv|lib64)$/m, 'none of the host\'s top-level directories');
@@ -79,6 +79,7 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     assert.match(out, /^pod$/m, 'its own writable root');
     assert.equal(existsSync('/written-by-pod'), false);
     assert.equal(await readFile(marker, 'utf8'), 'host\n');
+    assert.notEqual((await readFile('/proc/sys/kernel/core_pattern', 'utf8')).trim(), 'x');
   });
 
   test('the environment is the spec\'s and the service variables only, never the kubelet\'s', async () => {
@@ -140,7 +141,8 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     const p = await client.get(pods(), 'default', 'plain');
     const file = join(stateDir, 'nodes', 'nodea', 'kubelet', 'containers', p.metadata.uid, 'c', 'upper', 'tmp', 'rootsh');
     assert.ok(existsSync(file), 'the file is in the container\'s writable layer');
-    const nobody = (argv: string[]) => run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...argv]).then((r) => r.stdout, (e) => `refused: ${e.message}`);
+    // runuser drops every capability with the switch (setpriv would keep them).
+    const nobody = (argv: string[]) => run(['runuser', '-u', 'nobody', '--', ...argv]).then((r) => r.stdout, (e) => `refused: ${e.message}`);
     assert.match(await nobody(['/bin/busybox', 'ls', '-d', join(stateDir, 'nodes', 'nodea')]), /nodea/, 'the node\'s directory is open');
     assert.match(await nobody([file, 'id', '-u']), /^refused: .*Permission denied/);
   });
