@@ -29,7 +29,7 @@ export function volumeMounts(pod: any, container: any, podDir: string, contents:
 
 function volumeSource(v: any, podDir: string, contents: VolumeContents): string | { error: string } {
   if (v.hostPath) return hostPath(v.hostPath);
-  const dir = join(podDir, 'volumes', v.name);
+  const dir = join(podDir, 'volumes', `kubernetes.io~${pluginOf(v)}`, v.name);
   if (v.emptyDir || (!v.configMap && !v.secret && !v.downwardAPI && !v.projected)) {
     if (!existsSync(dir)) {
       mkdirSync(dir, { recursive: true });
@@ -48,6 +48,11 @@ function volumeSource(v: any, podDir: string, contents: VolumeContents): string 
     chmodSync(file, content.mode ?? 0o644);
   }
   return dir;
+}
+
+/** pluginOf names a volume's directory as upstream's kubelet does (`volumes/kubernetes.io~<plugin>/<name>`). */
+function pluginOf(v: any): string {
+  return v.configMap ? 'configmap' : v.secret ? 'secret' : v.downwardAPI ? 'downward-api' : v.projected ? 'projected' : 'empty-dir';
 }
 
 function hostPath(h: { path: string; type?: string }): string | { error: string } {
@@ -122,9 +127,12 @@ export async function volumeContents(pod: any, get: ObjectGetter): Promise<Volum
     else if (v.secret) error = await fromObject('secrets', v.secret.secretName, v.secret.items, v.secret.optional === true, files);
     else if (v.downwardAPI) fromDownward(v.downwardAPI.items, files);
     else if (v.projected) {
+      // Sources that are missing leave their files out (the ServiceAccount admission's kube-api-access volume names
+      // kube-root-ca.crt before anything publishes it); serviceAccountToken files are written by whoever issues
+      // tokens on the node, into the same directory.
       for (const src of v.projected.sources ?? []) {
-        if (src.configMap) error ??= await fromObject('configmaps', src.configMap.name, src.configMap.items, src.configMap.optional === true, files);
-        if (src.secret) error ??= await fromObject('secrets', src.secret.name, src.secret.items, src.secret.optional === true, files);
+        if (src.configMap) await fromObject('configmaps', src.configMap.name, src.configMap.items, true, files);
+        if (src.secret) await fromObject('secrets', src.secret.name, src.secret.items, true, files);
         if (src.downwardAPI) fromDownward(src.downwardAPI.items, files);
       }
     } else continue;
