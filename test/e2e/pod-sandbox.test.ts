@@ -124,13 +124,14 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     assert.match(out, /^ok$/m, 'an emptyDir volume stays writable');
   });
 
-  test('a hostNetwork pod sees the node\'s interfaces and has the node\'s IP', async () => {
-    await create('hostnet', { hostNetwork: true });
+  test('a hostNetwork and hostPID pod sees the node\'s interfaces and processes, and has the node\'s IP', async () => {
+    await create('hostnet', { hostNetwork: true, hostPID: true });
     const p = await running('hostnet');
     const node = (await client.get(client.resource('nodes'), undefined, 'nodea')).status.addresses.find((a: any) => a.type === 'InternalIP').address;
     assert.equal(p.status.podIP, node);
-    const { out } = await sh('hostnet', 'ip -o -4 addr');
+    const { out } = await sh('hostnet', 'ip -o -4 addr; ls -d /proc/[0-9]* | wc -l');
     assert.ok(out.includes(` ${node}/`), out);
+    assert.ok(Number(out.trim().split('\n').at(-1)) > 20, 'the host\'s processes');
     const plain = await sh('plain', 'ip -o -4 addr');
     assert.ok(!plain.out.includes(` ${node}/`), 'a plain pod has its own network');
   });
