@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { busyboxApplets } from '../sys/ldd.ts';
 import type { ImageFile } from './sandbox.ts';
 import type { ImageUser } from './security-context.ts';
 
@@ -34,12 +34,7 @@ export type ImageTable = { pattern: RegExp; program: ImageProgram }[];
 let applets: Record<string, string> | undefined;
 export function busyboxLinks(): Record<string, string> {
   if (!applets) {
-    let list: string[] = [];
-    try {
-      list = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).trim().split('\n');
-    } catch {
-      list = ['sh'];
-    }
+    const list = busyboxApplets();
     applets = Object.fromEntries(list.filter((a) => a && a !== 'busybox').map((a) => [`/bin/${a}`, 'busybox']));
   }
   return applets;

@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 
 /**
- * sharedLibraries lists the files a dynamically linked program loads at start (its libraries and the ELF loader,
- * as `ldd` resolves them on this host); empty for static programs, scripts and directories. Cached per path.
+ * Facts about the host programs the process runtime shows in containers. sharedLibraries lists the files a
+ * dynamically linked program loads at start (its libraries and the ELF loader, as `ldd` resolves them on this host);
+ * empty for static programs, scripts and directories. Cached per path.
  */
 const cache = new Map<string, string[]>();
 
@@ -37,5 +38,14 @@ function isElf(path: string): boolean {
     }
   } catch {
     return false;
+  }
+}
+
+/** busyboxApplets lists the applets of the host's busybox (empty when it cannot be run). */
+export function busyboxApplets(): string[] {
+  try {
+    return execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8', timeout: 10_000 }).trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
   }
 }
