@@ -14,6 +14,11 @@ export interface InformerHandlers<T> {
   onChange?(): void;
 }
 
+/** onEveryChange is handlers that call fn with the object on every add, update (the new object) and delete. */
+export function onEveryChange<T>(fn: (object: T) => void): InformerHandlers<T> {
+  return { onAdd: fn, onUpdate: (_old, object) => fn(object), onDelete: fn };
+}
+
 export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;

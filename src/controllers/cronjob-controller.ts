@@ -1,3 +1,4 @@
+import { onEveryChange } from '../client/client.ts';
 import { nextAfter, parseCron } from '../api/cron.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -26,7 +27,7 @@ export class CronJobController {
       const owner = controllerOf(job);
       if (owner?.kind === 'CronJob') this.#queue.add(`${job.metadata.namespace}/${owner.name}`);
     };
-    ctx.informers.jobs.addHandlers({ onAdd: jobChanged, onUpdate: (_o, j) => jobChanged(j), onDelete: jobChanged });
+    ctx.informers.jobs.addHandlers(onEveryChange(jobChanged));
   }
 
   async #sync(key: string): Promise<void> {

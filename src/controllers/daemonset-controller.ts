@@ -1,3 +1,4 @@
+import { onEveryChange } from '../client/client.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -38,7 +39,7 @@ export class DaemonSetController {
       const owner = controllerOf(pod);
       if (owner?.kind === 'DaemonSet') this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
     };
-    ctx.informers.pods.addHandlers({ onAdd: podChanged, onUpdate: (_o, p) => podChanged(p), onDelete: podChanged });
+    ctx.informers.pods.addHandlers(onEveryChange(podChanged));
     const all = () => {
       for (const ds of ctx.informers.daemonsets.list()) this.#queue.add(keyOf(ds));
     };

@@ -1,3 +1,4 @@
+import { onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -18,14 +19,14 @@ export class DeploymentController {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error syncing deployment', { deployment: key, error }) });
-    ctx.informers.deployments.addHandlers({ onAdd: (d) => this.#queue.add(keyOf(d)), onUpdate: (_o, d) => this.#queue.add(keyOf(d)), onDelete: (d) => this.#queue.add(keyOf(d)) });
+    ctx.informers.deployments.addHandlers(onEveryChange((d) => this.#queue.add(keyOf(d))));
     const rsChanged = (rs: any) => {
       const owner = controllerOf(rs);
       if (owner?.kind === 'Deployment') this.#queue.add(`${rs.metadata.namespace}/${owner.name}`);
       // An orphan ReplicaSet wakes the Deployments whose selector matches it: one of them adopts it.
       if (!owner) for (const d of this.#matching(rs)) this.#queue.add(keyOf(d));
     };
-    ctx.informers.replicasets.addHandlers({ onAdd: rsChanged, onUpdate: (_o, rs) => rsChanged(rs), onDelete: rsChanged });
+    ctx.informers.replicasets.addHandlers(onEveryChange(rsChanged));
   }
 
   #matching(rs: any): any[] {

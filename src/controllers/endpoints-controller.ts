@@ -1,3 +1,4 @@
+import { onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { matches, selectorFromMap } from '../api/labels.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -17,7 +18,7 @@ export class EndpointsController {
     this.#ctx = ctx;
     this.#queue = new WorkQueue((key) => this.#sync(key), { concurrency: 8, onError: (key, error) => ctx.logger.error('Error syncing endpoints', { service: key, error }) });
     const svc = ctx.informers.services;
-    svc.addHandlers({ onAdd: (s) => this.#queue.add(keyOf(s)), onUpdate: (_o, s) => this.#queue.add(keyOf(s)), onDelete: (s) => this.#queue.add(keyOf(s)) });
+    svc.addHandlers(onEveryChange((s) => this.#queue.add(keyOf(s))));
     const podChanged = (old: any | undefined, pod: any) => {
       for (const s of svc.list()) {
         if (s.metadata.namespace !== pod.metadata.namespace || !s.spec?.selector) continue;

@@ -1,3 +1,4 @@
+import { onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
 import { keyOf, type ControllerContext } from './context.ts';
@@ -16,13 +17,13 @@ export class EndpointSliceMirroringController {
     this.#ctx = ctx;
     this.#queue = new WorkQueue((key) => this.#sync(key), { concurrency: 4, onError: (key, error) => ctx.logger.error('Error mirroring endpoints', { endpoints: key, error }) });
     const add = (o: any) => this.#queue.add(keyOf(o));
-    ctx.informers.endpoints.addHandlers({ onAdd: add, onUpdate: (_o, e) => add(e), onDelete: add });
-    ctx.informers.services.addHandlers({ onAdd: add, onUpdate: (_o, s) => add(s), onDelete: add });
+    ctx.informers.endpoints.addHandlers(onEveryChange(add));
+    ctx.informers.services.addHandlers(onEveryChange(add));
     const slice = (s: any) => {
       const name = s.metadata.labels?.['kubernetes.io/service-name'];
       if (name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORING_MANAGED_BY) this.#queue.add(`${s.metadata.namespace}/${name}`);
     };
-    ctx.informers.endpointslices.addHandlers({ onAdd: slice, onUpdate: (_o, s) => slice(s), onDelete: slice });
+    ctx.informers.endpointslices.addHandlers(onEveryChange(slice));
   }
 
   async #sync(key: string): Promise<void> {

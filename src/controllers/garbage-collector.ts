@@ -1,3 +1,4 @@
+import { onEveryChange } from '../client/client.ts';
 import { resourceByKind, type ResourceInfo } from '../api/resources.ts';
 import { isStatusError } from '../api/status.ts';
 import type { Informer } from '../client/client.ts';
@@ -37,7 +38,7 @@ export class GarbageCollector {
         // A change to an owner may concern its dependents (deleted owner) and its own finalizers.
         for (const d of this.#dependents(o.metadata.uid)) this.#queue.add(`${d.info.resource}|${keyOf(d.object)}`);
       };
-      informer.addHandlers({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: enqueue });
+      informer.addHandlers(onEveryChange(enqueue));
     }
   }
 

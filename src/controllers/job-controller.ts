@@ -1,3 +1,4 @@
+import { onEveryChange } from '../client/client.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -20,12 +21,12 @@ export class JobController {
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
     this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error syncing job', { job: key, error }) });
-    ctx.informers.jobs.addHandlers({ onAdd: (j) => this.#queue.add(keyOf(j)), onUpdate: (_o, j) => this.#queue.add(keyOf(j)), onDelete: (j) => this.#queue.add(keyOf(j)) });
+    ctx.informers.jobs.addHandlers(onEveryChange((j) => this.#queue.add(keyOf(j))));
     const podChanged = (pod: any) => {
       const owner = controllerOf(pod);
       if (owner?.kind === 'Job') this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
     };
-    ctx.informers.pods.addHandlers({ onAdd: podChanged, onUpdate: (_o, p) => podChanged(p), onDelete: podChanged });
+    ctx.informers.pods.addHandlers(onEveryChange(podChanged));
   }
 
   async #sync(key: string): Promise<void> {

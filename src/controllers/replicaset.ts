@@ -1,3 +1,4 @@
+import { onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { matches, selectorFromMap, selectorFromObject, type Selector } from '../api/labels.ts';
 import type { Informer } from '../client/client.ts';
@@ -23,13 +24,13 @@ export class ReplicaSetController {
     this.#kind = kind;
     const informer = kind.informer(ctx);
     this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error(`Error syncing ${kind.kind}`, { [kind.kind === 'ReplicaSet' ? 'replicaSet' : 'replicationController']: key, error }) });
-    informer.addHandlers({ onAdd: (rs) => this.#queue.add(keyOf(rs)), onUpdate: (_o, rs) => this.#queue.add(keyOf(rs)), onDelete: (rs) => this.#queue.add(keyOf(rs)) });
+    informer.addHandlers(onEveryChange((rs) => this.#queue.add(keyOf(rs))));
     const podChanged = (pod: any) => {
       const owner = controllerOf(pod);
       if (owner?.kind === kind.kind) this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
       else if (!owner) for (const rs of informer.list()) if (rs.metadata.namespace === pod.metadata.namespace) this.#queue.add(keyOf(rs));
     };
-    ctx.informers.pods.addHandlers({ onAdd: podChanged, onUpdate: (_o, p) => podChanged(p), onDelete: podChanged });
+    ctx.informers.pods.addHandlers(onEveryChange(podChanged));
   }
 
   async #sync(key: string): Promise<void> {
