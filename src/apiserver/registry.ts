@@ -12,6 +12,7 @@ import { dropServiceTypeDependentFields, prepareStatusUpdate } from './strategy/
 import { admitQuota } from './quota-admission.ts';
 import { admitCreate, admitDelete, markTerminating, namespaceFinished, prepareNamespaceForCreate, prepareNamespaceForUpdate } from './namespace-lifecycle.ts';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Store } from './storage/store.ts';
+import { timestamp } from '../api/time.ts';
 
 /** DeleteOptions as kubectl sends them. */
 export interface DeleteOptions {
@@ -124,7 +125,7 @@ export class Registry {
     applyMoreDefaults(info.kind, object);
     this.#check(info, object, [...validate(info.kind, object), ...validateMore(info.kind, object)]);
     const meta = object.metadata;
-    meta.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    meta.creationTimestamp = timestamp();
     meta.generation = 1;
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
@@ -225,7 +226,7 @@ export class Registry {
       if (info.resource === 'namespaces') {
         admitDelete(name);
         const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
-        const { object: marked, remove } = markTerminating(old, policy, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+        const { object: marked, remove } = markTerminating(old, policy, timestamp());
         if (write.dryRun) return { object: marked, finished: remove };
         try {
           if (remove) return { object: await this.#remove(info, key, old, stored.modRevision), finished: true };
@@ -256,7 +257,7 @@ export class Registry {
         }
       }
       const now = Date.now();
-      const deadline = new Date(now + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const deadline = timestamp(now + grace * 1000);
       if (meta.deletionTimestamp === undefined || (grace < (meta.deletionGracePeriodSeconds ?? Infinity))) {
         meta.deletionTimestamp = deadline;
         meta.deletionGracePeriodSeconds = grace;

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { connect } from '../client/client.ts';
-import { createLogger, type Logger } from '../log/klog.ts';
+import type { Logger } from '../log/klog.ts';
 import { ConfigError, configDocument, defaultConfigDocument, parseConfigDocument, writeConfigText, type ProxyConfig } from '../proxy/config.ts';
 import { serveHealth, serveMetrics } from '../proxy/health-server.ts';
 import { cleanupIptables, cleanupNftables } from '../proxy/cleanup.ts';
@@ -14,10 +14,10 @@ import type { ProxyBackend } from '../proxy/backend.ts';
 import { cidrContains, parseCidr } from '../net/ipv4.ts';
 import { Iptables } from '../sys/iptables.ts';
 import { Nft } from '../sys/nft.ts';
-import { untilSignal } from './until-signal.ts';
-import { formatDuration, parseDuration, parseFlags, usage, type FlagSpecs } from './flags.ts';
+import { formatDuration, parseDuration, type TypedFlagValues } from './flags.ts';
+import { runComponent, type ComponentFlags, type Started } from './run-component.ts';
 
-const FLAGS: FlagSpecs = {
+const FLAGS = {
   config: { type: 'string', help: 'The path to the configuration file.' },
   'write-config-to': { type: 'string', help: 'If set, write the default configuration values to this file and exit.' },
   kubeconfig: { type: 'string', help: 'Path to kubeconfig file with authorization information (the master location can be overridden by the master flag).' },
@@ -40,21 +40,23 @@ const FLAGS: FlagSpecs = {
   cleanup: { type: 'bool', default: false, help: 'If true cleanup iptables and nftables rules and exit.' },
   v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
   help: { type: 'bool', default: false, short: 'h', help: 'help for proxy' },
-};
+} satisfies ComponentFlags;
 
 /** runProxy is `tskube proxy`: kube-proxy in iptables mode. */
-export async function runProxy(argv: string[]): Promise<number> {
-  const { values, given } = parseFlags(argv, FLAGS);
-  if (values.help) {
-    process.stdout.write(usage('tskube proxy', 'kube-proxy: programs Service VIPs into iptables on this node. `tskube proxy render -f FILE` prints rules without running.', FLAGS));
-    return 0;
-  }
-  const log = createLogger({ verbosity: values.v as number, source: 'server.go' });
+export function runProxy(argv: string[]): Promise<number> {
+  return runComponent(argv, {
+    command: 'tskube proxy', flags: FLAGS, logSource: 'server.go',
+    summary: 'kube-proxy: programs Service VIPs into iptables on this node. `tskube proxy render -f FILE` prints rules without running.',
+    start: ({ values, given, logger }) => startProxy(values, given, logger),
+  });
+}
+
+async function startProxy(values: TypedFlagValues<typeof FLAGS>, given: Set<string>, log: Logger): Promise<Started | number | undefined> {
   if (values['write-config-to']) {
     const file = values['write-config-to'] as string;
     await writeFile(file, writeConfigText(defaultConfigDocument()));
     log.info('Wrote configuration', { file });
-    return 0;
+    return undefined;
   }
   if (values.cleanup) return cleanup(log);
   let config: ProxyConfig;
@@ -110,16 +112,18 @@ export async function runProxy(argv: string[]): Promise<number> {
       }
     });
   };
-  const servers = [];
+  const servers: { close(): unknown }[] = [];
   if (config.healthzBindAddress) servers.push(await serveHealth(config.healthzBindAddress, proxier, { syncPeriodMs: modeConfig.syncPeriodMs, metrics, logger: log }));
   if (config.metricsBindAddress) servers.push(await serveMetrics(config.metricsBindAddress, proxier, { metrics, configz: () => configDocument(config), mode: config.mode }));
   await proxier.start();
-  await untilSignal();
-  // Rules stay in the kernel on exit: traffic keeps flowing until the next kube-proxy takes over.
-  await proxier.stop();
-  for (const s of servers) s.close();
-  client.close();
-  return 0;
+  return {
+    async stop() {
+      // Rules stay in the kernel on exit: traffic keeps flowing until the next kube-proxy takes over.
+      await proxier.stop();
+      for (const s of servers) s.close();
+      client.close();
+    },
+  };
 }
 
 async function loadConfig(values: Record<string, unknown>, given: Set<string>, log: Logger): Promise<ProxyConfig> {

@@ -43,7 +43,8 @@ test('runComponent() passes typed flag values, runs until SIGTERM, then stops', 
   assert.deepEqual(events, ['start x 2 3', 'stop']);
 });
 
-test('runComponent() returns at once when start did all the work, and refuses unknown flags', async () => {
+test('runComponent() returns at once when start did all the work or failed, and refuses unknown flags', async () => {
   assert.equal(await runComponent([], { command: 'c', summary: '', flags: FLAGS, logSource: 'c.go', start: async () => undefined }), 0);
+  assert.equal(await runComponent([], { command: 'c', summary: '', flags: FLAGS, logSource: 'c.go', start: async () => 1 }), 1);
   await assert.rejects(runComponent(['--nope'], { command: 'c', summary: '', flags: FLAGS, logSource: 'c.go', start: async () => undefined }), FlagError);
 });

@@ -5,7 +5,10 @@ import { untilSignal } from './until-signal.ts';
 /** The flags every component has: `-v` (klog verbosity) and `-h/--help`. */
 export type ComponentFlags = FlagSpecs & { v: FlagSpec & { type: 'int'; default: number }; help: FlagSpec & { type: 'bool'; default: boolean } };
 
-/** Started is what a component's start() returns while it runs; undefined means it already did its work (a dry run). */
+/**
+ * Started is what a component's start() returns while it runs; undefined means it already did its work (a dry run,
+ * --write-config-to) and a number is the exit status of a start that ended early (a bad configuration file).
+ */
 export interface Started {
   stop(): Promise<void> | void;
 }
@@ -18,7 +21,7 @@ export interface ComponentMain<S extends ComponentFlags> {
   flags: S;
   /** The Go file upstream logs from (`scheduler.go`), for klog's header. */
   logSource: string;
-  start(run: { values: TypedFlagValues<S>; given: Set<string>; args: string[]; logger: Logger }): Promise<Started | undefined>;
+  start(run: { values: TypedFlagValues<S>; given: Set<string>; args: string[]; logger: Logger }): Promise<Started | number | undefined>;
 }
 
 /**
@@ -33,7 +36,8 @@ export async function runComponent<S extends ComponentFlags>(argv: readonly stri
   }
   const logger = createLogger({ verbosity: values.v as number, source: main.logSource });
   const started = await main.start({ values, given, args, logger });
-  if (!started) return 0;
+  if (started === undefined) return 0;
+  if (typeof started === 'number') return started;
   await untilSignal();
   await started.stop();
   return 0;

@@ -3,6 +3,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, wr
 import { join } from 'node:path';
 import { isAlive, signalGroup } from '../sys/process.ts';
 import { enterArgv, sandboxArgv, type SandboxSpec } from './sandbox.ts';
+import { timestamp } from '../api/time.ts';
 
 /**
  * ProcessRuntime runs a container as a host program in its own sandbox: the pod's network namespace (or the node's
@@ -117,7 +118,7 @@ export class ProcessRuntime {
     // While this kubelet lives it learns the exit code; after a restart, adopted processes report none.
     child.on('exit', (code, signal) => writeFileSync(join(dir, 'exit-code'), String(code ?? (signal ? 128 + 9 : 0))));
     child.unref();
-    const state: ContainerState = { pid: child.pid!, startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), logPath, enter: { argvPrefix, env: o.env, cgroupProcs: o.cgroupProcs, seccompFile: o.seccompFile, hostPID: o.hostPID } };
+    const state: ContainerState = { pid: child.pid!, startedAt: timestamp(), logPath, enter: { argvPrefix, env: o.env, cgroupProcs: o.cgroupProcs, seccompFile: o.seccompFile, hostPID: o.hostPID } };
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
     return state;
   }
