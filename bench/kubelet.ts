@@ -2,7 +2,7 @@
  * Kubelet figures on a one-node `tskube up` cluster ("tkn", LAN 192.168.232.0/24): pod create → Running with an IP,
  * one pod at a time over 100 pods, and the process runtime's memory per pod (what runs besides the workload).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,8 @@ export async function run(): Promise<void> {
     let total = 0;
     let count = 0;
     for (const uid of readdirSync(containers)) {
+      // The benchmark's pods (container "c"), not the cluster's own (DNS).
+      if (!existsSync(join(containers, uid, 'c', 'state.json'))) continue;
       const { pid } = JSON.parse(readFileSync(join(containers, uid, 'c', 'state.json'), 'utf8'));
       for (let p = pid; p && !readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('sleep'); p = Number(readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(' ')[0])) total += rssKiB(p);
       count++;
