@@ -12,6 +12,7 @@ import { DEFAULT_IMAGES, containerArgv, imageFileList, lookupImage, parseImageMa
 import type { SandboxMount } from './sandbox.ts';
 import { containerSecurity, type ContainerSecurity } from './security-context.ts';
 import { volumeContents, volumeMounts, type VolumeContents } from './volumes.ts';
+import { containerEnv, expand } from './container-env.ts';
 import { nodeObject } from './node-status.ts';
 import { PodNetwork } from './pod-network.ts';
 import { ProcessRuntime } from './process-runtime.ts';
@@ -127,14 +128,16 @@ export class Kubelet {
    * #containerSetup resolves a container's security settings and volume binds, or the waiting reason that keeps it
    * from starting (CreateContainerConfigError as upstream, e.g. runAsNonRoot with a root user; a volume not ready).
    */
-  async #containerSetup(pod: any, c: any, program: ImageProgram): Promise<{ security: ContainerSecurity; mounts: SandboxMount[] } | { reason: string; message: string }> {
+  async #containerSetup(pod: any, c: any, program: ImageProgram, base: Record<string, string>, podIP: string): Promise<{ security: ContainerSecurity; mounts: SandboxMount[]; env: Record<string, string> } | { reason: string; message: string }> {
     const security = containerSecurity(pod, c, program.user);
     if ('error' in security) return { reason: 'CreateContainerConfigError', message: security.error };
+    const resolved = await containerEnv(pod, c, base, (resource, name) => this.#getObject(resource, pod.metadata.namespace, name), podIP);
+    if ('error' in resolved) return { reason: 'CreateContainerConfigError', message: resolved.error };
     const contents = await volumeContents(pod, (resource, name) => this.#getObject(resource, pod.metadata.namespace, name));
     if ('error' in contents && typeof contents.error === 'string') return { reason: 'ContainerCreating', message: contents.error };
     const mounts = volumeMounts(pod, c, join(this.#o.rootDir, 'pods', pod.metadata.uid), contents as VolumeContents);
     if (!Array.isArray(mounts)) return { reason: 'ContainerCreating', message: mounts.error };
-    return { security, mounts };
+    return { security, mounts, env: resolved.env };
   }
 
   /** #getObject reads a ConfigMap or Secret for a pod's volumes; undefined when it does not exist. */
@@ -270,19 +273,18 @@ export class Kubelet {
         state.restarts[c.name] = restarts + 1;
       }
       if (!cs.running) {
-        const env: Record<string, string> = { ...(program.env ?? {}), HOSTNAME: pod.spec.hostNetwork ? hostname() : pod.metadata.name, ...serviceEnvironment(this.#services.list(), pod.metadata.namespace, pod.spec.enableServiceLinks) };
-        for (const e of c.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
+        const base: Record<string, string> = { ...(program.env ?? {}), HOSTNAME: pod.spec.hostNetwork ? hostname() : pod.metadata.name, ...serviceEnvironment(this.#services.list(), pod.metadata.namespace, pod.spec.enableServiceLinks) };
         const limits = c.resources?.limits ?? {};
-        const setup = await this.#containerSetup(pod, c, program);
+        const setup = await this.#containerSetup(pod, c, program, base, podIP);
         if ('reason' in setup) {
           if (state.lastError?.[c.name] !== setup.message) this.#events.event(pod, 'Warning', setup.reason === 'CreateContainerConfigError' ? 'Failed' : 'FailedMount', setup.reason === 'CreateContainerConfigError' ? `Error: ${setup.message}` : setup.message);
           (state.lastError ??= {})[c.name] = setup.message;
           statuses.push({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: state.restarts[c.name] ?? 0, started: false, state: { waiting: { reason: setup.reason, message: setup.message } } });
           continue;
         }
-        const { security, mounts } = setup;
+        const { security, mounts, env } = setup;
         const id = runtime.createContainer(sandbox, podIP, {
-          name: c.name, argv: containerArgv(program, c.command, c.args), env, prepare: program.prepare,
+          name: c.name, argv: containerArgv(program, c.command, c.args).map((a) => expand(a, env)), env, prepare: program.prepare,
           limits: { memoryBytes: limits.memory ? parseMemory(limits.memory) : 0, cpuMillis: limits.cpu ? parseCpu(limits.cpu) : 0 },
           files: imageFileList(program), links: program.links ?? {}, mounts, security, workingDir: c.workingDir ?? program.workingDir,
         });

@@ -45,7 +45,7 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     await writeFile(marker, 'host\n');
     await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.248.0/24'], { timeoutMs: 300_000 });
     client = new RestClient({ server: 'http://192.168.248.1:8080', namespace: 'default' }, { userAgent: 'test' });
-    await create('plain', {}, { env: [{ name: 'GREETING', value: 'hello' }] });
+    await create('plain', {}, { env: [{ name: 'GREETING', value: 'hello' }, { name: 'MESSAGE', value: '$(GREETING) world' }, { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] });
     await running('plain');
   });
 
@@ -85,9 +85,11 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   test('the environment is the spec\'s and the service variables only, never the kubelet\'s', async () => {
     const { out } = await sh('plain', 'env');
     const names = out.trim().split('\n').map((l) => l.slice(0, l.indexOf('='))).sort();
-    const allowed = (n: string) => ['GREETING', 'HOSTNAME', 'HOME', 'PATH', 'PWD', 'SHLVL'].includes(n) || /^KUBERNETES_|_SERVICE_(HOST|PORT)|_PORT(_\d+_(TCP|UDP|SCTP)(_(ADDR|PORT|PROTO))?)?$/.test(n);
+    const allowed = (n: string) => ['GREETING', 'MESSAGE', 'POD_NAME', 'HOSTNAME', 'HOME', 'PATH', 'PWD', 'SHLVL'].includes(n) || /^KUBERNETES_|_SERVICE_(HOST|PORT)|_PORT(_\d+_(TCP|UDP|SCTP)(_(ADDR|PORT|PROTO))?)?$/.test(n);
     assert.deepEqual(names.filter((n) => !allowed(n)), []);
     assert.match(out, /^GREETING=hello$/m);
+    assert.match(out, /^MESSAGE=hello world$/m);
+    assert.match(out, /^POD_NAME=plain$/m);
     assert.match(out, /^KUBERNETES_SERVICE_HOST=/m);
   });
 
