@@ -1,7 +1,11 @@
 /**
  * API server figures, per storage backend: 10,000 Service creates (50 in flight), listing them as a Table, and
- * watch delivery latency to 100 watchers.
+ * watch delivery latency to 100 watchers. Then the price of security: the same creates over TLS with client
+ * certificate authentication and RBAC authorization, next to the insecure port of the same server, same run.
  */
+import { loadKubeconfig } from '../src/client/kubeconfig.ts';
+import { RestClient } from '../src/client/rest-client.ts';
+import { kubectl } from '../test/support/kubectl.ts';
 import { startApiServer } from '../test/support/apiserver.ts';
 import { etcdAvailable, startEtcd } from '../test/support/etcd.ts';
 
@@ -66,6 +70,52 @@ export async function run(): Promise<void> {
       await server.stop();
       await etcd?.stop();
     }
+  }
+  await secureVersusInsecure();
+}
+
+/**
+ * secureVersusInsecure creates Services on one server through its insecure port and through its secure port (TLS,
+ * x509 authentication, Node,RBAC authorization) as a user whose rights come from a RoleBinding (so RBAC walks the
+ * bindings) and as the admin (system:masters), in alternating rounds so drift hits all alike; ratio = secure time /
+ * insecure time.
+ */
+export async function secureVersusInsecure(): Promise<void> {
+  const server = await startApiServer({ secure: true, insecure: true });
+  try {
+    const cache = `${server.dir}/kubectl-cache`;
+    await kubectl('1.33', server.kubeconfig, cache, ['create', 'rolebinding', 'bench-edit', '--clusterrole=edit', '--user=bench', '--namespace=default']);
+    const insecure = new RestClient({ server: server.insecureUrl!, namespace: 'default' }, { userAgent: 'bench' });
+    const rbacUser = new RestClient(await loadKubeconfig(await server.kubeconfigFor({ user: 'bench', groups: ['bench-group'] })), { userAgent: 'bench' });
+    const clients = { insecure, 'TLS+x509+RBAC (RoleBinding)': rbacUser, 'TLS+x509 (system:masters)': server.client } as Record<string, RestClient>;
+    const services = server.client.resource('services');
+    const total: Record<string, number> = Object.fromEntries(Object.keys(clients).map((k) => [k, 0]));
+    const rounds = 4;
+    const perRound = Math.max(50, Math.floor(CREATES / 2 / rounds));
+    let serial = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, client] of Object.entries(clients)) {
+        let next = 0;
+        const started = performance.now();
+        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+          while (next < perRound) {
+            next++;
+            const i = serial++;
+            await client.create(services, 'default', { metadata: { name: `sec-${i}` }, spec: { selector: { app: `s${i}` }, ports: [{ port: 80 }] } });
+          }
+        }));
+        total[name]! += performance.now() - started;
+      }
+    }
+    const n = perRound * rounds;
+    const base = total.insecure!;
+    for (const [name, ms] of Object.entries(total)) {
+      process.stdout.write(`secure vs insecure: ${n} Service creates ${name}: ${(n / (ms / 1000)).toFixed(0)}/s${name === 'insecure' ? '' : `, ratio ${(ms / base).toFixed(2)}x the insecure port`}\n`);
+    }
+    insecure.close();
+    rbacUser.close();
+  } finally {
+    await server.stop();
   }
 }
 

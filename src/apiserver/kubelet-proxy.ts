@@ -1,18 +1,17 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { badRequest } from '../api/status.ts';
 import { resourceByName } from '../api/resources.ts';
 import type { Registry } from './registry.ts';
 
 /**
- * KubeletClientTls is how the API server reaches kubelets over HTTPS (--kubelet-client-certificate, --kubelet-client-key,
- * --kubelet-certificate-authority); without it kubelets are reached over plain HTTP, as in the lab.
+ * KubeletClientTls is how the API server authenticates to kubelets, which serve HTTPS (--kubelet-client-certificate,
+ * --kubelet-client-key, --kubelet-certificate-authority); without a client certificate it calls them anonymously.
  */
 export interface KubeletClientTls {
-  cert: Buffer;
-  key: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
   /** Verify the kubelet's serving certificate against this CA; absent: not verified, as upstream without the flag. */
   ca?: Buffer;
 }
@@ -45,9 +44,7 @@ export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, 
   const path = `/${o.subresource === 'log' ? 'containerLogs' : 'exec'}/${encodeURIComponent(o.namespace)}/${encodeURIComponent(o.pod)}/${encodeURIComponent(container)}?${query}`;
   await new Promise<void>((resolve, reject) => {
     const headers = { ...forwardedHeaders(req.headers), host: `${ip}:${port}` };
-    const upstream = o.tls
-      ? https.request({ host: ip, port, path, method: req.method, headers, cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca, rejectUnauthorized: o.tls.ca !== undefined, agent: false })
-      : http.request({ host: ip, port, path, method: req.method, headers });
+    const upstream = https.request({ host: ip, port, path, method: req.method, headers, cert: o.tls?.cert, key: o.tls?.key, ca: o.tls?.ca, rejectUnauthorized: o.tls?.ca !== undefined, agent: false });
     upstream.on('response', (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
@@ -102,10 +99,8 @@ export async function proxyExecUpgrade(req: http.IncomingMessage, socket: import
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
   const query = new URLSearchParams(url.searchParams);
   query.delete('container');
-  const upstream = tls
-    ? tlsConnect({ host: ip, port, cert: tls.cert, key: tls.key, ca: tls.ca, rejectUnauthorized: tls.ca !== undefined })
-    : netConnect(port, ip);
-  upstream.on(tls ? 'secureConnect' : 'connect', () => {
+  const upstream = tlsConnect({ host: ip, port, cert: tls?.cert, key: tls?.key, ca: tls?.ca, rejectUnauthorized: tls?.ca !== undefined });
+  upstream.on('secureConnect', () => {
     const headers = Object.entries(forwardedHeaders(req.headers)).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`]));
     // The kubelet's paths: /exec|/attach/<ns>/<pod>/<container>, /portForward/<ns>/<pod> (the pod's network, no container).
     const target = subresource === 'portforward'

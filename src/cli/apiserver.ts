@@ -26,7 +26,7 @@ const FLAGS: FlagSpecs = {
   'service-account-key-file': { type: 'strings', default: [], help: 'File containing PEM-encoded x509 RSA or ECDSA private or public keys, used to verify ServiceAccount tokens. Defaults to --service-account-signing-key-file.' },
   'service-account-signing-key-file': { type: 'string', help: 'Path to the file that contains the current private key of the service account token issuer (generated in --data-dir when absent).' },
   'api-audiences': { type: 'strings', default: [], help: 'Identifiers of the API. The service account token authenticator validates that tokens used against the API are bound to at least one of these audiences (default: the first --service-account-issuer).' },
-  'kubelet-client-certificate': { type: 'string', help: 'Path to a client cert file for TLS to kubelets (without it, kubelets are reached over plain HTTP, as in the lab).' },
+  'kubelet-client-certificate': { type: 'string', help: 'Path to a client cert file for TLS to kubelets (without it, the API server calls kubelets anonymously).' },
   'kubelet-client-key': { type: 'string', help: 'Path to a client key file for TLS to kubelets.' },
   'kubelet-certificate-authority': { type: 'string', help: "Path to a cert file for the certificate authority of kubelets' serving certificates." },
   'insecure-bind-address': { type: 'string', help: 'The IP address on which to serve plain HTTP (the lab uses 0.0.0.0). HTTP is served only when this or --insecure-port is given. WARNING: the insecure port has no authentication and no authorization: whoever reaches it has full control of the cluster.' },
@@ -63,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
   const read = (flag: string) => (values[flag] ? readFileSync(values[flag] as string) : undefined);
   const kubeletCert = read('kubelet-client-certificate');
   const kubeletKey = read('kubelet-client-key');
-  if ((kubeletCert === undefined) !== (kubeletKey === undefined)) throw new Error('Cannot reach kubelets over TLS: give both --kubelet-client-certificate and --kubelet-client-key');
+  if ((kubeletCert === undefined) !== (kubeletKey === undefined)) throw new Error('Cannot authenticate to kubelets: give both --kubelet-client-certificate and --kubelet-client-key');
   const server = await startApiServer({
     etcdServers: values['etcd-servers'] as string[],
     dataDir,
@@ -84,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
       signingKey: readFileSync(signingKeyFile, 'utf8'),
       verifyKeys: (keyFiles.length ? keyFiles : [signingKeyFile]).map((f) => readFileSync(f, 'utf8')),
     },
-    kubeletClient: kubeletCert && kubeletKey ? { cert: kubeletCert, key: kubeletKey, ca: read('kubelet-certificate-authority') } : undefined,
+    kubeletClient: { cert: kubeletCert, key: kubeletKey, ca: read('kubelet-certificate-authority') },
     disabledAdmissionPlugins: values['disable-admission-plugins'] as string[],
     versionMinor: values['reported-minor-version'] as string,
     storageHistory: values['storage-history'] as number,

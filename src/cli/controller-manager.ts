@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { connect } from '../client/client.ts';
 import { runLeaderElection } from '../client/leader-election.ts';
 import { startControllers } from '../controllers/controller-manager.ts';
@@ -14,7 +15,8 @@ const FLAGS = {
   'leader-elect': { type: 'bool', default: true, help: 'Start a leader election client and gain leadership before executing the main loop.' },
   'node-monitor-grace-period': { type: 'string', default: '40s', help: 'Amount of time which we allow running Node to be unresponsive before marking it unhealthy.' },
   controllers: { type: 'strings', default: ['*'], help: 'A list of controllers to enable (accepted; tskube runs the lab\'s set).' },
-  'use-service-account-credentials': { type: 'bool', default: false, help: 'accepted' },
+  'use-service-account-credentials': { type: 'bool', default: false, help: 'accepted (controllers run with the controller manager\'s own credentials; tskube up binds each controller\'s bootstrap role to it)' },
+  'root-ca-file': { type: 'string', help: "If set, this root certificate authority will be included in service account's token secret and published in every namespace as the ConfigMap kube-root-ca.crt." },
   v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
   help: { type: 'bool', default: false, short: 'h', help: 'help for controller-manager' },
 } satisfies ComponentFlags;
@@ -34,6 +36,7 @@ export function main(argv: string[]): Promise<number> {
         client, logger,
         allocateNodeCidrs: values['allocate-node-cidrs'] ? { clusterCidr: values['cluster-cidr']!, nodeCidrMaskSize: values['node-cidr-mask-size'] } : undefined,
         nodeMonitorGracePeriodMs: parseDuration(values['node-monitor-grace-period']),
+        rootCa: values['root-ca-file'] ? readFileSync(values['root-ca-file'], 'utf8') : undefined,
       });
       return { stop: async () => { await controllers.stop(); client.close(); } };
     },

@@ -4,6 +4,10 @@ import { parse as parseYaml } from 'yaml';
 import { connect } from '../client/client.ts';
 import { Kubelet, imageTable } from '../kubelet/kubelet.ts';
 import { serveKubelet } from '../kubelet/server.ts';
+import { KubeletAuth } from '../kubelet/kubelet-auth.ts';
+import { createCa, issueCertificate } from '../pki/pki.ts';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { firstIPv4 } from '../sys/process.ts';
 import { parseResolvConf } from '../kubelet/resolv-conf.ts';
 import { createLogger } from '../log/klog.ts';
@@ -26,6 +30,12 @@ const FLAGS: FlagSpecs = {
   'resolv-conf': { type: 'string', default: '/etc/resolv.conf', help: 'Resolver configuration file used as the basis for the container DNS resolution configuration ("" for none).' },
   port: { type: 'int', default: 10250, help: 'The port for the Kubelet to serve on.' },
   address: { type: 'string', help: 'The IP address for the Kubelet to serve on (default: --node-ip).' },
+  'tls-cert-file': { type: 'string', help: 'File containing x509 Certificate used for serving HTTPS. If not provided, a self-signed certificate and key are generated in --root-dir/pki.' },
+  'tls-private-key-file': { type: 'string', help: 'File containing x509 private key matching --tls-cert-file.' },
+  'client-ca-file': { type: 'string', help: 'If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated with an identity corresponding to the CommonName of the client certificate.' },
+  'anonymous-auth': { type: 'bool', default: true, help: 'Enables anonymous requests to the Kubelet server. Requests that are not rejected by another authentication method are treated as anonymous requests (tskube up sets false).' },
+  'authentication-token-webhook': { type: 'bool', default: false, help: 'Use the TokenReview API to determine authentication for bearer tokens (tskube up sets true).' },
+  'authorization-mode': { type: 'string', default: 'AlwaysAllow', help: 'Authorization mode for Kubelet server: AlwaysAllow or Webhook (SubjectAccessReview on nodes/<subresource>; tskube up sets Webhook).' },
   'pod-infra-container-image': { type: 'string', help: 'accepted (the process runtime needs no sandbox image)' },
   'allow-privileged': { type: 'bool', default: false, help: 'accepted' },
   'runtime-cgroups': { type: 'string', help: 'accepted' },
@@ -63,7 +73,12 @@ export async function main(argv: string[]): Promise<number> {
     hostDns: parseResolvConf(resolvConf ? await readFile(resolvConf, 'utf8').catch(() => '') : ''),
   });
   await kubelet.start();
-  const server = await serveKubelet(kubelet, (values.address as string | undefined) ?? config.address ?? nodeIP, port);
+  const mode = values['authorization-mode'] as string;
+  if (mode !== 'AlwaysAllow' && mode !== 'Webhook') throw new Error(`Cannot use --authorization-mode "${mode}": AlwaysAllow or Webhook`);
+  const tls = await servingCertificate(values, values['root-dir'] as string, nodeName, nodeIP);
+  const clientCa = values['client-ca-file'] ? readFileSync(values['client-ca-file'] as string) : undefined;
+  const auth = new KubeletAuth({ client, nodeName, anonymous: values['anonymous-auth'] as boolean, tokenWebhook: values['authentication-token-webhook'] as boolean, authorizationMode: mode });
+  const server = await serveKubelet(kubelet, (values.address as string | undefined) ?? config.address ?? nodeIP, port, { tls: { ...tls, clientCa }, auth });
   await untilSignal();
   server.close();
   await kubelet.stop();
@@ -71,3 +86,22 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+
+/** servingCertificate loads --tls-cert-file, or makes a certificate for the node in --root-dir/pki once, as upstream. */
+async function servingCertificate(values: Record<string, unknown>, rootDir: string, nodeName: string, nodeIP: string): Promise<{ cert: Buffer; key: Buffer }> {
+  if (values['tls-cert-file']) {
+    if (!values['tls-private-key-file']) throw new Error('Cannot serve HTTPS: --tls-cert-file needs --tls-private-key-file');
+    return { cert: readFileSync(values['tls-cert-file'] as string), key: readFileSync(values['tls-private-key-file'] as string) };
+  }
+  const dir = join(rootDir, 'pki');
+  const certFile = join(dir, 'kubelet.crt');
+  const keyFile = join(dir, 'kubelet.key');
+  if (!existsSync(certFile) || !existsSync(keyFile)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const ca = await createCa(`${nodeName}-ca@${Math.floor(Date.now() / 1000)}`);
+    const pair = await issueCertificate(ca, { commonName: `${nodeName}@${Math.floor(Date.now() / 1000)}`, usage: 'server', dnsNames: [nodeName], ips: [nodeIP] });
+    writeFileSync(keyFile, pair.key, { mode: 0o600 });
+    writeFileSync(certFile, pair.cert + ca.cert, { mode: 0o644 });
+  }
+  return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+}

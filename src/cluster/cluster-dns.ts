@@ -15,6 +15,11 @@ export interface ClusterDnsManifestOptions {
   image: string;
   /** How the pods reach the API server until in-cluster config is usable (the API server's URL); undefined: in-cluster. */
   master?: string;
+  /**
+   * A kubeconfig file on the host the pods read through a hostPath volume (the ServiceAccount kube-system/coredns by
+   * client certificate), until ServiceAccount token volumes reach pods; undefined: none.
+   */
+  kubeconfig?: string;
   replicas?: number;
 }
 
@@ -51,13 +56,15 @@ export function clusterDnsManifests(options: ClusterDnsManifestOptions): { servi
         spec: {
           serviceAccountName: 'coredns',
           dnsPolicy: 'Default',
+          ...(options.kubeconfig ? { volumes: [{ name: 'kubeconfig', hostPath: { path: options.kubeconfig, type: 'File' } }] } : {}),
           tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
           affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] }, topologyKey: 'kubernetes.io/hostname' } }] } },
           containers: [{
             name: 'coredns',
             image: options.image,
             imagePullPolicy: 'IfNotPresent',
-            args: ['dns', `--cluster-domain=${options.clusterDomain}`, '--ttl=30', ...(options.master ? [`--master=${options.master}`] : [])],
+            args: ['dns', `--cluster-domain=${options.clusterDomain}`, '--ttl=30', ...(options.master ? [`--master=${options.master}`] : []), ...(options.kubeconfig ? [`--kubeconfig=${options.kubeconfig}`] : [])],
+            ...(options.kubeconfig ? { volumeMounts: [{ name: 'kubeconfig', mountPath: options.kubeconfig, readOnly: true }] } : {}),
             resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
             ports: [
               { name: 'dns', containerPort: 53, protocol: 'UDP' },

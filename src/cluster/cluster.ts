@@ -1,9 +1,14 @@
+import { chmodSync } from 'node:fs';
+import http from 'node:http';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { kubeconfigText } from '../client/kubeconfig.ts';
+import https from 'node:https';
+import { isStatusError } from '../api/status.ts';
+import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { RestClient } from '../client/rest-client.ts';
+import { CLUSTER_ACCESS_OBJECTS, createClusterPki, type ClusterPki } from './cluster-pki.ts';
 import { removeCgroups } from '../sys/cgroups.ts';
 import { run } from '../sys/run.ts';
 import { clusterLayout, type ClusterLayout, type ClusterOptions } from './layout.ts';
@@ -45,30 +50,41 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   }
   if (existsSync(join('/run/netns', layout.lanNetns))) await destroyTopology(layout);
   await assertLanFree(layout);
-  mkdirSync(layout.dir, { recursive: true });
+  mkdirSync(layout.dir, { recursive: true, mode: 0o700 });
+  chmodSync(layout.dir, 0o700);
   writeFileSync(join(layout.dir, 'cluster.json'), JSON.stringify(options, null, 2));
   await createTopology(layout);
   progress(`Created the LAN ${options.lanCidr} (namespace ${layout.lanNetns}) and ${layout.nodes.length} node namespaces: ${layout.nodes.map((n) => `${n.name} ${n.ip}`).join(', ')}`);
-  writeFileSync(layout.kubeconfig, kubeconfigText(layout.apiserverUrl, { name: options.name }));
+  const pki = await createClusterPki(layout, layout.apiserverUrl);
+  progress(options.lab
+    ? `Wrote the cluster CA and kubelet certificates in ${pki.dir}; the API server is the lab's: plain HTTP on ${layout.apiserverUrl}, no authentication or authorization (anyone who reaches it controls the cluster)`
+    : `Wrote the cluster CA, certificates and a kubeconfig per component and node (${pki.dir}, mode 0600): TLS on ${layout.apiserverUrl}, Node,RBAC authorization`);
   const log = (name: string, node?: string) => join(layout.dir, 'logs', node ? `${node}-${name}.log` : `${name}.log`);
-  const apiserver = await supervisor.start('apiserver', [TSKUBE, 'apiserver', ...(options.etcdServers.length ? [`--etcd-servers=${options.etcdServers.join(',')}`] : [`--data-dir=${join(layout.dir, 'apiserver')}`]), `--service-cluster-ip-range=${options.serviceCidr}`, `--insecure-bind-address=${layout.controlPlaneIp}`, '--insecure-port=8080', '--secure-port=0', `--advertise-address=${layout.controlPlaneIp}`, '--disable-admission-plugins=ServiceAccount'], { log: log('apiserver') });
-  const client = new RestClient({ server: layout.apiserverUrl, namespace: 'default' }, { userAgent: 'tskube-up' });
+  const apiserver = await supervisor.start('apiserver', [TSKUBE, 'apiserver', ...(options.etcdServers.length ? [`--etcd-servers=${options.etcdServers.join(',')}`] : [`--data-dir=${join(layout.dir, 'apiserver')}`]), `--service-cluster-ip-range=${options.serviceCidr}`, `--advertise-address=${layout.controlPlaneIp}`, ...apiserverSecurityFlags(layout, pki)], { log: log('apiserver') });
+  const client = new RestClient(await loadKubeconfig(pki.admin), { userAgent: 'tskube-up' });
   // Ready only counts while our own process lives: an answer from anyone else's server is not our cluster.
   await poll('the API server', async () => {
     if (!supervisor.alive(apiserver)) throw new Error(`The API server exited: ${lastLines(apiserver.log)}`);
-    return (await fetch(`${layout.apiserverUrl}/readyz`).catch(() => undefined))?.ok === true;
+    return readyz(layout.apiserverUrl, readFileSync(pki.caCert));
   }, 30_000);
   if (!supervisor.alive(apiserver)) throw new Error(`The API server exited: ${lastLines(apiserver.log)}`);
   progress(`API server ready on ${layout.apiserverUrl} (${options.etcdServers.length ? 'etcd' : 'embedded SQLite'} store)`);
+  for (const [resource, object] of CLUSTER_ACCESS_OBJECTS) {
+    await client.create(client.resource(resource, 'rbac.authorization.k8s.io'), undefined, object).catch((error) => {
+      if (!isStatusError(error, 409)) throw error;
+    });
+  }
   const cmFlags = options.lab ? [] : ['--allocate-node-cidrs', `--cluster-cidr=${options.clusterCidr}`, '--node-cidr-mask-size=16'];
-  await supervisor.start('controller-manager', [TSKUBE, 'controller-manager', `--kubeconfig=${layout.kubeconfig}`, ...cmFlags], { log: log('controller-manager') });
-  await supervisor.start('scheduler', [TSKUBE, 'scheduler', `--kubeconfig=${layout.kubeconfig}`], { log: log('scheduler') });
+  await supervisor.start('controller-manager', [TSKUBE, 'controller-manager', `--kubeconfig=${pki.controllerManager}`, `--root-ca-file=${pki.caCert}`, ...cmFlags], { log: log('controller-manager') });
+  await supervisor.start('scheduler', [TSKUBE, 'scheduler', `--kubeconfig=${pki.scheduler}`], { log: log('scheduler') });
   progress('Controller manager and scheduler started');
   // Outside --lab, pods use the cluster DNS and reach the control plane through their node (masqueraded, as Docker does).
   const dnsFlags = options.lab ? [] : [`--cluster-dns=${layout.dnsServiceIp}`, `--cluster-domain=${layout.clusterDomain}`, `--non-masquerade-cidr=${options.clusterCidr}`];
   for (const node of layout.nodes) {
     mkdirSync(node.dir, { recursive: true });
-    await supervisor.start('kubelet', [TSKUBE, 'kubelet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, `--root-dir=${join(node.dir, 'kubelet')}`, `--netns-prefix=${node.netns}`, '--pod-infra-container-image=k8s.gcr.io/pause:3.1', '--allow-privileged=true', ...dnsFlags], { node: node.name, enter: node.enter, log: log('kubelet', node.name) });
+    const files = pki.nodes[node.name]!;
+    const kubeletSecurity = [`--tls-cert-file=${files.servingCert}`, `--tls-private-key-file=${files.servingKey}`, `--client-ca-file=${pki.caCert}`, '--anonymous-auth=false', '--authentication-token-webhook', '--authorization-mode=Webhook'];
+    await supervisor.start('kubelet', [TSKUBE, 'kubelet', `--kubeconfig=${files.kubelet}`, ...kubeletSecurity, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, `--root-dir=${join(node.dir, 'kubelet')}`, `--netns-prefix=${node.netns}`, '--pod-infra-container-image=k8s.gcr.io/pause:3.1', '--allow-privileged=true', ...dnsFlags], { node: node.name, enter: node.enter, log: log('kubelet', node.name) });
   }
   progress(`Kubelets started on ${layout.nodes.map((n) => n.name).join(', ')}`);
   await poll('every node to be Ready', async () => {
@@ -79,11 +95,11 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   if (!options.lab) {
     const nodes = (await client.list(client.resource('nodes'))).items as any[];
     for (const node of layout.nodes) {
-      await supervisor.start('flatnet', [TSKUBE, 'flatnet', `--kubeconfig=${layout.kubeconfig}`, `--hostname-override=${node.name}`], { node: node.name, enter: node.enter, log: log('flatnet', node.name) });
+      await supervisor.start('flatnet', [TSKUBE, 'flatnet', `--kubeconfig=${pki.nodes[node.name]!.kubelet}`, `--hostname-override=${node.name}`], { node: node.name, enter: node.enter, log: log('flatnet', node.name) });
       const configFile = join(node.dir, 'kube-proxy-config');
       await run([...node.enter, TSKUBE, 'proxy', `--write-config-to=${configFile}`]);
       const config = parseYaml(readFileSync(configFile, 'utf8'));
-      config.clientConnection.kubeconfig = layout.kubeconfig;
+      config.clientConnection.kubeconfig = pki.nodes[node.name]!.proxy;
       config.clusterCIDR = options.clusterCidr;
       config.hostnameOverride = node.name;
       writeFileSync(configFile, writeConfigText(config));
@@ -93,12 +109,38 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   }
   await waitReady(layout, progress);
   if (!options.lab) {
-    await applyClusterDns(client, { serviceIP: layout.dnsServiceIp, clusterDomain: layout.clusterDomain, image: TSKUBE_IMAGE, master: layout.apiserverUrl });
+    await applyClusterDns(client, { serviceIP: layout.dnsServiceIp, clusterDomain: layout.clusterDomain, image: TSKUBE_IMAGE, kubeconfig: pki.coredns });
     await waitForDns(layout, client);
     progress(`Cluster DNS ready: Service kube-system/kube-dns on ${layout.dnsServiceIp} (Deployment coredns, tskube dns)`);
   }
   client.close();
   return layout;
+}
+
+/**
+ * apiserverSecurityFlags: TLS with client certificates and ServiceAccount tokens, Node,RBAC (the defaults) and the
+ * API server's own certificate towards kubelets; in --lab mode the lab's insecure port instead, as the lab starts it.
+ */
+function apiserverSecurityFlags(layout: ClusterLayout, pki: ClusterPki): string[] {
+  const kubelets = [`--kubelet-client-certificate=${pki.kubeletClientCert}`, `--kubelet-client-key=${pki.kubeletClientKey}`, `--kubelet-certificate-authority=${pki.caCert}`];
+  if (layout.options.lab) return [`--insecure-bind-address=${layout.controlPlaneIp}`, '--insecure-port=8080', '--secure-port=0', '--disable-admission-plugins=ServiceAccount', ...kubelets];
+  return [
+    `--bind-address=${layout.controlPlaneIp}`, '--secure-port=6443', `--tls-cert-file=${pki.apiserverCert}`, `--tls-private-key-file=${pki.apiserverKey}`,
+    `--client-ca-file=${pki.caCert}`, `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    `--service-account-issuer=https://kubernetes.default.svc.${layout.clusterDomain}`, '--authorization-mode=Node,RBAC', ...kubelets,
+  ];
+}
+
+/** readyz asks /readyz as a health check does (anonymously), trusting the cluster CA. */
+function readyz(url: string, ca: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = (url.startsWith('https:') ? https : http).get(`${url}/readyz`, { ca, agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
 }
 
 /** waitForDns waits for a ready kube-dns endpoint and an answer through the Service's IP from every node. */

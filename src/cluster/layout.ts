@@ -80,7 +80,8 @@ export function clusterLayout(options: ClusterOptions): ClusterLayout {
     controlPlaneIp,
     gatewayIp: nthAddress(lan, lan.size - 2),
     lanPrefix: lan.prefix,
-    apiserverUrl: `http://${controlPlaneIp}:8080`,
+    // The lab starts its API server on the insecure port; a default cluster serves only TLS on 6443, as kubeadm's.
+    apiserverUrl: options.lab ? `http://${controlPlaneIp}:8080` : `https://${controlPlaneIp}:6443`,
     kubeconfig: join(dir, 'admin.conf'),
     dnsServiceIp: nthAddress(parseCidr(options.serviceCidr), 10),
     clusterDomain: 'cluster.local',

@@ -15,6 +15,7 @@ import { NamespaceController } from './namespace-controller.ts';
 import { REPLICATION_CONTROLLER, ReplicaSetController } from './replicaset.ts';
 import { ResourceQuotaController } from './resourcequota-controller.ts';
 import { ServiceAccountsController } from './serviceaccounts-controller.ts';
+import { RootCaPublisher } from './root-ca-publisher.ts';
 import type { ControllerContext } from './context.ts';
 
 export interface ControllerManagerOptions {
@@ -23,6 +24,8 @@ export interface ControllerManagerOptions {
   /** Node IPAM: set with --allocate-node-cidrs. */
   allocateNodeCidrs?: { clusterCidr: string; nodeCidrMaskSize: number };
   nodeMonitorGracePeriodMs: number;
+  /** --root-ca-file's PEM: the root-ca-cert-publisher puts it in every namespace's kube-root-ca.crt ConfigMap. */
+  rootCa?: string;
 }
 
 /**
@@ -62,8 +65,9 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   new DaemonSetController({ ...ctx, events: new EventRecorder(client, 'daemonset-controller', logger) });
   if (options.allocateNodeCidrs) new NodeIpamController({ ...ctx, events: new EventRecorder(client, 'cidrAllocator', logger) }, options.allocateNodeCidrs);
   const lifecycle = new NodeLifecycleController({ ...ctx, events: new EventRecorder(client, 'node-controller', logger) }, { gracePeriodMs: options.nodeMonitorGracePeriodMs });
+  const publisher = options.rootCa ? new RootCaPublisher({ ...ctx, events: new EventRecorder(client, 'root-ca-cert-publisher', logger) }, options.rootCa) : undefined;
   // Handlers are registered: now fill the caches, and only then let events flow to the controllers.
-  const all = Object.values(ctx.informers);
+  const all = [...Object.values(ctx.informers), ...(publisher ? [publisher.informer] : [])];
   for (const i of all) i.start();
   await Promise.all(all.map((i) => i.waitForSync()));
   markSynced();

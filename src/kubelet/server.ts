@@ -1,16 +1,25 @@
 import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import { createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs';
 import { serveExec } from './exec-websocket.ts';
 import { servePortForward } from './port-forward.ts';
 import { serveAttach } from './attach.ts';
+import type { KubeletAuth } from './kubelet-auth.ts';
 import type { Kubelet } from './kubelet.ts';
 
+/** KubeletServing is how the kubelet's port is secured: TLS (--tls-cert-file, --client-ca-file) and who may call it. */
+export interface KubeletServing {
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  auth?: KubeletAuth;
+}
+
 /**
- * serveKubelet is the kubelet's HTTP server (port 10250): `/containerLogs/<ns>/<pod>/<container>` with
+ * serveKubelet is the kubelet's server (port 10250; HTTPS with authentication and authorization when `serving` says so): `/containerLogs/<ns>/<pod>/<container>` with
  * `follow`, `tailLines` and `previous`, which the API server proxies `kubectl logs` to, and `/healthz`.
  */
-export function serveKubelet(kubelet: Kubelet, address: string, port: number): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
+export function serveKubelet(kubelet: Kubelet, address: string, port: number, serving: KubeletServing = {}): Promise<http.Server> {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     if (url.pathname === '/healthz') return void res.writeHead(200).end('ok');
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
@@ -40,8 +49,8 @@ export function serveKubelet(kubelet: Kubelet, address: string, port: number): P
       }
     });
     res.on('close', () => watcher.close());
-  });
-  server.on('upgrade', (req, socket, head) => {
+  };
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const pf = /^\/portForward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (pf) {
@@ -64,6 +73,24 @@ export function serveKubelet(kubelet: Kubelet, address: string, port: number): P
       return;
     }
     serveExec(req, socket, { exec, command, stdin: url.searchParams.get('stdin') === 'true' });
+  };
+  const auth = serving.auth;
+  const guarded = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!auth) return handle(req, res);
+    auth.check(req).then((refused) => {
+      if (!refused) return handle(req, res);
+      res.writeHead(refused.code, { 'Content-Type': 'text/plain; charset=utf-8' }).end(refused.text);
+    }, () => res.writeHead(500).end('cannot authorize the request\n'));
+  };
+  const server = serving.tls
+    ? https.createServer({ cert: serving.tls.cert, key: serving.tls.key, ...(serving.tls.clientCa ? { ca: serving.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) }, guarded)
+    : http.createServer(guarded);
+  server.on('upgrade', (req, socket, head) => {
+    if (!auth) return upgrade(req, socket, head);
+    auth.check(req).then((refused) => {
+      if (!refused) return upgrade(req, socket, head);
+      socket.end(`HTTP/1.1 ${refused.code} ${http.STATUS_CODES[refused.code]}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(refused.text)}\r\n\r\n${refused.text}`);
+    }, () => socket.destroy());
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

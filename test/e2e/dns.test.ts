@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RestClient } from '../../src/client/rest-client.ts';
+import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
@@ -34,7 +35,7 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     stateDir = await mkdtemp(join(tmpdir(), 'tskube-dns-'));
     cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
     await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.234.0/24'], { timeoutMs: 240_000 });
-    client = new RestClient({ server: 'http://192.168.234.1:8080', namespace: 'default' }, { userAgent: 'test' });
+    client = new RestClient(await loadKubeconfig(join(stateDir, 'admin.conf')), { userAgent: 'test' });
     for (const i of [0, 1]) {
       await client.create(pods(), 'default', { metadata: { name: `web-${i}`, labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.7.9', ports: [{ containerPort: 80 }] }] } });
       await client.create(pods(), 'default', {

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RestClient } from '../../src/client/rest-client.ts';
+import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
@@ -32,7 +33,7 @@ describe('kubelet and flatnet', { skip: NOT_ROOT || (!kubectlAvailable('1.33') &
     stateDir = await mkdtemp(join(tmpdir(), 'tskube-kubelet-'));
     cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
     await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.230.0/24'], { timeoutMs: 180_000 });
-    client = new RestClient({ server: 'http://192.168.230.1:8080', namespace: 'default' }, { userAgent: 'test' });
+    client = new RestClient(await loadKubeconfig(join(stateDir, 'admin.conf')), { userAgent: 'test' });
   });
 
   after(async () => {

@@ -68,6 +68,12 @@ const CONTROLLER_ROLES: Record<string, PolicyRule[]> = {
     r(['create', 'delete', 'get', 'list', 'update'], ['discovery.k8s.io'], ['endpointslices']),
     events,
   ],
+  'endpointslicemirroring-controller': [
+    r(['get', 'list', 'watch'], [''], ['services', 'endpoints']),
+    r(['update'], [''], ['services/finalizers', 'endpoints/finalizers']),
+    r(['create', 'delete', 'get', 'list', 'update'], ['discovery.k8s.io'], ['endpointslices']),
+    events,
+  ],
   'node-controller': [
     r(['get', 'list', 'update', 'delete', 'patch'], [''], ['nodes']),
     r(['patch', 'update'], [''], ['nodes/status']),
