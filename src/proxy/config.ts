@@ -95,12 +95,17 @@ export function parseConfigDocument(loaded: unknown): ProxyConfig {
       return 0;
     }
   };
-  const ipt = merged.iptables;
-  if (!Number.isInteger(ipt.masqueradeBit) || ipt.masqueradeBit < 0 || ipt.masqueradeBit > 31) field('iptables.masqueradeBit', ipt.masqueradeBit, 'must be within the range [0, 31]');
-  const syncPeriodMs = duration('iptables.syncPeriod', ipt.syncPeriod);
-  const minSyncPeriodMs = duration('iptables.minSyncPeriod', ipt.minSyncPeriod);
-  if (syncPeriodMs <= 0) field('iptables.syncPeriod', ipt.syncPeriod, 'must be greater than 0');
-  if (minSyncPeriodMs < 0) field('iptables.minSyncPeriod', ipt.minSyncPeriod, 'must be greater than or equal to 0');
+  /** modeSection checks the settings both modes have (iptables:, nftables:) and reads their periods. */
+  const modeSection = (name: 'iptables' | 'nftables') => {
+    const section = merged[name];
+    if (!Number.isInteger(section.masqueradeBit) || section.masqueradeBit < 0 || section.masqueradeBit > 31) field(`${name}.masqueradeBit`, section.masqueradeBit, 'must be within the range [0, 31]');
+    const syncPeriodMs = duration(`${name}.syncPeriod`, section.syncPeriod);
+    const minSyncPeriodMs = duration(`${name}.minSyncPeriod`, section.minSyncPeriod);
+    if (syncPeriodMs <= 0) field(`${name}.syncPeriod`, section.syncPeriod, 'must be greater than 0');
+    if (minSyncPeriodMs < 0) field(`${name}.minSyncPeriod`, section.minSyncPeriod, 'must be greater than or equal to 0');
+    return { masqueradeAll: section.masqueradeAll, masqueradeBit: section.masqueradeBit, syncPeriodMs, minSyncPeriodMs };
+  };
+  const ipt = modeSection('iptables');
   if (merged.clusterCIDR) {
     for (const cidr of String(merged.clusterCIDR).split(',')) {
       try {
@@ -111,12 +116,7 @@ export function parseConfigDocument(loaded: unknown): ProxyConfig {
     }
   }
   if (!['', 'iptables', 'nftables'].includes(merged.mode)) field('mode', merged.mode, merged.mode === 'ipvs' ? 'tskube implements the iptables and nftables modes' : 'must be iptables, ipvs or nftables');
-  const nft = merged.nftables;
-  if (!Number.isInteger(nft.masqueradeBit) || nft.masqueradeBit < 0 || nft.masqueradeBit > 31) field('nftables.masqueradeBit', nft.masqueradeBit, 'must be within the range [0, 31]');
-  const nftSyncPeriodMs = duration('nftables.syncPeriod', nft.syncPeriod);
-  const nftMinSyncPeriodMs = duration('nftables.minSyncPeriod', nft.minSyncPeriod);
-  if (nftSyncPeriodMs <= 0) field('nftables.syncPeriod', nft.syncPeriod, 'must be greater than 0');
-  if (nftMinSyncPeriodMs < 0) field('nftables.minSyncPeriod', nft.minSyncPeriod, 'must be greater than or equal to 0');
+  const nftables = modeSection('nftables');
   for (const key of ['healthzBindAddress', 'metricsBindAddress'] as const) {
     if (merged[key] !== '' && !/^(\d+\.\d+\.\d+\.\d+|\[[0-9a-fA-F:]+\]):\d+$/.test(merged[key])) field(key, merged[key], 'must be IP:port');
   }
@@ -137,8 +137,8 @@ export function parseConfigDocument(loaded: unknown): ProxyConfig {
     healthzBindAddress: merged.healthzBindAddress,
     metricsBindAddress: merged.metricsBindAddress,
     hostnameOverride: merged.hostnameOverride,
-    iptables: { masqueradeAll: ipt.masqueradeAll, masqueradeBit: ipt.masqueradeBit, localhostNodePorts: ipt.localhostNodePorts, syncPeriodMs, minSyncPeriodMs },
-    nftables: { masqueradeAll: nft.masqueradeAll, masqueradeBit: nft.masqueradeBit, syncPeriodMs: nftSyncPeriodMs, minSyncPeriodMs: nftMinSyncPeriodMs },
+    iptables: { ...ipt, localhostNodePorts: merged.iptables.localhostNodePorts },
+    nftables,
     mode: merged.mode === 'nftables' ? 'nftables' : 'iptables',
     nodePortAddresses: merged.nodePortAddresses,
     oomScoreAdj: merged.oomScoreAdj,
