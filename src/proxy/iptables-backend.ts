@@ -21,7 +21,7 @@ export class IptablesBackend implements ProxyBackend {
     this.#render = render;
   }
 
-  async sync(ports: readonly ServicePort[], changed: ReadonlySet<string>, full: boolean): Promise<BackendSyncResult> {
+  async sync(ports: readonly ServicePort[], changed: ReadonlySet<string>, _removed: readonly string[], full: boolean): Promise<BackendSyncResult> {
     const existing = full || !this.#natChains ? (await this.#iptables.chains('nat')).filter(isServiceChain) : this.#natChains;
     const result = renderIptables({ ...this.#render, servicePorts: ports }, { changedServices: full ? undefined : changed, existingNatChains: existing });
     await this.#iptables.restore(result.text);

@@ -4,7 +4,8 @@ import { clearUdpConntrack } from '../sys/conntrack.ts';
 import type { ProxyBackend } from './backend.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { ServiceHealthServers } from './service-health.ts';
-import { buildServicePorts, categorize, type ServicePort } from './service-ports.ts';
+import { ServicePortCache } from './service-port-cache.ts';
+import { categorize, type ServicePort } from './service-ports.ts';
 
 /** FULL_SYNC_PERIOD_MS: a full rewrite at least this often, as upstream's proxyutil.FullSyncPeriod. */
 const FULL_SYNC_PERIOD_MS = 3_600_000;
@@ -31,8 +32,8 @@ export class Proxier {
   #services: Informer;
   #slices: Informer;
   #node: Informer;
-  #applied = new Map<string, string>();
   #appliedPorts = new Map<string, ServicePort>();
+  #cache = new ServicePortCache();
   #synced = false;
   #needFullSync = true;
   #lastFullSync = 0;
@@ -60,10 +61,22 @@ export class Proxier {
     const changed = () => this.#queue();
     const selector = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
     // Every Service and EndpointSlice event counts, as upstream's change trackers count them.
-    const counting = (count: () => void) => ({ onAdd: count, onUpdate: count, onDelete: count, onChange: changed });
     const m = options.metrics;
-    this.#services = new Informer(options.client, options.client.resource('services'), counting(() => m.serviceChanges++), { labelSelector: '!service.kubernetes.io/service-proxy-name', logger: options.logger });
-    this.#slices = new Informer(options.client, options.client.resource('endpointslices'), counting(() => m.endpointChanges++), { labelSelector: selector, logger: options.logger });
+    const cache = this.#cache;
+    const service = (s: any, deleted = false) => {
+      m.serviceChanges++;
+      cache.setService(s.metadata.namespace, s.metadata.name, deleted ? undefined : s);
+    };
+    const slice = (s: any, old?: any, deleted = false) => {
+      m.endpointChanges++;
+      cache.setSlice(s, old, deleted);
+    };
+    this.#services = new Informer(options.client, options.client.resource('services'), {
+      onAdd: (s) => service(s), onUpdate: (_old, s) => service(s), onDelete: (s) => service(s, true), onChange: changed,
+    }, { labelSelector: '!service.kubernetes.io/service-proxy-name', logger: options.logger });
+    this.#slices = new Informer(options.client, options.client.resource('endpointslices'), {
+      onAdd: (s) => slice(s), onUpdate: (old, s) => slice(s, old), onDelete: (s) => slice(s, undefined, true), onChange: changed,
+    }, { labelSelector: selector, logger: options.logger });
     this.#node = new Informer(options.client, options.client.resource('nodes'), { onChange: changed }, { fieldSelector: `metadata.name=${options.nodeName}`, logger: options.logger });
   }
 
@@ -122,11 +135,7 @@ export class Proxier {
     this.queuedAt = undefined;
     const full = this.#needFullSync || Date.now() - this.#lastFullSync > FULL_SYNC_PERIOD_MS;
     try {
-      const ports = buildServicePorts({ services: this.#services.list(), endpointSlices: this.#slices.list(), nodeName: this.#o.nodeName });
-      const digests = new Map(ports.map((p) => [p.name + '/' + p.protocol, JSON.stringify(p)]));
-      const changed = new Set<string>();
-      for (const p of ports) if (this.#applied.get(p.name + '/' + p.protocol) !== digests.get(p.name + '/' + p.protocol)) changed.add(p.name);
-      const removed = [...this.#applied.keys()].filter((k) => !digests.has(k));
+      const { ports, changed, removed } = this.#cache.build(this.#o.nodeName);
       const pendingAfter = this.#o.backend.pendingAfterMs();
       if (!full && changed.size === 0 && removed.length === 0 && this.#synced && pendingAfter === undefined) {
         this.#done(queued);
@@ -134,11 +143,11 @@ export class Proxier {
       }
       const mode = this.#o.backend.mode;
       log.v(2).info(`Syncing ${mode} rules`, { full, changedServices: changed.size });
-      const result = await this.#o.backend.sync(ports, changed, full);
-      await this.#clearStaleUdp(ports);
+      const result = await this.#o.backend.sync(ports, changed, removed, full);
+      await this.#clearStaleUdp(ports, full ? new Set(ports.map((p) => p.name)) : changed);
       this.#serviceHealth.sync(ports);
-      this.#applied = digests;
-      this.#appliedPorts = new Map(ports.map((p) => [p.name + '/' + p.protocol, p]));
+      for (const key of removed) this.#appliedPorts.delete(key);
+      for (const p of ports) if (full || changed.has(p.name)) this.#appliedPorts.set(`${p.name}/${p.protocol}`, p);
       this.#synced = true;
       this.#needFullSync = false;
       if (full) this.#lastFullSync = Date.now();
@@ -184,9 +193,9 @@ export class Proxier {
   }
 
   /** #clearStaleUdp drops conntrack entries of UDP service ports whose endpoints went away (or came back from none). */
-  async #clearStaleUdp(ports: ServicePort[]): Promise<void> {
+  async #clearStaleUdp(ports: readonly ServicePort[], changed: ReadonlySet<string>): Promise<void> {
     for (const p of ports) {
-      if (p.protocol !== 'UDP') continue;
+      if (p.protocol !== 'UDP' || !changed.has(p.name)) continue;
       const before = this.#appliedPorts.get(p.name + '/UDP');
       if (!before) continue;
       const now = new Set(categorize(p).allReachable.map((e) => e.ip));

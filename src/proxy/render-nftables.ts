@@ -87,8 +87,33 @@ const ADDR = 'ipv4_addr';
 const SERVICE_KEY = `${ADDR} . inet_proto . inet_service`;
 const HAIRPIN_SET = 'hairpin-endpoints';
 
-/** renderNftables computes the table for a set of service ports. */
+/** NftFragment is what one service port adds to the table: its chains, its affinity sets, its map and set elements. */
+export interface NftFragment {
+  chains: Map<string, NftChain>;
+  sets: Map<string, NftSet>;
+  /** [set or map, key, element text]; several service ports may share one (cluster-ips, hairpin-endpoints). */
+  elements: [string, string, string][];
+}
+
+/** renderNftables computes the table for a set of service ports: the skeleton plus every service port's fragment. */
 export function renderNftables(input: NftRenderInput): NftRuleset {
+  return mergeNftables(renderNftSkeleton(input), input.servicePorts.map((sp) => renderNftServicePort(sp, input)));
+}
+
+/** mergeNftables puts fragments into a skeleton (a new ruleset, sorted). */
+export function mergeNftables(skeleton: NftRuleset, fragments: Iterable<NftFragment>): NftRuleset {
+  const chains = new Map(skeleton.chains);
+  const sets = new Map([...skeleton.sets].map(([name, s]) => [name, { ...s, elements: new Map(s.elements) }]));
+  for (const f of fragments) {
+    for (const [name, c] of f.chains) chains.set(name, c);
+    for (const [name, s] of f.sets) sets.set(name, s);
+    for (const [set, key, text] of f.elements) sets.get(set)?.elements.set(key, text);
+  }
+  return { chains: sortedMap(chains), sets: sortedMap(sets) };
+}
+
+/** renderNftSkeleton is the fixed part of the table (upstream's setupNFTables), with empty maps and sets. */
+export function renderNftSkeleton(input: Omit<NftRenderInput, 'servicePorts'>): NftRuleset {
   const layout = input.layout ?? 'flat';
   const mark = `0x${(1 << input.masqueradeBit).toString(16)}`;
   const chains = new Map<string, NftChain>();
@@ -149,19 +174,30 @@ export function renderNftables(input: NftRenderInput): NftRuleset {
   rule('services', 'ip daddr . meta l4proto . th dport vmap @service-ips');
   rule('services', `${matchAll ? 'fib daddr type local ip daddr != 127.0.0.0/8' : 'ip daddr @nodeport-ips'} meta l4proto . th dport vmap @service-nodeports`);
 
-  for (const sp of input.servicePorts) renderServicePort(sp, input, layout, { chain, rule, set, element });
   return { chains: sortedMap(chains), sets: sortedMap(sets) };
 }
 
-interface Writers {
-  chain(name: string, spec?: string): NftChain;
-  rule(name: string, text: string): void;
-  set(name: string, kind: NftSet['kind'], spec: string): NftSet;
-  element(setName: string, key: string, value?: string, comment?: string): void;
-}
-
-/** renderServicePort writes one service port's map elements, chains and sets (upstream's per-service loop). */
-function renderServicePort(sp: ServicePort, input: NftRenderInput, layout: NftLayout, w: Writers): void {
+/** renderNftServicePort is one service port's map elements, chains and sets (upstream's per-service loop). */
+export function renderNftServicePort(sp: ServicePort, input: Omit<NftRenderInput, 'servicePorts'>): NftFragment {
+  const layout = input.layout ?? 'flat';
+  const fragment: NftFragment = { chains: new Map(), sets: new Map(), elements: [] };
+  const w = {
+    chain(name: string): NftChain {
+      let c = fragment.chains.get(name);
+      if (!c) fragment.chains.set(name, (c = { spec: '', rules: [] }));
+      return c;
+    },
+    rule(name: string, text: string): void {
+      w.chain(name).rules.push(text);
+    },
+    set(name: string, kind: NftSet['kind'], spec: string): void {
+      fragment.sets.set(name, { kind, spec, elements: new Map() });
+    },
+    element(setName: string, key: string, value?: string, comment?: string): void {
+      const c = comment === undefined ? '' : ` comment "${comment}"`;
+      fragment.elements.push([setName, key, value === undefined ? `${key}${c}` : `${key}${c} : ${value}`]);
+    },
+  };
   const proto = sp.protocol.toLowerCase();
   const base = nftServicePortBase(sp.name, sp.protocol);
   const clusterChain = `service-${base}`;
@@ -249,6 +285,7 @@ function renderServicePort(sp: ServicePort, input: NftRenderInput, layout: NftLa
     if (affinity) w.rule(name, `update @affinity-${epBase(ep)} { ip saddr }`);
     w.rule(name, `meta l4proto ${proto} dnat to ${ep.address}`);
   }
+  return fragment;
 }
 
 function sortedMap<V>(map: Map<string, V>): Map<string, V> {
