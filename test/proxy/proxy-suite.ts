@@ -93,6 +93,14 @@ describe(`tskube proxy in a node namespace (${mode} mode)`, { skip: NOT_ROOT }, 
     else assert.match(rules, /chain service-\w{8}-default\/web\/tcp\/ \{\n.*\n\s+numgen random mod 2 0 meta l4proto tcp dnat to 10\.244\.1\.2:80\n\s+meta l4proto tcp dnat to 10\.244\.1\.3:80/);
   });
 
+  test('tskube trace follows a connection through the live rules: both pods, half each', async () => {
+    const { clusterIP } = (await server.client.get(services(), 'default', 'web')).spec;
+    const { stdout } = await run([TSKUBE, 'trace', `--name=${prefix}`, '--node=node', '--from=10.244.1.4', `--to=${clusterIP}:80/tcp`]);
+    assert.match(stdout, new RegExp(`^${mode}: `, 'm'));
+    assert.match(stdout, /^summary:\n {4}50\.0% 10\.244\.1\.2:80\n {4}50\.0% 10\.244\.1\.3:80\n$/m);
+    if (mode === 'iptables') assert.match(stdout, /-j DNAT --to-destination 10\.244\.1\.2:80 {2}\[[1-9]\d* packets\]/, 'live counters');
+  });
+
   test('a pod reaches itself through its own service (hairpin)', async () => {
     const { clusterIP } = (await server.client.get(services(), 'default', 'web')).spec;
     const seen = await who(pod1, `http://${clusterIP}/cgi-bin/ip`, 20);
