@@ -226,7 +226,7 @@ describe(`tskube proxy in a node namespace (${mode} mode)`, { skip: NOT_ROOT }, 
     await waitFor('more answers after the switch', () => (asker.output().slice(mark).match(/pod[12]/g) ?? []).length >= 20, 10_000);
     await asker.stop();
     const answers = asker.output().trim().split('\n');
-    assert.ok(answers.length > 50, `${answers.length} answers`);
+    assert.ok(answers.length >= 20, `${answers.length} answers`);
     assert.deepEqual(answers.filter((a) => !/^pod[12]$/.test(a)), [], 'every request through the switch was answered');
     assert.equal(await lab.exec(node, ['curl', '-s', 'http://127.0.0.1:10249/proxyMode']), other(mode));
   });
