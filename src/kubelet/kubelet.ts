@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isStatusError } from '../api/status.ts';
@@ -11,6 +11,7 @@ import { EventRecorder } from '../client/event-recorder.ts';
 import { DEFAULT_IMAGES, containerArgv, imageFileList, lookupImage, parseImageMap, type ImageProgram, type ImageTable } from './image-map.ts';
 import type { SandboxMount } from './sandbox.ts';
 import { containerSecurity, type ContainerSecurity } from './security-context.ts';
+import { ServiceAccountTokenManager } from './service-account-tokens.ts';
 import { volumeContents, volumeMounts, type VolumeContents } from './volumes.ts';
 import { containerEnv, expand } from './container-env.ts';
 import { nodeObject } from './node-status.ts';
@@ -53,6 +54,8 @@ interface PodRuntimeState {
 }
 
 const HEARTBEAT_MS = 10_000;
+/** How often projected ServiceAccount tokens are checked for renewal. */
+const TOKEN_REFRESH_MS = 60_000;
 
 /**
  * Kubelet registers its Node, keeps its Lease and status fresh, and runs the pods bound to it with the process
@@ -68,6 +71,7 @@ export class Kubelet {
   /** The runtime, once the pod network (and so the node's pod CIDR) is known. */
   #runtime: RuntimeService | undefined;
   #events: EventRecorder;
+  #tokens: ServiceAccountTokenManager;
   #states = new Map<string, PodRuntimeState>();
   #busy = new Set<string>();
   #timers: NodeJS.Timeout[] = [];
@@ -77,6 +81,7 @@ export class Kubelet {
     this.#o = options;
     this.#processes = new ProcessRuntime(options.rootDir);
     this.#events = new EventRecorder(options.client, 'kubelet', options.logger);
+    this.#tokens = new ServiceAccountTokenManager(options.client);
     this.#prober = new ProbeManager({
       logger: options.logger,
       onChange: () => this.#syncAll(),
@@ -101,6 +106,7 @@ export class Kubelet {
     await Promise.all([this.#services.waitForSync(), this.#pods.waitForSync()]);
     log.info('Reconciler: start to sync state');
     this.#timers.push(setInterval(() => this.#syncAll(), 1000));
+    this.#timers.push(setInterval(() => void this.#refreshTokens().catch((error) => log.warning('Cannot refresh ServiceAccount tokens', { error })), TOKEN_REFRESH_MS));
     this.#syncAll();
   }
 
@@ -133,11 +139,36 @@ export class Kubelet {
     if ('error' in security) return { reason: 'CreateContainerConfigError', message: security.error };
     const resolved = await containerEnv(pod, c, base, (resource, name) => this.#getObject(resource, pod.metadata.namespace, name), podIP);
     if ('error' in resolved) return { reason: 'CreateContainerConfigError', message: resolved.error };
-    const contents = await volumeContents(pod, (resource, name) => this.#getObject(resource, pod.metadata.namespace, name));
+    const token = (source: { audience?: string; expirationSeconds?: number; path: string }) => this.#tokens.token(pod, source).catch((error) => {
+      this.#o.logger.warning('Cannot get the ServiceAccount token of a pod', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, error });
+      return undefined;
+    });
+    const contents = await volumeContents(pod, (resource, name) => this.#getObject(resource, pod.metadata.namespace, name), token);
     if ('error' in contents && typeof contents.error === 'string') return { reason: 'ContainerCreating', message: contents.error };
     const mounts = volumeMounts(pod, c, join(this.#o.rootDir, 'pods', pod.metadata.uid), contents as VolumeContents);
     if (!Array.isArray(mounts)) return { reason: 'ContainerCreating', message: mounts.error };
     return { security, mounts, env: resolved.env };
+  }
+
+  /**
+   * #refreshTokens rewrites the token file of every projected ServiceAccount volume already set up on this node
+   * when the token manager issues a new one (after 80% of the old one's life), as upstream's kubelet does.
+   */
+  async #refreshTokens(): Promise<void> {
+    for (const pod of this.#pods.list()) {
+      for (const v of pod.spec?.volumes ?? []) {
+        for (const src of v.projected?.sources ?? []) {
+          if (!src.serviceAccountToken) continue;
+          const dir = join(this.#o.rootDir, 'pods', pod.metadata.uid, 'volumes', 'kubernetes.io~projected', v.name);
+          const file = join(dir, src.serviceAccountToken.path);
+          if (!existsSync(file)) continue;
+          const token = await this.#tokens.token(pod, src.serviceAccountToken);
+          if (readFileSync(file, 'utf8') === token) continue;
+          writeFileSync(`${file}.new`, token, { mode: v.projected.defaultMode ?? 0o644 });
+          renameSync(`${file}.new`, file);
+        }
+      }
+    }
   }
 
   /** #getObject reads a ConfigMap or Secret for a pod's volumes; undefined when it does not exist. */
@@ -371,6 +402,7 @@ export class Kubelet {
     await this.#runtime!.removePodSandbox(sandbox, names);
     rmSync(join(this.#o.rootDir, 'pods', uid), { recursive: true, force: true });
     this.#states.delete(uid);
+    this.#tokens.forget(uid);
     this.#prober.removePod(uid);
     await this.#o.client.delete(this.#o.client.resource('pods'), pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0, preconditions: { uid } }).catch((error) => {
       if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;

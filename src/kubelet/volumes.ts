@@ -94,11 +94,14 @@ function hostPath(h: { path: string; type?: string }): string | { error: string 
 /** Reads an object of the pod's namespace (configmaps, secrets); undefined when it does not exist. */
 export type ObjectGetter = (resource: 'configmaps' | 'secrets', name: string) => Promise<any | undefined>;
 
+/** ServiceAccountTokenGetter issues the token of a projected `serviceAccountToken` source; undefined leaves it out. */
+export type ServiceAccountTokenGetter = (source: { audience?: string; expirationSeconds?: number; path: string }) => Promise<string | undefined>;
+
 /**
  * volumeContents gathers the files of the pod's configMap, secret, downwardAPI and projected volumes (items pick
  * and rename keys; a missing object fails unless `optional`), with their defaultMode.
  */
-export async function volumeContents(pod: any, get: ObjectGetter): Promise<VolumeContents | { error: string }> {
+export async function volumeContents(pod: any, get: ObjectGetter, token?: ServiceAccountTokenGetter): Promise<VolumeContents | { error: string }> {
   const out: VolumeContents = {};
   const fromObject = async (resource: 'configmaps' | 'secrets', name: string, items: any[] | undefined, optional: boolean, files: Record<string, string | Buffer>): Promise<string | undefined> => {
     const obj = await get(resource, name);
@@ -128,12 +131,15 @@ export async function volumeContents(pod: any, get: ObjectGetter): Promise<Volum
     else if (v.downwardAPI) fromDownward(v.downwardAPI.items, files);
     else if (v.projected) {
       // Sources that are missing leave their files out (the ServiceAccount admission's kube-api-access volume names
-      // kube-root-ca.crt before anything publishes it); serviceAccountToken files are written by whoever issues
-      // tokens on the node, into the same directory.
+      // kube-root-ca.crt before anything publishes it); a serviceAccountToken is a pod-bound TokenRequest.
       for (const src of v.projected.sources ?? []) {
         if (src.configMap) await fromObject('configmaps', src.configMap.name, src.configMap.items, true, files);
         if (src.secret) await fromObject('secrets', src.secret.name, src.secret.items, true, files);
         if (src.downwardAPI) fromDownward(src.downwardAPI.items, files);
+        if (src.serviceAccountToken && token) {
+          const value = await token(src.serviceAccountToken);
+          if (value !== undefined) files[src.serviceAccountToken.path] = value;
+        }
       }
     } else continue;
     if (error) return { error: `MountVolume.SetUp failed for volume "${v.name}" : ${error}` };

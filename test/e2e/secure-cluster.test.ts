@@ -36,6 +36,8 @@ describe('a default tskube up cluster is secure', { skip: NOT_ROOT || (!kubectlA
     cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
     await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.238.0/24'], { timeoutMs: 240_000 });
     client = new RestClient(await loadKubeconfig(admin()), { userAgent: 'test' });
+    // ServiceAccount admission refuses pods until the controller manager has made the namespace's default account.
+    await waitFor('the default ServiceAccount', () => client.get(client.resource('serviceaccounts'), 'default', 'default').catch(() => undefined), 30_000);
     await client.create(client.resource('pods'), 'default', { metadata: { name: 'talker' }, spec: { nodeName: 'nodea', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo secret-log-line; sleep 3600'] }] } });
     await waitFor('talker running', async () => (await client.get(client.resource('pods'), 'default', 'talker')).status?.phase === 'Running', 30_000);
   });
@@ -94,5 +96,37 @@ describe('a default tskube up cluster is secure', { skip: NOT_ROOT || (!kubectlA
     const denied = await kubectl('1.33', tokenConf, cache, ['exec', 'talker', '--', 'echo', 'no']);
     assert.notEqual(denied.code, 0);
     assert.match(denied.stderr, /forbidden/i);
+  });
+
+  test('from a pod, https://kubernetes.default answers, and the mounted ServiceAccount token lists what RBAC allows', async () => {
+    await kubectl('1.33', admin(), cache, ['create', 'serviceaccount', 'reader']);
+    const bind = await kubectl('1.33', admin(), cache, ['create', 'rolebinding', 'reader-view', '--clusterrole=view', '--serviceaccount=default:reader']);
+    assert.equal(bind.code, 0, bind.stderr);
+    const script = `
+      const fs = require('fs'), https = require('https');
+      const dir = '/var/run/secrets/kubernetes.io/serviceaccount/';
+      const token = fs.readFileSync(dir + 'token', 'utf8'), ca = fs.readFileSync(dir + 'ca.crt'), ns = fs.readFileSync(dir + 'namespace', 'utf8');
+      const call = (method, path) => new Promise((done) => {
+        const q = https.request({ host: 'kubernetes.default', port: 443, path, method, ca, headers: { Authorization: 'Bearer ' + token } }, (s) => {
+          let b = ''; s.on('data', (c) => (b += c)); s.on('end', () => done([s.statusCode, b]));
+        });
+        q.on('error', (e) => done([0, e.message])); q.end();
+      });
+      (async () => {
+        const list = await call('GET', '/api/v1/namespaces/' + ns + '/pods');
+        const del = await call('DELETE', '/api/v1/nodes/nodea');
+        const secrets = await call('GET', '/api/v1/namespaces/kube-system/secrets');
+        console.log(JSON.stringify({ ns, list: list[0], pods: list[0] === 200 ? JSON.parse(list[1]).items.map((p) => p.metadata.name) : list[1], del: del[0], secrets: secrets[0] }));
+      })();`;
+    await client.create(client.resource('pods'), 'default', { metadata: { name: 'incluster' }, spec: { serviceAccountName: 'reader', restartPolicy: 'Never', containers: [{ name: 'c', image: 'node:20', command: ['node', '-e', script] }] } });
+    const pod = await client.get(client.resource('pods'), 'default', 'incluster');
+    assert.ok(pod.spec.volumes.some((v: any) => v.name.startsWith('kube-api-access-')), 'ServiceAccount admission added the projected volume');
+    const out = await waitFor('the in-cluster client\'s answer', async () => (await kubectl('1.33', admin(), cache, ['logs', 'incluster'])).stdout.trim() || undefined, 60_000);
+    const result = JSON.parse(out.split('\n').pop()!);
+    assert.equal(result.ns, 'default');
+    assert.equal(result.list, 200, `list pods: ${JSON.stringify(result.pods)}`);
+    assert.ok(result.pods.includes('talker') && result.pods.includes('incluster'));
+    assert.equal(result.del, 403, 'the view role does not delete nodes');
+    assert.equal(result.secrets, 403, 'nor read secrets elsewhere');
   });
 });
