@@ -49,6 +49,10 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     await client.create(services(), 'default', { metadata: { name: 'nsvc' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 2000, targetPort: 80 }] } });
     await client.create(services(), 'default', { metadata: { name: 'hs' }, spec: { clusterIP: 'None', selector: { app: 'hs' }, ports: [{ name: 'http', port: 8080 }] } });
     await client.create(pods(), 'default', { metadata: { name: 'bb' }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'bb', image: 'busybox', command: ['sh', '-c', 'sleep 3600'] }] } });
+    await client.create(pods(), 'default', {
+      metadata: { name: 'custom-dns' },
+      spec: { terminationGracePeriodSeconds: 1, dnsPolicy: 'None', dnsConfig: { nameservers: ['10.0.0.10'], searches: ['svc.cluster.local'], options: [{ name: 'ndots', value: '2' }] }, containers: [{ name: 'bb', image: 'busybox', command: ['sh', '-c', 'sleep 3600'] }] },
+    });
     const bb = await waitFor('the client pod', async () => { const p = await client.get(pods(), 'default', 'bb'); return p.status?.phase === 'Running' ? p : undefined; }, 60_000);
     clientNetns = `${NAME}-${bb.spec.nodeName}-${bb.metadata.uid.replace(/-/g, '').slice(0, 12)}`;
     await waitFor('every pod ready', async () => ((await client.list(pods(), { namespace: 'default' })).items as any[]).every((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')), 60_000);
@@ -69,6 +73,11 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     assert.equal(deploy.status.readyReplicas, 2);
     const resolv = await exec('bb', 'cat', '/etc/resolv.conf');
     assert.match(resolv.stdout, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local.*\nnameserver 10\.0\.0\.10\noptions ndots:5\n$/);
+  });
+
+  test('dnsPolicy None takes the pod\'s dnsConfig alone, and the pod resolves with it', async () => {
+    assert.equal((await exec('custom-dns', 'cat', '/etc/resolv.conf')).stdout, 'search svc.cluster.local\nnameserver 10.0.0.10\noptions ndots:2\n');
+    assert.match((await exec('custom-dns', 'wget', '-qO-', 'http://nsvc.default:2000/')).stdout, /Welcome to nginx!/);
   });
 
   test('a pod fetches a Service by short name, namespace-qualified name and FQDN', async () => {
