@@ -137,6 +137,10 @@ describe('RBAC', () => {
     assert.match(del.stderr, /nodes "nodea" is forbidden: User "alice" cannot delete resource "nodes"/);
     const canDel = await kubectl('1.27', alice, ac, ['auth', 'can-i', 'delete', 'nodes']);
     assert.equal(canDel.stdout.trim(), 'no');
+    const rules = await kubectl('1.33', alice, `${ac}-33`, ['-n', 'team', 'auth', 'can-i', '--list']);
+    assert.equal(rules.code, 0, rules.stderr);
+    assert.match(rules.stdout, /^pods\s+\[\]\s+\[\]\s+\[get list watch\]$/m, 'SelfSubjectRulesReview lists the Role');
+    assert.match(rules.stdout, /selfsubjectaccessreviews\.authorization\.k8s\.io/);
     const whoami = await kubectl('1.27', alice, ac, ['auth', 'whoami']);
     assert.match(whoami.stdout, /alice/);
     assert.match(whoami.stdout, /devs/);
@@ -174,5 +178,11 @@ describe('RBAC', () => {
     assert.match((await kubectl('1.27', robot, rc, ['delete', 'node', 'x'])).stderr, /forbidden/);
     const review = await raw('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { token: undefined, body: { spec: { token: token.stdout.trim() } } });
     assert.equal(review.code, 403, 'anonymous may not review tokens');
+    const byAdmin = await server.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: token.stdout.trim() } } });
+    assert.equal(byAdmin.status.authenticated, true);
+    assert.equal(byAdmin.status.user.username, 'system:serviceaccount:apps1:robot');
+    const bad = await server.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'garbage' } } });
+    assert.notEqual(bad.status.authenticated, true);
+
   });
 });
