@@ -5,11 +5,10 @@ import { startApiServer } from '../apiserver/apiserver.ts';
 import { AUTHORIZATION_MODES, type AuthorizationMode } from '../apiserver/auth/authorizer.ts';
 import { createCa, createSigningKey, issueCertificate } from '../pki/pki.ts';
 import { firstIPv4 } from '../sys/process.ts';
-import { createLogger } from '../log/klog.ts';
-import { untilSignal } from './until-signal.ts';
-import { parseFlags, usage, type FlagSpecs } from './flags.ts';
+import type { TypedFlagValues } from './flags.ts';
+import { runComponent, type ComponentFlags } from './run-component.ts';
 
-const FLAGS: FlagSpecs = {
+const FLAGS = {
   'etcd-servers': { type: 'strings', default: [], help: 'List of etcd servers to connect with (scheme://ip:port), comma separated. When empty, the embedded SQLite store in --data-dir is used.' },
   'data-dir': { type: 'string', help: 'Directory of the embedded store and generated certificates (default /var/lib/tskube/apiserver as root, else ~/.tskube/apiserver)' },
   'service-cluster-ip-range': { type: 'string', default: '10.0.0.0/24', help: 'A CIDR notation IP range from which to assign service cluster IPs.' },
@@ -38,63 +37,65 @@ const FLAGS: FlagSpecs = {
   'storage-history': { type: 'int', default: 10000, help: 'Revisions of history the embedded store keeps for watch resumption; older resourceVersions get 410 Gone.' },
   v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
   help: { type: 'bool', default: false, short: 'h', help: 'help for apiserver' },
-};
+} satisfies ComponentFlags;
 
 /** main runs `tskube apiserver` until SIGTERM or SIGINT. */
-export async function main(argv: string[]): Promise<number> {
-  const { values, given } = parseFlags(argv, FLAGS);
-  if (values.help) {
-    process.stdout.write(usage('tskube apiserver', 'The Kubernetes API server: validates and stores API objects, serves list and watch.', FLAGS));
-    return 0;
-  }
-  const logger = createLogger({ verbosity: values.v as number, source: 'server.go' });
-  const dataDir = (values['data-dir'] as string | undefined) ?? (process.getuid?.() === 0 ? '/var/lib/tskube/apiserver' : join(homedir(), '.tskube', 'apiserver'));
-  for (const plugin of values['disable-admission-plugins'] as string[]) logger.info('Admission plugin disabled', { plugin });
-  for (const plugin of values['enable-admission-plugins'] as string[]) logger.info('Admission plugin requested (tskube runs ServiceAccount and RBAC escalation checks only)', { plugin });
-  const modes = values['authorization-mode'] as string[];
-  for (const mode of modes) if (!(AUTHORIZATION_MODES as readonly string[]).includes(mode)) throw new Error(`Cannot use --authorization-mode "${mode}": one of ${AUTHORIZATION_MODES.join(', ')}`);
-  const securePort = values['secure-port'] as number;
-  const insecure = given.has('insecure-bind-address') || given.has('insecure-port');
-  if (insecure) logger.warning('Serving plain HTTP without authentication or authorization: whoever reaches the insecure port controls the cluster', { address: `${(values['insecure-bind-address'] as string | undefined) ?? '127.0.0.1'}:${values['insecure-port']}` });
-  const tls = securePort > 0 ? await certificate(values, dataDir) : undefined;
-  const signingKeyFile = (values['service-account-signing-key-file'] as string | undefined) ?? (await generatedSigningKey(dataDir));
-  const issuers = values['service-account-issuer'] as string[];
-  const keyFiles = values['service-account-key-file'] as string[];
-  const read = (flag: string) => (values[flag] ? readFileSync(values[flag] as string) : undefined);
-  const kubeletCert = read('kubelet-client-certificate');
-  const kubeletKey = read('kubelet-client-key');
-  if ((kubeletCert === undefined) !== (kubeletKey === undefined)) throw new Error('Cannot authenticate to kubelets: give both --kubelet-client-certificate and --kubelet-client-key');
-  const server = await startApiServer({
-    etcdServers: values['etcd-servers'] as string[],
-    dataDir,
-    serviceClusterIpRange: values['service-cluster-ip-range'] as string,
-    serviceNodePortRange: values['service-node-port-range'] as string,
-    advertiseAddress: (values['advertise-address'] as string | undefined) ?? firstIPv4(),
-    bindAddress: values['bind-address'] as string,
-    securePort,
-    tls,
-    insecureBindAddress: insecure ? ((values['insecure-bind-address'] as string | undefined) ?? '127.0.0.1') : undefined,
-    insecurePort: values['insecure-port'] as number,
-    clientCa: read('client-ca-file'),
-    anonymousAuth: values['anonymous-auth'] as boolean,
-    authorizationModes: modes as AuthorizationMode[],
-    serviceAccount: {
-      issuers: issuers.length ? issuers : ['https://kubernetes.default.svc.cluster.local'],
-      apiAudiences: values['api-audiences'] as string[],
-      signingKey: readFileSync(signingKeyFile, 'utf8'),
-      verifyKeys: (keyFiles.length ? keyFiles : [signingKeyFile]).map((f) => readFileSync(f, 'utf8')),
+export function main(argv: string[]): Promise<number> {
+  return runComponent(argv, {
+    command: 'tskube apiserver', flags: FLAGS, logSource: 'server.go',
+    summary: 'The Kubernetes API server: validates and stores API objects, serves list and watch.',
+    async start({ values, given, logger }) {
+      const dataDir = values['data-dir'] ?? (process.getuid?.() === 0 ? '/var/lib/tskube/apiserver' : join(homedir(), '.tskube', 'apiserver'));
+      for (const plugin of values['disable-admission-plugins']) logger.info('Admission plugin disabled', { plugin });
+      for (const plugin of values['enable-admission-plugins']) logger.info('Admission plugin requested (tskube runs ServiceAccount and RBAC escalation checks only)', { plugin });
+      const modes = values['authorization-mode'];
+      for (const mode of modes) if (!(AUTHORIZATION_MODES as readonly string[]).includes(mode)) throw new Error(`Cannot use --authorization-mode "${mode}": one of ${AUTHORIZATION_MODES.join(', ')}`);
+      const securePort = values['secure-port'];
+      const insecure = given.has('insecure-bind-address') || given.has('insecure-port');
+      if (insecure) logger.warning('Serving plain HTTP without authentication or authorization: whoever reaches the insecure port controls the cluster', { address: `${values['insecure-bind-address'] ?? '127.0.0.1'}:${values['insecure-port']}` });
+      const tls = securePort > 0 ? await certificate(values, dataDir) : undefined;
+      const signingKeyFile = values['service-account-signing-key-file'] ?? (await generatedSigningKey(dataDir));
+      const issuers = values['service-account-issuer'];
+      const keyFiles = values['service-account-key-file'];
+      const read = (flag: 'kubelet-client-certificate' | 'kubelet-client-key' | 'kubelet-certificate-authority' | 'client-ca-file') => (values[flag] ? readFileSync(values[flag]) : undefined);
+      const kubeletCert = read('kubelet-client-certificate');
+      const kubeletKey = read('kubelet-client-key');
+      if ((kubeletCert === undefined) !== (kubeletKey === undefined)) throw new Error('Cannot authenticate to kubelets: give both --kubelet-client-certificate and --kubelet-client-key');
+      const server = await startApiServer({
+        etcdServers: values['etcd-servers'],
+        dataDir,
+        serviceClusterIpRange: values['service-cluster-ip-range'],
+        serviceNodePortRange: values['service-node-port-range'],
+        advertiseAddress: values['advertise-address'] ?? firstIPv4(),
+        bindAddress: values['bind-address'],
+        securePort,
+        tls,
+        insecureBindAddress: insecure ? (values['insecure-bind-address'] ?? '127.0.0.1') : undefined,
+        insecurePort: values['insecure-port'],
+        clientCa: read('client-ca-file'),
+        anonymousAuth: values['anonymous-auth'],
+        authorizationModes: modes as AuthorizationMode[],
+        serviceAccount: {
+          issuers: issuers.length ? issuers : ['https://kubernetes.default.svc.cluster.local'],
+          apiAudiences: values['api-audiences'],
+          signingKey: readFileSync(signingKeyFile, 'utf8'),
+          verifyKeys: (keyFiles.length ? keyFiles : [signingKeyFile]).map((f) => readFileSync(f, 'utf8')),
+        },
+        kubeletClient: { cert: kubeletCert, key: kubeletKey, ca: read('kubelet-certificate-authority') },
+        disabledAdmissionPlugins: values['disable-admission-plugins'],
+        versionMinor: values['reported-minor-version'],
+        storageHistory: values['storage-history'],
+        logger,
+      });
+      logger.info('tskube apiserver ready', { store: (values['etcd-servers']).length ? `etcd ${(values['etcd-servers']).join(',')}` : `sqlite ${dataDir}` });
+      return {
+        async stop() {
+          logger.info('Shutting down');
+          await server.close();
+        },
+      };
     },
-    kubeletClient: { cert: kubeletCert, key: kubeletKey, ca: read('kubelet-certificate-authority') },
-    disabledAdmissionPlugins: values['disable-admission-plugins'] as string[],
-    versionMinor: values['reported-minor-version'] as string,
-    storageHistory: values['storage-history'] as number,
-    logger,
   });
-  logger.info('tskube apiserver ready', { store: (values['etcd-servers'] as string[]).length ? `etcd ${(values['etcd-servers'] as string[]).join(',')}` : `sqlite ${dataDir}` });
-  await untilSignal();
-  logger.info('Shutting down');
-  await server.close();
-  return 0;
 }
 
 
@@ -102,14 +103,14 @@ export async function main(argv: string[]): Promise<number> {
  * certificate loads the given key pair, or the first time makes a CA (`apiserver-ca.crt`) and a serving certificate
  * it signs, in --data-dir, as upstream's self-signed fallback does.
  */
-async function certificate(values: Record<string, unknown>, dataDir: string): Promise<{ cert: Buffer; key: Buffer }> {
-  const certFile = (values['tls-cert-file'] as string | undefined) ?? join(dataDir, 'apiserver.crt');
-  const keyFile = (values['tls-private-key-file'] as string | undefined) ?? join(dataDir, 'apiserver.key');
+async function certificate(values: TypedFlagValues<typeof FLAGS>, dataDir: string): Promise<{ cert: Buffer; key: Buffer }> {
+  const certFile = values['tls-cert-file'] ?? join(dataDir, 'apiserver.crt');
+  const keyFile = values['tls-private-key-file'] ?? join(dataDir, 'apiserver.key');
   if (!existsSync(certFile) || !existsSync(keyFile)) {
     if (values['tls-cert-file']) throw new Error(`Cannot read --tls-cert-file "${certFile}": no such file`);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const ca = await createCa(`kube-apiserver-ca@${Math.floor(Date.now() / 1000)}`);
-    const address = (values['advertise-address'] as string | undefined) ?? firstIPv4();
+    const address = values['advertise-address'] ?? firstIPv4();
     const pair = await issueCertificate(ca, { commonName: 'kube-apiserver', usage: 'server', dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'localhost'], ips: ['127.0.0.1', address] });
     writeFileSync(join(dataDir, 'apiserver-ca.crt'), ca.cert, { mode: 0o644 });
     writeFileSync(keyFile, pair.key, { mode: 0o600 });

@@ -10,11 +10,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstIPv4 } from '../sys/process.ts';
 import { parseResolvConf } from '../kubelet/resolv-conf.ts';
-import { createLogger } from '../log/klog.ts';
-import { untilSignal } from './until-signal.ts';
-import { parseFlags, usage, type FlagSpecs } from './flags.ts';
+import type { TypedFlagValues } from './flags.ts';
+import { runComponent, type ComponentFlags } from './run-component.ts';
 
-const FLAGS: FlagSpecs = {
+const FLAGS = {
   kubeconfig: { type: 'string', help: 'Path to a kubeconfig file, specifying how to connect to the API server.' },
   config: { type: 'string', help: 'The Kubelet will load its initial configuration from this file (KubeletConfiguration).' },
   'hostname-override': { type: 'string', help: 'If non-empty, will use this string as identification instead of the actual hostname.' },
@@ -43,55 +42,57 @@ const FLAGS: FlagSpecs = {
   'container-runtime-endpoint': { type: 'string', help: 'accepted (tskube uses its process runtime)' },
   v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
   help: { type: 'bool', default: false, short: 'h', help: 'help for kubelet' },
-};
+} satisfies ComponentFlags;
 
 /** main runs `tskube kubelet` until SIGTERM; pods keep running across restarts of the kubelet. */
-export async function main(argv: string[]): Promise<number> {
-  const { values, given } = parseFlags(argv, FLAGS);
-  if (values.help) {
-    process.stdout.write(usage('tskube kubelet', 'Node agent: registers the node and runs its pods (process runtime).', FLAGS));
-    return 0;
-  }
-  const logger = createLogger({ verbosity: values.v as number, source: 'kubelet.go' });
-  const config = values.config ? (parseYaml(await readFile(values.config as string, 'utf8')) ?? {}) : {};
-  if (values.config && config.kind !== undefined && config.kind !== 'KubeletConfiguration') throw new Error(`Cannot load --config "${values.config}": kind is "${config.kind}", expected KubeletConfiguration`);
-  const nodeName = ((values['hostname-override'] as string | undefined) ?? hostname()).toLowerCase();
-  const nodeIP = (values['node-ip'] as string | undefined) ?? firstIPv4();
-  const port = config.port ?? (values.port as number);
-  const resolvConf = given.has('resolv-conf') || config.resolvConf === undefined ? (values['resolv-conf'] as string) : String(config.resolvConf);
-  const client = await connect({ kubeconfig: values.kubeconfig as string | undefined, userAgent: `kubelet/v1.33.0 (tskube) ${nodeName}` });
-  const kubelet = new Kubelet({
-    client, logger, nodeName, nodeIP, port,
-    rootDir: values['root-dir'] as string,
-    bridge: values['bridge-name'] as string,
-    podCidr: (values['pod-cidr'] as string | undefined) ?? config.podCIDR,
-    netnsPrefix: values['netns-prefix'] as string,
-    images: imageTable(values['image-map'] as string | undefined),
-    nonMasqueradeCidr: values['non-masquerade-cidr'] as string | undefined,
-    clusterDNS: given.has('cluster-dns') ? (values['cluster-dns'] as string[]) : (config.clusterDNS ?? []),
-    clusterDomain: (values['cluster-domain'] as string | undefined) ?? config.clusterDomain ?? '',
-    hostDns: parseResolvConf(resolvConf ? await readFile(resolvConf, 'utf8').catch(() => '') : ''),
+export function main(argv: string[]): Promise<number> {
+  return runComponent(argv, {
+    command: 'tskube kubelet', flags: FLAGS, logSource: 'kubelet.go',
+    summary: 'Node agent: registers the node and runs its pods (process runtime).',
+    async start({ values, given, logger }) {
+      const config = values.config ? (parseYaml(await readFile(values.config, 'utf8')) ?? {}) : {};
+      if (values.config && config.kind !== undefined && config.kind !== 'KubeletConfiguration') throw new Error(`Cannot load --config "${values.config}": kind is "${config.kind}", expected KubeletConfiguration`);
+      const nodeName = (values['hostname-override'] ?? hostname()).toLowerCase();
+      const nodeIP = values['node-ip'] ?? firstIPv4();
+      const port = config.port ?? (values.port);
+      const resolvConf = given.has('resolv-conf') || config.resolvConf === undefined ? (values['resolv-conf']) : String(config.resolvConf);
+      const client = await connect({ kubeconfig: values.kubeconfig as string | undefined, userAgent: `kubelet/v1.33.0 (tskube) ${nodeName}` });
+      const kubelet = new Kubelet({
+        client, logger, nodeName, nodeIP, port,
+        rootDir: values['root-dir'],
+        bridge: values['bridge-name'],
+        podCidr: values['pod-cidr'] ?? config.podCIDR,
+        netnsPrefix: values['netns-prefix'],
+        images: imageTable(values['image-map']),
+        nonMasqueradeCidr: values['non-masquerade-cidr'] as string | undefined,
+        clusterDNS: given.has('cluster-dns') ? (values['cluster-dns']) : (config.clusterDNS ?? []),
+        clusterDomain: values['cluster-domain'] ?? config.clusterDomain ?? '',
+        hostDns: parseResolvConf(resolvConf ? await readFile(resolvConf, 'utf8').catch(() => '') : ''),
+      });
+      await kubelet.start();
+      const mode = values['authorization-mode'];
+      if (mode !== 'AlwaysAllow' && mode !== 'Webhook') throw new Error(`Cannot use --authorization-mode "${mode}": AlwaysAllow or Webhook`);
+      const tls = await servingCertificate(values, values['root-dir'], nodeName, nodeIP);
+      const clientCa = values['client-ca-file'] ? readFileSync(values['client-ca-file']) : undefined;
+      const auth = new KubeletAuth({ client, nodeName, anonymous: values['anonymous-auth'], tokenWebhook: values['authentication-token-webhook'], authorizationMode: mode });
+      const server = await serveKubelet(kubelet, values.address ?? config.address ?? nodeIP, port, { tls: { ...tls, clientCa }, auth });
+      return {
+        async stop() {
+          server.close();
+          await kubelet.stop();
+          client.close();
+        },
+      };
+    },
   });
-  await kubelet.start();
-  const mode = values['authorization-mode'] as string;
-  if (mode !== 'AlwaysAllow' && mode !== 'Webhook') throw new Error(`Cannot use --authorization-mode "${mode}": AlwaysAllow or Webhook`);
-  const tls = await servingCertificate(values, values['root-dir'] as string, nodeName, nodeIP);
-  const clientCa = values['client-ca-file'] ? readFileSync(values['client-ca-file'] as string) : undefined;
-  const auth = new KubeletAuth({ client, nodeName, anonymous: values['anonymous-auth'] as boolean, tokenWebhook: values['authentication-token-webhook'] as boolean, authorizationMode: mode });
-  const server = await serveKubelet(kubelet, (values.address as string | undefined) ?? config.address ?? nodeIP, port, { tls: { ...tls, clientCa }, auth });
-  await untilSignal();
-  server.close();
-  await kubelet.stop();
-  client.close();
-  return 0;
 }
 
 
 /** servingCertificate loads --tls-cert-file, or makes a certificate for the node in --root-dir/pki once, as upstream. */
-async function servingCertificate(values: Record<string, unknown>, rootDir: string, nodeName: string, nodeIP: string): Promise<{ cert: Buffer; key: Buffer }> {
+async function servingCertificate(values: TypedFlagValues<typeof FLAGS>, rootDir: string, nodeName: string, nodeIP: string): Promise<{ cert: Buffer; key: Buffer }> {
   if (values['tls-cert-file']) {
     if (!values['tls-private-key-file']) throw new Error('Cannot serve HTTPS: --tls-cert-file needs --tls-private-key-file');
-    return { cert: readFileSync(values['tls-cert-file'] as string), key: readFileSync(values['tls-private-key-file'] as string) };
+    return { cert: readFileSync(values['tls-cert-file']), key: readFileSync(values['tls-private-key-file']) };
   }
   const dir = join(rootDir, 'pki');
   const certFile = join(dir, 'kubelet.crt');

@@ -53,7 +53,7 @@ export function runProxy(argv: string[]): Promise<number> {
 
 async function startProxy(values: TypedFlagValues<typeof FLAGS>, given: Set<string>, log: Logger): Promise<Started | number | undefined> {
   if (values['write-config-to']) {
-    const file = values['write-config-to'] as string;
+    const file = values['write-config-to'];
     await writeFile(file, writeConfigText(defaultConfigDocument()));
     log.info('Wrote configuration', { file });
     return undefined;
@@ -126,9 +126,9 @@ async function startProxy(values: TypedFlagValues<typeof FLAGS>, given: Set<stri
   };
 }
 
-async function loadConfig(values: Record<string, unknown>, given: Set<string>, log: Logger): Promise<ProxyConfig> {
+async function loadConfig(values: TypedFlagValues<typeof FLAGS>, given: Set<string>, log: Logger): Promise<ProxyConfig> {
   if (values.config) {
-    const file = values.config as string;
+    const file = values.config;
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -145,12 +145,13 @@ async function loadConfig(values: Record<string, unknown>, given: Set<string>, l
     for (const flag of ['cluster-cidr', 'masquerade-all', 'proxy-mode', 'iptables-sync-period', 'iptables-min-sync-period', 'nodeport-addresses']) {
       if (given.has(flag)) log.warning('Flag is ignored because --config is given', { flag: `--${flag}` });
     }
-    if (values['hostname-override']) config.hostnameOverride = values['hostname-override'] as string;
-    if (values.kubeconfig) config.clientConnection.kubeconfig = values.kubeconfig as string;
+    if (values['hostname-override']) config.hostnameOverride = values['hostname-override'];
+    if (values.kubeconfig) config.clientConnection.kubeconfig = values.kubeconfig;
     return config;
   }
   const doc = defaultConfigDocument();
-  const set = (flag: string, apply: (v: any) => void) => given.has(flag) && apply(values[flag]);
+  type Values = TypedFlagValues<typeof FLAGS>;
+  const set = <K extends keyof Values>(flag: K, apply: (v: NonNullable<Values[K]>) => void) => given.has(flag) && apply(values[flag]!);
   set('kubeconfig', (v) => (doc.clientConnection.kubeconfig = v));
   set('hostname-override', (v) => (doc.hostnameOverride = v));
   set('proxy-mode', (v) => (doc.mode = v));

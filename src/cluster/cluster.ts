@@ -17,6 +17,7 @@ import { applyClusterDns } from './cluster-dns.ts';
 import { TSKUBE_IMAGE } from '../kubelet/image-map.ts';
 import { writeConfigText } from '../proxy/config.ts';
 import { assertLanFree, createTopology, destroyTopology } from './topology.ts';
+import { waitFor } from '../util/wait.ts';
 
 const TSKUBE = fileURLToPath(new URL('../../bin/tskube', import.meta.url));
 
@@ -210,10 +211,7 @@ function lastLines(log: string, count = 3): string {
   return lines.length ? lines.slice(-count).join('\n') : `(no log in ${log})`;
 }
 
+/** poll waits for check, every 100 ms; an error thrown by check (a component that died) ends it at once. */
 async function poll(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(what, check, { timeoutMs, intervalMs: 100, failFast: true });
 }

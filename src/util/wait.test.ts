@@ -18,6 +18,15 @@ test('waitFor() times out with the description and the last error', async () => 
   await assert.rejects(waitFor('never', () => false, { timeoutMs: 20, intervalMs: 5 }), { message: 'Timed out after 0.02s waiting for never' });
 });
 
+test('waitFor() with failFast ends at the first error', async () => {
+  let calls = 0;
+  await assert.rejects(waitFor('a dead server', () => {
+    calls++;
+    throw new Error('exited');
+  }, { failFast: true, timeoutMs: 60_000 }), { message: 'exited' });
+  assert.equal(calls, 1);
+});
+
 test('sleep() ends early when its signal aborts and never rejects', async () => {
   const controller = new AbortController();
   const started = Date.now();

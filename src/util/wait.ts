@@ -21,6 +21,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Between two checks (default 50 ms). */
   intervalMs?: number;
+  /** An error thrown by check ends the wait at once (default: it counts as not yet, and is named on time-out). */
+  failFast?: boolean;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function waitFor<T>(description: string, check: () => Promise<T> | 
       const value = await check();
       if (value) return value as NonNullable<T>;
     } catch (error) {
+      if (options.failFast) throw error;
       lastError = error;
     }
     if (Date.now() >= deadline) break;
