@@ -6,7 +6,7 @@ import { AUTHORIZATION_MODES, type AuthorizationMode } from '../apiserver/auth/a
 import { createCa, createSigningKey, issueCertificate } from '../pki/pki.ts';
 import { firstIPv4 } from '../sys/process.ts';
 import type { TypedFlagValues } from './flags.ts';
-import { runComponent, type ComponentFlags } from './run-component.ts';
+import { componentFlags, runComponent, type ComponentFlags } from './run-component.ts';
 
 const FLAGS = {
   'etcd-servers': { type: 'strings', default: [], help: 'List of etcd servers to connect with (scheme://ip:port), comma separated. When empty, the embedded SQLite store in --data-dir is used.' },
@@ -35,8 +35,7 @@ const FLAGS = {
   'allow-privileged': { type: 'bool', default: false, help: 'If true, allow privileged containers (accepted).' },
   'reported-minor-version': { type: 'string', default: '33', help: 'The Kubernetes minor version /version reports; the /usr/bin/kubectl dispatcher runs kubectl.1.<minor> (27 to 33).' },
   'storage-history': { type: 'int', default: 10000, help: 'Revisions of history the embedded store keeps for watch resumption; older resourceVersions get 410 Gone.' },
-  v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
-  help: { type: 'bool', default: false, short: 'h', help: 'help for apiserver' },
+  ...componentFlags('apiserver'),
 } satisfies ComponentFlags;
 
 /** main runs `tskube apiserver` until SIGTERM or SIGINT. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from '../client/client.ts';
 import { runLeaderElection } from '../client/leader-election.ts';
 import { startControllers } from '../controllers/controller-manager.ts';
-import { runComponent, type ComponentFlags } from './run-component.ts';
+import { componentFlags, runComponent, type ComponentFlags } from './run-component.ts';
 import { parseDuration } from './flags.ts';
 
 const FLAGS = {
@@ -17,8 +17,7 @@ const FLAGS = {
   controllers: { type: 'strings', default: ['*'], help: 'A list of controllers to enable (accepted; tskube runs the lab\'s set).' },
   'use-service-account-credentials': { type: 'bool', default: false, help: 'accepted (controllers run with the controller manager\'s own credentials; tskube up binds each controller\'s bootstrap role to it)' },
   'root-ca-file': { type: 'string', help: "If set, this root certificate authority will be included in service account's token secret and published in every namespace as the ConfigMap kube-root-ca.crt." },
-  v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
-  help: { type: 'bool', default: false, short: 'h', help: 'help for controller-manager' },
+  ...componentFlags('controller-manager'),
 } satisfies ComponentFlags;
 
 /** main runs `tskube controller-manager` (kube-controller-manager) until SIGTERM. */

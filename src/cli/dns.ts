@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { connect } from '../client/client.ts';
 import { ClusterDns } from '../dns/dns.ts';
 import { nameservers } from '../dns/forwarder.ts';
-import { runComponent, type ComponentFlags } from './run-component.ts';
+import { componentFlags, runComponent, type ComponentFlags } from './run-component.ts';
 
 const FLAGS = {
   kubeconfig: { type: 'string', help: 'Path to a kubeconfig file (default: the in-cluster config of the pod: its ServiceAccount token and the kubernetes Service).' },
@@ -15,8 +15,7 @@ const FLAGS = {
   'health-address': { type: 'string', default: ':8080', help: 'host:port serving /health (CoreDNS\'s health plugin); "" turns it off.' },
   'ready-address': { type: 'string', default: ':8181', help: 'host:port serving /ready once Services and EndpointSlices are listed (CoreDNS\'s ready plugin); "" turns it off.' },
   'metrics-address': { type: 'string', default: ':9153', help: 'host:port serving /metrics in CoreDNS\'s names (prometheus plugin); "" turns it off.' },
-  v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
-  help: { type: 'bool', default: false, short: 'h', help: 'help for dns' },
+  ...componentFlags('dns'),
 } satisfies ComponentFlags;
 
 /** main runs `tskube dns`, the cluster DNS server (what CoreDNS is in kubeadm clusters), until SIGTERM. */

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { connect } from '../client/client.ts';
 import { Flatnet } from '../flatnet/flatnet.ts';
-import { runComponent, type ComponentFlags } from './run-component.ts';
+import { componentFlags, runComponent, type ComponentFlags } from './run-component.ts';
 
 const FLAGS = {
   kubeconfig: { type: 'string', help: 'Path to a kubeconfig file, specifying how to connect to the API server.' },
@@ -9,8 +9,7 @@ const FLAGS = {
   'node-ip': { type: 'string', help: 'accepted: routes use the other nodes\' InternalIP from their Node objects' },
   interface: { type: 'string', help: 'accepted: the kernel picks the interface from the route to each node' },
   'dry-run': { type: 'bool', default: false, help: 'Print the route and iptables changes instead of making them, then exit.' },
-  v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
-  help: { type: 'bool', default: false, short: 'h', help: 'help for flatnet' },
+  ...componentFlags('flatnet'),
 } satisfies ComponentFlags;
 
 /** main runs `tskube flatnet`: the lab's static routes and FORWARD rules, kept in step with the Nodes. */

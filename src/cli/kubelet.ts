@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { firstIPv4 } from '../sys/process.ts';
 import { parseResolvConf } from '../kubelet/resolv-conf.ts';
 import type { TypedFlagValues } from './flags.ts';
-import { runComponent, type ComponentFlags } from './run-component.ts';
+import { componentFlags, runComponent, type ComponentFlags } from './run-component.ts';
 
 const FLAGS = {
   kubeconfig: { type: 'string', help: 'Path to a kubeconfig file, specifying how to connect to the API server.' },
@@ -40,8 +40,7 @@ const FLAGS = {
   'runtime-cgroups': { type: 'string', help: 'accepted' },
   'kubelet-cgroups': { type: 'string', help: 'accepted' },
   'container-runtime-endpoint': { type: 'string', help: 'accepted (tskube uses its process runtime)' },
-  v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
-  help: { type: 'bool', default: false, short: 'h', help: 'help for kubelet' },
+  ...componentFlags('kubelet'),
 } satisfies ComponentFlags;
 
 /** main runs `tskube kubelet` until SIGTERM; pods keep running across restarts of the kubelet. */

@@ -15,7 +15,7 @@ import { cidrContains, parseCidr } from '../net/ipv4.ts';
 import { Iptables } from '../sys/iptables.ts';
 import { Nft } from '../sys/nft.ts';
 import { formatDuration, parseDuration, type TypedFlagValues } from './flags.ts';
-import { runComponent, type ComponentFlags, type Started } from './run-component.ts';
+import { componentFlags, runComponent, type ComponentFlags, type Started } from './run-component.ts';
 
 const FLAGS = {
   config: { type: 'string', help: 'The path to the configuration file.' },
@@ -38,8 +38,7 @@ const FLAGS = {
   'conntrack-min': { type: 'int', help: 'Minimum number of conntrack entries to allocate.' },
   'oom-score-adj': { type: 'int', help: 'The oom-score-adj value for kube-proxy process (accepted).' },
   cleanup: { type: 'bool', default: false, help: 'If true cleanup iptables and nftables rules and exit.' },
-  v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
-  help: { type: 'bool', default: false, short: 'h', help: 'help for proxy' },
+  ...componentFlags('proxy'),
 } satisfies ComponentFlags;
 
 /** runProxy is `tskube proxy`: kube-proxy in iptables mode. */

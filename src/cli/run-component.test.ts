@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { FlagError } from './flags.ts';
-import { runComponent, type ComponentFlags } from './run-component.ts';
+import { componentFlags, runComponent, type ComponentFlags } from './run-component.ts';
 
 const FLAGS = {
   name: { type: 'string', help: 'a name' },
   count: { type: 'int', default: 2, help: 'a count' },
-  v: { type: 'int', default: 0, short: 'v', help: 'verbosity' },
-  help: { type: 'bool', default: false, short: 'h', help: 'help' },
+  ...componentFlags('thing'),
 } satisfies ComponentFlags;
 
 test('runComponent() prints --help and starts nothing', async () => {
@@ -22,6 +21,7 @@ test('runComponent() prints --help and starts nothing', async () => {
   }
   assert.match(written.join(''), /^Does a thing\.\n\nUsage:\n {2}tskube thing \[flags\]/);
   assert.match(written.join(''), /--count int\ta count \(default 2\)/);
+  assert.match(written.join(''), /-h, --help\thelp for thing\n/);
 });
 
 test('runComponent() passes typed flag values, runs until SIGTERM, then stops', async () => {

@@ -5,6 +5,14 @@ import { untilSignal } from './until-signal.ts';
 /** The flags every component has: `-v` (klog verbosity) and `-h/--help`. */
 export type ComponentFlags = FlagSpecs & { v: FlagSpec & { type: 'int'; default: number }; help: FlagSpec & { type: 'bool'; default: boolean } };
 
+/** componentFlags are `-v` and `-h/--help` as every upstream component has them; spread them last into FLAGS. */
+export function componentFlags(name: string): { v: FlagSpec & { type: 'int'; default: number }; help: FlagSpec & { type: 'bool'; default: boolean } } {
+  return {
+    v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
+    help: { type: 'bool', default: false, short: 'h', help: `help for ${name}` },
+  };
+}
+
 /**
  * Started is what a component's start() returns while it runs; undefined means it already did its work (a dry run,
  * --write-config-to) and a number is the exit status of a start that ended early (a bad configuration file).

@@ -1,14 +1,13 @@
 import { connect } from '../client/client.ts';
 import { runLeaderElection } from '../client/leader-election.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
-import { runComponent, type ComponentFlags } from './run-component.ts';
+import { componentFlags, runComponent, type ComponentFlags } from './run-component.ts';
 
 const FLAGS = {
   kubeconfig: { type: 'string', help: 'Path to kubeconfig file with authorization and master location information.' },
   master: { type: 'string', help: 'The address of the Kubernetes API server (overrides any value in kubeconfig).' },
   'leader-elect': { type: 'bool', default: true, help: 'Start a leader election client and gain leadership before executing the main loop.' },
-  v: { type: 'int', default: 0, short: 'v', help: 'number for the log level verbosity' },
-  help: { type: 'bool', default: false, short: 'h', help: 'help for scheduler' },
+  ...componentFlags('scheduler'),
 } satisfies ComponentFlags;
 
 /** main runs `tskube scheduler` (kube-scheduler) until SIGTERM. */
