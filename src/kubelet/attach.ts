@@ -1,11 +1,7 @@
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { frame, parseFrame } from './exec-websocket.ts';
-
-const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+import { acceptWebSocket, CHANNEL_PROTOCOLS, frame, parseFrame } from './exec-websocket.ts';
 
 /**
  * serveAttach answers `kubectl attach` on the kubelet (WebSocket channel protocol, as exec): the container's output
@@ -13,15 +9,10 @@ const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  * container, so input is not passed on.
  */
 export function serveAttach(req: IncomingMessage, socket: Duplex, o: { logPath: string }): void {
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-  const protocol = PROTOCOLS.find((p) => offered.includes(p));
-  const key = req.headers['sec-websocket-key'];
-  if (!protocol || typeof key !== 'string') {
+  if (!acceptWebSocket(req, socket, CHANNEL_PROTOCOLS)) {
     socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\r\nattach needs a WebSocket with the v4 or v5 channel protocol\n');
     return;
   }
-  const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
   let offset = statSync(o.logPath).size;
   const pump = () => {
     const size = statSync(o.logPath).size;

@@ -11,19 +11,31 @@ import type { ExecCommand } from './runtime-service.ts';
  * (v5.channel.k8s.io or v4): one byte of stream id before each payload (0 stdin, 1 stdout, 2 stderr, 3 status),
  * the command run inside the container's namespaces, and its exit status sent as a Status on stream 3.
  */
-const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+/** The Kubernetes channel subprotocols of exec and attach, newest first. */
+export const CHANNEL_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export function serveExec(req: IncomingMessage, socket: Duplex, o: { exec: ExecCommand; command: string[]; stdin: boolean }): void {
+/**
+ * acceptWebSocket completes a WebSocket upgrade (RFC 6455: 101 with Sec-WebSocket-Accept) with the first of protocols
+ * the client offers, and returns it; with none offered (or no key) it writes nothing and returns undefined, for the
+ * caller to refuse in its own words.
+ */
+export function acceptWebSocket(req: IncomingMessage, socket: Duplex, protocols: readonly string[]): string | undefined {
   const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-  const protocol = PROTOCOLS.find((p) => offered.includes(p));
+  const protocol = protocols.find((p) => offered.includes(p));
   const key = req.headers['sec-websocket-key'];
-  if (!protocol || typeof key !== 'string') {
+  if (!protocol || typeof key !== 'string') return undefined;
+  const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
+  return protocol;
+}
+
+export function serveExec(req: IncomingMessage, socket: Duplex, o: { exec: ExecCommand; command: string[]; stdin: boolean }): void {
+  const protocol = acceptWebSocket(req, socket, CHANNEL_PROTOCOLS);
+  if (!protocol) {
     socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\r\nexec needs a WebSocket with the v4 or v5 channel protocol\n');
     return;
   }
-  const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
   // The command runs inside the container's sandbox (root, user, capabilities, seccomp, environment): see execCommand.
   const seccomp = o.exec.seccompFile ? openSync(o.exec.seccompFile, 'r') : undefined;
   const child = spawn(o.exec.argv[0]!, o.exec.argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe', ...(seccomp === undefined ? [] : [seccomp])] as ('pipe' | number)[], env: o.exec.env });

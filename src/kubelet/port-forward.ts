@@ -1,13 +1,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { frame, parseFrame } from './exec-websocket.ts';
+import { acceptWebSocket, frame, parseFrame } from './exec-websocket.ts';
 import { SpdySession } from './spdy-session.ts';
 
 const PROTOCOL = 'portforward.k8s.io';
 const TUNNELED = `SPDY/3.1+${PROTOCOL}`;
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /**
  * servePortForward answers `kubectl port-forward` on the kubelet: SPDY/3.1 with the portforward.k8s.io protocol,
@@ -28,11 +26,7 @@ export function servePortForward(req: IncomingMessage, socket: Duplex, head: Buf
   const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
   let session: SpdySession;
   if (upgrade === 'websocket') {
-    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-    const key = req.headers['sec-websocket-key'];
-    if (!offered.includes(TUNNELED) || typeof key !== 'string') return refuse(socket, `port forwarding over WebSocket needs the ${TUNNELED} subprotocol`);
-    const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${TUNNELED}\r\n\r\n`);
+    if (!acceptWebSocket(req, socket, [TUNNELED])) return refuse(socket, `port forwarding over WebSocket needs the ${TUNNELED} subprotocol`);
     session = new SpdySession((chunk) => socket.writable && socket.write(frame(chunk)));
     let buffer = head;
     const onData = (chunk: Buffer) => {
