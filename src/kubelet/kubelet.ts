@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isStatusError } from '../api/status.ts';
+import { microTimestamp, timestamp } from '../api/time.ts';
 import { formatCidr, parseCidr } from '../net/ipv4.ts';
 import { ipJson } from '../sys/ip.ts';
 import { parseCpu, parseMemory } from '../api/quantity.ts';
@@ -189,7 +190,7 @@ export class Kubelet {
     let node = await client.get(nodes, undefined, nodeName).catch((e) => (isStatusError(e, 404) ? undefined : Promise.reject(e)));
     // Like the lab's Docker, an address already on the pod bridge (its `bip`) wins over the Node's podCIDR.
     const podCidr = this.#o.podCidr ?? (await this.#bridgeCidr()) ?? node?.spec?.podCIDR;
-    const body = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, podCidr: this.#o.podCidr, ready: podCidr !== undefined, lastHeartbeat: stamp() });
+    const body = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, podCidr: this.#o.podCidr, ready: podCidr !== undefined, lastHeartbeat: timestamp() });
     const created = !node;
     if (!node) {
       node = await client.create(nodes, undefined, body);
@@ -225,7 +226,7 @@ export class Kubelet {
     const nodes = client.resource('nodes');
     const node = await client.get(nodes, undefined, nodeName);
     if (!this.#runtime && node.spec?.podCIDR) await this.#useCidr(node.spec.podCIDR);
-    const fresh = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, ready: this.#runtime !== undefined, lastHeartbeat: stamp() });
+    const fresh = nodeObject({ name: nodeName, nodeIP: this.#o.nodeIP, port: this.#o.port, ready: this.#runtime !== undefined, lastHeartbeat: timestamp() });
     const previous: any[] = node.status?.conditions ?? [];
     fresh.status.conditions = fresh.status.conditions.map((c: any) => {
       const old = previous.find((p) => p.type === c.type);
@@ -233,7 +234,7 @@ export class Kubelet {
     });
     await client.update(nodes, { ...node, status: { ...node.status, ...fresh.status } }, { subresource: 'status' });
     const leases = client.resource('leases');
-    const now = new Date().toISOString().replace('Z', '000Z');
+    const now = microTimestamp();
     try {
       const lease = await client.get(leases, 'kube-node-lease', nodeName);
       await client.update(leases, { ...lease, spec: { ...lease.spec, holderIdentity: nodeName, leaseDurationSeconds: 40, renewTime: now } });
@@ -289,7 +290,7 @@ export class Kubelet {
       const restarts = state.restarts[c.name] ?? 0;
       if (!cs.running && cs.created) {
         const exitCode = cs.exitCode ?? 0;
-        state.lastTermination[c.name] ??= { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: cs.startedAt, finishedAt: stamp() } };
+        state.lastTermination[c.name] ??= { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: cs.startedAt, finishedAt: timestamp() } };
         const policy = pod.spec.restartPolicy ?? 'Always';
         const restart = policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
         if (!restart) {
@@ -375,7 +376,7 @@ export class Kubelet {
     const condition = (type: string, ok: boolean) => {
       const status = ok ? 'True' : 'False';
       const old = previous.find((c) => c.type === type);
-      return { type, status, lastProbeTime: null, lastTransitionTime: old?.status === status ? old.lastTransitionTime : stamp() };
+      return { type, status, lastProbeTime: null, lastTransitionTime: old?.status === status ? old.lastTransitionTime : timestamp() };
     };
     const status = {
       ...pod.status,
@@ -383,7 +384,7 @@ export class Kubelet {
       hostIP: this.#o.nodeIP,
       hostIPs: [{ ip: this.#o.nodeIP }],
       podIP, podIPs: [{ ip: podIP }],
-      startTime: pod.status?.startTime ?? stamp(),
+      startTime: pod.status?.startTime ?? timestamp(),
       conditions: [condition('PodReadyToStartContainers', true), condition('Initialized', true), condition('Ready', ready), condition('ContainersReady', ready), condition('PodScheduled', true)],
       containerStatuses: statuses,
     };
@@ -414,8 +415,4 @@ export class Kubelet {
 export function imageTable(file: string | undefined): ImageTable {
   if (!file) return DEFAULT_IMAGES;
   return [...parseImageMap(readFileSync(file, 'utf8')), ...DEFAULT_IMAGES];
-}
-
-function stamp(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
