@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { RestClient } from '../../src/client/rest-client.ts';
 import { run } from '../../src/sys/run.ts';
 import { isAlive } from '../../src/sys/process.ts';
@@ -48,8 +49,7 @@ describe('tskube up: every component killed with SIGKILL comes back', { skip: NO
     stateDir = await mkdtemp(join(tmpdir(), 'tskube-recovery-'));
     cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
     await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.242.0/24'], { timeoutMs: 180_000 });
-    const config = await readFile(join(stateDir, 'admin.conf'), 'utf8');
-    client = new RestClient({ server: /server: (\S+)/.exec(config)![1]!, namespace: 'default' }, { userAgent: 'recovery-test' });
+    client = new RestClient(await loadKubeconfig(join(stateDir, 'admin.conf')), { userAgent: 'recovery-test' });
     await k(['create', '-f', 'testdep.yaml']);
     await waitFor('the nginx pods to be ready', async () => {
       const pods = JSON.parse((await k(['get', 'pods', '-l', 'app=nginx', '-o', 'json'])).stdout).items as any[];
