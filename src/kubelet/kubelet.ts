@@ -75,6 +75,8 @@ export class Kubelet {
   #tokens: ServiceAccountTokenManager;
   #states = new Map<string, PodRuntimeState>();
   #busy = new Set<string>();
+  /** Pods gone from the API server whose sandbox is still here (force-deleted, or terminal pods deleted at once). */
+  #gone = new Map<string, any>();
   #timers: NodeJS.Timeout[] = [];
   #prober: ProbeManager;
 
@@ -94,7 +96,12 @@ export class Kubelet {
       },
     });
     this.#services = new Informer(options.client, options.client.resource('services'), {}, { logger: options.logger });
-    this.#pods = new Informer(options.client, options.client.resource('pods'), { onChange: () => this.#syncAll() }, { fieldSelector: `spec.nodeName=${options.nodeName}`, logger: options.logger });
+    this.#pods = new Informer(options.client, options.client.resource('pods'), {
+      onDelete: (pod: any) => {
+        if (this.#states.has(pod.metadata.uid)) this.#gone.set(pod.metadata.uid, pod);
+      },
+      onChange: () => this.#syncAll(),
+    }, { fieldSelector: `spec.nodeName=${options.nodeName}`, logger: options.logger });
   }
 
   async start(): Promise<void> {
@@ -249,6 +256,14 @@ export class Kubelet {
       void this.#heartbeat().catch((error) => this.#o.logger.v(2).info('Waiting for the pod network', { error }));
       return;
     }
+    for (const [uid, pod] of this.#gone) {
+      if (this.#busy.has(uid)) continue;
+      this.#busy.add(uid);
+      this.#gone.delete(uid);
+      void this.#removeGone(pod)
+        .catch((error) => this.#o.logger.error('Error removing a deleted pod', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, error }))
+        .finally(() => this.#busy.delete(uid));
+    }
     for (const pod of this.#pods.list()) {
       const key = pod.metadata.uid;
       if (this.#busy.has(key)) continue;
@@ -393,6 +408,24 @@ export class Kubelet {
     await this.#o.client.update(this.#o.client.resource('pods'), { ...pod, status }, { subresource: 'status' }).catch((error) => {
       if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
     });
+  }
+
+  /**
+   * #removeGone stops and removes the sandbox of a pod deleted from the API server without this kubelet terminating
+   * it first: a terminal pod (deleted at once) or a force-deleted one. Its containers get a 1 s grace period, as
+   * upstream's kubelet gives orphaned pods.
+   */
+  async #removeGone(pod: any): Promise<void> {
+    const uid = pod.metadata.uid;
+    if (!this.#states.has(uid) || this.#pods.list().some((p) => p.metadata.uid === uid)) return;
+    const sandbox = this.#sandbox(pod);
+    const names = (pod.spec.containers ?? []).map((c: any) => c.name);
+    await this.#runtime!.stopPodSandbox(sandbox, names, 1);
+    await this.#runtime!.removePodSandbox(sandbox, names);
+    rmSync(join(this.#o.rootDir, 'pods', uid), { recursive: true, force: true });
+    this.#states.delete(uid);
+    this.#prober.removePod(uid);
+    this.#o.logger.info('Removed the sandbox of a deleted pod', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, podUID: uid });
   }
 
   async #terminate(pod: any, sandbox: PodSandboxConfig): Promise<void> {

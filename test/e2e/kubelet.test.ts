@@ -152,4 +152,17 @@ describe('kubelet and flatnet', { skip: NOT_ROOT || (!kubectlAvailable('1.33') &
     const stat = existsSync(`/proc/${pid}/stat`) ? (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1] ?? '' : 'gone';
     assert.ok(stat === 'gone' || stat.startsWith('Z'), `container process state: ${stat.slice(0, 1)}`);
   });
+
+  test('a force-deleted running pod and a deleted completed pod leave no namespace or process behind', async () => {
+    await pod('forced', 'nodeb', { image: 'busybox', command: ['sh', '-c', 'sleep 3600'] });
+    await client.create(pods(), 'default', { metadata: { name: 'done' }, spec: { nodeName: 'nodeb', restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] } });
+    const forced = await waitFor('forced running', async () => { const p = await get('forced'); return p.status?.phase === 'Running' ? p : undefined; }, 30_000);
+    const done = await waitFor('done to complete', async () => { const p = await get('done'); return p.status?.phase === 'Succeeded' ? p : undefined; }, 30_000);
+    const pid = JSON.parse(await readFile(join(stateDir, 'nodes', 'nodeb', 'kubelet', 'containers', forced.metadata.uid, 'c', 'state.json'), 'utf8')).pid;
+    assert.ok(existsSync(`/run/netns/${netnsOf(forced)}`) && existsSync(`/run/netns/${netnsOf(done)}`));
+    await client.delete(pods(), 'default', 'forced', { gracePeriodSeconds: 0 });
+    await client.delete(pods(), 'default', 'done');
+    await waitFor('both namespaces to go', async () => !existsSync(`/run/netns/${netnsOf(forced)}`) && !existsSync(`/run/netns/${netnsOf(done)}`), 30_000);
+    await waitFor('the force-deleted pod\'s process to end', async () => !existsSync(`/proc/${pid}/stat`) || (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.startsWith('Z'), 30_000);
+  });
 });
