@@ -1,18 +1,21 @@
 /**
  * `kubectl port-forward` through a real API server to the kubelet's port-forward server (a fake node whose kubelet
- * endpoint is a loopback server running servePortForward). The connection into the pod is dialled with busybox nc
+ * endpoint is a loopback HTTPS server running servePortForward, with a serving certificate the API server verifies
+ * through --kubelet-certificate-authority, as it always reaches kubelets over HTTPS). The connection into the pod is dialled with busybox nc
  * on loopback here (the e2e test covers the pod's network namespace). kubectl 1.33 speaks SPDY tunnelled in
  * WebSocket, 1.30 plain SPDY; both must fetch the page, and a closed port must print upstream's error.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import https from 'node:https';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { servePortForward } from '../../src/kubelet/port-forward.ts';
+import { createCa, issueCertificate } from '../../src/pki/pki.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { kubectlAvailable, kubectlPath } from '../support/kubectl.ts';
 import { freePort, waitFor } from '../support/processes.ts';
@@ -21,7 +24,7 @@ const VERSIONS = ['1.33', '1.30'].filter(kubectlAvailable);
 
 describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/1.33 are not installed' }, () => {
   let server: TestApiServer;
-  let kubelet: http.Server;
+  let kubelet: https.Server;
   let web: http.Server;
   let dir: string;
 
@@ -30,12 +33,16 @@ describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/
     web = http.createServer((_req, res) => res.end('hello through the tunnel\n'));
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', () => resolve()));
     const webPort = (web.address() as AddressInfo).port;
-    kubelet = http.createServer((_req, res) => res.writeHead(404).end());
+    // The kubelet serves HTTPS with a certificate for its node from its own CA, which the API server is told to trust.
+    const ca = await createCa('tskube-test-kubelet-ca');
+    const serving = await issueCertificate(ca, { commonName: 'n1', usage: 'server', dnsNames: ['n1'], ips: ['127.0.0.1'] });
+    await writeFile(join(dir, 'kubelet-ca.crt'), ca.cert);
+    kubelet = https.createServer({ cert: serving.cert, key: serving.key }, (_req, res) => res.writeHead(404).end());
     // The pod's port 8080 is the web server; any other port is closed (9 is discard, never listened on here).
     const dial = (port: number) => ['/bin/busybox', 'nc', '127.0.0.1', String(port === 8080 ? webPort : 9)];
     kubelet.on('upgrade', (req, socket, head) => servePortForward(req, socket, head, { netns: 'tkpf-pod', pod: 'web', uid: 'uid-1', dial }));
     await new Promise<void>((resolve) => kubelet.listen(0, '127.0.0.1', () => resolve()));
-    server = await startApiServer();
+    server = await startApiServer({ extraFlags: [`--kubelet-certificate-authority=${join(dir, 'kubelet-ca.crt')}`] });
     const r = (n: string) => server.client.resource(n);
     await server.client.create(r('nodes'), undefined, { metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: (kubelet.address() as AddressInfo).port } } } });
     const pod = await server.client.create(r('pods'), 'default', { metadata: { name: 'web' }, spec: { nodeName: 'n1', containers: [{ name: 'web', image: 'busybox' }] } });
