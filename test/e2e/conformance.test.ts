@@ -33,10 +33,14 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   const r = (resource: string) => client.resource(resource);
   const kc = (args: string[]) => kubectl('1.33', join(stateDir, 'admin.conf'), cache, args);
 
-  /** namespace makes a fresh namespace for one test, as the e2e framework does. */
+  /**
+   * namespace makes a fresh namespace for one test, as the e2e framework does, and like it waits for the namespace's
+   * `default` ServiceAccount: ServiceAccount admission refuses pods until the controller has made it.
+   */
   async function namespace(base: string): Promise<string> {
     const name = `${base}-${++counter}`;
     await client.create(r('namespaces'), undefined, { metadata: { name } });
+    await waitFor(`the default ServiceAccount in ${name}`, () => client.get(r('serviceaccounts'), name, 'default').catch(() => undefined), 30_000, 100);
     return name;
   }
 

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { RestClient } from '../../src/client/rest-client.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
@@ -44,7 +45,7 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
     await writeFile(marker, 'host\n');
     await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.248.0/24'], { timeoutMs: 300_000 });
-    client = new RestClient({ server: 'http://192.168.248.1:8080', namespace: 'default' }, { userAgent: 'test' });
+    client = new RestClient(await loadKubeconfig(join(stateDir, 'admin.conf')), { userAgent: 'test' });
     await create('plain', {}, { env: [{ name: 'GREETING', value: 'hello' }, { name: 'MESSAGE', value: '$(GREETING) world' }, { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] });
     await running('plain');
   });
