@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { resourceByName } from '../api/resources.ts';
-import { forbiddenError, isStatusError, unauthorized, type StatusError } from '../api/status.ts';
+import { badRequest, forbiddenError, isStatusError, unauthorized, type StatusError } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import { nthAddress } from '../net/ipv4.ts';
 import { admission } from './admission.ts';
@@ -12,6 +12,7 @@ import { Authorizer, type AuthorizationMode } from './auth/authorizer.ts';
 import { CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS } from './auth/bootstrap-policy.ts';
 import { NodeAuthorizer } from './auth/node-authorizer.ts';
 import { forbiddenMessage, requestAttributes } from './auth/request-attributes.ts';
+import { impersonation, isImpersonateHeader } from './auth/impersonation.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { UNSECURED, type UserInfo } from './auth/user.ts';
 import { createApiHandler } from './http-server.ts';
@@ -116,10 +117,23 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       log.v(4).info('Unable to authenticate the request', { err: result.error });
       return unauthorized();
     }
+    let user = result.user;
+    const acting = impersonation(req, user);
+    if (acting && 'error' in acting) return badRequest(acting.error);
+    if (acting) {
+      for (const check of acting.checks) {
+        const allowed = await authorizer.authorize(check);
+        if (allowed.decision === 'allow') continue;
+        log.v(2).info('Forbidden impersonation', { user: user.username, resource: check.resource, name: check.name });
+        return forbiddenError({ group: check.apiGroup, resource: check.resource }, check.name, forbiddenMessage(check) + (allowed.reason ? `: ${allowed.reason}` : ''));
+      }
+      for (const name of Object.keys(req.headers)) if (isImpersonateHeader(name)) delete req.headers[name];
+      user = acting.user;
+    }
     const url = new URL(req.url ?? '/', 'https://apiserver');
-    const attrs = requestAttributes(result.user, req.method ?? 'GET', url, { upgrade });
+    const attrs = requestAttributes(user, req.method ?? 'GET', url, { upgrade });
     const decision = await authorizer.authorize(attrs);
-    if (decision.decision === 'allow') return result.user;
+    if (decision.decision === 'allow') return user;
     log.v(2).info('Forbidden', { user: attrs.user.username, verb: attrs.verb, path: attrs.path, reason: decision.reason });
     const why = forbiddenMessage(attrs) + (decision.reason ? `: ${decision.reason}` : '');
     return attrs.resourceRequest ? forbiddenError({ group: attrs.apiGroup, resource: attrs.resource }, attrs.name, why) : forbiddenError(undefined, '', why);

@@ -111,6 +111,24 @@ describe('kubectl over TLS with the admin certificate', () => {
 });
 
 describe('RBAC', () => {
+  it('impersonation (kubectl --as/--as-group) acts as the impersonated user, and needs the impersonate verb', async () => {
+    const cache = `${server.dir}/cache-imp`;
+    const admin = (args: string[]) => kubectl('1.33', server.kubeconfig, cache, args);
+    const who = await admin(['auth', 'whoami', '--as=erin', '--as-group=qa']);
+    assert.equal(who.code, 0, who.stderr);
+    assert.match(who.stdout, /erin/);
+    assert.match(who.stdout, /\[qa system:authenticated\]/);
+    assert.equal((await admin(['auth', 'can-i', 'create', 'pods', '--as=erin'])).stdout.trim(), 'no');
+    const sa = await admin(['auth', 'whoami', '--as=system:serviceaccount:default:default']);
+    assert.match(sa.stdout, /system:serviceaccounts:default/);
+    const forbidden = await admin(['get', 'secrets', '-A', '--as=erin']);
+    assert.match(forbidden.stderr, /secrets is forbidden: User "erin" cannot list resource "secrets"/);
+    const frank = await server.kubeconfigFor({ user: 'frank' });
+    const denied = await kubectl('1.33', frank, `${cache}-frank`, ['get', '--raw', '/api/v1/pods', '--as=system:admin', '--as-group=system:masters']);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /users "system:admin" is forbidden: User "frank" cannot impersonate resource "users" in API group "" at the cluster scope/);
+  });
+
   it('a user bound to a Role can list pods in its namespace and nothing else; can-i agrees with real requests', async () => {
     const admin = server.kubeconfig;
     const cache = `${server.dir}/cache-rbac`;
