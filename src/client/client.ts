@@ -35,7 +35,8 @@ async function inClusterConnection(): Promise<import('./kubeconfig.ts').ClusterC
   const port = process.env.KUBERNETES_SERVICE_PORT;
   if (!host || !port) throw new Error('Cannot load in-cluster configuration: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined');
   const token = (await readFile(`${SERVICE_ACCOUNT_DIR}/token`, 'utf8')).trim();
-  const ca = await readFile(`${SERVICE_ACCOUNT_DIR}/ca.crt`).catch(() => undefined);
+  // Without the CA the server cannot be verified: fail (the kubelet restarts the container) rather than trust anything.
+  const ca = await readFile(`${SERVICE_ACCOUNT_DIR}/ca.crt`);
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return { server, token, tokenFile: `${SERVICE_ACCOUNT_DIR}/token`, namespace: (await readFile(`${SERVICE_ACCOUNT_DIR}/namespace`, 'utf8').catch(() => 'default')).trim(), ...(ca ? { ca } : {}) };
 }

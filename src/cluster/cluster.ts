@@ -110,7 +110,8 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   }
   await waitReady(layout, progress);
   if (!options.lab) {
-    await applyClusterDns(client, { serviceIP: layout.dnsServiceIp, clusterDomain: layout.clusterDomain, image: TSKUBE_IMAGE, kubeconfig: pki.coredns });
+    // In-cluster config: the pods' ServiceAccount token and the kubernetes Service (10.0.0.1:443), as CoreDNS does.
+    await applyClusterDns(client, { serviceIP: layout.dnsServiceIp, clusterDomain: layout.clusterDomain, image: TSKUBE_IMAGE });
     await waitForDns(layout, client);
     progress(`Cluster DNS ready: Service kube-system/kube-dns on ${layout.dnsServiceIp} (Deployment coredns, tskube dns)`);
   }
