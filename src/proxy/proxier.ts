@@ -1,3 +1,4 @@
+import { SyncBudget } from './sync-budget.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { clearUdpConntrack } from '../sys/conntrack.ts';
@@ -37,7 +38,7 @@ export class Proxier {
   #synced = false;
   #needFullSync = true;
   #lastFullSync = 0;
-  #lastSync = 0;
+  #budget: SyncBudget;
   #timer: NodeJS.Timeout | undefined;
   #periodic: NodeJS.Timeout | undefined;
   #running = false;
@@ -57,6 +58,7 @@ export class Proxier {
 
   constructor(options: ProxierOptions) {
     this.#o = options;
+    this.#budget = new SyncBudget(options.minSyncPeriodMs);
     this.#serviceHealth = new ServiceHealthServers(options.logger, () => this.queuedAt === undefined || Date.now() - this.queuedAt < 2 * options.syncPeriodMs);
     const changed = () => this.#queue();
     const selector = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
@@ -107,7 +109,7 @@ export class Proxier {
     await Promise.all([this.#services.stop(), this.#slices.stop(), this.#node.stop()]);
   }
 
-  /** #queue schedules a sync no sooner than minSyncPeriod after the last one (upstream's BoundedFrequencyRunner). */
+  /** #queue schedules a sync when the budget allows (upstream's BoundedFrequencyRunner: burst 2, one per minSyncPeriod). */
   #queue(periodic = false): void {
     if (this.#stopped) return;
     if (!periodic && this.queuedAt === undefined) {
@@ -119,7 +121,7 @@ export class Proxier {
       return;
     }
     if (this.#timer) return;
-    const wait = Math.max(0, this.#lastSync + this.#o.minSyncPeriodMs - Date.now());
+    const wait = this.#budget.waitMs(Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#sync();
@@ -129,6 +131,7 @@ export class Proxier {
   async #sync(): Promise<void> {
     if (!this.#services.hasSynced() || !this.#slices.hasSynced()) return;
     this.#running = true;
+    this.#budget.take(Date.now());
     const log = this.#o.logger;
     const started = performance.now();
     const queued = this.queuedAt;
@@ -176,7 +179,6 @@ export class Proxier {
       // Never exit because one apply failed: retry with a full sync after a short pause.
       setTimeout(() => this.#queue(true), Math.min(this.#o.syncPeriodMs, 1000));
     } finally {
-      this.#lastSync = Date.now();
       this.#running = false;
       if (this.#again) {
         this.#again = false;
