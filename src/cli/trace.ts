@@ -12,6 +12,7 @@ const FLAGS: FlagSpecs = {
   filename: { type: 'string', short: 'f', help: "A ruleset file: iptables-save output, `proxy render` output, or nftables (`nft list table ip kube-proxy` or `proxy render --proxy-mode=nftables`); - reads stdin" },
   node: { type: 'string', help: 'Trace on this node of a `tskube up` cluster (live rules and counters; needs root)' },
   name: { type: 'string', default: DEFAULTS.name, help: 'Cluster name, with --node' },
+  'state-dir': { type: 'string', help: "Accepted like the other cluster commands' flag; not needed: the node is found by --name" },
   'local-ips': { type: 'strings', default: [], help: "The node's own addresses, with -f (addrtype LOCAL, NodePorts); --node reads them" },
   'from-node': { type: 'bool', default: false, help: 'The packet starts on the node itself (OUTPUT) instead of arriving (PREROUTING)' },
   affinity: { type: 'string', help: 'The source already has ClientIP affinity to this endpoint IP:PORT' },
