@@ -1,14 +1,15 @@
 /**
  * Run inside a node's network namespace by bench/dns.ts: creates Services one at a time through the API server and
  * measures, for each, how long until the DNS pod answers its name (UDP, polled every millisecond); prints the
- * latencies in ms as JSON. Usage: dns-create-probe.ts <api server URL> <DNS pod IP> <count>
+ * latencies in ms as JSON. Usage: dns-create-probe.ts <kubeconfig> <DNS pod IP> <count>
  */
 import dgram from 'node:dgram';
 import * as packet from 'dns-packet';
+import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { RestClient } from '../src/client/rest-client.ts';
 
-const [server, dnsIP, countText] = process.argv.slice(2);
-const client = new RestClient({ server: server!, namespace: 'default' }, { userAgent: 'bench-dns' });
+const [kubeconfig, dnsIP, countText] = process.argv.slice(2);
+const client = new RestClient(await loadKubeconfig(kubeconfig!), { userAgent: 'bench-dns' });
 const socket = dgram.createSocket('udp4');
 let waiting: ((rcode: string) => void) | undefined;
 socket.on('message', (m) => waiting?.((packet.decode(m) as { rcode?: string }).rcode ?? ''));

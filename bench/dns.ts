@@ -8,12 +8,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { RestClient } from '../src/client/rest-client.ts';
 import { commandExists, run as sh } from '../src/sys/run.ts';
 import { NODE, TSKUBE } from '../test/support/processes.ts';
 
 const SERVICES = 1000;
-const API = 'http://192.168.235.1:8080';
 
 export async function run(): Promise<void> {
   if (process.getuid?.() !== 0) return void process.stdout.write('dns: skipped (needs root)\n');
@@ -21,7 +21,8 @@ export async function run(): Promise<void> {
   const state = await mkdtemp(join(tmpdir(), 'tskube-bench-dns-'));
   const flags = ['--name=tkdb', `--state-dir=${state}`];
   await sh([TSKUBE, 'up', ...flags, '--lan-cidr=192.168.235.0/24'], { timeoutMs: 300_000 });
-  const client = new RestClient({ server: API, namespace: 'default' }, { userAgent: 'bench' });
+  const kubeconfig = join(state, 'admin.conf');
+  const client = new RestClient(await loadKubeconfig(kubeconfig), { userAgent: 'bench' });
   try {
     const services = client.resource('services');
     let next = 0;
@@ -60,7 +61,7 @@ export async function run(): Promise<void> {
       process.stdout.write(`dnsperf UDP at ${rate} queries/s: p50 ${pct(latencies, 50).toFixed(2)} ms, p99 ${pct(latencies, 99).toFixed(2)} ms (${latencies.length} answers)\n`);
     }
     const probe = fileURLToPath(new URL('./dns-create-probe.ts', import.meta.url));
-    const out = await sh(['nsenter', `--net=/run/netns/${netns}`, '--', NODE, probe, API, pod.status.podIP, '50'], { timeoutMs: 120_000 });
+    const out = await sh(['nsenter', `--net=/run/netns/${netns}`, '--', NODE, probe, kubeconfig, pod.status.podIP, '50'], { timeoutMs: 120_000 });
     const created = JSON.parse(out.stdout) as number[];
     process.stdout.write(`Service create → resolvable at the DNS pod, 50 Services one at a time: p50 ${pct(created, 50).toFixed(0)} ms, p99 ${pct(created, 99).toFixed(0)} ms\n`);
     const restarts = pods.map((p) => p.status?.containerStatuses?.[0]?.restartCount ?? 0);
