@@ -131,7 +131,6 @@ export class Proxier {
   async #sync(): Promise<void> {
     if (!this.#services.hasSynced() || !this.#slices.hasSynced()) return;
     this.#running = true;
-    this.#budget.take(Date.now());
     const log = this.#o.logger;
     const started = performance.now();
     const queued = this.queuedAt;
@@ -144,6 +143,8 @@ export class Proxier {
         this.#done(queued);
         return;
       }
+      // Only a sync that writes to the kernel spends the budget: events that change nothing never delay a real change.
+      this.#budget.take(Date.now());
       const mode = this.#o.backend.mode;
       log.v(2).info(`Syncing ${mode} rules`, { full, changedServices: changed.size });
       const result = await this.#o.backend.sync(ports, changed, removed, full);
