@@ -33,11 +33,15 @@ describe('tskube up: every component killed with SIGKILL comes back', { skip: NO
   const record = async (component: string, node?: string) => (await records()).find((r) => r.component === component && r.node === node);
   const lease = async (name: string) => (await client.get(client.resource('leases', 'coordination.k8s.io'), 'kube-system', name)).spec;
 
-  /** firstAnswer polls the VIP from nodea's network namespace (curl straight under nsenter: a `tskube exec` costs a Node start) and returns when it first answered. */
+  /**
+   * firstAnswer polls the VIP from nodea's network namespace (curl straight under nsenter: a `tskube exec` costs a Node
+   * start) and returns when it first answered. A SYN sent before the rules exist may go unanswered: a short connect
+   * timeout keeps that from adding TCP's one-second retransmission to the figure.
+   */
   const firstAnswer = async (vip: string): Promise<number> => {
     let answeredAt = 0;
     await waitFor(`${vip}:2000 to answer from nodea`, async () => {
-      const r = await run(['nsenter', `--net=/run/netns/${NAME}-nodea`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', '1', `${vip}:2000`]).catch(() => ({ stdout: '' }));
+      const r = await run(['nsenter', `--net=/run/netns/${NAME}-nodea`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--connect-timeout', '0.2', '-m', '1', `${vip}:2000`]).catch(() => ({ stdout: '' }));
       if (r.stdout !== '200') return false;
       answeredAt = performance.now();
       return true;
