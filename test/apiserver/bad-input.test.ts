@@ -27,13 +27,20 @@ function send(base: string, c: Pick<CorpusCase, 'method' | 'path' | 'body' | 'ty
       headers['Content-Length'] ??= String(Buffer.byteLength(c.body));
     }
     const req = http.request({ host: url.hostname, port: url.port, method: c.method, path: c.path, headers, agent: false });
+    let answered = false;
     req.on('response', (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
+      const done = () => resolve({ code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
       res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('end', done);
+      // An early answer (413 to an oversized body) closes the connection while we still write: keep what came.
+      res.on('close', done);
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
     if (c.body !== undefined && !(c.headers && 'Content-Length' in c.headers)) req.end(c.body);
     else req.end();
   });
