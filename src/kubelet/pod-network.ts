@@ -61,9 +61,12 @@ export class PodNetwork {
     if (this.#wired.has(podUid)) return ip;
     await addNetns(netns);
     const hostDev = `veth${podUid.replace(/-/g, '').slice(0, 8)}`;
-    if (!(await linkExists(hostDev))) {
-      await ipBatch([`link add ${hostDev} type veth peer name eth0 netns ${netns}`, `link set ${hostDev} master ${this.bridge}`, `link set ${hostDev} type bridge_slave hairpin on`, `link set ${hostDev} up`]);
-      await ipBatch([`addr add ${ip}/${this.cidr.prefix} dev eth0`, 'link set eth0 up', `route add default via ${this.gateway}`], netns);
+    const created = !(await linkExists(hostDev));
+    if (created) await ipBatch([`link add ${hostDev} type veth peer name eth0 netns ${netns}`, `link set ${hostDev} master ${this.bridge}`, `link set ${hostDev} type bridge_slave hairpin on`, `link set ${hostDev} up`]);
+    // Idempotent, and done whenever this process has not wired the pod yet: a setup that failed half-way (veth made,
+    // no address or route) is completed on the next sync instead of leaving the pod without a network for good.
+    await ipBatch([`addr replace ${ip}/${this.cidr.prefix} dev eth0`, 'link set eth0 up', `route replace default via ${this.gateway}`], netns);
+    if (created) {
       // Tell the node (and other pods) the new MAC at once: a reused IP would otherwise hit a stale ARP entry.
       // Not awaited: arping waits for replies a gratuitous ARP never gets.
       void run(['nsenter', `--net=/run/netns/${netns}`, '--', '/bin/busybox', 'arping', '-U', '-c', '1', '-w', '1', '-I', 'eth0', ip], { timeoutMs: 3000 }).catch((error) => this.#onWarning(`gratuitous ARP for ${ip} failed: ${error.message}`));
