@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { acceptWebSocket, CHANNEL_PROTOCOLS, frame, parseFrame } from './exec-websocket.ts';
+import { acceptWebSocket, CHANNEL_PROTOCOLS, frame, NORMAL_CLOSE, onFrames } from './exec-websocket.ts';
 
 /**
  * serveAttach answers `kubectl attach` on the kubelet (WebSocket channel protocol, as exec): the container's output
@@ -30,15 +30,8 @@ export function serveAttach(req: IncomingMessage, socket: Duplex, o: { logPath: 
   };
   const watcher = watch(o.logPath, pump);
   const timer = setInterval(pump, 500);
-  let buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    for (;;) {
-      const parsed = parseFrame(buffer);
-      if (!parsed) break;
-      buffer = buffer.subarray(parsed.size);
-      if (parsed.opcode === 0x8) socket.end(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
-    }
+  onFrames(socket, Buffer.alloc(0), (parsed) => {
+    if (parsed.opcode === 0x8) socket.end(NORMAL_CLOSE);
   });
   const stop = () => {
     watcher.close();

@@ -56,30 +56,41 @@ export function serveExec(req: IncomingMessage, socket: Duplex, o: { exec: ExecC
       ? { metadata: {}, status: 'Success' }
       : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: error executing command [${o.command.join(' ')}], exit code ${code}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } };
     send(3, Buffer.from(JSON.stringify(status)));
-    // A close frame with status 1000 (normal closure): kubectl treats a close without a status as an error.
-    if (socket.writable) socket.end(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
+    if (socket.writable) socket.end(NORMAL_CLOSE);
   });
-  let buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    for (;;) {
-      const parsed = parseFrame(buffer);
-      if (!parsed) break;
-      buffer = buffer.subarray(parsed.size);
-      if (parsed.opcode === 0x8) {
-        stdin.end();
-        continue;
-      }
-      if (parsed.payload.length === 0) continue;
-      const stream = parsed.payload[0]!;
-      const data = parsed.payload.subarray(1);
-      if (stream === 0 && o.stdin) stdin.write(data);
-      // v5: stream 255 carries "close this stream"; closing stdin ends input for the command.
-      if (stream === 255 && data[0] === 0) stdin.end();
-    }
+  onFrames(socket, Buffer.alloc(0), (parsed) => {
+    if (parsed.opcode === 0x8) return void stdin.end();
+    if (parsed.payload.length === 0) return;
+    const stream = parsed.payload[0]!;
+    const data = parsed.payload.subarray(1);
+    if (stream === 0 && o.stdin) stdin.write(data);
+    // v5: stream 255 carries "close this stream"; closing stdin ends input for the command.
+    if (stream === 255 && data[0] === 0) stdin.end();
   });
   socket.on('close', () => child.kill('SIGKILL'));
   socket.on('error', () => child.kill('SIGKILL'));
+}
+
+/** NORMAL_CLOSE is a close frame with status 1000 (normal closure): kubectl treats a close without a status as an error. */
+export const NORMAL_CLOSE = Buffer.from([0x88, 0x02, 0x03, 0xe8]);
+
+/**
+ * onFrames calls handle for every complete frame the client sends (after `head`, bytes read with the upgrade),
+ * however the stream is cut; handle returns false to stop reading.
+ */
+export function onFrames(socket: Duplex, head: Buffer, handle: (frame: { opcode: number; payload: Buffer }) => boolean | void): void {
+  let buffer = head;
+  const onData = (chunk: Buffer) => {
+    buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
+    for (;;) {
+      const parsed = parseFrame(buffer);
+      if (!parsed) return;
+      buffer = buffer.subarray(parsed.size);
+      if (handle(parsed) === false) return void socket.off('data', onData);
+    }
+  };
+  socket.on('data', onData);
+  if (head.length) onData(Buffer.alloc(0));
 }
 
 /** frame wraps a payload in one unmasked binary WebSocket frame (server to client). */

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { acceptWebSocket, frame, parseFrame } from './exec-websocket.ts';
+import { acceptWebSocket, frame, NORMAL_CLOSE, onFrames } from './exec-websocket.ts';
 import { SpdySession } from './spdy-session.ts';
 
 const PROTOCOL = 'portforward.k8s.io';
@@ -28,20 +28,14 @@ export function servePortForward(req: IncomingMessage, socket: Duplex, head: Buf
   if (upgrade === 'websocket') {
     if (!acceptWebSocket(req, socket, [TUNNELED])) return refuse(socket, `port forwarding over WebSocket needs the ${TUNNELED} subprotocol`);
     session = new SpdySession((chunk) => socket.writable && socket.write(frame(chunk)));
-    let buffer = head;
-    const onData = (chunk: Buffer) => {
-      buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
-      for (;;) {
-        const parsed = parseFrame(buffer);
-        if (!parsed) break;
-        buffer = buffer.subarray(parsed.size);
-        if (parsed.opcode === 0x8) return void socket.end(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
-        if (parsed.opcode === 0x9) socket.write(Buffer.concat([Buffer.from([0x8a, parsed.payload.length]), parsed.payload]));
-        else if (parsed.opcode === 0x2 || parsed.opcode === 0x0) session.receive(parsed.payload);
+    onFrames(socket, head, (parsed) => {
+      if (parsed.opcode === 0x8) {
+        socket.end(NORMAL_CLOSE);
+        return false;
       }
-    };
-    socket.on('data', onData);
-    if (head.length) onData(Buffer.alloc(0));
+      if (parsed.opcode === 0x9) socket.write(Buffer.concat([Buffer.from([0x8a, parsed.payload.length]), parsed.payload]));
+      else if (parsed.opcode === 0x2 || parsed.opcode === 0x0) session!.receive(parsed.payload);
+    });
   } else if (upgrade.startsWith('spdy/3.1')) {
     const offered = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(PROTOCOL)) return refuse(socket, `port forwarding needs the ${PROTOCOL} stream protocol`);
