@@ -26,22 +26,34 @@ export async function run(): Promise<void> {
       const latencies: number[] = [];
       let next = 0;
       const started = performance.now();
-      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-        while (next < CREATES) {
-          const i = next++;
-          const t = performance.now();
-          await server.client.create(services, 'default', { metadata: { name: `bench-${i}` }, spec: { selector: { app: `a${i}` }, ports: [{ port: 80 }] } });
-          latencies.push(performance.now() - t);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < CREATES) {
+            const i = next++;
+            const t = performance.now();
+            await server.client.create(services, 'default', {
+              metadata: { name: `bench-${i}` },
+              spec: { selector: { app: `a${i}` }, ports: [{ port: 80 }] },
+            });
+            latencies.push(performance.now() - t);
+          }
+        }),
+      );
       const seconds = (performance.now() - started) / 1000;
       latencies.sort((a, b) => a - b);
-      const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
-      process.stdout.write(`${backend}: ${CREATES} Service creates: ${(CREATES / seconds).toFixed(0)}/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms\n`);
+      const pct = (p: number) =>
+        latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+      process.stdout.write(
+        `${backend}: ${CREATES} Service creates: ${(CREATES / seconds).toFixed(0)}/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms\n`,
+      );
       const listStart = performance.now();
-      const res = await fetch(`${server.url}/api/v1/namespaces/default/services?limit=500`, { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
+      const res = await fetch(`${server.url}/api/v1/namespaces/default/services?limit=500`, {
+        headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' },
+      });
       const table = await res.json();
-      process.stdout.write(`${backend}: list ${table.rows.length} Services as a Table: ${(performance.now() - listStart).toFixed(0)} ms\n`);
+      process.stdout.write(
+        `${backend}: list ${table.rows.length} Services as a Table: ${(performance.now() - listStart).toFixed(0)} ms\n`,
+      );
       const cms = server.client.resource('configmaps');
       const aborts: AbortController[] = [];
       let pending = 0;
@@ -49,9 +61,15 @@ export async function run(): Promise<void> {
       for (let w = 0; w < WATCHERS; w++) {
         const abort = new AbortController();
         aborts.push(abort);
-        void server.client.watch(cms, { namespace: 'default', resourceVersion: String(await currentRv(server.url)), signal: abort.signal }, () => {
-          if (--pending === 0) resolveRound();
-        }).catch(() => undefined);
+        void server.client
+          .watch(
+            cms,
+            { namespace: 'default', resourceVersion: String(await currentRv(server.url)), signal: abort.signal },
+            () => {
+              if (--pending === 0) resolveRound();
+            },
+          )
+          .catch(() => undefined);
       }
       await new Promise((r) => setTimeout(r, 500));
       const rounds: number[] = [];
@@ -65,7 +83,9 @@ export async function run(): Promise<void> {
       }
       for (const a of aborts) a.abort();
       rounds.sort((a, b) => a - b);
-      process.stdout.write(`${backend}: watch delivery to ${WATCHERS} watchers (create → last watcher): p50 ${rounds[10]!.toFixed(1)} ms, max ${rounds[19]!.toFixed(1)} ms\n`);
+      process.stdout.write(
+        `${backend}: watch delivery to ${WATCHERS} watchers (create → last watcher): p50 ${rounds[10]!.toFixed(1)} ms, max ${rounds[19]!.toFixed(1)} ms\n`,
+      );
     } finally {
       await server.stop();
       await etcd?.stop();
@@ -84,10 +104,24 @@ export async function secureVersusInsecure(): Promise<void> {
   const server = await startApiServer({ secure: true, insecure: true });
   try {
     const cache = `${server.dir}/kubectl-cache`;
-    await kubectl('1.33', server.kubeconfig, cache, ['create', 'rolebinding', 'bench-edit', '--clusterrole=edit', '--user=bench', '--namespace=default']);
+    await kubectl('1.33', server.kubeconfig, cache, [
+      'create',
+      'rolebinding',
+      'bench-edit',
+      '--clusterrole=edit',
+      '--user=bench',
+      '--namespace=default',
+    ]);
     const insecure = new RestClient({ server: server.insecureUrl!, namespace: 'default' }, { userAgent: 'bench' });
-    const rbacUser = new RestClient(await loadKubeconfig(await server.kubeconfigFor({ user: 'bench', groups: ['bench-group'] })), { userAgent: 'bench' });
-    const clients = { insecure, 'TLS+x509+RBAC (RoleBinding)': rbacUser, 'TLS+x509 (system:masters)': server.client } as Record<string, RestClient>;
+    const rbacUser = new RestClient(
+      await loadKubeconfig(await server.kubeconfigFor({ user: 'bench', groups: ['bench-group'] })),
+      { userAgent: 'bench' },
+    );
+    const clients = {
+      insecure,
+      'TLS+x509+RBAC (RoleBinding)': rbacUser,
+      'TLS+x509 (system:masters)': server.client,
+    } as Record<string, RestClient>;
     const services = server.client.resource('services');
     const total: Record<string, number> = Object.fromEntries(Object.keys(clients).map((k) => [k, 0]));
     const rounds = 4;
@@ -97,20 +131,27 @@ export async function secureVersusInsecure(): Promise<void> {
       for (const [name, client] of Object.entries(clients)) {
         let next = 0;
         const started = performance.now();
-        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-          while (next < perRound) {
-            next++;
-            const i = serial++;
-            await client.create(services, 'default', { metadata: { name: `sec-${i}` }, spec: { selector: { app: `s${i}` }, ports: [{ port: 80 }] } });
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (next < perRound) {
+              next++;
+              const i = serial++;
+              await client.create(services, 'default', {
+                metadata: { name: `sec-${i}` },
+                spec: { selector: { app: `s${i}` }, ports: [{ port: 80 }] },
+              });
+            }
+          }),
+        );
         total[name]! += performance.now() - started;
       }
     }
     const n = perRound * rounds;
     const base = total.insecure!;
     for (const [name, ms] of Object.entries(total)) {
-      process.stdout.write(`secure vs insecure: ${n} Service creates ${name}: ${(n / (ms / 1000)).toFixed(0)}/s${name === 'insecure' ? '' : `, ratio ${(ms / base).toFixed(2)}x the insecure port`}\n`);
+      process.stdout.write(
+        `secure vs insecure: ${n} Service creates ${name}: ${(n / (ms / 1000)).toFixed(0)}/s${name === 'insecure' ? '' : `, ratio ${(ms / base).toFixed(2)}x the insecure port`}\n`,
+      );
     }
     insecure.close();
     rbacUser.close();

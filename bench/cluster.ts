@@ -24,38 +24,77 @@ export async function run(): Promise<void> {
     const pods = client.resource('pods');
     const latencies: number[] = [];
     let next = 0;
-    await Promise.all(Array.from({ length: 10 }, async () => {
-      while (next < 100) {
-        const i = next++;
-        const t = performance.now();
-        await client.create(pods, 'default', { metadata: { name: `bench-${i}` }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } });
-        for (;;) {
-          const p = await client.get(pods, 'default', `bench-${i}`);
-          if (p.status?.phase === 'Running' && p.status.podIP) break;
-          await new Promise((r) => setTimeout(r, 10));
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (next < 100) {
+          const i = next++;
+          const t = performance.now();
+          await client.create(pods, 'default', {
+            metadata: { name: `bench-${i}` },
+            spec: {
+              terminationGracePeriodSeconds: 1,
+              containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }],
+            },
+          });
+          for (;;) {
+            const p = await client.get(pods, 'default', `bench-${i}`);
+            if (p.status?.phase === 'Running' && p.status.podIP) break;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          latencies.push(performance.now() - t);
         }
-        latencies.push(performance.now() - t);
-      }
-    }));
+      }),
+    );
     process.stdout.write(`tskube up (2 nodes) to Ready and proxies synced: ${upSeconds.toFixed(1)} s\n`);
-    process.stdout.write(`pod create → Running with an IP, 100 pods (10 at a time): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms\n`);
+    process.stdout.write(
+      `pod create → Running with an IP, 100 pods (10 at a time): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms\n`,
+    );
     await client.request('DELETE', '/api/v1/namespaces/default/pods', { body: { gracePeriodSeconds: 1 } });
     const services = client.resource('services');
     const changes: number[] = [];
     for (let i = 0; i < 100; i++) {
       const t = performance.now();
-      const svc = await client.create(services, 'default', { metadata: { name: `change-${i}` }, spec: { ports: [{ port: 80 }] } });
-      const rule = ['iptables', '-w', '-t', 'filter', '-C', 'KUBE-SERVICES', '-m', 'comment', '--comment', `default/change-${i} has no endpoints`, '-m', 'tcp', '-p', 'tcp', '-d', `${svc.spec.clusterIP}/32`, '--dport', '80', '-j', 'REJECT'];
+      const svc = await client.create(services, 'default', {
+        metadata: { name: `change-${i}` },
+        spec: { ports: [{ port: 80 }] },
+      });
+      const rule = [
+        'iptables',
+        '-w',
+        '-t',
+        'filter',
+        '-C',
+        'KUBE-SERVICES',
+        '-m',
+        'comment',
+        '--comment',
+        `default/change-${i} has no endpoints`,
+        '-m',
+        'tcp',
+        '-p',
+        'tcp',
+        '-d',
+        `${svc.spec.clusterIP}/32`,
+        '--dport',
+        '80',
+        '-j',
+        'REJECT',
+      ];
       for (const node of ['nodea', 'nodeb']) {
         for (;;) {
-          const ok = await sh(['nsenter', `--net=/run/netns/tkb-${node}`, '--', ...rule]).then(() => true, () => false);
+          const ok = await sh(['nsenter', `--net=/run/netns/tkb-${node}`, '--', ...rule]).then(
+            () => true,
+            () => false,
+          );
           if (ok) break;
           await new Promise((r) => setTimeout(r, 5));
         }
       }
       changes.push(performance.now() - t);
     }
-    process.stdout.write(`Service change → rules in both nodes' kernels, 100 changes (minSyncPeriod 1s, upstream's default): p50 ${pct(changes, 50)} ms, p99 ${pct(changes, 99)} ms\n`);
+    process.stdout.write(
+      `Service change → rules in both nodes' kernels, 100 changes (minSyncPeriod 1s, upstream's default): p50 ${pct(changes, 50)} ms, p99 ${pct(changes, 99)} ms\n`,
+    );
   } finally {
     client.close();
     const t1 = performance.now();

@@ -22,7 +22,16 @@ function ask(name: string): Promise<string> {
       clearTimeout(timer);
       resolve(rcode);
     };
-    socket.send(packet.encode({ type: 'query', id: 1, flags: packet.RECURSION_DESIRED, questions: [{ name, type: 'A', class: 'IN' }] }), 53, dnsIP);
+    socket.send(
+      packet.encode({
+        type: 'query',
+        id: 1,
+        flags: packet.RECURSION_DESIRED,
+        questions: [{ name, type: 'A', class: 'IN' }],
+      }),
+      53,
+      dnsIP,
+    );
   });
 }
 

@@ -24,7 +24,14 @@ export async function run(): Promise<void> {
     const latencies: number[] = [];
     for (let i = 0; i < 100; i++) {
       const t = performance.now();
-      await client.create(pods, 'default', { metadata: { name: `p${i}` }, spec: { nodeName: 'nodea', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } });
+      await client.create(pods, 'default', {
+        metadata: { name: `p${i}` },
+        spec: {
+          nodeName: 'nodea',
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }],
+        },
+      });
       for (;;) {
         const p = await client.get(pods, 'default', `p${i}`);
         if (p.status?.phase === 'Running' && p.status.podIP) break;
@@ -33,7 +40,9 @@ export async function run(): Promise<void> {
       latencies.push(performance.now() - t);
     }
     latencies.sort((a, b) => a - b);
-    process.stdout.write(`pod create → Running with an IP, 100 pods one at a time on one node: p50 ${latencies[50]!.toFixed(0)} ms, p99 ${latencies[99]!.toFixed(0)} ms\n`);
+    process.stdout.write(
+      `pod create → Running with an IP, 100 pods one at a time on one node: p50 ${latencies[50]!.toFixed(0)} ms, p99 ${latencies[99]!.toFixed(0)} ms\n`,
+    );
     // Per pod, the runtime adds `unshare` (outside the pod), bwrap's monitor and bwrap's init (PID 1 inside the
     // container): every process on the way down to the workload, `sleep`.
     const containers = join(state, 'nodes', 'nodea', 'kubelet', 'containers');
@@ -43,10 +52,17 @@ export async function run(): Promise<void> {
       // The benchmark's pods (container "c"), not the cluster's own (DNS).
       if (!existsSync(join(containers, uid, 'c', 'state.json'))) continue;
       const { pid } = JSON.parse(readFileSync(join(containers, uid, 'c', 'state.json'), 'utf8'));
-      for (let p = pid; p && !readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('sleep'); p = Number(readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(' ')[0])) total += rssKiB(p);
+      for (
+        let p = pid;
+        p && !readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('sleep');
+        p = Number(readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(' ')[0])
+      )
+        total += rssKiB(p);
       count++;
     }
-    process.stdout.write(`process runtime memory per pod (unshare + bwrap monitor + bwrap init RSS, workload excluded): ${(total / count / 1024).toFixed(2)} MiB over ${count} pods\n`);
+    process.stdout.write(
+      `process runtime memory per pod (unshare + bwrap monitor + bwrap init RSS, workload excluded): ${(total / count / 1024).toFixed(2)} MiB over ${count} pods\n`,
+    );
   } finally {
     client.close();
     await sh([TSKUBE, 'down', ...flags], { timeoutMs: 120_000 });

@@ -9,8 +9,18 @@ export async function run(): Promise<void> {
     const t0 = performance.now();
     const servicePorts = buildServicePorts({ services, endpointSlices, nodeName: 'node1' });
     const t1 = performance.now();
-    const result = renderIptables({ servicePorts, clusterCIDR: '10.244.0.0/16', masqueradeAll: false, masqueradeBit: 14, localhostNodePorts: true, nodePortAddresses: [], nodeIPs: [] });
+    const result = renderIptables({
+      servicePorts,
+      clusterCIDR: '10.244.0.0/16',
+      masqueradeAll: false,
+      masqueradeBit: 14,
+      localhostNodePorts: true,
+      nodePortAddresses: [],
+      nodeIPs: [],
+    });
     const t2 = performance.now();
-    process.stdout.write(`${n} services × 10 endpoints: model ${(t1 - t0).toFixed(0)} ms, render ${(t2 - t1).toFixed(0)} ms, ${result.ruleCounts.nat + result.ruleCounts.filter} rules, ${(result.text.length / 1e6).toFixed(1)} MB\n`);
+    process.stdout.write(
+      `${n} services × 10 endpoints: model ${(t1 - t0).toFixed(0)} ms, render ${(t2 - t1).toFixed(0)} ms, ${result.ruleCounts.nat + result.ruleCounts.filter} rules, ${(result.text.length / 1e6).toFixed(1)} MB\n`,
+    );
   }
 }

@@ -29,7 +29,8 @@ export async function run(): Promise<void> {
 }
 
 /** A TCP server that answers its name, and a client that measures connects or waits for an answer. */
-const SERVER = (name: string) => `require('net').createServer((s)=>{s.on('error',()=>{});s.end(${JSON.stringify(name)})}).listen(8080,()=>{},).on('error',(e)=>{console.error(e);process.exit(1)})`;
+const SERVER = (name: string) =>
+  `require('net').createServer((s)=>{s.on('error',()=>{});s.end(${JSON.stringify(name)})}).listen(8080,()=>{},).on('error',(e)=>{console.error(e);process.exit(1)})`;
 const LATENCY = `const net=require('net');const [ip,port,n]=process.argv.slice(1);const out=[];let i=0,errors=0;
 function one(){const t=process.hrtime.bigint();const s=net.connect({host:ip,port:+port},()=>{out.push(Number(process.hrtime.bigint()-t)/1000);s.destroy();if(++i<+n)setImmediate(one);else done()});s.on('error',(e)=>{s.destroy();if(++errors>100){console.log(JSON.stringify({error:e.code}));process.exit(1)}setTimeout(one,5)})}
 function done(){out.sort((a,b)=>a-b);const q=(p)=>out[Math.floor(p*(out.length-1))].toFixed(0);console.log(JSON.stringify({p50:q(0.5),p90:q(0.9),p99:q(0.99)}))}one()`;
@@ -44,8 +45,14 @@ async function one(mode: Mode, n: number): Promise<void> {
   let server: TestApiServer | undefined;
   let proxy: StartedProcess | undefined;
   try {
-    await lab.veth({ ns: '', dev: 'tkb-r0', cidr: '192.168.233.1/30' }, { ns: node, dev: 'eth1', cidr: '192.168.233.2/30' });
-    await lab.ip(node, 'link add cbr0 address 02:42:0a:f4:01:01 type bridge\naddr add 10.244.1.1/24 dev cbr0\nlink set cbr0 up\nroute add 10.96.0.0/12 dev cbr0');
+    await lab.veth(
+      { ns: '', dev: 'tkb-r0', cidr: '192.168.233.1/30' },
+      { ns: node, dev: 'eth1', cidr: '192.168.233.2/30' },
+    );
+    await lab.ip(
+      node,
+      'link add cbr0 address 02:42:0a:f4:01:01 type bridge\naddr add 10.244.1.1/24 dev cbr0\nlink set cbr0 up\nroute add 10.96.0.0/12 dev cbr0',
+    );
     await lab.sysctl(node, 'net.ipv4.ip_forward', '1');
     const pod1 = await lab.pod(node, 'cbr0', 'pod1', '10.244.1.2', '10.244.1.1', 24, { http: false });
     const pod2 = await lab.pod(node, 'cbr0', 'pod2', '10.244.1.3', '10.244.1.1', 24, { http: false });
@@ -60,24 +67,51 @@ async function one(mode: Mode, n: number): Promise<void> {
     const svcInfo = api.resource('services');
     const sliceInfo = api.resource('endpointslices');
     await api.create(api.resource('namespaces'), undefined, { metadata: { name: 'bench' } });
-    const slice = (name: string, ip: string) => ({ metadata: { name: `${name}-x`, labels: { 'kubernetes.io/service-name': name } }, addressType: 'IPv4', ports: [{ port: 8080, protocol: 'TCP' }], endpoints: [{ addresses: [ip], conditions: { ready: true } }] });
+    const slice = (name: string, ip: string) => ({
+      metadata: { name: `${name}-x`, labels: { 'kubernetes.io/service-name': name } },
+      addressType: 'IPv4',
+      ports: [{ port: 8080, protocol: 'TCP' }],
+      endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+    });
     const lat = await api.create(svcInfo, 'bench', { metadata: { name: 'lat' }, spec: { ports: [{ port: 80 }] } });
     await api.create(sliceInfo, 'bench', slice('lat', '10.244.1.2'));
     const kubeconfig = join(server.dir, 'node.kubeconfig');
     await writeFile(kubeconfig, kubeconfigText(server.url));
-    const startProxy = () => lab.start(node, [TSKUBE, 'proxy', `--proxy-mode=${mode}`, `--kubeconfig=${kubeconfig}`, '--hostname-override=node1', '--cluster-cidr=10.244.0.0/16', '--healthz-bind-address=127.0.0.1:10256', '--metrics-bind-address=127.0.0.1:10249', '--iptables-min-sync-period=0s']);
+    const startProxy = () =>
+      lab.start(node, [
+        TSKUBE,
+        'proxy',
+        `--proxy-mode=${mode}`,
+        `--kubeconfig=${kubeconfig}`,
+        '--hostname-override=node1',
+        '--cluster-cidr=10.244.0.0/16',
+        '--healthz-bind-address=127.0.0.1:10256',
+        '--metrics-bind-address=127.0.0.1:10249',
+        '--iptables-min-sync-period=0s',
+      ]);
     const metric = async (name: string) => {
       const text = (await lab.tryExec(node, ['curl', '-s', 'http://127.0.0.1:10249/metrics'])).stdout;
       return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 'NaN');
     };
-    const synced = () => waitFor('a full sync', async () => (await metric('kubeproxy_sync_full_proxy_rules_duration_seconds_count')) >= 1, 900_000, 200);
+    const synced = () =>
+      waitFor(
+        'a full sync',
+        async () => (await metric('kubeproxy_sync_full_proxy_rules_duration_seconds_count')) >= 1,
+        900_000,
+        200,
+      );
     const connects = process.env.BENCH_PROXY_CONNECTS ?? '2000';
     const latency = async (ip: string, port: number) => {
       const r = await lab.tryExec(client, [NODE, '-e', LATENCY, ip, String(port), connects], { timeoutMs: 600_000 });
       if (!r.ok) {
-        const state = mode === 'iptables' ? await lab.exec(node, ['iptables-save']) : await lab.exec(node, ['nft', 'list', 'ruleset']);
+        const state =
+          mode === 'iptables'
+            ? await lab.exec(node, ['iptables-save'])
+            : await lab.exec(node, ['nft', 'list', 'ruleset']);
         const slices = await api.list(sliceInfo, { namespace: 'bench' });
-        throw new Error(`Cannot connect to ${ip}:${port}: ${r.stdout}\n${state.slice(0, 6000)}\n${JSON.stringify(slices.items.map((i: any) => [i.metadata.name, i.endpoints, i.ports]))}`);
+        throw new Error(
+          `Cannot connect to ${ip}:${port}: ${r.stdout}\n${state.slice(0, 6000)}\n${JSON.stringify(slices.items.map((i: any) => [i.metadata.name, i.endpoints, i.ports]))}`,
+        );
       }
       return JSON.parse(r.stdout.trim()) as { p50: string; p90: string; p99: string };
     };
@@ -92,24 +126,28 @@ async function one(mode: Mode, n: number): Promise<void> {
     // 2. n Services × 10 endpoints, then a restart: its first sync is a full one over all of them.
     const { services, endpointSlices } = syntheticCluster(n, 10);
     let next = 0;
-    await Promise.all(Array.from({ length: 50 }, async () => {
-      while (next < n) {
-        const i = next++;
-        await api.create(svcInfo, 'bench', { ...services[i], spec: { ...services[i].spec, clusterIP: undefined } });
-        await api.create(sliceInfo, 'bench', endpointSlices[i]);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (next < n) {
+          const i = next++;
+          await api.create(svcInfo, 'bench', { ...services[i], spec: { ...services[i].spec, clusterIP: undefined } });
+          await api.create(sliceInfo, 'bench', endpointSlices[i]);
+        }
+      }),
+    );
     const started = performance.now();
     proxy = startProxy();
     await synced();
     const startToSynced = (performance.now() - started) / 1000;
     const fullSync = await metric('kubeproxy_sync_full_proxy_rules_duration_seconds_sum');
-    const rules = (await lab.exec(node, ['curl', '-s', 'http://127.0.0.1:10249/debug/rules'], { timeoutMs: 300_000 }));
+    const rules = await lab.exec(node, ['curl', '-s', 'http://127.0.0.1:10249/debug/rules'], { timeoutMs: 300_000 });
     const t = performance.now();
-    if (mode === 'iptables') await lab.exec(bare, ['iptables-restore', '-w', '5', '--noflush'], { input: rules, timeoutMs: 900_000 });
+    if (mode === 'iptables')
+      await lab.exec(bare, ['iptables-restore', '-w', '5', '--noflush'], { input: rules, timeoutMs: 900_000 });
     else await lab.exec(bare, ['nft', '-f', '-'], { input: rules, timeoutMs: 900_000 });
     const bareApply = (performance.now() - t) / 1000;
-    const ruleCount = mode === 'iptables' ? (rules.match(/^-A /gm) ?? []).length : (rules.match(/^add (rule|element) /gm) ?? []).length;
+    const ruleCount =
+      mode === 'iptables' ? (rules.match(/^-A /gm) ?? []).length : (rules.match(/^add (rule|element) /gm) ?? []).length;
 
     // 3. Latency with all of them.
     const vipN = await latency(lat.spec.clusterIP, 80);
@@ -120,7 +158,10 @@ async function one(mode: Mode, n: number): Promise<void> {
     const waitService = lab.start(client, [NODE, '-e', WAIT_FOR, changedIP, '80', 'pod2']);
     await new Promise((r) => setTimeout(r, 200));
     const serviceStart = Date.now();
-    await api.create(svcInfo, 'bench', { metadata: { name: 'changed' }, spec: { clusterIP: changedIP, ports: [{ port: 80 }] } });
+    await api.create(svcInfo, 'bench', {
+      metadata: { name: 'changed' },
+      spec: { clusterIP: changedIP, ports: [{ port: 80 }] },
+    });
     await api.create(sliceInfo, 'bench', slice('changed', '10.244.1.3'));
     await waitFor('the new Service to answer', () => /^\d+$/m.test(waitService.output()), 900_000, 5);
     const serviceChange = Number(waitService.output().trim().split('\n')[0]) - serviceStart;
@@ -130,16 +171,21 @@ async function one(mode: Mode, n: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
     const current = await api.get(sliceInfo, 'bench', 'lat-x');
     const endpointStart = Date.now();
-    await api.update(sliceInfo, { ...current, endpoints: [{ addresses: ['10.244.1.3'], conditions: { ready: true } }] });
+    await api.update(sliceInfo, {
+      ...current,
+      endpoints: [{ addresses: ['10.244.1.3'], conditions: { ready: true } }],
+    });
     await waitFor('the endpoint change to carry traffic', () => /^\d+$/m.test(waitEndpoint.output()), 900_000, 5);
     const endpointChange = Number(waitEndpoint.output().trim().split('\n')[0]) - endpointStart;
 
     const rss = proxyRssMiB(proxy.pid);
     const us = (l: { p50: string; p90: string }) => `${l.p50}/${l.p90} µs`;
-    process.stdout.write(`${mode} ${n} services × 10 endpoints: ${ruleCount} ${mode === 'iptables' ? 'rules' : 'rules+elements'}; proxy start → synced ${startToSynced.toFixed(1)} s; `
-      + `full sync ${fullSync.toFixed(2)} s vs bare ${mode === 'iptables' ? 'iptables-restore' : 'nft -f'} ${bareApply.toFixed(2)} s (ratio ${(fullSync / bareApply).toFixed(2)}); `
-      + `one Service change → traffic ${serviceChange} ms; one endpoint change → traffic ${endpointChange} ms; proxy RSS ${rss.toFixed(0)} MiB; `
-      + `connect p50/p90 via VIP ${us(vip0)} (no other Services) → ${us(vipN)}; direct to pod ${us(direct0)} → ${us(directN)}\n`);
+    process.stdout.write(
+      `${mode} ${n} services × 10 endpoints: ${ruleCount} ${mode === 'iptables' ? 'rules' : 'rules+elements'}; proxy start → synced ${startToSynced.toFixed(1)} s; ` +
+        `full sync ${fullSync.toFixed(2)} s vs bare ${mode === 'iptables' ? 'iptables-restore' : 'nft -f'} ${bareApply.toFixed(2)} s (ratio ${(fullSync / bareApply).toFixed(2)}); ` +
+        `one Service change → traffic ${serviceChange} ms; one endpoint change → traffic ${endpointChange} ms; proxy RSS ${rss.toFixed(0)} MiB; ` +
+        `connect p50/p90 via VIP ${us(vip0)} (no other Services) → ${us(vipN)}; direct to pod ${us(direct0)} → ${us(directN)}\n`,
+    );
   } finally {
     await proxy?.stop();
     await server?.stop();

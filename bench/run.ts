@@ -4,7 +4,17 @@
  */
 import { existsSync } from 'node:fs';
 
-const SUITES = ['store', 'apiserver', 'protobuf', 'proxy-render', 'proxy', 'controllers', 'kubelet', 'cluster', 'dns'] as const;
+const SUITES = [
+  'store',
+  'apiserver',
+  'protobuf',
+  'proxy-render',
+  'proxy',
+  'controllers',
+  'kubelet',
+  'cluster',
+  'dns',
+] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -76,8 +76,12 @@ interface GoField {
 function reader(root: string, ref: string): { read(path: string): string; list(dir: string): string[] } {
   const gitDir = existsSync(join(root, '.git')) ? join(root, '.git') : root;
   return {
-    read: (path) => execFileSync('git', ['--git-dir', gitDir, 'show', `${ref}:${path}`], { encoding: 'utf8', maxBuffer: 64 << 20 }),
-    list: (dir) => execFileSync('git', ['--git-dir', gitDir, 'ls-tree', '--name-only', `${ref}:${dir}`], { encoding: 'utf8' }).split('\n').filter(Boolean),
+    read: (path) =>
+      execFileSync('git', ['--git-dir', gitDir, 'show', `${ref}:${path}`], { encoding: 'utf8', maxBuffer: 64 << 20 }),
+    list: (dir) =>
+      execFileSync('git', ['--git-dir', gitDir, 'ls-tree', '--name-only', `${ref}:${dir}`], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean),
   };
 }
 
@@ -132,7 +136,21 @@ function parseProto(text: string): { pkg: string; messages: Map<string, Message>
   return { pkg, messages };
 }
 
-const SCALARS = new Set(['string', 'bytes', 'bool', 'int32', 'int64', 'uint32', 'uint64', 'double', 'float', 'fixed32', 'fixed64', 'sint32', 'sint64']);
+const SCALARS = new Set([
+  'string',
+  'bytes',
+  'bool',
+  'int32',
+  'int64',
+  'uint32',
+  'uint64',
+  'double',
+  'float',
+  'fixed32',
+  'fixed64',
+  'sint32',
+  'sint64',
+]);
 
 function resolve(type: string, pkg: string): string {
   if (SCALARS.has(type)) return type;
@@ -178,7 +196,8 @@ function parseGo(text: string, structs: Map<string, GoField[]>, objects: Set<str
 
 function main(): void {
   const [apiRoot, machineryRoot, ref = 'v0.33.13'] = process.argv.slice(2);
-  if (!apiRoot || !machineryRoot) throw new TypeError('usage: gen-schema.ts <kubernetes/api> <kubernetes/apimachinery> [ref]');
+  if (!apiRoot || !machineryRoot)
+    throw new TypeError('usage: gen-schema.ts <kubernetes/api> <kubernetes/apimachinery> [ref]');
   const roots = { api: reader(apiRoot, ref), apimachinery: reader(machineryRoot, ref) };
   const messages: Record<string, Message> = {};
   const kinds: Record<string, string> = {};
@@ -189,7 +208,8 @@ function main(): void {
     const objects = new Set<string>();
     const arrays = new Set<string>();
     for (const file of r.list(p.dir)) {
-      if (!file.endsWith('.go') || file.endsWith('_test.go') || file.startsWith('zz_') || file.startsWith('generated')) continue;
+      if (!file.endsWith('.go') || file.endsWith('_test.go') || file.startsWith('zz_') || file.startsWith('generated'))
+        continue;
       parseGo(r.read(`${p.dir}/${file}`), structs, objects, arrays);
     }
     for (const [full, message] of parsed) {
@@ -198,7 +218,8 @@ function main(): void {
       for (const field of message.fields) {
         const go = goFields.find((g) => g.protoNumber === field.number);
         if (!go) {
-          if (!JSON_FORMATS[full] && !arrays.has(short)) process.stderr.write(`no Go field for ${full}.${field.name}\n`);
+          if (!JSON_FORMATS[full] && !arrays.has(short))
+            process.stderr.write(`no Go field for ${full}.${field.name}\n`);
           continue;
         }
         if (go.anonymous && go.jsonName === '') field.inline = true;
@@ -219,10 +240,16 @@ function main(): void {
       }
     }
   }
-  const out = { source: `derived by scripts/gen-schema.ts from k8s.io/api and k8s.io/apimachinery ${ref}: generated.proto + Go struct tags`, kinds: sortObject(kinds), messages: sortObject(messages) };
+  const out = {
+    source: `derived by scripts/gen-schema.ts from k8s.io/api and k8s.io/apimachinery ${ref}: generated.proto + Go struct tags`,
+    kinds: sortObject(kinds),
+    messages: sortObject(messages),
+  };
   const path = new URL('../src/api/schema/messages.json', import.meta.url);
   writeFileSync(path, `${JSON.stringify(out, null, 0).replace(/\{"fields"/g, '\n{"fields"')}\n`);
-  process.stdout.write(`${Object.keys(messages).length} messages, ${Object.keys(kinds).length} kinds → ${path.pathname}\n`);
+  process.stdout.write(
+    `${Object.keys(messages).length} messages, ${Object.keys(kinds).length} kinds → ${path.pathname}\n`,
+  );
 }
 
 function sortKeys(m: Message): Message {

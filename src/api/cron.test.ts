@@ -12,7 +12,10 @@ test('nextAfter() finds the next minute of "*/5 * * * *"', () => {
 
 test('nextAfter() handles descriptors, names and ranges', () => {
   assert.equal(iso(nextAfter(parseCron('@daily'), at('2026-11-29T10:00:00Z'))), '2026-11-30T00:00:00.000Z');
-  assert.equal(iso(nextAfter(parseCron('30 9 * jan-mar mon-fri'), at('2026-11-29T10:00:00Z'))), '2027-01-01T09:30:00.000Z');
+  assert.equal(
+    iso(nextAfter(parseCron('30 9 * jan-mar mon-fri'), at('2026-11-29T10:00:00Z'))),
+    '2027-01-01T09:30:00.000Z',
+  );
   assert.equal(iso(nextAfter(parseCron('0 0 1 * *'), at('2026-11-29T10:00:00Z'))), '2026-12-01T00:00:00.000Z');
 });
 
@@ -23,7 +26,10 @@ test('nextAfter() matches either day field when both are restricted, as cron doe
 
 test('nextAfter() evaluates the schedule in spec.timeZone', () => {
   // 09:00 in Tokyo is 00:00 UTC.
-  assert.equal(iso(nextAfter(parseCron('0 9 * * *'), at('2026-11-29T10:00:00Z'), 'Asia/Tokyo')), '2026-11-30T00:00:00.000Z');
+  assert.equal(
+    iso(nextAfter(parseCron('0 9 * * *'), at('2026-11-29T10:00:00Z'), 'Asia/Tokyo')),
+    '2026-11-30T00:00:00.000Z',
+  );
 });
 
 test('nextAfter() gives up on a date that never comes', () => {

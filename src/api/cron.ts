@@ -16,7 +16,13 @@ export interface CronSchedule {
 }
 
 const DESCRIPTORS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0', '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *',
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
 };
 const MONTH_NAMES = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -24,7 +30,8 @@ const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 /** parseCron parses a schedule or throws SyntaxError with robfig-like wording. */
 export function parseCron(text: string): CronSchedule {
   const trimmed = text.trim();
-  if (/^(TZ|CRON_TZ)=/.test(trimmed)) throw new SyntaxError('cannot use TZ or CRON_TZ in schedule, use timeZone field instead');
+  if (/^(TZ|CRON_TZ)=/.test(trimmed))
+    throw new SyntaxError('cannot use TZ or CRON_TZ in schedule, use timeZone field instead');
   const expanded = trimmed.startsWith('@') ? DESCRIPTORS[trimmed] : trimmed;
   if (expanded === undefined) throw new SyntaxError(`unrecognized descriptor: ${trimmed}`);
   const fields = expanded.split(/\s+/).filter(Boolean);
@@ -46,7 +53,8 @@ function parseField(field: string, min: number, max: number, names: string[] = [
   for (const part of field.split(',')) {
     const [range, stepText] = part.split('/') as [string, string | undefined];
     const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new SyntaxError(`failed to parse int from ${stepText}: invalid step`);
+    if (!Number.isInteger(step) || step < 1)
+      throw new SyntaxError(`failed to parse int from ${stepText}: invalid step`);
     let lo: number;
     let hi: number;
     if (range === '*' || range === '?') {
@@ -85,18 +93,41 @@ interface Wall {
 function wallClock(ms: number, timeZone: string | undefined): Wall {
   if (!timeZone || timeZone === 'UTC' || timeZone === 'Etc/UTC') {
     const d = new Date(ms);
-    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), weekday: d.getUTCDay() };
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      weekday: d.getUTCDay(),
+    };
   }
   const parts = formatter(timeZone).formatToParts(new Date(ms));
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return { year: Number(get('year')), month: Number(get('month')), day: Number(get('day')), hour: Number(get('hour')) % 24, minute: Number(get('minute')), weekday: DAY_NAMES.indexOf(get('weekday').toLowerCase().slice(0, 3)) };
+  return {
+    year: Number(get('year')),
+    month: Number(get('month')),
+    day: Number(get('day')),
+    hour: Number(get('hour')) % 24,
+    minute: Number(get('minute')),
+    weekday: DAY_NAMES.indexOf(get('weekday').toLowerCase().slice(0, 3)),
+  };
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      weekday: 'short',
+    });
     formatters.set(timeZone, f);
   }
   return f;

@@ -22,7 +22,7 @@ test('formatDuration() prints what Go time.Duration.String prints', () => {
 });
 
 test('the nanosecond forms keep sub-millisecond units and signs', () => {
-  assert.equal(parseGoDuration('-1h2m3.5s'), -(3723.5e9));
+  assert.equal(parseGoDuration('-1h2m3.5s'), -3723.5e9);
   assert.equal(parseGoDuration('1.5µs'), 1500);
   assert.equal(formatGoDuration(1500), '1.5µs');
   assert.equal(formatGoDuration(-250e6), '-250ms');

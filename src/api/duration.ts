@@ -4,7 +4,7 @@
  * timers want.
  */
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** parseGoDuration reads a Go duration (`1h2m3.5s`, `-250ms`, `0`) into nanoseconds; anything else is a RangeError. */
 export function parseGoDuration(text: string): number {

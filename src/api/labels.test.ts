@@ -4,9 +4,15 @@ import { formatLabels, formatSelector, matches, parseSelector, selectorFromObjec
 
 test('parseSelector() reads every operator kubectl sends', () => {
   const s = parseSelector('app=nginx,tier==web,env!=prod,zone in (a, b),track notin (canary),gpu,!legacy');
-  assert.deepEqual(s.map((r) => r.operator), ['Equals', 'Equals', 'NotEquals', 'In', 'NotIn', 'Exists', 'DoesNotExist']);
+  assert.deepEqual(
+    s.map((r) => r.operator),
+    ['Equals', 'Equals', 'NotEquals', 'In', 'NotIn', 'Exists', 'DoesNotExist'],
+  );
   assert.equal(matches(s, { app: 'nginx', tier: 'web', env: 'dev', zone: 'b', track: 'stable', gpu: '' }), true);
-  assert.equal(matches(s, { app: 'nginx', tier: 'web', env: 'dev', zone: 'b', track: 'stable', gpu: '', legacy: 'x' }), false);
+  assert.equal(
+    matches(s, { app: 'nginx', tier: 'web', env: 'dev', zone: 'b', track: 'stable', gpu: '', legacy: 'x' }),
+    false,
+  );
   assert.equal(matches(s, { app: 'nginx', tier: 'web', env: 'prod', zone: 'b', gpu: '' }), false);
 });
 
@@ -17,7 +23,10 @@ test('parseSelector() of the empty string matches everything; bad input throws',
 });
 
 test('selectorFromObject() combines matchLabels and matchExpressions; null selects nothing', () => {
-  const s = selectorFromObject({ matchLabels: { app: 'nginx' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] })!;
+  const s = selectorFromObject({
+    matchLabels: { app: 'nginx' },
+    matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }],
+  })!;
   assert.equal(matches(s, { app: 'nginx', tier: 'web' }), true);
   assert.equal(matches(s, { app: 'nginx' }), false);
   assert.equal(selectorFromObject(null), undefined);
@@ -25,5 +34,8 @@ test('selectorFromObject() combines matchLabels and matchExpressions; null selec
 });
 
 test('formatLabels() sorts keys like kubectl --show-labels', () => {
-  assert.equal(formatLabels({ 'pod-template-hash': '6dd86d77d', app: 'nginx' }), 'app=nginx,pod-template-hash=6dd86d77d');
+  assert.equal(
+    formatLabels({ 'pod-template-hash': '6dd86d77d', app: 'nginx' }),
+    'app=nginx,pod-template-hash=6dd86d77d',
+  );
 });

@@ -31,7 +31,10 @@ export function parseSelector(text: string): Selector {
     if ((m = t.match(/^!\s*([^\s=!(),]+)$/))) {
       requirements.push({ key: m[1]!, operator: 'DoesNotExist', values: [] });
     } else if ((m = t.match(/^([^\s=!(),]+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
-      const values = m[3]!.split(',').map((v) => v.trim()).filter((v, i, all) => v !== '' || all.length === 1);
+      const values = m[3]!
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v, _i, all) => v !== '' || all.length === 1);
       requirements.push({ key: m[1]!, operator: m[2] === 'in' ? 'In' : 'NotIn', values });
     } else if ((m = t.match(/^([^\s=!(),]+)\s*(==|=|!=)\s*([^\s=!(),]*)$/))) {
       requirements.push({ key: m[1]!, operator: m[2] === '!=' ? 'NotEquals' : 'Equals', values: [m[3]!] });
@@ -49,11 +52,15 @@ export function parseSelector(text: string): Selector {
 export function selectorFromObject(selector: LabelSelector | null | undefined): Selector | undefined {
   if (selector === undefined || selector === null) return undefined;
   const requirements: Requirement[] = [];
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {}).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  )) {
     requirements.push({ key, operator: 'Equals', values: [value] });
   }
   for (const e of selector.matchExpressions ?? []) {
-    const operator = ({ In: 'In', NotIn: 'NotIn', Exists: 'Exists', DoesNotExist: 'DoesNotExist' } as const)[e.operator as 'In'];
+    const operator = ({ In: 'In', NotIn: 'NotIn', Exists: 'Exists', DoesNotExist: 'DoesNotExist' } as const)[
+      e.operator as 'In'
+    ];
     if (operator === undefined) throw new SyntaxError(`"${e.operator}" is not a valid label selector operator`);
     requirements.push({ key: e.key, operator, values: [...(e.values ?? [])] });
   }
@@ -69,7 +76,7 @@ export function selectorFromMap(map: Record<string, string> | null | undefined):
 export function matches(selector: Selector, labels: Record<string, string> | null | undefined): boolean {
   const l = labels ?? {};
   for (const r of selector) {
-    const has = Object.prototype.hasOwnProperty.call(l, r.key);
+    const has = Object.hasOwn(l, r.key);
     const value = l[r.key];
     switch (r.operator) {
       case 'Equals':
@@ -106,7 +113,7 @@ export function formatSelector(selector: Selector): string {
           return `${r.key} notin (${[...r.values].sort().join(',')})`;
         case 'Exists':
           return r.key;
-        case 'DoesNotExist':
+        default:
           return `!${r.key}`;
       }
     })
@@ -138,6 +145,8 @@ function splitTerms(text: string): string[] {
 
 function validateKey(key: string): void {
   if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key)) {
-    throw new SyntaxError(`invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+    throw new SyntaxError(
+      `invalid label key "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+    );
   }
 }

@@ -7,7 +7,15 @@ import { parseCpu, parseMemory } from './quantity.ts';
  * have not finished (`requests.cpu` = `cpu`, `requests.memory` = `memory`, `limits.cpu`, `limits.memory`).
  * Values are numbers: counts, CPU in millicores, memory in bytes.
  */
-const LEGACY_COUNTS = ['pods', 'services', 'configmaps', 'secrets', 'replicationcontrollers', 'resourcequotas', 'persistentvolumeclaims'];
+const LEGACY_COUNTS = [
+  'pods',
+  'services',
+  'configmaps',
+  'secrets',
+  'replicationcontrollers',
+  'resourcequotas',
+  'persistentvolumeclaims',
+];
 
 /** usageOf is what one object of a resource adds to each quota resource name it counts for. */
 export function usageOf(resource: string, group: string, object: any): Record<string, number> {
@@ -30,7 +38,14 @@ export function usageOf(resource: string, group: string, object: any): Record<st
       limCpu += parseCpu(c.resources?.limits?.cpu ?? 0);
       limMem += parseMemory(c.resources?.limits?.memory ?? 0);
     }
-    Object.assign(usage, { 'requests.cpu': reqCpu, cpu: reqCpu, 'requests.memory': reqMem, memory: reqMem, 'limits.cpu': limCpu, 'limits.memory': limMem });
+    Object.assign(usage, {
+      'requests.cpu': reqCpu,
+      cpu: reqCpu,
+      'requests.memory': reqMem,
+      memory: reqMem,
+      'limits.cpu': limCpu,
+      'limits.memory': limMem,
+    });
   }
   return usage;
 }
@@ -44,9 +59,15 @@ export function parseQuota(name: string, value: string | number): number {
 
 /** formatQuota writes a value the way the API returns quantities (`500m`, `2`, `128Mi`, `3`). */
 export function formatQuota(name: string, value: number): string {
-  if (name === 'cpu' || name.endsWith('.cpu')) return value % 1000 === 0 ? String(value / 1000) : `${Math.round(value)}m`;
+  if (name === 'cpu' || name.endsWith('.cpu'))
+    return value % 1000 === 0 ? String(value / 1000) : `${Math.round(value)}m`;
   if (name === 'memory' || name.endsWith('.memory')) {
-    for (const [suffix, size] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) if (value >= size && value % size === 0) return `${value / size}${suffix}`;
+    for (const [suffix, size] of [
+      ['Gi', 2 ** 30],
+      ['Mi', 2 ** 20],
+      ['Ki', 2 ** 10],
+    ] as const)
+      if (value >= size && value % size === 0) return `${value / size}${suffix}`;
     return String(Math.round(value));
   }
   return String(value);

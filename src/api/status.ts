@@ -15,7 +15,14 @@ export interface Status {
   status: 'Success' | 'Failure';
   message?: string;
   reason?: string;
-  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: StatusCause[]; retryAfterSeconds?: number };
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    uid?: string;
+    causes?: StatusCause[];
+    retryAfterSeconds?: number;
+  };
   code: number;
 }
 
@@ -64,7 +71,12 @@ export function alreadyExists(gr: GroupResource, name: string): StatusError {
 
 /** conflict is upstream's optimistic-concurrency failure; message is the reason, e.g. the object has been modified. */
 export function conflict(gr: GroupResource, name: string, message: string): StatusError {
-  return failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${message}`, details(gr, name));
+  return failure(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${message}`,
+    details(gr, name),
+  );
 }
 
 /** invalid builds a 422 with one cause per bad field; kubectl prints `The <Kind> "<name>" is invalid: ...`. */
@@ -91,7 +103,10 @@ export function gone(message: string): StatusError {
 }
 
 export function methodNotSupported(gr: GroupResource, action: string): StatusError {
-  return failure(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${qualified(gr)}"`, { group: gr.group || undefined, kind: gr.resource });
+  return failure(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${qualified(gr)}"`, {
+    group: gr.group || undefined,
+    kind: gr.resource,
+  });
 }
 
 export function notAcceptable(message: string): StatusError {
@@ -99,7 +114,11 @@ export function notAcceptable(message: string): StatusError {
 }
 
 export function unsupportedMediaType(contentType: string): StatusError {
-  return failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json, application/apply-patch+yaml (got ${contentType})`);
+  return failure(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json, application/apply-patch+yaml (got ${contentType})`,
+  );
 }
 
 export function requestEntityTooLarge(limitBytes: number): StatusError {
@@ -116,7 +135,9 @@ export function requestEntityTooLargeMessage(message: string): StatusError {
  * A JSON patch that cannot be applied is answered this way.
  */
 export function unprocessable(detail: string): StatusError {
-  return failure(422, 'Invalid', 'the server rejected our request due to an error in our request', { causes: [{ reason: 'UnexpectedServerResponse', message: detail }] });
+  return failure(422, 'Invalid', 'the server rejected our request due to an error in our request', {
+    causes: [{ reason: 'UnexpectedServerResponse', message: detail }],
+  });
 }
 
 export function pathNotFound(): StatusError {
@@ -124,7 +145,12 @@ export function pathNotFound(): StatusError {
 }
 
 export function forbidden(gr: GroupResource, name: string, message: string): StatusError {
-  return failure(403, 'Forbidden', name === '' ? `${qualified(gr)} is forbidden: ${message}` : `${qualified(gr)} "${name}" is forbidden: ${message}`, details(gr, name));
+  return failure(
+    403,
+    'Forbidden',
+    name === '' ? `${qualified(gr)} is forbidden: ${message}` : `${qualified(gr)} "${name}" is forbidden: ${message}`,
+    details(gr, name),
+  );
 }
 
 /**
@@ -133,7 +159,8 @@ export function forbidden(gr: GroupResource, name: string, message: string): Sta
  */
 export function forbiddenError(gr: GroupResource | undefined, name: string, why: string): StatusError {
   if (!gr || gr.resource === '') return failure(403, 'Forbidden', `forbidden: ${why}`, {});
-  const message = name === '' ? `${qualified(gr)} is forbidden: ${why}` : `${qualified(gr)} "${name}" is forbidden: ${why}`;
+  const message =
+    name === '' ? `${qualified(gr)} is forbidden: ${why}` : `${qualified(gr)} "${name}" is forbidden: ${why}`;
   const d: NonNullable<Status['details']> = { kind: gr.resource };
   if (name) d.name = name;
   if (gr.group) d.group = gr.group;

@@ -26,7 +26,12 @@ export interface AdmissionOptions {
  */
 export function admission(o: AdmissionOptions): (request: AdmissionRequest) => Promise<void> {
   return async (request) => {
-    if (request.info.group === '' && request.info.resource === 'pods' && request.operation === 'CREATE' && !o.disabled.has('ServiceAccount')) {
+    if (
+      request.info.group === '' &&
+      request.info.resource === 'pods' &&
+      request.operation === 'CREATE' &&
+      !o.disabled.has('ServiceAccount')
+    ) {
       await serviceAccountAdmission(o, request);
     }
     if (request.info.group === RBAC_GROUP && o.authorizer) await rbacEscalation(o.authorizer, request);
@@ -43,25 +48,37 @@ async function serviceAccountAdmission(o: AdmissionOptions, request: AdmissionRe
   spec.serviceAccount = spec.serviceAccountName;
   const sa = await o.lookup('serviceaccounts', request.namespace, spec.serviceAccountName);
   if (sa === null) {
-    throw forbiddenError({ group: '', resource: 'pods' }, pod.metadata?.name ?? '', `error looking up service account ${request.namespace}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`);
+    throw forbiddenError(
+      { group: '', resource: 'pods' },
+      pod.metadata?.name ?? '',
+      `error looking up service account ${request.namespace}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`,
+    );
   }
   const automount = spec.automountServiceAccountToken ?? sa?.automountServiceAccountToken ?? true;
   if (!automount) return;
   const containers: any[] = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
   if (containers.some((c) => (c.volumeMounts ?? []).some((m: any) => m.mountPath === SERVICE_ACCOUNT_MOUNT))) return;
   const name = `kube-api-access-${suffix()}`;
-  spec.volumes = [...(spec.volumes ?? []), {
-    name,
-    projected: {
-      defaultMode: 0o644,
-      sources: [
-        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
-      ],
+  spec.volumes = [
+    ...(spec.volumes ?? []),
+    {
+      name,
+      projected: {
+        defaultMode: 0o644,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          {
+            downwardAPI: {
+              items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+            },
+          },
+        ],
+      },
     },
-  }];
-  for (const c of containers) c.volumeMounts = [...(c.volumeMounts ?? []), { name, readOnly: true, mountPath: SERVICE_ACCOUNT_MOUNT }];
+  ];
+  for (const c of containers)
+    c.volumeMounts = [...(c.volumeMounts ?? []), { name, readOnly: true, mountPath: SERVICE_ACCOUNT_MOUNT }];
 }
 
 /** suffix is five characters of upstream's generateName alphabet. */
@@ -77,7 +94,18 @@ function suffix(): string {
 async function rbacEscalation(authorizer: Authorizer, request: AdmissionRequest): Promise<void> {
   const { info, object, user, namespace } = request;
   const ns = namespace ?? '';
-  const base: Attributes = { user, verb: '', resourceRequest: true, path: '', apiGroup: RBAC_GROUP, apiVersion: 'v1', resource: '', subresource: '', namespace: ns, name: '' };
+  const base: Attributes = {
+    user,
+    verb: '',
+    resourceRequest: true,
+    path: '',
+    apiGroup: RBAC_GROUP,
+    apiVersion: 'v1',
+    resource: '',
+    subresource: '',
+    namespace: ns,
+    name: '',
+  };
   const allowed = async (a: Attributes) => (await authorizer.authorize(a)).decision === 'allow';
   let rules: PolicyRule[];
   let special: Attributes;
@@ -87,8 +115,15 @@ async function rbacEscalation(authorizer: Authorizer, request: AdmissionRequest)
   } else if (info.resource === 'rolebindings' || info.resource === 'clusterrolebindings') {
     const ref = object.roleRef ?? {};
     const refResource = ref.kind === 'Role' ? 'roles' : 'clusterroles';
-    special = { ...base, verb: 'bind', resource: refResource, name: ref.name ?? '', namespace: ref.kind === 'Role' ? ns : '' };
-    rules = ref.kind === 'Role' ? authorizer.policy.roleRules(ns, ref.name) : authorizer.policy.clusterRoleRules(ref.name);
+    special = {
+      ...base,
+      verb: 'bind',
+      resource: refResource,
+      name: ref.name ?? '',
+      namespace: ref.kind === 'Role' ? ns : '',
+    };
+    rules =
+      ref.kind === 'Role' ? authorizer.policy.roleRules(ns, ref.name) : authorizer.policy.clusterRoleRules(ref.name);
     // A binding in a namespace grants the role's rules in that namespace only.
   } else {
     return;
@@ -100,21 +135,27 @@ async function rbacEscalation(authorizer: Authorizer, request: AdmissionRequest)
   }
   if (missing.length === 0) return;
   const name = object.metadata?.name ?? '';
-  throw forbiddenError({ group: RBAC_GROUP, resource: info.resource }, name, `user ${JSON.stringify(user.username)} (groups=${JSON.stringify(user.groups)}) is attempting to grant RBAC permissions not currently held:\n${missing.join('\n')}`);
+  throw forbiddenError(
+    { group: RBAC_GROUP, resource: info.resource },
+    name,
+    `user ${JSON.stringify(user.username)} (groups=${JSON.stringify(user.groups)}) is attempting to grant RBAC permissions not currently held:\n${missing.join('\n')}`,
+  );
 }
 
 /** expand turns a rule into the requests it allows (wildcards stay wildcards: only a wildcard covers them). */
 function expand(rule: PolicyRule, base: Attributes): Attributes[] {
   const out: Attributes[] = [];
   if (rule.nonResourceURLs?.length) {
-    for (const verb of rule.verbs) for (const path of rule.nonResourceURLs) out.push({ ...base, resourceRequest: false, namespace: '', verb, path });
+    for (const verb of rule.verbs)
+      for (const path of rule.nonResourceURLs) out.push({ ...base, resourceRequest: false, namespace: '', verb, path });
     return out;
   }
   for (const verb of rule.verbs) {
     for (const apiGroup of rule.apiGroups ?? ['']) {
       for (const combined of rule.resources ?? []) {
         const [resource, subresource = ''] = combined.split('/');
-        for (const name of rule.resourceNames?.length ? rule.resourceNames : ['']) out.push({ ...base, verb, apiGroup, resource: resource!, subresource, name });
+        for (const name of rule.resourceNames?.length ? rule.resourceNames : [''])
+          out.push({ ...base, verb, apiGroup, resource: resource!, subresource, name });
       }
     }
   }

@@ -71,7 +71,9 @@ const REPAIR_INTERVAL_MS = 60_000;
 export async function startApiServer(config: ApiServerConfig): Promise<RunningApiServer> {
   const log = config.logger;
   const metrics = new ApiServerMetrics();
-  const store = metrics.instrumentStore(await openStore({ etcdServers: config.etcdServers, dataDir: config.dataDir, history: config.storageHistory }));
+  const store = metrics.instrumentStore(
+    await openStore({ etcdServers: config.etcdServers, dataDir: config.dataDir, history: config.storageHistory }),
+  );
   const serviceIps = new ServiceIps(store, config.serviceClusterIpRange, config.serviceNodePortRange, log);
   const registry = new Registry(store, serviceIps);
   const services = resourceByName('', 'services')!;
@@ -79,7 +81,10 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   await serviceIps.repair((await registry.list(services, {})).items);
   await bootstrap(registry, config);
   const repairTimer = setInterval(() => {
-    registry.list(services, {}).then((list) => serviceIps.repair(list.items)).catch((error) => log.error('Service allocation repair failed', { error }));
+    registry
+      .list(services, {})
+      .then((list) => serviceIps.repair(list.items))
+      .catch((error) => log.error('Service allocation repair failed', { error }));
   }, REPAIR_INTERVAL_MS);
   repairTimer.unref();
   const lookup: ObjectLookup = async (resource, namespace, name) => {
@@ -93,20 +98,39 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     }
   };
   const pods = resourceByName('', 'pods')!;
-  const node = new NodeAuthorizer({ lookup, podsOnNode: async (name) => (await registry.list(pods, { fieldSelector: `spec.nodeName=${name}` })).items });
+  const node = new NodeAuthorizer({
+    lookup,
+    podsOnNode: async (name) => (await registry.list(pods, { fieldSelector: `spec.nodeName=${name}` })).items,
+  });
   const authorizer = new Authorizer({ modes: config.authorizationModes, node, store, logger: log });
   if (config.authorizationModes.includes('RBAC')) await bootstrapPolicy(registry);
   await authorizer.start();
   const sa = config.serviceAccount;
-  const tokens = sa ? new ServiceAccountTokens({ issuers: sa.issuers, apiAudiences: sa.apiAudiences, signingKeyPem: sa.signingKey, verifyKeyPems: sa.verifyKeys }) : undefined;
+  const tokens = sa
+    ? new ServiceAccountTokens({
+        issuers: sa.issuers,
+        apiAudiences: sa.apiAudiences,
+        signingKeyPem: sa.signingKey,
+        verifyKeyPems: sa.verifyKeys,
+      })
+    : undefined;
   const authenticator = new Authenticator({ tokens, anonymous: config.anonymousAuth, lookup, logger: log });
   const handler = createApiHandler({
-    registry, logger: log, versionMinor: config.versionMinor, serverAddress: `${config.advertiseAddress}:${config.securePort || config.insecurePort}`, metrics,
+    registry,
+    logger: log,
+    versionMinor: config.versionMinor,
+    serverAddress: `${config.advertiseAddress}:${config.securePort || config.insecurePort}`,
+    metrics,
     reviews: { authenticator, authorizer, tokens, lookup },
     kubeletTls: config.kubeletClient,
-    admit: admission({ authorizer: config.authorizationModes.includes('RBAC') ? authorizer : undefined, lookup, disabled: new Set(config.disabledAdmissionPlugins) }),
+    admit: admission({
+      authorizer: config.authorizationModes.includes('RBAC') ? authorizer : undefined,
+      lookup,
+      disabled: new Set(config.disabledAdmissionPlugins),
+    }),
     written: async (info, object) => {
-      if (info.group === 'rbac.authorization.k8s.io') await authorizer.waitFor(Number(object?.metadata?.resourceVersion ?? 0));
+      if (info.group === 'rbac.authorization.k8s.io')
+        await authorizer.waitFor(Number(object?.metadata?.resourceVersion ?? 0));
     },
   });
   const kubeletTls = config.kubeletClient;
@@ -125,7 +149,11 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
         const allowed = await authorizer.authorize(check);
         if (allowed.decision === 'allow') continue;
         log.v(2).info('Forbidden impersonation', { user: user.username, resource: check.resource, name: check.name });
-        return forbiddenError({ group: check.apiGroup, resource: check.resource }, check.name, forbiddenMessage(check) + (allowed.reason ? `: ${allowed.reason}` : ''));
+        return forbiddenError(
+          { group: check.apiGroup, resource: check.resource },
+          check.name,
+          forbiddenMessage(check) + (allowed.reason ? `: ${allowed.reason}` : ''),
+        );
       }
       for (const name of Object.keys(req.headers)) if (isImpersonateHeader(name)) delete req.headers[name];
       user = acting.user;
@@ -134,28 +162,40 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
     const attrs = requestAttributes(user, req.method ?? 'GET', url, { upgrade });
     const decision = await authorizer.authorize(attrs);
     if (decision.decision === 'allow') return user;
-    log.v(2).info('Forbidden', { user: attrs.user.username, verb: attrs.verb, path: attrs.path, reason: decision.reason });
+    log
+      .v(2)
+      .info('Forbidden', { user: attrs.user.username, verb: attrs.verb, path: attrs.path, reason: decision.reason });
     const why = forbiddenMessage(attrs) + (decision.reason ? `: ${decision.reason}` : '');
-    return attrs.resourceRequest ? forbiddenError({ group: attrs.apiGroup, resource: attrs.resource }, attrs.name, why) : forbiddenError(undefined, '', why);
+    return attrs.resourceRequest
+      ? forbiddenError({ group: attrs.apiGroup, resource: attrs.resource }, attrs.name, why)
+      : forbiddenError(undefined, '', why);
   };
   const secureHandler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    guard(req, false).then((outcome) => {
-      if ('username' in outcome) return handler(req, res, outcome);
-      res.writeHead(outcome.code, { 'Content-Type': 'application/json' }).end(JSON.stringify(outcome.status));
-    }, (error) => {
-      log.error('Cannot authorize request', { error });
-      res.writeHead(500).end();
-    });
+    guard(req, false).then(
+      (outcome) => {
+        if ('username' in outcome) return handler(req, res, outcome);
+        res.writeHead(outcome.code, { 'Content-Type': 'application/json' }).end(JSON.stringify(outcome.status));
+      },
+      (error) => {
+        log.error('Cannot authorize request', { error });
+        res.writeHead(500).end();
+      },
+    );
   };
   const secureUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    guard(req, true).then((outcome) => {
-      if ('username' in outcome) return void proxyExecUpgrade(req, socket, head, registry, kubeletTls);
-      const body = JSON.stringify(outcome.status);
-      socket.end(`HTTP/1.1 ${outcome.code} ${http.STATUS_CODES[outcome.code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    }, (error) => {
-      log.error('Cannot authorize request', { error });
-      socket.destroy();
-    });
+    guard(req, true).then(
+      (outcome) => {
+        if ('username' in outcome) return void proxyExecUpgrade(req, socket, head, registry, kubeletTls);
+        const body = JSON.stringify(outcome.status);
+        socket.end(
+          `HTTP/1.1 ${outcome.code} ${http.STATUS_CODES[outcome.code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      },
+      (error) => {
+        log.error('Cannot authorize request', { error });
+        socket.destroy();
+      },
+    );
   };
   const servers: http.Server[] = [];
   const running: RunningApiServer = {
@@ -179,7 +219,10 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   }
   if (config.securePort > 0 && config.tls) {
     const clientAuth = config.clientCa ? { requestCert: true, rejectUnauthorized: false, ca: config.clientCa } : {};
-    const server = https.createServer({ cert: config.tls.cert, key: config.tls.key, keepAliveTimeout: 60_000, ...clientAuth }, secureHandler);
+    const server = https.createServer(
+      { cert: config.tls.cert, key: config.tls.key, keepAliveTimeout: 60_000, ...clientAuth },
+      secureHandler,
+    );
     server.on('upgrade', secureUpgrade);
     answerClientErrors(server);
     running.securePort = await listen(server, config.bindAddress, config.securePort);
@@ -202,13 +245,23 @@ function answerClientErrors(server: http.Server): void {
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const code = tooLarge ? 431 : error.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
     const status = {
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code,
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      code,
       reason: code === 400 ? 'BadRequest' : 'RequestEntityTooLarge',
-      message: tooLarge ? `Request Header Fields Too Large: limit is ${http.maxHeaderSize}` : code === 414 ? 'URI Too Long' : `Bad Request: ${error.code ?? 'malformed request'}`,
+      message: tooLarge
+        ? `Request Header Fields Too Large: limit is ${http.maxHeaderSize}`
+        : code === 414
+          ? 'URI Too Long'
+          : `Bad Request: ${error.code ?? 'malformed request'}`,
     };
     const body = JSON.stringify(status);
     const text = code === 431 ? 'Request Header Fields Too Large' : code === 414 ? 'URI Too Long' : 'Bad Request';
-    socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 }
 
@@ -233,15 +286,33 @@ async function bootstrap(registry: Registry, config: ApiServerConfig): Promise<v
   await ensure('servicecidrs', 'networking.k8s.io', undefined, {
     metadata: { name: 'kubernetes' },
     spec: { cidrs: [registry.serviceIps.ranges.serviceCidrText] },
-    status: { conditions: [{ type: 'Ready', status: 'True', reason: '', message: 'Kubernetes Service CIDR is ready', lastTransitionTime: timestamp() }] },
+    status: {
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: '',
+          message: 'Kubernetes Service CIDR is ready',
+          lastTransitionTime: timestamp(),
+        },
+      ],
+    },
   });
   const port = config.securePort || 6443;
   const kubernetesIp = nthAddress(serviceIpsCidr(registry), 1);
   await ensure('services', '', 'default', {
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { type: 'ClusterIP', clusterIP: kubernetesIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None' },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: kubernetesIp,
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
+      sessionAffinity: 'None',
+    },
   });
-  const endpoints = { metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets: [{ addresses: [{ ip: config.advertiseAddress }], ports: [{ name: 'https', port, protocol: 'TCP' }] }] };
+  const endpoints = {
+    metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: config.advertiseAddress }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+  };
   const slice = {
     metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
     addressType: 'IPv4',
@@ -258,7 +329,10 @@ async function bootstrap(registry: Registry, config: ApiServerConfig): Promise<v
  */
 async function bootstrapPolicy(registry: Registry): Promise<void> {
   const sets: [string, string | undefined, any[]][] = [
-    ['clusterroles', undefined, CLUSTER_ROLES], ['clusterrolebindings', undefined, CLUSTER_ROLE_BINDINGS], ['roles', 'kube-system', ROLES], ['rolebindings', 'kube-system', ROLE_BINDINGS],
+    ['clusterroles', undefined, CLUSTER_ROLES],
+    ['clusterrolebindings', undefined, CLUSTER_ROLE_BINDINGS],
+    ['roles', 'kube-system', ROLES],
+    ['rolebindings', 'kube-system', ROLE_BINDINGS],
   ];
   for (const [resource, namespace, objects] of sets) {
     const info = resourceByName('rbac.authorization.k8s.io', resource)!;
@@ -288,7 +362,13 @@ async function reconcile(registry: Registry, resource: string, group: string, ob
   const info = resourceByName(group, resource)!;
   try {
     const current = await registry.get(info, 'default', object.metadata.name);
-    await registry.update(info, 'default', object.metadata.name, { ...object, metadata: { ...object.metadata, resourceVersion: current.metadata.resourceVersion } }, { dryRun: false });
+    await registry.update(
+      info,
+      'default',
+      object.metadata.name,
+      { ...object, metadata: { ...object.metadata, resourceVersion: current.metadata.resourceVersion } },
+      { dryRun: false },
+    );
   } catch (error) {
     if (!isStatusError(error, 404)) throw error;
     await registry.create(info, 'default', object, { dryRun: false });

@@ -35,7 +35,11 @@ function groups(): { group: string; version: string; resources: ResourceInfo[] }
 
 /** legacyApiVersions answers GET /api. */
 export function legacyApiVersions(serverAddress: string): object {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 /** legacyApiGroupList answers GET /apis. */
@@ -59,15 +63,23 @@ export function apiResourceList(group: string, version: string): object | undefi
   const resources: object[] = [];
   for (const r of g.resources) {
     resources.push({
-      name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs,
+      name: r.resource,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: r.verbs,
       ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
       ...(r.categories.length ? { categories: r.categories } : {}),
     });
     for (const sub of r.subresources) {
       const k = SUBRESOURCE_KIND[sub];
       resources.push({
-        name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced,
-        ...(k && (k.group !== r.group || k.kind !== r.kind) ? { group: k.group, version: k.version, kind: k.kind } : { kind: r.kind }),
+        name: `${r.resource}/${sub}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        ...(k && (k.group !== r.group || k.kind !== r.kind)
+          ? { group: k.group, version: k.version, kind: k.kind }
+          : { kind: r.kind }),
         verbs: k?.verbs ?? ['get', 'patch', 'update'],
       });
     }
@@ -81,31 +93,35 @@ export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1'): o
     .filter((g) => (g.group === '') === core)
     .map((g) => ({
       metadata: core ? { creationTimestamp: null } : { name: g.group, creationTimestamp: null },
-      versions: [{
-        version: g.version,
-        freshness: 'Current',
-        resources: g.resources.map((r) => ({
-          resource: r.resource,
-          responseKind: { group: r.group, version: r.version, kind: r.kind },
-          scope: r.namespaced ? 'Namespaced' : 'Cluster',
-          singularResource: r.singular,
-          verbs: r.verbs,
-          ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
-          ...(r.categories.length ? { categories: r.categories } : {}),
-          ...(r.subresources.length
-            ? {
-                subresources: r.subresources.map((sub) => {
-                  const k = SUBRESOURCE_KIND[sub];
-                  return {
-                    subresource: sub,
-                    responseKind: k ? { group: k.group, version: k.version, kind: k.kind } : { group: r.group, version: r.version, kind: r.kind },
-                    verbs: k?.verbs ?? ['get', 'patch', 'update'],
-                  };
-                }),
-              }
-            : {}),
-        })),
-      }],
+      versions: [
+        {
+          version: g.version,
+          freshness: 'Current',
+          resources: g.resources.map((r) => ({
+            resource: r.resource,
+            responseKind: { group: r.group, version: r.version, kind: r.kind },
+            scope: r.namespaced ? 'Namespaced' : 'Cluster',
+            singularResource: r.singular,
+            verbs: r.verbs,
+            ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+            ...(r.categories.length ? { categories: r.categories } : {}),
+            ...(r.subresources.length
+              ? {
+                  subresources: r.subresources.map((sub) => {
+                    const k = SUBRESOURCE_KIND[sub];
+                    return {
+                      subresource: sub,
+                      responseKind: k
+                        ? { group: k.group, version: k.version, kind: k.kind }
+                        : { group: r.group, version: r.version, kind: r.kind },
+                      verbs: k?.verbs ?? ['get', 'patch', 'update'],
+                    };
+                  }),
+                }
+              : {}),
+          })),
+        },
+      ],
     }));
   return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items };
 }

@@ -1,9 +1,26 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { RESOURCES, groupVersion, type ResourceInfo } from '../api/resources.ts';
 import { displayValue, isPlainObject } from '../api/own-properties.ts';
-import { StatusError, type StatusCause, badRequest, conflict, internalError, invalid, methodNotSupported, notFound, pathNotFound, unsupportedMediaType } from '../api/status.ts';
+import {
+  StatusError,
+  type StatusCause,
+  badRequest,
+  conflict,
+  internalError,
+  invalid,
+  methodNotSupported,
+  notFound,
+  pathNotFound,
+  unsupportedMediaType,
+} from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
-import { AGGREGATED_CONTENT_TYPE, aggregatedDiscovery, apiResourceList, legacyApiGroupList, legacyApiVersions } from './discovery.ts';
+import {
+  AGGREGATED_CONTENT_TYPE,
+  aggregatedDiscovery,
+  apiResourceList,
+  legacyApiGroupList,
+  legacyApiVersions,
+} from './discovery.ts';
 import { OpenApi } from './openapi.ts';
 import { applyPatch, applyServerSideApply } from './patch/patch.ts';
 import { printTable } from './printers/printers.ts';
@@ -12,8 +29,25 @@ import type { DeleteOptions, Registry } from './registry.ts';
 import { PROTOBUF_MEDIA_TYPE } from '../api/protobuf/protobuf.ts';
 import type { ApiServerMetrics, RequestInfo } from './metrics.ts';
 import { negotiate, watchEncoding, writeBody } from './negotiation.ts';
-import { checkPathSegmentName, decodeContinue, decodePathSegment, deleteQuery, encodeContinue, listQuery, writeQuery, type ListQueryOptions, type WriteQuery } from './query-options.ts';
-import { MAX_NESTING_DEPTH, decodeBody, decodeBodyWithDuplicates, depthOf, mediaType, readBody } from './request-body.ts';
+import {
+  checkPathSegmentName,
+  decodeContinue,
+  decodePathSegment,
+  deleteQuery,
+  encodeContinue,
+  listQuery,
+  writeQuery,
+  type ListQueryOptions,
+  type WriteQuery,
+} from './query-options.ts';
+import {
+  MAX_NESTING_DEPTH,
+  decodeBody,
+  decodeBodyWithDuplicates,
+  depthOf,
+  mediaType,
+  readBody,
+} from './request-body.ts';
 import { TypeMismatch, typedDecode } from './validation/typed-decode.ts';
 import { serveWatch } from './watch.ts';
 import { REVIEW_RESOURCES, REVIEW_VERSIONS, review, tokenRequest, type ReviewDeps } from './auth/reviews.ts';
@@ -64,7 +98,9 @@ interface Target {
  * createApiHandler answers the Kubernetes REST API: discovery, OpenAPI stubs, health, and the verbs on every served
  * resource. Handlers throw StatusError; `#respondError` alone turns errors into responses.
  */
-export function createApiHandler(options: HttpApiOptions): (req: IncomingMessage, res: ServerResponse, user?: UserInfo) => void {
+export function createApiHandler(
+  options: HttpApiOptions,
+): (req: IncomingMessage, res: ServerResponse, user?: UserInfo) => void {
   const api = new HttpApi(options);
   return (req, res, user = UNSECURED) => {
     options.metrics.track(req, res);
@@ -100,8 +136,15 @@ class HttpApi {
         return text(res, 200, await this.#o.metrics.render());
       case '/version':
         return json(res, 200, {
-          major: '1', minor: this.#o.versionMinor, gitVersion: `v1.${this.#o.versionMinor}.0-tskube`, gitCommit: '', gitTreeState: 'clean',
-          buildDate: '2026-11-24T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'tskube', platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+          major: '1',
+          minor: this.#o.versionMinor,
+          gitVersion: `v1.${this.#o.versionMinor}.0-tskube`,
+          gitCommit: '',
+          gitTreeState: 'clean',
+          buildDate: '2026-11-24T00:00:00Z',
+          goVersion: `node${process.versions.node}`,
+          compiler: 'tskube',
+          platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
         });
       case '/openapi/v2':
       case '/swagger-2.0.0.pb-v1':
@@ -133,18 +176,59 @@ class HttpApi {
       return json(res, 200, list);
     }
     const reviewKind = REVIEW_RESOURCES[`${group}/${rest[rest.length - 1]}`];
-    if (reviewKind && REVIEW_VERSIONS.includes(version) && (rest.length === 1 || (rest.length === 3 && rest[0] === 'namespaces'))) {
-      if (method !== 'POST') throw methodNotSupported({ group, resource: rest[rest.length - 1]! }, method.toLowerCase());
+    if (
+      reviewKind &&
+      REVIEW_VERSIONS.includes(version) &&
+      (rest.length === 1 || (rest.length === 3 && rest[0] === 'namespaces'))
+    ) {
+      if (method !== 'POST')
+        throw methodNotSupported({ group, resource: rest[rest.length - 1]! }, method.toLowerCase());
       if (!this.#o.reviews) throw pathNotFound();
       const body = decodeBody(await readBody(req), mediaType(req));
-      return writeBody(res, 201, await review(this.#o.reviews, { group, version, resource: rest[rest.length - 1]!, namespace: rest.length === 3 ? rest[1] : undefined, body, user }), negotiate(req).encoding);
+      return writeBody(
+        res,
+        201,
+        await review(this.#o.reviews, {
+          group,
+          version,
+          resource: rest[rest.length - 1]!,
+          namespace: rest.length === 3 ? rest[1] : undefined,
+          body,
+          user,
+        }),
+        negotiate(req).encoding,
+      );
     }
-    if (group === '' && rest.length === 5 && rest[0] === 'namespaces' && rest[2] === 'serviceaccounts' && rest[4] === 'token') {
-      if (method !== 'POST') throw methodNotSupported({ group: '', resource: 'serviceaccounts/token' }, method.toLowerCase());
+    if (
+      group === '' &&
+      rest.length === 5 &&
+      rest[0] === 'namespaces' &&
+      rest[2] === 'serviceaccounts' &&
+      rest[4] === 'token'
+    ) {
+      if (method !== 'POST')
+        throw methodNotSupported({ group: '', resource: 'serviceaccounts/token' }, method.toLowerCase());
       if (!this.#o.reviews) throw pathNotFound();
       const body = decodeBody(await readBody(req), mediaType(req));
-      if (url.searchParams.getAll('dryRun').includes('All')) return writeBody(res, 201, { kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1', metadata: { name: rest[3], namespace: rest[1] }, spec: body?.spec ?? {}, status: { token: '', expirationTimestamp: null } }, negotiate(req).encoding);
-      return writeBody(res, 201, await tokenRequest(this.#o.reviews, { namespace: rest[1]!, name: rest[3]!, body }), negotiate(req).encoding);
+      if (url.searchParams.getAll('dryRun').includes('All'))
+        return writeBody(
+          res,
+          201,
+          {
+            kind: 'TokenRequest',
+            apiVersion: 'authentication.k8s.io/v1',
+            metadata: { name: rest[3], namespace: rest[1] },
+            spec: body?.spec ?? {},
+            status: { token: '', expirationTimestamp: null },
+          },
+          negotiate(req).encoding,
+        );
+      return writeBody(
+        res,
+        201,
+        await tokenRequest(this.#o.reviews, { namespace: rest[1]!, name: rest[3]!, body }),
+        negotiate(req).encoding,
+      );
     }
     const target = this.#target(group, version, rest);
     this.#o.metrics.describe(res, requestInfo(method, url, target));
@@ -168,7 +252,11 @@ class HttpApi {
   #target(group: string, version: string, rest: string[]): Target {
     let namespace: string | undefined;
     let parts = rest;
-    if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+    if (
+      rest[0] === 'namespaces' &&
+      rest.length >= 3 &&
+      !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))
+    ) {
       namespace = rest[1];
       parts = rest.slice(2);
     }
@@ -183,7 +271,14 @@ class HttpApi {
     return { info, namespace, name, subresource };
   }
 
-  async #dispatch(req: IncomingMessage, res: ServerResponse, url: URL, method: string, t: Target, user: UserInfo): Promise<void> {
+  async #dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    method: string,
+    t: Target,
+    user: UserInfo,
+  ): Promise<void> {
     const q = url.searchParams;
     const registry = this.#o.registry;
     const { info } = t;
@@ -192,7 +287,11 @@ class HttpApi {
       if (method === 'GET') {
         const listOptions = listQuery(q);
         if (listOptions.watch) return this.#watch(req, res, q, t, listOptions);
-        const { items, revision } = await registry.list(info, { namespace: ns, labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+        const { items, revision } = await registry.list(info, {
+          namespace: ns,
+          labelSelector: q.get('labelSelector') ?? undefined,
+          fieldSelector: q.get('fieldSelector') ?? undefined,
+        });
         return this.#respondList(req, res, q, info, items, revision, listOptions);
       }
       if (method === 'POST') {
@@ -207,10 +306,22 @@ class HttpApi {
         const { dryRun } = writeQuery(q, 'DeleteOptions');
         listQuery(q);
         const options = await this.#deleteOptions(req, q);
-        const { items } = await registry.list(info, { namespace: ns, labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+        const { items } = await registry.list(info, {
+          namespace: ns,
+          labelSelector: q.get('labelSelector') ?? undefined,
+          fieldSelector: q.get('fieldSelector') ?? undefined,
+        });
         const deleted: any[] = [];
-        for (const item of items) deleted.push((await registry.delete(info, item.metadata.namespace, item.metadata.name, options, { dryRun })).object);
-        return writeBody(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata: {}, items: deleted }, negotiate(req).encoding);
+        for (const item of items)
+          deleted.push(
+            (await registry.delete(info, item.metadata.namespace, item.metadata.name, options, { dryRun })).object,
+          );
+        return writeBody(
+          res,
+          200,
+          { kind: info.listKind, apiVersion: groupVersion(info), metadata: {}, items: deleted },
+          negotiate(req).encoding,
+        );
       }
       throw methodNotSupported(info, method.toLowerCase());
     }
@@ -224,13 +335,26 @@ class HttpApi {
         if (method !== 'PUT') throw methodNotSupported(info, method.toLowerCase());
         break;
       case 'scale':
-        return this.#scale(req, res, q, t, method === 'GET' ? false : writeQuery(q, method === 'PATCH' ? 'PatchOptions' : 'UpdateOptions').dryRun);
+        return this.#scale(
+          req,
+          res,
+          q,
+          t,
+          method === 'GET' ? false : writeQuery(q, method === 'PATCH' ? 'PatchOptions' : 'UpdateOptions').dryRun,
+        );
       case 'binding':
         if (method !== 'POST') throw methodNotSupported(info, method.toLowerCase());
         return this.#bind(req, res, q, t, writeQuery(q, 'CreateOptions').dryRun);
       case 'log':
       case 'exec':
-        return proxyToKubelet(req, res, { registry, namespace: ns!, pod: name, subresource: t.subresource, query: q, tls: this.#o.kubeletTls });
+        return proxyToKubelet(req, res, {
+          registry,
+          namespace: ns!,
+          pod: name,
+          subresource: t.subresource,
+          query: q,
+          tls: this.#o.kubeletTls,
+        });
       default:
         throw pathNotFound();
     }
@@ -240,7 +364,17 @@ class HttpApi {
       case 'PUT': {
         const { dryRun, fieldValidation } = writeQuery(q, 'UpdateOptions');
         const body = await this.#objectBody(req, res, fieldValidation, info);
-        if (this.#o.admit) await this.#o.admit({ info, namespace: ns, operation: 'UPDATE', object: body, old: await registry.get(info, ns, name), user, subresource: t.subresource, dryRun });
+        if (this.#o.admit)
+          await this.#o.admit({
+            info,
+            namespace: ns,
+            operation: 'UPDATE',
+            object: body,
+            old: await registry.get(info, ns, name),
+            user,
+            subresource: t.subresource,
+            dryRun,
+          });
         const updated = await registry.update(info, ns, name, body, { dryRun, subresource: t.subresource });
         return this.#respondWritten(req, res, q, info, updated, 200);
       }
@@ -259,11 +393,19 @@ class HttpApi {
   }
 
   /** #objectBody reads a create/update body, checks its kind, and decodes it with its kind's schema (#typed). */
-  async #objectBody(req: IncomingMessage, res: ServerResponse, mode: WriteQuery['fieldValidation'], info: ResourceInfo): Promise<any> {
+  async #objectBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    mode: WriteQuery['fieldValidation'],
+    info: ResourceInfo,
+  ): Promise<any> {
     const { value: body, duplicates } = decodeBodyWithDuplicates(await readBody(req), mediaType(req));
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest(`Object '${info.kind}' is not a JSON object`);
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw badRequest(`Object '${info.kind}' is not a JSON object`);
     if (body.kind !== undefined && body.kind !== info.kind) {
-      throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${displayValue(body.kind)}`);
+      throw badRequest(
+        `the object provided is unrecognized (must be of type ${info.kind}): ${displayValue(body.kind)}`,
+      );
     }
     return this.#typed(res, mode, info, body, duplicates, 'body');
   }
@@ -273,25 +415,57 @@ class HttpApi {
    * (field `patch`) for a patch's result; unknown and duplicate fields are dropped, refused (Strict) or answered
    * with `Warning: 299` headers (Warn, the default), as fieldValidation asks.
    */
-  #typed(res: ServerResponse, mode: WriteQuery['fieldValidation'], info: ResourceInfo, value: any, duplicates: string[], source: 'body' | 'patch'): any {
+  #typed(
+    res: ServerResponse,
+    mode: WriteQuery['fieldValidation'],
+    info: ResourceInfo,
+    value: any,
+    duplicates: string[],
+    source: 'body' | 'patch',
+  ): any {
     const cannot = `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}`;
     let decoded: ReturnType<typeof typedDecode>;
     try {
       decoded = typedDecode(groupVersion(info), info.kind, value);
     } catch (error) {
       if (!(error instanceof TypeMismatch)) throw error;
-      if (source === 'patch') throw invalid({ group: '', kind: '' }, '', [{ reason: 'FieldValueInvalid', field: 'patch', message: `Invalid value: ${shortJson(value)}: ${error.message}` }]);
-      throw withCauses(badRequest(`${cannot}: ${error.message}`), [{ reason: 'FieldValueInvalid', field: error.path, message: error.message }]);
+      if (source === 'patch')
+        throw invalid({ group: '', kind: '' }, '', [
+          {
+            reason: 'FieldValueInvalid',
+            field: 'patch',
+            message: `Invalid value: ${shortJson(value)}: ${error.message}`,
+          },
+        ]);
+      throw withCauses(badRequest(`${cannot}: ${error.message}`), [
+        { reason: 'FieldValueInvalid', field: error.path, message: error.message },
+      ]);
     }
-    const problems = [...decoded.unknown.map((f) => `unknown field "${f}"`), ...duplicates.map((f) => `duplicate field "${f}"`)];
+    const problems = [
+      ...decoded.unknown.map((f) => `unknown field "${f}"`),
+      ...duplicates.map((f) => `duplicate field "${f}"`),
+    ];
     if (problems.length && mode === 'Strict') {
-      const causes = [...decoded.unknown.map((f) => ({ reason: 'FieldValueInvalid', field: f, message: `unknown field "${f}"` })), ...duplicates.map((f) => ({ reason: 'FieldValueDuplicate', field: f, message: `duplicate field "${f}"` }))];
-      if (source === 'patch') throw invalid({ group: '', kind: '' }, '', [{ reason: 'FieldValueInvalid', field: 'patch', message: `Invalid value: ${shortJson(value)}: strict decoding error: ${problems.join(', ')}` }]);
+      const causes = [
+        ...decoded.unknown.map((f) => ({ reason: 'FieldValueInvalid', field: f, message: `unknown field "${f}"` })),
+        ...duplicates.map((f) => ({ reason: 'FieldValueDuplicate', field: f, message: `duplicate field "${f}"` })),
+      ];
+      if (source === 'patch')
+        throw invalid({ group: '', kind: '' }, '', [
+          {
+            reason: 'FieldValueInvalid',
+            field: 'patch',
+            message: `Invalid value: ${shortJson(value)}: strict decoding error: ${problems.join(', ')}`,
+          },
+        ]);
       throw withCauses(badRequest(`${cannot}: strict decoding error: ${problems.join(', ')}`), causes);
     }
     if (problems.length && mode === 'Warn' && !res.headersSent) {
       const previous = res.getHeader('Warning');
-      res.setHeader('Warning', [...(Array.isArray(previous) ? previous : []), ...problems.map((p) => `299 - ${JSON.stringify(p)}`)]);
+      res.setHeader('Warning', [
+        ...(Array.isArray(previous) ? previous : []),
+        ...problems.map((p) => `299 - ${JSON.stringify(p)}`),
+      ]);
     }
     return decoded.object;
   }
@@ -303,7 +477,13 @@ class HttpApi {
     return deleteQuery(q, raw.length ? decodeBody(raw, type) : undefined);
   }
 
-  async #patch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, user: UserInfo): Promise<void> {
+  async #patch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    q: URLSearchParams,
+    t: Target,
+    user: UserInfo,
+  ): Promise<void> {
     const { info } = t;
     const ns = info.namespaced ? t.namespace : undefined;
     const type = mediaType(req);
@@ -314,12 +494,22 @@ class HttpApi {
     const registry = this.#o.registry;
     let applied = patch;
     if (apply) {
-      if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest(`error decoding YAML: json: cannot unmarshal ${Array.isArray(patch) ? 'array' : patch === null ? 'null' : typeof patch} into Go value of type map[string]interface {}`);
-      if (patch.kind !== undefined && patch.kind !== info.kind) throw badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${displayValue(patch.kind)}`);
+      if (patch === null || typeof patch !== 'object' || Array.isArray(patch))
+        throw badRequest(
+          `error decoding YAML: json: cannot unmarshal ${Array.isArray(patch) ? 'array' : patch === null ? 'null' : typeof patch} into Go value of type map[string]interface {}`,
+        );
+      if (patch.kind !== undefined && patch.kind !== info.kind)
+        throw badRequest(
+          `the object provided is unrecognized (must be of type ${info.kind}): ${displayValue(patch.kind)}`,
+        );
       const name = patch.metadata?.name;
-      if (name !== undefined && name !== t.name) throw badRequest(`the name of the object (${displayValue(name)}) does not match the name on the URL (${t.name})`);
+      if (name !== undefined && name !== t.name)
+        throw badRequest(
+          `the name of the object (${displayValue(name)}) does not match the name on the URL (${t.name})`,
+        );
       const namespace = patch.metadata?.namespace;
-      if (namespace !== undefined && info.namespaced && namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      if (namespace !== undefined && info.namespaced && namespace !== ns)
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       applied = this.#typed(res, fieldValidation, info, patch, duplicates, 'body');
     }
     for (let attempt = 0; ; attempt++) {
@@ -327,7 +517,12 @@ class HttpApi {
       try {
         current = await registry.get(info, ns, t.name!);
       } catch (error) {
-        if (type === 'application/apply-patch+yaml' && error instanceof StatusError && error.code === 404 && !t.subresource) {
+        if (
+          type === 'application/apply-patch+yaml' &&
+          error instanceof StatusError &&
+          error.code === 404 &&
+          !t.subresource
+        ) {
           const fresh = applyServerSideApply(info.kind, undefined, applied);
           fresh.metadata = { ...(isPlainObject(fresh.metadata) ? fresh.metadata : {}), name: t.name };
           await this.#o.admit?.({ info, namespace: ns, operation: 'CREATE', object: fresh, user, dryRun });
@@ -336,12 +531,30 @@ class HttpApi {
         }
         throw error;
       }
-      const result = apply ? applyServerSideApply(info.kind, current, applied) : applyPatch(type, info.kind, current, patch);
+      const result = apply
+        ? applyServerSideApply(info.kind, current, applied)
+        : applyPatch(type, info.kind, current, patch);
       checkPatchResult(result);
-      const patched = this.#typed(res, apply ? 'Ignore' : fieldValidation, info, result, apply ? [] : duplicates, 'patch');
+      const patched = this.#typed(
+        res,
+        apply ? 'Ignore' : fieldValidation,
+        info,
+        result,
+        apply ? [] : duplicates,
+        'patch',
+      );
       patched.metadata = { ...(patched.metadata ?? {}), resourceVersion: current.metadata.resourceVersion };
       try {
-        await this.#o.admit?.({ info, namespace: ns, operation: 'UPDATE', object: patched, old: current, user, subresource: t.subresource, dryRun });
+        await this.#o.admit?.({
+          info,
+          namespace: ns,
+          operation: 'UPDATE',
+          object: patched,
+          old: current,
+          user,
+          subresource: t.subresource,
+          dryRun,
+        });
         const updated = await registry.update(info, ns, t.name!, patched, { dryRun, subresource: t.subresource });
         return this.#respondWritten(req, res, q, info, updated, 200);
       } catch (error) {
@@ -351,7 +564,13 @@ class HttpApi {
     }
   }
 
-  async #scale(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, dryRun: boolean): Promise<void> {
+  async #scale(
+    req: IncomingMessage,
+    res: ServerResponse,
+    _q: URLSearchParams,
+    t: Target,
+    dryRun: boolean,
+  ): Promise<void> {
     const registry = this.#o.registry;
     const method = req.method ?? 'GET';
     const object = await registry.get(t.info, t.namespace, t.name!);
@@ -362,36 +581,61 @@ class HttpApi {
     if (method === 'PUT') wanted = decodeBody(await readBody(req), mediaType(req));
     else if (method === 'PATCH') {
       if (!PATCH_TYPES.includes(mediaType(req))) throw unsupportedPatchType(mediaType(req));
-      wanted = applyPatch(mediaType(req) === 'application/apply-patch+yaml' ? 'application/merge-patch+json' : mediaType(req), 'Scale', scale, decodeBody(await readBody(req), mediaType(req)));
+      wanted = applyPatch(
+        mediaType(req) === 'application/apply-patch+yaml' ? 'application/merge-patch+json' : mediaType(req),
+        'Scale',
+        scale,
+        decodeBody(await readBody(req), mediaType(req)),
+      );
       checkPatchResult(wanted);
-    }
-    else throw methodNotSupported(t.info, method.toLowerCase());
+    } else throw methodNotSupported(t.info, method.toLowerCase());
     const replicas = wanted?.spec?.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > 2 ** 31 - 1) {
-      throw invalid({ group: 'autoscaling', kind: 'Scale' }, t.name!, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be a non-negative 32-bit integer` }]);
+      throw invalid({ group: 'autoscaling', kind: 'Scale' }, t.name!, [
+        {
+          reason: 'FieldValueInvalid',
+          field: 'spec.replicas',
+          message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be a non-negative 32-bit integer`,
+        },
+      ]);
     }
     const rv = method === 'PUT' ? wanted?.metadata?.resourceVersion : undefined;
-    const next = { ...object, spec: { ...object.spec, replicas }, metadata: { ...object.metadata, resourceVersion: rv || object.metadata.resourceVersion } };
+    const next = {
+      ...object,
+      spec: { ...object.spec, replicas },
+      metadata: { ...object.metadata, resourceVersion: rv || object.metadata.resourceVersion },
+    };
     const updated = await registry.update(t.info, t.namespace, t.name!, next, { dryRun });
     writeBody(res, 200, toScale(updated), encoding);
   }
 
-  async #bind(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, dryRun: boolean): Promise<void> {
+  async #bind(
+    req: IncomingMessage,
+    res: ServerResponse,
+    _q: URLSearchParams,
+    t: Target,
+    dryRun: boolean,
+  ): Promise<void> {
     const binding = decodeBody(await readBody(req), mediaType(req));
     const node = isPlainObject(binding) && isPlainObject(binding.target) ? binding.target.name : undefined;
     if (typeof node !== 'string' || node === '') throw badRequest('target.name: Required value');
     const registry = this.#o.registry;
     for (let attempt = 0; ; attempt++) {
       const pod = await registry.get(t.info, t.namespace, t.name!);
-      if (pod.spec?.nodeName) throw conflict(t.info, t.name!, `pod ${t.name} is already assigned to node "${pod.spec.nodeName}"`);
-      if (pod.metadata.deletionTimestamp) throw conflict(t.info, t.name!, `pod ${t.name} is being deleted, cannot be assigned to a host`);
+      if (pod.spec?.nodeName)
+        throw conflict(t.info, t.name!, `pod ${t.name} is already assigned to node "${pod.spec.nodeName}"`);
+      if (pod.metadata.deletionTimestamp)
+        throw conflict(t.info, t.name!, `pod ${t.name} is being deleted, cannot be assigned to a host`);
       // Binding writes spec.nodeName (which a plain update may not change) and the PodScheduled condition.
       const stored = await registry.store.get(registry.key(t.info, t.namespace, t.name!));
       if (!stored) throw notFound(t.info, t.name!);
       const next = JSON.parse(stored.value);
       next.spec.nodeName = node;
       next.status ??= {};
-      next.status.conditions = [...(next.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp() }];
+      next.status.conditions = [
+        ...(next.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled'),
+        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp() },
+      ];
       if (!dryRun) {
         try {
           await registry.store.update(stored.key, JSON.stringify(next), stored.modRevision);
@@ -400,14 +644,28 @@ class HttpApi {
           throw error;
         }
       }
-      return writeBody(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, negotiate(req).encoding);
+      return writeBody(
+        res,
+        201,
+        { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+        negotiate(req).encoding,
+      );
     }
   }
 
-  async #watch(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target, options: ListQueryOptions): Promise<void> {
+  async #watch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    q: URLSearchParams,
+    t: Target,
+    options: ListQueryOptions,
+  ): Promise<void> {
     const registry = this.#o.registry;
     const ns = t.info.namespaced ? t.namespace : undefined;
-    const filter = registry.filter(t.info, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined });
+    const filter = registry.filter(t.info, {
+      labelSelector: q.get('labelSelector') ?? undefined,
+      fieldSelector: q.get('fieldSelector') ?? undefined,
+    });
     const negotiated = negotiate(req, { stream: true });
     const table = negotiated.transform?.kind === 'Table' ? negotiated.transform.version : undefined;
     const includeObject = q.get('includeObject') ?? 'Metadata';
@@ -422,38 +680,98 @@ class HttpApi {
         ? (object: any) => partialObjectMetadata(object, negotiated.transform!.version)
         : (object: any) => object;
     // As upstream's --min-request-timeout (1800 s): a watch without its own timeout ends after 30 to 60 minutes.
-    const timeoutSeconds = options.timeoutSeconds !== undefined && options.timeoutSeconds > 0 ? options.timeoutSeconds : 1800 + Math.floor(Math.random() * 1800);
+    const timeoutSeconds =
+      options.timeoutSeconds !== undefined && options.timeoutSeconds > 0
+        ? options.timeoutSeconds
+        : 1800 + Math.floor(Math.random() * 1800);
     await serveWatch(res, registry.store, registry, {
-      info: t.info, namespace: ns, resourceVersion: options.resourceVersion, filter, render, encoding: watchEncoding(negotiated.encoding),
-      bookmarks: options.allowWatchBookmarks, timeoutSeconds,
+      info: t.info,
+      namespace: ns,
+      resourceVersion: options.resourceVersion,
+      filter,
+      render,
+      encoding: watchEncoding(negotiated.encoding),
+      bookmarks: options.allowWatchBookmarks,
+      timeoutSeconds,
     });
   }
 
-  #respondList(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, all: any[], revision: number, options: ListQueryOptions): void {
+  #respondList(
+    req: IncomingMessage,
+    res: ServerResponse,
+    q: URLSearchParams,
+    info: ResourceInfo,
+    all: any[],
+    revision: number,
+    options: ListQueryOptions,
+  ): void {
     const { encoding, transform } = negotiate(req);
     const page = paginate(all, revision, options, (o) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`);
     const metadata: Record<string, unknown> = { resourceVersion: String(revision) };
     if (page.continueToken) metadata.continue = page.continueToken;
-    if (page.remaining !== undefined && !q.get('labelSelector') && !q.get('fieldSelector')) metadata.remainingItemCount = page.remaining;
+    if (page.remaining !== undefined && !q.get('labelSelector') && !q.get('fieldSelector'))
+      metadata.remainingItemCount = page.remaining;
     const items = page.items;
-    if (transform?.kind === 'Table') return writeBody(res, 200, { ...tableOf(info, items, transform.version, q.get('includeObject') ?? 'Metadata', String(revision), false), metadata }, encoding);
+    if (transform?.kind === 'Table')
+      return writeBody(
+        res,
+        200,
+        {
+          ...tableOf(info, items, transform.version, q.get('includeObject') ?? 'Metadata', String(revision), false),
+          metadata,
+        },
+        encoding,
+      );
     if (transform) {
-      const list = { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${transform.version}`, metadata, items: items.map((o) => partialObjectMetadata(o, transform.version)) };
+      const list = {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: `meta.k8s.io/${transform.version}`,
+        metadata,
+        items: items.map((o) => partialObjectMetadata(o, transform.version)),
+      };
       return writeBody(res, 200, list, encoding);
     }
     writeBody(res, 200, { kind: info.listKind, apiVersion: groupVersion(info), metadata, items }, encoding);
   }
 
-  async #respondWritten(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, object: any, code: number): Promise<void> {
+  async #respondWritten(
+    req: IncomingMessage,
+    res: ServerResponse,
+    q: URLSearchParams,
+    info: ResourceInfo,
+    object: any,
+    code: number,
+  ): Promise<void> {
     await this.#o.written?.(info, object);
     this.#respondObject(req, res, q, info, object, code);
   }
 
-  #respondObject(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, info: ResourceInfo, object: any, code: number): void {
+  #respondObject(
+    req: IncomingMessage,
+    res: ServerResponse,
+    q: URLSearchParams,
+    info: ResourceInfo,
+    object: any,
+    code: number,
+  ): void {
     const { encoding, transform } = negotiate(req);
     const get = (req.method ?? 'GET') === 'GET';
-    if (transform?.kind === 'Table' && get) return writeBody(res, code, tableOf(info, [object], transform.version, q.get('includeObject') ?? 'Metadata', object.metadata?.resourceVersion ?? '', false), encoding);
-    if (transform && transform.kind !== 'Table' && get) return writeBody(res, code, partialObjectMetadata(object, transform.version), encoding);
+    if (transform?.kind === 'Table' && get)
+      return writeBody(
+        res,
+        code,
+        tableOf(
+          info,
+          [object],
+          transform.version,
+          q.get('includeObject') ?? 'Metadata',
+          object.metadata?.resourceVersion ?? '',
+          false,
+        ),
+        encoding,
+      );
+    if (transform && transform.kind !== 'Table' && get)
+      return writeBody(res, code, partialObjectMetadata(object, transform.version), encoding);
     writeBody(res, code, object, encoding);
   }
 
@@ -461,7 +779,9 @@ class HttpApi {
     let status: StatusError;
     if (error instanceof StatusError) status = error;
     else {
-      this.#o.logger.error('Unhandled error', { error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      this.#o.logger.error('Unhandled error', {
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
       status = internalError(error instanceof Error ? error.message : String(error));
     }
     if (res.headersSent) {
@@ -483,7 +803,14 @@ function partialObjectMetadata(object: any, version: string): object {
   return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: object.metadata };
 }
 
-function tableOf(info: ResourceInfo, objects: any[], version: string, includeObject: string, resourceVersion: string, omitColumns: boolean): object {
+function tableOf(
+  info: ResourceInfo,
+  objects: any[],
+  version: string,
+  includeObject: string,
+  resourceVersion: string,
+  omitColumns: boolean,
+): object {
   const { columnDefinitions, rows } = printTable(info.resource, objects, new Date());
   return {
     kind: 'Table',
@@ -492,28 +819,53 @@ function tableOf(info: ResourceInfo, objects: any[], version: string, includeObj
     columnDefinitions: omitColumns ? [] : columnDefinitions,
     rows: rows.map((row, i) => ({
       cells: row.cells,
-      object: includeObject === 'None' ? undefined : includeObject === 'Object' ? objects[i] : { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: objects[i].metadata },
+      object:
+        includeObject === 'None'
+          ? undefined
+          : includeObject === 'Object'
+            ? objects[i]
+            : { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: objects[i].metadata },
     })),
   };
 }
 
 function toScale(object: any): object {
-  const selector = (object.kind === 'ReplicationController' ? object.spec?.selector : object.spec?.selector?.matchLabels) ?? {};
+  const selector =
+    (object.kind === 'ReplicationController' ? object.spec?.selector : object.spec?.selector?.matchLabels) ?? {};
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
-    metadata: { name: object.metadata.name, namespace: object.metadata.namespace, uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion, creationTimestamp: object.metadata.creationTimestamp },
+    metadata: {
+      name: object.metadata.name,
+      namespace: object.metadata.namespace,
+      uid: object.metadata.uid,
+      resourceVersion: object.metadata.resourceVersion,
+      creationTimestamp: object.metadata.creationTimestamp,
+    },
     spec: { replicas: object.spec?.replicas ?? 0 },
-    status: { replicas: object.status?.replicas ?? 0, selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',') },
+    status: {
+      replicas: object.status?.replicas ?? 0,
+      selector: Object.entries(selector)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    },
   };
 }
 
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+const PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+];
 
 /** unsupportedPatchType is upstream's 415 for a PATCH whose Content-Type is no patch format. */
 function unsupportedPatchType(type: string): StatusError {
   const status = unsupportedMediaType(type).status;
-  return new StatusError({ ...status, message: `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}` });
+  return new StatusError({
+    ...status,
+    message: `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`,
+  });
 }
 
 /** shortJson quotes a value for a message, cut after 64 characters (upstream would quote the whole patched object). */
@@ -532,11 +884,22 @@ function checkPatchResult(patched: unknown): void {
   if (depthOf(patched) > MAX_NESTING_DEPTH) throw badRequest(`json: exceeded max depth of ${MAX_NESTING_DEPTH}`);
   if (isPlainObject(patched)) return;
   const text = JSON.stringify(patched) ?? 'null';
-  throw invalid({ group: '', kind: '' }, '', [{ reason: 'FieldValueInvalid', field: 'patch', message: `Invalid value: ${JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}...` : text)}: couldn't get version/kind; json parse error: json: cannot unmarshal ${Array.isArray(patched) ? 'array' : patched === null ? 'null' : typeof patched} into Go value of type struct { APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }` }]);
+  throw invalid({ group: '', kind: '' }, '', [
+    {
+      reason: 'FieldValueInvalid',
+      field: 'patch',
+      message: `Invalid value: ${JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}...` : text)}: couldn't get version/kind; json parse error: json: cannot unmarshal ${Array.isArray(patched) ? 'array' : patched === null ? 'null' : typeof patched} into Go value of type struct { APIVersion string "json:"apiVersion,omitempty""; Kind string "json:"kind,omitempty"" }`,
+    },
+  ]);
 }
 
 /** paginate serves `limit` and `continue`: items in key order after the token's key, and a token for the rest. */
-function paginate(items: any[], revision: number, options: ListQueryOptions, keyOf: (o: any) => string): { items: any[]; continueToken?: string; remaining?: number } {
+function paginate(
+  items: any[],
+  revision: number,
+  options: ListQueryOptions,
+  keyOf: (o: any) => string,
+): { items: any[]; continueToken?: string; remaining?: number } {
   let rest = items;
   if (options.continueToken !== undefined) {
     const token = decodeContinue(options.continueToken);
@@ -544,7 +907,11 @@ function paginate(items: any[], revision: number, options: ListQueryOptions, key
   }
   if (options.limit === undefined || rest.length <= options.limit) return { items: rest };
   const page = rest.slice(0, options.limit);
-  return { items: page, continueToken: encodeContinue({ rv: revision, start: keyOf(page[page.length - 1]) }), remaining: rest.length - page.length };
+  return {
+    items: page,
+    continueToken: encodeContinue({ rv: revision, start: keyOf(page[page.length - 1]) }),
+    remaining: rest.length - page.length,
+  };
 }
 
 function json(res: ServerResponse, code: number, body: unknown): void {
@@ -565,10 +932,19 @@ function requestInfo(method: string, url: URL, t: Target): RequestInfo {
   const q = url.searchParams;
   const watch = q.get('watch') === 'true' || q.get('watch') === '1';
   const collection = t.name === undefined;
-  const verbs: Record<string, string> = { GET: collection ? (watch ? 'watch' : 'list') : 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: collection ? 'deletecollection' : 'delete' };
+  const verbs: Record<string, string> = {
+    GET: collection ? (watch ? 'watch' : 'list') : 'get',
+    POST: 'create',
+    PUT: 'update',
+    PATCH: 'patch',
+    DELETE: collection ? 'deletecollection' : 'delete',
+  };
   return {
     verb: verbs[method] ?? method.toLowerCase(),
-    group: t.info.group, version: t.info.version, resource: t.info.resource, subresource: t.subresource ?? '',
+    group: t.info.group,
+    version: t.info.version,
+    resource: t.info.resource,
+    subresource: t.subresource ?? '',
     scope: !collection ? 'resource' : t.namespace !== undefined ? 'namespace' : 'cluster',
     dryRun: q.getAll('dryRun').includes('All'),
   };

@@ -28,12 +28,26 @@ function forwardedHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpH
  * (`/containerLogs/<ns>/<pod>/<container>` and `/exec/<ns>/<pod>/<container>`), streaming both ways, including
  * the protocol upgrade exec uses.
  */
-export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, o: { registry: Registry; namespace: string; pod: string; subresource: 'log' | 'exec'; query: URLSearchParams; tls?: KubeletClientTls }): Promise<void> {
+export async function proxyToKubelet(
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: {
+    registry: Registry;
+    namespace: string;
+    pod: string;
+    subresource: 'log' | 'exec';
+    query: URLSearchParams;
+    tls?: KubeletClientTls;
+  },
+): Promise<void> {
   const pods = resourceByName('', 'pods')!;
   const pod = await o.registry.get(pods, o.namespace, o.pod);
   const containers: any[] = pod.spec?.containers ?? [];
   const container = o.query.get('container') ?? (containers.length === 1 ? containers[0].name : undefined);
-  if (!container) throw badRequest(`a container name must be specified for pod ${o.pod}, choose one of: [${containers.map((c) => c.name).join(' ')}]`);
+  if (!container)
+    throw badRequest(
+      `a container name must be specified for pod ${o.pod}, choose one of: [${containers.map((c) => c.name).join(' ')}]`,
+    );
   if (!pod.spec?.nodeName) throw badRequest(`pod ${o.pod} does not have a host assigned`);
   const node = await o.registry.get(resourceByName('', 'nodes')!, undefined, pod.spec.nodeName);
   const ip = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
@@ -44,7 +58,18 @@ export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, 
   const path = `/${o.subresource === 'log' ? 'containerLogs' : 'exec'}/${encodeURIComponent(o.namespace)}/${encodeURIComponent(o.pod)}/${encodeURIComponent(container)}?${query}`;
   await new Promise<void>((resolve, reject) => {
     const headers = { ...forwardedHeaders(req.headers), host: `${ip}:${port}` };
-    const upstream = https.request({ host: ip, port, path, method: req.method, headers, cert: o.tls?.cert, key: o.tls?.key, ca: o.tls?.ca, rejectUnauthorized: o.tls?.ca !== undefined, agent: false });
+    const upstream = https.request({
+      host: ip,
+      port,
+      path,
+      method: req.method,
+      headers,
+      cert: o.tls?.cert,
+      key: o.tls?.key,
+      ca: o.tls?.ca,
+      rejectUnauthorized: o.tls?.ca !== undefined,
+      agent: false,
+    });
     upstream.on('response', (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
@@ -54,8 +79,13 @@ export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, 
     });
     upstream.on('upgrade', (r, socket, head) => {
       const client = res.socket!;
-      const lines = [`HTTP/1.1 ${r.statusCode} ${r.statusMessage}`, ...Object.entries(r.headers).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`]))];
-      client.write(lines.join('\r\n') + '\r\n\r\n');
+      const lines = [
+        `HTTP/1.1 ${r.statusCode} ${r.statusMessage}`,
+        ...Object.entries(r.headers).flatMap(([k, v]) =>
+          Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`],
+        ),
+      ];
+      client.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length) client.write(head);
       socket.pipe(client);
       client.pipe(socket);
@@ -74,15 +104,36 @@ export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, 
  * proxyExecUpgrade passes a protocol-upgrading pods/exec request (kubectl's WebSocket) to the pod's kubelet and then
  * splices the two connections; errors before the upgrade are answered as a Status.
  */
-export async function proxyExecUpgrade(req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer, registry: Registry, tls?: KubeletClientTls): Promise<void> {
+export async function proxyExecUpgrade(
+  req: http.IncomingMessage,
+  socket: import('node:stream').Duplex,
+  head: Buffer,
+  registry: Registry,
+  tls?: KubeletClientTls,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://apiserver');
   const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/.exec(url.pathname);
   const fail = (code: number, message: string) => {
-    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: code === 404 ? 'NotFound' : 'BadRequest', code });
-    socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const body = JSON.stringify({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason: code === 404 ? 'NotFound' : 'BadRequest',
+      code,
+    });
+    socket.end(
+      `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   };
   if (!m) return fail(404, 'the server could not find the requested resource');
-  const [, namespace, name, subresource] = m.map(decodeURIComponent) as [string, string, string, 'exec' | 'attach' | 'portforward'];
+  const [, namespace, name, subresource] = m.map(decodeURIComponent) as [
+    string,
+    string,
+    string,
+    'exec' | 'attach' | 'portforward',
+  ];
   let pod: any;
   let node: any;
   try {
@@ -93,20 +144,38 @@ export async function proxyExecUpgrade(req: http.IncomingMessage, socket: import
     return fail(error.code ?? 500, error.message);
   }
   const containers: any[] = pod.spec?.containers ?? [];
-  const container = url.searchParams.get('container') ?? (containers.length === 1 || subresource === 'attach' ? containers[0]?.name : undefined);
-  if (!container && subresource !== 'portforward') return fail(400, `a container name must be specified for pod ${name}, choose one of: [${containers.map((c) => c.name).join(' ')}]`);
+  const container =
+    url.searchParams.get('container') ??
+    (containers.length === 1 || subresource === 'attach' ? containers[0]?.name : undefined);
+  if (!container && subresource !== 'portforward')
+    return fail(
+      400,
+      `a container name must be specified for pod ${name}, choose one of: [${containers.map((c) => c.name).join(' ')}]`,
+    );
   const ip = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
   const query = new URLSearchParams(url.searchParams);
   query.delete('container');
-  const upstream = tlsConnect({ host: ip, port, cert: tls?.cert, key: tls?.key, ca: tls?.ca, rejectUnauthorized: tls?.ca !== undefined });
+  const upstream = tlsConnect({
+    host: ip,
+    port,
+    cert: tls?.cert,
+    key: tls?.key,
+    ca: tls?.ca,
+    rejectUnauthorized: tls?.ca !== undefined,
+  });
   upstream.on('secureConnect', () => {
-    const headers = Object.entries(forwardedHeaders(req.headers)).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`]));
+    const headers = Object.entries(forwardedHeaders(req.headers)).flatMap(([k, v]) =>
+      Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`],
+    );
     // The kubelet's paths: /exec|/attach/<ns>/<pod>/<container>, /portForward/<ns>/<pod> (the pod's network, no container).
-    const target = subresource === 'portforward'
-      ? `/portForward/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`
-      : `/${subresource}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container!)}`;
-    upstream.write([`${req.method} ${target}?${query} HTTP/1.1`, `host: ${ip}:${port}`, ...headers, '', ''].join('\r\n'));
+    const target =
+      subresource === 'portforward'
+        ? `/portForward/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`
+        : `/${subresource}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${encodeURIComponent(container!)}`;
+    upstream.write(
+      [`${req.method} ${target}?${query} HTTP/1.1`, `host: ${ip}:${port}`, ...headers, '', ''].join('\r\n'),
+    );
     if (head.length) upstream.write(head);
     upstream.pipe(socket);
     socket.pipe(upstream);

@@ -65,7 +65,14 @@ export class ApiServerMetrics {
     this.#inflight.inc({ request_kind: kind });
     res.once('close', () => {
       this.#inflight.dec({ request_kind: kind });
-      const info = this.#described.get(res) ?? { verb: (req.method ?? 'GET').toUpperCase(), group: '', version: '', resource: '', subresource: '', scope: '' };
+      const info = this.#described.get(res) ?? {
+        verb: (req.method ?? 'GET').toUpperCase(),
+        group: '',
+        version: '',
+        resource: '',
+        subresource: '',
+        scope: '',
+      };
       const labels = { ...resourceLabels(info), dry_run: info.dryRun ? 'All' : '' };
       this.#requests.inc({ ...labels, code: String(res.statusCode) });
       this.#durations.observe(labels, (performance.now() - started) / 1000);
@@ -111,7 +118,15 @@ export interface RequestInfo {
 }
 
 function resourceLabels(info: RequestInfo) {
-  return { verb: info.verb.toUpperCase(), group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, scope: info.scope, component: 'apiserver' };
+  return {
+    verb: info.verb.toUpperCase(),
+    group: info.group,
+    version: info.version,
+    resource: info.resource,
+    subresource: info.subresource,
+    scope: info.scope,
+    component: 'apiserver',
+  };
 }
 
 /** objectType names the kind stored under a key (`/registry/services/specs/ns/name` → `services`). */

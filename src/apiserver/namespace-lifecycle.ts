@@ -29,14 +29,28 @@ export function isTerminating(namespace: any): boolean {
 export function admitCreate(info: ResourceInfo, namespace: string, name: string, ns: any | undefined): void {
   if (!ns) throw notFound({ group: '', resource: 'namespaces' }, namespace);
   if (!isTerminating(ns)) return;
-  const error = forbidden(info, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
-  error.status.details = { ...error.status.details, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] };
+  const error = forbidden(
+    info,
+    name,
+    `unable to create new content in namespace ${namespace} because it is being terminated`,
+  );
+  error.status.details = {
+    ...error.status.details,
+    causes: [
+      {
+        reason: 'NamespaceTerminating',
+        message: `namespace ${namespace} is being terminated`,
+        field: 'metadata.namespace',
+      },
+    ],
+  };
   throw error;
 }
 
 /** admitDelete refuses to delete the system namespaces. */
 export function admitDelete(name: string): void {
-  if (IMMORTAL_NAMESPACES.includes(name)) throw forbidden({ group: '', resource: 'namespaces' }, name, 'this namespace may not be deleted');
+  if (IMMORTAL_NAMESPACES.includes(name))
+    throw forbidden({ group: '', resource: 'namespaces' }, name, 'this namespace may not be deleted');
 }
 
 /** prepareNamespaceForCreate: Active, the `kubernetes` finalizer and the name label, whatever the client sent. */
@@ -73,7 +87,11 @@ export function prepareNamespaceForUpdate(next: any, old: any, subresource: stri
 
 /** namespaceFinished: a terminating namespace with no finalizer left goes away. */
 export function namespaceFinished(ns: any): boolean {
-  return Boolean(ns.metadata?.deletionTimestamp) && (ns.spec?.finalizers ?? []).length === 0 && (ns.metadata?.finalizers ?? []).length === 0;
+  return (
+    Boolean(ns.metadata?.deletionTimestamp) &&
+    (ns.spec?.finalizers ?? []).length === 0 &&
+    (ns.metadata?.finalizers ?? []).length === 0
+  );
 }
 
 /**
@@ -84,7 +102,11 @@ export function namespaceFinished(ns: any): boolean {
 export function markTerminating(ns: any, policy: string | undefined, now: string): { object: any; remove: boolean } {
   if (ns.metadata.deletionTimestamp) {
     if ((ns.spec?.finalizers ?? []).length > 0) {
-      throw conflict({ group: '', resource: 'namespaces' }, ns.metadata.name, 'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.');
+      throw conflict(
+        { group: '', resource: 'namespaces' },
+        ns.metadata.name,
+        'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.',
+      );
     }
     return { object: ns, remove: (ns.metadata.finalizers ?? []).length === 0 };
   }

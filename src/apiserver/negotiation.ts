@@ -18,7 +18,11 @@ export interface Negotiated {
   transform?: { kind: 'Table' | 'PartialObjectMetadata' | 'PartialObjectMetadataList'; version: 'v1' | 'v1beta1' };
 }
 
-const MEDIA_TYPES: Record<Encoding, string> = { json: 'application/json', yaml: 'application/yaml', protobuf: PROTOBUF_MEDIA_TYPE };
+const MEDIA_TYPES: Record<Encoding, string> = {
+  json: 'application/json',
+  yaml: 'application/yaml',
+  protobuf: PROTOBUF_MEDIA_TYPE,
+};
 const OBJECT_ENCODINGS: Encoding[] = ['json', 'yaml', 'protobuf'];
 const STREAM_ENCODINGS: Encoding[] = ['json', 'protobuf'];
 
@@ -42,14 +46,20 @@ export function parseAccept(header: string | undefined): Clause[] {
       const eq = p.indexOf('=');
       if (eq < 0) continue;
       const key = p.slice(0, eq).trim().toLowerCase();
-      const value = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+      const value = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
       if (key === 'q') q = Number(value);
       else params.set(key, value);
     }
     if (!Number.isNaN(q) && q > 0) clauses.push({ type: type!, subtype, q, params });
   }
   const rank = (c: Clause) => (c.type === '*' ? 2 : c.subtype === '*' ? 1 : 0);
-  return clauses.map((c, i) => ({ c, i })).sort((a, b) => b.c.q - a.c.q || rank(a.c) - rank(b.c) || a.i - b.i).map((x) => x.c);
+  return clauses
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => b.c.q - a.c.q || rank(a.c) - rank(b.c) || a.i - b.i)
+    .map((x) => x.c);
 }
 
 /**
@@ -80,13 +90,17 @@ function acceptParams(clause: Clause, encoding: Encoding, stream: boolean): Nego
   const g = clause.params.get('g');
   const v = clause.params.get('v');
   if (g !== 'meta.k8s.io' || (v !== 'v1' && v !== 'v1beta1')) return undefined;
-  if (as === 'Table') return encoding === 'protobuf' ? undefined : { encoding, transform: { kind: 'Table', version: v } };
-  if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') return { encoding, transform: { kind: as, version: v } };
+  if (as === 'Table')
+    return encoding === 'protobuf' ? undefined : { encoding, transform: { kind: 'Table', version: v } };
+  if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList')
+    return { encoding, transform: { kind: as, version: v } };
   return undefined;
 }
 
 function notAcceptable(encodings: Encoding[]): StatusError {
-  return notAcceptableStatus(`only the following media types are accepted: ${encodings.map((e) => MEDIA_TYPES[e]).join(', ')}`);
+  return notAcceptableStatus(
+    `only the following media types are accepted: ${encodings.map((e) => MEDIA_TYPES[e]).join(', ')}`,
+  );
 }
 
 /**
@@ -114,6 +128,10 @@ export interface WatchEncoding {
 
 /** watchEncoding returns the stream framing of an encoding: JSON lines or length-prefixed protobuf WatchEvents. */
 export function watchEncoding(encoding: Encoding): WatchEncoding {
-  if (encoding === 'protobuf') return { contentType: `${PROTOBUF_MEDIA_TYPE};stream=watch`, frame: (type, object) => encodeWatchFrame(type, object) };
+  if (encoding === 'protobuf')
+    return {
+      contentType: `${PROTOBUF_MEDIA_TYPE};stream=watch`,
+      frame: (type, object) => encodeWatchFrame(type, object),
+    };
   return { contentType: 'application/json', frame: (type, object) => `${JSON.stringify({ type, object })}\n` };
 }

@@ -22,20 +22,37 @@ test('OpenApi v3 documents have a schema with x-kubernetes-group-version-kind fo
     assert.match(serverRelativeURL, new RegExp(`^/openapi/v3/${path}\\?hash=[0-9A-F]{128}$`));
     const doc = JSON.parse(API.v3Document(path)!);
     const schemas: Record<string, any> = doc.components.schemas;
-    for (const r of RESOURCES.filter((x) => (x.group === '' ? `api/${x.version}` : `apis/${x.group}/${x.version}`) === path)) {
-      const found = Object.values(schemas).find((s) => s['x-kubernetes-group-version-kind']?.some((g: any) => g.group === r.group && g.version === r.version && g.kind === r.kind));
+    for (const r of RESOURCES.filter(
+      (x) => (x.group === '' ? `api/${x.version}` : `apis/${x.group}/${x.version}`) === path,
+    )) {
+      const found = Object.values(schemas).find((s) =>
+        s['x-kubernetes-group-version-kind']?.some(
+          (g: any) => g.group === r.group && g.version === r.version && g.kind === r.kind,
+        ),
+      );
       assert.ok(found, `${groupVersion(r)} ${r.kind}`);
       assert.ok(found.properties.metadata && found.properties.apiVersion, r.kind);
       const base = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
       if (!r.verbs.includes('get')) {
         // Create-only kinds (TokenReview, SubjectAccessReview, ...) have only POST on the collection, as upstream.
         const collection = doc.paths[`${base}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}`];
-        assert.deepEqual(collection.post['x-kubernetes-group-version-kind'], { group: r.group, version: r.version, kind: r.kind });
+        assert.deepEqual(collection.post['x-kubernetes-group-version-kind'], {
+          group: r.group,
+          version: r.version,
+          kind: r.kind,
+        });
         continue;
       }
       const item = doc.paths[`${base}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}/{name}`];
-      assert.deepEqual(item.get['x-kubernetes-group-version-kind'], { group: r.group, version: r.version, kind: r.kind });
-      assert.ok(item.patch.parameters.some((p: any) => p.name === 'fieldValidation'), 'kubectl leaves validation to the server');
+      assert.deepEqual(item.get['x-kubernetes-group-version-kind'], {
+        group: r.group,
+        version: r.version,
+        kind: r.kind,
+      });
+      assert.ok(
+        item.patch.parameters.some((p: any) => p.name === 'fieldValidation'),
+        'kubectl leaves validation to the server',
+      );
     }
     for (const ref of refs(doc)) assert.ok(schemas[ref.replace('#/components/schemas/', '')], `${path}: ${ref}`);
   }
@@ -50,8 +67,15 @@ test('OpenApi v3 schemas carry upstream types, merge keys and descriptions', () 
   assert.match(ports.description, /ports/);
   const port = schemas['io.k8s.api.core.v1.ServicePort'];
   assert.deepEqual(port.required, ['port']);
-  assert.deepEqual(port.properties.port, { type: 'integer', format: 'int32', description: port.properties.port.description });
-  assert.deepEqual(schemas['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].oneOf, [{ type: 'integer' }, { type: 'string' }]);
+  assert.deepEqual(port.properties.port, {
+    type: 'integer',
+    format: 'int32',
+    description: port.properties.port.description,
+  });
+  assert.deepEqual(schemas['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].oneOf, [
+    { type: 'integer' },
+    { type: 'string' },
+  ]);
   assert.equal(schemas['io.k8s.apimachinery.pkg.apis.meta.v1.Time'].format, 'date-time');
   assert.ok(schemas['io.k8s.api.core.v1.Volume'].properties.emptyDir, 'inline VolumeSource fields are flattened');
   assert.equal(schemas['io.k8s.api.core.v1.Secret'].properties.data.additionalProperties.format, 'byte');

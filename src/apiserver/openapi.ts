@@ -2,7 +2,17 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESOURCES, groupVersion, type ResourceInfo } from '../api/resources.ts';
 import { pathNotFound } from '../api/status.ts';
-import { Descriptions, elementMessage, isScalar, jsonFields, messageSchema, openApiName, schemaKinds, type FieldSchema, type MessageSchema } from '../api/schema/schema.ts';
+import {
+  Descriptions,
+  elementMessage,
+  isScalar,
+  jsonFields,
+  messageSchema,
+  openApiName,
+  schemaKinds,
+  type FieldSchema,
+  type MessageSchema,
+} from '../api/schema/schema.ts';
 
 /**
  * OpenAPI documents of the served API, generated from the one schema: the v3 index (`/openapi/v3`), one v3 document
@@ -48,20 +58,25 @@ export class OpenApi {
       res.end(body);
     };
     if (path === '/openapi/v2' || path === '/swagger-2.0.0.pb-v1') {
-      if (path === '/swagger-2.0.0.pb-v1' || (req.headers.accept ?? '').includes('protobuf')) return send(OPENAPI_V2_PROTOBUF, '');
+      if (path === '/swagger-2.0.0.pb-v1' || (req.headers.accept ?? '').includes('protobuf'))
+        return send(OPENAPI_V2_PROTOBUF, '');
       return send('application/json', this.v2Document());
     }
     if (path === '/openapi/v3') return send('application/json', JSON.stringify(this.v3Index()));
     const doc = path.startsWith('/openapi/v3/') ? this.#v3Doc(path.slice('/openapi/v3/'.length)) : undefined;
     if (!doc) throw pathNotFound();
     const hashed = new URL(req.url ?? '/', 'http://x').searchParams.get('hash') === doc.hash;
-    send('application/json', doc.text, { Etag: `"${doc.hash}"`, ...(hashed ? { 'Cache-Control': 'public, immutable' } : {}) });
+    send('application/json', doc.text, {
+      Etag: `"${doc.hash}"`,
+      ...(hashed ? { 'Cache-Control': 'public, immutable' } : {}),
+    });
   }
 
   /** v3Index answers GET /openapi/v3: a path per group version whose URL carries the document's hash. */
   v3Index(): object {
     const paths: Record<string, { serverRelativeURL: string }> = {};
-    for (const gv of this.#groupVersions()) paths[gv.path] = { serverRelativeURL: `/openapi/v3/${gv.path}?hash=${this.#v3Doc(gv.path)!.hash}` };
+    for (const gv of this.#groupVersions())
+      paths[gv.path] = { serverRelativeURL: `/openapi/v3/${gv.path}?hash=${this.#v3Doc(gv.path)!.hash}` };
     return { paths };
   }
 
@@ -114,7 +129,9 @@ export class OpenApi {
     }
     const schemas = this.#schemas(flavour, [...roots]);
     const info = { title: 'Kubernetes', version: this.#o.serverVersion };
-    return flavour === 'v3' ? { openapi: '3.0.0', info, paths, components: { schemas } } : { swagger: '2.0', info, paths, definitions: schemas };
+    return flavour === 'v3'
+      ? { openapi: '3.0.0', info, paths, components: { schemas } }
+      : { swagger: '2.0', info, paths, definitions: schemas };
   }
 
   #kindMessage(apiVersion: string, kind: string): MessageSchema | undefined {
@@ -145,7 +162,10 @@ export class OpenApi {
     const gvks = this.#gvkIndex().get(message.name);
     if (gvks) {
       properties.apiVersion = { type: 'string', description: 'APIVersion of this representation of the object.' };
-      properties.kind = { type: 'string', description: 'Kind is the REST resource this object represents, in CamelCase.' };
+      properties.kind = {
+        type: 'string',
+        description: 'Kind is the REST resource this object represents, in CamelCase.',
+      };
       definition['x-kubernetes-group-version-kind'] = gvks;
     }
     for (const [name, field] of jsonFields(message)) {
@@ -164,7 +184,11 @@ export class OpenApi {
     const map = new Map<string, { group: string; version: string; kind: string }[]>();
     for (const { apiVersion, kind, message } of schemaKinds()) {
       const slash = apiVersion.indexOf('/');
-      const gvk = { group: slash < 0 ? '' : apiVersion.slice(0, slash), kind, version: slash < 0 ? apiVersion : apiVersion.slice(slash + 1) };
+      const gvk = {
+        group: slash < 0 ? '' : apiVersion.slice(0, slash),
+        kind,
+        version: slash < 0 ? apiVersion : apiVersion.slice(slash + 1),
+      };
       map.set(message.name, [...(map.get(message.name) ?? []), gvk]);
     }
     this.#gvks = map;
@@ -173,7 +197,9 @@ export class OpenApi {
 }
 
 function ref(flavour: Flavour, name: string): Json {
-  return { $ref: flavour === 'v3' ? `#/components/schemas/${openApiName(name)}` : `#/definitions/${openApiName(name)}` };
+  return {
+    $ref: flavour === 'v3' ? `#/components/schemas/${openApiName(name)}` : `#/definitions/${openApiName(name)}`,
+  };
 }
 
 /** specialDefinition: the OpenAPI form upstream gives the types with their own JSON form. */
@@ -183,7 +209,9 @@ function specialDefinition(flavour: Flavour, message: MessageSchema): Json {
     case 'micro-time':
       return { type: 'string', format: 'date-time' };
     case 'int-or-string':
-      return flavour === 'v3' ? { format: 'int-or-string', oneOf: [{ type: 'integer' }, { type: 'string' }] } : { type: 'string', format: 'int-or-string' };
+      return flavour === 'v3'
+        ? { format: 'int-or-string', oneOf: [{ type: 'integer' }, { type: 'string' }] }
+        : { type: 'string', format: 'int-or-string' };
     case 'quantity':
       return flavour === 'v3' ? { oneOf: [{ type: 'string' }, { type: 'number' }] } : { type: 'string' };
     case 'string-array':
@@ -196,7 +224,12 @@ function specialDefinition(flavour: Flavour, message: MessageSchema): Json {
   }
 }
 
-function property(flavour: Flavour, field: FieldSchema, description: string | undefined, reach: (name: string) => void): Json {
+function property(
+  flavour: Flavour,
+  field: FieldSchema,
+  description: string | undefined,
+  reach: (name: string) => void,
+): Json {
   let element: Json;
   if (isScalar(field.type)) element = scalar(field.type);
   else {
@@ -219,40 +252,80 @@ function property(flavour: Flavour, field: FieldSchema, description: string | un
 
 function scalar(type: string): Json {
   switch (type) {
-    case 'string': return { type: 'string' };
-    case 'bytes': return { type: 'string', format: 'byte' };
-    case 'bool': return { type: 'boolean' };
+    case 'string':
+      return { type: 'string' };
+    case 'bytes':
+      return { type: 'string', format: 'byte' };
+    case 'bool':
+      return { type: 'boolean' };
     case 'int32':
-    case 'uint32': return { type: 'integer', format: 'int32' };
+    case 'uint32':
+      return { type: 'integer', format: 'int32' };
     case 'int64':
-    case 'uint64': return { type: 'integer', format: 'int64' };
-    case 'float': return { type: 'number', format: 'float' };
-    default: return { type: 'number', format: 'double' };
+    case 'uint64':
+      return { type: 'integer', format: 'int64' };
+    case 'float':
+      return { type: 'number', format: 'float' };
+    default:
+      return { type: 'number', format: 'double' };
   }
 }
 
 const MEDIA = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 
 /** resourcePaths: the REST operations of one resource, each naming its kind (kubectl explain finds kinds by path). */
-function resourcePaths(flavour: Flavour, r: ResourceInfo, kind: MessageSchema, list: MessageSchema | undefined): Record<string, Json> {
+function resourcePaths(
+  flavour: Flavour,
+  r: ResourceInfo,
+  kind: MessageSchema,
+  list: MessageSchema | undefined,
+): Record<string, Json> {
   const base = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
   const collection = r.namespaced ? `${base}/namespaces/{namespace}/${r.resource}` : `${base}/${r.resource}`;
   const gvk = { group: r.group, version: r.version, kind: r.kind };
   const upper = (s: string) => s.replace(/^./, (c) => c.toUpperCase());
-  const groupPart = r.group === '' ? 'Core' : r.group.replace(/\.k8s\.io$/, '').split('.').map(upper).join('');
+  const groupPart =
+    r.group === ''
+      ? 'Core'
+      : r.group
+          .replace(/\.k8s\.io$/, '')
+          .split('.')
+          .map(upper)
+          .join('');
   const camel = `${groupPart}${upper(r.version)}${r.namespaced ? 'Namespaced' : ''}${r.kind}`;
   const param = (name: string, where: 'path' | 'query', type = 'string'): Json =>
-    flavour === 'v3' ? { name, in: where, ...(where === 'path' ? { required: true } : {}), schema: { type } } : { name, in: where, type, ...(where === 'path' ? { required: true } : {}) };
+    flavour === 'v3'
+      ? { name, in: where, ...(where === 'path' ? { required: true } : {}), schema: { type } }
+      : { name, in: where, type, ...(where === 'path' ? { required: true } : {}) };
   const writeParams = [param('dryRun', 'query'), param('fieldManager', 'query'), param('fieldValidation', 'query')];
-  const op = (action: string, id: string, response: string, options: { params?: Json[]; body?: string; codes?: string[] } = {}): Json => {
-    const out: Json = { operationId: `${id}${camel}`, 'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk };
+  const op = (
+    action: string,
+    id: string,
+    response: string,
+    options: { params?: Json[]; body?: string; codes?: string[] } = {},
+  ): Json => {
+    const out: Json = {
+      operationId: `${id}${camel}`,
+      'x-kubernetes-action': action,
+      'x-kubernetes-group-version-kind': gvk,
+    };
     const params = [...(options.params ?? [])];
-    if (options.body && flavour === 'v2') params.push({ name: 'body', in: 'body', required: true, schema: ref(flavour, options.body) });
+    if (options.body && flavour === 'v2')
+      params.push({ name: 'body', in: 'body', required: true, schema: ref(flavour, options.body) });
     if (params.length) out.parameters = params;
-    if (options.body && flavour === 'v3') out.requestBody = { content: { 'application/json': { schema: ref(flavour, options.body) } } };
-    out.responses = Object.fromEntries((options.codes ?? ['200']).map((code) => [code, flavour === 'v3'
-      ? { description: code === '201' ? 'Created' : code === '202' ? 'Accepted' : 'OK', content: Object.fromEntries(MEDIA.map((m) => [m, { schema: ref(flavour, response) }])) }
-      : { description: 'OK', schema: ref(flavour, response) }]));
+    if (options.body && flavour === 'v3')
+      out.requestBody = { content: { 'application/json': { schema: ref(flavour, options.body) } } };
+    out.responses = Object.fromEntries(
+      (options.codes ?? ['200']).map((code) => [
+        code,
+        flavour === 'v3'
+          ? {
+              description: code === '201' ? 'Created' : code === '202' ? 'Accepted' : 'OK',
+              content: Object.fromEntries(MEDIA.map((m) => [m, { schema: ref(flavour, response) }])),
+            }
+          : { description: 'OK', schema: ref(flavour, response) },
+      ]),
+    );
     if (flavour === 'v2') out.produces = MEDIA;
     return out;
   };
@@ -261,24 +334,50 @@ function resourcePaths(flavour: Flavour, r: ResourceInfo, kind: MessageSchema, l
   const paths: Record<string, Json> = {};
   const verbs = new Set(r.verbs);
   const coll: Json = { ...pathParams(...scope) };
-  if (list && verbs.has('list')) coll.get = op('list', 'list', list.name, { params: [param('labelSelector', 'query'), param('fieldSelector', 'query'), param('watch', 'query', 'boolean')] });
-  if (verbs.has('create')) coll.post = op('post', 'create', kind.name, { params: writeParams, body: kind.name, codes: ['200', '201', '202'] });
+  if (list && verbs.has('list'))
+    coll.get = op('list', 'list', list.name, {
+      params: [param('labelSelector', 'query'), param('fieldSelector', 'query'), param('watch', 'query', 'boolean')],
+    });
+  if (verbs.has('create'))
+    coll.post = op('post', 'create', kind.name, { params: writeParams, body: kind.name, codes: ['200', '201', '202'] });
   if (list && verbs.has('deletecollection')) coll.delete = op('deletecollection', 'deleteCollection', STATUS);
   paths[collection] = coll;
   const item: Json = { ...pathParams(...scope, 'name') };
   if (verbs.has('get')) item.get = op('get', 'read', kind.name);
-  if (verbs.has('update')) item.put = op('put', 'replace', kind.name, { params: writeParams, body: kind.name, codes: ['200', '201'] });
-  if (verbs.has('patch')) item.patch = op('patch', 'patch', kind.name, { params: [...writeParams, param('force', 'query', 'boolean')], body: `${META}.Patch`, codes: ['200', '201'] });
-  if (verbs.has('delete')) item.delete = op('delete', 'delete', kind.name, { body: `${META}.DeleteOptions`, codes: ['200', '202'] });
+  if (verbs.has('update'))
+    item.put = op('put', 'replace', kind.name, { params: writeParams, body: kind.name, codes: ['200', '201'] });
+  if (verbs.has('patch'))
+    item.patch = op('patch', 'patch', kind.name, {
+      params: [...writeParams, param('force', 'query', 'boolean')],
+      body: `${META}.Patch`,
+      codes: ['200', '201'],
+    });
+  if (verbs.has('delete'))
+    item.delete = op('delete', 'delete', kind.name, { body: `${META}.DeleteOptions`, codes: ['200', '202'] });
   paths[`${collection}/{name}`] = item;
-  if (r.namespaced && list) paths[`${base}/${r.resource}`] = { get: op('list', 'list', list.name, { params: [param('labelSelector', 'query')] }) };
+  if (r.namespaced && list)
+    paths[`${base}/${r.resource}`] = {
+      get: op('list', 'list', list.name, { params: [param('labelSelector', 'query')] }),
+    };
   for (const sub of r.subresources) {
     const target = sub === 'status' ? kind.name : sub === 'scale' ? 'k8s.io.api.autoscaling.v1.Scale' : undefined;
     if (!target) continue;
     const subGvk = sub === 'scale' ? { group: 'autoscaling', version: 'v1', kind: 'Scale' } : gvk;
     const entry: Json = { ...pathParams(...scope, 'name') };
-    for (const [method, action, id] of [['get', 'get', 'read'], ['put', 'put', 'replace'], ['patch', 'patch', 'patch']] as const) {
-      entry[method] = { ...op(action, `${id}${sub[0]!.toUpperCase()}${sub.slice(1)}`, target, method === 'get' ? {} : { params: writeParams, body: method === 'put' ? target : `${META}.Patch` }), 'x-kubernetes-group-version-kind': subGvk };
+    for (const [method, action, id] of [
+      ['get', 'get', 'read'],
+      ['put', 'put', 'replace'],
+      ['patch', 'patch', 'patch'],
+    ] as const) {
+      entry[method] = {
+        ...op(
+          action,
+          `${id}${sub[0]!.toUpperCase()}${sub.slice(1)}`,
+          target,
+          method === 'get' ? {} : { params: writeParams, body: method === 'put' ? target : `${META}.Patch` },
+        ),
+        'x-kubernetes-group-version-kind': subGvk,
+      };
     }
     paths[`${collection}/{name}/${sub}`] = entry;
   }

@@ -14,7 +14,8 @@ export function parseInt64(q: URLSearchParams, name: string): number | undefined
   if (raw === null) return undefined;
   if (!/^[+-]?[0-9]+$/.test(raw)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`);
   const value = Number(raw);
-  if (!Number.isSafeInteger(value)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(raw)}: value out of range`);
+  if (!Number.isSafeInteger(value))
+    throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(raw)}: value out of range`);
   return value;
 }
 
@@ -43,32 +44,66 @@ export interface WriteQuery {
 }
 
 /** writeQuery checks dryRun (only `All`), fieldManager (printable, at most 128) and fieldValidation for one verb. */
-export function writeQuery(q: URLSearchParams, kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions', apply = false): WriteQuery {
+export function writeQuery(
+  q: URLSearchParams,
+  kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions',
+  apply = false,
+): WriteQuery {
   const causes: StatusCause[] = [];
   const dryRun = q.getAll('dryRun');
   if (dryRun.some((v) => v !== 'All')) {
-    causes.push({ reason: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: ${goStrings(dryRun)}: supported values: "All"` });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      field: 'dryRun',
+      message: `Unsupported value: ${goStrings(dryRun)}: supported values: "All"`,
+    });
   }
   const fieldManager = q.get('fieldManager') ?? undefined;
   if (kind !== 'DeleteOptions') {
     if (fieldManager !== undefined) {
-      if (fieldManager.length > 128) causes.push({ reason: 'FieldValueTooLong', field: 'fieldManager', message: `Too long: may not be more than 128 bytes` });
+      if (fieldManager.length > 128)
+        causes.push({
+          reason: 'FieldValueTooLong',
+          field: 'fieldManager',
+          message: `Too long: may not be more than 128 bytes`,
+        });
       // eslint-disable-next-line no-control-regex
-      if (/[^\x20-\x7e]/.test(fieldManager)) causes.push({ reason: 'FieldValueInvalid', field: 'fieldManager', message: `Invalid value: ${JSON.stringify(fieldManager)}: must only contain printable characters` });
+      if (/[^\x20-\x7e]/.test(fieldManager))
+        causes.push({
+          reason: 'FieldValueInvalid',
+          field: 'fieldManager',
+          message: `Invalid value: ${JSON.stringify(fieldManager)}: must only contain printable characters`,
+        });
     } else if (apply) {
-      causes.push({ reason: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' });
+      causes.push({
+        reason: 'FieldValueRequired',
+        field: 'fieldManager',
+        message: 'Required value: is required for apply patch',
+      });
     }
   }
   const validation = q.get('fieldValidation') ?? '';
   if (!['', 'Ignore', 'Warn', 'Strict'].includes(validation)) {
-    causes.push({ reason: 'FieldValueNotSupported', field: 'fieldValidation', message: `Unsupported value: ${JSON.stringify(validation)}: supported values: "Ignore", "Strict", "Warn"` });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      field: 'fieldValidation',
+      message: `Unsupported value: ${JSON.stringify(validation)}: supported values: "Ignore", "Strict", "Warn"`,
+    });
   }
   const force = q.get('force');
   if (force !== null && !apply && kind === 'PatchOptions') {
-    causes.push({ reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' });
+    causes.push({
+      reason: 'FieldValueForbidden',
+      field: 'force',
+      message: 'Forbidden: may not be specified for non-apply patch',
+    });
   }
   if (causes.length) optionsInvalid(kind, causes);
-  return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: (validation || 'Warn') as WriteQuery['fieldValidation'] };
+  return {
+    dryRun: dryRun.length > 0,
+    fieldManager,
+    fieldValidation: (validation || 'Warn') as WriteQuery['fieldValidation'],
+  };
 }
 
 /** ListQueryOptions are the checked list and watch parameters. */
@@ -94,24 +129,61 @@ export function listQuery(q: URLSearchParams): ListQueryOptions {
   const continueToken = q.get('continue') || undefined;
   const causes: StatusCause[] = [];
   if (resourceVersion !== undefined && resourceVersion !== '' && !/^[0-9]+$/.test(resourceVersion)) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'resourceVersion', message: `Invalid value: ${JSON.stringify(resourceVersion)}: must be a non-negative integer` });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'resourceVersion',
+      message: `Invalid value: ${JSON.stringify(resourceVersion)}: must be a non-negative integer`,
+    });
   }
   if (resourceVersionMatch !== undefined && resourceVersionMatch !== '') {
     if (watch) {
-      causes.push({ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided' });
+      causes.push({
+        reason: 'FieldValueForbidden',
+        field: 'resourceVersionMatch',
+        message: 'Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+      });
     } else if (!['NotOlderThan', 'Exact'].includes(resourceVersionMatch)) {
-      causes.push({ reason: 'FieldValueNotSupported', field: 'resourceVersionMatch', message: `Unsupported value: ${JSON.stringify(resourceVersionMatch)}: supported values: "Exact", "NotOlderThan"` });
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        field: 'resourceVersionMatch',
+        message: `Unsupported value: ${JSON.stringify(resourceVersionMatch)}: supported values: "Exact", "NotOlderThan"`,
+      });
     } else if (!resourceVersion) {
-      causes.push({ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' });
+      causes.push({
+        reason: 'FieldValueForbidden',
+        field: 'resourceVersionMatch',
+        message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+      });
     } else if (resourceVersionMatch === 'Exact' && resourceVersion === '0') {
-      causes.push({ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"' });
+      causes.push({
+        reason: 'FieldValueForbidden',
+        field: 'resourceVersionMatch',
+        message: 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+      });
     }
   }
-  if (continueToken !== undefined && resourceVersion !== undefined && resourceVersion !== '' && resourceVersion !== '0') {
-    causes.push({ reason: 'FieldValueForbidden', field: 'resourceVersion', message: 'Forbidden: specifying resource version is not allowed when using continue' });
+  if (
+    continueToken !== undefined &&
+    resourceVersion !== undefined &&
+    resourceVersion !== '' &&
+    resourceVersion !== '0'
+  ) {
+    causes.push({
+      reason: 'FieldValueForbidden',
+      field: 'resourceVersion',
+      message: 'Forbidden: specifying resource version is not allowed when using continue',
+    });
   }
   if (causes.length) optionsInvalid('ListOptions', causes);
-  return { watch, limit: limit !== undefined && limit > 0 ? limit : undefined, continueToken, resourceVersion, resourceVersionMatch, timeoutSeconds, allowWatchBookmarks };
+  return {
+    watch,
+    limit: limit !== undefined && limit > 0 ? limit : undefined,
+    continueToken,
+    resourceVersion,
+    resourceVersionMatch,
+    timeoutSeconds,
+    allowWatchBookmarks,
+  };
 }
 
 /** ContinueToken is where a paged list goes on: after key `start`, at revision `rv` (upstream's token fields). */
@@ -138,9 +210,11 @@ export function decodeContinue(text: string): ContinueToken {
     return fail('incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   }
   const p = parsed as { v?: unknown; rv?: unknown; start?: unknown };
-  if (parsed === null || typeof parsed !== 'object' || p.v !== 'meta.k8s.io/v1') fail('server does not recognize this encoded key');
-  if (typeof p.rv !== 'number' || !Number.isSafeInteger(p.rv) || p.rv < 0) fail('incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
-  if (typeof p.start !== 'string' || p.start === '' ) fail('encoded key is not valid');
+  if (parsed === null || typeof parsed !== 'object' || p.v !== 'meta.k8s.io/v1')
+    fail('server does not recognize this encoded key');
+  if (typeof p.rv !== 'number' || !Number.isSafeInteger(p.rv) || p.rv < 0)
+    fail('incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  if (typeof p.start !== 'string' || p.start === '') fail('encoded key is not valid');
   return { rv: p.rv as number, start: p.start as string };
 }
 
@@ -156,14 +230,29 @@ export interface DeleteQuery {
 export function deleteQuery(q: URLSearchParams, body: any): DeleteQuery {
   const out: DeleteQuery = {};
   if (body !== undefined) {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest(`json: cannot unmarshal ${Array.isArray(body) ? 'array' : body === null ? 'null' : typeof body} into Go value of type v1.DeleteOptions`);
-    const types: Record<string, string> = { gracePeriodSeconds: 'number', propagationPolicy: 'string', orphanDependents: 'boolean', preconditions: 'object', dryRun: 'object', kind: 'string', apiVersion: 'string' };
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw badRequest(
+        `json: cannot unmarshal ${Array.isArray(body) ? 'array' : body === null ? 'null' : typeof body} into Go value of type v1.DeleteOptions`,
+      );
+    const types: Record<string, string> = {
+      gracePeriodSeconds: 'number',
+      propagationPolicy: 'string',
+      orphanDependents: 'boolean',
+      preconditions: 'object',
+      dryRun: 'object',
+      kind: 'string',
+      apiVersion: 'string',
+    };
     for (const [k, v] of Object.entries(body)) {
       const want = Object.hasOwn(types, k) ? types[k] : undefined;
-      if (want !== undefined && v !== null && typeof v !== want) throw badRequest(`json: cannot unmarshal ${typeof v} into Go struct field DeleteOptions.${k}`);
+      if (want !== undefined && v !== null && typeof v !== want)
+        throw badRequest(`json: cannot unmarshal ${typeof v} into Go struct field DeleteOptions.${k}`);
     }
     if (typeof body.gracePeriodSeconds === 'number') {
-      if (!Number.isInteger(body.gracePeriodSeconds)) throw badRequest(`json: cannot unmarshal number ${body.gracePeriodSeconds} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
+      if (!Number.isInteger(body.gracePeriodSeconds))
+        throw badRequest(
+          `json: cannot unmarshal number ${body.gracePeriodSeconds} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`,
+        );
       out.gracePeriodSeconds = body.gracePeriodSeconds;
     }
     if (typeof body.propagationPolicy === 'string') out.propagationPolicy = body.propagationPolicy;
@@ -177,15 +266,24 @@ export function deleteQuery(q: URLSearchParams, body: any): DeleteQuery {
   }
   const grace = parseInt64(q, 'gracePeriodSeconds');
   if (grace !== undefined) out.gracePeriodSeconds = grace;
-  if (q.has('propagationPolicy')) out.propagationPolicy = q.get('propagationPolicy') as DeleteQuery['propagationPolicy'];
+  if (q.has('propagationPolicy'))
+    out.propagationPolicy = q.get('propagationPolicy') as DeleteQuery['propagationPolicy'];
   const orphan = parseBool(q, 'orphanDependents');
   if (orphan !== undefined) out.orphanDependents = orphan;
   const causes: StatusCause[] = [];
   if (out.propagationPolicy !== undefined && !['Foreground', 'Background', 'Orphan'].includes(out.propagationPolicy)) {
-    causes.push({ reason: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: ${JSON.stringify(out.propagationPolicy)}: supported values: "Foreground", "Background", "Orphan"` });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      field: 'propagationPolicy',
+      message: `Unsupported value: ${JSON.stringify(out.propagationPolicy)}: supported values: "Foreground", "Background", "Orphan"`,
+    });
   }
   if (out.orphanDependents !== undefined && out.propagationPolicy !== undefined) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'propagationPolicy', message: `Invalid value: ${JSON.stringify(out.propagationPolicy)}: orphanDependents and deletionPropagation cannot be both set` });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'propagationPolicy',
+      message: `Invalid value: ${JSON.stringify(out.propagationPolicy)}: orphanDependents and deletionPropagation cannot be both set`,
+    });
   }
   if (causes.length) optionsInvalid('DeleteOptions', causes);
   return out;

@@ -9,7 +9,13 @@ import { RevisionConflictError, type Store } from './storage/store.ts';
  * keeps), and its usage is charged at once so that concurrent creates cannot overshoot. Refusals are 403s with
  * upstream's text: `exceeded quota: <name>, requested: pods=1, used: pods=2, limited: pods=2`.
  */
-export async function admitQuota(store: Store, info: ResourceInfo, namespace: string, object: any, dryRun: boolean): Promise<void> {
+export async function admitQuota(
+  store: Store,
+  info: ResourceInfo,
+  namespace: string,
+  object: any,
+  dryRun: boolean,
+): Promise<void> {
   const prefix = `/registry/resourcequotas/${namespace}/`;
   for (let attempt = 0; attempt < 5; attempt++) {
     const { items } = await store.list(prefix);
@@ -20,19 +26,30 @@ export async function admitQuota(store: Store, info: ResourceInfo, namespace: st
     for (const item of items) {
       const quota = JSON.parse(item.value);
       const hard: Record<string, string> = quota.spec?.hard ?? {};
-      const limited = Object.keys(hard).filter((r) => (usage[r] ?? 0) > 0).sort();
+      const limited = Object.keys(hard)
+        .filter((r) => (usage[r] ?? 0) > 0)
+        .sort();
       if (limited.length === 0) continue;
       const used: Record<string, string> = quota.status?.used ?? {};
       const unknown = limited.filter((r) => used[r] === undefined);
-      if (unknown.length) throw forbidden(info, name, `status unknown for quota: ${quota.metadata.name}, resource: ${unknown.join(',')}`);
+      if (unknown.length)
+        throw forbidden(info, name, `status unknown for quota: ${quota.metadata.name}, resource: ${unknown.join(',')}`);
       const over = limited.filter((r) => parseQuota(r, used[r]!) + usage[r]! > parseQuota(r, hard[r]!));
       if (over.length) {
         const list = (values: (r: string) => string) => over.map((r) => `${r}=${values(r)}`).join(',');
-        throw forbidden(info, name, `exceeded quota: ${quota.metadata.name}, requested: ${list((r) => formatQuota(r, usage[r]!))}, used: ${list((r) => used[r]!)}, limited: ${list((r) => hard[r]!)}`);
+        throw forbidden(
+          info,
+          name,
+          `exceeded quota: ${quota.metadata.name}, requested: ${list((r) => formatQuota(r, usage[r]!))}, used: ${list((r) => used[r]!)}, limited: ${list((r) => hard[r]!)}`,
+        );
       }
       const next = { ...used };
       for (const r of limited) next[r] = formatQuota(r, parseQuota(r, used[r]!) + usage[r]!);
-      charges.push({ key: item.key, revision: item.modRevision, quota: { ...quota, status: { ...quota.status, used: next } } });
+      charges.push({
+        key: item.key,
+        revision: item.modRevision,
+        quota: { ...quota, status: { ...quota.status, used: next } },
+      });
     }
     if (dryRun) return;
     try {

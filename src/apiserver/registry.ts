@@ -1,16 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { groupVersion, qualifiedResource, type ResourceInfo } from '../api/resources.ts';
-import { alreadyExists, badRequest, conflict, invalid, notFound, requestEntityTooLarge, type StatusCause } from '../api/status.ts';
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  invalid,
+  notFound,
+  requestEntityTooLarge,
+  type StatusCause,
+} from '../api/status.ts';
 import { matches, parseSelector } from '../api/labels.ts';
 import { applyDefaults } from './defaults/defaults.ts';
 import { applyMoreDefaults, prepareJobForCreate } from './defaults/workload-defaults.ts';
 import { validate } from './validation/validation.ts';
 import { validateMore } from './validation/workload-validation.ts';
 import { matchesFields, parseFieldSelector } from './field-selector.ts';
-import { ServiceIps } from './service-ips.ts';
+import type { ServiceIps } from './service-ips.ts';
 import { dropServiceTypeDependentFields, prepareStatusUpdate } from './strategy/update-strategy.ts';
 import { admitQuota } from './quota-admission.ts';
-import { admitCreate, admitDelete, markTerminating, namespaceFinished, prepareNamespaceForCreate, prepareNamespaceForUpdate } from './namespace-lifecycle.ts';
+import {
+  admitCreate,
+  admitDelete,
+  markTerminating,
+  namespaceFinished,
+  prepareNamespaceForCreate,
+  prepareNamespaceForUpdate,
+} from './namespace-lifecycle.ts';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Store } from './storage/store.ts';
 import { timestamp } from '../api/time.ts';
 
@@ -109,14 +124,26 @@ export class Registry {
       }
       object.metadata.namespace = namespace;
       const ns = await this.store.get(`/registry/namespaces/${namespace}`);
-      admitCreate(info, namespace!, object.metadata.name || object.metadata.generateName || 'Unknown', ns && JSON.parse(ns.value));
+      admitCreate(
+        info,
+        namespace!,
+        object.metadata.name || object.metadata.generateName || 'Unknown',
+        ns && JSON.parse(ns.value),
+      );
     } else {
       delete object.metadata.namespace;
     }
     if (!object.metadata.name && object.metadata.generateName) {
       object.metadata.name = `${object.metadata.generateName}${randomSuffix(5)}`;
     }
-    if (!object.metadata.name) throw invalid(info, '', [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }]);
+    if (!object.metadata.name)
+      throw invalid(info, '', [
+        {
+          reason: 'FieldValueRequired',
+          message: 'Required value: name or generateName is required',
+          field: 'metadata.name',
+        },
+      ]);
     object.kind = info.kind;
     object.apiVersion = groupVersion(info);
     object.metadata.uid = randomUUID();
@@ -132,8 +159,10 @@ export class Registry {
     delete meta.deletionGracePeriodSeconds;
     const key = this.key(info, namespace, meta.name);
     if (await this.store.get(key)) throw alreadyExists(info, meta.name);
-    if (info.namespaced && namespace !== undefined) await admitQuota(this.store, info, namespace, object, options.dryRun);
-    const release = info.resource === 'services' ? await this.serviceIps.allocate(object, undefined, options.dryRun) : async () => {};
+    if (info.namespaced && namespace !== undefined)
+      await admitQuota(this.store, info, namespace, object, options.dryRun);
+    const release =
+      info.resource === 'services' ? await this.serviceIps.allocate(object, undefined, options.dryRun) : async () => {};
     if (options.dryRun) return object;
     try {
       const revision = await this.store.create(key, encode(object));
@@ -150,7 +179,13 @@ export class Registry {
    * update replaces an object (PUT) or one of its subresources (`status`), with optimistic concurrency when the body
    * carries a resourceVersion. The main resource keeps the stored status; `status` keeps everything but status.
    */
-  async update(info: ResourceInfo, namespace: string | undefined, name: string, body: any, options: WriteOptions & { subresource?: string }): Promise<any> {
+  async update(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: any,
+    options: WriteOptions & { subresource?: string },
+  ): Promise<any> {
     const key = this.key(info, namespace, name);
     const stored = await this.store.get(key);
     if (!stored) throw notFound(info, name);
@@ -159,7 +194,8 @@ export class Registry {
       throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
     }
     const wanted = body?.metadata?.resourceVersion;
-    if (wanted !== undefined && wanted !== '' && wanted !== old.metadata.resourceVersion) throw conflict(info, name, MODIFIED_MESSAGE);
+    if (wanted !== undefined && wanted !== '' && wanted !== old.metadata.resourceVersion)
+      throw conflict(info, name, MODIFIED_MESSAGE);
     let object: any;
     if (info.resource === 'namespaces') {
       object = prepareNamespaceForUpdate(body, old, options.subresource);
@@ -168,28 +204,44 @@ export class Registry {
     } else {
       object = structuredClone(body);
       object.metadata ??= {};
-      if (info.subresources.includes('status') && info.resource !== 'namespaces') object.status = structuredClone(old.status);
+      if (info.subresources.includes('status') && info.resource !== 'namespaces')
+        object.status = structuredClone(old.status);
       applyDefaults(info.kind, object);
       if (info.resource === 'services') dropServiceTypeDependentFields(object, old);
       applyMoreDefaults(info.kind, object);
     }
     const meta = object.metadata;
-    for (const field of ['uid', 'creationTimestamp', 'namespace', 'name', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
+    for (const field of [
+      'uid',
+      'creationTimestamp',
+      'namespace',
+      'name',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+    ] as const) {
       if (old.metadata[field] === undefined) delete meta[field];
       else meta[field] = old.metadata[field];
     }
     object.kind = info.kind;
     object.apiVersion = groupVersion(info);
     meta.generation = old.metadata.generation ?? 1;
-    if (options.subresource !== 'status' && JSON.stringify(specOf(object)) !== JSON.stringify(specOf(old))) meta.generation++;
+    if (options.subresource !== 'status' && JSON.stringify(specOf(object)) !== JSON.stringify(specOf(old)))
+      meta.generation++;
     if (info.resource === 'services' && options.subresource !== 'status') this.serviceIps.carryOver(object, old);
     this.#check(info, object, [...validate(info.kind, object, old), ...validateMore(info.kind, object, old)]);
-    const release = info.resource === 'services' && options.subresource !== 'status' ? await this.serviceIps.allocate(object, old, options.dryRun) : async () => {};
+    const release =
+      info.resource === 'services' && options.subresource !== 'status'
+        ? await this.serviceIps.allocate(object, old, options.dryRun)
+        : async () => {};
     if (options.dryRun) {
       meta.resourceVersion = old.metadata.resourceVersion;
       return object;
     }
-    if (info.resource === 'namespaces' ? namespaceFinished(object) : meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && (old.metadata.finalizers ?? []).length > 0) {
+    if (
+      info.resource === 'namespaces'
+        ? namespaceFinished(object)
+        : meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && (old.metadata.finalizers ?? []).length > 0
+    ) {
       // The last finalizer is gone from an object being deleted: it goes now.
       return this.#remove(info, key, old, stored.modRevision);
     }
@@ -211,17 +263,34 @@ export class Registry {
    * delete removes an object, or marks it: pods on a node get a grace period (the kubelet finishes the delete),
    * objects with finalizers (or Foreground/Orphan propagation, which add one) get a deletionTimestamp.
    */
-  async delete(info: ResourceInfo, namespace: string | undefined, name: string, options: DeleteOptions, write: WriteOptions): Promise<{ object: any; finished: boolean }> {
+  async delete(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions,
+    write: WriteOptions,
+  ): Promise<{ object: any; finished: boolean }> {
     const key = this.key(info, namespace, name);
     for (let attempt = 0; ; attempt++) {
       const stored = await this.store.get(key);
       if (!stored) throw notFound(info, name);
       const old = this.decode(info, stored.value, stored.modRevision);
       if (options.preconditions?.uid && options.preconditions.uid !== old.metadata.uid) {
-        throw conflict(info, name, `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${old.metadata.uid}`);
+        throw conflict(
+          info,
+          name,
+          `Precondition failed: UID in precondition: ${options.preconditions.uid}, UID in object meta: ${old.metadata.uid}`,
+        );
       }
-      if (options.preconditions?.resourceVersion && options.preconditions.resourceVersion !== old.metadata.resourceVersion) {
-        throw conflict(info, name, `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
+      if (
+        options.preconditions?.resourceVersion &&
+        options.preconditions.resourceVersion !== old.metadata.resourceVersion
+      ) {
+        throw conflict(
+          info,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${options.preconditions.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
+        );
       }
       if (info.resource === 'namespaces') {
         admitDelete(name);
@@ -258,7 +327,7 @@ export class Registry {
       }
       const now = Date.now();
       const deadline = timestamp(now + grace * 1000);
-      if (meta.deletionTimestamp === undefined || (grace < (meta.deletionGracePeriodSeconds ?? Infinity))) {
+      if (meta.deletionTimestamp === undefined || grace < (meta.deletionGracePeriodSeconds ?? Infinity)) {
         meta.deletionTimestamp = deadline;
         meta.deletionGracePeriodSeconds = grace;
       }
@@ -305,7 +374,8 @@ export function encode(object: any): string {
   const copy = { ...object, metadata: { ...object.metadata } };
   delete copy.metadata.resourceVersion;
   const text = JSON.stringify(copy);
-  if (text.length > MAX_OBJECT_BYTES / 3 && Buffer.byteLength(text) > MAX_OBJECT_BYTES) throw requestEntityTooLarge(MAX_OBJECT_BYTES);
+  if (text.length > MAX_OBJECT_BYTES / 3 && Buffer.byteLength(text) > MAX_OBJECT_BYTES)
+    throw requestEntityTooLarge(MAX_OBJECT_BYTES);
   return text;
 }
 
@@ -342,7 +412,9 @@ function prepareForCreate(info: ResourceInfo, object: any): void {
 
 function qosClass(pod: any): string {
   const containers: any[] = pod.spec?.containers ?? [];
-  const hasAny = containers.some((c) => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length);
+  const hasAny = containers.some(
+    (c) => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length,
+  );
   if (!hasAny) return 'BestEffort';
   const guaranteed = containers.every((c) => {
     const l = c.resources?.limits ?? {};
@@ -358,7 +430,8 @@ function podGracePeriod(pod: any, options: DeleteOptions): number {
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') return 0;
   const grace = options.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-  if (pod.metadata.deletionTimestamp && grace >= (pod.metadata.deletionGracePeriodSeconds ?? 0)) return pod.metadata.deletionGracePeriodSeconds ?? 0;
+  if (pod.metadata.deletionTimestamp && grace >= (pod.metadata.deletionGracePeriodSeconds ?? 0))
+    return pod.metadata.deletionGracePeriodSeconds ?? 0;
   return Math.max(0, grace);
 }
 

@@ -61,7 +61,10 @@ export function decodeBodyWithDuplicates(body: Buffer, type: string): DecodedBod
   const json = type === 'application/json' || type.endsWith('+json') || type === '*/*';
   if (!yaml && !json) throw unsupportedMediaType(type);
   const scan = scanJson(text);
-  if (scan.tooDeep) throw badRequest(`${json ? 'json' : 'error converting YAML to JSON: yaml'}: exceeded max depth of ${MAX_NESTING_DEPTH}`);
+  if (scan.tooDeep)
+    throw badRequest(
+      `${json ? 'json' : 'error converting YAML to JSON: yaml'}: exceeded max depth of ${MAX_NESTING_DEPTH}`,
+    );
   if (json) {
     try {
       return { value: JSON.parse(text), duplicates: scan.duplicates };
@@ -77,7 +80,8 @@ export function decodeBodyWithDuplicates(body: Buffer, type: string): DecodedBod
     const detail = error instanceof RangeError ? 'exceeded max depth' : (error as Error).message.split('\n')[0];
     throw badRequest(`error converting YAML to JSON: yaml: ${detail}`);
   }
-  if (depthOf(value) > MAX_NESTING_DEPTH) throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
+  if (depthOf(value) > MAX_NESTING_DEPTH)
+    throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`);
   return { value, duplicates: [] };
 }
 
@@ -125,8 +129,10 @@ function scanJson(text: string): Scan {
       let escaped = false;
       for (; j < n; j++) {
         const d = text.charCodeAt(j);
-        if (d === 0x5c) j++, (escaped = true);
-        else if (d === 0x22) break;
+        if (d === 0x5c) {
+          j++;
+          escaped = true;
+        } else if (d === 0x22) break;
       }
       if (j >= n) return { tooDeep: false, duplicates };
       const top = frames[frames.length - 1];

@@ -49,8 +49,12 @@ export class ServiceIps {
 
   /** resync reloads the hints from the store: every IPAddress and NodePort key is taken, nothing else. */
   async resync(): Promise<void> {
-    const ips = (await this.#store.list(IPADDRESS_PREFIX)).items.map((i) => ServiceAllocations.ipNumber(i.key.slice(IPADDRESS_PREFIX.length))).filter((n): n is number => n !== undefined);
-    const ports = (await this.#store.list(NODEPORT_PREFIX)).items.map((i) => Number(i.key.slice(NODEPORT_PREFIX.length)));
+    const ips = (await this.#store.list(IPADDRESS_PREFIX)).items
+      .map((i) => ServiceAllocations.ipNumber(i.key.slice(IPADDRESS_PREFIX.length)))
+      .filter((n): n is number => n !== undefined);
+    const ports = (await this.#store.list(NODEPORT_PREFIX)).items.map((i) =>
+      Number(i.key.slice(NODEPORT_PREFIX.length)),
+    );
     this.ranges.ips.reset(ips);
     this.ranges.ports.reset(ports);
   }
@@ -64,7 +68,9 @@ export class ServiceIps {
     if (needsNodePorts(spec)) {
       for (const p of spec.ports ?? []) {
         if (p.nodePort) continue;
-        const previous = (old.spec?.ports ?? []).find((o: any) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
+        const previous = (old.spec?.ports ?? []).find(
+          (o: any) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'),
+        );
         if (previous?.nodePort) p.nodePort = previous.nodePort;
       }
     }
@@ -80,8 +86,18 @@ export class ServiceIps {
 
   #ipAddressObject(ip: number, owner: Owner): string {
     return JSON.stringify({
-      kind: 'IPAddress', apiVersion: 'networking.k8s.io/v1',
-      metadata: { name: formatIPv4(ip), uid: randomUUID(), creationTimestamp: now(), generation: 1, labels: { 'ipaddress.kubernetes.io/ip-family': 'IPv4', 'ipaddress.kubernetes.io/managed-by': 'ipallocator.k8s.io' } },
+      kind: 'IPAddress',
+      apiVersion: 'networking.k8s.io/v1',
+      metadata: {
+        name: formatIPv4(ip),
+        uid: randomUUID(),
+        creationTimestamp: now(),
+        generation: 1,
+        labels: {
+          'ipaddress.kubernetes.io/ip-family': 'IPv4',
+          'ipaddress.kubernetes.io/managed-by': 'ipallocator.k8s.io',
+        },
+      },
       spec: { parentRef: { group: '', resource: 'services', namespace: owner.namespace, name: owner.name } },
     });
   }
@@ -90,7 +106,8 @@ export class ServiceIps {
   async #take(kind: 'ip' | 'port', value: number, owner: Owner, dryRun: boolean): Promise<boolean> {
     const key = kind === 'ip' ? this.#ipKey(value) : this.#portKey(value);
     if (dryRun) return (await this.#store.get(key)) === undefined;
-    const text = kind === 'ip' ? this.#ipAddressObject(value, owner) : JSON.stringify({ ...owner, creationTimestamp: now() });
+    const text =
+      kind === 'ip' ? this.#ipAddressObject(value, owner) : JSON.stringify({ ...owner, creationTimestamp: now() });
     try {
       await this.#store.create(key, text);
       return true;
@@ -156,14 +173,26 @@ export class ServiceIps {
     };
     const causes: StatusCause[] = [];
     try {
-      if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None' && (!spec.clusterIP || spec.clusterIP !== old?.spec?.clusterIP)) {
+      if (
+        spec.type !== 'ExternalName' &&
+        spec.clusterIP !== 'None' &&
+        (!spec.clusterIP || spec.clusterIP !== old?.spec?.clusterIP)
+      ) {
         if (spec.clusterIP) {
           const ip = ServiceAllocations.ipNumber(spec.clusterIP);
           if (ip === undefined || !this.ranges.ips.contains(ip)) {
-            causes.push({ reason: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${this.ranges.serviceCidrText}` });
+            causes.push({
+              reason: 'FieldValueInvalid',
+              field: 'spec.clusterIPs',
+              message: `Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${this.ranges.serviceCidrText}`,
+            });
           } else if (!(await this.#take('ip', ip, owner, dryRun))) {
             this.ranges.ips.allocate(ip);
-            causes.push({ reason: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated` });
+            causes.push({
+              reason: 'FieldValueInvalid',
+              field: 'spec.clusterIPs',
+              message: `Invalid value: []string{"${spec.clusterIP}"}: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`,
+            });
           } else if (!dryRun) {
             this.ranges.ips.allocate(ip);
             taken.ips.push(ip);
@@ -171,7 +200,11 @@ export class ServiceIps {
         } else {
           const ip = await this.#takeNext('ip', owner, dryRun);
           if (ip === undefined) {
-            causes.push({ reason: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: []string(nil): failed to allocate a serviceIP: range is full` });
+            causes.push({
+              reason: 'FieldValueInvalid',
+              field: 'spec.clusterIPs',
+              message: `Invalid value: []string(nil): failed to allocate a serviceIP: range is full`,
+            });
           } else {
             if (!dryRun) taken.ips.push(ip);
             spec.clusterIP = formatIPv4(ip);
@@ -187,16 +220,29 @@ export class ServiceIps {
           if (p.nodePort && oldPorts.has(p.nodePort)) continue;
           if (p.nodePort) {
             if (!this.ranges.ports.contains(p.nodePort)) {
-              causes.push({ reason: 'FieldValueInvalid', field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${this.ranges.nodePortRangeText}` });
+              causes.push({
+                reason: 'FieldValueInvalid',
+                field: `spec.ports[${i}].nodePort`,
+                message: `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${this.ranges.nodePortRangeText}`,
+              });
             } else if (!(await this.#take('port', p.nodePort, owner, dryRun))) {
-              causes.push({ reason: 'FieldValueInvalid', field: `spec.ports[${i}].nodePort`, message: `Invalid value: ${p.nodePort}: provided port is already allocated` });
+              causes.push({
+                reason: 'FieldValueInvalid',
+                field: `spec.ports[${i}].nodePort`,
+                message: `Invalid value: ${p.nodePort}: provided port is already allocated`,
+              });
             } else if (!dryRun) {
               this.ranges.ports.allocate(p.nodePort);
               taken.ports.push(p.nodePort);
             }
           } else {
             const port = await this.#takeNext('port', owner, dryRun);
-            if (port === undefined) causes.push({ reason: 'FieldValueInvalid', field: `spec.ports[${i}].nodePort`, message: 'Invalid value: 0: range is full' });
+            if (port === undefined)
+              causes.push({
+                reason: 'FieldValueInvalid',
+                field: `spec.ports[${i}].nodePort`,
+                message: 'Invalid value: 0: range is full',
+              });
             else {
               if (!dryRun) taken.ports.push(port);
               p.nodePort = port;
@@ -210,7 +256,12 @@ export class ServiceIps {
       if (spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local' && !spec.healthCheckNodePort) {
         const kept = old?.spec?.healthCheckNodePort;
         const port = kept ?? (await this.#takeNext('port', owner, dryRun));
-        if (port === undefined) causes.push({ reason: 'FieldValueInvalid', field: 'spec.healthCheckNodePort', message: 'Invalid value: 0: range is full' });
+        if (port === undefined)
+          causes.push({
+            reason: 'FieldValueInvalid',
+            field: 'spec.healthCheckNodePort',
+            message: 'Invalid value: 0: range is full',
+          });
         else {
           if (port !== kept && !dryRun) taken.ports.push(port);
           spec.healthCheckNodePort = port;
@@ -229,8 +280,10 @@ export class ServiceIps {
     const owner = ownerOf(old);
     const keep = new Set<number>((object.spec?.ports ?? []).map((p: any) => p.nodePort).filter(Boolean));
     if (object.spec?.healthCheckNodePort) keep.add(object.spec.healthCheckNodePort);
-    for (const p of old.spec?.ports ?? []) if (p.nodePort && !keep.has(p.nodePort)) await this.#free('port', p.nodePort, owner);
-    if (old.spec?.healthCheckNodePort && !keep.has(old.spec.healthCheckNodePort)) await this.#free('port', old.spec.healthCheckNodePort, owner);
+    for (const p of old.spec?.ports ?? [])
+      if (p.nodePort && !keep.has(p.nodePort)) await this.#free('port', p.nodePort, owner);
+    if (old.spec?.healthCheckNodePort && !keep.has(old.spec.healthCheckNodePort))
+      await this.#free('port', old.spec.healthCheckNodePort, owner);
     if (old.spec?.clusterIP && old.spec.clusterIP !== object.spec?.clusterIP) {
       const ip = ServiceAllocations.ipNumber(old.spec.clusterIP);
       if (ip !== undefined) await this.#free('ip', ip, owner);
@@ -260,14 +313,19 @@ export class ServiceIps {
       const owner = ownerOf(svc);
       const ip = ServiceAllocations.ipNumber(svc.spec?.clusterIP ?? '');
       if (ip !== undefined && this.ranges.ips.contains(ip)) heldIps.set(ip, owner);
-      for (const p of svc.spec?.ports ?? []) if (p.nodePort && this.ranges.ports.contains(p.nodePort)) heldPorts.set(p.nodePort, owner);
-      if (svc.spec?.healthCheckNodePort && this.ranges.ports.contains(svc.spec.healthCheckNodePort)) heldPorts.set(svc.spec.healthCheckNodePort, owner);
+      for (const p of svc.spec?.ports ?? [])
+        if (p.nodePort && this.ranges.ports.contains(p.nodePort)) heldPorts.set(p.nodePort, owner);
+      if (svc.spec?.healthCheckNodePort && this.ranges.ports.contains(svc.spec.healthCheckNodePort))
+        heldPorts.set(svc.spec.healthCheckNodePort, owner);
     }
     const sweep = async (kind: 'ip' | 'port', prefix: string, held: Map<number, Owner>) => {
       const { items } = await this.#store.list(prefix);
       const present = new Set<number>();
       for (const item of items) {
-        const value = kind === 'ip' ? ServiceAllocations.ipNumber(item.key.slice(prefix.length)) : Number(item.key.slice(prefix.length));
+        const value =
+          kind === 'ip'
+            ? ServiceAllocations.ipNumber(item.key.slice(prefix.length))
+            : Number(item.key.slice(prefix.length));
         if (value === undefined || Number.isNaN(value)) continue;
         present.add(value);
         const owner = held.get(value);
@@ -286,7 +344,11 @@ export class ServiceIps {
         if (present.has(value)) continue;
         if (await this.#take(kind, value, owner, false)) {
           created++;
-          this.#log?.info('Recreated the allocation of a Service', { kind, value: kind === 'ip' ? formatIPv4(value) : value, service: `${owner.namespace}/${owner.name}` });
+          this.#log?.info('Recreated the allocation of a Service', {
+            kind,
+            value: kind === 'ip' ? formatIPv4(value) : value,
+            service: `${owner.namespace}/${owner.name}`,
+          });
         }
       }
     };
@@ -300,7 +362,7 @@ export class ServiceIps {
 function sameOwner(kind: 'ip' | 'port', value: string, owner: Owner): boolean {
   try {
     const parsed = JSON.parse(value);
-    const ref = kind === 'ip' ? parsed.spec?.parentRef ?? {} : parsed;
+    const ref = kind === 'ip' ? (parsed.spec?.parentRef ?? {}) : parsed;
     return ref.namespace === owner.namespace && ref.name === owner.name;
   } catch (error) {
     if (error instanceof SyntaxError) return false;

@@ -32,10 +32,19 @@ export const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
  * once. A filtered watch turns objects leaving the selection into DELETED and entering it into ADDED, as upstream.
  * History lost to compaction ends the stream with an ERROR event carrying 410 Expired.
  */
-export async function serveWatch(res: ServerResponse, store: Store, registry: Registry, request: WatchRequest): Promise<void> {
+export async function serveWatch(
+  res: ServerResponse,
+  store: Store,
+  registry: Registry,
+  request: WatchRequest,
+): Promise<void> {
   const { info, namespace, filter, render } = request;
   const encoding = request.encoding;
-  res.writeHead(200, { 'Content-Type': encoding?.contentType ?? 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+  res.writeHead(200, {
+    'Content-Type': encoding?.contentType ?? 'application/json',
+    'Transfer-Encoding': 'chunked',
+    'Cache-Control': 'no-cache, private',
+  });
   res.flushHeaders();
   const abort = new AbortController();
   const finish = () => {
@@ -94,16 +103,37 @@ export async function serveWatch(res: ServerResponse, store: Store, registry: Re
   store.watch(registry.prefix(info, namespace), from, onEvent, {
     signal: abort.signal,
     onError: (error) => {
-      if (error instanceof CompactedError) send('ERROR', expiredStatus(`too old resource version: ${from} (${error.compactRevision + 1})`));
-      else send('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: error.message, reason: 'InternalError', code: 500 });
+      if (error instanceof CompactedError)
+        send('ERROR', expiredStatus(`too old resource version: ${from} (${error.compactRevision + 1})`));
+      else
+        send('ERROR', {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: error.message,
+          reason: 'InternalError',
+          code: 500,
+        });
       finish();
     },
   });
   const timers: NodeJS.Timeout[] = [];
   if (request.bookmarks) {
-    timers.push(setInterval(() => send('BOOKMARK', { kind: info.kind, apiVersion: info.group ? `${info.group}/${info.version}` : info.version, metadata: { resourceVersion: String(last) } }), BOOKMARK_INTERVAL_MS));
+    timers.push(
+      setInterval(
+        () =>
+          send('BOOKMARK', {
+            kind: info.kind,
+            apiVersion: info.group ? `${info.group}/${info.version}` : info.version,
+            metadata: { resourceVersion: String(last) },
+          }),
+        BOOKMARK_INTERVAL_MS,
+      ),
+    );
   }
-  if (request.timeoutSeconds !== undefined && request.timeoutSeconds > 0) timers.push(setTimeout(finish, request.timeoutSeconds * 1000));
+  if (request.timeoutSeconds !== undefined && request.timeoutSeconds > 0)
+    timers.push(setTimeout(finish, request.timeoutSeconds * 1000));
   await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
   for (const t of timers) clearTimeout(t);
   finish();

@@ -11,7 +11,18 @@ const SPECS: FlagSpecs = {
 };
 
 test('parseFlags() reads the forms upstream command lines use', () => {
-  const { values, args } = parseFlags(['--kubeconfig=nodea.conf', '--allow-privileged=true', '--secure-port', '0', '--etcd-servers=http://a:2379,http://b:2379', '-v=4', 'extra'], SPECS);
+  const { values, args } = parseFlags(
+    [
+      '--kubeconfig=nodea.conf',
+      '--allow-privileged=true',
+      '--secure-port',
+      '0',
+      '--etcd-servers=http://a:2379,http://b:2379',
+      '-v=4',
+      'extra',
+    ],
+    SPECS,
+  );
   assert.equal(values.kubeconfig, 'nodea.conf');
   assert.equal(values['allow-privileged'], true);
   assert.equal(values['secure-port'], 0);
@@ -21,7 +32,10 @@ test('parseFlags() reads the forms upstream command lines use', () => {
 });
 
 test('parseFlags() names an unknown flag', () => {
-  assert.throws(() => parseFlags(['--kubeconfg=x'], SPECS), (e: unknown) => e instanceof FlagError && e.message === 'unknown flag: --kubeconfg');
+  assert.throws(
+    () => parseFlags(['--kubeconfg=x'], SPECS),
+    (e: unknown) => e instanceof FlagError && e.message === 'unknown flag: --kubeconfg',
+  );
   assert.throws(() => parseFlags(['--secure-port=abc'], SPECS), FlagError);
 });
 

@@ -17,10 +17,17 @@ export type FlagSpecs = Record<string, FlagSpec>;
 
 export type FlagValues = Record<string, string | boolean | number | string[] | undefined>;
 
-interface FlagTypes { string: string; bool: boolean; int: number; strings: string[] }
+interface FlagTypes {
+  string: string;
+  bool: boolean;
+  int: number;
+  strings: string[];
+}
 
 /** FlagValue is the value of one flag: its type's, and undefined when the spec has no default. */
-export type FlagValue<F extends FlagSpec> = F extends { default: unknown } ? FlagTypes[F['type']] : FlagTypes[F['type']] | undefined;
+export type FlagValue<F extends FlagSpec> = F extends { default: unknown }
+  ? FlagTypes[F['type']]
+  : FlagTypes[F['type']] | undefined;
 
 /**
  * TypedFlagValues are the values of a spec declared `{ ... } satisfies FlagSpecs` (literal types kept): `--v` is a
@@ -36,12 +43,19 @@ export class FlagError extends Error {
   }
 }
 
-export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: S): { values: TypedFlagValues<S>; args: string[]; given: Set<string> } {
+export function parseFlags<S extends FlagSpecs>(
+  argv: readonly string[],
+  specs: S,
+): { values: TypedFlagValues<S>; args: string[]; given: Set<string> } {
   const values: FlagValues = {};
   const given = new Set<string>();
   const args: string[] = [];
   for (const [name, spec] of Object.entries(specs)) values[name] = spec.default;
-  const byShort = new Map(Object.entries(specs).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]));
+  const byShort = new Map(
+    Object.entries(specs)
+      .filter(([, s]) => s.short)
+      .map(([n, s]) => [s.short!, n]),
+  );
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -64,7 +78,10 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
       if (text === undefined) values[name] = true;
       else if (text === 'true' || text === '1') values[name] = true;
       else if (text === 'false' || text === '0') values[name] = false;
-      else throw new FlagError(`invalid argument "${text}" for "--${name}" flag: strconv.ParseBool: parsing "${text}": invalid syntax`);
+      else
+        throw new FlagError(
+          `invalid argument "${text}" for "--${name}" flag: strconv.ParseBool: parsing "${text}": invalid syntax`,
+        );
       given.add(name);
       continue;
     }
@@ -74,10 +91,16 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
     }
     given.add(name);
     if (spec.type === 'int') {
-      if (!/^-?\d+$/.test(text)) throw new FlagError(`invalid argument "${text}" for "--${name}" flag: strconv.ParseInt: parsing "${text}": invalid syntax`);
+      if (!/^-?\d+$/.test(text))
+        throw new FlagError(
+          `invalid argument "${text}" for "--${name}" flag: strconv.ParseInt: parsing "${text}": invalid syntax`,
+        );
       values[name] = Number(text);
     } else if (spec.type === 'strings') {
-      const previous = given.has(name) && Array.isArray(values[name]) && values[name] !== spec.default ? (values[name] as string[]) : [];
+      const previous =
+        given.has(name) && Array.isArray(values[name]) && values[name] !== spec.default
+          ? (values[name] as string[])
+          : [];
       values[name] = [...previous, ...text.split(',').filter((s) => s !== '')];
     } else {
       values[name] = text;
@@ -92,10 +115,13 @@ export function usage(command: string, summary: string, specs: FlagSpecs): strin
   for (const [name, spec] of Object.entries(specs).sort(([a], [b]) => a.localeCompare(b))) {
     const short = spec.short ? `-${spec.short}, ` : '    ';
     const type = spec.type === 'bool' ? '' : ` ${spec.type === 'strings' ? 'strings' : spec.type}`;
-    const def = spec.default === undefined || spec.default === '' || spec.default === false ? '' : ` (default ${JSON.stringify(spec.default)})`;
+    const def =
+      spec.default === undefined || spec.default === '' || spec.default === false
+        ? ''
+        : ` (default ${JSON.stringify(spec.default)})`;
     lines.push(`  ${short}--${name}${type}\t${spec.help}${def}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Go durations live in the model layer (`src/api/duration.ts`); flags re-export them for the commands. */

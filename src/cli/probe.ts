@@ -7,7 +7,9 @@ import { checkNetworkProbe, type NetworkProbe } from '../kubelet/probe-check.ts'
  */
 export async function main(argv: string[]): Promise<number> {
   if (argv.length !== 1 || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`Runs one network probe from the current network namespace (used by the kubelet).\n\nUsage:\n  tskube probe '{"kind":"tcp","host":"10.244.1.5","port":80,"timeoutMs":1000}'\n  kinds: tcp; http (scheme, path, headers [[name, value]]); grpc (service)\n`);
+    process.stdout.write(
+      `Runs one network probe from the current network namespace (used by the kubelet).\n\nUsage:\n  tskube probe '{"kind":"tcp","host":"10.244.1.5","port":80,"timeoutMs":1000}'\n  kinds: tcp; http (scheme, path, headers [[name, value]]); grpc (service)\n`,
+    );
     return argv.length === 1 ? 0 : 2;
   }
   let probe: NetworkProbe;

@@ -14,7 +14,13 @@ test('runComponent() prints --help and starts nothing', async () => {
   const write = process.stdout.write;
   process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write;
   try {
-    const status = await runComponent(['--help'], { command: 'tskube thing', summary: 'Does a thing.', flags: FLAGS, logSource: 'thing.go', start: () => assert.fail('started') });
+    const status = await runComponent(['--help'], {
+      command: 'tskube thing',
+      summary: 'Does a thing.',
+      flags: FLAGS,
+      logSource: 'thing.go',
+      start: () => assert.fail('started'),
+    });
     assert.equal(status, 0);
   } finally {
     process.stdout.write = write;
@@ -27,13 +33,20 @@ test('runComponent() prints --help and starts nothing', async () => {
 test('runComponent() passes typed flag values, runs until SIGTERM, then stops', async () => {
   const events: string[] = [];
   const running = runComponent(['--name=x', '-v=3'], {
-    command: 'tskube thing', summary: '', flags: FLAGS, logSource: 'thing.go',
+    command: 'tskube thing',
+    summary: '',
+    flags: FLAGS,
+    logSource: 'thing.go',
     async start({ values, logger }) {
       const name: string | undefined = values.name;
       const count: number = values.count;
       events.push(`start ${name} ${count} ${values.v}`);
       assert.equal(typeof logger.info, 'function');
-      return { stop: () => { events.push('stop'); } };
+      return {
+        stop: () => {
+          events.push('stop');
+        },
+      };
     },
   });
   await new Promise((resolve) => setImmediate(resolve));
@@ -44,7 +57,28 @@ test('runComponent() passes typed flag values, runs until SIGTERM, then stops', 
 });
 
 test('runComponent() returns at once when start did all the work or failed, and refuses unknown flags', async () => {
-  assert.equal(await runComponent([], { command: 'c', summary: '', flags: FLAGS, logSource: 'c.go', start: async () => undefined }), 0);
-  assert.equal(await runComponent([], { command: 'c', summary: '', flags: FLAGS, logSource: 'c.go', start: async () => 1 }), 1);
-  await assert.rejects(runComponent(['--nope'], { command: 'c', summary: '', flags: FLAGS, logSource: 'c.go', start: async () => undefined }), FlagError);
+  assert.equal(
+    await runComponent([], {
+      command: 'c',
+      summary: '',
+      flags: FLAGS,
+      logSource: 'c.go',
+      start: async () => undefined,
+    }),
+    0,
+  );
+  assert.equal(
+    await runComponent([], { command: 'c', summary: '', flags: FLAGS, logSource: 'c.go', start: async () => 1 }),
+    1,
+  );
+  await assert.rejects(
+    runComponent(['--nope'], {
+      command: 'c',
+      summary: '',
+      flags: FLAGS,
+      logSource: 'c.go',
+      start: async () => undefined,
+    }),
+    FlagError,
+  );
 });

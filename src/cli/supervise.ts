@@ -4,7 +4,7 @@ import { parseFlags, usage, type FlagSpecs } from './flags.ts';
 import { untilSignal } from './until-signal.ts';
 
 const FLAGS: FlagSpecs = {
-  'state-dir': { type: 'string', help: 'The cluster\'s state directory (components/ in, processes.json out)' },
+  'state-dir': { type: 'string', help: "The cluster's state directory (components/ in, processes.json out)" },
   v: { type: 'int', default: 0, help: 'Log verbosity' },
   help: { type: 'bool', default: false, short: 'h', help: 'help' },
 };
@@ -13,7 +13,13 @@ const FLAGS: FlagSpecs = {
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, FLAGS);
   if (values.help || !values['state-dir']) {
-    process.stdout.write(usage('tskube supervise', 'Keeps the components of a cluster started by up running (restarts with backoff)', FLAGS));
+    process.stdout.write(
+      usage(
+        'tskube supervise',
+        'Keeps the components of a cluster started by up running (restarts with backoff)',
+        FLAGS,
+      ),
+    );
     return values.help ? 0 : 2;
   }
   const logger = createLogger({ verbosity: values.v as number, source: 'supervisor.go:1' });

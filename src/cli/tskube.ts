@@ -4,7 +4,8 @@
  */
 const SUBCOMMANDS: Record<string, string> = {
   apiserver: 'Kubernetes API server (kube-apiserver)',
-  'controller-manager': 'Controllers: deployments, replicasets, endpoints, node IPAM, garbage collection (kube-controller-manager)',
+  'controller-manager':
+    'Controllers: deployments, replicasets, endpoints, node IPAM, garbage collection (kube-controller-manager)',
   scheduler: 'Binds pods to nodes (kube-scheduler)',
   kubelet: 'Node agent: registers the node, runs its pods (kubelet)',
   proxy: 'Programs Service VIPs into iptables or nftables (kube-proxy)',
@@ -17,7 +18,7 @@ const SUBCOMMANDS: Record<string, string> = {
   logs: 'Prints the log of a component of a cluster started by up',
   exec: "Runs a command in a node's network namespace",
   supervise: 'Keeps the components of a cluster started by up running (started by up)',
-  probe: "Runs one network probe (tcp, http, grpc) from the current network namespace (for the kubelet)",
+  probe: 'Runs one network probe (tcp, http, grpc) from the current network namespace (for the kubelet)',
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -55,7 +56,10 @@ main(argv).then(
   (error: unknown) => {
     const usageError = error instanceof Error && error.name === 'FlagError';
     process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (usageError) process.stderr.write(`Run 'tskube ${argv[0] === 'proxy' && argv[1] === 'render' ? 'proxy render' : argv[0]} --help' for usage.\n`);
+    if (usageError)
+      process.stderr.write(
+        `Run 'tskube ${argv[0] === 'proxy' && argv[1] === 'render' ? 'proxy render' : argv[0]} --help' for usage.\n`,
+      );
     if (process.env.TSKUBE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = usageError ? 2 : 1;
   },

@@ -17,14 +17,24 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
  * `inCluster` and neither, from the pod's environment as client-go's InClusterConfig does (KUBERNETES_SERVICE_HOST
  * and _PORT, the ServiceAccount token and CA files).
  */
-export async function connect(options: { kubeconfig?: string; master?: string; userAgent: string; inCluster?: boolean }): Promise<RestClient> {
-  if (!options.kubeconfig && !options.master && options.inCluster) return new RestClient(await inClusterConnection(), { userAgent: options.userAgent });
+export async function connect(options: {
+  kubeconfig?: string;
+  master?: string;
+  userAgent: string;
+  inCluster?: boolean;
+}): Promise<RestClient> {
+  if (!options.kubeconfig && !options.master && options.inCluster)
+    return new RestClient(await inClusterConnection(), { userAgent: options.userAgent });
   if (options.kubeconfig) {
     const connection = await loadKubeconfig(options.kubeconfig);
     if (options.master) connection.server = options.master.replace(/\/+$/, '');
     return new RestClient(connection, { userAgent: options.userAgent });
   }
-  if (options.master) return new RestClient({ server: options.master.replace(/\/+$/, ''), namespace: 'default' }, { userAgent: options.userAgent });
+  if (options.master)
+    return new RestClient(
+      { server: options.master.replace(/\/+$/, ''), namespace: 'default' },
+      { userAgent: options.userAgent },
+    );
   throw new Error('Cannot reach the API server: neither --kubeconfig nor --master was given');
 }
 
@@ -33,10 +43,19 @@ async function inClusterConnection(): Promise<import('./kubeconfig.ts').ClusterC
   const { readFile } = await import('node:fs/promises');
   const host = process.env.KUBERNETES_SERVICE_HOST;
   const port = process.env.KUBERNETES_SERVICE_PORT;
-  if (!host || !port) throw new Error('Cannot load in-cluster configuration: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined');
+  if (!host || !port)
+    throw new Error(
+      'Cannot load in-cluster configuration: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined',
+    );
   const token = (await readFile(`${SERVICE_ACCOUNT_DIR}/token`, 'utf8')).trim();
   // Without the CA the server cannot be verified: fail (the kubelet restarts the container) rather than trust anything.
   const ca = await readFile(`${SERVICE_ACCOUNT_DIR}/ca.crt`);
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { server, token, tokenFile: `${SERVICE_ACCOUNT_DIR}/token`, namespace: (await readFile(`${SERVICE_ACCOUNT_DIR}/namespace`, 'utf8').catch(() => 'default')).trim(), ...(ca ? { ca } : {}) };
+  return {
+    server,
+    token,
+    tokenFile: `${SERVICE_ACCOUNT_DIR}/token`,
+    namespace: (await readFile(`${SERVICE_ACCOUNT_DIR}/namespace`, 'utf8').catch(() => 'default')).trim(),
+    ...(ca ? { ca } : {}),
+  };
 }

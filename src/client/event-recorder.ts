@@ -23,12 +23,26 @@ export class EventRecorder {
     const namespace = object.metadata?.namespace ?? 'default';
     const body = {
       metadata: { name: `${object.metadata?.name}.${randomBytes(8).toString('hex')}`, namespace },
-      involvedObject: { kind: object.kind, namespace: object.metadata?.namespace, name: object.metadata?.name, uid: object.metadata?.uid, apiVersion: object.apiVersion, resourceVersion: object.metadata?.resourceVersion },
-      reason, message, type,
+      involvedObject: {
+        kind: object.kind,
+        namespace: object.metadata?.namespace,
+        name: object.metadata?.name,
+        uid: object.metadata?.uid,
+        apiVersion: object.apiVersion,
+        resourceVersion: object.metadata?.resourceVersion,
+      },
+      reason,
+      message,
+      type,
       source: { component: this.#component },
-      firstTimestamp: now, lastTimestamp: now, count: 1,
-      reportingComponent: this.#component, reportingInstance: '',
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      reportingComponent: this.#component,
+      reportingInstance: '',
     };
-    this.#client.create(this.#client.resource('events'), namespace, body).catch((error) => this.#logger.v(2).info('Failed to write event', { reason, error }));
+    this.#client
+      .create(this.#client.resource('events'), namespace, body)
+      .catch((error) => this.#logger.v(2).info('Failed to write event', { reason, error }));
   }
 }

@@ -49,7 +49,12 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
   #abort = new AbortController();
   #running: Promise<void> | undefined;
 
-  constructor(client: RestClient, info: ResourceInfo & Resource<T>, handlers: InformerHandlers<T>, options: InformerOptions = {}) {
+  constructor(
+    client: RestClient,
+    info: ResourceInfo & Resource<T>,
+    handlers: InformerHandlers<T>,
+    options: InformerOptions = {},
+  ) {
     this.#client = client;
     this.info = info;
     this.#handlers = [handlers];
@@ -112,7 +117,14 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
         }
         await this.#client.watch(
           this.info,
-          { namespace: this.#options.namespace, labelSelector: this.#options.labelSelector, fieldSelector: this.#options.fieldSelector, resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, signal },
+          {
+            namespace: this.#options.namespace,
+            labelSelector: this.#options.labelSelector,
+            fieldSelector: this.#options.fieldSelector,
+            resourceVersion: this.#resourceVersion,
+            allowWatchBookmarks: true,
+            signal,
+          },
           (type, object) => this.#apply(type, object),
         );
         backoff = this.#options.backoffMs ?? 100;
@@ -131,12 +143,17 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
   }
 
   async #relist(): Promise<void> {
-    const list = await this.#client.list(this.info, { namespace: this.#options.namespace, labelSelector: this.#options.labelSelector, fieldSelector: this.#options.fieldSelector });
+    const list = await this.#client.list(this.info, {
+      namespace: this.#options.namespace,
+      labelSelector: this.#options.labelSelector,
+      fieldSelector: this.#options.fieldSelector,
+    });
     const fresh = new Map<string, T>();
     for (const item of list.items as T[]) {
       // Lists may omit kind/apiVersion on items; fill them in like client-go's decoder does.
       (item as any).kind ??= this.info.kind;
-      (item as any).apiVersion ??= this.info.group === '' ? this.info.version : `${this.info.group}/${this.info.version}`;
+      (item as any).apiVersion ??=
+        this.info.group === '' ? this.info.version : `${this.info.group}/${this.info.version}`;
       fresh.set(keyOf(item), item);
     }
     for (const [key, old] of this.#cache) {
@@ -149,7 +166,8 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
       const old = this.#cache.get(key);
       this.#cache.set(key, item);
       if (old === undefined) for (const h of this.#handlers) h.onAdd?.(item);
-      else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion) for (const h of this.#handlers) h.onUpdate?.(old, item);
+      else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion)
+        for (const h of this.#handlers) h.onUpdate?.(old, item);
     }
     this.#resourceVersion = list.metadata?.resourceVersion ?? '';
     if (!this.#synced) {
@@ -182,4 +200,3 @@ export function keyOf(object: { metadata?: { name?: string; namespace?: string }
   const ns = object.metadata?.namespace;
   return ns ? `${ns}/${object.metadata?.name}` : `${object.metadata?.name}`;
 }
-

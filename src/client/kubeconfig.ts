@@ -26,10 +26,12 @@ export async function loadKubeconfig(path: string, options: { context?: string }
   const contexts: any[] = config.contexts ?? [];
   const clusters: any[] = config.clusters ?? [];
   const users: any[] = config.users ?? [];
-  const context = contexts.find((c) => c.name === contextName)?.context ?? (contexts.length === 1 ? contexts[0].context : undefined);
+  const context =
+    contexts.find((c) => c.name === contextName)?.context ?? (contexts.length === 1 ? contexts[0].context : undefined);
   const clusterName = context?.cluster ?? (clusters.length === 1 ? clusters[0].name : undefined);
   const cluster = clusters.find((c) => c.name === clusterName)?.cluster;
-  if (cluster?.server === undefined) throw new Error(`Cannot use kubeconfig "${path}": no cluster with a server for context "${contextName ?? ''}"`);
+  if (cluster?.server === undefined)
+    throw new Error(`Cannot use kubeconfig "${path}": no cluster with a server for context "${contextName ?? ''}"`);
   const user = users.find((u) => u.name === context?.user)?.user ?? {};
   const base = dirname(resolve(path));
   const fileOrData = async (file: unknown, data: unknown): Promise<Buffer | undefined> => {
@@ -37,7 +39,10 @@ export async function loadKubeconfig(path: string, options: { context?: string }
     if (typeof file === 'string') return readFile(resolve(base, file));
     return undefined;
   };
-  const connection: ClusterConnection = { server: String(cluster.server).replace(/\/+$/, ''), namespace: context?.namespace ?? 'default' };
+  const connection: ClusterConnection = {
+    server: String(cluster.server).replace(/\/+$/, ''),
+    namespace: context?.namespace ?? 'default',
+  };
   const ca = await fileOrData(cluster['certificate-authority'], cluster['certificate-authority-data']);
   if (ca) connection.ca = ca;
   if (cluster['insecure-skip-tls-verify'] === true) connection.insecureSkipTlsVerify = true;
@@ -68,7 +73,10 @@ export interface KubeconfigCredentials {
  * kubeconfigText renders a kubeconfig for a server URL (what `tskube up` and tests hand to components and users),
  * with the CA, client certificate and token embedded when given.
  */
-export function kubeconfigText(server: string, options: { name?: string; namespace?: string; user?: string } & KubeconfigCredentials = {}): string {
+export function kubeconfigText(
+  server: string,
+  options: { name?: string; namespace?: string; user?: string } & KubeconfigCredentials = {},
+): string {
   const name = options.name ?? 'tskube';
   const user = options.user ?? name;
   const ns = options.namespace ? `\n    namespace: ${options.namespace}` : '';

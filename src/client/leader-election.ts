@@ -21,7 +21,10 @@ export interface LeaderElectionOptions {
  * as client-go's leaderelection does: acquire when absent or expired, renew on a period, and call onLost when a
  * renewal fails past the lease duration (upstream components then exit). Resolves once leadership is acquired.
  */
-export async function runLeaderElection(options: LeaderElectionOptions, onLost: () => void): Promise<{ identity: string; stop(): void }> {
+export async function runLeaderElection(
+  options: LeaderElectionOptions,
+  onLost: () => void,
+): Promise<{ identity: string; stop(): void }> {
   const duration = options.leaseDurationMs ?? 15_000;
   const renewEvery = options.renewPeriodMs ?? 2_000;
   const identity = `${hostname()}_${randomBytes(8).toString('hex')}`;
@@ -35,11 +38,21 @@ export async function runLeaderElection(options: LeaderElectionOptions, onLost: 
       lease = await options.client.get(leases, options.namespace, options.name);
     } catch (error) {
       if (!isStatusError(error, 404)) throw error;
-      await options.client.create(leases, options.namespace, { metadata: { name: options.name }, spec: { holderIdentity: identity, leaseDurationSeconds: duration / 1000, acquireTime: stamp, renewTime: stamp, leaseTransitions: 0 } });
+      await options.client.create(leases, options.namespace, {
+        metadata: { name: options.name },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds: duration / 1000,
+          acquireTime: stamp,
+          renewTime: stamp,
+          leaseTransitions: 0,
+        },
+      });
       return true;
     }
     const spec = lease.spec ?? {};
-    const expired = Date.parse(spec.renewTime ?? 0) + (spec.leaseDurationSeconds ?? duration / 1000) * 1000 < now.getTime();
+    const expired =
+      Date.parse(spec.renewTime ?? 0) + (spec.leaseDurationSeconds ?? duration / 1000) * 1000 < now.getTime();
     if (spec.holderIdentity !== identity && !expired) return false;
     const next = { ...spec, holderIdentity: identity, leaseDurationSeconds: duration / 1000, renewTime: stamp };
     if (spec.holderIdentity !== identity) {

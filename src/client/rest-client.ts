@@ -49,13 +49,22 @@ export class RestClient {
     this.#url = new URL(connection.server);
     const tls = this.#url.protocol === 'https:';
     this.#agent = tls
-      ? new https.Agent({ keepAlive: true, ca: connection.ca, cert: connection.clientCert, key: connection.clientKey, rejectUnauthorized: !connection.insecureSkipTlsVerify })
+      ? new https.Agent({
+          keepAlive: true,
+          ca: connection.ca,
+          cert: connection.clientCert,
+          key: connection.clientKey,
+          rejectUnauthorized: !connection.insecureSkipTlsVerify,
+        })
       : new http.Agent({ keepAlive: true });
   }
 
   /** resource looks up a served resource by plural name (`services`, `deployments`), optionally with its group. */
   resource(plural: string, group?: string): ResourceInfo {
-    const groups = group !== undefined ? [group] : ['', 'apps', 'batch', 'discovery.k8s.io', 'coordination.k8s.io', 'networking.k8s.io'];
+    const groups =
+      group !== undefined
+        ? [group]
+        : ['', 'apps', 'batch', 'discovery.k8s.io', 'coordination.k8s.io', 'networking.k8s.io'];
     for (const g of groups) {
       const info = resourceByName(g, plural);
       if (info) return info;
@@ -69,7 +78,17 @@ export class RestClient {
   }
 
   /** request sends one HTTP request and parses the JSON answer; non-2xx answers throw StatusError. */
-  async request<T = any>(method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; accept?: string; signal?: AbortSignal } = {}): Promise<T> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    options: {
+      query?: Record<string, string | number | boolean | undefined>;
+      body?: unknown;
+      contentType?: string;
+      accept?: string;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<T> {
     const res = await this.#send(method, path, options);
     const text = await readBody(res);
     const status = res.statusCode ?? 0;
@@ -77,7 +96,12 @@ export class RestClient {
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
-  get<I extends ResourceInfo>(info: I, namespace: string | undefined, name: string, subresource?: string): Promise<ObjectOf<I>> {
+  get<I extends ResourceInfo>(
+    info: I,
+    namespace: string | undefined,
+    name: string,
+    subresource?: string,
+  ): Promise<ObjectOf<I>> {
     return this.request('GET', resourcePath(info, { namespace, name, subresource }));
   }
 
@@ -85,23 +109,56 @@ export class RestClient {
     return this.request('GET', resourcePath(info, { namespace: options.namespace }), { query: listQuery(options) });
   }
 
-  create<I extends ResourceInfo>(info: I, namespace: string | undefined, object: unknown, options: { subresource?: string; name?: string; fieldManager?: string } = {}): Promise<ObjectOf<I>> {
+  create<I extends ResourceInfo>(
+    info: I,
+    namespace: string | undefined,
+    object: unknown,
+    options: { subresource?: string; name?: string; fieldManager?: string } = {},
+  ): Promise<ObjectOf<I>> {
     const path = resourcePath(info, { namespace, name: options.name, subresource: options.subresource });
     return this.request('POST', path, { body: object, query: { fieldManager: options.fieldManager } });
   }
 
   /** update PUTs the object (optimistic concurrency on metadata.resourceVersion), or one of its subresources. */
-  update<I extends ResourceInfo>(info: I, object: ObjectOf<I>, options: { subresource?: string; fieldManager?: string } = {}): Promise<ObjectOf<I>> {
-    const path = resourcePath(info, { namespace: object.metadata?.namespace, name: object.metadata?.name, subresource: options.subresource });
+  update<I extends ResourceInfo>(
+    info: I,
+    object: ObjectOf<I>,
+    options: { subresource?: string; fieldManager?: string } = {},
+  ): Promise<ObjectOf<I>> {
+    const path = resourcePath(info, {
+      namespace: object.metadata?.namespace,
+      name: object.metadata?.name,
+      subresource: options.subresource,
+    });
     return this.request('PUT', path, { body: object, query: { fieldManager: options.fieldManager } });
   }
 
-  patch<I extends ResourceInfo>(info: I, namespace: string | undefined, name: string, patch: unknown, type: PatchType, options: { subresource?: string; fieldManager?: string; force?: boolean } = {}): Promise<ObjectOf<I>> {
+  patch<I extends ResourceInfo>(
+    info: I,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    type: PatchType,
+    options: { subresource?: string; fieldManager?: string; force?: boolean } = {},
+  ): Promise<ObjectOf<I>> {
     const path = resourcePath(info, { namespace, name, subresource: options.subresource });
-    return this.request('PATCH', path, { body: patch, contentType: PATCH_CONTENT_TYPES[type], query: { fieldManager: options.fieldManager, force: options.force } });
+    return this.request('PATCH', path, {
+      body: patch,
+      contentType: PATCH_CONTENT_TYPES[type],
+      query: { fieldManager: options.fieldManager, force: options.force },
+    });
   }
 
-  delete<T = any>(info: ResourceInfo, namespace: string | undefined, name: string, options: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } = {}): Promise<T> {
+  delete<T = any>(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    options: {
+      propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+      gracePeriodSeconds?: number;
+      preconditions?: { uid?: string; resourceVersion?: string };
+    } = {},
+  ): Promise<T> {
     return this.request('DELETE', resourcePath(info, { namespace, name }), { body: options });
   }
 
@@ -109,9 +166,21 @@ export class RestClient {
    * watch streams events to onEvent until the server ends the stream or signal aborts; it resolves when the stream
    * ends (so the caller re-watches) and rejects on a non-2xx answer (e.g. 410 Gone as a StatusError).
    */
-  async watch<I extends ResourceInfo>(info: I, options: WatchOptions, onEvent: (type: WatchEventType, object: ObjectOf<I>) => void): Promise<void> {
-    const query = { ...listQuery(options), watch: 'true', allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined, timeoutSeconds: options.timeoutSeconds };
-    const res = await this.#send('GET', resourcePath(info, { namespace: options.namespace }), { query, signal: options.signal });
+  async watch<I extends ResourceInfo>(
+    info: I,
+    options: WatchOptions,
+    onEvent: (type: WatchEventType, object: ObjectOf<I>) => void,
+  ): Promise<void> {
+    const query = {
+      ...listQuery(options),
+      watch: 'true',
+      allowWatchBookmarks: options.allowWatchBookmarks ? 'true' : undefined,
+      timeoutSeconds: options.timeoutSeconds,
+    };
+    const res = await this.#send('GET', resourcePath(info, { namespace: options.namespace }), {
+      query,
+      signal: options.signal,
+    });
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) throw toStatusError(status, await readBody(res), 'GET', info.resource);
     await new Promise<void>((resolve, reject) => {
@@ -135,7 +204,16 @@ export class RestClient {
           if (event.type === 'ERROR') {
             res.destroy();
             const s = event.object as Status;
-            reject(new StatusError({ ...s, kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: s.code ?? 500 }));
+            reject(
+              new StatusError({
+                ...s,
+                kind: 'Status',
+                apiVersion: 'v1',
+                metadata: {},
+                status: 'Failure',
+                code: s.code ?? 500,
+              }),
+            );
             return;
           }
           onEvent(event.type, event.object);
@@ -165,11 +243,29 @@ export class RestClient {
     this.#agent.destroy();
   }
 
-  #send(method: string, path: string, options: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; accept?: string; signal?: AbortSignal }): Promise<http.IncomingMessage> {
+  #send(
+    method: string,
+    path: string,
+    options: {
+      query?: Record<string, string | number | boolean | undefined>;
+      body?: unknown;
+      contentType?: string;
+      accept?: string;
+      signal?: AbortSignal;
+    },
+  ): Promise<http.IncomingMessage> {
     const url = new URL(this.#url.pathname.replace(/\/$/, '') + path, this.#url);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    const headers: Record<string, string> = { Accept: options.accept ?? 'application/json', 'User-Agent': this.userAgent };
+    const body =
+      options.body === undefined
+        ? undefined
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body);
+    const headers: Record<string, string> = {
+      Accept: options.accept ?? 'application/json',
+      'User-Agent': this.userAgent,
+    };
     if (body !== undefined) {
       headers['Content-Type'] = options.contentType ?? 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(body));
@@ -186,7 +282,12 @@ export class RestClient {
 }
 
 function listQuery(options: ListOptions): Record<string, string | number | undefined> {
-  return { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, resourceVersion: options.resourceVersion, limit: options.limit };
+  return {
+    labelSelector: options.labelSelector,
+    fieldSelector: options.fieldSelector,
+    resourceVersion: options.resourceVersion,
+    limit: options.limit,
+  };
 }
 
 function readBody(res: http.IncomingMessage): Promise<string> {
@@ -205,5 +306,13 @@ function toStatusError(code: number, text: string, method: string, path: string)
   } catch {
     // not a Status body: build one below
   }
-  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code, reason: code === 404 ? 'NotFound' : 'Unknown', message: `the server responded with status ${code} (${method} ${path}): ${text.slice(0, 200)}` });
+  return new StatusError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    code,
+    reason: code === 404 ? 'NotFound' : 'Unknown',
+    message: `the server responded with status ${code} (${method} ${path}): ${text.slice(0, 200)}`,
+  });
 }

@@ -1,7 +1,18 @@
 import type { DaemonSet, Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import type { ConfigMap, Endpoints, Event, Namespace, Node, Pod, ReplicationController, Secret, Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type {
+  ConfigMap,
+  Endpoints,
+  Event,
+  Namespace,
+  Node,
+  Pod,
+  ReplicationController,
+  Secret,
+  Service,
+  ServiceAccount,
+} from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Stored } from '../api/objects.ts';
 import type { ResourceInfo } from '../api/resources.ts';
@@ -20,7 +31,15 @@ export type Resource<T> = ResourceInfo & { readonly [objectType]?: T };
 export type ObjectOf<I> = I extends { readonly [objectType]?: infer T } ? (unknown extends T ? any : T) : any;
 
 /** ListOf is the list a GET of the collection answers. */
-export type ListOf<I> = unknown extends ObjectOf<I> ? any : { apiVersion?: string; kind?: string; metadata: { resourceVersion: string; continue?: string }; items: ObjectOf<I>[] };
+export type ListOf<I> =
+  unknown extends ObjectOf<I>
+    ? any
+    : {
+        apiVersion?: string;
+        kind?: string;
+        metadata: { resourceVersion: string; continue?: string };
+        items: ObjectOf<I>[];
+      };
 
 /** The served resources with a kubernetes-types type, by plural name (their objects as the API server stores them). */
 export interface ResourceTypes {

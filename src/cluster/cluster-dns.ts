@@ -23,9 +23,19 @@ export interface ClusterDnsManifestOptions {
   replicas?: number;
 }
 
-export function clusterDnsManifests(options: ClusterDnsManifestOptions): { serviceAccount: any; clusterRole: any; clusterRoleBinding: any; deployment: any; service: any } {
+export function clusterDnsManifests(options: ClusterDnsManifestOptions): {
+  serviceAccount: any;
+  clusterRole: any;
+  clusterRoleBinding: any;
+  deployment: any;
+  service: any;
+} {
   // kubeadm's RBAC for CoreDNS: its own ServiceAccount and the ClusterRole system:coredns (list/watch what it serves).
-  const serviceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'coredns', namespace: 'kube-system' } };
+  const serviceAccount = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'coredns', namespace: 'kube-system' },
+  };
   const clusterRole = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
@@ -38,7 +48,11 @@ export function clusterDnsManifests(options: ClusterDnsManifestOptions): { servi
   const clusterRoleBinding = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
-    metadata: { name: 'system:coredns', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } },
+    metadata: {
+      name: 'system:coredns',
+      labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' },
+      annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' },
+    },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
     subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }],
   };
@@ -56,25 +70,62 @@ export function clusterDnsManifests(options: ClusterDnsManifestOptions): { servi
         spec: {
           serviceAccountName: 'coredns',
           dnsPolicy: 'Default',
-          ...(options.kubeconfig ? { volumes: [{ name: 'kubeconfig', hostPath: { path: options.kubeconfig, type: 'File' } }] } : {}),
-          tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
-          affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] }, topologyKey: 'kubernetes.io/hostname' } }] } },
-          containers: [{
-            name: 'coredns',
-            image: options.image,
-            imagePullPolicy: 'IfNotPresent',
-            args: ['dns', `--cluster-domain=${options.clusterDomain}`, '--ttl=30', ...(options.master ? [`--master=${options.master}`] : []), ...(options.kubeconfig ? [`--kubeconfig=${options.kubeconfig}`] : [])],
-            ...(options.kubeconfig ? { volumeMounts: [{ name: 'kubeconfig', mountPath: options.kubeconfig, readOnly: true }] } : {}),
-            resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
-            ports: [
-              { name: 'dns', containerPort: 53, protocol: 'UDP' },
-              { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
-              { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
-            ],
-            livenessProbe: { httpGet: { path: '/health', port: 8080, scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5 },
-            readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' }, periodSeconds: 1 },
-            securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] }, readOnlyRootFilesystem: true },
-          }],
+          ...(options.kubeconfig
+            ? { volumes: [{ name: 'kubeconfig', hostPath: { path: options.kubeconfig, type: 'File' } }] }
+            : {}),
+          tolerations: [
+            { key: 'CriticalAddonsOnly', operator: 'Exists' },
+            { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+          ],
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] },
+                    topologyKey: 'kubernetes.io/hostname',
+                  },
+                },
+              ],
+            },
+          },
+          containers: [
+            {
+              name: 'coredns',
+              image: options.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: [
+                'dns',
+                `--cluster-domain=${options.clusterDomain}`,
+                '--ttl=30',
+                ...(options.master ? [`--master=${options.master}`] : []),
+                ...(options.kubeconfig ? [`--kubeconfig=${options.kubeconfig}`] : []),
+              ],
+              ...(options.kubeconfig
+                ? { volumeMounts: [{ name: 'kubeconfig', mountPath: options.kubeconfig, readOnly: true }] }
+                : {}),
+              resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
+              ports: [
+                { name: 'dns', containerPort: 53, protocol: 'UDP' },
+                { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+                { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
+              ],
+              livenessProbe: {
+                httpGet: { path: '/health', port: 8080, scheme: 'HTTP' },
+                initialDelaySeconds: 60,
+                timeoutSeconds: 5,
+                successThreshold: 1,
+                failureThreshold: 5,
+              },
+              readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' }, periodSeconds: 1 },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+                readOnlyRootFilesystem: true,
+              },
+            },
+          ],
         },
       },
     },

@@ -51,12 +51,17 @@ export function clusterPkiPaths(layout: ClusterLayout): ClusterPki {
     controllerManager: join(layout.dir, 'controller-manager.conf'),
     scheduler: join(layout.dir, 'scheduler.conf'),
     coredns: join(layout.dir, 'coredns.conf'),
-    nodes: Object.fromEntries(layout.nodes.map((n) => [n.name, {
-      kubelet: join(layout.dir, `${n.name}.conf`),
-      proxy: join(n.dir, 'kube-proxy.conf'),
-      servingCert: join(n.dir, 'pki', 'kubelet.crt'),
-      servingKey: join(n.dir, 'pki', 'kubelet.key'),
-    }])),
+    nodes: Object.fromEntries(
+      layout.nodes.map((n) => [
+        n.name,
+        {
+          kubelet: join(layout.dir, `${n.name}.conf`),
+          proxy: join(n.dir, 'kube-proxy.conf'),
+          servingCert: join(n.dir, 'pki', 'kubelet.crt'),
+          servingKey: join(n.dir, 'pki', 'kubelet.key'),
+        },
+      ]),
+    ),
   };
 }
 
@@ -73,7 +78,8 @@ export async function createClusterPki(layout: ClusterLayout, server: string): P
     writeFileSync(file, text, { mode: 0o600 });
   };
   let ca: KeyPair;
-  if (existsSync(p.caCert) && existsSync(p.caKey)) ca = { cert: readFileSync(p.caCert, 'utf8'), key: readFileSync(p.caKey, 'utf8') };
+  if (existsSync(p.caCert) && existsSync(p.caKey))
+    ca = { cert: readFileSync(p.caCert, 'utf8'), key: readFileSync(p.caKey, 'utf8') };
   else {
     ca = await createCa('kubernetes');
     write(p.caCert, ca.cert);
@@ -82,8 +88,15 @@ export async function createClusterPki(layout: ClusterLayout, server: string): P
   const kubernetesIp = nthAddress(parseCidr(layout.options.serviceCidr), 1);
   const domain = layout.clusterDomain;
   const apiserver = await issueCertificate(ca, {
-    commonName: 'kube-apiserver', usage: 'server',
-    dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${domain}`, 'localhost'],
+    commonName: 'kube-apiserver',
+    usage: 'server',
+    dnsNames: [
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      `kubernetes.default.svc.${domain}`,
+      'localhost',
+    ],
     ips: [kubernetesIp, layout.controlPlaneIp, '127.0.0.1'],
   });
   write(p.apiserverCert, apiserver.cert);
@@ -100,17 +113,34 @@ export async function createClusterPki(layout: ClusterLayout, server: string): P
   const kubeconfig = async (file: string, user: string, groups: string[] = []) => {
     if (lab) return write(file, kubeconfigText(server, { name: layout.options.name, user }));
     const pair = await issueCertificate(ca, { commonName: user, organizations: groups, usage: 'client' });
-    write(file, kubeconfigText(server, { name: layout.options.name, user, ca: ca.cert, clientCert: pair.cert, clientKey: pair.key }));
+    write(
+      file,
+      kubeconfigText(server, {
+        name: layout.options.name,
+        user,
+        ca: ca.cert,
+        clientCert: pair.cert,
+        clientKey: pair.key,
+      }),
+    );
   };
   await kubeconfig(p.admin, 'kubernetes-admin', ['system:masters']);
   await kubeconfig(p.controllerManager, 'system:kube-controller-manager');
   await kubeconfig(p.scheduler, 'system:kube-scheduler');
-  await kubeconfig(p.coredns, 'system:serviceaccount:kube-system:coredns', ['system:serviceaccounts', 'system:serviceaccounts:kube-system']);
+  await kubeconfig(p.coredns, 'system:serviceaccount:kube-system:coredns', [
+    'system:serviceaccounts',
+    'system:serviceaccounts:kube-system',
+  ]);
   for (const node of layout.nodes) {
     const files = p.nodes[node.name]!;
     await kubeconfig(files.kubelet, `system:node:${node.name}`, ['system:nodes']);
     await kubeconfig(files.proxy, 'system:kube-proxy');
-    const serving = await issueCertificate(ca, { commonName: node.name, usage: 'server', dnsNames: [node.name], ips: [node.ip] });
+    const serving = await issueCertificate(ca, {
+      commonName: node.name,
+      usage: 'server',
+      dnsNames: [node.name],
+      ips: [node.ip],
+    });
     write(files.servingCert, serving.cert);
     write(files.servingKey, serving.key);
   }
@@ -120,7 +150,13 @@ export async function createClusterPki(layout: ClusterLayout, server: string): P
 const RBAC = 'rbac.authorization.k8s.io';
 
 function clusterRoleBinding(name: string, role: string, subject: object): object {
-  return { apiVersion: `${RBAC}/v1`, kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: role }, subjects: [subject] };
+  return {
+    apiVersion: `${RBAC}/v1`,
+    kind: 'ClusterRoleBinding',
+    metadata: { name },
+    roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: role },
+    subjects: [subject],
+  };
 }
 
 /**
@@ -130,14 +166,40 @@ function clusterRoleBinding(name: string, role: string, subject: object): object
  * --use-service-account-credentials=false), gets each controller's bootstrap role.
  */
 export const CLUSTER_ACCESS_OBJECTS: [string, object][] = [
-  ['clusterrolebindings', clusterRoleBinding('kubeadm:apiserver-kubelet-client', 'system:kubelet-api-admin', { apiGroup: RBAC, kind: 'User', name: KUBELET_CLIENT_USER })],
-  ['clusterroles', {
-    apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name: 'system:coredns' },
-    rules: [
-      { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
-      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
-    ],
-  }],
-  ['clusterrolebindings', clusterRoleBinding('system:coredns', 'system:coredns', { kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' })],
-  ...CONTROLLER_SERVICE_ACCOUNTS.map((name): [string, object] => ['clusterrolebindings', clusterRoleBinding(`tskube:kube-controller-manager:${name}`, `system:controller:${name}`, { apiGroup: RBAC, kind: 'User', name: 'system:kube-controller-manager' })]),
+  [
+    'clusterrolebindings',
+    clusterRoleBinding('kubeadm:apiserver-kubelet-client', 'system:kubelet-api-admin', {
+      apiGroup: RBAC,
+      kind: 'User',
+      name: KUBELET_CLIENT_USER,
+    }),
+  ],
+  [
+    'clusterroles',
+    {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'ClusterRole',
+      metadata: { name: 'system:coredns' },
+      rules: [
+        { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      ],
+    },
+  ],
+  [
+    'clusterrolebindings',
+    clusterRoleBinding('system:coredns', 'system:coredns', {
+      kind: 'ServiceAccount',
+      name: 'coredns',
+      namespace: 'kube-system',
+    }),
+  ],
+  ...CONTROLLER_SERVICE_ACCOUNTS.map((name): [string, object] => [
+    'clusterrolebindings',
+    clusterRoleBinding(`tskube:kube-controller-manager:${name}`, `system:controller:${name}`, {
+      apiGroup: RBAC,
+      kind: 'User',
+      name: 'system:kube-controller-manager',
+    }),
+  ]),
 ];

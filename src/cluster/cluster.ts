@@ -41,7 +41,9 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
       return layout;
     }
     if (!options.repair && !running) {
-      throw new Error(`Cluster "${options.name}" is up but its supervisor stopped${dead.length ? ` (and ${dead.map((r) => r.node ? `${r.component}/${r.node}` : r.component).join(', ')} with it)` : ''}: run \`tskube up --repair\` to restart it, or \`tskube down\``);
+      throw new Error(
+        `Cluster "${options.name}" is up but its supervisor stopped${dead.length ? ` (and ${dead.map((r) => (r.node ? `${r.component}/${r.node}` : r.component)).join(', ')} with it)` : ''}: run \`tskube up --repair\` to restart it, or \`tskube down\``,
+      );
     }
     supervisor.ensureDaemon();
     for (const r of dead) progress(`Restarting ${r.node ? `${r.component} on ${r.node}` : r.component}`);
@@ -55,48 +57,123 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   chmodSync(layout.dir, 0o700);
   writeFileSync(join(layout.dir, 'cluster.json'), JSON.stringify(options, null, 2));
   await createTopology(layout);
-  progress(`Created the LAN ${options.lanCidr} (namespace ${layout.lanNetns}) and ${layout.nodes.length} node namespaces: ${layout.nodes.map((n) => `${n.name} ${n.ip}`).join(', ')}`);
+  progress(
+    `Created the LAN ${options.lanCidr} (namespace ${layout.lanNetns}) and ${layout.nodes.length} node namespaces: ${layout.nodes.map((n) => `${n.name} ${n.ip}`).join(', ')}`,
+  );
   const pki = await createClusterPki(layout, layout.apiserverUrl);
-  progress(options.lab
-    ? `Wrote the cluster CA and kubelet certificates in ${pki.dir}; the API server is the lab's: plain HTTP on ${layout.apiserverUrl}, no authentication or authorization (anyone who reaches it controls the cluster)`
-    : `Wrote the cluster CA, certificates and a kubeconfig per component and node (${pki.dir}, mode 0600): TLS on ${layout.apiserverUrl}, Node,RBAC authorization`);
+  progress(
+    options.lab
+      ? `Wrote the cluster CA and kubelet certificates in ${pki.dir}; the API server is the lab's: plain HTTP on ${layout.apiserverUrl}, no authentication or authorization (anyone who reaches it controls the cluster)`
+      : `Wrote the cluster CA, certificates and a kubeconfig per component and node (${pki.dir}, mode 0600): TLS on ${layout.apiserverUrl}, Node,RBAC authorization`,
+  );
   const log = (name: string, node?: string) => join(layout.dir, 'logs', node ? `${node}-${name}.log` : `${name}.log`);
-  const apiserver = await supervisor.start('apiserver', [TSKUBE, 'apiserver', ...(options.etcdServers.length ? [`--etcd-servers=${options.etcdServers.join(',')}`] : [`--data-dir=${join(layout.dir, 'apiserver')}`]), `--service-cluster-ip-range=${options.serviceCidr}`, `--advertise-address=${layout.controlPlaneIp}`, ...apiserverSecurityFlags(layout, pki)], { log: log('apiserver') });
+  const apiserver = await supervisor.start(
+    'apiserver',
+    [
+      TSKUBE,
+      'apiserver',
+      ...(options.etcdServers.length
+        ? [`--etcd-servers=${options.etcdServers.join(',')}`]
+        : [`--data-dir=${join(layout.dir, 'apiserver')}`]),
+      `--service-cluster-ip-range=${options.serviceCidr}`,
+      `--advertise-address=${layout.controlPlaneIp}`,
+      ...apiserverSecurityFlags(layout, pki),
+    ],
+    { log: log('apiserver') },
+  );
   const client = new RestClient(await loadKubeconfig(pki.admin), { userAgent: 'tskube-up' });
   // Ready only counts while our own process lives: an answer from anyone else's server is not our cluster.
-  await poll('the API server', async () => {
-    if (!supervisor.alive(apiserver)) throw new Error(`The API server exited: ${lastLines(apiserver.log)}`);
-    return readyz(layout.apiserverUrl, readFileSync(pki.caCert));
-  }, 30_000);
+  await poll(
+    'the API server',
+    async () => {
+      if (!supervisor.alive(apiserver)) throw new Error(`The API server exited: ${lastLines(apiserver.log)}`);
+      return readyz(layout.apiserverUrl, readFileSync(pki.caCert));
+    },
+    30_000,
+  );
   if (!supervisor.alive(apiserver)) throw new Error(`The API server exited: ${lastLines(apiserver.log)}`);
-  progress(`API server ready on ${layout.apiserverUrl} (${options.etcdServers.length ? 'etcd' : 'embedded SQLite'} store)`);
+  progress(
+    `API server ready on ${layout.apiserverUrl} (${options.etcdServers.length ? 'etcd' : 'embedded SQLite'} store)`,
+  );
   for (const [resource, object] of CLUSTER_ACCESS_OBJECTS) {
     await client.create(client.resource(resource, 'rbac.authorization.k8s.io'), undefined, object).catch((error) => {
       if (!isStatusError(error, 409)) throw error;
     });
   }
-  const cmFlags = options.lab ? [] : ['--allocate-node-cidrs', `--cluster-cidr=${options.clusterCidr}`, '--node-cidr-mask-size=16'];
-  await supervisor.start('controller-manager', [TSKUBE, 'controller-manager', `--kubeconfig=${pki.controllerManager}`, `--root-ca-file=${pki.caCert}`, ...cmFlags], { log: log('controller-manager') });
-  await supervisor.start('scheduler', [TSKUBE, 'scheduler', `--kubeconfig=${pki.scheduler}`], { log: log('scheduler') });
+  const cmFlags = options.lab
+    ? []
+    : ['--allocate-node-cidrs', `--cluster-cidr=${options.clusterCidr}`, '--node-cidr-mask-size=16'];
+  await supervisor.start(
+    'controller-manager',
+    [TSKUBE, 'controller-manager', `--kubeconfig=${pki.controllerManager}`, `--root-ca-file=${pki.caCert}`, ...cmFlags],
+    { log: log('controller-manager') },
+  );
+  await supervisor.start('scheduler', [TSKUBE, 'scheduler', `--kubeconfig=${pki.scheduler}`], {
+    log: log('scheduler'),
+  });
   progress('Controller manager and scheduler started');
   // Outside --lab, pods use the cluster DNS and reach the control plane through their node (masqueraded, as Docker does).
-  const dnsFlags = options.lab ? [] : [`--cluster-dns=${layout.dnsServiceIp}`, `--cluster-domain=${layout.clusterDomain}`, `--non-masquerade-cidr=${options.clusterCidr}`];
+  const dnsFlags = options.lab
+    ? []
+    : [
+        `--cluster-dns=${layout.dnsServiceIp}`,
+        `--cluster-domain=${layout.clusterDomain}`,
+        `--non-masquerade-cidr=${options.clusterCidr}`,
+      ];
   for (const node of layout.nodes) {
     mkdirSync(node.dir, { recursive: true });
     const files = pki.nodes[node.name]!;
-    const kubeletSecurity = [`--tls-cert-file=${files.servingCert}`, `--tls-private-key-file=${files.servingKey}`, `--client-ca-file=${pki.caCert}`, '--anonymous-auth=false', '--authentication-token-webhook', '--authorization-mode=Webhook'];
-    await supervisor.start('kubelet', [TSKUBE, 'kubelet', `--kubeconfig=${files.kubelet}`, ...kubeletSecurity, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`, `--root-dir=${join(node.dir, 'kubelet')}`, `--netns-prefix=${node.netns}`, '--pod-infra-container-image=k8s.gcr.io/pause:3.1', '--allow-privileged=true', ...dnsFlags], { node: node.name, enter: node.enter, log: log('kubelet', node.name) });
+    const kubeletSecurity = [
+      `--tls-cert-file=${files.servingCert}`,
+      `--tls-private-key-file=${files.servingKey}`,
+      `--client-ca-file=${pki.caCert}`,
+      '--anonymous-auth=false',
+      '--authentication-token-webhook',
+      '--authorization-mode=Webhook',
+    ];
+    await supervisor.start(
+      'kubelet',
+      [
+        TSKUBE,
+        'kubelet',
+        `--kubeconfig=${files.kubelet}`,
+        ...kubeletSecurity,
+        `--hostname-override=${node.name}`,
+        `--node-ip=${node.ip}`,
+        `--root-dir=${join(node.dir, 'kubelet')}`,
+        `--netns-prefix=${node.netns}`,
+        '--pod-infra-container-image=k8s.gcr.io/pause:3.1',
+        '--allow-privileged=true',
+        ...dnsFlags,
+      ],
+      { node: node.name, enter: node.enter, log: log('kubelet', node.name) },
+    );
   }
   progress(`Kubelets started on ${layout.nodes.map((n) => n.name).join(', ')}`);
-  await poll('every node to be Ready', async () => {
-    const nodes = (await client.list(client.resource('nodes')).catch(() => ({ items: [] }))).items as any[];
-    return nodes.length === layout.nodes.length && nodes.every((n) => (options.lab || n.spec?.podCIDR) && (n.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
-  }, 60_000);
+  await poll(
+    'every node to be Ready',
+    async () => {
+      const nodes = (await client.list(client.resource('nodes')).catch(() => ({ items: [] }))).items as any[];
+      return (
+        nodes.length === layout.nodes.length &&
+        nodes.every(
+          (n) =>
+            (options.lab || n.spec?.podCIDR) &&
+            (n.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+        )
+      );
+    },
+    60_000,
+  );
   progress('Every node is Ready');
   if (!options.lab) {
-    const nodes = (await client.list(client.resource('nodes'))).items as any[];
+    const _nodes = (await client.list(client.resource('nodes'))).items as any[];
     for (const node of layout.nodes) {
-      await supervisor.start('flatnet', [TSKUBE, 'flatnet', `--kubeconfig=${pki.nodes[node.name]!.kubelet}`, `--hostname-override=${node.name}`], { node: node.name, enter: node.enter, log: log('flatnet', node.name) });
+      await supervisor.start(
+        'flatnet',
+        [TSKUBE, 'flatnet', `--kubeconfig=${pki.nodes[node.name]!.kubelet}`, `--hostname-override=${node.name}`],
+        { node: node.name, enter: node.enter, log: log('flatnet', node.name) },
+      );
       const configFile = join(node.dir, 'kube-proxy-config');
       await run([...node.enter, TSKUBE, 'proxy', `--write-config-to=${configFile}`]);
       const config = parseYaml(readFileSync(configFile, 'utf8'));
@@ -104,16 +181,26 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
       config.clusterCIDR = options.clusterCidr;
       config.hostnameOverride = node.name;
       writeFileSync(configFile, writeConfigText(config));
-      await supervisor.start('proxy', [TSKUBE, 'proxy', `--config=${configFile}`], { node: node.name, enter: node.enter, log: log('proxy', node.name) });
+      await supervisor.start('proxy', [TSKUBE, 'proxy', `--config=${configFile}`], {
+        node: node.name,
+        enter: node.enter,
+        log: log('proxy', node.name),
+      });
     }
     progress('flatnet and kube-proxy started on every node');
   }
   await waitReady(layout, progress);
   if (!options.lab) {
     // In-cluster config: the pods' ServiceAccount token and the kubernetes Service (10.0.0.1:443), as CoreDNS does.
-    await applyClusterDns(client, { serviceIP: layout.dnsServiceIp, clusterDomain: layout.clusterDomain, image: TSKUBE_IMAGE });
+    await applyClusterDns(client, {
+      serviceIP: layout.dnsServiceIp,
+      clusterDomain: layout.clusterDomain,
+      image: TSKUBE_IMAGE,
+    });
     await waitForDns(layout, client);
-    progress(`Cluster DNS ready: Service kube-system/kube-dns on ${layout.dnsServiceIp} (Deployment coredns, tskube dns)`);
+    progress(
+      `Cluster DNS ready: Service kube-system/kube-dns on ${layout.dnsServiceIp} (Deployment coredns, tskube dns)`,
+    );
   }
   client.close();
   return layout;
@@ -124,22 +211,44 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
  * API server's own certificate towards kubelets; in --lab mode the lab's insecure port instead, as the lab starts it.
  */
 function apiserverSecurityFlags(layout: ClusterLayout, pki: ClusterPki): string[] {
-  const kubelets = [`--kubelet-client-certificate=${pki.kubeletClientCert}`, `--kubelet-client-key=${pki.kubeletClientKey}`, `--kubelet-certificate-authority=${pki.caCert}`];
-  if (layout.options.lab) return [`--insecure-bind-address=${layout.controlPlaneIp}`, '--insecure-port=8080', '--secure-port=0', '--disable-admission-plugins=ServiceAccount', ...kubelets];
+  const kubelets = [
+    `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+    `--kubelet-client-key=${pki.kubeletClientKey}`,
+    `--kubelet-certificate-authority=${pki.caCert}`,
+  ];
+  if (layout.options.lab)
+    return [
+      `--insecure-bind-address=${layout.controlPlaneIp}`,
+      '--insecure-port=8080',
+      '--secure-port=0',
+      '--disable-admission-plugins=ServiceAccount',
+      ...kubelets,
+    ];
   return [
-    `--bind-address=${layout.controlPlaneIp}`, '--secure-port=6443', `--tls-cert-file=${pki.apiserverCert}`, `--tls-private-key-file=${pki.apiserverKey}`,
-    `--client-ca-file=${pki.caCert}`, `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-    `--service-account-issuer=https://kubernetes.default.svc.${layout.clusterDomain}`, '--authorization-mode=Node,RBAC', ...kubelets,
+    `--bind-address=${layout.controlPlaneIp}`,
+    '--secure-port=6443',
+    `--tls-cert-file=${pki.apiserverCert}`,
+    `--tls-private-key-file=${pki.apiserverKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    `--service-account-key-file=${pki.serviceAccountPub}`,
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    `--service-account-issuer=https://kubernetes.default.svc.${layout.clusterDomain}`,
+    '--authorization-mode=Node,RBAC',
+    ...kubelets,
   ];
 }
 
 /** readyz asks /readyz as a health check does (anonymously), trusting the cluster CA. */
 function readyz(url: string, ca: Buffer): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = (url.startsWith('https:') ? https : http).get(`${url}/readyz`, { ca, agent: false, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    const req = (url.startsWith('https:') ? https : http).get(
+      `${url}/readyz`,
+      { ca, agent: false, timeout: 2000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('error', () => resolve(false));
     req.on('timeout', () => req.destroy());
   });
@@ -147,15 +256,39 @@ function readyz(url: string, ca: Buffer): Promise<boolean> {
 
 /** waitForDns waits for a ready kube-dns endpoint and an answer through the Service's IP from every node. */
 async function waitForDns(layout: ClusterLayout, client: RestClient): Promise<void> {
-  await poll('the cluster DNS pods to be ready', async () => {
-    const slices = (await client.list(client.resource('endpointslices', 'discovery.k8s.io'), { namespace: 'kube-system', labelSelector: 'kubernetes.io/service-name=kube-dns' }).catch(() => ({ items: [] }))).items as any[];
-    return slices.some((s) => (s.endpoints ?? []).some((e: any) => e.conditions?.ready !== false));
-  }, 120_000);
+  await poll(
+    'the cluster DNS pods to be ready',
+    async () => {
+      const slices = (
+        await client
+          .list(client.resource('endpointslices', 'discovery.k8s.io'), {
+            namespace: 'kube-system',
+            labelSelector: 'kubernetes.io/service-name=kube-dns',
+          })
+          .catch(() => ({ items: [] }))
+      ).items as any[];
+      return slices.some((s) => (s.endpoints ?? []).some((e: any) => e.conditions?.ready !== false));
+    },
+    120_000,
+  );
   for (const node of layout.nodes) {
-    await poll(`the cluster DNS to answer on ${node.name}`, async () => {
-      const r = await run([...node.enter, '/bin/busybox', 'nslookup', `kubernetes.default.svc.${layout.clusterDomain}`, layout.dnsServiceIp], { timeoutMs: 10_000 }).catch(() => undefined);
-      return r !== undefined && r.stdout.includes('Address');
-    }, 60_000);
+    await poll(
+      `the cluster DNS to answer on ${node.name}`,
+      async () => {
+        const r = await run(
+          [
+            ...node.enter,
+            '/bin/busybox',
+            'nslookup',
+            `kubernetes.default.svc.${layout.clusterDomain}`,
+            layout.dnsServiceIp,
+          ],
+          { timeoutMs: 10_000 },
+        ).catch(() => undefined);
+        return r?.stdout.includes('Address') === true;
+      },
+      60_000,
+    );
   }
 }
 
@@ -163,10 +296,16 @@ async function waitForDns(layout: ClusterLayout, client: RestClient): Promise<vo
 async function waitReady(layout: ClusterLayout, progress: Progress): Promise<void> {
   if (layout.options.lab) return;
   for (const node of layout.nodes) {
-    await poll(`kube-proxy on ${node.name} to sync`, async () => {
-      const r = await run([...node.enter, 'curl', '-s', '-m', '1', 'http://127.0.0.1:10256/livez']).catch(() => ({ stdout: '' }));
-      return r.stdout.includes('"healthy":true');
-    }, 60_000);
+    await poll(
+      `kube-proxy on ${node.name} to sync`,
+      async () => {
+        const r = await run([...node.enter, 'curl', '-s', '-m', '1', 'http://127.0.0.1:10256/livez']).catch(() => ({
+          stdout: '',
+        }));
+        return r.stdout.includes('"healthy":true');
+      },
+      60_000,
+    );
   }
   progress('kube-proxy synced on every node');
 }
@@ -198,12 +337,35 @@ export async function status(options: ClusterOptions): Promise<string> {
   const rows = [['COMPONENT', 'NODE', 'PID', 'STATE', 'RESTARTS', 'LAST EXIT', 'LOG']];
   for (const r of supervisor.records) {
     const lastExit = r.lastExit ? `${r.lastExit} (${r.lastExitAt ?? '?'})` : '-';
-    rows.push([r.component, r.node ?? '-', r.pid > 0 ? String(r.pid) : '-', supervisor.alive(r) ? 'running' : r.pid === 0 ? 'restarting' : 'stopped', String(r.restarts ?? 0), lastExit, r.log]);
+    rows.push([
+      r.component,
+      r.node ?? '-',
+      r.pid > 0 ? String(r.pid) : '-',
+      supervisor.alive(r) ? 'running' : r.pid === 0 ? 'restarting' : 'stopped',
+      String(r.restarts ?? 0),
+      lastExit,
+      r.log,
+    ]);
   }
   const daemon = supervisor.daemonPid();
-  rows.push(['supervisor', '-', daemon ? String(daemon) : '-', daemon ? 'running' : 'stopped', '-', '-', join(layout.dir, 'logs', 'supervisor.log')]);
+  rows.push([
+    'supervisor',
+    '-',
+    daemon ? String(daemon) : '-',
+    daemon ? 'running' : 'stopped',
+    '-',
+    '-',
+    join(layout.dir, 'logs', 'supervisor.log'),
+  ]);
   const width = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((c, i) => c.padEnd(width[i]!)).join('   ').trimEnd()).join('\n') + '\n';
+  return `${rows
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(width[i]!))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 /** lastLines is the end of a component's log, for an error that says why it stopped. */

@@ -67,7 +67,10 @@ export function nodeName(i: number): string {
 }
 
 export function clusterLayout(options: ClusterOptions): ClusterLayout {
-  if (!/^[a-z][a-z0-9]{0,7}$/.test(options.name)) throw new RangeError(`Cannot use cluster name "${options.name}": 1 to 8 lowercase letters and digits, starting with a letter`);
+  if (!/^[a-z][a-z0-9]{0,7}$/.test(options.name))
+    throw new RangeError(
+      `Cannot use cluster name "${options.name}": 1 to 8 lowercase letters and digits, starting with a letter`,
+    );
   if (options.nodes < 1 || options.nodes > 26) throw new RangeError(`Cannot make ${options.nodes} nodes: 1 to 26`);
   const dir = options.stateDir ?? join(homedir(), '.tskube', options.name);
   const lan = parseCidr(options.lanCidr);
@@ -89,7 +92,15 @@ export function clusterLayout(options: ClusterOptions): ClusterLayout {
       const name = nodeName(i);
       const netns = `${options.name}-${name}`;
       const utsFile = join(UTS_DIR, netns);
-      return { name, netns, ip: nthAddress(lan, 10 + i), dir: join(dir, 'nodes', name), lanPeer: `l-${name}`, utsFile, enter: ['nsenter', `--net=/run/netns/${netns}`, `--uts=${utsFile}`, '--'] };
+      return {
+        name,
+        netns,
+        ip: nthAddress(lan, 10 + i),
+        dir: join(dir, 'nodes', name),
+        lanPeer: `l-${name}`,
+        utsFile,
+        enter: ['nsenter', `--net=/run/netns/${netns}`, `--uts=${utsFile}`, '--'],
+      };
     }),
   };
 }

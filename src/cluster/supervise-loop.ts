@@ -3,7 +3,14 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../log/klog.ts';
 import { isAlive } from '../sys/process.ts';
-import { componentId, readDesired, readRecords, writeRecords, type ComponentRecord, type DesiredComponent } from './supervisor.ts';
+import {
+  componentId,
+  readDesired,
+  readRecords,
+  writeRecords,
+  type ComponentRecord,
+  type DesiredComponent,
+} from './supervisor.ts';
 import { timestamp } from '../api/time.ts';
 
 /** RestartBackoff is the delay before a component that exited is started again: doubling from first to max. */
@@ -41,14 +48,23 @@ export function nextDelay(previousMs: number, ranMs: number, backoff: RestartBac
  * (a supervisor restarted by `up --repair`) are adopted, not started twice. On abort it leaves the components
  * running: `tskube down` stops them by PID.
  */
-export async function runSupervisor(stateDir: string, options: { logger: Logger; signal: AbortSignal; backoff?: RestartBackoff; tickMs?: number }): Promise<void> {
+export async function runSupervisor(
+  stateDir: string,
+  options: { logger: Logger; signal: AbortSignal; backoff?: RestartBackoff; tickMs?: number },
+): Promise<void> {
   const log = options.logger;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const file = join(stateDir, 'processes.json');
   const entries = new Map<string, Entry>();
   for (const r of readRecords(file)) {
     const desired = { component: r.component, node: r.node, argv: r.argv, log: r.log };
-    entries.set(componentId(r.component, r.node), { desired, record: { ...r }, startedAt: Date.now(), delayMs: 0, nextStartAt: 0 });
+    entries.set(componentId(r.component, r.node), {
+      desired,
+      record: { ...r },
+      startedAt: Date.now(),
+      delayMs: 0,
+      nextStartAt: 0,
+    });
   }
   let dirty = true;
   const exited = (entry: Entry, reason: string) => {
@@ -57,7 +73,11 @@ export async function runSupervisor(stateDir: string, options: { logger: Logger;
     entry.nextStartAt = Date.now() + entry.delayMs;
     entry.child = undefined;
     entry.record = { ...entry.record, pid: 0, lastExit: reason, lastExitAt: timestamp() };
-    log.info('Component exited, restarting after backoff', { component: componentId(entry.record.component, entry.record.node), reason, backoff: `${entry.delayMs}ms` });
+    log.info('Component exited, restarting after backoff', {
+      component: componentId(entry.record.component, entry.record.node),
+      reason,
+      backoff: `${entry.delayMs}ms`,
+    });
     dirty = true;
   };
   const launch = (entry: Entry) => {
@@ -73,14 +93,26 @@ export async function runSupervisor(stateDir: string, options: { logger: Logger;
     const restarted = entry.record.pid === 0 && entry.record.lastExit !== undefined;
     entry.child = child;
     entry.startedAt = Date.now();
-    entry.record = { ...entry.record, component: d.component, node: d.node, argv: d.argv, log: d.log, pid: child.pid ?? 0, restarts: (entry.record.restarts ?? 0) + (restarted ? 1 : 0) };
+    entry.record = {
+      ...entry.record,
+      component: d.component,
+      node: d.node,
+      argv: d.argv,
+      log: d.log,
+      pid: child.pid ?? 0,
+      restarts: (entry.record.restarts ?? 0) + (restarted ? 1 : 0),
+    };
     child.on('error', (error) => {
       if (entry.child === child) exited(entry, `failed to start: ${error.message}`);
     });
     child.on('exit', (code, signal) => {
       if (entry.child === child) exited(entry, signal ? `signal ${signal}` : `exit code ${code}`);
     });
-    log.info('Started component', { component: componentId(d.component, d.node), pid: entry.record.pid, restarts: entry.record.restarts ?? 0 });
+    log.info('Started component', {
+      component: componentId(d.component, d.node),
+      pid: entry.record.pid,
+      restarts: entry.record.restarts ?? 0,
+    });
     dirty = true;
   };
   while (!options.signal.aborted) {
@@ -92,15 +124,25 @@ export async function runSupervisor(stateDir: string, options: { logger: Logger;
         let entry = entries.get(id);
         if (!entry || JSON.stringify(entry.desired.argv) !== JSON.stringify(d.argv)) {
           // New, or replaced by a different command line (`up` after a failed one): start it fresh.
-          entry = { desired: d, record: { component: d.component, node: d.node, pid: 0, argv: d.argv, log: d.log }, startedAt: 0, delayMs: 0, nextStartAt: 0 };
+          entry = {
+            desired: d,
+            record: { component: d.component, node: d.node, pid: 0, argv: d.argv, log: d.log },
+            startedAt: 0,
+            delayMs: 0,
+            nextStartAt: 0,
+          };
           entries.set(id, entry);
         }
-        if (!entry.child && entry.record.pid > 0 && !isAlive(entry.record.pid)) exited(entry, 'exited (adopted process: exit status unknown)');
+        if (!entry.child && entry.record.pid > 0 && !isAlive(entry.record.pid))
+          exited(entry, 'exited (adopted process: exit status unknown)');
         if (!entry.child && entry.record.pid === 0 && Date.now() >= entry.nextStartAt) launch(entry);
       }
       for (const id of [...entries.keys()]) if (!wanted.has(id) && !entries.get(id)!.child) entries.delete(id);
       if (dirty) {
-        writeRecords(file, [...entries.values()].map((e) => e.record));
+        writeRecords(
+          file,
+          [...entries.values()].map((e) => e.record),
+        );
         dirty = false;
       }
     } catch (error) {

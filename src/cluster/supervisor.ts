@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, closeSync, renameSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  closeSync,
+  renameSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAlive, signalGroup } from '../sys/process.ts';
@@ -69,24 +79,43 @@ export class Supervisor {
     if (this.daemonPid() !== undefined) return;
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
     const fd = openSync(join(this.dir, 'logs', 'supervisor.log'), 'a');
-    const child = spawn(TSKUBE, ['supervise', `--state-dir=${this.dir}`], { detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(TSKUBE, ['supervise', `--state-dir=${this.dir}`], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
     closeSync(fd);
     child.unref();
     writeFileSync(this.pidFile, String(child.pid));
   }
 
   /** start asks the supervisor to run argv (on a node when `enter` is its namespaces' prefix) and waits for its PID. */
-  async start(component: string, argv: string[], options: { node?: string; enter?: string[]; log: string }): Promise<ComponentRecord> {
+  async start(
+    component: string,
+    argv: string[],
+    options: { node?: string; enter?: string[]; log: string },
+  ): Promise<ComponentRecord> {
     const full = [...(options.enter ?? []), ...argv];
     const desired: DesiredComponent = { component, node: options.node, argv: full, log: options.log };
     mkdirSync(join(this.dir, 'components'), { recursive: true });
-    writeAtomically(join(this.dir, 'components', `${componentId(component, options.node)}.json`), JSON.stringify(desired, null, 2));
+    writeAtomically(
+      join(this.dir, 'components', `${componentId(component, options.node)}.json`),
+      JSON.stringify(desired, null, 2),
+    );
     this.ensureDaemon();
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const record = this.records.find((r) => r.component === component && r.node === options.node && r.pid > 0 && JSON.stringify(r.argv) === JSON.stringify(full));
+      const record = this.records.find(
+        (r) =>
+          r.component === component &&
+          r.node === options.node &&
+          r.pid > 0 &&
+          JSON.stringify(r.argv) === JSON.stringify(full),
+      );
       if (record) return record;
-      if (Date.now() > deadline) throw new Error(`The supervisor did not start ${componentId(component, options.node)} within 15 s (see ${join(this.dir, 'logs', 'supervisor.log')})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `The supervisor did not start ${componentId(component, options.node)} within 15 s (see ${join(this.dir, 'logs', 'supervisor.log')})`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -15,20 +15,41 @@ export async function createTopology(layout: ClusterLayout): Promise<void> {
   await addNetns(layout.lanNetns);
   // br0 bridges the nodes without netfilter; its address is the nodes' default gateway, which refuses whatever
   // it is asked to route (TCP reset, ICMP otherwise), as the lab's VIP "Connection refused" before kube-proxy.
-  await ipBatch(['link add br0 address 02:31:00:00:00:01 type bridge nf_call_iptables 0', `addr add ${layout.gatewayIp}/${layout.lanPrefix} dev br0`, 'link set br0 up'], layout.lanNetns);
+  await ipBatch(
+    [
+      'link add br0 address 02:31:00:00:00:01 type bridge nf_call_iptables 0',
+      `addr add ${layout.gatewayIp}/${layout.lanPrefix} dev br0`,
+      'link set br0 up',
+    ],
+    layout.lanNetns,
+  );
   await sysctlIn('net.ipv4.ip_forward', '1', layout.lanNetns);
   await sysctlIn('net.bridge.bridge-nf-call-iptables', '0', layout.lanNetns);
-  await run(['nsenter', `--net=/run/netns/${layout.lanNetns}`, '--', 'iptables-restore', '-w', '5'], { input: '*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p tcp -j REJECT --reject-with tcp-reset\n-A FORWARD -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n' });
+  await run(['nsenter', `--net=/run/netns/${layout.lanNetns}`, '--', 'iptables-restore', '-w', '5'], {
+    input:
+      '*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p tcp -j REJECT --reject-with tcp-reset\n-A FORWARD -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n',
+  });
   if (!(await linkExists(layout.rootLink))) {
     await ipBatch([`link add ${layout.rootLink} type veth peer name cp netns ${layout.lanNetns}`]);
   }
-  await ipBatch([`addr replace ${layout.controlPlaneIp}/${layout.lanPrefix} dev ${layout.rootLink}`, `link set ${layout.rootLink} up`]);
+  await ipBatch([
+    `addr replace ${layout.controlPlaneIp}/${layout.lanPrefix} dev ${layout.rootLink}`,
+    `link set ${layout.rootLink} up`,
+  ]);
   await ipBatch(['link set cp master br0', 'link set cp up'], layout.lanNetns);
   for (const [i, node] of layout.nodes.entries()) {
     await addNetns(node.netns);
     await createUtsNamespace(node.utsFile, node.name);
     const mac = `02:31:00:00:01:${(10 + i).toString(16).padStart(2, '0')}`;
-    await ipBatch([`link add eth0 address ${mac} type veth peer name ${node.lanPeer} netns ${layout.lanNetns}`, `addr add ${node.ip}/${layout.lanPrefix} dev eth0`, 'link set eth0 up', `route add default via ${layout.gatewayIp}`], node.netns);
+    await ipBatch(
+      [
+        `link add eth0 address ${mac} type veth peer name ${node.lanPeer} netns ${layout.lanNetns}`,
+        `addr add ${node.ip}/${layout.lanPrefix} dev eth0`,
+        'link set eth0 up',
+        `route add default via ${layout.gatewayIp}`,
+      ],
+      node.netns,
+    );
     await ipBatch([`link set ${node.lanPeer} master br0`, `link set ${node.lanPeer} up`], layout.lanNetns);
     await sysctlIn('net.ipv4.ip_forward', '1', node.netns);
     if (layout.options.lab) await dockerLikeSetup(node.netns);
@@ -45,7 +66,9 @@ export async function assertLanFree(layout: ClusterLayout): Promise<void> {
     if (link.ifname === layout.rootLink) continue;
     for (const a of link.addr_info ?? []) {
       if (a.family !== 'inet' || !cidrsOverlap(lan, parseCidr(`${a.local}/${a.prefixlen}`))) continue;
-      throw new Error(`Cannot use LAN ${layout.options.lanCidr}: ${a.local}/${a.prefixlen} on ${link.ifname} overlaps it (another cluster's LAN, or a network of this machine): choose a free range with --lan-cidr (see 'ip -4 addr')`);
+      throw new Error(
+        `Cannot use LAN ${layout.options.lanCidr}: ${a.local}/${a.prefixlen} on ${link.ifname} overlaps it (another cluster's LAN, or a network of this machine): choose a free range with --lan-cidr (see 'ip -4 addr')`,
+      );
     }
   }
 }
@@ -55,7 +78,14 @@ export async function assertLanFree(layout: ClusterLayout): Promise<void> {
  * every node, the lab's starting problem) and Docker's default-bridge firewall: FORWARD policy DROP.
  */
 async function dockerLikeSetup(netns: string): Promise<void> {
-  await ipBatch(['link add docker0 address 02:42:ac:11:00:01 type bridge', 'addr add 172.17.0.1/16 dev docker0', 'link set docker0 up'], netns);
+  await ipBatch(
+    [
+      'link add docker0 address 02:42:ac:11:00:01 type bridge',
+      'addr add 172.17.0.1/16 dev docker0',
+      'link set docker0 up',
+    ],
+    netns,
+  );
   const rules = `*filter
 :FORWARD DROP [0:0]
 :DOCKER - [0:0]
@@ -81,7 +111,10 @@ export async function destroyTopology(layout: ClusterLayout): Promise<void> {
   // The root end of the LAN veth first: deleting the LAN namespace would make it vanish asynchronously.
   if (await linkExists(layout.rootLink)) await run(['ip', 'link', 'del', layout.rootLink]);
   const { stdout } = await run(['ip', 'netns', 'list']).catch(() => ({ stdout: '' }));
-  const names = stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`${layout.options.name}-`));
+  const names = stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith(`${layout.options.name}-`));
   // Pods first, then nodes, then the LAN: a node's namespace holds the host ends of its pods' veths.
   const order = (n: string) => (n === layout.lanNetns ? 2 : layout.nodes.some((x) => x.netns === n) ? 1 : 0);
   for (const name of names.sort((a, b) => order(a) - order(b))) await deleteNetns(name);

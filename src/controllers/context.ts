@@ -36,7 +36,14 @@ export function controllerOf(object: any): any | undefined {
 
 /** ownerReference builds a controller ownerReference to an object. */
 export function ownerReference(owner: any): object {
-  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 /** isPodReady is the pod's Ready condition. */

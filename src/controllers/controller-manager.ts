@@ -34,7 +34,8 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(options: ControllerManagerOptions): Promise<{ stop(): Promise<void> }> {
   const { client, logger } = options;
-  const informer = (resource: string, extra: { namespace?: string } = {}) => new Informer(client, client.resource(resource), {}, { logger, ...extra });
+  const informer = (resource: string, extra: { namespace?: string } = {}) =>
+    new Informer(client, client.resource(resource), {}, { logger, ...extra });
   let markSynced: () => void = () => undefined;
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
   const ctx: ControllerContext = {
@@ -43,18 +44,36 @@ export async function startControllers(options: ControllerManagerOptions): Promi
     synced,
     events: new EventRecorder(client, 'deployment-controller', logger),
     informers: {
-      pods: informer('pods'), replicasets: informer('replicasets'), deployments: informer('deployments'), services: informer('services'),
-      endpointslices: informer('endpointslices'), endpoints: informer('endpoints'), nodes: informer('nodes'), leases: informer('leases', { namespace: 'kube-node-lease' }),
-      namespaces: informer('namespaces'), serviceaccounts: informer('serviceaccounts'),
-      replicationcontrollers: informer('replicationcontrollers'), jobs: informer('jobs'), cronjobs: informer('cronjobs'), daemonsets: informer('daemonsets'), controllerrevisions: informer('controllerrevisions'), resourcequotas: informer('resourcequotas'),
+      pods: informer('pods'),
+      replicasets: informer('replicasets'),
+      deployments: informer('deployments'),
+      services: informer('services'),
+      endpointslices: informer('endpointslices'),
+      endpoints: informer('endpoints'),
+      nodes: informer('nodes'),
+      leases: informer('leases', { namespace: 'kube-node-lease' }),
+      namespaces: informer('namespaces'),
+      serviceaccounts: informer('serviceaccounts'),
+      replicationcontrollers: informer('replicationcontrollers'),
+      jobs: informer('jobs'),
+      cronjobs: informer('cronjobs'),
+      daemonsets: informer('daemonsets'),
+      controllerrevisions: informer('controllerrevisions'),
+      resourcequotas: informer('resourcequotas'),
     },
   };
   const rsEvents = { ...ctx, events: new EventRecorder(client, 'replicaset-controller', logger) };
   new DeploymentController(ctx);
   new ReplicaSetController(rsEvents);
-  new ReplicaSetController({ ...ctx, events: new EventRecorder(client, 'replication-controller', logger) }, REPLICATION_CONTROLLER);
+  new ReplicaSetController(
+    { ...ctx, events: new EventRecorder(client, 'replication-controller', logger) },
+    REPLICATION_CONTROLLER,
+  );
   new EndpointsController(ctx);
-  new EndpointSliceMirroringController({ ...ctx, events: new EventRecorder(client, 'endpointslicemirroring-controller', logger) });
+  new EndpointSliceMirroringController({
+    ...ctx,
+    events: new EventRecorder(client, 'endpointslicemirroring-controller', logger),
+  });
   new GarbageCollector(ctx);
   new NamespaceController({ ...ctx, events: new EventRecorder(client, 'namespace-controller', logger) });
   new ServiceAccountsController(ctx);
@@ -63,15 +82,30 @@ export async function startControllers(options: ControllerManagerOptions): Promi
   new TtlAfterFinishedController(ctx);
   new CronJobController({ ...ctx, events: new EventRecorder(client, 'cronjob-controller', logger) });
   new DaemonSetController({ ...ctx, events: new EventRecorder(client, 'daemonset-controller', logger) });
-  if (options.allocateNodeCidrs) new NodeIpamController({ ...ctx, events: new EventRecorder(client, 'cidrAllocator', logger) }, options.allocateNodeCidrs);
-  const lifecycle = new NodeLifecycleController({ ...ctx, events: new EventRecorder(client, 'node-controller', logger) }, { gracePeriodMs: options.nodeMonitorGracePeriodMs });
-  const publisher = options.rootCa ? new RootCaPublisher({ ...ctx, events: new EventRecorder(client, 'root-ca-cert-publisher', logger) }, options.rootCa) : undefined;
+  if (options.allocateNodeCidrs)
+    new NodeIpamController(
+      { ...ctx, events: new EventRecorder(client, 'cidrAllocator', logger) },
+      options.allocateNodeCidrs,
+    );
+  const lifecycle = new NodeLifecycleController(
+    { ...ctx, events: new EventRecorder(client, 'node-controller', logger) },
+    { gracePeriodMs: options.nodeMonitorGracePeriodMs },
+  );
+  const publisher = options.rootCa
+    ? new RootCaPublisher(
+        { ...ctx, events: new EventRecorder(client, 'root-ca-cert-publisher', logger) },
+        options.rootCa,
+      )
+    : undefined;
   // Handlers are registered: now fill the caches, and only then let events flow to the controllers.
   const all = [...Object.values(ctx.informers), ...(publisher ? [publisher.informer] : [])];
   for (const i of all) i.start();
   await Promise.all(all.map((i) => i.waitForSync()));
   markSynced();
-  logger.info('Caches are synced', { controllers: 'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,resourcequota,replicationcontroller,job,ttlafterfinished,cronjob,daemonset,nodeipam,nodelifecycle' });
+  logger.info('Caches are synced', {
+    controllers:
+      'deployment,replicaset,endpoint,endpointslice,endpointslicemirroring,garbagecollector,namespace,serviceaccount,resourcequota,replicationcontroller,job,ttlafterfinished,cronjob,daemonset,nodeipam,nodelifecycle',
+  });
   lifecycle.start();
   return {
     async stop() {

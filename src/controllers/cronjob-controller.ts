@@ -21,8 +21,13 @@ export class CronJobController {
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error syncing CronJob', { cronjob: key, error }) });
-    ctx.informers.cronjobs.addHandlers({ onAdd: (cj) => this.#queue.add(keyOf(cj)), onUpdate: (_o, cj) => this.#queue.add(keyOf(cj)) });
+    this.#queue = new WorkQueue((key) => this.#sync(key), {
+      onError: (key, error) => ctx.logger.error('Error syncing CronJob', { cronjob: key, error }),
+    });
+    ctx.informers.cronjobs.addHandlers({
+      onAdd: (cj) => this.#queue.add(keyOf(cj)),
+      onUpdate: (_o, cj) => this.#queue.add(keyOf(cj)),
+    });
     const jobChanged = (job: any) => {
       const owner = controllerOf(job);
       if (owner?.kind === 'CronJob') this.#queue.add(`${job.metadata.namespace}/${owner.name}`);
@@ -36,7 +41,9 @@ export class CronJobController {
     const cj = informers.cronjobs.get(key);
     if (!cj) return;
     const ns = cj.metadata.namespace;
-    const jobs = informers.jobs.list().filter((j) => j.metadata.namespace === ns && controllerOf(j)?.uid === cj.metadata.uid);
+    const jobs = informers.jobs
+      .list()
+      .filter((j) => j.metadata.namespace === ns && controllerOf(j)?.uid === cj.metadata.uid);
     const status = structuredClone(cj.status ?? {});
     let active: any[] = [...(status.active ?? [])];
     for (const job of jobs) {
@@ -44,16 +51,34 @@ export class CronJobController {
       const finished = finishedCondition(job);
       if (inActive && finished) {
         active = active.filter((ref) => ref.uid !== job.metadata.uid);
-        events.event(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${job.metadata.name}, condition: ${finished.type}`);
+        events.event(
+          cj,
+          'Normal',
+          'SawCompletedJob',
+          `Saw completed job: ${job.metadata.name}, condition: ${finished.type}`,
+        );
       } else if (!inActive && !finished) {
-        events.event(cj, 'Warning', 'UnexpectedJob', `Saw a job that the controller did not create or forgot: ${job.metadata.name}`);
+        events.event(
+          cj,
+          'Warning',
+          'UnexpectedJob',
+          `Saw a job that the controller did not create or forgot: ${job.metadata.name}`,
+        );
       }
-      if (finished?.type === 'Complete' && job.status?.completionTime && (!status.lastSuccessfulTime || Date.parse(job.status.completionTime) > Date.parse(status.lastSuccessfulTime))) {
+      if (
+        finished?.type === 'Complete' &&
+        job.status?.completionTime &&
+        (!status.lastSuccessfulTime || Date.parse(job.status.completionTime) > Date.parse(status.lastSuccessfulTime))
+      ) {
         status.lastSuccessfulTime = job.status.completionTime;
       }
     }
     // Jobs in the active list that no longer exist.
-    active = active.filter((ref) => jobs.some((j) => j.metadata.uid === ref.uid) || informers.jobs.get(`${ns}/${ref.name}`)?.metadata.uid === ref.uid);
+    active = active.filter(
+      (ref) =>
+        jobs.some((j) => j.metadata.uid === ref.uid) ||
+        informers.jobs.get(`${ns}/${ref.name}`)?.metadata.uid === ref.uid,
+    );
     status.active = active;
     let requeueAt: number | undefined;
     if (!cj.metadata.deletionTimestamp && cj.spec?.suspend !== true) {
@@ -69,7 +94,13 @@ export class CronJobController {
         scheduled = t;
         if (++missed > MAX_MISSED) break;
       }
-      if (missed > MAX_MISSED) events.event(cj, 'Warning', 'TooManyMissedTimes', `too many missed start times: ${missed}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`);
+      if (missed > MAX_MISSED)
+        events.event(
+          cj,
+          'Warning',
+          'TooManyMissedTimes',
+          `too many missed start times: ${missed}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`,
+        );
       if (scheduled !== undefined) await this.#start(cj, scheduled, status, jobs);
       requeueAt = nextAfter(schedule, now, tz);
     }
@@ -91,7 +122,12 @@ export class CronJobController {
     const ns = cj.metadata.namespace;
     const policy = cj.spec.concurrencyPolicy ?? 'Allow';
     if (policy === 'Forbid' && status.active.length > 0) {
-      events.event(cj, 'Normal', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid');
+      events.event(
+        cj,
+        'Normal',
+        'JobAlreadyActive',
+        'Not starting job because prior execution is running and concurrency policy is Forbid',
+      );
       return;
     }
     if (policy === 'Replace') {
@@ -110,8 +146,12 @@ export class CronJobController {
     try {
       job = await client.create(jobsInfo, ns, {
         metadata: {
-          name, labels: { ...(template.metadata?.labels ?? {}) },
-          annotations: { ...(template.metadata?.annotations ?? {}), 'batch.kubernetes.io/cronjob-scheduled-timestamp': scheduledText },
+          name,
+          labels: { ...(template.metadata?.labels ?? {}) },
+          annotations: {
+            ...(template.metadata?.annotations ?? {}),
+            'batch.kubernetes.io/cronjob-scheduled-timestamp': scheduledText,
+          },
           ownerReferences: [ownerReference(cj)],
         },
         spec: structuredClone(template.spec),
@@ -122,10 +162,17 @@ export class CronJobController {
         events.event(cj, 'Warning', 'FailedCreate', `Error creating job: ${(error as Error).message}`);
         throw error;
       }
-      job = jobs.find((j) => j.metadata.name === name) ?? await client.get(jobsInfo, ns, name);
+      job = jobs.find((j) => j.metadata.name === name) ?? (await client.get(jobsInfo, ns, name));
     }
     if (!status.active.some((ref: any) => ref.uid === job.metadata.uid) && !finishedCondition(job)) {
-      status.active.push({ kind: 'Job', namespace: ns, name: job.metadata.name, uid: job.metadata.uid, apiVersion: 'batch/v1', resourceVersion: job.metadata.resourceVersion });
+      status.active.push({
+        kind: 'Job',
+        namespace: ns,
+        name: job.metadata.name,
+        uid: job.metadata.uid,
+        apiVersion: 'batch/v1',
+        resourceVersion: job.metadata.resourceVersion,
+      });
     }
     status.lastScheduleTime = scheduledText;
   }
@@ -133,15 +180,27 @@ export class CronJobController {
   /** #cleanHistory deletes the oldest finished Jobs beyond successfulJobsHistoryLimit and failedJobsHistoryLimit. */
   async #cleanHistory(cj: any, jobs: any[]): Promise<void> {
     const { client, events } = this.#ctx;
-    const limits: [string, number | undefined][] = [['Complete', cj.spec.successfulJobsHistoryLimit], ['Failed', cj.spec.failedJobsHistoryLimit]];
+    const limits: [string, number | undefined][] = [
+      ['Complete', cj.spec.successfulJobsHistoryLimit],
+      ['Failed', cj.spec.failedJobsHistoryLimit],
+    ];
     for (const [type, limit] of limits) {
       if (limit === undefined || limit === null) continue;
-      const finished = jobs.filter((j) => finishedCondition(j)?.type === type && !j.metadata.deletionTimestamp)
-        .sort((a, b) => Date.parse(a.status?.startTime ?? a.metadata.creationTimestamp) - Date.parse(b.status?.startTime ?? b.metadata.creationTimestamp));
+      const finished = jobs
+        .filter((j) => finishedCondition(j)?.type === type && !j.metadata.deletionTimestamp)
+        .sort(
+          (a, b) =>
+            Date.parse(a.status?.startTime ?? a.metadata.creationTimestamp) -
+            Date.parse(b.status?.startTime ?? b.metadata.creationTimestamp),
+        );
       for (const job of finished.slice(0, Math.max(0, finished.length - limit))) {
-        await client.delete(client.resource('jobs'), job.metadata.namespace, job.metadata.name, { propagationPolicy: 'Background' }).catch((error) => {
-          if (!isStatusError(error, 404)) throw error;
-        });
+        await client
+          .delete(client.resource('jobs'), job.metadata.namespace, job.metadata.name, {
+            propagationPolicy: 'Background',
+          })
+          .catch((error) => {
+            if (!isStatusError(error, 404)) throw error;
+          });
         events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${job.metadata.name}`);
       }
     }

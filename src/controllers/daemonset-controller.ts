@@ -33,8 +33,13 @@ export class DaemonSetController {
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error syncing daemon set', { daemonset: key, error }) });
-    ctx.informers.daemonsets.addHandlers({ onAdd: (ds) => this.#queue.add(keyOf(ds)), onUpdate: (_o, ds) => this.#queue.add(keyOf(ds)) });
+    this.#queue = new WorkQueue((key) => this.#sync(key), {
+      onError: (key, error) => ctx.logger.error('Error syncing daemon set', { daemonset: key, error }),
+    });
+    ctx.informers.daemonsets.addHandlers({
+      onAdd: (ds) => this.#queue.add(keyOf(ds)),
+      onUpdate: (_o, ds) => this.#queue.add(keyOf(ds)),
+    });
     const podChanged = (pod: any) => {
       const owner = controllerOf(pod);
       if (owner?.kind === 'DaemonSet') this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
@@ -43,7 +48,12 @@ export class DaemonSetController {
     const all = () => {
       for (const ds of ctx.informers.daemonsets.list()) this.#queue.add(keyOf(ds));
     };
-    ctx.informers.nodes.addHandlers({ onAdd: all, onUpdate: (o, n) => (JSON.stringify([o.metadata.labels, o.spec]) !== JSON.stringify([n.metadata.labels, n.spec]) ? all() : undefined), onDelete: all });
+    ctx.informers.nodes.addHandlers({
+      onAdd: all,
+      onUpdate: (o, n) =>
+        JSON.stringify([o.metadata.labels, o.spec]) !== JSON.stringify([n.metadata.labels, n.spec]) ? all() : undefined,
+      onDelete: all,
+    });
   }
 
   async #sync(key: string): Promise<void> {
@@ -56,11 +66,21 @@ export class DaemonSetController {
     const hash = podTemplateHash(ds.spec.template, ds.status?.collisionCount ?? 0);
     await this.#revision(ds, hash);
     const selector = selectorFromObject(ds.spec.selector) ?? [];
-    const pods = informers.pods.list().filter((p) => p.metadata.namespace === ns && controllerOf(p)?.uid === ds.metadata.uid && matches(selector, p.metadata.labels));
+    const pods = informers.pods
+      .list()
+      .filter(
+        (p) =>
+          p.metadata.namespace === ns &&
+          controllerOf(p)?.uid === ds.metadata.uid &&
+          matches(selector, p.metadata.labels),
+      );
     const nodes = informers.nodes.list();
     const template = ds.spec.template ?? {};
     const onDelete = ds.spec.updateStrategy?.type === 'OnDelete';
-    const maxUnavailable = resolveMaxUnavailable(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, nodes.length);
+    const maxUnavailable = resolveMaxUnavailable(
+      ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1,
+      nodes.length,
+    );
     let desired = 0;
     let current = 0;
     let misscheduled = 0;
@@ -75,7 +95,12 @@ export class DaemonSetController {
       const failed = here.filter((p) => p.status?.phase === 'Failed');
       for (const pod of failed) {
         await client.delete(podsInfo, ns, pod.metadata.name).catch(ignoreNotFound);
-        events.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${ns}/${pod.metadata.name} on node ${nodeName}, will try to kill it`);
+        events.event(
+          ds,
+          'Warning',
+          'FailedDaemonPod',
+          `Found failed daemon pod ${ns}/${pod.metadata.name} on node ${nodeName}, will try to kill it`,
+        );
       }
       const live = here.filter((p) => p.status?.phase !== 'Failed');
       if (!shouldRun(template, node)) {
@@ -95,7 +120,11 @@ export class DaemonSetController {
       this.#pending.delete(`${key}|${nodeName}`);
       current++;
       // Keep one pod per node: the newest up-to-date one, else the oldest.
-      const sorted = [...live].sort((a, b) => Number(b.metadata.labels?.[REVISION_HASH] === hash) - Number(a.metadata.labels?.[REVISION_HASH] === hash) || Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp));
+      const sorted = [...live].sort(
+        (a, b) =>
+          Number(b.metadata.labels?.[REVISION_HASH] === hash) - Number(a.metadata.labels?.[REVISION_HASH] === hash) ||
+          Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp),
+      );
       for (const extra of sorted.slice(1)) await client.delete(podsInfo, ns, extra.metadata.name).catch(ignoreNotFound);
       const pod = sorted[0]!;
       const isReady = isPodReady(pod);
@@ -118,16 +147,24 @@ export class DaemonSetController {
     }
     const status = {
       ...(ds.status ?? {}),
-      currentNumberScheduled: current, numberMisscheduled: misscheduled, desiredNumberScheduled: desired, numberReady: ready,
-      observedGeneration: ds.metadata.generation, updatedNumberScheduled: updated, numberAvailable: available, numberUnavailable: Math.max(0, desired - available),
+      currentNumberScheduled: current,
+      numberMisscheduled: misscheduled,
+      desiredNumberScheduled: desired,
+      numberReady: ready,
+      observedGeneration: ds.metadata.generation,
+      updatedNumberScheduled: updated,
+      numberAvailable: available,
+      numberUnavailable: Math.max(0, desired - available),
     };
     if (status.numberAvailable === 0) delete (status as any).numberAvailable;
     if (status.numberUnavailable === 0) delete (status as any).numberUnavailable;
     if (JSON.stringify(status) !== JSON.stringify(ds.status ?? {})) {
-      await client.update(client.resource('daemonsets'), { ...ds, status }, { subresource: 'status' }).catch((error) => {
-        if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 50);
-        throw error;
-      });
+      await client
+        .update(client.resource('daemonsets'), { ...ds, status }, { subresource: 'status' })
+        .catch((error) => {
+          if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 50);
+          throw error;
+        });
     }
   }
 
@@ -136,25 +173,37 @@ export class DaemonSetController {
     const { client, informers } = this.#ctx;
     const ns = ds.metadata.namespace;
     const info = client.resource('controllerrevisions');
-    const owned = informers.controllerrevisions.list().filter((cr) => cr.metadata.namespace === ns && controllerOf(cr)?.uid === ds.metadata.uid);
+    const owned = informers.controllerrevisions
+      .list()
+      .filter((cr) => cr.metadata.namespace === ns && controllerOf(cr)?.uid === ds.metadata.uid);
     const max = Math.max(0, ...owned.map((cr) => Number(cr.revision ?? 0)));
     const existing = owned.find((cr) => cr.metadata.labels?.[REVISION_HASH] === hash);
     if (existing) {
-      if (Number(existing.revision) < max) return client.patch(info, ns, existing.metadata.name, { revision: max + 1 }, 'merge').catch(ignoreNotFound);
+      if (Number(existing.revision) < max)
+        return client.patch(info, ns, existing.metadata.name, { revision: max + 1 }, 'merge').catch(ignoreNotFound);
       return existing;
     }
-    const created = await client.create(info, ns, {
-      metadata: { name: `${ds.metadata.name}-${hash}`, labels: { ...(ds.spec.selector?.matchLabels ?? {}), [REVISION_HASH]: hash }, ownerReferences: [ownerReference(ds)] },
-      data: { spec: { template: { ...structuredClone(ds.spec.template), $patch: 'replace' } } },
-      revision: max + 1,
-    }).catch((error) => {
-      if (isStatusError(error, 409)) return undefined;
-      throw error;
-    });
+    const created = await client
+      .create(info, ns, {
+        metadata: {
+          name: `${ds.metadata.name}-${hash}`,
+          labels: { ...(ds.spec.selector?.matchLabels ?? {}), [REVISION_HASH]: hash },
+          ownerReferences: [ownerReference(ds)],
+        },
+        data: { spec: { template: { ...structuredClone(ds.spec.template), $patch: 'replace' } } },
+        revision: max + 1,
+      })
+      .catch((error) => {
+        if (isStatusError(error, 409)) return undefined;
+        throw error;
+      });
     // Keep revisionHistoryLimit old revisions (those no pod uses any more).
     const limit = ds.spec.revisionHistoryLimit ?? 10;
-    const old = owned.filter((cr) => cr.metadata.labels?.[REVISION_HASH] !== hash).sort((a, b) => Number(a.revision) - Number(b.revision));
-    for (const cr of old.slice(0, Math.max(0, old.length - limit))) await client.delete(info, ns, cr.metadata.name).catch(ignoreNotFound);
+    const old = owned
+      .filter((cr) => cr.metadata.labels?.[REVISION_HASH] !== hash)
+      .sort((a, b) => Number(a.revision) - Number(b.revision));
+    for (const cr of old.slice(0, Math.max(0, old.length - limit)))
+      await client.delete(info, ns, cr.metadata.name).catch(ignoreNotFound);
     return created;
   }
 }
@@ -162,15 +211,29 @@ export class DaemonSetController {
 function daemonPod(ds: any, template: any, hash: string, nodeName: string): any {
   const spec = structuredClone(template.spec ?? {});
   const tolerations: any[] = [...(spec.tolerations ?? [])];
-  for (const t of DAEMON_TOLERATIONS) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
-  if (spec.hostNetwork) tolerations.push({ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' });
+  for (const t of DAEMON_TOLERATIONS)
+    if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
+  if (spec.hostNetwork)
+    tolerations.push({ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' });
   spec.tolerations = tolerations;
   // Pin to the node the way upstream does (the scheduler binds it): required affinity on metadata.name.
-  spec.affinity = { ...(spec.affinity ?? {}), nodeAffinity: { ...(spec.affinity?.nodeAffinity ?? {}), requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] } } };
+  spec.affinity = {
+    ...(spec.affinity ?? {}),
+    nodeAffinity: {
+      ...(spec.affinity?.nodeAffinity ?? {}),
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }],
+      },
+    },
+  };
   return {
     metadata: {
       generateName: `${ds.metadata.name}-`,
-      labels: { ...(template.metadata?.labels ?? {}), [REVISION_HASH]: hash, [TEMPLATE_GENERATION]: String(ds.metadata.generation ?? 1) },
+      labels: {
+        ...(template.metadata?.labels ?? {}),
+        [REVISION_HASH]: hash,
+        [TEMPLATE_GENERATION]: String(ds.metadata.generation ?? 1),
+      },
       annotations: template.metadata?.annotations,
       ownerReferences: [ownerReference(ds)],
     },
@@ -181,8 +244,10 @@ function daemonPod(ds: any, template: any, hash: string, nodeName: string): any 
 /** nodeOf is the node a daemon pod is bound or pinned to. */
 function nodeOf(pod: any): string | undefined {
   if (pod.spec?.nodeName) return pod.spec.nodeName;
-  const terms: any[] = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
-  return terms.flatMap((t) => t.matchFields ?? []).find((f: any) => f.key === 'metadata.name' && f.operator === 'In')?.values?.[0];
+  const terms: any[] =
+    pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  return terms.flatMap((t) => t.matchFields ?? []).find((f: any) => f.key === 'metadata.name' && f.operator === 'In')
+    ?.values?.[0];
 }
 
 /** shouldRun: the node matches the template's node selector and required affinity, and every taint is tolerated. */
@@ -190,12 +255,32 @@ function shouldRun(template: any, node: any): boolean {
   const spec = template.spec ?? {};
   const labels = node.metadata?.labels ?? {};
   for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms: any[] = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
-  if (terms.length && !terms.some((t) => matches(selectorFromObject({ matchExpressions: (t.matchExpressions ?? []).filter((e: any) => ['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator)) }) ?? [], labels))) return false;
+  const terms: any[] =
+    spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  if (
+    terms.length &&
+    !terms.some((t) =>
+      matches(
+        selectorFromObject({
+          matchExpressions: (t.matchExpressions ?? []).filter((e: any) =>
+            ['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator),
+          ),
+        }) ?? [],
+        labels,
+      ),
+    )
+  )
+    return false;
   const tolerations = [...(spec.tolerations ?? []), ...DAEMON_TOLERATIONS];
   for (const taint of node.spec?.taints ?? []) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
-    const tolerated = tolerations.some((t: any) => (!t.effect || t.effect === taint.effect) && (t.operator === 'Exists' ? !t.key || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')));
+    const tolerated = tolerations.some(
+      (t: any) =>
+        (!t.effect || t.effect === taint.effect) &&
+        (t.operator === 'Exists'
+          ? !t.key || t.key === taint.key
+          : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')),
+    );
     if (!tolerated) return false;
   }
   return true;

@@ -10,7 +10,14 @@ export const DESIRED_REPLICAS = 'deployment.kubernetes.io/desired-replicas';
 export const MAX_REPLICAS = 'deployment.kubernetes.io/max-replicas';
 /** Upstream's default limit on the revision history annotation's length. */
 const REVISION_HISTORY_LIMIT_CHARS = 2000;
-const NOT_COPIED = new Set(['kubectl.kubernetes.io/last-applied-configuration', REVISION, REVISION_HISTORY, DESIRED_REPLICAS, MAX_REPLICAS, 'deprecated.deployment.rollback.to']);
+const NOT_COPIED = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  REVISION,
+  REVISION_HISTORY,
+  DESIRED_REPLICAS,
+  MAX_REPLICAS,
+  'deprecated.deployment.rollback.to',
+]);
 
 /** revisionOf reads a ReplicaSet's revision (0 when absent or not an integer). */
 export function revisionOf(rs: any): bigint {
@@ -28,12 +35,22 @@ export function maxRevision(replicaSets: readonly any[]): bigint {
  * SetNewReplicaSetAnnotations): the Deployment's own annotations, the revision raised to newRevision when lower
  * (the old value appended to the history), and on creation (existing undefined) the replica annotations.
  */
-export function newReplicaSetAnnotations(d: any, existing: any | undefined, newRevision: string, maxSurge: number): Record<string, string> {
+export function newReplicaSetAnnotations(
+  d: any,
+  existing: any | undefined,
+  newRevision: string,
+  maxSurge: number,
+): Record<string, string> {
   const current: Record<string, string> = { ...(existing?.metadata?.annotations ?? {}) };
   const out: Record<string, string> = { ...current };
   for (const [k, v] of Object.entries<string>(d.metadata?.annotations ?? {})) if (!NOT_COPIED.has(k)) out[k] = v;
   const oldText = current[REVISION];
-  const old = oldText !== undefined && /^-?\d+$/.test(oldText) ? BigInt(oldText) : oldText === undefined || oldText === '' ? 0n : undefined;
+  const old =
+    oldText !== undefined && /^-?\d+$/.test(oldText)
+      ? BigInt(oldText)
+      : oldText === undefined || oldText === ''
+        ? 0n
+        : undefined;
   if (old !== undefined && old < BigInt(newRevision)) {
     out[REVISION] = newRevision;
     if (oldText) {
@@ -64,8 +81,16 @@ export function equalIgnoreHash(a: any, b: any): boolean {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0));
-    return `{${entries.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    const entries = Object.entries(value as Record<string, unknown>).filter(
+      ([, v]) =>
+        v !== undefined &&
+        v !== null &&
+        !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0),
+    );
+    return `{${entries
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }

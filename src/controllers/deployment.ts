@@ -18,7 +18,9 @@ export class DeploymentController {
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error syncing deployment', { deployment: key, error }) });
+    this.#queue = new WorkQueue((key) => this.#sync(key), {
+      onError: (key, error) => ctx.logger.error('Error syncing deployment', { deployment: key, error }),
+    });
     ctx.informers.deployments.addHandlers(onEveryChange((d) => this.#queue.add(keyOf(d))));
     const rsChanged = (rs: any) => {
       const owner = controllerOf(rs);
@@ -32,7 +34,12 @@ export class DeploymentController {
   #matching(rs: any): any[] {
     return this.#ctx.informers.deployments.list().filter((d) => {
       const selector = selectorFromObject(d.spec?.selector);
-      return d.metadata.namespace === rs.metadata.namespace && selector !== undefined && selector.length > 0 && matches(selector, rs.metadata.labels);
+      return (
+        d.metadata.namespace === rs.metadata.namespace &&
+        selector !== undefined &&
+        selector.length > 0 &&
+        matches(selector, rs.metadata.labels)
+      );
     });
   }
 
@@ -51,9 +58,36 @@ export class DeploymentController {
       const selected = selector.length > 0 && matches(selector, rs.metadata.labels);
       if (owner?.uid === d.metadata.uid) {
         if (selected) owned.push(rs);
-        else await client.patch(rsInfo, rs.metadata.namespace, rs.metadata.name, { metadata: { ownerReferences: (rs.metadata.ownerReferences ?? []).filter((r: any) => r.uid !== d.metadata.uid), uid: rs.metadata.uid } }, 'merge').catch(ignoreGone);
+        else
+          await client
+            .patch(
+              rsInfo,
+              rs.metadata.namespace,
+              rs.metadata.name,
+              {
+                metadata: {
+                  ownerReferences: (rs.metadata.ownerReferences ?? []).filter((r: any) => r.uid !== d.metadata.uid),
+                  uid: rs.metadata.uid,
+                },
+              },
+              'merge',
+            )
+            .catch(ignoreGone);
       } else if (!owner && selected && !d.metadata.deletionTimestamp && !rs.metadata.deletionTimestamp) {
-        const adopted = await client.patch(rsInfo, rs.metadata.namespace, rs.metadata.name, { metadata: { ownerReferences: [...(rs.metadata.ownerReferences ?? []), ownerReference(d)], uid: rs.metadata.uid } }, 'merge').catch(ignoreGone);
+        const adopted = await client
+          .patch(
+            rsInfo,
+            rs.metadata.namespace,
+            rs.metadata.name,
+            {
+              metadata: {
+                ownerReferences: [...(rs.metadata.ownerReferences ?? []), ownerReference(d)],
+                uid: rs.metadata.uid,
+              },
+            },
+            'merge',
+          )
+          .catch(ignoreGone);
         if (adopted) owned.push(adopted);
       }
     }
@@ -71,8 +105,14 @@ export class DeploymentController {
     const hash = podTemplateHash(d.spec.template, d.status?.collisionCount ?? 0);
     // The new ReplicaSet is the one whose template is the Deployment's, pod-template-hash aside (upstream's
     // FindNewReplicaSet, oldest first), so an adopted ReplicaSet with the same template is not replaced.
-    const byAge = [...owned].sort((a, b) => Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? -1 : 1));
-    let newRs = byAge.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash) ?? byAge.find((rs) => equalIgnoreHash(rs.spec?.template, d.spec.template));
+    const byAge = [...owned].sort(
+      (a, b) =>
+        Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp) ||
+        (a.metadata.name < b.metadata.name ? -1 : 1),
+    );
+    let newRs =
+      byAge.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash) ??
+      byAge.find((rs) => equalIgnoreHash(rs.spec?.template, d.spec.template));
     const oldRss = byAge.filter((rs) => rs !== newRs);
     const nextRevision = (maxRevision(oldRss) + 1n).toString();
     const replicas = d.spec.replicas ?? 1;
@@ -80,19 +120,37 @@ export class DeploymentController {
     const oldActive = oldRss.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
     const oldPods = oldRss.reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);
     if (!newRs) {
-      const initial = recreate ? (oldPods > 0 || oldActive > 0 ? 0 : replicas) : Math.min(replicas, Math.max(0, replicas + surge(d, replicas) - oldActive));
+      const initial = recreate
+        ? oldPods > 0 || oldActive > 0
+          ? 0
+          : replicas
+        : Math.min(replicas, Math.max(0, replicas + surge(d, replicas) - oldActive));
       const labels = { ...(d.spec.template.metadata?.labels ?? {}), 'pod-template-hash': hash };
       try {
         newRs = await client.create(rsInfo, ns, {
-          metadata: { name: `${d.metadata.name}-${hash}`, labels, annotations: newReplicaSetAnnotations(d, undefined, nextRevision, surge(d, replicas)), ownerReferences: [ownerReference(d)] },
+          metadata: {
+            name: `${d.metadata.name}-${hash}`,
+            labels,
+            annotations: newReplicaSetAnnotations(d, undefined, nextRevision, surge(d, replicas)),
+            ownerReferences: [ownerReference(d)],
+          },
           spec: {
             replicas: initial,
             minReadySeconds: d.spec.minReadySeconds,
-            selector: { ...d.spec.selector, matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash } },
+            selector: {
+              ...d.spec.selector,
+              matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash },
+            },
             template: { ...d.spec.template, metadata: { ...(d.spec.template.metadata ?? {}), labels } },
           },
         });
-        if (initial > 0) this.#ctx.events.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name} to ${initial} from 0`);
+        if (initial > 0)
+          this.#ctx.events.event(
+            d,
+            'Normal',
+            'ScalingReplicaSet',
+            `Scaled up replica set ${newRs.metadata.name} to ${initial} from 0`,
+          );
       } catch (error) {
         if (isStatusError(error, 409)) return this.#queue.addAfter(key, 100);
         throw error;
@@ -107,7 +165,15 @@ export class DeploymentController {
     }
     const revision = newRs.metadata.annotations?.[REVISION];
     if (revision && d.metadata.annotations?.[REVISION] !== revision) {
-      await client.patch(client.resource('deployments'), ns, d.metadata.name, { metadata: { annotations: { [REVISION]: revision } } }, 'merge').catch(ignoreGone);
+      await client
+        .patch(
+          client.resource('deployments'),
+          ns,
+          d.metadata.name,
+          { metadata: { annotations: { [REVISION]: revision } } },
+          'merge',
+        )
+        .catch(ignoreGone);
       return;
     }
     if (recreate) {
@@ -120,7 +186,8 @@ export class DeploymentController {
       // Scale the new ReplicaSet up within the surge, or straight to the target when it is the only one.
       let newTarget = newRs.spec.replicas ?? 0;
       if (oldRss.every((rs) => (rs.spec?.replicas ?? 0) === 0)) newTarget = replicas;
-      else if (newTarget < replicas) newTarget = Math.min(replicas, newTarget + Math.max(0, replicas + maxSurge - total));
+      else if (newTarget < replicas)
+        newTarget = Math.min(replicas, newTarget + Math.max(0, replicas + maxSurge - total));
       else if (newTarget > replicas) newTarget = replicas;
       if (newTarget !== newRs.spec.replicas) await this.#scale(d, newRs, newTarget);
       // Scale old ReplicaSets down as far as availability allows (unhealthy old pods go first, as they count for nothing).
@@ -142,8 +209,22 @@ export class DeploymentController {
     const from = rs.spec?.replicas ?? 0;
     if (from === to) return;
     const client = this.#ctx.client;
-    await client.patch(client.resource('replicasets'), rs.metadata.namespace, rs.metadata.name, { metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas ?? 1) } }, spec: { replicas: to } }, 'merge');
-    this.#ctx.events.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} to ${to} from ${from}`);
+    await client.patch(
+      client.resource('replicasets'),
+      rs.metadata.namespace,
+      rs.metadata.name,
+      {
+        metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas ?? 1) } },
+        spec: { replicas: to },
+      },
+      'merge',
+    );
+    this.#ctx.events.event(
+      d,
+      'Normal',
+      'ScalingReplicaSet',
+      `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} to ${to} from ${from}`,
+    );
   }
 
   async #updateStatus(d: any, newRs: any, owned: any[]): Promise<void> {
@@ -151,12 +232,21 @@ export class DeploymentController {
     const replicas = sum((rs) => rs.status?.replicas ?? 0);
     const available = sum((rs) => rs.status?.availableReplicas ?? 0);
     const now = timestamp();
-    const isAvailable = available >= (d.spec.replicas ?? 1) - unavailable(d, d.spec.replicas ?? 1, surge(d, d.spec.replicas ?? 1));
-    const complete = (newRs.status?.availableReplicas ?? 0) === (d.spec.replicas ?? 1) && replicas === (d.spec.replicas ?? 1);
+    const isAvailable =
+      available >= (d.spec.replicas ?? 1) - unavailable(d, d.spec.replicas ?? 1, surge(d, d.spec.replicas ?? 1));
+    const complete =
+      (newRs.status?.availableReplicas ?? 0) === (d.spec.replicas ?? 1) && replicas === (d.spec.replicas ?? 1);
     const previous: any[] = d.status?.conditions ?? [];
     const condition = (type: string, status: string, reason: string, message: string) => {
       const old = previous.find((c) => c.type === type);
-      return { type, status, lastUpdateTime: old?.status === status && old?.reason === reason ? old.lastUpdateTime : now, lastTransitionTime: old?.status === status ? old.lastTransitionTime : now, reason, message };
+      return {
+        type,
+        status,
+        lastUpdateTime: old?.status === status && old?.reason === reason ? old.lastUpdateTime : now,
+        lastTransitionTime: old?.status === status ? old.lastTransitionTime : now,
+        reason,
+        message,
+      };
     };
     const status = {
       observedGeneration: d.metadata.generation,
@@ -166,17 +256,32 @@ export class DeploymentController {
       availableReplicas: available,
       unavailableReplicas: Math.max(0, (d.spec.replicas ?? 1) - available),
       conditions: [
-        condition('Available', isAvailable ? 'True' : 'False', isAvailable ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', isAvailable ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.'),
-        condition('Progressing', 'True', complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated', complete ? `ReplicaSet "${newRs.metadata.name}" has successfully progressed.` : `ReplicaSet "${newRs.metadata.name}" is progressing.`),
+        condition(
+          'Available',
+          isAvailable ? 'True' : 'False',
+          isAvailable ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+          isAvailable ? 'Deployment has minimum availability.' : 'Deployment does not have minimum availability.',
+        ),
+        condition(
+          'Progressing',
+          'True',
+          complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
+          complete
+            ? `ReplicaSet "${newRs.metadata.name}" has successfully progressed.`
+            : `ReplicaSet "${newRs.metadata.name}" is progressing.`,
+        ),
       ],
     };
-    const strip = (s: any) => JSON.stringify({ ...s, conditions: (s?.conditions ?? []).map((c: any) => [c.type, c.status, c.reason]) });
+    const strip = (s: any) =>
+      JSON.stringify({ ...s, conditions: (s?.conditions ?? []).map((c: any) => [c.type, c.status, c.reason]) });
     if (strip(status) === strip({ ...d.status, conditions: d.status?.conditions })) return;
     const client = this.#ctx.client;
-    await client.update(client.resource('deployments'), { ...d, status: { ...d.status, ...status } }, { subresource: 'status' }).catch((error) => {
-      if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
-      this.#queue.addAfter(keyOf(d), 50);
-    });
+    await client
+      .update(client.resource('deployments'), { ...d, status: { ...d.status, ...status } }, { subresource: 'status' })
+      .catch((error) => {
+        if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
+        this.#queue.addAfter(keyOf(d), 50);
+      });
   }
 }
 

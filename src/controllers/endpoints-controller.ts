@@ -16,22 +16,31 @@ export class EndpointsController {
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue((key) => this.#sync(key), { concurrency: 8, onError: (key, error) => ctx.logger.error('Error syncing endpoints', { service: key, error }) });
+    this.#queue = new WorkQueue((key) => this.#sync(key), {
+      concurrency: 8,
+      onError: (key, error) => ctx.logger.error('Error syncing endpoints', { service: key, error }),
+    });
     const svc = ctx.informers.services;
     svc.addHandlers(onEveryChange((s) => this.#queue.add(keyOf(s))));
     const podChanged = (old: any | undefined, pod: any) => {
       for (const s of svc.list()) {
         if (s.metadata.namespace !== pod.metadata.namespace || !s.spec?.selector) continue;
         const selector = selectorFromMap(s.spec.selector);
-        if (matches(selector, pod.metadata.labels) || (old && matches(selector, old.metadata.labels))) this.#queue.add(keyOf(s));
+        if (matches(selector, pod.metadata.labels) || (old && matches(selector, old.metadata.labels)))
+          this.#queue.add(keyOf(s));
       }
     };
-    ctx.informers.pods.addHandlers({ onAdd: (p) => podChanged(undefined, p), onUpdate: (o, p) => podChanged(o, p), onDelete: (p) => podChanged(undefined, p) });
+    ctx.informers.pods.addHandlers({
+      onAdd: (p) => podChanged(undefined, p),
+      onUpdate: (o, p) => podChanged(o, p),
+      onDelete: (p) => podChanged(undefined, p),
+    });
     // As upstream's controllers, watch what we write too: a managed slice or an Endpoints object that someone
     // deletes or edits is put back as the Service wants it.
     const sliceChanged = (slice: any) => {
       const service = slice.metadata.labels?.['kubernetes.io/service-name'];
-      if (service && slice.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY) this.#queue.add(`${slice.metadata.namespace}/${service}`);
+      if (service && slice.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY)
+        this.#queue.add(`${slice.metadata.namespace}/${service}`);
     };
     ctx.informers.endpointslices.addHandlers({ onUpdate: (_o, s) => sliceChanged(s), onDelete: sliceChanged });
     const endpointsChanged = (ep: any) => {
@@ -47,10 +56,16 @@ export class EndpointsController {
     const service = informers.services.get(key);
     const slicesInfo = client.resource('endpointslices');
     const endpointsInfo = client.resource('endpoints');
-    const existing = informers.endpointslices.list()
-      .filter((s) => s.metadata.namespace === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY)
+    const existing = informers.endpointslices
+      .list()
+      .filter(
+        (s) =>
+          s.metadata.namespace === ns &&
+          s.metadata.labels?.['kubernetes.io/service-name'] === name &&
+          s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY,
+      )
       .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
-    if (!service || !service.spec?.selector || service.metadata.deletionTimestamp) {
+    if (!service?.spec?.selector || service.metadata.deletionTimestamp) {
       if (service && !service.spec?.selector) return;
       for (const s of existing) await client.delete(slicesInfo, ns, s.metadata.name).catch(ignoreNotFound);
       if (!service && informers.endpoints.get(key)) await client.delete(endpointsInfo, ns, name).catch(ignoreNotFound);
@@ -59,23 +74,46 @@ export class EndpointsController {
     const list = backends(service, informers.pods.list());
     const wanted = desiredSlices(service, list);
     const labels = { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': MANAGED_BY };
-    const owner = [{ apiVersion: 'v1', kind: 'Service', name, uid: service.metadata.uid, controller: true, blockOwnerDeletion: true }];
+    const owner = [
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        name,
+        uid: service.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
     for (let i = 0; i < wanted.length; i++) {
       const body = { addressType: 'IPv4', ports: wanted[i]!.ports, endpoints: wanted[i]!.endpoints };
       const current = existing[i];
       if (!current) {
-        await client.create(slicesInfo, ns, { metadata: { generateName: `${name}-`, labels, ownerReferences: owner }, ...body });
-      } else if (JSON.stringify([current.ports ?? [], current.endpoints ?? [], current.addressType]) !== JSON.stringify([body.ports, body.endpoints, body.addressType]) || !ownedBy(current, service)) {
-        const metadata = { ...current.metadata, labels: { ...(current.metadata.labels ?? {}), ...labels }, ownerReferences: owner };
+        await client.create(slicesInfo, ns, {
+          metadata: { generateName: `${name}-`, labels, ownerReferences: owner },
+          ...body,
+        });
+      } else if (
+        JSON.stringify([current.ports ?? [], current.endpoints ?? [], current.addressType]) !==
+          JSON.stringify([body.ports, body.endpoints, body.addressType]) ||
+        !ownedBy(current, service)
+      ) {
+        const metadata = {
+          ...current.metadata,
+          labels: { ...(current.metadata.labels ?? {}), ...labels },
+          ownerReferences: owner,
+        };
         await client.update(slicesInfo, { ...current, ...body, metadata }).catch((e) => this.#retryOnConflict(e, key));
       }
     }
-    for (const extra of existing.slice(wanted.length)) await client.delete(slicesInfo, ns, extra.metadata.name).catch(ignoreNotFound);
+    for (const extra of existing.slice(wanted.length))
+      await client.delete(slicesInfo, ns, extra.metadata.name).catch(ignoreNotFound);
     const subsets = desiredSubsets(list);
     const ep = informers.endpoints.get(key);
     const epLabels = { ...(service.metadata.labels ?? {}) };
     if (!ep) {
-      await client.create(endpointsInfo, ns, { metadata: { name, labels: epLabels }, subsets }).catch((e) => this.#retryOnConflict(e, key));
+      await client
+        .create(endpointsInfo, ns, { metadata: { name, labels: epLabels }, subsets })
+        .catch((e) => this.#retryOnConflict(e, key));
     } else if (JSON.stringify(ep.subsets ?? []) !== JSON.stringify(subsets)) {
       await client.update(endpointsInfo, { ...ep, subsets }).catch((e) => this.#retryOnConflict(e, key));
     }
@@ -88,7 +126,9 @@ export class EndpointsController {
 }
 
 function ownedBy(slice: any, service: any): boolean {
-  return (slice.metadata.ownerReferences ?? []).some((r: any) => r.controller === true && r.uid === service.metadata.uid);
+  return (slice.metadata.ownerReferences ?? []).some(
+    (r: any) => r.controller === true && r.uid === service.metadata.uid,
+  );
 }
 
 function ignoreNotFound(error: unknown): void {

@@ -2,7 +2,13 @@ import { onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
 import { keyOf, type ControllerContext } from './context.ts';
-import { MIRRORING_MANAGED_BY, mirroredAnnotations, mirroredLabels, mirroredSlices, shouldMirror } from './mirrored-slices.ts';
+import {
+  MIRRORING_MANAGED_BY,
+  mirroredAnnotations,
+  mirroredLabels,
+  mirroredSlices,
+  shouldMirror,
+} from './mirrored-slices.ts';
 
 /**
  * EndpointSliceMirroringController mirrors custom Endpoints (those of a Service without a selector) into
@@ -15,13 +21,17 @@ export class EndpointSliceMirroringController {
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue((key) => this.#sync(key), { concurrency: 4, onError: (key, error) => ctx.logger.error('Error mirroring endpoints', { endpoints: key, error }) });
+    this.#queue = new WorkQueue((key) => this.#sync(key), {
+      concurrency: 4,
+      onError: (key, error) => ctx.logger.error('Error mirroring endpoints', { endpoints: key, error }),
+    });
     const add = (o: any) => this.#queue.add(keyOf(o));
     ctx.informers.endpoints.addHandlers(onEveryChange(add));
     ctx.informers.services.addHandlers(onEveryChange(add));
     const slice = (s: any) => {
       const name = s.metadata.labels?.['kubernetes.io/service-name'];
-      if (name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORING_MANAGED_BY) this.#queue.add(`${s.metadata.namespace}/${name}`);
+      if (name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORING_MANAGED_BY)
+        this.#queue.add(`${s.metadata.namespace}/${name}`);
     };
     ctx.informers.endpointslices.addHandlers(onEveryChange(slice));
   }
@@ -31,8 +41,14 @@ export class EndpointSliceMirroringController {
     const { client, informers } = this.#ctx;
     const [ns, name] = key.split('/') as [string, string];
     const slicesInfo = client.resource('endpointslices');
-    const existing = informers.endpointslices.list()
-      .filter((s) => s.metadata.namespace === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORING_MANAGED_BY)
+    const existing = informers.endpointslices
+      .list()
+      .filter(
+        (s) =>
+          s.metadata.namespace === ns &&
+          s.metadata.labels?.['kubernetes.io/service-name'] === name &&
+          s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORING_MANAGED_BY,
+      )
       .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
     const endpoints = informers.endpoints.get(key);
     if (!endpoints || endpoints.metadata.deletionTimestamp || !shouldMirror(endpoints, informers.services.get(key))) {
@@ -42,8 +58,22 @@ export class EndpointSliceMirroringController {
     const wanted = mirroredSlices(endpoints);
     const labels = mirroredLabels(endpoints);
     const annotations = mirroredAnnotations(endpoints);
-    const owner = [{ apiVersion: 'v1', kind: 'Endpoints', name, uid: endpoints.metadata.uid, controller: true, blockOwnerDeletion: true }];
-    const meta = (current: any) => ({ ...current, labels, ownerReferences: owner, ...(annotations ? { annotations } : {}) });
+    const owner = [
+      {
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        name,
+        uid: endpoints.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+    const meta = (current: any) => ({
+      ...current,
+      labels,
+      ownerReferences: owner,
+      ...(annotations ? { annotations } : {}),
+    });
     for (let i = 0; i < wanted.length; i++) {
       const body = wanted[i]!;
       const current = existing[i];
@@ -51,7 +81,14 @@ export class EndpointSliceMirroringController {
         await client.create(slicesInfo, ns, { metadata: meta({ generateName: `${name}-` }), ...body });
         continue;
       }
-      const same = JSON.stringify([current.addressType, current.ports ?? [], current.endpoints ?? [], current.metadata.labels, current.metadata.annotations ?? undefined]) === JSON.stringify([body.addressType, body.ports, body.endpoints, labels, annotations]);
+      const same =
+        JSON.stringify([
+          current.addressType,
+          current.ports ?? [],
+          current.endpoints ?? [],
+          current.metadata.labels,
+          current.metadata.annotations ?? undefined,
+        ]) === JSON.stringify([body.addressType, body.ports, body.endpoints, labels, annotations]);
       if (same) continue;
       if (current.addressType !== body.addressType) {
         // addressType is immutable: replace the slice.
@@ -66,7 +103,8 @@ export class EndpointSliceMirroringController {
         this.#queue.addAfter(key, 50);
       });
     }
-    for (const extra of existing.slice(wanted.length)) await client.delete(slicesInfo, ns, extra.metadata.name).catch(ignoreNotFound);
+    for (const extra of existing.slice(wanted.length))
+      await client.delete(slicesInfo, ns, extra.metadata.name).catch(ignoreNotFound);
   }
 }
 

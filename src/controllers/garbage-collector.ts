@@ -31,7 +31,9 @@ export class GarbageCollector {
       { informer: ctx.informers.jobs, info: r('jobs') },
       { informer: ctx.informers.cronjobs, info: r('cronjobs') },
     ];
-    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error in garbage collection', { object: key, error }) });
+    this.#queue = new WorkQueue((key) => this.#sync(key), {
+      onError: (key, error) => ctx.logger.error('Error in garbage collection', { object: key, error }),
+    });
     for (const { informer, info } of this.#tracked) {
       const enqueue = (o: any) => {
         this.#queue.add(`${info.resource}|${keyOf(o)}`);
@@ -45,7 +47,8 @@ export class GarbageCollector {
   #dependents(uid: string): { object: any; info: ResourceInfo }[] {
     const out: { object: any; info: ResourceInfo }[] = [];
     for (const { informer, info } of this.#tracked) {
-      for (const object of informer.list()) if ((object.metadata.ownerReferences ?? []).some((r: any) => r.uid === uid)) out.push({ object, info });
+      for (const object of informer.list())
+        if ((object.metadata.ownerReferences ?? []).some((r: any) => r.uid === uid)) out.push({ object, info });
     }
     return out;
   }
@@ -61,14 +64,29 @@ export class GarbageCollector {
     const finalizers: string[] = object.metadata.finalizers ?? [];
     if (object.metadata.deletionTimestamp && finalizers.includes('orphan')) {
       for (const d of this.#dependents(object.metadata.uid)) {
-        await client.patch(d.info, d.object.metadata.namespace, d.object.metadata.name, { metadata: { ownerReferences: d.object.metadata.ownerReferences.filter((r: any) => r.uid !== object.metadata.uid) } }, 'merge').catch(ignoreNotFound);
+        await client
+          .patch(
+            d.info,
+            d.object.metadata.namespace,
+            d.object.metadata.name,
+            {
+              metadata: {
+                ownerReferences: d.object.metadata.ownerReferences.filter((r: any) => r.uid !== object.metadata.uid),
+              },
+            },
+            'merge',
+          )
+          .catch(ignoreNotFound);
       }
       return this.#removeFinalizer(tracked.info, object, 'orphan');
     }
     if (object.metadata.deletionTimestamp && finalizers.includes('foregroundDeletion')) {
       const dependents = this.#dependents(object.metadata.uid);
       for (const d of dependents) {
-        if (!d.object.metadata.deletionTimestamp) await client.delete(d.info, d.object.metadata.namespace, d.object.metadata.name, { propagationPolicy: 'Foreground' }).catch(ignoreNotFound);
+        if (!d.object.metadata.deletionTimestamp)
+          await client
+            .delete(d.info, d.object.metadata.namespace, d.object.metadata.name, { propagationPolicy: 'Foreground' })
+            .catch(ignoreNotFound);
       }
       if (dependents.length === 0) return this.#removeFinalizer(tracked.info, object, 'foregroundDeletion');
       return this.#queue.addAfter(item, 500);
@@ -78,7 +96,9 @@ export class GarbageCollector {
     for (const ref of owners) {
       const info = resourceByKind(ref.apiVersion, ref.kind);
       if (!info) return;
-      const cached = this.#tracked.find((t) => t.info === info)?.informer.get(info.namespaced ? `${ns}/${ref.name}` : ref.name);
+      const cached = this.#tracked
+        .find((t) => t.info === info)
+        ?.informer.get(info.namespaced ? `${ns}/${ref.name}` : ref.name);
       if (cached?.metadata.uid === ref.uid) return;
       // The cache may lag: ask the API server before deciding the owner is gone.
       const live = await client.get(info, info.namespaced ? ns : undefined, ref.name).catch((error) => {
@@ -88,19 +108,34 @@ export class GarbageCollector {
       if (live?.metadata.uid === ref.uid) return;
     }
     this.#ctx.logger.v(2).info('Deleting object whose owners are gone', { object: item });
-    await client.delete(tracked.info, ns, object.metadata.name, { propagationPolicy: 'Background' }).catch(ignoreNotFound);
+    await client
+      .delete(tracked.info, ns, object.metadata.name, { propagationPolicy: 'Background' })
+      .catch(ignoreNotFound);
   }
 
   async #removeFinalizer(info: ResourceInfo, object: any, finalizer: string): Promise<void> {
     const client = this.#ctx.client;
-    await client.patch(info, object.metadata.namespace, object.metadata.name, [
-      { op: 'test', path: '/metadata/resourceVersion', value: object.metadata.resourceVersion },
-      { op: 'replace', path: '/metadata/finalizers', value: object.metadata.finalizers.filter((f: string) => f !== finalizer) },
-    ], 'json').catch((error) => {
-      if (isStatusError(error, 404)) return;
-      if (isStatusError(error, 422) || isStatusError(error, 409)) return this.#queue.addAfter(`${info.resource}|${keyOf(object)}`, 50);
-      throw error;
-    });
+    await client
+      .patch(
+        info,
+        object.metadata.namespace,
+        object.metadata.name,
+        [
+          { op: 'test', path: '/metadata/resourceVersion', value: object.metadata.resourceVersion },
+          {
+            op: 'replace',
+            path: '/metadata/finalizers',
+            value: object.metadata.finalizers.filter((f: string) => f !== finalizer),
+          },
+        ],
+        'json',
+      )
+      .catch((error) => {
+        if (isStatusError(error, 404)) return;
+        if (isStatusError(error, 422) || isStatusError(error, 409))
+          return this.#queue.addAfter(`${info.resource}|${keyOf(object)}`, 50);
+        throw error;
+      });
   }
 }
 

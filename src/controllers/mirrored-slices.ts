@@ -46,8 +46,16 @@ export interface MirroredSlice {
 export function mirroredSlices(endpoints: any): MirroredSlice[] {
   const groups = new Map<string, MirroredSlice>();
   for (const subset of endpoints.subsets ?? []) {
-    const ports = (subset.ports ?? []).map((p: any) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) }));
-    const addresses = [...(subset.addresses ?? []).map((a: any) => [a, true] as const), ...(subset.notReadyAddresses ?? []).map((a: any) => [a, false] as const)].slice(0, MAX_MIRRORED_PER_SUBSET);
+    const ports = (subset.ports ?? []).map((p: any) => ({
+      name: p.name ?? '',
+      port: p.port,
+      protocol: p.protocol ?? 'TCP',
+      ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
+    }));
+    const addresses = [
+      ...(subset.addresses ?? []).map((a: any) => [a, true] as const),
+      ...(subset.notReadyAddresses ?? []).map((a: any) => [a, false] as const),
+    ].slice(0, MAX_MIRRORED_PER_SUBSET);
     for (const [address, ready] of addresses) {
       const addressType = String(address.ip).includes(':') ? 'IPv6' : 'IPv4';
       const key = `${addressType} ${JSON.stringify(ports)}`;
@@ -66,7 +74,8 @@ export function mirroredSlices(endpoints: any): MirroredSlice[] {
   const out: MirroredSlice[] = [];
   for (const key of [...groups.keys()].sort()) {
     const g = groups.get(key)!;
-    for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) out.push({ ...g, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
+    for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE)
+      out.push({ ...g, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
   }
   return out;
 }

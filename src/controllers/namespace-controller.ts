@@ -21,7 +21,9 @@ export class NamespaceController {
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue((name) => this.#sync(name), { onError: (name, error) => ctx.logger.error('Error syncing namespace', { namespace: name, error }) });
+    this.#queue = new WorkQueue((name) => this.#sync(name), {
+      onError: (name, error) => ctx.logger.error('Error syncing namespace', { namespace: name, error }),
+    });
     const changed = (ns: any) => {
       if (ns.metadata.deletionTimestamp) this.#queue.add(ns.metadata.name);
     };
@@ -43,7 +45,8 @@ export class NamespaceController {
     const finalizers: string[] = ns.spec?.finalizers ?? [];
     if (!finalizers.includes(FINALIZER_KUBERNETES)) {
       // Finalized already (or never had ours): a namespace whose other finalizers are gone is deleted again.
-      if (finalizers.length === 0 && (ns.metadata.finalizers ?? []).length === 0) await client.delete(nsInfo, undefined, name).catch(ignoreGone);
+      if (finalizers.length === 0 && (ns.metadata.finalizers ?? []).length === 0)
+        await client.delete(nsInfo, undefined, name).catch(ignoreGone);
       return;
     }
     const resources = await this.#namespacedResources();
@@ -56,11 +59,13 @@ export class NamespaceController {
           await client.request('DELETE', collectionPath(info, name), { body: { propagationPolicy: 'Background' } });
         } else {
           const list = await client.list(info, { namespace: name });
-          for (const item of list.items ?? []) await client.delete(info, name, item.metadata.name, { propagationPolicy: 'Background' }).catch(ignoreGone);
+          for (const item of list.items ?? [])
+            await client.delete(info, name, item.metadata.name, { propagationPolicy: 'Background' }).catch(ignoreGone);
         }
         const left = (await client.list(info, { namespace: name })).items ?? [];
         if (left.length) remaining.set(qualified(info), left.length);
-        for (const item of left) for (const f of item.metadata?.finalizers ?? []) finalizersLeft.set(f, (finalizersLeft.get(f) ?? 0) + 1);
+        for (const item of left)
+          for (const f of item.metadata?.finalizers ?? []) finalizersLeft.set(f, (finalizersLeft.get(f) ?? 0) + 1);
       } catch (error) {
         if (isStatusError(error, 404) || isStatusError(error, 405)) continue;
         deleteFailure = `Failed to delete all resource types, 1 remaining: ${(error as Error).message}`;
@@ -74,7 +79,13 @@ export class NamespaceController {
     }
     const latest = await client.get(nsInfo, undefined, name).catch(ignoreGone);
     if (!latest) return;
-    const next = { ...latest, spec: { ...latest.spec, finalizers: (latest.spec?.finalizers ?? []).filter((f: string) => f !== FINALIZER_KUBERNETES) } };
+    const next = {
+      ...latest,
+      spec: {
+        ...latest.spec,
+        finalizers: (latest.spec?.finalizers ?? []).filter((f: string) => f !== FINALIZER_KUBERNETES),
+      },
+    };
     await client.update(nsInfo, next, { subresource: 'finalize' }).catch((error) => {
       if (isStatusError(error, 404)) return;
       if (isStatusError(error, 409)) return this.#queue.addAfter(name, 100);
@@ -84,34 +95,77 @@ export class NamespaceController {
   }
 
   /** #updateConditions writes upstream's five namespace deletion conditions (shown by `kubectl describe ns`). */
-  async #updateConditions(ns: any, remaining: Map<string, number>, finalizersLeft: Map<string, number>, deleteFailure: string | undefined): Promise<void> {
+  async #updateConditions(
+    ns: any,
+    remaining: Map<string, number>,
+    finalizersLeft: Map<string, number>,
+    deleteFailure: string | undefined,
+  ): Promise<void> {
     const now = timestamp();
     const previous: any[] = ns.status?.conditions ?? [];
     const condition = (type: string, status: string, reason: string, message: string) => {
       const old = previous.find((c) => c.type === type);
-      return { type, status, lastTransitionTime: old?.status === status ? old.lastTransitionTime : now, reason, message };
+      return {
+        type,
+        status,
+        lastTransitionTime: old?.status === status ? old.lastTransitionTime : now,
+        reason,
+        message,
+      };
     };
     const contentText = [...remaining.entries()].map(([r, n]) => `${r} has ${n} resource instances`).join(', ');
     const finalizerText = [...finalizersLeft.entries()].map(([f, n]) => `${f} in ${n} resource instances`).join(', ');
     const conditions = [
-      condition('NamespaceDeletionDiscoveryFailure', 'False', 'ResourcesDiscovered', 'All resources successfully discovered'),
-      condition('NamespaceDeletionGroupVersionParsingFailure', 'False', 'ParsedGroupVersions', 'All legacy kube types successfully parsed'),
+      condition(
+        'NamespaceDeletionDiscoveryFailure',
+        'False',
+        'ResourcesDiscovered',
+        'All resources successfully discovered',
+      ),
+      condition(
+        'NamespaceDeletionGroupVersionParsingFailure',
+        'False',
+        'ParsedGroupVersions',
+        'All legacy kube types successfully parsed',
+      ),
       deleteFailure
         ? condition('NamespaceDeletionContentFailure', 'True', 'ContentDeletionFailed', deleteFailure)
-        : condition('NamespaceDeletionContentFailure', 'False', 'ContentDeleted', 'All content successfully deleted, may be waiting on finalization'),
+        : condition(
+            'NamespaceDeletionContentFailure',
+            'False',
+            'ContentDeleted',
+            'All content successfully deleted, may be waiting on finalization',
+          ),
       remaining.size
-        ? condition('NamespaceContentRemaining', 'True', 'SomeResourcesRemain', `Some resources are remaining: ${contentText}`)
+        ? condition(
+            'NamespaceContentRemaining',
+            'True',
+            'SomeResourcesRemain',
+            `Some resources are remaining: ${contentText}`,
+          )
         : condition('NamespaceContentRemaining', 'False', 'ContentRemoved', 'All content successfully removed'),
       finalizersLeft.size
-        ? condition('NamespaceFinalizersRemaining', 'True', 'SomeFinalizersRemain', `Some content in the namespace has finalizers remaining: ${finalizerText}`)
-        : condition('NamespaceFinalizersRemaining', 'False', 'ContentHasNoFinalizers', 'All content-preserving finalizers finished'),
+        ? condition(
+            'NamespaceFinalizersRemaining',
+            'True',
+            'SomeFinalizersRemain',
+            `Some content in the namespace has finalizers remaining: ${finalizerText}`,
+          )
+        : condition(
+            'NamespaceFinalizersRemaining',
+            'False',
+            'ContentHasNoFinalizers',
+            'All content-preserving finalizers finished',
+          ),
     ];
     const key = (list: any[]) => JSON.stringify(list.map((c) => [c.type, c.status, c.reason, c.message]));
     if (key(conditions) === key(previous)) return;
     const client = this.#ctx.client;
-    await client.update(client.resource('namespaces'), { ...ns, status: { ...ns.status, conditions } }, { subresource: 'status' }).catch((error) => {
-      if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
-    });
+    await client
+      .update(client.resource('namespaces'), { ...ns, status: { ...ns.status, conditions } }, { subresource: 'status' })
+      .catch((error) => {
+        if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
+      });
   }
 
   /** #namespacedResources lists, through discovery, every namespaced kind that can be listed and deleted. */
@@ -120,14 +174,28 @@ export class NamespaceController {
     const client = this.#ctx.client;
     const groupVersions: string[] = ['v1'];
     const groups = await client.request('GET', '/apis');
-    for (const g of groups.groups ?? []) if (g.preferredVersion?.groupVersion) groupVersions.push(g.preferredVersion.groupVersion);
+    for (const g of groups.groups ?? [])
+      if (g.preferredVersion?.groupVersion) groupVersions.push(g.preferredVersion.groupVersion);
     const resources: ResourceInfo[] = [];
     for (const gv of groupVersions) {
       const list = await client.request('GET', gv === 'v1' ? '/api/v1' : `/apis/${gv}`);
-      const [group, version] = gv.includes('/') ? gv.split('/') as [string, string] : ['', gv];
+      const [group, version] = gv.includes('/') ? (gv.split('/') as [string, string]) : ['', gv];
       for (const r of list.resources ?? []) {
-        if (r.name.includes('/') || !r.namespaced || !r.verbs?.includes('delete') || !r.verbs?.includes('list')) continue;
-        resources.push({ group, version, resource: r.name, singular: r.singularName ?? '', kind: r.kind, listKind: `${r.kind}List`, namespaced: true, shortNames: [], categories: [], verbs: r.verbs, subresources: [] });
+        if (r.name.includes('/') || !r.namespaced || !r.verbs?.includes('delete') || !r.verbs?.includes('list'))
+          continue;
+        resources.push({
+          group,
+          version,
+          resource: r.name,
+          singular: r.singularName ?? '',
+          kind: r.kind,
+          listKind: `${r.kind}List`,
+          namespaced: true,
+          shortNames: [],
+          categories: [],
+          verbs: r.verbs,
+          subresources: [],
+        });
       }
     }
     this.#discovered = { at: Date.now(), resources };

@@ -17,10 +17,17 @@ export class NodeIpamController {
     this.#ctx = ctx;
     this.#cluster = parseCidr(options.clusterCidr);
     this.#maskSize = options.nodeCidrMaskSize;
-    if (this.#maskSize < this.#cluster.prefix || this.#maskSize > 32) throw new RangeError(`Cannot split --cluster-cidr ${options.clusterCidr} into /${this.#maskSize} node subnets`);
+    if (this.#maskSize < this.#cluster.prefix || this.#maskSize > 32)
+      throw new RangeError(`Cannot split --cluster-cidr ${options.clusterCidr} into /${this.#maskSize} node subnets`);
     // One worker: allocation decisions must see each other's results.
-    this.#queue = new WorkQueue((name) => this.#sync(name), { concurrency: 1, onError: (name, error) => ctx.logger.error('Error allocating node CIDR', { node: name, error }) });
-    ctx.informers.nodes.addHandlers({ onAdd: (n) => this.#queue.add(n.metadata.name), onUpdate: (_o, n) => this.#queue.add(n.metadata.name) });
+    this.#queue = new WorkQueue((name) => this.#sync(name), {
+      concurrency: 1,
+      onError: (name, error) => ctx.logger.error('Error allocating node CIDR', { node: name, error }),
+    });
+    ctx.informers.nodes.addHandlers({
+      onAdd: (n) => this.#queue.add(n.metadata.name),
+      onUpdate: (_o, n) => this.#queue.add(n.metadata.name),
+    });
   }
 
   #pending = new Map<string, string>();
@@ -32,7 +39,9 @@ export class NodeIpamController {
       this.#pending.delete(name);
       return;
     }
-    const used = new Set<string>(this.#ctx.informers.nodes.list().flatMap((n) => n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])));
+    const used = new Set<string>(
+      this.#ctx.informers.nodes.list().flatMap((n) => n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])),
+    );
     for (const [other, cidr] of this.#pending) if (other !== name) used.add(cidr);
     const count = 2 ** (this.#maskSize - this.#cluster.prefix);
     let chosen: string | undefined = this.#pending.get(name);
@@ -46,7 +55,13 @@ export class NodeIpamController {
     }
     this.#pending.set(name, chosen);
     const client = this.#ctx.client;
-    await client.patch(client.resource('nodes'), undefined, name, { spec: { podCIDR: chosen, podCIDRs: [chosen] } }, 'merge');
+    await client.patch(
+      client.resource('nodes'),
+      undefined,
+      name,
+      { spec: { podCIDR: chosen, podCIDRs: [chosen] } },
+      'merge',
+    );
     this.#ctx.events.event(node, 'Normal', 'CIDRAssignmentSucceeded', `Node ${name} got CIDR ${chosen}`);
     this.#ctx.logger.info('Set node PodCIDR', { node: name, podCIDRs: [chosen] });
   }

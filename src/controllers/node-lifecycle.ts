@@ -18,7 +18,10 @@ export class NodeLifecycleController {
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.#check().catch((error) => this.#ctx.logger.error('Node lifecycle check failed', { error })), Math.min(5000, this.#graceMs / 4));
+    this.#timer = setInterval(
+      () => void this.#check().catch((error) => this.#ctx.logger.error('Node lifecycle check failed', { error })),
+      Math.min(5000, this.#graceMs / 4),
+    );
   }
 
   stop(): void {
@@ -32,12 +35,30 @@ export class NodeLifecycleController {
       const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
       if (!ready || ready.status === 'Unknown') continue;
       const lease = informers.leases.get(`kube-node-lease/${node.metadata.name}`);
-      const heard = Math.max(Date.parse(lease?.spec?.renewTime ?? '') || 0, Date.parse(ready.lastHeartbeatTime ?? '') || 0, Date.parse(node.metadata.creationTimestamp) || 0);
+      const heard = Math.max(
+        Date.parse(lease?.spec?.renewTime ?? '') || 0,
+        Date.parse(ready.lastHeartbeatTime ?? '') || 0,
+        Date.parse(node.metadata.creationTimestamp) || 0,
+      );
       if (now - heard < this.#graceMs) continue;
       const stamp = timestamp(now);
-      const conditions = (node.status.conditions as any[]).map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: stamp } : c));
+      const conditions = (node.status.conditions as any[]).map((c) =>
+        c.type === 'Ready'
+          ? {
+              ...c,
+              status: 'Unknown',
+              reason: 'NodeStatusUnknown',
+              message: 'Kubelet stopped posting node status.',
+              lastTransitionTime: stamp,
+            }
+          : c,
+      );
       try {
-        await client.update(client.resource('nodes'), { ...node, status: { ...node.status, conditions } }, { subresource: 'status' });
+        await client.update(
+          client.resource('nodes'),
+          { ...node, status: { ...node.status, conditions } },
+          { subresource: 'status' },
+        );
       } catch (error) {
         if (isStatusError(error, 409) || isStatusError(error, 404)) continue;
         throw error;
@@ -45,8 +66,16 @@ export class NodeLifecycleController {
       this.#ctx.events.event(node, 'Normal', 'NodeNotReady', `Node ${node.metadata.name} status is now: NodeNotReady`);
       for (const pod of informers.pods.list()) {
         if (pod.spec?.nodeName !== node.metadata.name) continue;
-        const podConditions = (pod.status?.conditions ?? []).map((c: any) => (c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: stamp } : c));
-        await client.update(client.resource('pods'), { ...pod, status: { ...pod.status, conditions: podConditions } }, { subresource: 'status' }).catch((error) => this.#ctx.logger.v(2).info('Cannot mark pod not ready', { pod: pod.metadata.name, error }));
+        const podConditions = (pod.status?.conditions ?? []).map((c: any) =>
+          c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: stamp } : c,
+        );
+        await client
+          .update(
+            client.resource('pods'),
+            { ...pod, status: { ...pod.status, conditions: podConditions } },
+            { subresource: 'status' },
+          )
+          .catch((error) => this.#ctx.logger.v(2).info('Cannot mark pod not ready', { pod: pod.metadata.name, error }));
       }
     }
   }

@@ -23,12 +23,20 @@ export class ReplicaSetController {
     this.#ctx = ctx;
     this.#kind = kind;
     const informer = kind.informer(ctx);
-    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error(`Error syncing ${kind.kind}`, { [kind.kind === 'ReplicaSet' ? 'replicaSet' : 'replicationController']: key, error }) });
+    this.#queue = new WorkQueue((key) => this.#sync(key), {
+      onError: (key, error) =>
+        ctx.logger.error(`Error syncing ${kind.kind}`, {
+          [kind.kind === 'ReplicaSet' ? 'replicaSet' : 'replicationController']: key,
+          error,
+        }),
+    });
     informer.addHandlers(onEveryChange((rs) => this.#queue.add(keyOf(rs))));
     const podChanged = (pod: any) => {
       const owner = controllerOf(pod);
       if (owner?.kind === kind.kind) this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
-      else if (!owner) for (const rs of informer.list()) if (rs.metadata.namespace === pod.metadata.namespace) this.#queue.add(keyOf(rs));
+      else if (!owner)
+        for (const rs of informer.list())
+          if (rs.metadata.namespace === pod.metadata.namespace) this.#queue.add(keyOf(rs));
     };
     ctx.informers.pods.addHandlers(onEveryChange(podChanged));
   }
@@ -47,7 +55,8 @@ export class ReplicaSetController {
     const expected = this.#expected.get(key);
     if (expected) {
       const names = new Set(all.filter(isPodActive).map((p) => p.metadata.name));
-      const pending = [...expected.creates].some((n) => !names.has(n)) || [...expected.deletes].some((n) => names.has(n));
+      const pending =
+        [...expected.creates].some((n) => !names.has(n)) || [...expected.deletes].some((n) => names.has(n));
       if (pending && Date.now() - expected.at < EXPECTATION_TIMEOUT_MS) return this.#queue.addAfter(key, 100);
       this.#expected.delete(key);
     }
@@ -58,9 +67,30 @@ export class ReplicaSetController {
       const selected = matches(selector, pod.metadata.labels);
       if (owner?.uid === rs.metadata.uid) {
         if (selected || rs.metadata.deletionTimestamp) owned.push(pod);
-        else await client.patch(podsInfo, ns, pod.metadata.name, { metadata: { ownerReferences: (pod.metadata.ownerReferences ?? []).filter((r: any) => r.uid !== rs.metadata.uid) } }, 'merge').catch(ignoreNotFound);
+        else
+          await client
+            .patch(
+              podsInfo,
+              ns,
+              pod.metadata.name,
+              {
+                metadata: {
+                  ownerReferences: (pod.metadata.ownerReferences ?? []).filter((r: any) => r.uid !== rs.metadata.uid),
+                },
+              },
+              'merge',
+            )
+            .catch(ignoreNotFound);
       } else if (!owner && selected && isPodActive(pod) && !rs.metadata.deletionTimestamp) {
-        await client.patch(podsInfo, ns, pod.metadata.name, { metadata: { ownerReferences: [...(pod.metadata.ownerReferences ?? []), ownerReference(rs)] } }, 'merge').catch(ignoreNotFound);
+        await client
+          .patch(
+            podsInfo,
+            ns,
+            pod.metadata.name,
+            { metadata: { ownerReferences: [...(pod.metadata.ownerReferences ?? []), ownerReference(rs)] } },
+            'merge',
+          )
+          .catch(ignoreNotFound);
         owned.push(pod);
       }
     }
@@ -76,10 +106,19 @@ export class ReplicaSetController {
       for (let batch = 1; remaining > 0; batch *= 2) {
         const size = Math.min(batch, remaining);
         remaining -= size;
-        const created = await Promise.all(Array.from({ length: size }, () => client.create(podsInfo, ns, {
-          metadata: { generateName: `${rs.metadata.name}-`, labels: { ...(template.metadata?.labels ?? {}) }, annotations: template.metadata?.annotations, ownerReferences: [ownerReference(rs)] },
-          spec: structuredClone(template.spec),
-        })));
+        const created = await Promise.all(
+          Array.from({ length: size }, () =>
+            client.create(podsInfo, ns, {
+              metadata: {
+                generateName: `${rs.metadata.name}-`,
+                labels: { ...(template.metadata?.labels ?? {}) },
+                annotations: template.metadata?.annotations,
+                ownerReferences: [ownerReference(rs)],
+              },
+              spec: structuredClone(template.spec),
+            }),
+          ),
+        );
         for (const pod of created) {
           creates.add(pod.metadata.name);
           events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
@@ -95,13 +134,25 @@ export class ReplicaSetController {
       }
     }
     const ready = active.filter(isPodReady).length;
-    const status = { replicas: active.length, fullyLabeledReplicas: active.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: rs.metadata.generation };
+    const status = {
+      replicas: active.length,
+      fullyLabeledReplicas: active.length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      observedGeneration: rs.metadata.generation,
+    };
     const current = rs.status ?? {};
     if (Object.entries(status).some(([k, v]) => (current[k] ?? 0) !== v)) {
-      await client.update(client.resource(this.#kind.resource), { ...rs, status: { ...current, ...status } }, { subresource: 'status' }).catch((error) => {
-        if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
-        this.#queue.addAfter(key, 50);
-      });
+      await client
+        .update(
+          client.resource(this.#kind.resource),
+          { ...rs, status: { ...current, ...status } },
+          { subresource: 'status' },
+        )
+        .catch((error) => {
+          if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
+          this.#queue.addAfter(key, 50);
+        });
     }
   }
 }
@@ -132,7 +183,11 @@ export const REPLICATION_CONTROLLER: ReplicatedKind = {
 /** deletionOrder puts first the pods a scale down should remove: unscheduled, pending, not ready, then newest. */
 function deletionOrder(a: any, b: any): number {
   const rank = (p: any) => (!p.spec?.nodeName ? 0 : p.status?.phase === 'Pending' ? 1 : !isPodReady(p) ? 2 : 3);
-  return rank(a) - rank(b) || Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? 1 : -1);
+  return (
+    rank(a) - rank(b) ||
+    Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp) ||
+    (a.metadata.name < b.metadata.name ? 1 : -1)
+  );
 }
 
 function ignoreNotFound(error: unknown): void {

@@ -18,12 +18,23 @@ export class ResourceQuotaController {
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error syncing resource quota', { quota: key, error }) });
-    ctx.informers.resourcequotas.addHandlers({ onAdd: (q) => this.#queue.add(keyOf(q)), onUpdate: (o, q) => (JSON.stringify(o.spec) !== JSON.stringify(q.spec) || !q.status?.used ? this.#queue.add(keyOf(q)) : undefined) });
+    this.#queue = new WorkQueue((key) => this.#sync(key), {
+      onError: (key, error) => ctx.logger.error('Error syncing resource quota', { quota: key, error }),
+    });
+    ctx.informers.resourcequotas.addHandlers({
+      onAdd: (q) => this.#queue.add(keyOf(q)),
+      onUpdate: (o, q) =>
+        JSON.stringify(o.spec) !== JSON.stringify(q.spec) || !q.status?.used ? this.#queue.add(keyOf(q)) : undefined,
+    });
     const namespaceChanged = (object: any) => {
-      for (const q of ctx.informers.resourcequotas.list()) if (q.metadata.namespace === object.metadata.namespace) this.#queue.addAfter(keyOf(q), 200);
+      for (const q of ctx.informers.resourcequotas.list())
+        if (q.metadata.namespace === object.metadata.namespace) this.#queue.addAfter(keyOf(q), 200);
     };
-    for (const informer of [ctx.informers.pods, ctx.informers.services]) informer.addHandlers({ onDelete: namespaceChanged, onUpdate: (o, n) => (o.status?.phase !== n.status?.phase ? namespaceChanged(n) : undefined) });
+    for (const informer of [ctx.informers.pods, ctx.informers.services])
+      informer.addHandlers({
+        onDelete: namespaceChanged,
+        onUpdate: (o, n) => (o.status?.phase !== n.status?.phase ? namespaceChanged(n) : undefined),
+      });
     const resync = setInterval(() => {
       for (const q of ctx.informers.resourcequotas.list()) this.#queue.add(keyOf(q));
     }, RESYNC_MS);
@@ -49,10 +60,12 @@ export class ResourceQuotaController {
     const used = Object.fromEntries(Object.entries(totals).map(([r, v]) => [r, formatQuota(r, v)]));
     const status = { hard: { ...hard }, used };
     if (JSON.stringify(status) === JSON.stringify({ hard: quota.status?.hard, used: quota.status?.used })) return;
-    await client.update(client.resource('resourcequotas'), { ...quota, status }, { subresource: 'status' }).catch((error) => {
-      if (isStatusError(error, 409)) return this.#queue.addAfter(key, 100);
-      if (!isStatusError(error, 404)) throw error;
-    });
+    await client
+      .update(client.resource('resourcequotas'), { ...quota, status }, { subresource: 'status' })
+      .catch((error) => {
+        if (isStatusError(error, 409)) return this.#queue.addAfter(key, 100);
+        if (!isStatusError(error, 404)) throw error;
+      });
   }
 }
 
@@ -71,7 +84,10 @@ function resourcesFor(names: string[], lookup: (plural: string, group?: string) 
     if (name.startsWith('count/')) {
       const [plural, ...group] = name.slice('count/'.length).split('.');
       add(plural!, group.join('.'));
-    } else if (['pods', 'cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'].includes(name)) add('pods', '');
+    } else if (
+      ['pods', 'cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'].includes(name)
+    )
+      add('pods', '');
     else if (name === 'services.nodeports' || name === 'services.loadbalancers') add('services', '');
     else add(name, '');
   }

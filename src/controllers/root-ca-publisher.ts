@@ -6,7 +6,8 @@ import type { ControllerContext } from './context.ts';
 /** ROOT_CA_CONFIGMAP is the ConfigMap every namespace gets, as upstream's root-ca-cert-publisher names it. */
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 
-const DESCRIPTION = 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.';
+const DESCRIPTION =
+  'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.';
 
 /**
  * RootCaPublisher is upstream's root-ca-cert-publisher: every active namespace has the ConfigMap `kube-root-ca.crt`
@@ -22,12 +23,22 @@ export class RootCaPublisher {
   constructor(ctx: ControllerContext, rootCa: string) {
     this.#ctx = ctx;
     this.#ca = rootCa;
-    this.#queue = new WorkQueue((ns) => this.#sync(ns), { onError: (ns, error) => ctx.logger.error('Error syncing the root CA ConfigMap', { namespace: ns, error }) });
-    this.#configMaps = new Informer(ctx.client, ctx.client.resource('configmaps'), {
-      onDelete: (cm) => this.#queue.add(cm.metadata.namespace),
-      onUpdate: (_old, cm) => this.#queue.add(cm.metadata.namespace),
-    }, { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}`, logger: ctx.logger });
-    ctx.informers.namespaces.addHandlers({ onAdd: (ns) => this.#queue.add(ns.metadata.name), onUpdate: (_o, ns) => this.#queue.add(ns.metadata.name) });
+    this.#queue = new WorkQueue((ns) => this.#sync(ns), {
+      onError: (ns, error) => ctx.logger.error('Error syncing the root CA ConfigMap', { namespace: ns, error }),
+    });
+    this.#configMaps = new Informer(
+      ctx.client,
+      ctx.client.resource('configmaps'),
+      {
+        onDelete: (cm) => this.#queue.add(cm.metadata.namespace),
+        onUpdate: (_old, cm) => this.#queue.add(cm.metadata.namespace),
+      },
+      { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}`, logger: ctx.logger },
+    );
+    ctx.informers.namespaces.addHandlers({
+      onAdd: (ns) => this.#queue.add(ns.metadata.name),
+      onUpdate: (_o, ns) => this.#queue.add(ns.metadata.name),
+    });
   }
 
   /** informer is the ConfigMap informer, for the controller manager to start and wait for with the shared ones. */
@@ -48,7 +59,12 @@ export class RootCaPublisher {
       throw error;
     };
     if (!current) {
-      await client.create(info, namespace, { metadata: { name: ROOT_CA_CONFIGMAP, annotations: { 'kubernetes.io/description': DESCRIPTION } }, data }).catch(ignoreGone);
+      await client
+        .create(info, namespace, {
+          metadata: { name: ROOT_CA_CONFIGMAP, annotations: { 'kubernetes.io/description': DESCRIPTION } },
+          data,
+        })
+        .catch(ignoreGone);
     } else if (current.data?.['ca.crt'] !== this.#ca || Object.keys(current.data ?? {}).length !== 1) {
       await client.update(info, { ...current, data }).catch(ignoreGone);
     }

@@ -10,39 +10,70 @@ function pod(name: string, ip: string, ready: boolean, extra: any = {}): any {
   };
 }
 
-const service = { metadata: { name: 'web', namespace: 'default' }, spec: { selector: { app: 'web' }, ports: [{ name: 'web', port: 80, targetPort: 'http', protocol: 'TCP' }] } };
+const service = {
+  metadata: { name: 'web', namespace: 'default' },
+  spec: { selector: { app: 'web' }, ports: [{ name: 'web', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+};
 
 test('backends() resolves named target ports per pod and reads readiness', () => {
   const list = backends(service, [pod('a', '10.0.0.2', true), pod('b', '10.0.0.3', false), { ...pod('c', '', true) }]);
-  assert.deepEqual(list.map((b) => [b.pod.metadata.name, b.ready, b.ports[0]?.port]), [['a', true, 8080], ['b', false, 8080]]);
+  assert.deepEqual(
+    list.map((b) => [b.pod.metadata.name, b.ready, b.ports[0]?.port]),
+    [
+      ['a', true, 8080],
+      ['b', false, 8080],
+    ],
+  );
 });
 
 test('desiredSubsets() splits ready and not-ready addresses; desiredSlices() keeps both with conditions', () => {
   const list = backends(service, [pod('a', '10.0.0.2', true), pod('b', '10.0.0.3', false)]);
   const [subset] = desiredSubsets(list);
-  assert.deepEqual(subset.addresses.map((a: any) => a.ip), ['10.0.0.2']);
-  assert.deepEqual(subset.notReadyAddresses.map((a: any) => a.ip), ['10.0.0.3']);
+  assert.deepEqual(
+    subset.addresses.map((a: any) => a.ip),
+    ['10.0.0.2'],
+  );
+  assert.deepEqual(
+    subset.notReadyAddresses.map((a: any) => a.ip),
+    ['10.0.0.3'],
+  );
   const [slice] = desiredSlices(service, list);
   assert.deepEqual(slice!.ports, [{ name: 'web', port: 8080, protocol: 'TCP' }]);
-  assert.deepEqual(slice!.endpoints.map((e: any) => [e.addresses[0], e.conditions.ready]), [['10.0.0.2', true], ['10.0.0.3', false]]);
+  assert.deepEqual(
+    slice!.endpoints.map((e: any) => [e.addresses[0], e.conditions.ready]),
+    [
+      ['10.0.0.2', true],
+      ['10.0.0.3', false],
+    ],
+  );
 });
 
 test('desiredSlices() puts at most 100 endpoints in a slice', () => {
-  const pods = Array.from({ length: 250 }, (_, i) => pod(`p${i}`, `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`, true));
+  const pods = Array.from({ length: 250 }, (_, i) =>
+    pod(`p${i}`, `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`, true),
+  );
   const slices = desiredSlices(service, backends(service, pods));
-  assert.deepEqual(slices.map((s) => s.endpoints.length), [100, 100, 50]);
+  assert.deepEqual(
+    slices.map((s) => s.endpoints.length),
+    [100, 100, 50],
+  );
 });
 
 test('a terminating pod is serving but not ready', () => {
-  const [b] = backends(service, [pod('t', '10.0.0.9', true, { metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } })]);
+  const [b] = backends(service, [
+    pod('t', '10.0.0.9', true, { metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } }),
+  ]);
   assert.deepEqual([b!.ready, b!.serving, b!.terminating], [false, true, true]);
 });
 
-test('desiredSlices() names an endpoint by its pod\'s hostname only when the pod\'s subdomain is the Service', () => {
+test("desiredSlices() names an endpoint by its pod's hostname only when the pod's subdomain is the Service", () => {
   const named = pod('a', '10.0.0.2', true);
   named.spec = { ...named.spec, hostname: 'web-0', subdomain: 'web' };
   const other = pod('b', '10.0.0.3', true);
   other.spec = { ...other.spec, hostname: 'web-1', subdomain: 'elsewhere' };
   const [slice] = desiredSlices(service, backends(service, [named, other]));
-  assert.deepEqual(slice!.endpoints.map((e: any) => e.hostname), ['web-0', undefined]);
+  assert.deepEqual(
+    slice!.endpoints.map((e: any) => e.hostname),
+    ['web-0', undefined],
+  );
 });

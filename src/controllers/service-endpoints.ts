@@ -25,7 +25,8 @@ export function backends(service: any, pods: readonly any[]): Backend[] {
     const ports: Backend['ports'] = [];
     for (const sp of service.spec?.ports ?? []) {
       const port = resolveTargetPort(sp, pod);
-      if (port !== undefined) ports.push({ ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? 'TCP' });
+      if (port !== undefined)
+        ports.push({ ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? 'TCP' });
     }
     const readyCondition = (pod.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
     const terminating = pod.metadata.deletionTimestamp !== undefined;
@@ -40,7 +41,8 @@ function resolveTargetPort(servicePort: any, pod: any): number | undefined {
   if (typeof target === 'number') return target;
   if (/^\d+$/.test(String(target))) return Number(target);
   for (const c of pod.spec?.containers ?? []) {
-    for (const p of c.ports ?? []) if (p.name === target && (p.protocol ?? 'TCP') === (servicePort.protocol ?? 'TCP')) return p.containerPort;
+    for (const p of c.ports ?? [])
+      if (p.name === target && (p.protocol ?? 'TCP') === (servicePort.protocol ?? 'TCP')) return p.containerPort;
   }
   return undefined;
 }
@@ -51,18 +53,28 @@ export function desiredSlices(service: any, list: Backend[]): { ports: any[]; en
   for (const b of list) {
     const key = JSON.stringify(b.ports);
     // Slice ports always carry a name ("" when unnamed) as upstream writes them; kubectl 1.33's describe needs it.
-    if (!groups.has(key)) groups.set(key, { ports: b.ports.map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol })), endpoints: [] });
+    if (!groups.has(key))
+      groups.set(key, {
+        ports: b.ports.map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol })),
+        endpoints: [],
+      });
     groups.get(key)!.endpoints.push({
       addresses: [b.pod.status.podIP],
       conditions: { ready: b.ready, serving: b.serving, terminating: b.terminating },
       ...dnsHostname(service, b.pod),
       ...(b.pod.spec?.nodeName ? { nodeName: b.pod.spec.nodeName } : {}),
-      targetRef: { kind: 'Pod', namespace: b.pod.metadata.namespace, name: b.pod.metadata.name, uid: b.pod.metadata.uid },
+      targetRef: {
+        kind: 'Pod',
+        namespace: b.pod.metadata.namespace,
+        name: b.pod.metadata.name,
+        uid: b.pod.metadata.uid,
+      },
     });
   }
   const slices: { ports: any[]; endpoints: any[] }[] = [];
   for (const g of [...groups.values()].sort((a, b) => (JSON.stringify(a.ports) < JSON.stringify(b.ports) ? -1 : 1))) {
-    for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) slices.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
+    for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE)
+      slices.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
   }
   // A selector that matches nothing still gets one empty slice, as upstream's placeholder.
   if (slices.length === 0) slices.push({ ports: [], endpoints: [] });
@@ -72,7 +84,11 @@ export function desiredSlices(service: any, list: Backend[]): { ports: any[]; en
 /** dnsHostname names an endpoint for DNS when its pod sets hostname and, as subdomain, this Service (upstream rule). */
 function dnsHostname(service: any, pod: any): { hostname?: string } {
   const hostname = pod.spec?.hostname;
-  return hostname && pod.spec?.subdomain === service.metadata?.name && pod.metadata?.namespace === service.metadata?.namespace ? { hostname } : {};
+  return hostname &&
+    pod.spec?.subdomain === service.metadata?.name &&
+    pod.metadata?.namespace === service.metadata?.namespace
+    ? { hostname }
+    : {};
 }
 
 /** desiredSubsets is the Endpoints object's subsets: ready and not-ready addresses per port mapping. */
@@ -82,7 +98,16 @@ export function desiredSubsets(list: Backend[]): any[] {
     if (b.ports.length === 0 || b.terminating) continue;
     const key = JSON.stringify(b.ports);
     if (!groups.has(key)) groups.set(key, { ports: b.ports, addresses: [], notReadyAddresses: [] });
-    const address = { ip: b.pod.status.podIP, ...(b.pod.spec?.nodeName ? { nodeName: b.pod.spec.nodeName } : {}), targetRef: { kind: 'Pod', namespace: b.pod.metadata.namespace, name: b.pod.metadata.name, uid: b.pod.metadata.uid } };
+    const address = {
+      ip: b.pod.status.podIP,
+      ...(b.pod.spec?.nodeName ? { nodeName: b.pod.spec.nodeName } : {}),
+      targetRef: {
+        kind: 'Pod',
+        namespace: b.pod.metadata.namespace,
+        name: b.pod.metadata.name,
+        uid: b.pod.metadata.uid,
+      },
+    };
     (b.ready ? groups.get(key)!.addresses : groups.get(key)!.notReadyAddresses).push(address);
   }
   return [...groups.values()].map((g) => ({

@@ -15,8 +15,13 @@ export class ServiceAccountsController {
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue((ns) => this.#sync(ns), { onError: (ns, error) => ctx.logger.error('Error syncing namespace service accounts', { namespace: ns, error }) });
-    ctx.informers.namespaces.addHandlers({ onAdd: (ns) => this.#queue.add(ns.metadata.name), onUpdate: (_o, ns) => this.#queue.add(ns.metadata.name) });
+    this.#queue = new WorkQueue((ns) => this.#sync(ns), {
+      onError: (ns, error) => ctx.logger.error('Error syncing namespace service accounts', { namespace: ns, error }),
+    });
+    ctx.informers.namespaces.addHandlers({
+      onAdd: (ns) => this.#queue.add(ns.metadata.name),
+      onUpdate: (_o, ns) => this.#queue.add(ns.metadata.name),
+    });
     ctx.informers.serviceaccounts.addHandlers({ onDelete: (sa) => this.#queue.add(sa.metadata.namespace) });
   }
 

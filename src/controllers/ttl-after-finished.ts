@@ -14,7 +14,9 @@ export class TtlAfterFinishedController {
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
-    this.#queue = new WorkQueue((key) => this.#sync(key), { onError: (key, error) => ctx.logger.error('Error cleaning up finished job', { job: key, error }) });
+    this.#queue = new WorkQueue((key) => this.#sync(key), {
+      onError: (key, error) => ctx.logger.error('Error cleaning up finished job', { job: key, error }),
+    });
     const changed = (job: any) => {
       if (job.spec?.ttlSecondsAfterFinished !== undefined && finishedCondition(job)) this.#queue.add(keyOf(job));
     };
@@ -31,12 +33,16 @@ export class TtlAfterFinishedController {
     if (remaining > 0) return this.#queue.addAfter(key, remaining);
     const [ns, name] = key.split('/') as [string, string];
     const jobs = client.resource('jobs');
-    const live = await client.get(jobs, ns, name).catch((error) => (isStatusError(error, 404) ? undefined : Promise.reject(error)));
+    const live = await client
+      .get(jobs, ns, name)
+      .catch((error) => (isStatusError(error, 404) ? undefined : Promise.reject(error)));
     if (!live || expiresInMs(live) === undefined || expiresInMs(live)! > 0) return;
     logger.v(2).info('Cleaning up Job', { job: key });
-    await client.delete(jobs, ns, name, { propagationPolicy: 'Foreground', preconditions: { uid: live.metadata.uid } }).catch((error) => {
-      if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
-    });
+    await client
+      .delete(jobs, ns, name, { propagationPolicy: 'Foreground', preconditions: { uid: live.metadata.uid } })
+      .catch((error) => {
+        if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
+      });
   }
 }
 

@@ -15,7 +15,10 @@ export class WorkQueue {
   #order: string[] = [];
   #stopped = false;
 
-  constructor(handler: (key: string) => Promise<void>, options: { concurrency?: number; onError: (key: string, error: unknown) => void }) {
+  constructor(
+    handler: (key: string) => Promise<void>,
+    options: { concurrency?: number; onError: (key: string, error: unknown) => void },
+  ) {
     this.#handler = handler;
     this.#onError = options.onError;
     this.#concurrency = options.concurrency ?? 4;
@@ -48,20 +51,22 @@ export class WorkQueue {
       this.#queued.delete(key);
       this.#active.add(key);
       this.#running++;
-      void this.#handler(key).then(
-        () => this.#failures.delete(key),
-        (error) => {
-          const n = (this.#failures.get(key) ?? 0) + 1;
-          this.#failures.set(key, n);
-          this.#onError(key, error);
-          this.addAfter(key, Math.min(5 * 2 ** n, 5000));
-        },
-      ).finally(() => {
-        this.#running--;
-        this.#active.delete(key);
-        if (this.#dirty.delete(key)) this.add(key);
-        this.#pump();
-      });
+      void this.#handler(key)
+        .then(
+          () => this.#failures.delete(key),
+          (error) => {
+            const n = (this.#failures.get(key) ?? 0) + 1;
+            this.#failures.set(key, n);
+            this.#onError(key, error);
+            this.addAfter(key, Math.min(5 * 2 ** n, 5000));
+          },
+        )
+        .finally(() => {
+          this.#running--;
+          this.#active.delete(key);
+          if (this.#dirty.delete(key)) this.add(key);
+          this.#pump();
+        });
     }
   }
 }

@@ -29,7 +29,10 @@ export function answer(zone: Zone, qname: string, qtype: string): Response {
     // Unknown addresses fall through to the forwarder, as kubeadm's Corefile says (`fallthrough in-addr.arpa ip6.arpa`).
     if (!targets) return forward();
     if (qtype !== 'PTR' && qtype !== 'ANY') return { ...empty('NOERROR'), authorities: [] };
-    return { ...empty('NOERROR'), answers: targets.map((t) => ({ name: asked, type: 'PTR', ttl: zone.ttl, class: 'IN', data: t })) };
+    return {
+      ...empty('NOERROR'),
+      answers: targets.map((t) => ({ name: asked, type: 'PTR', ttl: zone.ttl, class: 'IN', data: t })),
+    };
   }
   if (name !== domain && !name.endsWith(`.${domain}`)) return forward();
   const response = empty('NOERROR');
@@ -41,7 +44,8 @@ export function answer(zone: Zone, qname: string, qtype: string): Response {
       response.answers.push({ name: shown, type: 'CNAME', ttl: zone.ttl, class: 'IN', data: set.cname });
       owner = set.cname;
       shown = set.cname;
-      if (owner !== domain && !owner.endsWith(`.${domain}`)) return { ...response, chase: { name: owner, type: qtype } };
+      if (owner !== domain && !owner.endsWith(`.${domain}`))
+        return { ...response, chase: { name: owner, type: qtype } };
       continue;
     }
     const records = recordsOf(zone, owner, shown, set, qtype);
@@ -65,8 +69,17 @@ function recordsOf(zone: Zone, owner: string, shown: string, set: RecordSet | un
   }
   if (!set) return out;
   if (want('A')) for (const ip of set.a ?? []) out.push({ name: shown, type: 'A', ttl, class: 'IN', data: ip });
-  if (want('AAAA')) for (const ip of set.aaaa ?? []) out.push({ name: shown, type: 'AAAA', ttl, class: 'IN', data: ip });
-  if (want('SRV')) for (const s of set.srv ?? []) out.push({ name: shown, type: 'SRV', ttl, class: 'IN', data: { priority: 0, weight: s.weight, port: s.port, target: s.target } });
+  if (want('AAAA'))
+    for (const ip of set.aaaa ?? []) out.push({ name: shown, type: 'AAAA', ttl, class: 'IN', data: ip });
+  if (want('SRV'))
+    for (const s of set.srv ?? [])
+      out.push({
+        name: shown,
+        type: 'SRV',
+        ttl,
+        class: 'IN',
+        data: { priority: 0, weight: s.weight, port: s.port, target: s.target },
+      });
   if (want('TXT')) for (const t of set.txt ?? []) out.push({ name: shown, type: 'TXT', ttl, class: 'IN', data: t });
   if (want('CNAME') && set.cname) out.push({ name: shown, type: 'CNAME', ttl, class: 'IN', data: set.cname });
   return out;
@@ -104,7 +117,15 @@ export function soa(zone: Zone): Record {
     type: 'SOA',
     ttl: Math.min(zone.ttl, 300),
     class: 'IN',
-    data: { mname: `ns.dns.${zone.domain}`, rname: `hostmaster.${zone.domain}`, serial: zone.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: zone.ttl },
+    data: {
+      mname: `ns.dns.${zone.domain}`,
+      rname: `hostmaster.${zone.domain}`,
+      serial: zone.serial,
+      refresh: 7200,
+      retry: 1800,
+      expire: 86400,
+      minimum: zone.ttl,
+    },
   };
 }
 

@@ -45,12 +45,30 @@ export class ClusterDns {
 
   constructor(options: ClusterDnsOptions) {
     this.#o = options;
-    this.metrics = new DnsMetrics(`dns://${options.dnsAddress === '0.0.0.0' ? '' : options.dnsAddress}:${options.dnsPort}`);
+    this.metrics = new DnsMetrics(
+      `dns://${options.dnsAddress === '0.0.0.0' ? '' : options.dnsAddress}:${options.dnsPort}`,
+    );
     this.#zone = buildZone([], [], { domain: options.domain, ttl: options.ttl, serial: now() });
     const onChange = () => this.#schedule();
-    this.#services = new Informer(options.client, options.client.resource('services'), { onChange }, { logger: options.logger });
-    this.#slices = new Informer(options.client, options.client.resource('endpointslices', 'discovery.k8s.io'), { onChange }, { logger: options.logger });
-    const forwarder = options.upstreams.length > 0 ? new Forwarder({ upstreams: options.upstreams, onResult: (to, rcode, seconds) => this.metrics.forward(to, rcode, seconds) }) : undefined;
+    this.#services = new Informer(
+      options.client,
+      options.client.resource('services'),
+      { onChange },
+      { logger: options.logger },
+    );
+    this.#slices = new Informer(
+      options.client,
+      options.client.resource('endpointslices', 'discovery.k8s.io'),
+      { onChange },
+      { logger: options.logger },
+    );
+    const forwarder =
+      options.upstreams.length > 0
+        ? new Forwarder({
+            upstreams: options.upstreams,
+            onResult: (to, rcode, seconds) => this.metrics.forward(to, rcode, seconds),
+          })
+        : undefined;
     this.#forwarder = forwarder;
     this.#server = new DnsServer({ zone: () => this.#zone, forwarder, metrics: this.metrics });
   }
@@ -59,17 +77,35 @@ export class ClusterDns {
   async start(): Promise<{ dnsPort: number }> {
     const log = this.#o.logger;
     const dnsPort = await this.#server.listen(this.#o.dnsAddress, this.#o.dnsPort);
-    log.info('Serving DNS', { address: `${this.#o.dnsAddress}:${dnsPort}`, protocols: 'udp,tcp', domain: this.#o.domain, upstreams: this.#o.upstreams.join(',') });
-    if (this.#o.healthAddress) this.#http.push(await serve(this.#o.healthAddress, (path) => (path === '/health' ? [200, 'OK'] : undefined)));
-    if (this.#o.readyAddress) this.#http.push(await serve(this.#o.readyAddress, (path) => (path === '/ready' ? (this.#ready ? [200, 'OK'] : [503, 'kubernetes']) : undefined)));
-    if (this.#o.metricsAddress) this.#http.push(await serve(this.#o.metricsAddress, (path) => (path === '/metrics' ? [200, this.metrics.render()] : undefined)));
+    log.info('Serving DNS', {
+      address: `${this.#o.dnsAddress}:${dnsPort}`,
+      protocols: 'udp,tcp',
+      domain: this.#o.domain,
+      upstreams: this.#o.upstreams.join(','),
+    });
+    if (this.#o.healthAddress)
+      this.#http.push(await serve(this.#o.healthAddress, (path) => (path === '/health' ? [200, 'OK'] : undefined)));
+    if (this.#o.readyAddress)
+      this.#http.push(
+        await serve(this.#o.readyAddress, (path) =>
+          path === '/ready' ? (this.#ready ? [200, 'OK'] : [503, 'kubernetes']) : undefined,
+        ),
+      );
+    if (this.#o.metricsAddress)
+      this.#http.push(
+        await serve(this.#o.metricsAddress, (path) => (path === '/metrics' ? [200, this.metrics.render()] : undefined)),
+      );
     this.#services.start();
     this.#slices.start();
     // Ready once the first lists are in and every upstream was checked (so an unreachable one fails fast at once).
     void Promise.all([this.#services.waitForSync(), this.#slices.waitForSync(), this.#forwarder?.start()]).then(() => {
       this.#rebuild();
       this.#ready = true;
-      log.info('Informers synced, DNS ready', { services: this.#services.list().length, endpointSlices: this.#slices.list().length, healthyUpstreams: this.#forwarder?.healthy().join(',') ?? '' });
+      log.info('Informers synced, DNS ready', {
+        services: this.#services.list().length,
+        endpointSlices: this.#slices.list().length,
+        healthyUpstreams: this.#forwarder?.healthy().join(',') ?? '',
+      });
     });
     return { dnsPort };
   }
@@ -94,10 +130,16 @@ export class ClusterDns {
 
   #rebuild(): void {
     const started = performance.now();
-    this.#zone = buildZone(this.#services.list(), this.#slices.list(), { domain: this.#o.domain, ttl: this.#o.ttl, serial: now() });
+    this.#zone = buildZone(this.#services.list(), this.#slices.list(), {
+      domain: this.#o.domain,
+      ttl: this.#o.ttl,
+      serial: now(),
+    });
     this.#buildMs = performance.now() - started;
     this.#lastBuild = Date.now();
-    this.#o.logger.v(4).info('Zone rebuilt', { names: this.#zone.names.size, elapsed: `${this.#buildMs.toFixed(1)}ms` });
+    this.#o.logger
+      .v(4)
+      .info('Zone rebuilt', { names: this.#zone.names.size, elapsed: `${this.#buildMs.toFixed(1)}ms` });
   }
 }
 

@@ -39,9 +39,11 @@ export class Forwarder {
 
   /** start health-checks every upstream once. */
   async start(): Promise<void> {
-    await Promise.all(this.upstreams.map(async (u) => {
-      if (!(await this.#healthy(u))) this.#markDown(u);
-    }));
+    await Promise.all(
+      this.upstreams.map(async (u) => {
+        if (!(await this.#healthy(u))) this.#markDown(u);
+      }),
+    );
   }
 
   stop(): void {
@@ -89,8 +91,16 @@ export class Forwarder {
 
   /** #healthy asks an upstream for the root's NS records: any answer at all means it is up. */
   async #healthy(upstream: string): Promise<boolean> {
-    const probe = dnsPacket.encode({ type: 'query', id: 0x4b38, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: '.', type: 'NS', class: 'IN' }] });
-    return this.#ask(upstream, probe, this.#healthCheckMs).then((reply) => reply.length >= 12, () => false);
+    const probe = dnsPacket.encode({
+      type: 'query',
+      id: 0x4b38,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ name: '.', type: 'NS', class: 'IN' }],
+    });
+    return this.#ask(upstream, probe, this.#healthCheckMs).then(
+      (reply) => reply.length >= 12,
+      () => false,
+    );
   }
 
   #ask(upstream: string, packet: Buffer, timeoutMs = this.#timeoutMs): Promise<Buffer> {

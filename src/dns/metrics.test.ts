@@ -2,9 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DnsMetrics } from './metrics.ts';
 
-test('DnsMetrics renders cumulative histogram buckets and per-label counters in CoreDNS\'s names', () => {
+test("DnsMetrics renders cumulative histogram buckets and per-label counters in CoreDNS's names", () => {
   const m = new DnsMetrics('dns://:53');
-  const base = { proto: 'udp', family: '1', type: 'A', rcode: 'NOERROR', plugin: 'kubernetes', requestSize: 60, responseSize: 90 } as const;
+  const base = {
+    proto: 'udp',
+    family: '1',
+    type: 'A',
+    rcode: 'NOERROR',
+    plugin: 'kubernetes',
+    requestSize: 60,
+    responseSize: 90,
+  } as const;
   m.request({ ...base, seconds: 0.0001 });
   m.request({ ...base, seconds: 0.003 });
   m.request({ ...base, type: 'SRV', rcode: 'NXDOMAIN', seconds: 0.0001 });

@@ -29,7 +29,11 @@ class Histogram {
     const sep = labels ? `${labels},` : '';
     let cumulative = 0;
     const out = this.buckets.map((b, i) => `${name}_bucket{${sep}le="${b}"} ${(cumulative += this.counts[i]!)}`);
-    out.push(`${name}_bucket{${sep}le="+Inf"} ${this.count}`, `${name}_sum{${labels}} ${this.sum}`, `${name}_count{${labels}} ${this.count}`);
+    out.push(
+      `${name}_bucket{${sep}le="+Inf"} ${this.count}`,
+      `${name}_sum{${labels}} ${this.sum}`,
+      `${name}_count{${labels}} ${this.count}`,
+    );
     return out;
   }
 }
@@ -47,14 +51,26 @@ export class DnsMetrics {
   #forwardRequests = new Map<string, number>();
   #forwardResponses = new Map<string, number>();
   #forwardDurations = new Map<string, Histogram>();
-  #series = new Map<string, { requests: string; responses: string; duration: Histogram; requestSize: Histogram; responseSize: Histogram }>();
+  #series = new Map<
+    string,
+    { requests: string; responses: string; duration: Histogram; requestSize: Histogram; responseSize: Histogram }
+  >();
 
   constructor(server: string) {
     this.server = server;
   }
 
   /** request records one answered query (the label strings are built once per combination, not per query). */
-  request(options: { proto: 'udp' | 'tcp'; family: Family; type: string; rcode: string; plugin: string; seconds: number; requestSize: number; responseSize: number }): void {
+  request(options: {
+    proto: 'udp' | 'tcp';
+    family: Family;
+    type: string;
+    rcode: string;
+    plugin: string;
+    seconds: number;
+    requestSize: number;
+    responseSize: number;
+  }): void {
     const key = `${options.proto}|${options.family}|${options.type}|${options.rcode}|${options.plugin}`;
     let series = this.#series.get(key);
     if (!series) {
@@ -93,20 +109,60 @@ export class DnsMetrics {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
       for (const [labels, h] of map) out.push(...h.lines(name, labels));
     };
-    out.push('# HELP coredns_build_info A metric with a constant \'1\' value labeled by version, revision, and goversion from which CoreDNS was built.', '# TYPE coredns_build_info gauge', `coredns_build_info{goversion="${process.version}",revision="tskube",version="1.12.0"} 1`);
-    counters('coredns_dns_requests_total', 'Counter of DNS requests made per zone, protocol and family.', this.#requests);
+    out.push(
+      "# HELP coredns_build_info A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.",
+      '# TYPE coredns_build_info gauge',
+      `coredns_build_info{goversion="${process.version}",revision="tskube",version="1.12.0"} 1`,
+    );
+    counters(
+      'coredns_dns_requests_total',
+      'Counter of DNS requests made per zone, protocol and family.',
+      this.#requests,
+    );
     counters('coredns_dns_responses_total', 'Counter of response status codes.', this.#responses);
-    histograms('coredns_dns_request_duration_seconds', 'Histogram of the time (in seconds) each request took per zone.', this.#durations);
-    histograms('coredns_dns_request_size_bytes', 'Size of the EDNS0 UDP buffer in bytes (64K for TCP) per zone and protocol.', this.#requestSizes);
+    histograms(
+      'coredns_dns_request_duration_seconds',
+      'Histogram of the time (in seconds) each request took per zone.',
+      this.#durations,
+    );
+    histograms(
+      'coredns_dns_request_size_bytes',
+      'Size of the EDNS0 UDP buffer in bytes (64K for TCP) per zone and protocol.',
+      this.#requestSizes,
+    );
     histograms('coredns_dns_response_size_bytes', 'Size of the returned response in bytes.', this.#responseSizes);
     counters('coredns_forward_requests_total', 'Counter of requests made per upstream.', this.#forwardRequests);
     counters('coredns_forward_responses_total', 'Counter of responses received per upstream.', this.#forwardResponses);
-    histograms('coredns_forward_request_duration_seconds', 'Histogram of the time each request took.', this.#forwardDurations);
-    return out.join('\n') + '\n';
+    histograms(
+      'coredns_forward_request_duration_seconds',
+      'Histogram of the time each request took.',
+      this.#forwardDurations,
+    );
+    return `${out.join('\n')}\n`;
   }
 }
 
-const KNOWN_TYPES = new Set(['A', 'AAAA', 'NS', 'PTR', 'SOA', 'CNAME', 'MX', 'TXT', 'SRV', 'NAPTR', 'DS', 'DNSKEY', 'RRSIG', 'NSEC', 'NSEC3', 'HINFO', 'IXFR', 'AXFR', 'ANY']);
+const KNOWN_TYPES = new Set([
+  'A',
+  'AAAA',
+  'NS',
+  'PTR',
+  'SOA',
+  'CNAME',
+  'MX',
+  'TXT',
+  'SRV',
+  'NAPTR',
+  'DS',
+  'DNSKEY',
+  'RRSIG',
+  'NSEC',
+  'NSEC3',
+  'HINFO',
+  'IXFR',
+  'AXFR',
+  'ANY',
+]);
 
 /** knownType keeps the `type` label's cardinality bounded, as CoreDNS does ("other" for the rest). */
 function knownType(type: string): string {

@@ -15,10 +15,19 @@ import { buildZone } from './zone.ts';
 const many = Array.from({ length: 20 }, (_, i) => ({ addresses: [`172.16.1.${i + 1}`], conditions: { ready: true } }));
 const zone = buildZone(
   [
-    { metadata: { namespace: 'default', name: 'nsvc' }, spec: { clusterIP: '10.0.0.42', ports: [{ name: 'http', port: 2000 }] } },
+    {
+      metadata: { namespace: 'default', name: 'nsvc' },
+      spec: { clusterIP: '10.0.0.42', ports: [{ name: 'http', port: 2000 }] },
+    },
     { metadata: { namespace: 'default', name: 'big' }, spec: { clusterIP: 'None' } },
   ],
-  [{ metadata: { namespace: 'default', name: 'big-1', labels: { 'kubernetes.io/service-name': 'big' } }, ports: [], endpoints: many }],
+  [
+    {
+      metadata: { namespace: 'default', name: 'big-1', labels: { 'kubernetes.io/service-name': 'big' } },
+      ports: [],
+      endpoints: many,
+    },
+  ],
   { domain: 'cluster.local', ttl: 30, serial: 1 },
 );
 
@@ -33,7 +42,16 @@ before(async () => {
   await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
   closedPort = probe.address().port;
   probe.close();
-  server = new DnsServer({ zone: () => zone, metrics, forwarder: new Forwarder({ upstreams: ['127.0.0.1'], port: closedPort, timeoutMs: 20_000, onResult: (to, rcode, s) => metrics.forward(to, rcode, s) }) });
+  server = new DnsServer({
+    zone: () => zone,
+    metrics,
+    forwarder: new Forwarder({
+      upstreams: ['127.0.0.1'],
+      port: closedPort,
+      timeoutMs: 20_000,
+      onResult: (to, rcode, s) => metrics.forward(to, rcode, s),
+    }),
+  });
   port = await server.listen('127.0.0.1', 0);
 });
 
@@ -82,7 +100,10 @@ function tcp(msg: Buffer): Promise<Buffer> {
 
 function query(name: string, type: string, options: { edns?: number; id?: number } = {}): Buffer {
   return packet.encode({
-    type: 'query', id: options.id ?? 7, flags: packet.RECURSION_DESIRED, questions: [{ name, type: type as any, class: 'IN' }],
+    type: 'query',
+    id: options.id ?? 7,
+    flags: packet.RECURSION_DESIRED,
+    questions: [{ name, type: type as any, class: 'IN' }],
     additionals: options.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: options.edns, flags: 0 } as any] : [],
   });
 }
@@ -93,7 +114,10 @@ test('DnsServer answers over UDP and TCP with the same records', async () => {
     assert.equal(r.id, 4242);
     assert.equal(r.flag_aa, true);
     assert.equal((r as any).rcode, 'NOERROR');
-    assert.deepEqual(r.answers!.map((a: any) => a.data), ['10.0.0.42']);
+    assert.deepEqual(
+      r.answers!.map((a: any) => a.data),
+      ['10.0.0.42'],
+    );
   }
 });
 
@@ -130,34 +154,67 @@ test('DnsServer answers FORMERR to a query with no question, and ignores garbage
   assert.equal(await server.handle(Buffer.from([1, 2, 3]), 'udp', '1'), undefined);
 });
 
-test('DnsMetrics counts requests and responses in CoreDNS\'s names', () => {
+test("DnsMetrics counts requests and responses in CoreDNS's names", () => {
   const text = metrics.render();
-  assert.match(text, /coredns_dns_requests_total\{server="dns:\/\/:53",zone="\.",view="",proto="udp",family="1",type="A"\} \d+/);
-  assert.match(text, /coredns_dns_responses_total\{server="dns:\/\/:53",zone="\.",view="",rcode="NXDOMAIN",plugin="kubernetes"\} 1/);
-  assert.match(text, /coredns_dns_request_duration_seconds_bucket\{server="dns:\/\/:53",zone="\.",view="",type="A",le="\+Inf"\} \d+/);
+  assert.match(
+    text,
+    /coredns_dns_requests_total\{server="dns:\/\/:53",zone="\.",view="",proto="udp",family="1",type="A"\} \d+/,
+  );
+  assert.match(
+    text,
+    /coredns_dns_responses_total\{server="dns:\/\/:53",zone="\.",view="",rcode="NXDOMAIN",plugin="kubernetes"\} 1/,
+  );
+  assert.match(
+    text,
+    /coredns_dns_request_duration_seconds_bucket\{server="dns:\/\/:53",zone="\.",view="",type="A",le="\+Inf"\} \d+/,
+  );
   assert.match(text, /coredns_forward_requests_total\{to="127\.0\.0\.1:\d+"\} 1/);
 });
 
 test('DnsServer answers from the new zone as soon as it is swapped in (no stale cached reply)', async () => {
-  let current = buildZone([{ metadata: { namespace: 'default', name: 'a' }, spec: { clusterIP: '10.0.0.1' } }], [], { domain: 'cluster.local', ttl: 30, serial: 1 });
+  let current = buildZone([{ metadata: { namespace: 'default', name: 'a' }, spec: { clusterIP: '10.0.0.1' } }], [], {
+    domain: 'cluster.local',
+    ttl: 30,
+    serial: 1,
+  });
   const s = new DnsServer({ zone: () => current });
-  const ask = async () => packet.decode((await s.handle(query('a.default.svc.cluster.local', 'A', { id: 99 }), 'udp', '1'))!);
-  assert.deepEqual((await ask()).answers!.map((a: any) => a.data), ['10.0.0.1']);
+  const ask = async () =>
+    packet.decode((await s.handle(query('a.default.svc.cluster.local', 'A', { id: 99 }), 'udp', '1'))!);
+  assert.deepEqual(
+    (await ask()).answers!.map((a: any) => a.data),
+    ['10.0.0.1'],
+  );
   const cached = await ask();
   assert.equal(cached.id, 99);
-  assert.deepEqual(cached.answers!.map((a: any) => a.data), ['10.0.0.1']);
-  current = buildZone([{ metadata: { namespace: 'default', name: 'a' }, spec: { clusterIP: '10.0.0.2' } }], [], { domain: 'cluster.local', ttl: 30, serial: 2 });
-  assert.deepEqual((await ask()).answers!.map((a: any) => a.data), ['10.0.0.2']);
+  assert.deepEqual(
+    cached.answers!.map((a: any) => a.data),
+    ['10.0.0.1'],
+  );
+  current = buildZone([{ metadata: { namespace: 'default', name: 'a' }, spec: { clusterIP: '10.0.0.2' } }], [], {
+    domain: 'cluster.local',
+    ttl: 30,
+    serial: 2,
+  });
+  assert.deepEqual(
+    (await ask()).answers!.map((a: any) => a.data),
+    ['10.0.0.2'],
+  );
 });
 
 test('Forwarder skips an upstream that does not answer at all once start() has checked it, and checks it again', async () => {
   const silent = dgram.createSocket('udp4');
   let answering = false;
   silent.on('message', (m, r) => {
-    if (answering) silent.send(Buffer.concat([m.subarray(0, 2), Buffer.from([0x81, 0x80]), m.subarray(4)]), r.port, r.address);
+    if (answering)
+      silent.send(Buffer.concat([m.subarray(0, 2), Buffer.from([0x81, 0x80]), m.subarray(4)]), r.port, r.address);
   });
   await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
-  const forwarder = new Forwarder({ upstreams: ['127.0.0.1'], port: silent.address().port, timeoutMs: 20_000, healthCheckMs: 200 });
+  const forwarder = new Forwarder({
+    upstreams: ['127.0.0.1'],
+    port: silent.address().port,
+    timeoutMs: 20_000,
+    healthCheckMs: 200,
+  });
   try {
     await forwarder.start();
     assert.deepEqual(forwarder.healthy(), []);

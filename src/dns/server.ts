@@ -88,7 +88,16 @@ export class DnsServer {
       hit.reply.copy(reply);
       reply[0] = msg[0]!;
       reply[1] = msg[1]!;
-      this.#o.metrics?.request({ proto, family, type: hit.type, rcode: hit.rcode, plugin: 'kubernetes', seconds: (performance.now() - started) / 1000, requestSize: msg.length, responseSize: reply.length });
+      this.#o.metrics?.request({
+        proto,
+        family,
+        type: hit.type,
+        rcode: hit.rcode,
+        plugin: 'kubernetes',
+        seconds: (performance.now() - started) / 1000,
+        requestSize: msg.length,
+        responseSize: reply.length,
+      });
       return reply;
     }
     let query: Packet;
@@ -129,7 +138,16 @@ export class DnsServer {
         }
       }
     }
-    this.#o.metrics?.request({ proto, family, type: question?.type ?? 'other', rcode, plugin, seconds: (performance.now() - started) / 1000, requestSize: msg.length, responseSize: reply.length });
+    this.#o.metrics?.request({
+      proto,
+      family,
+      type: question?.type ?? 'other',
+      rcode,
+      plugin,
+      seconds: (performance.now() - started) / 1000,
+      requestSize: msg.length,
+      responseSize: reply.length,
+    });
     return reply;
   }
 
@@ -137,7 +155,12 @@ export class DnsServer {
   async #chase(response: Response, query: Packet): Promise<void> {
     const forwarder = this.#o.forwarder;
     if (!forwarder || !response.chase) return;
-    const ask = packet.encode({ type: 'query', id: query.id ?? 0, flags: FLAG_RD, questions: [{ name: response.chase.name, type: response.chase.type as any, class: 'IN' }] });
+    const ask = packet.encode({
+      type: 'query',
+      id: query.id ?? 0,
+      flags: FLAG_RD,
+      questions: [{ name: response.chase.name, type: response.chase.type as any, class: 'IN' }],
+    });
     const upstream = await forwarder.query(ask);
     if (!upstream) return;
     try {
@@ -188,9 +211,19 @@ function encode(query: Packet, response: Response, edns: boolean, maxSize: numbe
   let flags = (query.flags ?? 0) & FLAG_RD;
   flags |= FLAG_RA | (RCODE[response.rcode] ?? 2);
   if (response.authoritative) flags |= FLAG_AA;
-  const opt = edns ? [{ type: 'OPT', name: '.', udpPayloadSize: maxSize > UDP_MAX ? UDP_MAX : maxSize, flags: 0 } as unknown as Record] : [];
+  const opt = edns
+    ? [{ type: 'OPT', name: '.', udpPayloadSize: Math.min(maxSize, UDP_MAX), flags: 0 } as unknown as Record]
+    : [];
   const build = (answers: Record[], authorities: Record[], additionals: Record[], tc: boolean) =>
-    packet.encode({ type: 'response', id: query.id ?? 0, flags: flags | (tc ? FLAG_TC : 0), questions: question ? [question] : [], answers, authorities, additionals: [...additionals, ...opt] });
+    packet.encode({
+      type: 'response',
+      id: query.id ?? 0,
+      flags: flags | (tc ? FLAG_TC : 0),
+      questions: question ? [question] : [],
+      answers,
+      authorities,
+      additionals: [...additionals, ...opt],
+    });
   let out = build(response.answers, response.authorities, response.additionals, false);
   if (out.length <= maxSize) return out;
   out = build(response.answers, response.authorities, [], false);

@@ -49,7 +49,14 @@ export const SCHEMA_VERSION = '1.1.0';
 /** buildZone computes the zone for a set of Services and EndpointSlices. */
 export function buildZone(services: readonly any[], slices: readonly any[], options: ZoneOptions): Zone {
   const domain = options.domain.toLowerCase().replace(/\.$/, '');
-  const zone: Zone = { domain, ttl: options.ttl, serial: options.serial, names: new Map(), existing: new Set([domain]), reverse: new Map() };
+  const zone: Zone = {
+    domain,
+    ttl: options.ttl,
+    serial: options.serial,
+    names: new Map(),
+    existing: new Set([domain]),
+    reverse: new Map(),
+  };
   const slicesByService = new Map<string, any[]>();
   for (const slice of slices) {
     const name = slice.metadata?.labels?.['kubernetes.io/service-name'];
@@ -63,10 +70,12 @@ export function buildZone(services: readonly any[], slices: readonly any[], opti
   let nameserverIP = options.nameserverIP;
   const sorted = [...services].sort((a, b) => compareStrings(keyOf(a), keyOf(b)));
   for (const svc of sorted) {
-    if (nameserverIP === undefined && svc.metadata?.namespace === 'kube-system' && svc.metadata?.name === 'kube-dns') nameserverIP = clusterIPs(svc)[0];
+    if (nameserverIP === undefined && svc.metadata?.namespace === 'kube-system' && svc.metadata?.name === 'kube-dns')
+      nameserverIP = clusterIPs(svc)[0];
     addService(zone, svc, slicesByService.get(keyOf(svc)) ?? []);
   }
-  if (nameserverIP) add(zone, `ns.dns.${domain}`, isIP(nameserverIP) === 6 ? { aaaa: [nameserverIP] } : { a: [nameserverIP] });
+  if (nameserverIP)
+    add(zone, `ns.dns.${domain}`, isIP(nameserverIP) === 6 ? { aaaa: [nameserverIP] } : { a: [nameserverIP] });
   return zone;
 }
 
@@ -78,10 +87,16 @@ function addService(zone: Zone, svc: any, slices: any[]): void {
   const spec = svc.spec ?? {};
   const ports: any[] = spec.ports ?? [];
   if (spec.type === 'ExternalName') {
-    const target = String(spec.externalName ?? '').toLowerCase().replace(/\.$/, '');
+    const target = String(spec.externalName ?? '')
+      .toLowerCase()
+      .replace(/\.$/, '');
     if (!target) return;
     add(zone, base, { cname: target });
-    for (const p of ports) if (p.name) add(zone, `_${p.name.toLowerCase()}._${(p.protocol ?? 'TCP').toLowerCase()}.${base}`, { srv: [{ port: p.port, target, weight: 100 }] });
+    for (const p of ports)
+      if (p.name)
+        add(zone, `_${p.name.toLowerCase()}._${(p.protocol ?? 'TCP').toLowerCase()}.${base}`, {
+          srv: [{ port: p.port, target, weight: 100 }],
+        });
     return;
   }
   const endpoints = readyEndpoints(slices, spec.publishNotReadyAddresses === true);
@@ -137,7 +152,10 @@ interface Endpoint {
 function readyEndpoints(slices: any[], publishNotReady: boolean): Endpoint[] {
   const out: Endpoint[] = [];
   const seen = new Set<string>();
-  const sorted = slices.length > 1 ? [...slices].sort((a, b) => compareStrings(String(a.metadata?.name), String(b.metadata?.name))) : slices;
+  const sorted =
+    slices.length > 1
+      ? [...slices].sort((a, b) => compareStrings(String(a.metadata?.name), String(b.metadata?.name)))
+      : slices;
   for (const slice of sorted) {
     const ports = (slice.ports ?? []).filter((p: any) => typeof p.port === 'number');
     for (const ep of slice.endpoints ?? []) {
@@ -154,7 +172,9 @@ function readyEndpoints(slices: any[], publishNotReady: boolean): Endpoint[] {
       }
     }
   }
-  return out.length > 1 ? out.sort((a, b) => (a.ip === b.ip ? compareStrings(a.hostname, b.hostname) : compareIPs(a.ip, b.ip))) : out;
+  return out.length > 1
+    ? out.sort((a, b) => (a.ip === b.ip ? compareStrings(a.hostname, b.hostname) : compareIPs(a.ip, b.ip)))
+    : out;
 }
 
 /** weightOf is CoreDNS's SRV weight: 100 shared equally among the records of one priority, rounded down. */
@@ -187,7 +207,12 @@ function add(zone: Zone, owner: string, records: RecordSet): void {
     if (records.txt) set.txt = records.txt;
   }
   // The owner and each ancestor inside the zone exist (empty non-terminals answer NODATA, not NXDOMAIN).
-  for (let name = owner; name.length > zone.domain.length && !zone.existing.has(name); name = name.slice(name.indexOf('.') + 1)) zone.existing.add(name);
+  for (
+    let name = owner;
+    name.length > zone.domain.length && !zone.existing.has(name);
+    name = name.slice(name.indexOf('.') + 1)
+  )
+    zone.existing.add(name);
 }
 
 function appendNew(list: string[] | undefined, more: string[]): string[] {
@@ -225,11 +250,16 @@ function expandIPv6(ip: string): string {
 }
 
 function compareIPs(a: string, b: string): number {
-  const key = (ip: string) => (isIP(ip) === 4 ? ip.split('.').map((o) => o.padStart(3, '0')).join('.') : `~${expandIPv6(ip)}`);
+  const key = (ip: string) =>
+    isIP(ip) === 4
+      ? ip
+          .split('.')
+          .map((o) => o.padStart(3, '0'))
+          .join('.')
+      : `~${expandIPv6(ip)}`;
   return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 }
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-

@@ -34,8 +34,12 @@ export const FLATNET_CHAIN = 'TSKUBE-FLATNET';
 export function forwardRules(ownCidr: string | undefined): string {
   const lines = ['*filter', `:${FLATNET_CHAIN} - [0:0]`];
   if (ownCidr) {
-    lines.push(`-A ${FLATNET_CHAIN} -m comment --comment "flatnet: traffic to this node's pods" -d ${ownCidr} -j ACCEPT`);
-    lines.push(`-A ${FLATNET_CHAIN} -m comment --comment "flatnet: traffic from this node's pods" -s ${ownCidr} -j ACCEPT`);
+    lines.push(
+      `-A ${FLATNET_CHAIN} -m comment --comment "flatnet: traffic to this node's pods" -d ${ownCidr} -j ACCEPT`,
+    );
+    lines.push(
+      `-A ${FLATNET_CHAIN} -m comment --comment "flatnet: traffic from this node's pods" -s ${ownCidr} -j ACCEPT`,
+    );
   }
   lines.push('COMMIT', '');
   return lines.join('\n');

@@ -30,7 +30,12 @@ export class Flatnet {
     this.#logger = o.logger;
     this.#nodeName = o.nodeName;
     this.#dryRun = o.dryRun;
-    this.#nodes = new Informer(o.client, o.client.typed('nodes'), { onChange: () => this.#queue() }, { logger: o.logger });
+    this.#nodes = new Informer(
+      o.client,
+      o.client.typed('nodes'),
+      { onChange: () => this.#queue() },
+      { logger: o.logger },
+    );
   }
 
   async start(): Promise<void> {
@@ -55,7 +60,10 @@ export class Flatnet {
 
   /** sync applies what the Nodes ask for, one sync at a time; it returns the changes (printed in dry-run mode). */
   sync(): Promise<string[]> {
-    this.#running = this.#running.then(() => this.#syncOnce(), () => this.#syncOnce());
+    this.#running = this.#running.then(
+      () => this.#syncOnce(),
+      () => this.#syncOnce(),
+    );
     return this.#running;
   }
 
@@ -65,14 +73,24 @@ export class Flatnet {
     const rules = forwardRules(wanted.ownCidr);
     if (this.#dryRun) {
       for (const c of changes) process.stdout.write(`ip route ${c}\n`);
-      if (rules !== this.#applied) process.stdout.write(`iptables-restore --noflush <<EOF\n${rules}EOF\niptables -I FORWARD -j ${FLATNET_CHAIN}\n`);
+      if (rules !== this.#applied)
+        process.stdout.write(
+          `iptables-restore --noflush <<EOF\n${rules}EOF\niptables -I FORWARD -j ${FLATNET_CHAIN}\n`,
+        );
       this.#applied = rules;
       return changes;
     }
     if (changes.length) await ipBatch(changes.map((c) => `route ${c}`));
     if (rules !== this.#applied) {
       await this.#iptables!.restore(rules);
-      await this.#iptables!.ensureRule('filter', 'FORWARD', ['-m', 'comment', '--comment', 'tskube flat pod network', '-j', FLATNET_CHAIN]);
+      await this.#iptables!.ensureRule('filter', 'FORWARD', [
+        '-m',
+        'comment',
+        '--comment',
+        'tskube flat pod network',
+        '-j',
+        FLATNET_CHAIN,
+      ]);
       this.#applied = rules;
     }
     for (const c of changes) this.#logger.info('Route changed', { change: c });
@@ -83,8 +101,10 @@ export class Flatnet {
     const current = await ipJson(['route', 'show', 'proto', ROUTE_PROTOCOL]);
     const have = new Map<string, string>(current.map((r: any) => [r.dst, r.gateway]));
     const changes: string[] = [];
-    for (const r of wanted.routes) if (have.get(r.cidr) !== r.via) changes.push(`replace ${r.cidr} via ${r.via} proto ${ROUTE_PROTOCOL}`);
-    for (const dst of have.keys()) if (!wanted.routes.some((r) => r.cidr === dst)) changes.push(`del ${dst} proto ${ROUTE_PROTOCOL}`);
+    for (const r of wanted.routes)
+      if (have.get(r.cidr) !== r.via) changes.push(`replace ${r.cidr} via ${r.via} proto ${ROUTE_PROTOCOL}`);
+    for (const dst of have.keys())
+      if (!wanted.routes.some((r) => r.cidr === dst)) changes.push(`del ${dst} proto ${ROUTE_PROTOCOL}`);
     return changes;
   }
 }

@@ -10,7 +10,9 @@ import { acceptWebSocket, CHANNEL_PROTOCOLS, frame, NORMAL_CLOSE, onFrames } fro
  */
 export function serveAttach(req: IncomingMessage, socket: Duplex, o: { logPath: string }): void {
   if (!acceptWebSocket(req, socket, CHANNEL_PROTOCOLS)) {
-    socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\r\nattach needs a WebSocket with the v4 or v5 channel protocol\n');
+    socket.end(
+      'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\r\nattach needs a WebSocket with the v4 or v5 channel protocol\n',
+    );
     return;
   }
   let offset = statSync(o.logPath).size;

@@ -6,9 +6,16 @@ import { fieldValue, type ObjectGetter } from './volumes.ts';
  * references expanded against what is defined so far, `$$` for a literal `$`; `valueFrom` fieldRef, configMapKeyRef,
  * secretKeyRef). A missing object or key that is not optional is a CreateContainerConfigError message.
  */
-export async function containerEnv(pod: any, container: any, base: Record<string, string>, get: ObjectGetter, podIP: string): Promise<{ env: Record<string, string> } | { error: string }> {
+export async function containerEnv(
+  pod: any,
+  container: any,
+  base: Record<string, string>,
+  get: ObjectGetter,
+  podIP: string,
+): Promise<{ env: Record<string, string> } | { error: string }> {
   const env: Record<string, string> = { ...base };
-  const decode = (resource: 'configmaps' | 'secrets', value: string) => (resource === 'secrets' ? Buffer.from(value, 'base64').toString('utf8') : value);
+  const decode = (resource: 'configmaps' | 'secrets', value: string) =>
+    resource === 'secrets' ? Buffer.from(value, 'base64').toString('utf8') : value;
   for (const from of container.envFrom ?? []) {
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref) continue;
@@ -31,7 +38,10 @@ export async function containerEnv(pod: any, container: any, base: Record<string
       continue;
     }
     if (vf.fieldRef) {
-      env[e.name] = vf.fieldRef.fieldPath === 'status.podIP' || vf.fieldRef.fieldPath === 'status.podIPs' ? podIP : fieldValue(pod, vf.fieldRef.fieldPath);
+      env[e.name] =
+        vf.fieldRef.fieldPath === 'status.podIP' || vf.fieldRef.fieldPath === 'status.podIPs'
+          ? podIP
+          : fieldValue(pod, vf.fieldRef.fieldPath);
       continue;
     }
     const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
@@ -42,7 +52,11 @@ export async function containerEnv(pod: any, container: any, base: Record<string
     const value = obj?.data?.[ref.key];
     if (value === undefined) {
       if (ref.optional) continue;
-      return { error: obj ? `couldn't find key ${ref.key} in ${kind} ${pod.metadata.namespace}/${ref.name}` : `${resource === 'configmaps' ? 'configmap' : 'secret'} "${ref.name}" not found` };
+      return {
+        error: obj
+          ? `couldn't find key ${ref.key} in ${kind} ${pod.metadata.namespace}/${ref.name}`
+          : `${resource === 'configmaps' ? 'configmap' : 'secret'} "${ref.name}" not found`,
+      };
     }
     env[e.name] = decode(resource, value);
   }
@@ -51,5 +65,7 @@ export async function containerEnv(pod: any, container: any, base: Record<string
 
 /** expand replaces `$(NAME)` with defined variables (undefined ones stay as written) and `$$` with `$`. */
 export function expand(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\$|\$\(([^)]*)\)/g, (whole, name: string | undefined) => (whole === '$$' ? '$' : Object.hasOwn(env, name!) ? env[name!]! : whole));
+  return text.replace(/\$\$|\$\(([^)]*)\)/g, (whole, name: string | undefined) =>
+    whole === '$$' ? '$' : Object.hasOwn(env, name!) ? env[name!]! : whole,
+  );
 }

@@ -20,25 +20,44 @@ const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  * the client offers, and returns it; with none offered (or no key) it writes nothing and returns undefined, for the
  * caller to refuse in its own words.
  */
-export function acceptWebSocket(req: IncomingMessage, socket: Duplex, protocols: readonly string[]): string | undefined {
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+export function acceptWebSocket(
+  req: IncomingMessage,
+  socket: Duplex,
+  protocols: readonly string[],
+): string | undefined {
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim());
   const protocol = protocols.find((p) => offered.includes(p));
   const key = req.headers['sec-websocket-key'];
   if (!protocol || typeof key !== 'string') return undefined;
-  const accept = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
+  const accept = createHash('sha1')
+    .update(key + WEBSOCKET_GUID)
+    .digest('base64');
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`,
+  );
   return protocol;
 }
 
-export function serveExec(req: IncomingMessage, socket: Duplex, o: { exec: ExecCommand; command: string[]; stdin: boolean }): void {
+export function serveExec(
+  req: IncomingMessage,
+  socket: Duplex,
+  o: { exec: ExecCommand; command: string[]; stdin: boolean },
+): void {
   const protocol = acceptWebSocket(req, socket, CHANNEL_PROTOCOLS);
   if (!protocol) {
-    socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\r\nexec needs a WebSocket with the v4 or v5 channel protocol\n');
+    socket.end(
+      'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\r\nexec needs a WebSocket with the v4 or v5 channel protocol\n',
+    );
     return;
   }
   // The command runs inside the container's sandbox (root, user, capabilities, seccomp, environment): see execCommand.
   const seccomp = o.exec.seccompFile ? openSync(o.exec.seccompFile, 'r') : undefined;
-  const child = spawn(o.exec.argv[0]!, o.exec.argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe', ...(seccomp === undefined ? [] : [seccomp])] as ('pipe' | number)[], env: o.exec.env });
+  const child = spawn(o.exec.argv[0]!, o.exec.argv.slice(1), {
+    stdio: ['pipe', 'pipe', 'pipe', ...(seccomp === undefined ? [] : [seccomp])] as ('pipe' | number)[],
+    env: o.exec.env,
+  });
   if (seccomp !== undefined) closeSync(seccomp);
   const stdin = child.stdin!;
   const send = (stream: number, data: Buffer) => {
@@ -48,13 +67,25 @@ export function serveExec(req: IncomingMessage, socket: Duplex, o: { exec: ExecC
   child.stdout!.on('data', (d: Buffer) => send(1, d));
   child.stderr!.on('data', (d: Buffer) => send(2, d));
   if (!o.stdin) stdin.end();
-  child.on('error', (error) => send(3, Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: error.message, reason: 'InternalError' }))));
+  child.on('error', (error) =>
+    send(
+      3,
+      Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: error.message, reason: 'InternalError' })),
+    ),
+  );
   child.on('close', (exitCode, signal) => {
     // A command killed by a signal ends with 128 + the signal's number, as a shell reports it (139 for SIGSEGV).
     const code = exitCode ?? 128 + (signal ? (osConstants.signals[signal] ?? 9) : 9);
-    const status = code === 0
-      ? { metadata: {}, status: 'Success' }
-      : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: error executing command [${o.command.join(' ')}], exit code ${code}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } };
+    const status =
+      code === 0
+        ? { metadata: {}, status: 'Success' }
+        : {
+            metadata: {},
+            status: 'Failure',
+            message: `command terminated with non-zero exit code: error executing command [${o.command.join(' ')}], exit code ${code}`,
+            reason: 'NonZeroExitCode',
+            details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+          };
     send(3, Buffer.from(JSON.stringify(status)));
     if (socket.writable) socket.end(NORMAL_CLOSE);
   });
@@ -78,7 +109,11 @@ export const NORMAL_CLOSE = Buffer.from([0x88, 0x02, 0x03, 0xe8]);
  * onFrames calls handle for every complete frame the client sends (after `head`, bytes read with the upgrade),
  * however the stream is cut; handle returns false to stop reading.
  */
-export function onFrames(socket: Duplex, head: Buffer, handle: (frame: { opcode: number; payload: Buffer }) => boolean | void): void {
+export function onFrames(
+  socket: Duplex,
+  head: Buffer,
+  handle: (frame: { opcode: number; payload: Buffer }) => unknown,
+): void {
   let buffer = head;
   const onData = (chunk: Buffer) => {
     buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
@@ -96,7 +131,12 @@ export function onFrames(socket: Duplex, head: Buffer, handle: (frame: { opcode:
 /** frame wraps a payload in one unmasked binary WebSocket frame (server to client). */
 export function frame(payload: Buffer): Buffer {
   const n = payload.length;
-  const head = n < 126 ? Buffer.from([0x82, n]) : n < 65536 ? Buffer.from([0x82, 126, n >> 8, n & 255]) : Buffer.concat([Buffer.from([0x82, 127]), bigEndian64(n)]);
+  const head =
+    n < 126
+      ? Buffer.from([0x82, n])
+      : n < 65536
+        ? Buffer.from([0x82, 126, n >> 8, n & 255])
+        : Buffer.concat([Buffer.from([0x82, 127]), bigEndian64(n)]);
   return Buffer.concat([head, payload]);
 }
 

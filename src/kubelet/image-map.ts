@@ -50,11 +50,50 @@ const BUSYBOX: ImageFile = { from: '/bin/busybox', path: '/bin/busybox' };
 
 /** DEFAULT_IMAGES maps the lab's images (and a few common ones) to Debian programs. */
 export const DEFAULT_IMAGES: ImageTable = [
-  { pattern: /^(docker\.io\/)?(library\/)?nginx(:.*)?$/, program: { entrypoint: ['/usr/sbin/nginx'], cmd: [], files: ['/usr/sbin/nginx', '/etc/nginx/mime.types', '/usr/share/nginx/html'], prepare: nginx } },
-  { pattern: /^(docker\.io\/)?(library\/)?busybox(:.*)?$/, program: { entrypoint: [], cmd: ['sh'], files: [BUSYBOX], get links() { return busyboxLinks(); } } },
-  { pattern: /^(docker\.io\/)?(library\/)?node(:.*)?$/, program: { entrypoint: [], cmd: ['node'], files: ['/usr/bin/node'], links: { '/usr/local/bin/node': '/usr/bin/node' } } },
+  {
+    pattern: /^(docker\.io\/)?(library\/)?nginx(:.*)?$/,
+    program: {
+      entrypoint: ['/usr/sbin/nginx'],
+      cmd: [],
+      files: ['/usr/sbin/nginx', '/etc/nginx/mime.types', '/usr/share/nginx/html'],
+      prepare: nginx,
+    },
+  },
+  {
+    pattern: /^(docker\.io\/)?(library\/)?busybox(:.*)?$/,
+    program: {
+      entrypoint: [],
+      cmd: ['sh'],
+      files: [BUSYBOX],
+      get links() {
+        return busyboxLinks();
+      },
+    },
+  },
+  {
+    pattern: /^(docker\.io\/)?(library\/)?node(:.*)?$/,
+    program: {
+      entrypoint: [],
+      cmd: ['node'],
+      files: ['/usr/bin/node'],
+      links: { '/usr/local/bin/node': '/usr/bin/node' },
+    },
+  },
   { pattern: /(^|\/)pause(:.*)?$/, program: { entrypoint: [], cmd: [], files: [BUSYBOX] } },
-  { pattern: /^(docker\.io\/)?tskube\/tskube(:.*)?$/, program: { entrypoint: [TSKUBE_NODE, '--disable-warning=ExperimentalWarning', join(TSKUBE_ROOT, 'src', 'cli', 'tskube.ts')], cmd: ['--help'], files: [join(TSKUBE_ROOT, 'node_modules'), TSKUBE_NODE, join(TSKUBE_ROOT, 'src'), join(TSKUBE_ROOT, 'package.json'), join(TSKUBE_ROOT, 'bin')] } },
+  {
+    pattern: /^(docker\.io\/)?tskube\/tskube(:.*)?$/,
+    program: {
+      entrypoint: [TSKUBE_NODE, '--disable-warning=ExperimentalWarning', join(TSKUBE_ROOT, 'src', 'cli', 'tskube.ts')],
+      cmd: ['--help'],
+      files: [
+        join(TSKUBE_ROOT, 'node_modules'),
+        TSKUBE_NODE,
+        join(TSKUBE_ROOT, 'src'),
+        join(TSKUBE_ROOT, 'package.json'),
+        join(TSKUBE_ROOT, 'bin'),
+      ],
+    },
+  },
 ];
 
 /** imageFileList normalises an image's files to {from, path}. */
@@ -73,27 +112,57 @@ export function lookupImage(image: string, table: ImageTable): ImageProgram | un
  * "busybox": true (busybox and its applets in /bin), "user": {"uid": 1000, "gid": 1000}, "workingDir": "/"}}`.
  */
 export function parseImageMap(text: string): ImageTable {
-  const doc = JSON.parse(text) as Record<string, { entrypoint?: string[]; cmd?: string[]; env?: Record<string, string>; files?: (string | ImageFile)[]; links?: Record<string, string>; busybox?: boolean; user?: ImageUser; workingDir?: string }>;
+  const doc = JSON.parse(text) as Record<
+    string,
+    {
+      entrypoint?: string[];
+      cmd?: string[];
+      env?: Record<string, string>;
+      files?: (string | ImageFile)[];
+      links?: Record<string, string>;
+      busybox?: boolean;
+      user?: ImageUser;
+      workingDir?: string;
+    }
+  >;
   return Object.entries(doc).map(([pattern, p]) => {
-    const program: ImageProgram = { entrypoint: p.entrypoint ?? [], cmd: p.cmd ?? [], env: p.env, files: [...(p.busybox ? [BUSYBOX] : []), ...(p.files ?? [])], user: p.user, workingDir: p.workingDir };
-    if (p.busybox) Object.defineProperty(program, 'links', { get: () => ({ ...busyboxLinks(), ...(p.links ?? {}) }), enumerable: true });
+    const program: ImageProgram = {
+      entrypoint: p.entrypoint ?? [],
+      cmd: p.cmd ?? [],
+      env: p.env,
+      files: [...(p.busybox ? [BUSYBOX] : []), ...(p.files ?? [])],
+      user: p.user,
+      workingDir: p.workingDir,
+    };
+    if (p.busybox)
+      Object.defineProperty(program, 'links', {
+        get: () => ({ ...busyboxLinks(), ...(p.links ?? {}) }),
+        enumerable: true,
+      });
     else program.links = p.links;
     return { pattern: new RegExp(pattern), program };
   });
 }
 
 /** containerArgv combines image defaults with the pod's command and args, as OCI runtimes do. */
-export function containerArgv(program: ImageProgram, command: string[] | undefined, args: string[] | undefined): string[] {
-  const entry = command && command.length ? command : program.entrypoint;
-  const rest = args && args.length ? args : command && command.length ? [] : program.cmd;
+export function containerArgv(
+  program: ImageProgram,
+  command: string[] | undefined,
+  args: string[] | undefined,
+): string[] {
+  const entry = command?.length ? command : program.entrypoint;
+  const rest = args?.length ? args : command?.length ? [] : program.cmd;
   return [...entry, ...rest];
 }
 
 /** nginx runs nginx serving Debian's "Welcome to nginx!" page on :80, logging to the container log. */
 function nginx(root: string, argv: string[]): string[] {
-  for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(root, 'var/cache/nginx', d), { recursive: true });
+  for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
+    mkdirSync(join(root, 'var/cache/nginx', d), { recursive: true });
   mkdirSync(join(root, 'etc/nginx'), { recursive: true });
-  writeFileSync(join(root, 'etc/nginx/nginx.conf'), `daemon off;
+  writeFileSync(
+    join(root, 'etc/nginx/nginx.conf'),
+    `daemon off;
 worker_processes 1;
 pid /run/nginx.pid;
 error_log stderr notice;
@@ -105,6 +174,9 @@ http {
   uwsgi_temp_path /var/cache/nginx/uwsgi; scgi_temp_path /var/cache/nginx/scgi;
   server { listen 80; root /usr/share/nginx/html; index index.html index.nginx-debian.html; }
 }
-`);
-  return argv.length > 1 || argv[0] !== '/usr/sbin/nginx' ? argv : ['/usr/sbin/nginx', '-e', 'stderr', '-c', '/etc/nginx/nginx.conf'];
+`,
+  );
+  return argv.length > 1 || argv[0] !== '/usr/sbin/nginx'
+    ? argv
+    : ['/usr/sbin/nginx', '-e', 'stderr', '-c', '/etc/nginx/nginx.conf'];
 }

@@ -24,7 +24,14 @@ export interface KubeletAuthOptions {
 }
 
 const CACHE_MS = 30_000;
-const VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete', GET: 'get', HEAD: 'get' };
+const VERBS: Record<string, string> = {
+  POST: 'create',
+  PUT: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+  GET: 'get',
+  HEAD: 'get',
+};
 
 /**
  * KubeletAuth guards the kubelet's port the way upstream's server does: authenticate (verified client certificate,
@@ -48,7 +55,10 @@ export class KubeletAuth {
     const verb = VERBS[req.method ?? 'GET'] ?? (req.method ?? 'get').toLowerCase();
     const subresource = subresourceOf(url.pathname);
     if (await this.#authorize(user, verb, subresource)) return undefined;
-    return { code: 403, text: `Forbidden (user=${user.username}, verb=${verb}, resource=nodes, subresource=${subresource})` };
+    return {
+      code: 403,
+      text: `Forbidden (user=${user.username}, verb=${verb}, resource=nodes, subresource=${subresource})`,
+    };
   }
 
   async #authenticate(req: IncomingMessage): Promise<KubeletUser | undefined> {
@@ -63,7 +73,10 @@ export class KubeletAuth {
         const cn = Array.isArray(subject.CN) ? subject.CN[0] : subject.CN;
         if (!cn) return undefined;
         const o = subject.O;
-        return { username: cn, groups: [...(o === undefined ? [] : Array.isArray(o) ? o : [o]), 'system:authenticated'] };
+        return {
+          username: cn,
+          groups: [...(o === undefined ? [] : Array.isArray(o) ? o : [o]), 'system:authenticated'],
+        };
       }
     }
     return this.#o.anonymous ? { username: 'system:anonymous', groups: ['system:unauthenticated'] } : undefined;
@@ -73,8 +86,17 @@ export class KubeletAuth {
     const now = Date.now();
     const cached = this.#tokens.get(token);
     if (cached && cached.until > now) return cached.user;
-    const review = await this.#o.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
-    const user = review?.status?.authenticated ? { username: review.status.user.username, uid: review.status.user.uid, groups: review.status.user.groups ?? [], extra: review.status.user.extra } : undefined;
+    const review = await this.#o.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+    });
+    const user = review?.status?.authenticated
+      ? {
+          username: review.status.user.username,
+          uid: review.status.user.uid,
+          groups: review.status.user.groups ?? [],
+          extra: review.status.user.extra,
+        }
+      : undefined;
     if (this.#tokens.size > 1024) this.#tokens.clear();
     this.#tokens.set(token, { user, until: now + CACHE_MS });
     return user;
@@ -88,8 +110,15 @@ export class KubeletAuth {
     if (cached && cached.until > now) return cached.allowed;
     const review = await this.#o.client.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
       body: {
-        apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
-        spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, resourceAttributes: { verb, resource: 'nodes', subresource, name: this.#o.nodeName } },
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: user.username,
+          uid: user.uid,
+          groups: user.groups,
+          extra: user.extra,
+          resourceAttributes: { verb, resource: 'nodes', subresource, name: this.#o.nodeName },
+        },
       },
     });
     const allowed = review?.status?.allowed === true;

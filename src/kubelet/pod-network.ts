@@ -28,7 +28,9 @@ export class PodNetwork {
     this.gateway = nthAddress(this.cidr, 1);
     mkdirSync(options.rootDir, { recursive: true });
     this.#stateFile = join(options.rootDir, 'pod-ips.json');
-    this.#state = existsSync(this.#stateFile) ? JSON.parse(readFileSync(this.#stateFile, 'utf8')) : { last: 1, allocated: {} };
+    this.#state = existsSync(this.#stateFile)
+      ? JSON.parse(readFileSync(this.#stateFile, 'utf8'))
+      : { last: 1, allocated: {} };
   }
 
   /** ensureBridge makes the pod bridge with the gateway address (keeps an existing address, as Docker's bip). */
@@ -38,7 +40,8 @@ export class PodNetwork {
       await ipBatch([`link add ${this.bridge} address ${mac} type bridge`]);
     }
     const addresses = (await ipJson(['addr', 'show', 'dev', this.bridge]))[0]?.addr_info ?? [];
-    if (!addresses.some((a: any) => a.family === 'inet' && a.local === this.gateway)) await ipBatch([`addr add ${this.gateway}/${this.cidr.prefix} dev ${this.bridge}`]);
+    if (!addresses.some((a: any) => a.family === 'inet' && a.local === this.gateway))
+      await ipBatch([`addr add ${this.gateway}/${this.cidr.prefix} dev ${this.bridge}`]);
     await ipBatch([`link set ${this.bridge} up`]);
   }
 
@@ -51,7 +54,22 @@ export class PodNetwork {
   async ensureMasquerade(nonMasqueradeCidr: string): Promise<void> {
     const iptables = await Iptables.detect();
     const cidr = formatCidr(this.cidr);
-    await iptables.ensureRule('nat', 'POSTROUTING', ['-s', cidr, '!', '-d', nonMasqueradeCidr, '!', '-o', this.bridge, '-m', 'comment', '--comment', 'tskube: SNAT for outbound traffic from pods', '-j', 'MASQUERADE']);
+    await iptables.ensureRule('nat', 'POSTROUTING', [
+      '-s',
+      cidr,
+      '!',
+      '-d',
+      nonMasqueradeCidr,
+      '!',
+      '-o',
+      this.bridge,
+      '-m',
+      'comment',
+      '--comment',
+      'tskube: SNAT for outbound traffic from pods',
+      '-j',
+      'MASQUERADE',
+    ]);
   }
 
   /** setUp wires one pod and returns its IP; calling it again for the same pod returns the same IP. */
@@ -62,14 +80,44 @@ export class PodNetwork {
     await addNetns(netns);
     const hostDev = `veth${podUid.replace(/-/g, '').slice(0, 8)}`;
     const created = !(await linkExists(hostDev));
-    if (created) await ipBatch([`link add ${hostDev} type veth peer name eth0 netns ${netns}`, `link set ${hostDev} master ${this.bridge}`, `link set ${hostDev} type bridge_slave hairpin on`, `link set ${hostDev} up`]);
+    if (created)
+      await ipBatch([
+        `link add ${hostDev} type veth peer name eth0 netns ${netns}`,
+        `link set ${hostDev} master ${this.bridge}`,
+        `link set ${hostDev} type bridge_slave hairpin on`,
+        `link set ${hostDev} up`,
+      ]);
     // Idempotent, and done whenever this process has not wired the pod yet: a setup that failed half-way (veth made,
     // no address or route) is completed on the next sync instead of leaving the pod without a network for good.
-    await ipBatch([`addr replace ${ip}/${this.cidr.prefix} dev eth0`, 'link set eth0 up', `route replace default via ${this.gateway}`], netns);
+    await ipBatch(
+      [
+        `addr replace ${ip}/${this.cidr.prefix} dev eth0`,
+        'link set eth0 up',
+        `route replace default via ${this.gateway}`,
+      ],
+      netns,
+    );
     if (created) {
       // Tell the node (and other pods) the new MAC at once: a reused IP would otherwise hit a stale ARP entry.
       // Not awaited: arping waits for replies a gratuitous ARP never gets.
-      void run(['nsenter', `--net=/run/netns/${netns}`, '--', '/bin/busybox', 'arping', '-U', '-c', '1', '-w', '1', '-I', 'eth0', ip], { timeoutMs: 3000 }).catch((error) => this.#onWarning(`gratuitous ARP for ${ip} failed: ${error.message}`));
+      void run(
+        [
+          'nsenter',
+          `--net=/run/netns/${netns}`,
+          '--',
+          '/bin/busybox',
+          'arping',
+          '-U',
+          '-c',
+          '1',
+          '-w',
+          '1',
+          '-I',
+          'eth0',
+          ip,
+        ],
+        { timeoutMs: 3000 },
+      ).catch((error) => this.#onWarning(`gratuitous ARP for ${ip} failed: ${error.message}`));
     }
     this.#wired.add(podUid);
     return ip;

@@ -26,20 +26,26 @@ export function servePortForward(req: IncomingMessage, socket: Duplex, head: Buf
   const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
   let session: SpdySession;
   if (upgrade === 'websocket') {
-    if (!acceptWebSocket(req, socket, [TUNNELED])) return refuse(socket, `port forwarding over WebSocket needs the ${TUNNELED} subprotocol`);
+    if (!acceptWebSocket(req, socket, [TUNNELED]))
+      return refuse(socket, `port forwarding over WebSocket needs the ${TUNNELED} subprotocol`);
     session = new SpdySession((chunk) => socket.writable && socket.write(frame(chunk)));
     onFrames(socket, head, (parsed) => {
       if (parsed.opcode === 0x8) {
         socket.end(NORMAL_CLOSE);
         return false;
       }
-      if (parsed.opcode === 0x9) socket.write(Buffer.concat([Buffer.from([0x8a, parsed.payload.length]), parsed.payload]));
+      if (parsed.opcode === 0x9)
+        socket.write(Buffer.concat([Buffer.from([0x8a, parsed.payload.length]), parsed.payload]));
       else if (parsed.opcode === 0x2 || parsed.opcode === 0x0) session!.receive(parsed.payload);
     });
   } else if (upgrade.startsWith('spdy/3.1')) {
-    const offered = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((p) => p.trim());
+    const offered = String(req.headers['x-stream-protocol-version'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
     if (!offered.includes(PROTOCOL)) return refuse(socket, `port forwarding needs the ${PROTOCOL} stream protocol`);
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PROTOCOL}\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PROTOCOL}\r\n\r\n`,
+    );
     session = new SpdySession((chunk) => socket.writable && socket.write(chunk));
     socket.on('data', (chunk: Buffer) => session.receive(chunk));
     if (head.length) session.receive(head);
@@ -75,11 +81,17 @@ function forward(session: SpdySession, o: PortForwardTarget, end: () => void): v
   });
   const start = (pair: Pair) => {
     const fail = (message: string) => {
-      session.data(pair.error!, Buffer.from(`error forwarding port ${pair.port} to pod ${o.pod}, uid ${o.uid}: ${message}`), true);
+      session.data(
+        pair.error!,
+        Buffer.from(`error forwarding port ${pair.port} to pod ${o.pod}, uid ${o.uid}: ${message}`),
+        true,
+      );
       session.data(pair.data!, Buffer.alloc(0), true);
     };
     if (!Number.isInteger(pair.port) || pair.port < 1 || pair.port > 65535) return fail(`invalid port ${pair.port}`);
-    const argv = o.dial ? o.dial(pair.port) : ['nsenter', `--net=/run/netns/${o.netns}`, '--', '/bin/busybox', 'nc', '127.0.0.1', String(pair.port)];
+    const argv = o.dial
+      ? o.dial(pair.port)
+      : ['nsenter', `--net=/run/netns/${o.netns}`, '--', '/bin/busybox', 'nc', '127.0.0.1', String(pair.port)];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     pair.child = child;
     let sent = false;
@@ -92,7 +104,10 @@ function forward(session: SpdySession, o: PortForwardTarget, end: () => void): v
     child.stdin.on('error', () => undefined);
     child.on('close', (code) => {
       pair.child = undefined;
-      if (code !== 0 && !sent) return fail(`failed to connect to localhost:${pair.port} inside namespace "${o.netns}": ${stderr.trim().replace(/^nc: /, '') || `exit status ${code}`}`);
+      if (code !== 0 && !sent)
+        return fail(
+          `failed to connect to localhost:${pair.port} inside namespace "${o.netns}": ${stderr.trim().replace(/^nc: /, '') || `exit status ${code}`}`,
+        );
       session.data(pair.error!, Buffer.alloc(0), true);
       session.data(pair.data!, Buffer.alloc(0), true);
     });
@@ -113,5 +128,7 @@ function forward(session: SpdySession, o: PortForwardTarget, end: () => void): v
 }
 
 function refuse(socket: Duplex, message: string): void {
-  socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
+  );
 }

@@ -7,7 +7,10 @@ import { createServer as createHttp2Server } from 'node:http2';
 import { checkNetworkProbe, decodeHealthResponse, encodeHealthRequest } from './probe-check.ts';
 import { networkProbe } from './probes.ts';
 
-async function listen(server: { listen(port: number, host: string, cb: () => void): unknown; address(): unknown }): Promise<number> {
+async function listen(server: {
+  listen(port: number, host: string, cb: () => void): unknown;
+  address(): unknown;
+}): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
 }
@@ -23,7 +26,10 @@ test('checkNetworkProbe() tcp succeeds on a listening port and fails with connec
   const server = createTcpServer((socket) => socket.destroy());
   t.after(() => server.close());
   const port = await listen(server);
-  assert.deepEqual(await checkNetworkProbe({ kind: 'tcp', host: '127.0.0.1', port, timeoutMs: 1000 }), { ok: true, output: '' });
+  assert.deepEqual(await checkNetworkProbe({ kind: 'tcp', host: '127.0.0.1', port, timeoutMs: 1000 }), {
+    ok: true,
+    output: '',
+  });
   const closed = await closedPort();
   const outcome = await checkNetworkProbe({ kind: 'tcp', host: '127.0.0.1', port: closed, timeoutMs: 1000 });
   assert.equal(outcome.ok, false);
@@ -41,7 +47,16 @@ test('checkNetworkProbe() http takes [200, 400), follows same-host redirects, se
   });
   t.after(() => server.close());
   const port = await listen(server);
-  const http = (path: string, timeoutMs = 1000) => checkNetworkProbe({ kind: 'http', scheme: 'http', host: '127.0.0.1', port, path, headers: [['X-Custom', 'yes']], timeoutMs });
+  const http = (path: string, timeoutMs = 1000) =>
+    checkNetworkProbe({
+      kind: 'http',
+      scheme: 'http',
+      host: '127.0.0.1',
+      port,
+      path,
+      headers: [['X-Custom', 'yes']],
+      timeoutMs,
+    });
   assert.equal((await http('/healthz')).ok, true);
   assert.equal(seen['/healthz'], 'yes');
   const redirected = await http('/redirect');
@@ -63,12 +78,26 @@ test('checkNetworkProbe() grpc is healthy only when the server answers SERVING',
   });
   t.after(() => server.close());
   const port = await listen(server);
-  assert.deepEqual(await checkNetworkProbe({ kind: 'grpc', host: '127.0.0.1', port, service: '', timeoutMs: 2000 }), { ok: true, output: '' });
+  assert.deepEqual(await checkNetworkProbe({ kind: 'grpc', host: '127.0.0.1', port, service: '', timeoutMs: 2000 }), {
+    ok: true,
+    output: '',
+  });
   status = 2;
   const outcome = await checkNetworkProbe({ kind: 'grpc', host: '127.0.0.1', port, service: '', timeoutMs: 2000 });
   assert.equal(outcome.ok, false);
   assert.match(outcome.output, /NOT_SERVING/);
-  assert.equal((await checkNetworkProbe({ kind: 'grpc', host: '127.0.0.1', port: await closedPort(), service: '', timeoutMs: 1000 })).ok, false);
+  assert.equal(
+    (
+      await checkNetworkProbe({
+        kind: 'grpc',
+        host: '127.0.0.1',
+        port: await closedPort(),
+        service: '',
+        timeoutMs: 1000,
+      })
+    ).ok,
+    false,
+  );
 });
 
 test('encodeHealthRequest() and decodeHealthResponse() frame grpc.health.v1 messages', () => {
@@ -81,7 +110,20 @@ test('encodeHealthRequest() and decodeHealthResponse() frame grpc.health.v1 mess
 
 test('networkProbe() resolves named ports, defaults the host to the pod IP, and rejects unknown names', () => {
   const ports = [{ name: 'http', containerPort: 8080 }];
-  assert.deepEqual(networkProbe({ tcpSocket: { port: 'http' } }, '10.244.1.5', ports, 1000), { kind: 'tcp', host: '10.244.1.5', port: 8080, timeoutMs: 1000 });
-  assert.deepEqual(networkProbe({ httpGet: { port: 80, path: '/x', scheme: 'HTTPS', httpHeaders: [{ name: 'A', value: 'b' }] } }, '10.244.1.5', ports, 1000), { kind: 'http', scheme: 'https', host: '10.244.1.5', port: 80, path: '/x', headers: [['A', 'b']], timeoutMs: 1000 });
+  assert.deepEqual(networkProbe({ tcpSocket: { port: 'http' } }, '10.244.1.5', ports, 1000), {
+    kind: 'tcp',
+    host: '10.244.1.5',
+    port: 8080,
+    timeoutMs: 1000,
+  });
+  assert.deepEqual(
+    networkProbe(
+      { httpGet: { port: 80, path: '/x', scheme: 'HTTPS', httpHeaders: [{ name: 'A', value: 'b' }] } },
+      '10.244.1.5',
+      ports,
+      1000,
+    ),
+    { kind: 'http', scheme: 'https', host: '10.244.1.5', port: 80, path: '/x', headers: [['A', 'b']], timeoutMs: 1000 },
+  );
   assert.equal(networkProbe({ tcpSocket: { port: 'nope' } }, '10.244.1.5', ports, 1000), 'unable to find port "nope"');
 });

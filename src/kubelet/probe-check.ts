@@ -14,7 +14,15 @@ export interface ProbeOutcome {
 /** TCP_PROBE, HTTP_PROBE and GRPC_PROBE are the network probe kinds `tskube probe` takes. */
 export type NetworkProbe =
   | { kind: 'tcp'; host: string; port: number; timeoutMs: number }
-  | { kind: 'http'; scheme: 'http' | 'https'; host: string; port: number; path: string; headers: [string, string][]; timeoutMs: number }
+  | {
+      kind: 'http';
+      scheme: 'http' | 'https';
+      host: string;
+      port: number;
+      path: string;
+      headers: [string, string][];
+      timeoutMs: number;
+    }
   | { kind: 'grpc'; host: string; port: number; service: string; timeoutMs: number };
 
 /** checkNetworkProbe runs one network probe with its timeout. */
@@ -66,7 +74,11 @@ const MAX_REDIRECTS = 10;
 const MAX_BODY = 10 * 1024;
 
 // The HTTP modules load only for the probes that use them: `tskube probe` starts once per probe run.
-async function checkHttp(probe: Extract<NetworkProbe, { kind: 'http' }>, timeoutMs: number, redirects: number): Promise<ProbeOutcome> {
+async function checkHttp(
+  probe: Extract<NetworkProbe, { kind: 'http' }>,
+  timeoutMs: number,
+  redirects: number,
+): Promise<ProbeOutcome> {
   const { request } = probe.scheme === 'https' ? await import('node:https') : await import('node:http');
   return new Promise((resolve) => {
     const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.33', Accept: '*/*' };
@@ -84,18 +96,45 @@ async function checkHttp(probe: Extract<NetworkProbe, { kind: 'http' }>, timeout
         if (status >= 300 && status < 400 && location && redirects < MAX_REDIRECTS) {
           const next = new URL(location, url);
           // Upstream follows a redirect only to the same host; any other redirect counts as success with a warning.
-          if (next.hostname.replace(/^\[|\]$/g, '') === probe.host && (next.protocol === 'http:' || next.protocol === 'https:')) {
+          if (
+            next.hostname.replace(/^\[|\]$/g, '') === probe.host &&
+            (next.protocol === 'http:' || next.protocol === 'https:')
+          ) {
             const port = Number(next.port || (next.protocol === 'https:' ? 443 : 80));
-            void checkHttp({ ...probe, scheme: next.protocol === 'https:' ? 'https' : 'http', port, path: `${next.pathname}${next.search}` }, timeoutMs, redirects + 1).then(resolve);
+            void checkHttp(
+              {
+                ...probe,
+                scheme: next.protocol === 'https:' ? 'https' : 'http',
+                port,
+                path: `${next.pathname}${next.search}`,
+              },
+              timeoutMs,
+              redirects + 1,
+            ).then(resolve);
             return;
           }
         }
-        resolve(status >= 200 && status < 400 ? { ok: true, output: '' } : { ok: false, output: `HTTP probe failed with statuscode: ${status}` });
+        resolve(
+          status >= 200 && status < 400
+            ? { ok: true, output: '' }
+            : { ok: false, output: `HTTP probe failed with statuscode: ${status}` },
+        );
       });
       res.resume();
     });
-    req.on('timeout', () => req.destroy(new Error(`Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`)));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, output: error.code ? `Get "${url}": dial tcp ${hostPort(probe.host, probe.port)}: connect: ${errnoText(error)}` : error.message }));
+    req.on('timeout', () =>
+      req.destroy(
+        new Error(`Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`),
+      ),
+    );
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({
+        ok: false,
+        output: error.code
+          ? `Get "${url}": dial tcp ${hostPort(probe.host, probe.port)}: connect: ${errnoText(error)}`
+          : error.message,
+      }),
+    );
     req.end();
   });
 }
@@ -114,20 +153,39 @@ async function checkGrpc(host: string, port: number, service: string, timeoutMs:
       session.destroy();
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish({ ok: false, output: `timeout: health rpc did not complete within ${timeoutMs}ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ ok: false, output: `timeout: health rpc did not complete within ${timeoutMs}ms` }),
+      timeoutMs,
+    );
     const session = http2Connect(`http://${hostPort(host, port)}`);
-    session.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, output: `timeout: failed to connect service "${hostPort(host, port)}" within ${timeoutMs / 1000}s: ${errnoText(error)}` }));
-    const req = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers', 'user-agent': 'kube-probe/1.33' });
+    session.on('error', (error: NodeJS.ErrnoException) =>
+      finish({
+        ok: false,
+        output: `timeout: failed to connect service "${hostPort(host, port)}" within ${timeoutMs / 1000}s: ${errnoText(error)}`,
+      }),
+    );
+    const req = session.request({
+      ':method': 'POST',
+      ':path': '/grpc.health.v1.Health/Check',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'user-agent': 'kube-probe/1.33',
+    });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('error', (error) => finish({ ok: false, output: `rpc error: ${error.message}` }));
     req.on('trailers', (trailers) => {
       const code = Number(trailers['grpc-status'] ?? 0);
-      if (code !== 0) finish({ ok: false, output: `rpc error: code = ${code} desc = ${trailers['grpc-message'] ?? ''}` });
+      if (code !== 0)
+        finish({ ok: false, output: `rpc error: code = ${code} desc = ${trailers['grpc-message'] ?? ''}` });
     });
     req.on('end', () => {
       const status = decodeHealthResponse(Buffer.concat(chunks));
-      finish(status === HEALTH_SERVING ? { ok: true, output: '' } : { ok: false, output: `service unhealthy (responded with "${SERVING_STATUS[status ?? 0] ?? status}")` });
+      finish(
+        status === HEALTH_SERVING
+          ? { ok: true, output: '' }
+          : { ok: false, output: `service unhealthy (responded with "${SERVING_STATUS[status ?? 0] ?? status}")` },
+      );
     });
     req.end(encodeHealthRequest(service));
   });

@@ -8,15 +8,34 @@ function feed(type: ProbeType, probe: any, outcomes: boolean[]): string[] {
 }
 
 test('recordOutcome() keeps a readiness probe not ready until its first success', () => {
-  assert.deepEqual(feed('readiness', {}, [false, false, false, false, true]), ['failure', 'failure', 'failure', 'failure', 'success']);
+  assert.deepEqual(feed('readiness', {}, [false, false, false, false, true]), [
+    'failure',
+    'failure',
+    'failure',
+    'failure',
+    'success',
+  ]);
 });
 
 test('recordOutcome() needs successThreshold successes in a row', () => {
-  assert.deepEqual(feed('readiness', { successThreshold: 3 }, [true, true, false, true, true, true]), ['failure', 'failure', 'failure', 'failure', 'failure', 'success']);
+  assert.deepEqual(feed('readiness', { successThreshold: 3 }, [true, true, false, true, true, true]), [
+    'failure',
+    'failure',
+    'failure',
+    'failure',
+    'failure',
+    'success',
+  ]);
 });
 
 test('recordOutcome() turns a ready container unready only after failureThreshold failures in a row', () => {
-  assert.deepEqual(feed('readiness', { failureThreshold: 2 }, [true, false, true, false, false]), ['success', 'success', 'success', 'success', 'failure']);
+  assert.deepEqual(feed('readiness', { failureThreshold: 2 }, [true, false, true, false, false]), [
+    'success',
+    'success',
+    'success',
+    'success',
+    'failure',
+  ]);
 });
 
 test('recordOutcome() reports a liveness failure after failureThreshold (default 3) and holds until a restart', () => {

@@ -135,9 +135,15 @@ export class ProbeManager {
       await this.#probeOnce(worker, target);
     } catch (error) {
       // A prober error (not a probe failure) throws the result away, as upstream does.
-      this.#o.logger.error('Probe errored', { pod: spec.podUid, container: spec.container, probeType: spec.type, error });
+      this.#o.logger.error('Probe errored', {
+        pod: spec.podUid,
+        container: spec.container,
+        probeType: spec.type,
+        error,
+      });
     }
-    if (!worker.stopped) worker.timer = setTimeout(() => void this.#tick(key, worker), Math.max(1, spec.probe.periodSeconds ?? 10) * 1000);
+    if (!worker.stopped)
+      worker.timer = setTimeout(() => void this.#tick(key, worker), Math.max(1, spec.probe.periodSeconds ?? 10) * 1000);
   }
 
   async #probeOnce(worker: Worker, target: ProbeTarget): Promise<void> {

@@ -28,8 +28,16 @@ export async function runProbe(probe: any, o: ProbeContext): Promise<ProbeOutcom
   const network = networkProbe(probe, o.podIP, o.ports, timeoutMs);
   if (typeof network === 'string') return { ok: false, output: network };
   try {
-    const argv = [process.execPath, '--disable-warning=ExperimentalWarning', TSKUBE_ENTRY, 'probe', JSON.stringify(network)];
-    const { stdout } = await (o.netns ? runInNetns(o.netns, argv, { timeoutMs: timeoutMs + 5000 }) : run(argv, { timeoutMs: timeoutMs + 5000 }));
+    const argv = [
+      process.execPath,
+      '--disable-warning=ExperimentalWarning',
+      TSKUBE_ENTRY,
+      'probe',
+      JSON.stringify(network),
+    ];
+    const { stdout } = await (o.netns
+      ? runInNetns(o.netns, argv, { timeoutMs: timeoutMs + 5000 })
+      : run(argv, { timeoutMs: timeoutMs + 5000 }));
     return { ok: true, output: stdout.trim() };
   } catch (error) {
     if (error instanceof HostCommandError && error.exitCode === 1) return { ok: false, output: error.stdout.trim() };
@@ -38,7 +46,12 @@ export async function runProbe(probe: any, o: ProbeContext): Promise<ProbeOutcom
 }
 
 /** networkProbe turns a probe's tcpSocket, httpGet or grpc handler into what `tskube probe` runs, or an error text. */
-export function networkProbe(probe: any, podIP: string, ports: readonly any[], timeoutMs: number): NetworkProbe | string {
+export function networkProbe(
+  probe: any,
+  podIP: string,
+  ports: readonly any[],
+  timeoutMs: number,
+): NetworkProbe | string {
   const resolve = (p: number | string | undefined): number | string => {
     if (typeof p === 'number') return p;
     if (p !== undefined && /^\d+$/.test(p)) return Number(p);
@@ -55,8 +68,17 @@ export function networkProbe(probe: any, podIP: string, ports: readonly any[], t
     const port = resolve(g.port);
     if (typeof port === 'string') return port;
     const headers: [string, string][] = (g.httpHeaders ?? []).map((h: any) => [h.name, h.value]);
-    return { kind: 'http', scheme: String(g.scheme ?? 'HTTP').toLowerCase() === 'https' ? 'https' : 'http', host: g.host || podIP, port, path: g.path ?? '/', headers, timeoutMs };
+    return {
+      kind: 'http',
+      scheme: String(g.scheme ?? 'HTTP').toLowerCase() === 'https' ? 'https' : 'http',
+      host: g.host || podIP,
+      port,
+      path: g.path ?? '/',
+      headers,
+      timeoutMs,
+    };
   }
-  if (probe.grpc) return { kind: 'grpc', host: podIP, port: probe.grpc.port, service: probe.grpc.service ?? '', timeoutMs };
+  if (probe.grpc)
+    return { kind: 'grpc', host: podIP, port: probe.grpc.port, service: probe.grpc.service ?? '', timeoutMs };
   return 'probe has no handler';
 }

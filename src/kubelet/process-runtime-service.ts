@@ -11,7 +11,13 @@ import { capabilityMask, type ContainerSecurity } from './security-context.ts';
 import type { PodNetwork } from './pod-network.ts';
 import { resolvConfText } from './resolv-conf.ts';
 import type { ProcessRuntime } from './process-runtime.ts';
-import type { ContainerConfig, ContainerStatus, ExecCommand, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
+import type {
+  ContainerConfig,
+  ContainerStatus,
+  ExecCommand,
+  PodSandboxConfig,
+  RuntimeService,
+} from './runtime-service.ts';
 
 /**
  * ProcessRuntimeService is the embedded runtime behind the CRI-shaped interface: the sandbox is the pod's network
@@ -92,7 +98,10 @@ export class ProcessRuntimeService implements RuntimeService {
       hostname: sandbox.hostNetwork ? undefined : sandbox.hostname,
       hostPID: sandbox.hostPID === true,
       hostIPC: sandbox.hostIPC === true,
-      argv, env, cgroupProcs, sandbox: spec,
+      argv,
+      env,
+      cgroupProcs,
+      sandbox: spec,
       seccompFile: this.#seccompFile(config.security),
     });
     return this.containerStatus(sandbox, config.name);
@@ -105,7 +114,10 @@ export class ProcessRuntimeService implements RuntimeService {
     mkdirSync(this.#filters, { recursive: true, mode: 0o700 });
     if (choice.type === 'Localhost') {
       const source = join(this.#profiles, choice.profile);
-      const file = join(this.#filters, `localhost-${createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16)}.bpf`);
+      const file = join(
+        this.#filters,
+        `localhost-${createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16)}.bpf`,
+      );
       if (!existsSync(file)) compileSeccomp(parseSeccompJson(readFileSync(source, 'utf8')), file);
       return file;
     }
@@ -118,12 +130,22 @@ export class ProcessRuntimeService implements RuntimeService {
     await this.#processes.stop(this.#processes.state(sandbox.uid, name), graceSeconds);
   }
 
-  async execSync(sandbox: PodSandboxConfig, name: string, command: readonly string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+  async execSync(
+    sandbox: PodSandboxConfig,
+    name: string,
+    command: readonly string[],
+    timeoutMs: number,
+  ): Promise<{ exitCode: number; output: string }> {
     const enter = this.execCommand(sandbox, name, command);
     if (!enter) return { exitCode: -1, output: `container ${name} is not running` };
     const fd = enter.seccompFile ? openSync(enter.seccompFile, 'r') : undefined;
     try {
-      const { stdout, stderr } = await run(enter.argv, { timeoutMs, env: enter.env, exactEnv: true, extraFds: fd === undefined ? [] : [fd] });
+      const { stdout, stderr } = await run(enter.argv, {
+        timeoutMs,
+        env: enter.env,
+        exactEnv: true,
+        extraFds: fd === undefined ? [] : [fd],
+      });
       return { exitCode: 0, output: stdout + stderr };
     } catch (error) {
       if (!(error instanceof HostCommandError)) throw error;
@@ -163,11 +185,18 @@ function podFiles(podDir: string, sandbox: PodSandboxConfig, podIP: string): San
     copyFileSync('/etc/hosts', hosts);
     writeFileSync(hostname, `${osHostname()}\n`);
   } else {
-    writeFileSync(hosts, `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${podIP}\t${sandbox.hostname}\n`);
+    writeFileSync(
+      hosts,
+      `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${podIP}\t${sandbox.hostname}\n`,
+    );
     writeFileSync(hostname, `${sandbox.hostname}\n`);
   }
   writeFileSync(resolv, resolvConfText(sandbox.dnsConfig ?? { servers: [], searches: [], options: [] }));
-  return [{ source: hosts, target: '/etc/hosts', readOnly: false }, { source: resolv, target: '/etc/resolv.conf', readOnly: false }, { source: hostname, target: '/etc/hostname', readOnly: false }];
+  return [
+    { source: hosts, target: '/etc/hosts', readOnly: false },
+    { source: resolv, target: '/etc/resolv.conf', readOnly: false },
+    { source: hostname, target: '/etc/hostname', readOnly: false },
+  ];
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -96,15 +96,43 @@ export class ProcessRuntime {
     const full = sandboxArgv(sandbox, o.argv, o.hostPID);
     const argvPrefix = enterArgv(sandbox, []);
     const net = o.netns ? ['nsenter', `--net=/run/netns/${o.netns}`, '--'] : [];
-    const unshare = ['unshare', '--mount', '--propagation', 'private', ...(o.hostname ? ['--uts'] : []), ...(o.hostIPC ? [] : ['--ipc']), ...(o.hostPID ? [] : ['--fork', '--kill-child', '--pid', '--mount-proc']), '--'];
+    const unshare = [
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      ...(o.hostname ? ['--uts'] : []),
+      ...(o.hostIPC ? [] : ['--ipc']),
+      ...(o.hostPID ? [] : ['--fork', '--kill-child', '--pid', '--mount-proc']),
+      '--',
+    ];
     const s = o.sandbox;
-    const child = spawn(net[0] ?? unshare[0]!, [...net, ...unshare].slice(1).concat(['/bin/busybox', 'sh', '-c', LAUNCHER, 'launcher', o.hostname ?? '-', s.layer, s.upper, s.work, s.root, s.sysfs, ...full]), {
-      detached: true,
-      stdio: ['ignore', log, log, ...(seccomp === undefined ? [] : [seccomp])],
-      // The container's environment only: bwrap and setpriv pass it on unchanged.
-      env: { ...o.env, TSKUBE_CGROUPS: o.cgroupProcs.join(' ') },
-      cwd: '/',
-    });
+    const child = spawn(
+      net[0] ?? unshare[0]!,
+      [...net, ...unshare]
+        .slice(1)
+        .concat([
+          '/bin/busybox',
+          'sh',
+          '-c',
+          LAUNCHER,
+          'launcher',
+          o.hostname ?? '-',
+          s.layer,
+          s.upper,
+          s.work,
+          s.root,
+          s.sysfs,
+          ...full,
+        ]),
+      {
+        detached: true,
+        stdio: ['ignore', log, log, ...(seccomp === undefined ? [] : [seccomp])],
+        // The container's environment only: bwrap and setpriv pass it on unchanged.
+        env: { ...o.env, TSKUBE_CGROUPS: o.cgroupProcs.join(' ') },
+        cwd: '/',
+      },
+    );
     closeSync(log);
     if (seccomp !== undefined) closeSync(seccomp);
     // Join the cgroups at once, so everything the container forks is counted; the launcher joins too, in case.
@@ -118,7 +146,12 @@ export class ProcessRuntime {
     // While this kubelet lives it learns the exit code; after a restart, adopted processes report none.
     child.on('exit', (code, signal) => writeFileSync(join(dir, 'exit-code'), String(code ?? (signal ? 128 + 9 : 0))));
     child.unref();
-    const state: ContainerState = { pid: child.pid!, startedAt: timestamp(), logPath, enter: { argvPrefix, env: o.env, cgroupProcs: o.cgroupProcs, seccompFile: o.seccompFile, hostPID: o.hostPID } };
+    const state: ContainerState = {
+      pid: child.pid!,
+      startedAt: timestamp(),
+      logPath,
+      enter: { argvPrefix, env: o.env, cgroupProcs: o.cgroupProcs, seccompFile: o.seccompFile, hostPID: o.hostPID },
+    };
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
     return state;
   }
@@ -129,14 +162,34 @@ export class ProcessRuntime {
    * (network, UTS, IPC, PID, and the launcher's mount namespace, where the overlay root is) and builds the same
    * sandbox there. The spawn gets `fds` as extra descriptors (the seccomp filter on fd 3); undefined when not running.
    */
-  enterCommand(state: ContainerState | undefined, command: readonly string[]): { argv: string[]; env: Record<string, string>; seccompFile?: string } | undefined {
+  enterCommand(
+    state: ContainerState | undefined,
+    command: readonly string[],
+  ): { argv: string[]; env: Record<string, string>; seccompFile?: string } | undefined {
     if (!state?.enter || !this.running(state)) return undefined;
     // unshare → bwrap's monitor → (its PID namespace's init →) the container's program; all in the container's root.
     const monitor = state.enter.hostPID ? state.pid : firstChild(state.pid);
     const target = monitor === undefined ? undefined : firstChild(monitor);
     if (target === undefined) return undefined;
     const e = state.enter;
-    const argv = ['/bin/busybox', 'sh', '-c', JOIN, 'enter', 'nsenter', '-t', String(target), '-n', '-u', '-i', '-p', '-m', '--', ...e.argvPrefix, ...command];
+    const argv = [
+      '/bin/busybox',
+      'sh',
+      '-c',
+      JOIN,
+      'enter',
+      'nsenter',
+      '-t',
+      String(target),
+      '-n',
+      '-u',
+      '-i',
+      '-p',
+      '-m',
+      '--',
+      ...e.argvPrefix,
+      ...command,
+    ];
     return { argv, env: { ...e.env, TSKUBE_CGROUPS: e.cgroupProcs.join(' ') }, seccompFile: e.seccompFile };
   }
 

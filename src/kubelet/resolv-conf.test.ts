@@ -11,12 +11,15 @@ const settings = { clusterDNS: ['10.0.0.10'], clusterDomain: 'cluster.local', ho
 const pod = (spec: any = {}) => ({ metadata: { namespace: 'web', name: 'p', uid: 'u1' }, spec });
 const text = (spec: any = {}, s = settings) => resolvConfText(podDnsConfig(pod(spec), s).config);
 
-test('podDnsConfig() gives ClusterFirst pods the cluster DNS, the cluster search path then the node\'s, and ndots:5', () => {
-  assert.equal(text(), 'search web.svc.cluster.local svc.cluster.local cluster.local lab.example\nnameserver 10.0.0.10\noptions ndots:5\n');
+test("podDnsConfig() gives ClusterFirst pods the cluster DNS, the cluster search path then the node's, and ndots:5", () => {
+  assert.equal(
+    text(),
+    'search web.svc.cluster.local svc.cluster.local cluster.local lab.example\nnameserver 10.0.0.10\noptions ndots:5\n',
+  );
   assert.equal(text({ dnsPolicy: 'ClusterFirst' }), text());
 });
 
-test('podDnsConfig() gives Default pods, and ClusterFirst pods on the host network, the node\'s resolv.conf', () => {
+test("podDnsConfig() gives Default pods, and ClusterFirst pods on the host network, the node's resolv.conf", () => {
   const node = 'search lab.example\nnameserver 192.168.1.1\noptions edns0\n';
   assert.equal(text({ dnsPolicy: 'Default' }), node);
   assert.equal(text({ dnsPolicy: 'ClusterFirst', hostNetwork: true }), node);
@@ -27,20 +30,42 @@ test('podDnsConfig() gives ClusterFirstWithHostNet pods the cluster DNS even on 
 });
 
 test('podDnsConfig() gives None pods only their dnsConfig', () => {
-  const spec = { dnsPolicy: 'None', dnsConfig: { nameservers: ['1.2.3.4'], searches: ['ns1.svc.cluster-domain.example', 'my.dns.search.suffix'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] } };
-  assert.equal(text(spec), 'search ns1.svc.cluster-domain.example my.dns.search.suffix\nnameserver 1.2.3.4\noptions ndots:2 edns0\n');
+  const spec = {
+    dnsPolicy: 'None',
+    dnsConfig: {
+      nameservers: ['1.2.3.4'],
+      searches: ['ns1.svc.cluster-domain.example', 'my.dns.search.suffix'],
+      options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }],
+    },
+  };
+  assert.equal(
+    text(spec),
+    'search ns1.svc.cluster-domain.example my.dns.search.suffix\nnameserver 1.2.3.4\noptions ndots:2 edns0\n',
+  );
 });
 
-test('podDnsConfig() appends a ClusterFirst pod\'s dnsConfig: duplicates dropped, options overridden by name', () => {
-  const spec = { dnsConfig: { nameservers: ['10.0.0.10', '9.9.9.9'], searches: ['svc.cluster.local', 'extra.example'], options: [{ name: 'ndots', value: '1' }] } };
-  assert.equal(text(spec), 'search web.svc.cluster.local svc.cluster.local cluster.local lab.example extra.example\nnameserver 10.0.0.10\nnameserver 9.9.9.9\noptions ndots:1\n');
+test("podDnsConfig() appends a ClusterFirst pod's dnsConfig: duplicates dropped, options overridden by name", () => {
+  const spec = {
+    dnsConfig: {
+      nameservers: ['10.0.0.10', '9.9.9.9'],
+      searches: ['svc.cluster.local', 'extra.example'],
+      options: [{ name: 'ndots', value: '1' }],
+    },
+  };
+  assert.equal(
+    text(spec),
+    'search web.svc.cluster.local svc.cluster.local cluster.local lab.example extra.example\nnameserver 10.0.0.10\nnameserver 9.9.9.9\noptions ndots:1\n',
+  );
 });
 
-test('podDnsConfig() falls back to Default with upstream\'s MissingClusterDNS warning when the kubelet has no cluster DNS', () => {
+test("podDnsConfig() falls back to Default with upstream's MissingClusterDNS warning when the kubelet has no cluster DNS", () => {
   const result = podDnsConfig(pod(), { ...settings, clusterDNS: [] });
   assert.deepEqual(result.config.servers, ['192.168.1.1']);
   assert.equal(result.warning?.reason, 'MissingClusterDNS');
-  assert.match(result.warning!.message, /kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy./);
+  assert.match(
+    result.warning!.message,
+    /kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy./,
+  );
 });
 
 test('podDnsConfig() keeps at most 3 nameservers', () => {

@@ -26,10 +26,17 @@ const MAX_SEARCHES = 32;
 const MAX_SEARCH_CHARS = 2048;
 
 /** podDnsConfig returns the pod's DNS settings, and a warning (as upstream's Event) when it had to change course. */
-export function podDnsConfig(pod: any, settings: ClusterDnsSettings): { config: DnsConfig; warning?: { reason: string; message: string } } {
+export function podDnsConfig(
+  pod: any,
+  settings: ClusterDnsSettings,
+): { config: DnsConfig; warning?: { reason: string; message: string } } {
   const policy: string = pod.spec?.dnsPolicy ?? 'ClusterFirst';
   const hostNetwork = pod.spec?.hostNetwork === true;
-  let config: DnsConfig = { servers: [...settings.host.servers], searches: [...settings.host.searches], options: [...settings.host.options] };
+  let config: DnsConfig = {
+    servers: [...settings.host.servers],
+    searches: [...settings.host.searches],
+    options: [...settings.host.options],
+  };
   let warning: { reason: string; message: string } | undefined;
   const cluster = policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !hostNetwork);
   if (policy === 'None') {
@@ -39,9 +46,16 @@ export function podDnsConfig(pod: any, settings: ClusterDnsSettings): { config: 
       const domain = settings.clusterDomain.replace(/\.$/, '');
       const ns = pod.metadata?.namespace ?? 'default';
       const searches = domain ? [`${ns}.svc.${domain}`, `svc.${domain}`, domain] : [];
-      config = { servers: [...settings.clusterDNS], searches: [...searches, ...settings.host.searches], options: ['ndots:5'] };
+      config = {
+        servers: [...settings.clusterDNS],
+        searches: [...searches, ...settings.host.searches],
+        options: ['ndots:5'],
+      };
     } else {
-      warning = { reason: 'MissingClusterDNS', message: `pod: "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})". kubelet does not have ClusterDNS IP configured and cannot create Pod using "${policy}" policy. Falling back to "Default" policy.` };
+      warning = {
+        reason: 'MissingClusterDNS',
+        message: `pod: "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})". kubelet does not have ClusterDNS IP configured and cannot create Pod using "${policy}" policy. Falling back to "Default" policy.`,
+      };
     }
   }
   const extra = pod.spec?.dnsConfig;
@@ -59,10 +73,15 @@ export function podDnsConfig(pod: any, settings: ClusterDnsSettings): { config: 
 export function parseResolvConf(text: string): DnsConfig {
   const config: DnsConfig = { servers: [], searches: [], options: [] };
   for (const raw of text.split('\n')) {
-    const fields = raw.replace(/[#;].*$/, '').trim().split(/\s+/).filter(Boolean);
+    const fields = raw
+      .replace(/[#;].*$/, '')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     const [key, ...rest] = fields;
     if (key === 'nameserver' && rest[0]) config.servers.push(rest[0]);
-    else if (key === 'search' || key === 'domain') config.searches = rest.filter((s) => s !== '.').map((s) => s.replace(/\.$/, ''));
+    else if (key === 'search' || key === 'domain')
+      config.searches = rest.filter((s) => s !== '.').map((s) => s.replace(/\.$/, ''));
     else if (key === 'options') config.options.push(...rest);
   }
   return config;
@@ -85,7 +104,8 @@ function unique(list: string[]): string[] {
 function mergeOptions(base: string[], extra: { name: string; value?: string }[]): string[] {
   const out = new Map<string, string>();
   for (const o of base) out.set(o.split(':')[0]!, o);
-  for (const o of extra) if (o.name) out.set(o.name, o.value !== undefined && o.value !== '' ? `${o.name}:${o.value}` : o.name);
+  for (const o of extra)
+    if (o.name) out.set(o.name, o.value !== undefined && o.value !== '' ? `${o.name}:${o.value}` : o.name);
   return [...out.values()];
 }
 

@@ -65,7 +65,12 @@ export interface RuntimeService {
    * execSync runs a command in a running container and returns its exit code and output (CRI's ExecSync, used by
    * exec probes); a container that is not running gives exit code -1. The timeout kills the command.
    */
-  execSync(sandbox: PodSandboxConfig, name: string, command: readonly string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  execSync(
+    sandbox: PodSandboxConfig,
+    name: string,
+    command: readonly string[],
+    timeoutMs: number,
+  ): Promise<{ exitCode: number; output: string }>;
   /** execCommand is the command to spawn for a streaming exec into a running container (kubectl exec), or undefined. */
   execCommand(sandbox: PodSandboxConfig, name: string, command: readonly string[]): ExecCommand | undefined;
 }

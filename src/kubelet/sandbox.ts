@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { sharedLibraries } from '../sys/ldd.ts';
 import { ALL_CAPABILITIES, type ContainerSecurity } from './security-context.ts';
@@ -51,7 +61,14 @@ const CAP_INDEX = new Map(ALL_CAPABILITIES.map((c, i) => [c, i]));
 const HELPERS = ['/usr/bin/setpriv', '/usr/bin/bwrap'];
 
 /** Upstream's masked paths (hidden behind /dev/null) and read-only paths under /proc. */
-const MASKED = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/latency_stats', '/proc/sched_debug', '/proc/timer_stats'];
+const MASKED = [
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/timer_list',
+  '/proc/latency_stats',
+  '/proc/sched_debug',
+  '/proc/timer_stats',
+];
 const MASKED_DIRS = ['/proc/acpi', '/proc/scsi'];
 const READ_ONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
@@ -68,8 +85,15 @@ export function hostCapabilityMask(): bigint {
  * files and the pod's files are bound, so starting a container creates nearly nothing on disk.
  */
 export function ensureLayer(dir: string, files: readonly ImageFile[], links: Record<string, string>): string {
-  const all = [...imageFiles(files), ...helperFiles(), ...['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'].map((p) => ({ from: p, path: p }))];
-  const key = createHash('sha256').update(JSON.stringify([all.map((f) => [f.path, isDirectory(f.from)]), links])).digest('hex').slice(0, 16);
+  const all = [
+    ...imageFiles(files),
+    ...helperFiles(),
+    ...['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'].map((p) => ({ from: p, path: p })),
+  ];
+  const key = createHash('sha256')
+    .update(JSON.stringify([all.map((f) => [f.path, isDirectory(f.from)]), links]))
+    .digest('hex')
+    .slice(0, 16);
   const layer = join(dir, key);
   if (existsSync(layer)) return layer;
   const tmp = `${layer}.${process.pid}.tmp`;
@@ -81,8 +105,13 @@ export function ensureLayer(dir: string, files: readonly ImageFile[], links: Rec
   }
   for (const d of ['etc', 'run', 'root', 'dev', 'proc', 'sys']) mkdirSync(join(tmp, d), { recursive: true });
   const given = new Set(files.map((f) => f.path));
-  if (!given.has('/etc/passwd')) writeFileSync(join(tmp, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\nwww-data:x:33:33:www-data:/var/www:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
-  if (!given.has('/etc/group')) writeFileSync(join(tmp, 'etc/group'), 'root:x:0:\ndaemon:x:1:\nwww-data:x:33:\nnogroup:x:65534:\n');
+  if (!given.has('/etc/passwd'))
+    writeFileSync(
+      join(tmp, 'etc/passwd'),
+      'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\nwww-data:x:33:33:www-data:/var/www:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+    );
+  if (!given.has('/etc/group'))
+    writeFileSync(join(tmp, 'etc/group'), 'root:x:0:\ndaemon:x:1:\nwww-data:x:33:\nnogroup:x:65534:\n');
   for (const f of all) {
     const at = join(tmp, f.path);
     if (existsSync(at)) continue;
@@ -130,7 +159,11 @@ function helperFiles(): ImageFile[] {
   const out = new Map<string, ImageFile>();
   for (const h of HELPERS) {
     out.set(h, { from: h, path: `${HELPER_DIR}/${basename(h)}` });
-    for (const lib of sharedLibraries(h)) out.set(lib, { from: lib, path: `${HELPER_DIR}/${basename(lib).startsWith('ld-linux') ? 'ld.so' : basename(lib)}` });
+    for (const lib of sharedLibraries(h))
+      out.set(lib, {
+        from: lib,
+        path: `${HELPER_DIR}/${basename(lib).startsWith('ld-linux') ? 'ld.so' : basename(lib)}`,
+      });
   }
   return [...out.values()];
 }
@@ -190,11 +223,23 @@ function privileges(spec: SandboxSpec): string[] {
   const allowed = (c: string) => ((available >> BigInt(CAP_INDEX.get(c) ?? 63)) & 1n) === 1n;
   a.push('--cap-drop', 'ALL');
   if (sec.privileged) a.push('--cap-add', 'ALL');
-  else for (const c of new Set([...sec.capabilities, 'SETUID', 'SETGID', 'SETPCAP'])) if (allowed(c)) a.push('--cap-add', `CAP_${c}`);
+  else
+    for (const c of new Set([...sec.capabilities, 'SETUID', 'SETGID', 'SETPCAP']))
+      if (allowed(c)) a.push('--cap-add', `CAP_${c}`);
   if (spec.seccompFd !== undefined) a.push('--seccomp', String(spec.seccompFd));
   const groups = [sec.gid, ...sec.groups].filter((g, i, all) => all.indexOf(g) === i);
-  a.push('--', ...helper('setpriv'), `--reuid=${sec.uid}`, `--regid=${sec.gid}`, `--groups=${groups.join(',')}`, '--inh-caps=-all');
-  if (!sec.privileged) a.push(`--bounding-set=${['-all', ...sec.capabilities.filter(allowed).map((c) => `+${c.toLowerCase()}`)].join(',')}`);
+  a.push(
+    '--',
+    ...helper('setpriv'),
+    `--reuid=${sec.uid}`,
+    `--regid=${sec.gid}`,
+    `--groups=${groups.join(',')}`,
+    '--inh-caps=-all',
+  );
+  if (!sec.privileged)
+    a.push(
+      `--bounding-set=${['-all', ...sec.capabilities.filter(allowed).map((c) => `+${c.toLowerCase()}`)].join(',')}`,
+    );
   if (sec.noNewPrivileges) a.push('--no-new-privs');
   a.push('--');
   return a;

@@ -13,7 +13,8 @@ interface DefaultRule extends Omit<SeccompRule, 'names'> {
 }
 
 const RULES: DefaultRule[] = [
-  { names: `
+  {
+    names: `
     accept accept4 access adjtimex alarm bind brk cachestat capget capset chdir chmod chown chown32 clock_adjtime
     clock_adjtime64 clock_getres clock_getres_time64 clock_gettime clock_gettime64 clock_nanosleep
     clock_nanosleep_time64 close close_range connect copy_file_range creat dup dup2 dup3 epoll_create epoll_create1
@@ -49,90 +50,171 @@ const RULES: DefaultRule[] = [
     timer_gettime64 timer_settime timer_settime64 timerfd_create timerfd_gettime timerfd_gettime64 timerfd_settime
     timerfd_settime64 times tkill truncate truncate64 ugetrlimit umask uname unlink unlinkat uretprobe utime
     utimensat utimensat_time64 utimes vfork vmsplice wait4 waitid waitpid write writev
-  ` },
-  { names: `
+  `,
+  },
+  {
+    names: `
     process_vm_readv process_vm_writev ptrace
-  ` },
-  { names: `
+  `,
+  },
+  {
+    names: `
     socket
-  `, args: [{index: 0, op: 'lt', value: 38}] },
-  { names: `
+  `,
+    args: [{ index: 0, op: 'lt', value: 38 }],
+  },
+  {
+    names: `
     socket
-  `, args: [{index: 0, op: 'eq', value: 39}] },
-  { names: `
+  `,
+    args: [{ index: 0, op: 'eq', value: 39 }],
+  },
+  {
+    names: `
     socket
-  `, args: [{index: 0, op: 'gt', value: 40}] },
-  { names: `
+  `,
+    args: [{ index: 0, op: 'gt', value: 40 }],
+  },
+  {
+    names: `
     personality
-  `, args: [{index: 0, op: 'eq', value: 0}] },
-  { names: `
+  `,
+    args: [{ index: 0, op: 'eq', value: 0 }],
+  },
+  {
+    names: `
     personality
-  `, args: [{index: 0, op: 'eq', value: 8}] },
-  { names: `
+  `,
+    args: [{ index: 0, op: 'eq', value: 8 }],
+  },
+  {
+    names: `
     personality
-  `, args: [{index: 0, op: 'eq', value: 131072}] },
-  { names: `
+  `,
+    args: [{ index: 0, op: 'eq', value: 131072 }],
+  },
+  {
+    names: `
     personality
-  `, args: [{index: 0, op: 'eq', value: 131080}] },
-  { names: `
+  `,
+    args: [{ index: 0, op: 'eq', value: 131080 }],
+  },
+  {
+    names: `
     personality
-  `, args: [{index: 0, op: 'eq', value: 4294967295}] },
-  { names: `
+  `,
+    args: [{ index: 0, op: 'eq', value: 4294967295 }],
+  },
+  {
+    names: `
     arch_prctl
-  ` },
-  { names: `
+  `,
+  },
+  {
+    names: `
     modify_ldt
-  ` },
-  { names: `
+  `,
+  },
+  {
+    names: `
     open_by_handle_at
-  `, ifCaps: ['DAC_READ_SEARCH'] },
-  { names: `
+  `,
+    ifCaps: ['DAC_READ_SEARCH'],
+  },
+  {
+    names: `
     bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie lsm_get_self_attr lsm_list_modules
     lsm_set_self_attr mount mount_setattr move_mount open_tree perf_event_open quotactl quotactl_fd setdomainname
     sethostname setns syslog umount umount2 unshare
-  `, ifCaps: ['SYS_ADMIN'] },
-  { names: `
+  `,
+    ifCaps: ['SYS_ADMIN'],
+  },
+  {
+    names: `
     clone
-  `, args: [{index: 0, op: 'masked-eq', value: 2114060288}], unlessCaps: ['SYS_ADMIN'] },
-  { names: `
+  `,
+    args: [{ index: 0, op: 'masked-eq', value: 2114060288 }],
+    unlessCaps: ['SYS_ADMIN'],
+  },
+  {
+    names: `
     clone3
-  `, errno: 38, unlessCaps: ['SYS_ADMIN'] },
-  { names: `
+  `,
+    errno: 38,
+    unlessCaps: ['SYS_ADMIN'],
+  },
+  {
+    names: `
     reboot
-  `, ifCaps: ['SYS_BOOT'] },
-  { names: `
+  `,
+    ifCaps: ['SYS_BOOT'],
+  },
+  {
+    names: `
     chroot
-  `, ifCaps: ['SYS_CHROOT'] },
-  { names: `
+  `,
+    ifCaps: ['SYS_CHROOT'],
+  },
+  {
+    names: `
     delete_module init_module finit_module
-  `, ifCaps: ['SYS_MODULE'] },
-  { names: `
+  `,
+    ifCaps: ['SYS_MODULE'],
+  },
+  {
+    names: `
     acct
-  `, ifCaps: ['SYS_PACCT'] },
-  { names: `
+  `,
+    ifCaps: ['SYS_PACCT'],
+  },
+  {
+    names: `
     kcmp pidfd_getfd process_madvise process_vm_readv process_vm_writev ptrace
-  `, ifCaps: ['SYS_PTRACE'] },
-  { names: `
+  `,
+    ifCaps: ['SYS_PTRACE'],
+  },
+  {
+    names: `
     iopl ioperm
-  `, ifCaps: ['SYS_RAWIO'] },
-  { names: `
+  `,
+    ifCaps: ['SYS_RAWIO'],
+  },
+  {
+    names: `
     settimeofday stime clock_settime clock_settime64
-  `, ifCaps: ['SYS_TIME'] },
-  { names: `
+  `,
+    ifCaps: ['SYS_TIME'],
+  },
+  {
+    names: `
     vhangup
-  `, ifCaps: ['SYS_TTY_CONFIG'] },
-  { names: `
+  `,
+    ifCaps: ['SYS_TTY_CONFIG'],
+  },
+  {
+    names: `
     get_mempolicy mbind set_mempolicy set_mempolicy_home_node
-  `, ifCaps: ['SYS_NICE'] },
-  { names: `
+  `,
+    ifCaps: ['SYS_NICE'],
+  },
+  {
+    names: `
     syslog
-  `, ifCaps: ['SYSLOG'] },
-  { names: `
+  `,
+    ifCaps: ['SYSLOG'],
+  },
+  {
+    names: `
     bpf
-  `, ifCaps: ['BPF'] },
-  { names: `
+  `,
+    ifCaps: ['BPF'],
+  },
+  {
+    names: `
     perf_event_open
-  `, ifCaps: ['PERFMON'] },
+  `,
+    ifCaps: ['PERFMON'],
+  },
 ];
 
 /** runtimeDefaultProfile is the profile for a container holding caps (names without the CAP_ prefix). */
@@ -141,7 +223,7 @@ export function runtimeDefaultProfile(caps: readonly string[]): SeccompProfile {
   const rules: SeccompRule[] = [];
   for (const { names, ifCaps, unlessCaps, ...rule } of RULES) {
     if (ifCaps && !ifCaps.some((c) => held.has(c))) continue;
-    if (unlessCaps && unlessCaps.some((c) => held.has(c))) continue;
+    if (unlessCaps?.some((c) => held.has(c))) continue;
     rules.push({ ...rule, names: names.trim().split(/\s+/) });
   }
   return { defaultErrno: 1, rules };

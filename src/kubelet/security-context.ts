@@ -3,12 +3,72 @@
  * fields win), the way the kubelet hands them to a runtime: the capability set (the runtimes' default set, plus
  * `add`, minus `drop`; everything when privileged), the user and groups, the seccomp profile, the read-only root.
  */
-export const DEFAULT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
+export const DEFAULT_CAPABILITIES = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FSETID',
+  'FOWNER',
+  'MKNOD',
+  'NET_RAW',
+  'SETGID',
+  'SETUID',
+  'SETFCAP',
+  'SETPCAP',
+  'NET_BIND_SERVICE',
+  'SYS_CHROOT',
+  'KILL',
+  'AUDIT_WRITE',
+];
 
 /** Every capability Linux knows, by number (CAP_CHOWN = 0 ... CAP_CHECKPOINT_RESTORE = 40). */
-export const ALL_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE'];
+export const ALL_CAPABILITIES = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_ADMIN',
+  'NET_RAW',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'SYS_MODULE',
+  'SYS_RAWIO',
+  'SYS_CHROOT',
+  'SYS_PTRACE',
+  'SYS_PACCT',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_NICE',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'MKNOD',
+  'LEASE',
+  'AUDIT_WRITE',
+  'AUDIT_CONTROL',
+  'SETFCAP',
+  'MAC_OVERRIDE',
+  'MAC_ADMIN',
+  'SYSLOG',
+  'WAKE_ALARM',
+  'BLOCK_SUSPEND',
+  'AUDIT_READ',
+  'PERFMON',
+  'BPF',
+  'CHECKPOINT_RESTORE',
+];
 
-export type SeccompChoice = { type: 'RuntimeDefault' } | { type: 'Unconfined' } | { type: 'Localhost'; profile: string };
+export type SeccompChoice =
+  | { type: 'RuntimeDefault' }
+  | { type: 'Unconfined' }
+  | { type: 'Localhost'; profile: string };
 
 export interface ContainerSecurity {
   privileged: boolean;
@@ -34,7 +94,11 @@ export interface ImageUser {
  * containerSecurity resolves the settings, or returns the message of a CreateContainerConfigError (what upstream's
  * kubelet reports when the container must not start, e.g. runAsNonRoot with a root user).
  */
-export function containerSecurity(pod: any, container: any, image: ImageUser = { uid: 0, gid: 0 }): ContainerSecurity | { error: string } {
+export function containerSecurity(
+  pod: any,
+  container: any,
+  image: ImageUser = { uid: 0, gid: 0 },
+): ContainerSecurity | { error: string } {
   const psc = pod.spec?.securityContext ?? {};
   const csc = container.securityContext ?? {};
   const pick = <T>(name: string): T | undefined => (csc[name] ?? psc[name]) as T | undefined;
@@ -43,16 +107,30 @@ export function containerSecurity(pod: any, container: any, image: ImageUser = {
   const uid = runAsUser ?? image.uid;
   if (pick<boolean>('runAsNonRoot') === true && uid === 0) {
     const who = `pod: "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})", container: ${container.name}`;
-    return { error: runAsUser === 0 ? `container's runAsUser breaks non-root policy (${who})` : `container has runAsNonRoot and image will run as root (${who})` };
+    return {
+      error:
+        runAsUser === 0
+          ? `container's runAsUser breaks non-root policy (${who})`
+          : `container has runAsNonRoot and image will run as root (${who})`,
+    };
   }
   const gid = pick<number>('runAsGroup') ?? (runAsUser !== undefined && runAsUser !== image.uid ? 0 : image.gid);
-  const groups = [...(psc.supplementalGroups ?? []), ...(psc.fsGroup !== undefined ? [psc.fsGroup] : [])].filter((g, i, all) => all.indexOf(g) === i);
+  const groups = [...(psc.supplementalGroups ?? []), ...(psc.fsGroup !== undefined ? [psc.fsGroup] : [])].filter(
+    (g, i, all) => all.indexOf(g) === i,
+  );
   const capabilities = privileged ? [...ALL_CAPABILITIES] : capabilitySet(csc.capabilities);
   const profile = csc.seccompProfile ?? psc.seccompProfile;
   let seccomp: SeccompChoice = { type: 'RuntimeDefault' };
   if (privileged || profile?.type === 'Unconfined') seccomp = { type: 'Unconfined' };
   else if (profile?.type === 'Localhost') {
-    if (typeof profile.localhostProfile !== 'string' || profile.localhostProfile === '' || profile.localhostProfile.split('/').includes('..')) return { error: `invalid localhostProfile "${profile.localhostProfile ?? ''}": a relative path without ".." is required` };
+    if (
+      typeof profile.localhostProfile !== 'string' ||
+      profile.localhostProfile === '' ||
+      profile.localhostProfile.split('/').includes('..')
+    )
+      return {
+        error: `invalid localhostProfile "${profile.localhostProfile ?? ''}": a relative path without ".." is required`,
+      };
     seccomp = { type: 'Localhost', profile: profile.localhostProfile };
   }
   return {
@@ -74,7 +152,7 @@ export function capabilitySet(spec: { add?: string[]; drop?: string[] } | undefi
   const add = new Set((spec?.add ?? []).map(norm));
   const held = new Set(drop.has('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.has(c)));
   for (const c of add) {
-    if (c === 'ALL') ALL_CAPABILITIES.forEach((x) => held.add(x));
+    if (c === 'ALL') for (const x of ALL_CAPABILITIES) held.add(x);
     else if (ALL_CAPABILITIES.includes(c)) held.add(c);
   }
   return ALL_CAPABILITIES.filter((c) => held.has(c));

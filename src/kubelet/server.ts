@@ -18,7 +18,12 @@ export interface KubeletServing {
  * serveKubelet is the kubelet's server (port 10250; HTTPS with authentication and authorization when `serving` says so): `/containerLogs/<ns>/<pod>/<container>` with
  * `follow`, `tailLines` and `previous`, which the API server proxies `kubectl logs` to, and `/healthz`.
  */
-export function serveKubelet(kubelet: Kubelet, address: string, port: number, serving: KubeletServing = {}): Promise<http.Server> {
+export function serveKubelet(
+  kubelet: Kubelet,
+  address: string,
+  port: number,
+  serving: KubeletServing = {},
+): Promise<http.Server> {
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     if (url.pathname === '/healthz') return void res.writeHead(200).end('ok');
@@ -56,18 +61,31 @@ export function serveKubelet(kubelet: Kubelet, address: string, port: number, se
     if (pf) {
       const [namespace, name] = [decodeURIComponent(pf[1]!), decodeURIComponent(pf[2]!)];
       const sandbox = kubelet.podSandbox(namespace, name);
-      if (!sandbox) return void socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\npod not found or not running\n');
+      if (!sandbox)
+        return void socket.end(
+          'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\npod not found or not running\n',
+        );
       return servePortForward(req, socket, head, { netns: sandbox.netns, pod: name, uid: sandbox.uid });
     }
     const at = /^\/attach\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (at) {
-      const logPath = kubelet.podLogPath(decodeURIComponent(at[1]!), decodeURIComponent(at[2]!), decodeURIComponent(at[3]!), false);
-      if (!logPath || !existsSync(logPath)) return void socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\ncontainer not found or not running\n');
+      const logPath = kubelet.podLogPath(
+        decodeURIComponent(at[1]!),
+        decodeURIComponent(at[2]!),
+        decodeURIComponent(at[3]!),
+        false,
+      );
+      if (!logPath || !existsSync(logPath))
+        return void socket.end(
+          'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\ncontainer not found or not running\n',
+        );
       return serveAttach(req, socket, { logPath });
     }
     const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     const command = url.searchParams.getAll('command');
-    const exec = m ? kubelet.execCommand(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!), command) : undefined;
+    const exec = m
+      ? kubelet.execCommand(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!), command)
+      : undefined;
     if (!m || exec === undefined) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\ncontainer not found or not running\n');
       return;
@@ -77,20 +95,35 @@ export function serveKubelet(kubelet: Kubelet, address: string, port: number, se
   const auth = serving.auth;
   const guarded = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (!auth) return handle(req, res);
-    auth.check(req).then((refused) => {
-      if (!refused) return handle(req, res);
-      res.writeHead(refused.code, { 'Content-Type': 'text/plain; charset=utf-8' }).end(refused.text);
-    }, () => res.writeHead(500).end('cannot authorize the request\n'));
+    auth.check(req).then(
+      (refused) => {
+        if (!refused) return handle(req, res);
+        res.writeHead(refused.code, { 'Content-Type': 'text/plain; charset=utf-8' }).end(refused.text);
+      },
+      () => res.writeHead(500).end('cannot authorize the request\n'),
+    );
   };
   const server = serving.tls
-    ? https.createServer({ cert: serving.tls.cert, key: serving.tls.key, ...(serving.tls.clientCa ? { ca: serving.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) }, guarded)
+    ? https.createServer(
+        {
+          cert: serving.tls.cert,
+          key: serving.tls.key,
+          ...(serving.tls.clientCa ? { ca: serving.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+        },
+        guarded,
+      )
     : http.createServer(guarded);
   server.on('upgrade', (req, socket, head) => {
     if (!auth) return upgrade(req, socket, head);
-    auth.check(req).then((refused) => {
-      if (!refused) return upgrade(req, socket, head);
-      socket.end(`HTTP/1.1 ${refused.code} ${http.STATUS_CODES[refused.code]}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(refused.text)}\r\n\r\n${refused.text}`);
-    }, () => socket.destroy());
+    auth.check(req).then(
+      (refused) => {
+        if (!refused) return upgrade(req, socket, head);
+        socket.end(
+          `HTTP/1.1 ${refused.code} ${http.STATUS_CODES[refused.code]}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(refused.text)}\r\n\r\n${refused.text}`,
+        );
+      },
+      () => socket.destroy(),
+    );
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -32,13 +32,21 @@ export class ServiceAccountTokenManager {
     const key = `${pod.metadata.uid}/${sa}/${source.audience ?? ''}/${seconds}`;
     const cached = this.#cache.get(key);
     if (cached && !requiresRefresh(cached, now)) return cached.token;
-    const request = await this.#client.request('POST', `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/serviceaccounts/${encodeURIComponent(sa)}/token`, {
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { audiences: source.audience ? [source.audience] : [], expirationSeconds: seconds, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } },
+    const request = await this.#client.request(
+      'POST',
+      `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/serviceaccounts/${encodeURIComponent(sa)}/token`,
+      {
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: {
+            audiences: source.audience ? [source.audience] : [],
+            expirationSeconds: seconds,
+            boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+          },
+        },
       },
-    });
+    );
     const token: string = request.status.token;
     this.#cache.set(key, { token, issued: now, expires: Date.parse(request.status.expirationTimestamp) });
     return token;

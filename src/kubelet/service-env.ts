@@ -6,9 +6,15 @@
  * namespace's Services count when enableServiceLinks is not false; the `kubernetes` Service of the `default`
  * namespace always does (the `KUBERNETES_*` set), unless the pod's namespace has its own Service of that name.
  */
-export function serviceEnvironment(services: readonly any[], namespace: string, enableServiceLinks: boolean | undefined): Record<string, string> {
+export function serviceEnvironment(
+  services: readonly any[],
+  namespace: string,
+  enableServiceLinks: boolean | undefined,
+): Record<string, string> {
   const chosen = new Map<string, any>();
-  const sorted = [...services].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  const sorted = [...services].sort((a, b) =>
+    a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0,
+  );
   for (const svc of sorted) {
     if (!isServiceIPSet(svc)) continue;
     const name = svc.metadata.name;

@@ -6,7 +6,10 @@ import { SPDY3_DICTIONARY, SpdySession } from './spdy-session.ts';
 /** headerBlock encodes SPDY/3 headers (count, then length-prefixed names and values). */
 function headerBlock(headers: Record<string, string>): Buffer {
   const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
-  return Buffer.concat([u32(Object.keys(headers).length), ...Object.entries(headers).flatMap(([k, v]) => [u32(k.length), Buffer.from(k), u32(v.length), Buffer.from(v)])]);
+  return Buffer.concat([
+    u32(Object.keys(headers).length),
+    ...Object.entries(headers).flatMap(([k, v]) => [u32(k.length), Buffer.from(k), u32(v.length), Buffer.from(v)]),
+  ]);
 }
 
 /** A client-side compressor as spdystream's: one zlib stream for the session, sync-flushed after each block. */
@@ -14,10 +17,11 @@ function compressor(): (raw: Buffer) => Promise<Buffer> {
   const deflate = createDeflate({ dictionary: SPDY3_DICTIONARY, level: 9 });
   const chunks: Buffer[] = [];
   deflate.on('data', (b: Buffer) => chunks.push(b));
-  return (raw) => new Promise((resolve) => {
-    deflate.write(raw);
-    deflate.flush(constants.Z_SYNC_FLUSH, () => resolve(Buffer.concat(chunks.splice(0))));
-  });
+  return (raw) =>
+    new Promise((resolve) => {
+      deflate.write(raw);
+      deflate.flush(constants.Z_SYNC_FLUSH, () => resolve(Buffer.concat(chunks.splice(0))));
+    });
 }
 
 function synStream(id: number, compressed: Buffer, fin = false): Buffer {
@@ -43,14 +47,26 @@ test('SpdySession reads streams whose headers share one zlib stream, and answers
   session.receive(wire.subarray(0, 7));
   session.receive(wire.subarray(7, first.length + 3));
   session.receive(wire.subarray(first.length + 3));
-  assert.deepEqual(streams, [{ id: 1, headers: { streamtype: 'error', port: '80', requestid: '0' } }, { id: 3, headers: { streamtype: 'data', port: '80', requestid: '0' } }]);
+  assert.deepEqual(streams, [
+    { id: 1, headers: { streamtype: 'error', port: '80', requestid: '0' } },
+    { id: 3, headers: { streamtype: 'data', port: '80', requestid: '0' } },
+  ]);
   session.reply(1);
   session.reply(3);
   // Each reply's block must decode on its own, right after the previous one, from one zlib stream.
   const blocks = out.map((frame) => frame.subarray(12));
-  assert.deepEqual([...inflateSync(blocks[0]!, { dictionary: SPDY3_DICTIONARY, finishFlush: constants.Z_SYNC_FLUSH })], [0, 0, 0, 0]);
-  assert.deepEqual([...inflateSync(Buffer.concat(blocks), { dictionary: SPDY3_DICTIONARY, finishFlush: constants.Z_SYNC_FLUSH })], [0, 0, 0, 0, 0, 0, 0, 0]);
-  assert.ok(blocks[1]!.subarray(-5).equals(Buffer.from([0, 0, 0, 0xff, 0xff])), 'each block ends with a sync-flush marker');
+  assert.deepEqual(
+    [...inflateSync(blocks[0]!, { dictionary: SPDY3_DICTIONARY, finishFlush: constants.Z_SYNC_FLUSH })],
+    [0, 0, 0, 0],
+  );
+  assert.deepEqual(
+    [...inflateSync(Buffer.concat(blocks), { dictionary: SPDY3_DICTIONARY, finishFlush: constants.Z_SYNC_FLUSH })],
+    [0, 0, 0, 0, 0, 0, 0, 0],
+  );
+  assert.ok(
+    blocks[1]!.subarray(-5).equals(Buffer.from([0, 0, 0, 0xff, 0xff])),
+    'each block ends with a sync-flush marker',
+  );
 });
 
 test('SpdySession passes DATA, FIN and RST_STREAM on, echoes PING and sends DATA frames', () => {
@@ -60,7 +76,9 @@ test('SpdySession passes DATA, FIN and RST_STREAM on, echoes PING and sends DATA
   session.on('data', (id, data) => seen.push(`data ${id} ${data}`));
   session.on('end', (id) => seen.push(`end ${id}`));
   session.on('reset', (id) => seen.push(`reset ${id}`));
-  session.receive(Buffer.concat([Buffer.from([0, 0, 0, 3, 0, 0, 0, 2]), Buffer.from('hi'), Buffer.from([0, 0, 0, 3, 1, 0, 0, 0])]));
+  session.receive(
+    Buffer.concat([Buffer.from([0, 0, 0, 3, 0, 0, 0, 2]), Buffer.from('hi'), Buffer.from([0, 0, 0, 3, 1, 0, 0, 0])]),
+  );
   session.receive(Buffer.from([0x80, 3, 0, 3, 0, 0, 0, 8, 0, 0, 0, 3, 0, 0, 0, 5]));
   session.receive(Buffer.from([0x80, 3, 0, 6, 0, 0, 0, 4, 0, 0, 0, 7]));
   assert.deepEqual(seen, ['data 3 hi', 'end 3', 'reset 3']);

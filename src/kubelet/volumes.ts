@@ -10,7 +10,12 @@ import type { SandboxMount } from './sandbox.ts';
  */
 export type VolumeContents = Record<string, { files: Record<string, string | Buffer>; mode?: number }>;
 
-export function volumeMounts(pod: any, container: any, podDir: string, contents: VolumeContents): SandboxMount[] | { error: string } {
+export function volumeMounts(
+  pod: any,
+  container: any,
+  podDir: string,
+  contents: VolumeContents,
+): SandboxMount[] | { error: string } {
   const volumes = new Map<string, any>((pod.spec.volumes ?? []).map((v: any) => [v.name, v]));
   const mounts: SandboxMount[] = [];
   for (const m of container.volumeMounts ?? []) {
@@ -19,10 +24,20 @@ export function volumeMounts(pod: any, container: any, podDir: string, contents:
     const source = volumeSource(v, podDir, contents);
     if (typeof source !== 'string') return source;
     const sub = typeof m.subPath === 'string' && m.subPath !== '' ? normalize(m.subPath) : '';
-    if (sub.startsWith('..') || sub.startsWith('/')) return { error: `subPath "${m.subPath}" must be a relative path within the volume` };
+    if (sub.startsWith('..') || sub.startsWith('/'))
+      return { error: `subPath "${m.subPath}" must be a relative path within the volume` };
     const from = sub ? join(source, sub) : source;
     if (sub && !existsSync(from)) mkdirSync(from, { recursive: true, mode: 0o777 });
-    mounts.push({ source: from, target: m.mountPath, readOnly: m.readOnly === true || v.configMap !== undefined || v.secret !== undefined || v.downwardAPI !== undefined || v.projected !== undefined });
+    mounts.push({
+      source: from,
+      target: m.mountPath,
+      readOnly:
+        m.readOnly === true ||
+        v.configMap !== undefined ||
+        v.secret !== undefined ||
+        v.downwardAPI !== undefined ||
+        v.projected !== undefined,
+    });
   }
   return mounts;
 }
@@ -52,7 +67,15 @@ function volumeSource(v: any, podDir: string, contents: VolumeContents): string 
 
 /** pluginOf names a volume's directory as upstream's kubelet does (`volumes/kubernetes.io~<plugin>/<name>`). */
 function pluginOf(v: any): string {
-  return v.configMap ? 'configmap' : v.secret ? 'secret' : v.downwardAPI ? 'downward-api' : v.projected ? 'projected' : 'empty-dir';
+  return v.configMap
+    ? 'configmap'
+    : v.secret
+      ? 'secret'
+      : v.downwardAPI
+        ? 'downward-api'
+        : v.projected
+          ? 'projected'
+          : 'empty-dir';
 }
 
 function hostPath(h: { path: string; type?: string }): string | { error: string } {
@@ -95,19 +118,34 @@ function hostPath(h: { path: string; type?: string }): string | { error: string 
 export type ObjectGetter = (resource: 'configmaps' | 'secrets', name: string) => Promise<any | undefined>;
 
 /** ServiceAccountTokenGetter issues the token of a projected `serviceAccountToken` source; undefined leaves it out. */
-export type ServiceAccountTokenGetter = (source: { audience?: string; expirationSeconds?: number; path: string }) => Promise<string | undefined>;
+export type ServiceAccountTokenGetter = (source: {
+  audience?: string;
+  expirationSeconds?: number;
+  path: string;
+}) => Promise<string | undefined>;
 
 /**
  * volumeContents gathers the files of the pod's configMap, secret, downwardAPI and projected volumes (items pick
  * and rename keys; a missing object fails unless `optional`), with their defaultMode.
  */
-export async function volumeContents(pod: any, get: ObjectGetter, token?: ServiceAccountTokenGetter): Promise<VolumeContents | { error: string }> {
+export async function volumeContents(
+  pod: any,
+  get: ObjectGetter,
+  token?: ServiceAccountTokenGetter,
+): Promise<VolumeContents | { error: string }> {
   const out: VolumeContents = {};
-  const fromObject = async (resource: 'configmaps' | 'secrets', name: string, items: any[] | undefined, optional: boolean, files: Record<string, string | Buffer>): Promise<string | undefined> => {
+  const fromObject = async (
+    resource: 'configmaps' | 'secrets',
+    name: string,
+    items: any[] | undefined,
+    optional: boolean,
+    files: Record<string, string | Buffer>,
+  ): Promise<string | undefined> => {
     const obj = await get(resource, name);
     if (!obj) return optional ? undefined : `${resource === 'configmaps' ? 'configmap' : 'secret'} "${name}" not found`;
     const data: Record<string, string | Buffer> = {};
-    for (const [k, val] of Object.entries<string>(obj.data ?? {})) data[k] = resource === 'secrets' ? Buffer.from(val, 'base64') : val;
+    for (const [k, val] of Object.entries<string>(obj.data ?? {}))
+      data[k] = resource === 'secrets' ? Buffer.from(val, 'base64') : val;
     for (const [k, val] of Object.entries<string>(obj.binaryData ?? {})) data[k] = Buffer.from(val, 'base64');
     if (items?.length) {
       for (const it of items) {
@@ -126,8 +164,10 @@ export async function volumeContents(pod: any, get: ObjectGetter, token?: Servic
   for (const v of pod.spec.volumes ?? []) {
     const files: Record<string, string | Buffer> = {};
     let error: string | undefined;
-    if (v.configMap) error = await fromObject('configmaps', v.configMap.name, v.configMap.items, v.configMap.optional === true, files);
-    else if (v.secret) error = await fromObject('secrets', v.secret.secretName, v.secret.items, v.secret.optional === true, files);
+    if (v.configMap)
+      error = await fromObject('configmaps', v.configMap.name, v.configMap.items, v.configMap.optional === true, files);
+    else if (v.secret)
+      error = await fromObject('secrets', v.secret.secretName, v.secret.items, v.secret.optional === true, files);
     else if (v.downwardAPI) fromDownward(v.downwardAPI.items, files);
     else if (v.projected) {
       // Sources that are missing leave their files out (the ServiceAccount admission's kube-api-access volume names
@@ -143,7 +183,8 @@ export async function volumeContents(pod: any, get: ObjectGetter, token?: Servic
       }
     } else continue;
     if (error) return { error: `MountVolume.SetUp failed for volume "${v.name}" : ${error}` };
-    const mode = v.configMap?.defaultMode ?? v.secret?.defaultMode ?? v.downwardAPI?.defaultMode ?? v.projected?.defaultMode;
+    const mode =
+      v.configMap?.defaultMode ?? v.secret?.defaultMode ?? v.downwardAPI?.defaultMode ?? v.projected?.defaultMode;
     out[v.name] = { files, mode };
   }
   return out;
@@ -155,7 +196,10 @@ export function fieldValue(pod: any, path: string): string {
   if (m) {
     const map: Record<string, string> = pod.metadata[m[1]!] ?? {};
     if (m[2] !== undefined) return map[m[2]] ?? '';
-    return Object.keys(map).sort().map((k) => `${k}=${JSON.stringify(map[k])}`).join('\n');
+    return Object.keys(map)
+      .sort()
+      .map((k) => `${k}=${JSON.stringify(map[k])}`)
+      .join('\n');
   }
   const simple: Record<string, unknown> = {
     'metadata.name': pod.metadata.name,

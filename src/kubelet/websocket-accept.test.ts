@@ -10,9 +10,16 @@ function written(socket: PassThrough): string {
   return String(socket.read() ?? '');
 }
 
-test('acceptWebSocket() answers 101 with RFC 6455\'s accept key and the newest protocol both sides have', () => {
+test("acceptWebSocket() answers 101 with RFC 6455's accept key and the newest protocol both sides have", () => {
   const socket = new PassThrough();
-  const protocol = acceptWebSocket(request({ 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'v4.channel.k8s.io, v5.channel.k8s.io' }), socket, CHANNEL_PROTOCOLS);
+  const protocol = acceptWebSocket(
+    request({
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-protocol': 'v4.channel.k8s.io, v5.channel.k8s.io',
+    }),
+    socket,
+    CHANNEL_PROTOCOLS,
+  );
   assert.equal(protocol, 'v5.channel.k8s.io');
   const answer = written(socket);
   assert.match(answer, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
@@ -21,7 +28,10 @@ test('acceptWebSocket() answers 101 with RFC 6455\'s accept key and the newest p
 });
 
 test('acceptWebSocket() writes nothing when no offered protocol fits or the key is missing', () => {
-  for (const headers of [{ 'sec-websocket-key': 'a2V5', 'sec-websocket-protocol': 'v3.channel.k8s.io' }, { 'sec-websocket-protocol': 'v4.channel.k8s.io' }] as Record<string, string>[]) {
+  for (const headers of [
+    { 'sec-websocket-key': 'a2V5', 'sec-websocket-protocol': 'v3.channel.k8s.io' },
+    { 'sec-websocket-protocol': 'v4.channel.k8s.io' },
+  ] as Record<string, string>[]) {
     const socket = new PassThrough();
     assert.equal(acceptWebSocket(request(headers), socket, CHANNEL_PROTOCOLS), undefined);
     assert.equal(written(socket), '');

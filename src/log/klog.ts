@@ -66,7 +66,7 @@ export function silentLogger(): Logger {
 function header(severity: string, source: string): string {
   const d = new Date();
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  const micros = pad(d.getMilliseconds(), 3) + '000';
+  const micros = `${pad(d.getMilliseconds(), 3)}000`;
   return `${severity}${pad(d.getMonth() + 1)}${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${micros} ${String(process.pid).padStart(7)} ${source}]`;
 }
 
@@ -77,7 +77,8 @@ function formatFields(fields: Record<string, unknown> | undefined): string {
     let text: string;
     if (value instanceof Error) text = JSON.stringify(value.message);
     else if (typeof value === 'string') text = JSON.stringify(value);
-    else if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) text = String(value);
+    else if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+      text = String(value);
     else text = JSON.stringify(value);
     out += ` ${key === 'error' ? 'err' : key}=${text}`;
   }

@@ -44,11 +44,14 @@ export async function createCa(commonName: string, days = 3650): Promise<KeyPair
     signingAlgorithm: ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { cert: cert.toString('pem') + '\n', key: await privateKeyPem(keys.privateKey) };
+  return { cert: `${cert.toString('pem')}\n`, key: await privateKeyPem(keys.privateKey) };
 }
 
 /** issueCertificate makes a key pair and a certificate for it signed by the CA. */
@@ -60,7 +63,10 @@ export async function issueCertificate(ca: KeyPair, request: CertificateRequest)
   const usages: string[] = [];
   if (request.usage !== 'server') usages.push(x509.ExtendedKeyUsage.clientAuth);
   if (request.usage !== 'client') usages.push(x509.ExtendedKeyUsage.serverAuth);
-  const names: x509.JsonGeneralName[] = [...(request.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })), ...(request.ips ?? []).map((value) => ({ type: 'ip' as const, value }))];
+  const names: x509.JsonGeneralName[] = [
+    ...(request.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(request.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ];
   const subject: x509.JsonName = [{ CN: [request.commonName] }];
   if (request.organizations?.length) subject.unshift({ O: [...request.organizations] });
   const cert = await x509.X509CertificateGenerator.create({
@@ -80,7 +86,7 @@ export async function issueCertificate(ca: KeyPair, request: CertificateRequest)
       ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
     ],
   });
-  return { cert: cert.toString('pem') + '\n', key: await privateKeyPem(keys.privateKey) };
+  return { cert: `${cert.toString('pem')}\n`, key: await privateKeyPem(keys.privateKey) };
 }
 
 /** createSigningKey makes the key pair that signs ServiceAccount tokens (PEM: PKCS#8 private, SPKI public). */
@@ -93,7 +99,10 @@ export async function createSigningKey(): Promise<{ privateKey: string; publicKe
 async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await globalThis.crypto.subtle.exportKey('pkcs8', key));
   // Round-trip through Node's KeyObject so the PEM is exactly what openssl and Go's tls package read.
-  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }) as string;
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({
+    format: 'pem',
+    type: 'pkcs8',
+  }) as string;
 }
 
 function pemBody(text: string): ArrayBuffer {

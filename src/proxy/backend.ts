@@ -12,7 +12,12 @@ export interface ProxyBackend {
    * changed names the service ports whose rules may differ (new ones included) and removed keys (`name/protocol`)
    * the ones gone since the last sync. Throws on failure (the loop then asks for a full sync).
    */
-  sync(ports: readonly ServicePort[], changed: ReadonlySet<string>, removed: readonly string[], full: boolean): Promise<BackendSyncResult>;
+  sync(
+    ports: readonly ServicePort[],
+    changed: ReadonlySet<string>,
+    removed: readonly string[],
+    full: boolean,
+  ): Promise<BackendSyncResult>;
   /** pendingAfterMs: when the backend has deferred work (nftables' stale chains), how soon to sync again. */
   pendingAfterMs(): number | undefined;
   /** rules prints the whole ruleset as the tool's input (for /debug/rules; computed on demand). */

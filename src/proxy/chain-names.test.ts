@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nftEndpointBase, nftServicePortBase, servicePortChainName, servicePortEndpointChainName, serviceExternalChainName } from './chain-names.ts';
+import {
+  nftEndpointBase,
+  nftServicePortBase,
+  servicePortChainName,
+  servicePortEndpointChainName,
+  serviceExternalChainName,
+} from './chain-names.ts';
 
 // Vectors from upstream's proxier tests (pkg/proxy/iptables/proxier_test.go).
 test('servicePortChainName() matches upstream hashes', () => {
@@ -15,7 +21,7 @@ test('servicePortEndpointChainName() matches upstream hashes', () => {
   assert.equal(servicePortEndpointChainName('ns1/svc1:p80', 'tcp', '10.0.1.1:80'), 'KUBE-SEP-SNQ3ZNILQDEJNDQO');
 });
 
-test('nft names are upstream\'s hashAndTruncate', () => {
+test("nft names are upstream's hashAndTruncate", () => {
   assert.equal(nftServicePortBase('ns1/svc1:p80', 'TCP'), 'ULMVA6XW-ns1/svc1/tcp/p80');
   assert.equal(nftEndpointBase('ns1/svc1:p80', 'TCP', '10.180.0.1', 80), '5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80');
   assert.equal(nftEndpointBase('ns5/svc5:p80', 'TCP', '10.180.0.3', 80), 'GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80');

@@ -14,10 +14,24 @@ export async function cleanupIptables(log: Logger): Promise<void> {
   if (!(await commandExists('iptables-nft-restore')) && !(await commandExists('iptables-legacy-restore'))) return;
   const iptables = await Iptables.detect();
   for (const rule of JUMP_RULES) await iptables.deleteRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
-  const nat = (await iptables.chains('nat')).filter((c) => isServiceChain(c) || (OWNED_CHAINS.nat as readonly string[]).includes(c));
-  const filter = (await iptables.chains('filter')).filter((c) => (OWNED_CHAINS.filter as readonly string[]).includes(c));
+  const nat = (await iptables.chains('nat')).filter(
+    (c) => isServiceChain(c) || (OWNED_CHAINS.nat as readonly string[]).includes(c),
+  );
+  const filter = (await iptables.chains('filter')).filter((c) =>
+    (OWNED_CHAINS.filter as readonly string[]).includes(c),
+  );
   if (nat.length + filter.length === 0) return;
-  const text = ['*filter', ...filter.map((c) => `:${c} - [0:0]`), ...filter.map((c) => `-X ${c}`), 'COMMIT', '*nat', ...nat.map((c) => `:${c} - [0:0]`), ...nat.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
+  const text = [
+    '*filter',
+    ...filter.map((c) => `:${c} - [0:0]`),
+    ...filter.map((c) => `-X ${c}`),
+    'COMMIT',
+    '*nat',
+    ...nat.map((c) => `:${c} - [0:0]`),
+    ...nat.map((c) => `-X ${c}`),
+    'COMMIT',
+    '',
+  ].join('\n');
   await iptables.restore(text);
   log.info('Removed iptables kube-proxy rules', { natChains: nat.length, filterChains: filter.length });
 }
@@ -26,5 +40,6 @@ export async function cleanupIptables(log: Logger): Promise<void> {
 export async function cleanupNftables(log: Logger): Promise<void> {
   if (!(await commandExists('nft'))) return;
   const nft = await Nft.detect();
-  if (await nft.deleteTable(NFT_FAMILY, NFT_TABLE)) log.info('Removed nftables kube-proxy table', { table: `${NFT_FAMILY} ${NFT_TABLE}` });
+  if (await nft.deleteTable(NFT_FAMILY, NFT_TABLE))
+    log.info('Removed nftables kube-proxy table', { table: `${NFT_FAMILY} ${NFT_TABLE}` });
 }

@@ -12,11 +12,25 @@ export interface ProxyConfig {
   clientConnection: { kubeconfig: string; qps: number; burst: number; contentType: string; acceptContentTypes: string };
   clusterCIDR: string;
   configSyncPeriodMs: number;
-  conntrack: { maxPerCore: number; min: number; tcpEstablishedTimeoutMs: number; tcpCloseWaitTimeoutMs: number; tcpBeLiberal: boolean; udpTimeoutMs: number; udpStreamTimeoutMs: number };
+  conntrack: {
+    maxPerCore: number;
+    min: number;
+    tcpEstablishedTimeoutMs: number;
+    tcpCloseWaitTimeoutMs: number;
+    tcpBeLiberal: boolean;
+    udpTimeoutMs: number;
+    udpStreamTimeoutMs: number;
+  };
   healthzBindAddress: string;
   metricsBindAddress: string;
   hostnameOverride: string;
-  iptables: { masqueradeAll: boolean; masqueradeBit: number; localhostNodePorts: boolean; syncPeriodMs: number; minSyncPeriodMs: number };
+  iptables: {
+    masqueradeAll: boolean;
+    masqueradeBit: number;
+    localhostNodePorts: boolean;
+    syncPeriodMs: number;
+    minSyncPeriodMs: number;
+  };
   nftables: { masqueradeAll: boolean; masqueradeBit: number; syncPeriodMs: number; minSyncPeriodMs: number };
   /** iptables (the default) or nftables. */
   mode: 'iptables' | 'nftables';
@@ -31,19 +45,52 @@ export function defaultConfigDocument(): Record<string, any> {
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     bindAddress: '0.0.0.0',
     bindAddressHardFail: false,
-    clientConnection: { acceptContentTypes: '', burst: 10, contentType: 'application/vnd.kubernetes.protobuf', kubeconfig: '', qps: 5 },
+    clientConnection: {
+      acceptContentTypes: '',
+      burst: 10,
+      contentType: 'application/vnd.kubernetes.protobuf',
+      kubeconfig: '',
+      qps: 5,
+    },
     clusterCIDR: '',
     configSyncPeriod: '15m0s',
-    conntrack: { maxPerCore: 32768, min: 131072, tcpBeLiberal: false, tcpCloseWaitTimeout: '1h0m0s', tcpEstablishedTimeout: '24h0m0s', udpStreamTimeout: '0s', udpTimeout: '0s' },
+    conntrack: {
+      maxPerCore: 32768,
+      min: 131072,
+      tcpBeLiberal: false,
+      tcpCloseWaitTimeout: '1h0m0s',
+      tcpEstablishedTimeout: '24h0m0s',
+      udpStreamTimeout: '0s',
+      udpTimeout: '0s',
+    },
     detectLocal: { bridgeInterface: '', interfaceNamePrefix: '' },
     detectLocalMode: '',
     enableProfiling: false,
     healthzBindAddress: '0.0.0.0:10256',
     hostnameOverride: '',
-    iptables: { localhostNodePorts: true, masqueradeAll: false, masqueradeBit: 14, minSyncPeriod: '1s', syncPeriod: '30s' },
-    ipvs: { excludeCIDRs: null, minSyncPeriod: '0s', scheduler: '', strictARP: false, syncPeriod: '30s', tcpFinTimeout: '0s', tcpTimeout: '0s', udpTimeout: '0s' },
+    iptables: {
+      localhostNodePorts: true,
+      masqueradeAll: false,
+      masqueradeBit: 14,
+      minSyncPeriod: '1s',
+      syncPeriod: '30s',
+    },
+    ipvs: {
+      excludeCIDRs: null,
+      minSyncPeriod: '0s',
+      scheduler: '',
+      strictARP: false,
+      syncPeriod: '30s',
+      tcpFinTimeout: '0s',
+      tcpTimeout: '0s',
+      udpTimeout: '0s',
+    },
     kind: 'KubeProxyConfiguration',
-    logging: { flushFrequency: 0, options: { json: { infoBufferSize: '0' }, text: { infoBufferSize: '0' } }, verbosity: 0 },
+    logging: {
+      flushFrequency: 0,
+      options: { json: { infoBufferSize: '0' }, text: { infoBufferSize: '0' } },
+      verbosity: 0,
+    },
     metricsBindAddress: '127.0.0.1:10249',
     mode: '',
     nftables: { masqueradeAll: false, masqueradeBit: 14, minSyncPeriod: '1s', syncPeriod: '30s' },
@@ -51,19 +98,34 @@ export function defaultConfigDocument(): Record<string, any> {
     oomScoreAdj: -999,
     portRange: '',
     showHiddenMetricsForVersion: '',
-    winkernel: { enableDSR: false, forwardHealthCheckVip: false, networkName: '', rootHnsEndpointName: '', sourceVip: '' },
+    winkernel: {
+      enableDSR: false,
+      forwardHealthCheckVip: false,
+      networkName: '',
+      rootHnsEndpointName: '',
+      sourceVip: '',
+    },
   };
 }
 
 /** writeConfigText renders a configuration document as upstream's --write-config-to does. */
 export function writeConfigText(document: Record<string, any>): string {
-  return stringify(sortKeys(document), { lineWidth: 0, nullStr: 'null', defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' });
+  return stringify(sortKeys(document), {
+    lineWidth: 0,
+    nullStr: 'null',
+    defaultStringType: 'PLAIN',
+    defaultKeyType: 'PLAIN',
+  });
 }
 
 function sortKeys(value: any): any {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys(value[k])]),
+  );
 }
 
 /** ConfigError names the bad field the way upstream's decoder and validation do. */
@@ -76,34 +138,50 @@ export class ConfigError extends Error {
 
 /** parseConfigDocument checks a loaded document strictly, merges it over the defaults and validates it. */
 export function parseConfigDocument(loaded: unknown): ProxyConfig {
-  if (loaded === null || typeof loaded !== 'object' || Array.isArray(loaded)) throw new ConfigError('failed to decode: the configuration is not a YAML object');
+  if (loaded === null || typeof loaded !== 'object' || Array.isArray(loaded))
+    throw new ConfigError('failed to decode: the configuration is not a YAML object');
   const doc = loaded as Record<string, any>;
   if (doc.kind !== 'KubeProxyConfiguration' || doc.apiVersion !== 'kubeproxy.config.k8s.io/v1alpha1') {
-    throw new ConfigError(`failed to decode: no kind "${doc.kind ?? ''}" is registered for version "${doc.apiVersion ?? ''}"`);
+    throw new ConfigError(
+      `failed to decode: no kind "${doc.kind ?? ''}" is registered for version "${doc.apiVersion ?? ''}"`,
+    );
   }
   const defaults = defaultConfigDocument();
   const unknown = unknownKeys(defaults, doc, '');
-  if (unknown.length > 0) throw new ConfigError(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+  if (unknown.length > 0)
+    throw new ConfigError(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
   const merged = merge(defaults, doc);
   const errors: string[] = [];
-  const field = (path: string, value: unknown, detail: string) => errors.push(`KubeProxyConfiguration.${path}: Invalid value: ${typeof value === 'string' ? JSON.stringify(value) : String(value)}: ${detail}`);
+  const field = (path: string, value: unknown, detail: string) =>
+    errors.push(
+      `KubeProxyConfiguration.${path}: Invalid value: ${typeof value === 'string' ? JSON.stringify(value) : String(value)}: ${detail}`,
+    );
   const duration = (path: string, text: unknown): number => {
     try {
       return parseDuration(String(text));
     } catch {
-      errors.push(`KubeProxyConfiguration.${path}: Invalid value: ${JSON.stringify(text)}: must be a duration like "30s"`);
+      errors.push(
+        `KubeProxyConfiguration.${path}: Invalid value: ${JSON.stringify(text)}: must be a duration like "30s"`,
+      );
       return 0;
     }
   };
   /** modeSection checks the settings both modes have (iptables:, nftables:) and reads their periods. */
   const modeSection = (name: 'iptables' | 'nftables') => {
     const section = merged[name];
-    if (!Number.isInteger(section.masqueradeBit) || section.masqueradeBit < 0 || section.masqueradeBit > 31) field(`${name}.masqueradeBit`, section.masqueradeBit, 'must be within the range [0, 31]');
+    if (!Number.isInteger(section.masqueradeBit) || section.masqueradeBit < 0 || section.masqueradeBit > 31)
+      field(`${name}.masqueradeBit`, section.masqueradeBit, 'must be within the range [0, 31]');
     const syncPeriodMs = duration(`${name}.syncPeriod`, section.syncPeriod);
     const minSyncPeriodMs = duration(`${name}.minSyncPeriod`, section.minSyncPeriod);
     if (syncPeriodMs <= 0) field(`${name}.syncPeriod`, section.syncPeriod, 'must be greater than 0');
-    if (minSyncPeriodMs < 0) field(`${name}.minSyncPeriod`, section.minSyncPeriod, 'must be greater than or equal to 0');
-    return { masqueradeAll: section.masqueradeAll, masqueradeBit: section.masqueradeBit, syncPeriodMs, minSyncPeriodMs };
+    if (minSyncPeriodMs < 0)
+      field(`${name}.minSyncPeriod`, section.minSyncPeriod, 'must be greater than or equal to 0');
+    return {
+      masqueradeAll: section.masqueradeAll,
+      masqueradeBit: section.masqueradeBit,
+      syncPeriodMs,
+      minSyncPeriodMs,
+    };
   };
   const ipt = modeSection('iptables');
   if (merged.clusterCIDR) {
@@ -111,14 +189,26 @@ export function parseConfigDocument(loaded: unknown): ProxyConfig {
       try {
         parseCidr(cidr.trim());
       } catch {
-        field('clusterCIDR', merged.clusterCIDR, 'must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)');
+        field(
+          'clusterCIDR',
+          merged.clusterCIDR,
+          'must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)',
+        );
       }
     }
   }
-  if (!['', 'iptables', 'nftables'].includes(merged.mode)) field('mode', merged.mode, merged.mode === 'ipvs' ? 'tskube implements the iptables and nftables modes' : 'must be iptables, ipvs or nftables');
+  if (!['', 'iptables', 'nftables'].includes(merged.mode))
+    field(
+      'mode',
+      merged.mode,
+      merged.mode === 'ipvs'
+        ? 'tskube implements the iptables and nftables modes'
+        : 'must be iptables, ipvs or nftables',
+    );
   const nftables = modeSection('nftables');
   for (const key of ['healthzBindAddress', 'metricsBindAddress'] as const) {
-    if (merged[key] !== '' && !/^(\d+\.\d+\.\d+\.\d+|\[[0-9a-fA-F:]+\]):\d+$/.test(merged[key])) field(key, merged[key], 'must be IP:port');
+    if (merged[key] !== '' && !/^(\d+\.\d+\.\d+\.\d+|\[[0-9a-fA-F:]+\]):\d+$/.test(merged[key]))
+      field(key, merged[key], 'must be IP:port');
   }
   const configSyncPeriodMs = duration('configSyncPeriod', merged.configSyncPeriod);
   if (errors.length > 0) throw new ConfigError(errors.join('\n'));
@@ -128,7 +218,9 @@ export function parseConfigDocument(loaded: unknown): ProxyConfig {
     clusterCIDR: merged.clusterCIDR,
     configSyncPeriodMs,
     conntrack: {
-      maxPerCore: merged.conntrack.maxPerCore, min: merged.conntrack.min, tcpBeLiberal: merged.conntrack.tcpBeLiberal,
+      maxPerCore: merged.conntrack.maxPerCore,
+      min: merged.conntrack.min,
+      tcpBeLiberal: merged.conntrack.tcpBeLiberal,
       tcpEstablishedTimeoutMs: duration('conntrack.tcpEstablishedTimeout', merged.conntrack.tcpEstablishedTimeout),
       tcpCloseWaitTimeoutMs: duration('conntrack.tcpCloseWaitTimeout', merged.conntrack.tcpCloseWaitTimeout),
       udpTimeoutMs: duration('conntrack.udpTimeout', merged.conntrack.udpTimeout),
@@ -155,8 +247,19 @@ export function configDocument(config: ProxyConfig): Record<string, any> {
   doc.healthzBindAddress = config.healthzBindAddress;
   doc.metricsBindAddress = config.metricsBindAddress;
   doc.hostnameOverride = config.hostnameOverride;
-  doc.iptables = { localhostNodePorts: config.iptables.localhostNodePorts, masqueradeAll: config.iptables.masqueradeAll, masqueradeBit: config.iptables.masqueradeBit, minSyncPeriod: formatDuration(config.iptables.minSyncPeriodMs), syncPeriod: formatDuration(config.iptables.syncPeriodMs) };
-  doc.nftables = { masqueradeAll: config.nftables.masqueradeAll, masqueradeBit: config.nftables.masqueradeBit, minSyncPeriod: formatDuration(config.nftables.minSyncPeriodMs), syncPeriod: formatDuration(config.nftables.syncPeriodMs) };
+  doc.iptables = {
+    localhostNodePorts: config.iptables.localhostNodePorts,
+    masqueradeAll: config.iptables.masqueradeAll,
+    masqueradeBit: config.iptables.masqueradeBit,
+    minSyncPeriod: formatDuration(config.iptables.minSyncPeriodMs),
+    syncPeriod: formatDuration(config.iptables.syncPeriodMs),
+  };
+  doc.nftables = {
+    masqueradeAll: config.nftables.masqueradeAll,
+    masqueradeBit: config.nftables.masqueradeBit,
+    minSyncPeriod: formatDuration(config.nftables.minSyncPeriodMs),
+    syncPeriod: formatDuration(config.nftables.syncPeriodMs),
+  };
   doc.mode = config.mode;
   doc.nodePortAddresses = config.nodePortAddresses;
   return doc;
@@ -172,14 +275,23 @@ function unknownKeys(schema: any, value: any, path: string): string[] {
     const p = path ? `${path}.${key}` : key;
     if (OPEN_FIELDS.has(p)) continue;
     if (!(key in schema)) out.push(p);
-    else if (schema[key] !== null && typeof schema[key] === 'object' && !Array.isArray(schema[key])) out.push(...unknownKeys(schema[key], value[key], p));
+    else if (schema[key] !== null && typeof schema[key] === 'object' && !Array.isArray(schema[key]))
+      out.push(...unknownKeys(schema[key], value[key], p));
   }
   return out;
 }
 
 function merge(base: any, over: any): any {
   if (over === undefined) return base;
-  if (base === null || typeof base !== 'object' || Array.isArray(base) || over === null || typeof over !== 'object' || Array.isArray(over)) return over;
+  if (
+    base === null ||
+    typeof base !== 'object' ||
+    Array.isArray(base) ||
+    over === null ||
+    typeof over !== 'object' ||
+    Array.isArray(over)
+  )
+    return over;
   const out: Record<string, any> = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
   return out;

@@ -14,7 +14,11 @@ export interface HealthSource {
  * serveHealth answers /healthz and /livez with upstream's JSON: unhealthy (503) when a queued change has not been
  * applied within 2 × syncPeriod; /healthz also fails while this node is missing or being deleted.
  */
-export function serveHealth(address: string, source: HealthSource, o: { syncPeriodMs: number; metrics: ProxyMetrics; logger: Logger }): Promise<http.Server> {
+export function serveHealth(
+  address: string,
+  source: HealthSource,
+  o: { syncPeriodMs: number; metrics: ProxyMetrics; logger: Logger },
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/healthz' && path !== '/livez') {
@@ -28,7 +32,10 @@ export function serveHealth(address: string, source: HealthSource, o: { syncPeri
     let ok = healthy;
     if (path === '/healthz') {
       const node = source.node();
-      const eligible = node !== undefined && !node.metadata?.deletionTimestamp && !(node.spec?.taints ?? []).some((t: any) => t.key === 'ToBeDeletedByClusterAutoscaler');
+      const eligible =
+        node !== undefined &&
+        !node.metadata?.deletionTimestamp &&
+        !(node.spec?.taints ?? []).some((t: any) => t.key === 'ToBeDeletedByClusterAutoscaler');
       body.nodeEligible = eligible;
       ok = healthy && eligible;
     }
@@ -44,7 +51,11 @@ export function serveHealth(address: string, source: HealthSource, o: { syncPeri
 }
 
 /** serveMetrics answers /metrics, /proxyMode, /configz, /healthz and /debug/rules (the last ruleset applied). */
-export function serveMetrics(address: string, source: HealthSource, o: { metrics: ProxyMetrics; configz: () => unknown; mode: string }): Promise<http.Server> {
+export function serveMetrics(
+  address: string,
+  source: HealthSource,
+  o: { metrics: ProxyMetrics; configz: () => unknown; mode: string },
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (type: string, body: string) => res.writeHead(200, { 'Content-Type': type }).end(body);

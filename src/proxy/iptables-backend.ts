@@ -21,15 +21,27 @@ export class IptablesBackend implements ProxyBackend {
     this.#render = render;
   }
 
-  async sync(ports: readonly ServicePort[], changed: ReadonlySet<string>, _removed: readonly string[], full: boolean): Promise<BackendSyncResult> {
-    const existing = full || !this.#natChains ? (await this.#iptables.chains('nat')).filter(isServiceChain) : this.#natChains;
-    const result = renderIptables({ ...this.#render, servicePorts: ports }, { changedServices: full ? undefined : changed, existingNatChains: existing });
+  async sync(
+    ports: readonly ServicePort[],
+    changed: ReadonlySet<string>,
+    _removed: readonly string[],
+    full: boolean,
+  ): Promise<BackendSyncResult> {
+    const existing =
+      full || !this.#natChains ? (await this.#iptables.chains('nat')).filter(isServiceChain) : this.#natChains;
+    const result = renderIptables(
+      { ...this.#render, servicePorts: ports },
+      { changedServices: full ? undefined : changed, existingNatChains: existing },
+    );
     await this.#iptables.restore(result.text);
     if (full) await this.#ensureJumps();
     this.#natChains = result.natChains;
     this.#last = result.text;
     const natAt = result.text.indexOf('*nat');
-    const written = { filter: (result.text.slice(0, natAt).match(/^-A /gm) ?? []).length, nat: (result.text.slice(natAt).match(/^-A /gm) ?? []).length };
+    const written = {
+      filter: (result.text.slice(0, natAt).match(/^-A /gm) ?? []).length,
+      nat: (result.text.slice(natAt).match(/^-A /gm) ?? []).length,
+    };
     return { ruleCounts: result.ruleCounts, rulesWritten: written, bytes: result.text.length };
   }
 
@@ -44,7 +56,10 @@ export class IptablesBackend implements ProxyBackend {
   /** #ensureJumps checks every jump rule at once (each check is a process), then inserts the missing ones in order. */
   async #ensureJumps(): Promise<void> {
     const ipt = this.#iptables;
-    const present = await Promise.all(JUMP_RULES.map((rule) => ipt.hasRule(rule.table, rule.from, [...rule.args, '-j', rule.to])));
-    for (const [i, rule] of JUMP_RULES.entries()) if (!present[i]) await ipt.ensureRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
+    const present = await Promise.all(
+      JUMP_RULES.map((rule) => ipt.hasRule(rule.table, rule.from, [...rule.args, '-j', rule.to])),
+    );
+    for (const [i, rule] of JUMP_RULES.entries())
+      if (!present[i]) await ipt.ensureRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
   }
 }

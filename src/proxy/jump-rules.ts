@@ -13,7 +13,13 @@ export interface JumpRule {
   args: readonly string[];
 }
 
-function jump(table: JumpRule['table'], from: string, to: string, comment: string | undefined, extra: string[] = []): JumpRule {
+function jump(
+  table: JumpRule['table'],
+  from: string,
+  to: string,
+  comment: string | undefined,
+  extra: string[] = [],
+): JumpRule {
   return { table, from, to, args: [...extra, ...(comment ? ['-m', 'comment', '--comment', comment] : [])] };
 }
 
@@ -38,6 +44,13 @@ export const JUMP_RULES: readonly JumpRule[] = [
 
 /** OWNED_CHAINS are every top-level chain kube-proxy creates, per table (for --cleanup). */
 export const OWNED_CHAINS = {
-  filter: ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FIREWALL', 'KUBE-FORWARD', 'KUBE-PROXY-FIREWALL'],
+  filter: [
+    'KUBE-NODEPORTS',
+    'KUBE-SERVICES',
+    'KUBE-EXTERNAL-SERVICES',
+    'KUBE-FIREWALL',
+    'KUBE-FORWARD',
+    'KUBE-PROXY-FIREWALL',
+  ],
   nat: ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING'],
 } as const;

@@ -6,8 +6,15 @@ import { nftScript, renderNftables, type NftRenderInput } from './render-nftable
 import { buildServicePorts } from './service-ports.ts';
 import { overallEndpointSlices, overallServices, TEST_NODE } from './testdata/overall.ts';
 
-const INPUT: Omit<NftRenderInput, 'servicePorts'> = { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, masqueradeBit: 14, nodePortAddresses: [], nodeIPs: [] };
-const ports = (services: any[], slices: any[]) => buildServicePorts({ services, endpointSlices: slices, nodeName: TEST_NODE });
+const INPUT: Omit<NftRenderInput, 'servicePorts'> = {
+  clusterCIDR: '10.0.0.0/8',
+  masqueradeAll: false,
+  masqueradeBit: 14,
+  nodePortAddresses: [],
+  nodeIPs: [],
+};
+const ports = (services: any[], slices: any[]) =>
+  buildServicePorts({ services, endpointSlices: slices, nodeName: TEST_NODE });
 const all = (p: ReturnType<typeof ports>) => new Set(p.map((sp) => sp.name));
 
 function started() {
@@ -29,21 +36,27 @@ test('NftTableState.update() for one endpoint change rewrites one chain and the 
   const slices = overallEndpointSlices();
   slices[0].endpoints[0].addresses = ['10.180.0.9'];
   const next = ports(overallServices(), slices);
-  assert.equal(state.update(next, new Set(['ns1/svc1:p80']), [], 0), [
-    'flush chain ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80',
-    'add rule ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80 ip daddr 172.30.0.41 ip saddr != 10.0.0.0/8 jump mark-for-masquerade',
-    'add rule ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80 meta l4proto tcp dnat to 10.180.0.9:80',
-    'delete element ip kube-proxy hairpin-endpoints { 10.180.0.1 . 10.180.0.1 }',
-    'add element ip kube-proxy hairpin-endpoints { 10.180.0.9 . 10.180.0.9 }',
-    '',
-  ].join('\n'));
+  assert.equal(
+    state.update(next, new Set(['ns1/svc1:p80']), [], 0),
+    [
+      'flush chain ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80',
+      'add rule ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80 ip daddr 172.30.0.41 ip saddr != 10.0.0.0/8 jump mark-for-masquerade',
+      'add rule ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80 meta l4proto tcp dnat to 10.180.0.9:80',
+      'delete element ip kube-proxy hairpin-endpoints { 10.180.0.1 . 10.180.0.1 }',
+      'add element ip kube-proxy hairpin-endpoints { 10.180.0.9 . 10.180.0.9 }',
+      '',
+    ].join('\n'),
+  );
   assert.deepEqual(state.ruleset(), renderNftables({ ...INPUT, servicePorts: next }), 'the model is the new table');
 });
 
 test('NftTableState.update() keeps an element two service ports share until neither wants it', () => {
   const { state } = started();
   // svc3 and svc5 both have endpoint 10.180.0.3: removing svc3 keeps its hairpin element.
-  const without3 = ports(overallServices().filter((s) => s.metadata.name !== 'svc3'), overallEndpointSlices());
+  const without3 = ports(
+    overallServices().filter((s) => s.metadata.name !== 'svc3'),
+    overallEndpointSlices(),
+  );
   const script = state.update(without3, new Set(), ['ns3/svc3:p80/TCP'], 0);
   assert.doesNotMatch(script, /hairpin-endpoints \{ 10\.180\.0\.3/);
   assert.match(script, /^delete element ip kube-proxy service-nodeports \{ tcp \. 3003 \}$/m);
@@ -52,7 +65,10 @@ test('NftTableState.update() keeps an element two service ports share until neit
 
 test('NftTableState.update() removing a service flushes its chains now and deletes them a second later', () => {
   const { state } = started();
-  const without5 = ports(overallServices().filter((s) => s.metadata.name !== 'svc5'), overallEndpointSlices());
+  const without5 = ports(
+    overallServices().filter((s) => s.metadata.name !== 'svc5'),
+    overallEndpointSlices(),
+  );
   const script = state.update(without5, new Set(), ['ns5/svc5:p80/TCP'], 1000);
   assert.match(script, /^delete element ip kube-proxy service-ips \{ 172\.30\.0\.45 \. tcp \. 80 \}$/m);
   assert.match(script, /^delete element ip kube-proxy firewall-ips \{ 5\.6\.7\.8 \. tcp \. 80 \}$/m);
@@ -73,10 +89,16 @@ test('NftTableState.update() removing a service flushes its chains now and delet
 
 test('NftTableState.update() refills a flushed chain wanted again instead of deleting it', () => {
   const { state, p } = started();
-  const without1 = ports(overallServices().filter((s) => s.metadata.name !== 'svc1'), overallEndpointSlices());
+  const without1 = ports(
+    overallServices().filter((s) => s.metadata.name !== 'svc1'),
+    overallEndpointSlices(),
+  );
   state.update(without1, new Set(), ['ns1/svc1:p80/TCP'], 0);
   const back = state.update(p, new Set(['ns1/svc1:p80']), [], 5000);
   assert.doesNotMatch(back, /delete chain/);
-  assert.match(back, /^add chain ip kube-proxy service-ULMVA6XW-ns1\/svc1\/tcp\/p80\nadd rule ip kube-proxy service-ULMVA6XW-ns1\/svc1\/tcp\/p80 /m);
+  assert.match(
+    back,
+    /^add chain ip kube-proxy service-ULMVA6XW-ns1\/svc1\/tcp\/p80\nadd rule ip kube-proxy service-ULMVA6XW-ns1\/svc1\/tcp\/p80 /m,
+  );
   assert.equal(state.staleDueIn(5000), undefined);
 });

@@ -1,6 +1,15 @@
 import {
-  countNftRules, mergeNftables, NFT_FAMILY, NFT_TABLE, nftScript, renderNftServicePort, renderNftSkeleton,
-  type NftChain, type NftFragment, type NftRenderInput, type NftRuleset,
+  countNftRules,
+  mergeNftables,
+  NFT_FAMILY,
+  NFT_TABLE,
+  nftScript,
+  renderNftServicePort,
+  renderNftSkeleton,
+  type NftChain,
+  type NftFragment,
+  type NftRenderInput,
+  type NftRuleset,
 } from './render-nftables.ts';
 import type { ServicePort } from './service-ports.ts';
 
@@ -97,7 +106,8 @@ export class NftTableState {
     // Additions before removals, so an element both fragments want is never deleted and added again.
     for (const [before, after] of replaced) {
       if (!after) continue;
-      for (const [name, s] of after.sets) if (!before?.sets.has(name)) out.addSets.push(`add ${s.kind} ${T} ${name} ${s.spec}`);
+      for (const [name, s] of after.sets)
+        if (!before?.sets.has(name)) out.addSets.push(`add ${s.kind} ${T} ${name} ${s.spec}`);
       for (const [name, c] of after.chains) {
         const old = before?.chains.get(name);
         if (old && sameRules(old, c)) continue;
@@ -121,7 +131,8 @@ export class NftTableState {
         rules -= c.rules.length;
         if (!stale.has(name)) stale.set(name, now);
       }
-      for (const [name, s] of before.sets) if (!after?.sets.has(name)) out.deleteSets.push(`delete ${s.kind} ${T} ${name}`);
+      for (const [name, s] of before.sets)
+        if (!after?.sets.has(name)) out.deleteSets.push(`delete ${s.kind} ${T} ${name}`);
       for (const [set, key] of before.elements) {
         const current = elements.get(set)?.get(key);
         if (!current) continue;
@@ -161,7 +172,16 @@ class Commands {
   deleteSets: string[] = [];
 
   script(): string {
-    const all = [...this.deleteChains, ...this.addSets, ...this.addChains, ...this.rules, ...this.deleteElements, ...this.addElements, ...this.flushChains, ...this.deleteSets];
+    const all = [
+      ...this.deleteChains,
+      ...this.addSets,
+      ...this.addChains,
+      ...this.rules,
+      ...this.deleteElements,
+      ...this.addElements,
+      ...this.flushChains,
+      ...this.deleteSets,
+    ];
     return all.length > 0 ? `${all.join('\n')}\n` : '';
   }
 }
@@ -170,7 +190,12 @@ function keyOf(sp: ServicePort): string {
   return `${sp.name}/${sp.protocol}`;
 }
 
-function refElement(elements: Map<string, Map<string, { text: string; refs: number }>>, set: string, key: string, text: string): void {
+function refElement(
+  elements: Map<string, Map<string, { text: string; refs: number }>>,
+  set: string,
+  key: string,
+  text: string,
+): void {
   let byKey = elements.get(set);
   if (!byKey) elements.set(set, (byKey = new Map()));
   const current = byKey.get(key);

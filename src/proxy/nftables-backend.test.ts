@@ -14,17 +14,27 @@ class FakeNft implements NftHost {
     this.scripts.push(script);
     if (this.failNext) {
       this.failNext = false;
-      throw new HostCommandError(['nft', '-f', '-'], { exitCode: 1, signal: null, stderr: '-:1:1: Error: Could not process rule: No such file or directory', stdout: '' });
+      throw new HostCommandError(['nft', '-f', '-'], {
+        exitCode: 1,
+        signal: null,
+        stderr: '-:1:1: Error: Could not process rule: No such file or directory',
+        stdout: '',
+      });
     }
   }
 }
 
-const ports = (services = overallServices()) => buildServicePorts({ services, endpointSlices: overallEndpointSlices(), nodeName: TEST_NODE });
+const ports = (services = overallServices()) =>
+  buildServicePorts({ services, endpointSlices: overallEndpointSlices(), nodeName: TEST_NODE });
 
 test('NftablesBackend replaces the table first, then sends differences, and replaces again after a failure', async () => {
   const nft = new FakeNft();
   let now = 0;
-  const backend = new NftablesBackend(nft, { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, masqueradeBit: 14, nodePortAddresses: [], nodeIPs: [] }, () => now);
+  const backend = new NftablesBackend(
+    nft,
+    { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, masqueradeBit: 14, nodePortAddresses: [], nodeIPs: [] },
+    () => now,
+  );
   const first = await backend.sync(ports(), new Set(), [], false);
   assert.match(nft.scripts[0]!, /^add table ip kube-proxy\ndelete table ip kube-proxy\n/);
   assert.equal(first.rulesWritten.nat, first.ruleCounts.nat);
@@ -36,14 +46,28 @@ test('NftablesBackend replaces the table first, then sends differences, and repl
   await assert.rejects(backend.sync(without6, new Set(), ['ns6/svc6:p80/TCP'], false), HostCommandError);
   assert.equal(backend.rules(), '', 'after a failure the model is not trusted');
   await backend.sync(without6, new Set(), [], false);
-  assert.match(nft.scripts.at(-1)!, /^add table ip kube-proxy\ndelete table ip kube-proxy\n/, 'the next sync replaces the table');
+  assert.match(
+    nft.scripts.at(-1)!,
+    /^add table ip kube-proxy\ndelete table ip kube-proxy\n/,
+    'the next sync replaces the table',
+  );
   assert.doesNotMatch(nft.scripts.at(-1)!, /172\.30\.0\.46/);
 
   // Removing svc5 leaves chains to delete a second later: the backend asks for a sync then.
-  await backend.sync(ports(overallServices().filter((s) => !['svc5', 'svc6'].includes(s.metadata.name))), new Set(), ['ns5/svc5:p80/TCP'], false);
+  await backend.sync(
+    ports(overallServices().filter((s) => !['svc5', 'svc6'].includes(s.metadata.name))),
+    new Set(),
+    ['ns5/svc5:p80/TCP'],
+    false,
+  );
   assert.equal(backend.pendingAfterMs(), 1010);
   now = 1000;
-  await backend.sync(ports(overallServices().filter((s) => !['svc5', 'svc6'].includes(s.metadata.name))), new Set(), [], false);
+  await backend.sync(
+    ports(overallServices().filter((s) => !['svc5', 'svc6'].includes(s.metadata.name))),
+    new Set(),
+    [],
+    false,
+  );
   assert.match(nft.scripts.at(-1)!, /^delete chain ip kube-proxy service-HVFWP5L3-ns5\/svc5\/tcp\/p80$/m);
   assert.equal(backend.pendingAfterMs(), undefined);
 });

@@ -24,7 +24,12 @@ export class NftablesBackend implements ProxyBackend {
     this.#clock = clock;
   }
 
-  async sync(ports: readonly ServicePort[], changed: ReadonlySet<string>, removed: readonly string[], full: boolean): Promise<BackendSyncResult> {
+  async sync(
+    ports: readonly ServicePort[],
+    changed: ReadonlySet<string>,
+    removed: readonly string[],
+    full: boolean,
+  ): Promise<BackendSyncResult> {
     const replace = full || !this.#inSync;
     const script = replace ? this.#state.full(ports) : this.#state.update(ports, changed, removed, this.#clock());
     this.#inSync = false;

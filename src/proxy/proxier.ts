@@ -59,7 +59,10 @@ export class Proxier {
   constructor(options: ProxierOptions) {
     this.#o = options;
     this.#budget = new SyncBudget(options.minSyncPeriodMs);
-    this.#serviceHealth = new ServiceHealthServers(options.logger, () => this.queuedAt === undefined || Date.now() - this.queuedAt < 2 * options.syncPeriodMs);
+    this.#serviceHealth = new ServiceHealthServers(
+      options.logger,
+      () => this.queuedAt === undefined || Date.now() - this.queuedAt < 2 * options.syncPeriodMs,
+    );
     const changed = () => this.#queue();
     const selector = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
     // Every Service and EndpointSlice event counts, as upstream's change trackers count them.
@@ -73,13 +76,34 @@ export class Proxier {
       m.endpointChanges++;
       cache.setSlice(s, old, deleted);
     };
-    this.#services = new Informer(options.client, options.client.resource('services'), {
-      onAdd: (s) => service(s), onUpdate: (_old, s) => service(s), onDelete: (s) => service(s, true), onChange: changed,
-    }, { labelSelector: '!service.kubernetes.io/service-proxy-name', logger: options.logger });
-    this.#slices = new Informer(options.client, options.client.resource('endpointslices'), {
-      onAdd: (s) => slice(s), onUpdate: (old, s) => slice(s, old), onDelete: (s) => slice(s, undefined, true), onChange: changed,
-    }, { labelSelector: selector, logger: options.logger });
-    this.#node = new Informer(options.client, options.client.resource('nodes'), { onChange: changed }, { fieldSelector: `metadata.name=${options.nodeName}`, logger: options.logger });
+    this.#services = new Informer(
+      options.client,
+      options.client.resource('services'),
+      {
+        onAdd: (s) => service(s),
+        onUpdate: (_old, s) => service(s),
+        onDelete: (s) => service(s, true),
+        onChange: changed,
+      },
+      { labelSelector: '!service.kubernetes.io/service-proxy-name', logger: options.logger },
+    );
+    this.#slices = new Informer(
+      options.client,
+      options.client.resource('endpointslices'),
+      {
+        onAdd: (s) => slice(s),
+        onUpdate: (old, s) => slice(s, old),
+        onDelete: (s) => slice(s, undefined, true),
+        onChange: changed,
+      },
+      { labelSelector: selector, logger: options.logger },
+    );
+    this.#node = new Informer(
+      options.client,
+      options.client.resource('nodes'),
+      { onChange: changed },
+      { fieldSelector: `metadata.name=${options.nodeName}`, logger: options.logger },
+    );
   }
 
   /** node is this node's Node object, when it exists. */
@@ -161,7 +185,12 @@ export class Proxier {
       const seconds = (performance.now() - started) / 1000;
       m.syncDuration.observe(seconds);
       (full ? m.fullSyncDuration : m.partialSyncDuration).observe(seconds);
-      log.v(2).info('SyncProxyRules complete', { elapsed: `${(seconds * 1000).toFixed(1)}ms`, full, rules: result.ruleCounts.nat + result.ruleCounts.filter, bytes: result.bytes });
+      log.v(2).info('SyncProxyRules complete', {
+        elapsed: `${(seconds * 1000).toFixed(1)}ms`,
+        full,
+        rules: result.ruleCounts.nat + result.ruleCounts.filter,
+        bytes: result.bytes,
+      });
       // Deferred work (nftables' stale chains) gets its own sync.
       const again = this.#o.backend.pendingAfterMs();
       if (again !== undefined) setTimeout(() => this.#queue(true), again).unref();
@@ -199,7 +228,7 @@ export class Proxier {
   async #clearStaleUdp(ports: readonly ServicePort[], changed: ReadonlySet<string>): Promise<void> {
     for (const p of ports) {
       if (p.protocol !== 'UDP' || !changed.has(p.name)) continue;
-      const before = this.#appliedPorts.get(p.name + '/UDP');
+      const before = this.#appliedPorts.get(`${p.name}/UDP`);
       if (!before) continue;
       const now = new Set(categorize(p).allReachable.map((e) => e.ip));
       const was = categorize(before).allReachable.map((e) => e.ip);

@@ -1,5 +1,8 @@
 import {
-  serviceExternalChainName, serviceFirewallChainName, servicePortChainName, servicePortEndpointChainName,
+  serviceExternalChainName,
+  serviceFirewallChainName,
+  servicePortChainName,
+  servicePortEndpointChainName,
   servicePortPolicyLocalChainName,
 } from './chain-names.ts';
 import { planServicePort, type Endpoint, type ServicePort } from './service-ports.ts';
@@ -65,7 +68,14 @@ export function computeProbability(n: number): string {
  */
 export function renderIptables(input: RenderInput, options: RenderOptions = {}): RenderResult {
   const mark = `0x${(1 << input.masqueradeBit).toString(16)}`;
-  const filterChains = ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FIREWALL', 'KUBE-FORWARD', 'KUBE-PROXY-FIREWALL'];
+  const filterChains = [
+    'KUBE-NODEPORTS',
+    'KUBE-SERVICES',
+    'KUBE-EXTERNAL-SERVICES',
+    'KUBE-FIREWALL',
+    'KUBE-FORWARD',
+    'KUBE-PROXY-FIREWALL',
+  ];
   const natTop = ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING'];
   // Rules per chain, in emit order; top-level chains are rewritten on every sync.
   const filter = new Map<string, string[]>(filterChains.map((c) => [c, []]));
@@ -95,7 +105,16 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
     const externalChain = serviceExternalChainName(svcName, sp.protocol);
     const firewallChain = serviceFirewallChainName(svcName, sp.protocol);
     const plan = planServicePort(sp);
-    const { clusterEndpoints, localEndpoints, allReachable, hasAnyEndpoints, hasInternalEndpoints, hasExternalEndpoints, usesExternalChain, usesFirewall } = plan;
+    const {
+      clusterEndpoints,
+      localEndpoints,
+      allReachable,
+      hasAnyEndpoints,
+      hasInternalEndpoints,
+      hasExternalEndpoints,
+      usesExternalChain,
+      usesFirewall,
+    } = plan;
     const internalChain = sp.internalPolicyLocal ? localChain : clusterChain;
     const externalPolicyChain = sp.externalPolicyLocal ? localChain : clusterChain;
     const rewrite = options.changedServices === undefined || options.changedServices.has(svcName);
@@ -105,7 +124,9 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
     // Without any endpoint: REJECT ("has no endpoints"); with endpoints elsewhere only: DROP ("has no local endpoints").
     // A partial sync leaves unchanged services' chains alone but still counts their rules (for the metrics).
     const svcNat = rewrite ? addNat : () => void skippedRules++;
-    const filterVerdict = hasAnyEndpoints ? { target: 'DROP', why: 'has no local endpoints' } : { target: 'REJECT', why: 'has no endpoints' };
+    const filterVerdict = hasAnyEndpoints
+      ? { target: 'DROP', why: 'has no local endpoints' }
+      : { target: 'REJECT', why: 'has no endpoints' };
 
     // Chains this service uses: KUBE-SVC/SVL, KUBE-EXT, KUBE-FW, KUBE-SEP.
     const chains: string[] = [];
@@ -128,7 +149,11 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
       else if (input.clusterCIDR) svcNat(internalChain, `${args} ! -s ${input.clusterCIDR} -j ${KUBE_MARK_MASQ}`);
       add(nat, 'KUBE-SERVICES', `${args} -j ${internalChain}`);
     } else {
-      add(filter, 'KUBE-SERVICES', `${comment(`${svcName} ${filterVerdict.why}`)} ${match} ${cip} -j ${filterVerdict.target}`);
+      add(
+        filter,
+        'KUBE-SERVICES',
+        `${comment(`${svcName} ${filterVerdict.why}`)} ${match} ${cip} -j ${filterVerdict.target}`,
+      );
     }
 
     // External destinations: external IPs, load-balancer IPs, the NodePort. With endpoints anywhere they jump to
@@ -137,58 +162,108 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
     const externalTarget = usesFirewall ? firewallChain : externalChain;
     for (const ip of sp.externalIPs) {
       const args = `${match} -d ${ip} --dport ${sp.port}`;
-      if (hasAnyEndpoints) add(nat, 'KUBE-SERVICES', `${comment(`${svcName} external IP`)} ${args} -j ${externalChain}`);
-      if (!hasExternalEndpoints) add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${filterVerdict.why}`)} ${args} -j ${filterVerdict.target}`);
+      if (hasAnyEndpoints)
+        add(nat, 'KUBE-SERVICES', `${comment(`${svcName} external IP`)} ${args} -j ${externalChain}`);
+      if (!hasExternalEndpoints)
+        add(
+          filter,
+          'KUBE-EXTERNAL-SERVICES',
+          `${comment(`${svcName} ${filterVerdict.why}`)} ${args} -j ${filterVerdict.target}`,
+        );
     }
     for (const ip of sp.loadBalancerIPs) {
       const args = `${match} -d ${ip} --dport ${sp.port}`;
-      if (hasAnyEndpoints) add(nat, 'KUBE-SERVICES', `${comment(`${svcName} loadbalancer IP`)} ${args} -j ${externalTarget}`);
-      if (usesFirewall) add(filter, 'KUBE-PROXY-FIREWALL', `${comment(`${svcName} traffic not accepted by ${firewallChain}`)} ${args} -j DROP`);
+      if (hasAnyEndpoints)
+        add(nat, 'KUBE-SERVICES', `${comment(`${svcName} loadbalancer IP`)} ${args} -j ${externalTarget}`);
+      if (usesFirewall)
+        add(
+          filter,
+          'KUBE-PROXY-FIREWALL',
+          `${comment(`${svcName} traffic not accepted by ${firewallChain}`)} ${args} -j DROP`,
+        );
     }
     if (!hasExternalEndpoints) {
       for (const ip of sp.loadBalancerIPs) {
-        add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${filterVerdict.why}`)} ${match} -d ${ip} --dport ${sp.port} -j ${filterVerdict.target}`);
+        add(
+          filter,
+          'KUBE-EXTERNAL-SERVICES',
+          `${comment(`${svcName} ${filterVerdict.why}`)} ${match} -d ${ip} --dport ${sp.port} -j ${filterVerdict.target}`,
+        );
       }
     }
     if (sp.nodePort !== 0) {
       if (hasAnyEndpoints) {
         // Localhost NodePorts are counted through nfacct when the counter exists, as upstream.
         if (input.localhostNodePorts && input.nfacctCounters?.includes(LOCALHOST_NODEPORTS_COUNTER)) {
-          add(nat, 'KUBE-NODEPORTS', `-m comment --comment ${svcName} ${match} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name ${LOCALHOST_NODEPORTS_COUNTER} -j ${externalChain}`);
+          add(
+            nat,
+            'KUBE-NODEPORTS',
+            `-m comment --comment ${svcName} ${match} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name ${LOCALHOST_NODEPORTS_COUNTER} -j ${externalChain}`,
+          );
         }
-        add(nat, 'KUBE-NODEPORTS', `-m comment --comment ${svcName} ${match} --dport ${sp.nodePort} -j ${externalChain}`);
+        add(
+          nat,
+          'KUBE-NODEPORTS',
+          `-m comment --comment ${svcName} ${match} --dport ${sp.nodePort} -j ${externalChain}`,
+        );
       }
       if (!hasExternalEndpoints) {
-        add(filter, 'KUBE-EXTERNAL-SERVICES', `${comment(`${svcName} ${filterVerdict.why}`)} -m addrtype --dst-type LOCAL ${match} --dport ${sp.nodePort} -j ${filterVerdict.target}`);
+        add(
+          filter,
+          'KUBE-EXTERNAL-SERVICES',
+          `${comment(`${svcName} ${filterVerdict.why}`)} -m addrtype --dst-type LOCAL ${match} --dport ${sp.nodePort} -j ${filterVerdict.target}`,
+        );
       }
     }
     if (sp.healthCheckNodePort !== 0) {
-      add(filter, 'KUBE-NODEPORTS', `${comment(`${svcName} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`);
+      add(
+        filter,
+        'KUBE-NODEPORTS',
+        `${comment(`${svcName} health check node port`)} -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`,
+      );
     }
 
     // KUBE-EXT: mark for masquerade (Cluster policy) or short-circuit pod and host traffic (Local policy).
     if (usesExternalChain) {
       if (!sp.externalPolicyLocal) {
-        svcNat(externalChain, `${comment(`masquerade traffic for ${svcName} external destinations`)} -j ${KUBE_MARK_MASQ}`);
+        svcNat(
+          externalChain,
+          `${comment(`masquerade traffic for ${svcName} external destinations`)} -j ${KUBE_MARK_MASQ}`,
+        );
       } else {
         // The short-circuits go to KUBE-SVC, which exists only when Cluster-policy endpoints are in use (not with
         // both policies Local, where upstream would write a jump to a missing chain).
         const shortCircuit = clusterEndpoints.length > 0;
-        if (input.clusterCIDR && shortCircuit) svcNat(externalChain, `${comment(`pod traffic for ${svcName} external destinations`)} -s ${input.clusterCIDR} -j ${clusterChain}`);
-        svcNat(externalChain, `${comment(`masquerade LOCAL traffic for ${svcName} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`);
-        if (shortCircuit) svcNat(externalChain, `${comment(`route LOCAL traffic for ${svcName} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterChain}`);
+        if (input.clusterCIDR && shortCircuit)
+          svcNat(
+            externalChain,
+            `${comment(`pod traffic for ${svcName} external destinations`)} -s ${input.clusterCIDR} -j ${clusterChain}`,
+          );
+        svcNat(
+          externalChain,
+          `${comment(`masquerade LOCAL traffic for ${svcName} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
+        );
+        if (shortCircuit)
+          svcNat(
+            externalChain,
+            `${comment(`route LOCAL traffic for ${svcName} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterChain}`,
+          );
       }
       if (hasExternalEndpoints) svcNat(externalChain, `-j ${externalPolicyChain}`);
     }
     // KUBE-FW: only the allowed sources reach KUBE-EXT; the rest falls through to KUBE-PROXY-FIREWALL's DROP.
     if (usesFirewall) {
-      for (const range of sp.loadBalancerSourceRanges) svcNat(firewallChain, `${comment(`${svcName} loadbalancer IP`)} -s ${range} -j ${externalChain}`);
+      for (const range of sp.loadBalancerSourceRanges)
+        svcNat(firewallChain, `${comment(`${svcName} loadbalancer IP`)} -s ${range} -j ${externalChain}`);
       svcNat(firewallChain, `${comment(`other traffic to ${svcName} will be dropped by KUBE-PROXY-FIREWALL`)}`);
     }
     // KUBE-SVC / KUBE-SVL: pick an endpoint.
-    const sepName = (ep: Endpoint) => sepNames.get(ep) ?? servicePortEndpointChainName(svcName, sp.protocol, ep.address);
-    if (clusterEndpoints.length > 0) writeBalancing(svcNat, clusterChain, svcName, sp, clusterEndpoints, sepName, largeCluster);
-    if (localEndpoints.length > 0) writeBalancing(svcNat, localChain, svcName, sp, localEndpoints, sepName, largeCluster);
+    const sepName = (ep: Endpoint) =>
+      sepNames.get(ep) ?? servicePortEndpointChainName(svcName, sp.protocol, ep.address);
+    if (clusterEndpoints.length > 0)
+      writeBalancing(svcNat, clusterChain, svcName, sp, clusterEndpoints, sepName, largeCluster);
+    if (localEndpoints.length > 0)
+      writeBalancing(svcNat, localChain, svcName, sp, localEndpoints, sepName, largeCluster);
     // KUBE-SEP: hairpin masquerade, then DNAT.
     for (const ep of allReachable) {
       const chain = sepName(ep);
@@ -200,7 +275,8 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
   }
 
   // The last rule of nat KUBE-SERVICES sends traffic to local addresses on to the NodePorts.
-  const nodePortComment = '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
+  const nodePortComment =
+    '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
   if (input.nodePortAddresses.length === 0) {
     // Without localhost NodePorts, 127.0.0.0/8 is kept out (it would be a martian without route_localnet anyway).
     const notLocalhost = input.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8';
@@ -215,17 +291,35 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
   add(nat, KUBE_MARK_MASQ, `-j MARK --or-mark ${mark}`);
   add(nat, 'KUBE-POSTROUTING', `-m mark ! --mark ${mark}/${mark} -j RETURN`);
   add(nat, 'KUBE-POSTROUTING', `-j MARK --xor-mark ${mark}`);
-  add(nat, 'KUBE-POSTROUTING', `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${input.randomFully === false ? '' : ' --random-fully'}`);
+  add(
+    nat,
+    'KUBE-POSTROUTING',
+    `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${input.randomFully === false ? '' : ' --random-fully'}`,
+  );
   if (input.localhostNodePorts) {
-    add(filter, 'KUBE-FIREWALL', '-m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP');
+    add(
+      filter,
+      'KUBE-FIREWALL',
+      '-m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+    );
   }
   // INVALID packets are dropped (issues.k8s.io/74839) unless conntrack is liberal about TCP windows.
   if (!input.conntrackTCPLiberal) {
-    const counted = input.nfacctCounters?.includes(INVALID_DROPPED_COUNTER) ? ` -m nfacct --nfacct-name ${INVALID_DROPPED_COUNTER}` : '';
+    const counted = input.nfacctCounters?.includes(INVALID_DROPPED_COUNTER)
+      ? ` -m nfacct --nfacct-name ${INVALID_DROPPED_COUNTER}`
+      : '';
     add(filter, 'KUBE-FORWARD', `-m conntrack --ctstate INVALID${counted} -j DROP`);
   }
-  add(filter, 'KUBE-FORWARD', `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`);
-  add(filter, 'KUBE-FORWARD', '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+  add(
+    filter,
+    'KUBE-FORWARD',
+    `-m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark}/${mark} -j ACCEPT`,
+  );
+  add(
+    filter,
+    'KUBE-FORWARD',
+    '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+  );
 
   // Stale per-service chains: flushed (declared) and deleted in the same restore.
   const staleChains = (options.existingNatChains ?? []).filter((c) => isPerServiceChain(c) && !written.has(c)).sort();
@@ -246,14 +340,30 @@ export function renderIptables(input: RenderInput, options: RenderOptions = {}):
   let natRules = skippedRules;
   for (const rules of nat.values()) natRules += rules.length;
   for (const rules of natServiceChains.values()) natRules += rules.length;
-  return { text: lines.join('\n'), ruleCounts: { filter: filterRules, nat: natRules }, natChains: [...written].sort(), staleChains };
+  return {
+    text: lines.join('\n'),
+    ruleCounts: { filter: filterRules, nat: natRules },
+    natChains: [...written].sort(),
+    staleChains,
+  };
 }
 
-function writeBalancing(addNat: (chain: string, rule: string) => void, chain: string, svcName: string, sp: ServicePort, endpoints: readonly Endpoint[], sepChain: (ep: Endpoint) => string, largeCluster: boolean): void {
+function writeBalancing(
+  addNat: (chain: string, rule: string) => void,
+  chain: string,
+  svcName: string,
+  sp: ServicePort,
+  endpoints: readonly Endpoint[],
+  sepChain: (ep: Endpoint) => string,
+  largeCluster: boolean,
+): void {
   const comment = (ep: Endpoint) => (largeCluster ? '' : `-m comment --comment "${svcName} -> ${ep.address}" `);
   if (sp.sessionAffinityTimeout !== undefined) {
     for (const ep of endpoints) {
-      addNat(chain, `${comment(ep)}-m recent --name ${sepChain(ep)} --rcheck --seconds ${sp.sessionAffinityTimeout} --reap -j ${sepChain(ep)}`);
+      addNat(
+        chain,
+        `${comment(ep)}-m recent --name ${sepChain(ep)} --rcheck --seconds ${sp.sessionAffinityTimeout} --reap -j ${sepChain(ep)}`,
+      );
     }
   }
   endpoints.forEach((ep, i) => {

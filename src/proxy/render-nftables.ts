@@ -97,7 +97,10 @@ export interface NftFragment {
 
 /** renderNftables computes the table for a set of service ports: the skeleton plus every service port's fragment. */
 export function renderNftables(input: NftRenderInput): NftRuleset {
-  return mergeNftables(renderNftSkeleton(input), input.servicePorts.map((sp) => renderNftServicePort(sp, input)));
+  return mergeNftables(
+    renderNftSkeleton(input),
+    input.servicePorts.map((sp) => renderNftServicePort(sp, input)),
+  );
 }
 
 /** mergeNftables puts fragments into a skeleton (a new ruleset, sorted). */
@@ -145,7 +148,10 @@ export function renderNftSkeleton(input: Omit<NftRenderInput, 'servicePorts'>): 
   rule('mark-for-masquerade', `mark set mark or ${mark}`);
   if (layout === 'flat') {
     set(HAIRPIN_SET, 'set', `{ type ${ADDR} . ${ADDR} ; comment "endpoints reaching themselves through a service" ; }`);
-    rule('masquerading', `ct status dnat ip saddr . ip daddr @${HAIRPIN_SET} masquerade fully-random comment "hairpin"`);
+    rule(
+      'masquerading',
+      `ct status dnat ip saddr . ip daddr @${HAIRPIN_SET} masquerade fully-random comment "hairpin"`,
+    );
   }
   rule('masquerading', `mark and ${mark} == 0 return`);
   rule('masquerading', `mark set mark xor ${mark}`);
@@ -153,26 +159,48 @@ export function renderNftSkeleton(input: Omit<NftRenderInput, 'servicePorts'>): 
   set('cluster-ips', 'set', `{ type ${ADDR} ; comment "Active ClusterIPs" ; }`);
   rule('cluster-ips-check', 'ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"');
   if (input.serviceCIDRs && input.serviceCIDRs.length > 0) {
-    rule('cluster-ips-check', `ip daddr { ${input.serviceCIDRs.join(', ')} } drop comment "Drop traffic to unallocated ClusterIPs"`);
+    rule(
+      'cluster-ips-check',
+      `ip daddr { ${input.serviceCIDRs.join(', ')} } drop comment "Drop traffic to unallocated ClusterIPs"`,
+    );
   }
   if (!matchAll) {
     set('nodeport-ips', 'set', `{ type ${ADDR} ; comment "IPs that accept NodePort traffic" ; }`);
     // Localhost NodePorts are not supported in nftables mode (as upstream).
     for (const ip of input.nodeIPs) if (!ip.startsWith('127.')) element('nodeport-ips', ip);
   }
-  set('no-endpoint-services', 'map', `{ type ${SERVICE_KEY} : verdict ; comment "vmap to drop or reject packets to services with no endpoints" ; }`);
-  set('no-endpoint-nodeports', 'map', '{ type inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to service nodeports with no endpoints" ; }');
+  set(
+    'no-endpoint-services',
+    'map',
+    `{ type ${SERVICE_KEY} : verdict ; comment "vmap to drop or reject packets to services with no endpoints" ; }`,
+  );
+  set(
+    'no-endpoint-nodeports',
+    'map',
+    '{ type inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to service nodeports with no endpoints" ; }',
+  );
   chain('reject-chain', '{ comment "helper for @no-endpoint-services / @no-endpoint-nodeports" ; }');
   rule('reject-chain', 'reject');
   rule('service-endpoints-check', 'ip daddr . meta l4proto . th dport vmap @no-endpoint-services');
   const nodePortDestination = matchAll ? 'ip daddr != 127.0.0.0/8' : 'ip daddr @nodeport-ips';
   rule('nodeport-endpoints-check', `${nodePortDestination} meta l4proto . th dport vmap @no-endpoint-nodeports`);
-  set('firewall-ips', 'map', `{ type ${SERVICE_KEY} : verdict ; comment "destinations that are subject to LoadBalancerSourceRanges" ; }`);
+  set(
+    'firewall-ips',
+    'map',
+    `{ type ${SERVICE_KEY} : verdict ; comment "destinations that are subject to LoadBalancerSourceRanges" ; }`,
+  );
   rule('firewall-check', 'ip daddr . meta l4proto . th dport vmap @firewall-ips');
-  set('service-ips', 'map', `{ type ${SERVICE_KEY} : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`);
+  set(
+    'service-ips',
+    'map',
+    `{ type ${SERVICE_KEY} : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`,
+  );
   set('service-nodeports', 'map', '{ type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }');
   rule('services', 'ip daddr . meta l4proto . th dport vmap @service-ips');
-  rule('services', `${matchAll ? 'fib daddr type local ip daddr != 127.0.0.0/8' : 'ip daddr @nodeport-ips'} meta l4proto . th dport vmap @service-nodeports`);
+  rule(
+    'services',
+    `${matchAll ? 'fib daddr type local ip daddr != 127.0.0.0/8' : 'ip daddr @nodeport-ips'} meta l4proto . th dport vmap @service-nodeports`,
+  );
 
   return { chains: sortedMap(chains), sets: sortedMap(sets) };
 }
@@ -205,7 +233,15 @@ export function renderNftServicePort(sp: ServicePort, input: Omit<NftRenderInput
   const externalChain = `external-${base}`;
   const firewallChain = `firewall-${base}`;
   const plan = planServicePort(sp);
-  const { clusterEndpoints, localEndpoints, allReachable, hasAnyEndpoints, hasInternalEndpoints, hasExternalEndpoints, usesExternalChain } = plan;
+  const {
+    clusterEndpoints,
+    localEndpoints,
+    allReachable,
+    hasAnyEndpoints,
+    hasInternalEndpoints,
+    hasExternalEndpoints,
+    usesExternalChain,
+  } = plan;
   const affinity = sp.sessionAffinityTimeout !== undefined;
   const internalChain = sp.internalPolicyLocal ? localChain : clusterChain;
   const externalPolicyChain = sp.externalPolicyLocal ? localChain : clusterChain;
@@ -227,7 +263,8 @@ export function renderNftServicePort(sp: ServicePort, input: Omit<NftRenderInput
     if (hasAnyEndpoints) w.element('service-ips', key(ip), `goto ${externalChain}`);
     if (usesFirewall) w.element('firewall-ips', key(ip), `goto ${firewallChain}`);
   }
-  if (!hasExternalEndpoints) for (const ip of sp.loadBalancerIPs) w.element('no-endpoint-services', key(ip), verdict, sp.name);
+  if (!hasExternalEndpoints)
+    for (const ip of sp.loadBalancerIPs) w.element('no-endpoint-services', key(ip), verdict, sp.name);
   if (sp.nodePort !== 0) {
     const npKey = `${proto} . ${sp.nodePort}`;
     if (hasAnyEndpoints) w.element('service-nodeports', npKey, `goto ${externalChain}`);
@@ -237,7 +274,8 @@ export function renderNftServicePort(sp: ServicePort, input: Omit<NftRenderInput
   // ClusterIP traffic from outside the pod network is masqueraded.
   if (hasInternalEndpoints) {
     if (input.masqueradeAll) w.rule(internalChain, `ip daddr ${sp.clusterIP} jump mark-for-masquerade`);
-    else if (input.clusterCIDR) w.rule(internalChain, `ip daddr ${sp.clusterIP} ip saddr != ${input.clusterCIDR} jump mark-for-masquerade`);
+    else if (input.clusterCIDR)
+      w.rule(internalChain, `ip daddr ${sp.clusterIP} ip saddr != ${input.clusterCIDR} jump mark-for-masquerade`);
   }
   // The external chain: masquerade (Cluster policy) or short-circuit pod and host traffic (Local policy).
   if (usesExternalChain) {
@@ -247,9 +285,11 @@ export function renderNftServicePort(sp: ServicePort, input: Omit<NftRenderInput
     } else {
       // The short-circuits go to the cluster chain, which exists only with Cluster-policy endpoints.
       const shortCircuit = clusterEndpoints.length > 0;
-      if (input.clusterCIDR && shortCircuit) w.rule(externalChain, `ip saddr ${input.clusterCIDR} goto ${clusterChain} comment "short-circuit pod traffic"`);
+      if (input.clusterCIDR && shortCircuit)
+        w.rule(externalChain, `ip saddr ${input.clusterCIDR} goto ${clusterChain} comment "short-circuit pod traffic"`);
       w.rule(externalChain, 'fib saddr type local jump mark-for-masquerade comment "masquerade local traffic"');
-      if (shortCircuit) w.rule(externalChain, `fib saddr type local goto ${clusterChain} comment "short-circuit local traffic"`);
+      if (shortCircuit)
+        w.rule(externalChain, `fib saddr type local goto ${clusterChain} comment "short-circuit local traffic"`);
     }
     if (hasExternalEndpoints) w.rule(externalChain, `goto ${externalPolicyChain}`);
   }
@@ -258,21 +298,33 @@ export function renderNftServicePort(sp: ServicePort, input: Omit<NftRenderInput
   // Affinity sets, one per endpoint (upstream's).
   const epBase = (ep: Endpoint) => nftEndpointBase(sp.name, sp.protocol, ep.ip, ep.port);
   if (affinity) {
-    for (const ep of allReachable) w.set(`affinity-${epBase(ep)}`, 'set', `{ type ${ADDR} ; flags dynamic,timeout ; timeout ${sp.sessionAffinityTimeout}s ; }`);
+    for (const ep of allReachable)
+      w.set(
+        `affinity-${epBase(ep)}`,
+        'set',
+        `{ type ${ADDR} ; flags dynamic,timeout ; timeout ${sp.sessionAffinityTimeout}s ; }`,
+      );
   }
   // Endpoint selection.
   const balance = (name: string, endpoints: readonly Endpoint[]) => {
     if (endpoints.length === 0) return;
     w.chain(name);
-    if (affinity) for (const ep of endpoints) w.rule(name, `ip saddr @affinity-${epBase(ep)} goto endpoint-${epBase(ep)}`);
+    if (affinity)
+      for (const ep of endpoints) w.rule(name, `ip saddr @affinity-${epBase(ep)} goto endpoint-${epBase(ep)}`);
     if (layout === 'upstream') {
-      w.rule(name, `numgen random mod ${endpoints.length} vmap { ${endpoints.map((ep, i) => `${i} : goto endpoint-${epBase(ep)}`).join(' , ')} }`);
+      w.rule(
+        name,
+        `numgen random mod ${endpoints.length} vmap { ${endpoints.map((ep, i) => `${i} : goto endpoint-${epBase(ep)}`).join(' , ')} }`,
+      );
       return;
     }
     endpoints.forEach((ep, i) => {
       const left = endpoints.length - i;
       const pick = left > 1 ? `numgen random mod ${left} 0 ` : '';
-      w.rule(name, endpointChains ? `${pick}goto endpoint-${epBase(ep)}` : `${pick}meta l4proto ${proto} dnat to ${ep.address}`);
+      w.rule(
+        name,
+        endpointChains ? `${pick}goto endpoint-${epBase(ep)}` : `${pick}meta l4proto ${proto} dnat to ${ep.address}`,
+      );
     });
   };
   if (clusterEndpoints.length > 0) balance(clusterChain, clusterEndpoints);
@@ -308,8 +360,9 @@ export function nftScript(ruleset: NftRuleset, options: { replace?: boolean } = 
   for (const [name, s] of ruleset.sets) out.push(`add ${s.kind} ${T} ${name} ${s.spec}`);
   for (const [name, c] of ruleset.chains) out.push(`add chain ${T} ${name}${c.spec ? ` ${c.spec}` : ''}`);
   for (const [name, c] of ruleset.chains) for (const r of c.rules) out.push(`add rule ${T} ${name} ${r}`);
-  for (const [name, s] of ruleset.sets) for (const e of s.elements.values()) out.push(`add element ${T} ${name} { ${e} }`);
-  return out.join('\n') + '\n';
+  for (const [name, s] of ruleset.sets)
+    for (const e of s.elements.values()) out.push(`add element ${T} ${name} { ${e} }`);
+  return `${out.join('\n')}\n`;
 }
 
 /** countNftRules is the number of rules in a ruleset (for the rule-count metrics). */

@@ -24,7 +24,11 @@ export class ServiceHealthServers {
       if (!p.healthCheckNodePort) continue;
       const local = categorize(p).localEndpoints.length;
       const entry = wanted.get(p.healthCheckNodePort);
-      wanted.set(p.healthCheckNodePort, { namespace: p.namespace, name: p.serviceName, local: (entry?.local ?? 0) + local });
+      wanted.set(p.healthCheckNodePort, {
+        namespace: p.namespace,
+        name: p.serviceName,
+        local: (entry?.local ?? 0) + local,
+      });
     }
     for (const [port, entry] of this.#servers) {
       if (wanted.has(port)) continue;
@@ -37,13 +41,25 @@ export class ServiceHealthServers {
         existing.local = w.local;
         continue;
       }
-      const entry = { service: { namespace: w.namespace, name: w.name }, local: w.local, server: http.createServer((_req, res) => {
-        const healthy = this.#healthy();
-        const code = entry.local > 0 && healthy ? 200 : 503;
-        res.writeHead(code, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff', 'X-Load-Balancing-Endpoint-Weight': String(entry.local) });
-        res.end(JSON.stringify({ service: entry.service, localEndpoints: entry.local, serviceProxyHealthy: healthy }));
-      }) };
-      entry.server.on('error', (error) => this.#logger.error('Failed to serve health check node port', { port, error }));
+      const entry = {
+        service: { namespace: w.namespace, name: w.name },
+        local: w.local,
+        server: http.createServer((_req, res) => {
+          const healthy = this.#healthy();
+          const code = entry.local > 0 && healthy ? 200 : 503;
+          res.writeHead(code, {
+            'Content-Type': 'application/json',
+            'X-Content-Type-Options': 'nosniff',
+            'X-Load-Balancing-Endpoint-Weight': String(entry.local),
+          });
+          res.end(
+            JSON.stringify({ service: entry.service, localEndpoints: entry.local, serviceProxyHealthy: healthy }),
+          );
+        }),
+      };
+      entry.server.on('error', (error) =>
+        this.#logger.error('Failed to serve health check node port', { port, error }),
+      );
       entry.server.listen(port, '0.0.0.0');
       this.#servers.set(port, entry);
     }

@@ -5,7 +5,7 @@ import { ServicePortCache } from './service-port-cache.ts';
 import { buildServicePorts } from './service-ports.ts';
 import { overallEndpointSlices, overallServices, TEST_NODE } from './testdata/overall.ts';
 
-test('ServicePortCache.build() gives buildServicePorts\' model and names what changed', () => {
+test("ServicePortCache.build() gives buildServicePorts' model and names what changed", () => {
   const services = overallServices();
   const slices = overallEndpointSlices();
   const cache = new ServicePortCache();
@@ -24,8 +24,19 @@ test('ServicePortCache.build() gives buildServicePorts\' model and names what ch
   assert.deepEqual([...second.changed], ['ns4/svc4:p80']);
   assert.deepEqual(second.removed, ['ns6/svc6:p80/TCP']);
   const nextSlices = slices.map((s, i) => (i === 3 ? svc4 : s));
-  assert.deepEqual(second.ports, buildServicePorts({ services: services.filter((s) => s.metadata.name !== 'svc6'), endpointSlices: nextSlices, nodeName: TEST_NODE }));
-  assert.equal(second.ports.find((p) => p.name === 'ns1/svc1:p80'), first.ports.find((p) => p.name === 'ns1/svc1:p80'), 'unchanged service reused');
+  assert.deepEqual(
+    second.ports,
+    buildServicePorts({
+      services: services.filter((s) => s.metadata.name !== 'svc6'),
+      endpointSlices: nextSlices,
+      nodeName: TEST_NODE,
+    }),
+  );
+  assert.equal(
+    second.ports.find((p) => p.name === 'ns1/svc1:p80'),
+    first.ports.find((p) => p.name === 'ns1/svc1:p80'),
+    'unchanged service reused',
+  );
 
   // A slice moving to another Service (label change) marks both.
   const moved = { ...slices[0], metadata: { ...slices[0].metadata, labels: { 'kubernetes.io/service-name': 'svc3' } } };

@@ -54,7 +54,9 @@ export class ServicePortCache {
     for (const key of this.#dirty) {
       const before = this.#built.get(key);
       const svc = this.#services.get(key);
-      const ports = svc ? buildServicePorts({ services: [svc], endpointSlices: [...(this.#slices.get(key)?.values() ?? [])], nodeName }) : [];
+      const ports = svc
+        ? buildServicePorts({ services: [svc], endpointSlices: [...(this.#slices.get(key)?.values() ?? [])], nodeName })
+        : [];
       const digests = ports.map((p) => JSON.stringify(p));
       const old = new Map(before?.ports.map((p, i) => [`${p.name}/${p.protocol}`, before.digests[i]]) ?? []);
       ports.forEach((p, i) => {

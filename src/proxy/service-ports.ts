@@ -65,12 +65,29 @@ export function buildServicePorts(input: { services: any[]; endpointSlices: any[
         clusterIP: spec.clusterIP,
         nodePort: spec.type === 'NodePort' || spec.type === 'LoadBalancer' ? (p.nodePort ?? 0) : 0,
         externalIPs: [...(spec.externalIPs ?? [])].map(canonicalIp).filter(isIPv4),
-        loadBalancerIPs: spec.type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).filter((i: any) => i.ip && i.ipMode !== 'Proxy').map((i: any) => canonicalIp(i.ip)).filter(isIPv4) : [],
-        loadBalancerSourceRanges: spec.type === 'LoadBalancer' ? (spec.loadBalancerSourceRanges ?? []).map((r: string) => canonicalCidr(r.trim())).filter((r: string) => r !== '') : [],
-        sessionAffinityTimeout: spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : undefined,
-        externalPolicyLocal: (spec.type === 'NodePort' || spec.type === 'LoadBalancer' || (spec.externalIPs ?? []).length > 0) && spec.externalTrafficPolicy === 'Local',
+        loadBalancerIPs:
+          spec.type === 'LoadBalancer'
+            ? (svc.status?.loadBalancer?.ingress ?? [])
+                .filter((i: any) => i.ip && i.ipMode !== 'Proxy')
+                .map((i: any) => canonicalIp(i.ip))
+                .filter(isIPv4)
+            : [],
+        loadBalancerSourceRanges:
+          spec.type === 'LoadBalancer'
+            ? (spec.loadBalancerSourceRanges ?? [])
+                .map((r: string) => canonicalCidr(r.trim()))
+                .filter((r: string) => r !== '')
+            : [],
+        sessionAffinityTimeout:
+          spec.sessionAffinity === 'ClientIP'
+            ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800)
+            : undefined,
+        externalPolicyLocal:
+          (spec.type === 'NodePort' || spec.type === 'LoadBalancer' || (spec.externalIPs ?? []).length > 0) &&
+          spec.externalTrafficPolicy === 'Local',
         internalPolicyLocal: spec.internalTrafficPolicy === 'Local',
-        healthCheckNodePort: spec.externalTrafficPolicy === 'Local' && spec.type === 'LoadBalancer' ? (spec.healthCheckNodePort ?? 0) : 0,
+        healthCheckNodePort:
+          spec.externalTrafficPolicy === 'Local' && spec.type === 'LoadBalancer' ? (spec.healthCheckNodePort ?? 0) : 0,
         endpoints: endpointsFor(slices, p.name ?? '', protocol, input.nodeName),
       });
     }
@@ -81,7 +98,9 @@ export function buildServicePorts(input: { services: any[]; endpointSlices: any[
 function endpointsFor(slices: any[], portName: string, protocol: string, nodeName: string): Endpoint[] {
   const byAddress = new Map<string, Endpoint>();
   for (const slice of slices) {
-    const port = (slice.ports ?? []).find((sp: any) => (sp.name ?? '') === portName && (sp.protocol ?? 'TCP') === protocol);
+    const port = (slice.ports ?? []).find(
+      (sp: any) => (sp.name ?? '') === portName && (sp.protocol ?? 'TCP') === protocol,
+    );
     if (!port || typeof port.port !== 'number') continue;
     for (const e of slice.endpoints ?? []) {
       const ip = e.addresses?.[0];
@@ -89,8 +108,12 @@ function endpointsFor(slices: any[], portName: string, protocol: string, nodeNam
       const c = e.conditions ?? {};
       const ready = c.ready !== false;
       const endpoint: Endpoint = {
-        ip, port: port.port, address: `${ip}:${port.port}`,
-        ready, serving: c.serving ?? ready, terminating: c.terminating ?? false,
+        ip,
+        port: port.port,
+        address: `${ip}:${port.port}`,
+        ready,
+        serving: c.serving ?? ready,
+        terminating: c.terminating ?? false,
         isLocal: e.nodeName !== undefined && e.nodeName === nodeName,
       };
       if (!byAddress.has(endpoint.address)) byAddress.set(endpoint.address, endpoint);
@@ -112,8 +135,15 @@ export function categorize(sp: ServicePort): Categorized {
   const localEndpoints = usesLocalEndpoints(sp) ? usable(sp.endpoints.filter((e) => e.isLocal)) : [];
   const all = new Map<string, Endpoint>();
   for (const e of [...clusterEndpoints, ...localEndpoints]) all.set(e.address, e);
-  const hasAnyEndpoints = clusterEndpoints.length > 0 || (usesLocalEndpoints(sp) && sp.endpoints.some((e) => e.ready || (e.serving && e.terminating)));
-  return { clusterEndpoints, localEndpoints, allReachable: [...all.values()].sort((a, b) => compareAddress(a.address, b.address)), hasAnyEndpoints };
+  const hasAnyEndpoints =
+    clusterEndpoints.length > 0 ||
+    (usesLocalEndpoints(sp) && sp.endpoints.some((e) => e.ready || (e.serving && e.terminating)));
+  return {
+    clusterEndpoints,
+    localEndpoints,
+    allReachable: [...all.values()].sort((a, b) => compareAddress(a.address, b.address)),
+    hasAnyEndpoints,
+  };
 }
 
 /** Categorized is what categorize() finds for one service port. */
@@ -177,7 +207,9 @@ function isIPv4(ip: string): boolean {
 /** canonicalIp drops leading zeros (`172.30.0.041` → `172.30.0.41`), as upstream does for "bad IPs". */
 function canonicalIp(ip: string): string {
   const parts = ip.trim().split('.');
-  return parts.length === 4 && parts.every((p) => /^\d+$/.test(p)) ? parts.map((p) => String(Number(p))).join('.') : ip.trim();
+  return parts.length === 4 && parts.every((p) => /^\d+$/.test(p))
+    ? parts.map((p) => String(Number(p))).join('.')
+    : ip.trim();
 }
 
 function canonicalCidr(cidr: string): string {

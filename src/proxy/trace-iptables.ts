@@ -20,12 +20,19 @@ export function traceIptables(text: string, packet: TracePacket): TraceOutcome[]
     }
     const dst = afterNat.dnat ? afterNat.dnat.split(':')[0]! : packet.dst;
     const hook = packet.fromNode ? 'OUTPUT' : isLocal(dst, packet) ? 'INPUT' : 'FORWARD';
-    for (const afterFilter of walk(filter, hook, 'filter', { ...packet, dst, dport: afterNat.dnat ? Number(afterNat.dnat.split(':')[1]) : packet.dport }, { ...afterNat, verdict: undefined })) {
+    for (const afterFilter of walk(
+      filter,
+      hook,
+      'filter',
+      { ...packet, dst, dport: afterNat.dnat ? Number(afterNat.dnat.split(':')[1]) : packet.dport },
+      { ...afterNat, verdict: undefined },
+    )) {
       if (afterFilter.verdict === 'DROP' || afterFilter.verdict === 'REJECT') {
         out.push(finish(afterFilter, false));
         continue;
       }
-      for (const post of walk(nat, 'POSTROUTING', 'nat', packet, { ...afterFilter, verdict: undefined })) out.push(finish(post, post.verdict === 'MASQUERADE'));
+      for (const post of walk(nat, 'POSTROUTING', 'nat', packet, { ...afterFilter, verdict: undefined }))
+        out.push(finish(post, post.verdict === 'MASQUERADE'));
     }
   }
   return out;
@@ -83,12 +90,25 @@ function tokenize(line: string): string[] {
 
 /** The built-in chains' kube-proxy jumps, for rulesets without them (proxy render output). */
 function builtinRules(table: string, chain: string): Rule[] {
-  return JUMP_RULES.filter((r) => r.table === table && r.from === chain).map((r) => ({ args: [...r.args, '-j', r.to], text: `${r.args.join(' ')} -j ${r.to}` }));
+  return JUMP_RULES.filter((r) => r.table === table && r.from === chain).map((r) => ({
+    args: [...r.args, '-j', r.to],
+    text: `${r.args.join(' ')} -j ${r.to}`,
+  }));
 }
 
 /** walk expands every path through chain, yielding the state where each ends (RETURN from a built-in: accept). */
-function* walk(chains: Map<string, Rule[]>, chain: string, table: string, packet: TracePacket, state: State): Generator<State> {
-  const rules = chains.get(chain) ?? (['PREROUTING', 'OUTPUT', 'INPUT', 'FORWARD', 'POSTROUTING'].includes(chain) ? builtinRules(table, chain) : undefined);
+function* walk(
+  chains: Map<string, Rule[]>,
+  chain: string,
+  table: string,
+  packet: TracePacket,
+  state: State,
+): Generator<State> {
+  const rules =
+    chains.get(chain) ??
+    (['PREROUTING', 'OUTPUT', 'INPUT', 'FORWARD', 'POSTROUTING'].includes(chain)
+      ? builtinRules(table, chain)
+      : undefined);
   if (!rules) {
     yield state;
     return;
@@ -96,7 +116,15 @@ function* walk(chains: Map<string, Rule[]>, chain: string, table: string, packet
   yield* walkRules(chains, chain, rules, 0, table, packet, state);
 }
 
-function* walkRules(chains: Map<string, Rule[]>, chain: string, rules: Rule[], from: number, table: string, packet: TracePacket, state: State): Generator<State> {
+function* walkRules(
+  chains: Map<string, Rule[]>,
+  chain: string,
+  rules: Rule[],
+  from: number,
+  table: string,
+  packet: TracePacket,
+  state: State,
+): Generator<State> {
   for (let i = from; i < rules.length; i++) {
     const rule = rules[i]!;
     const p = matchProbability(rule.args, packet, state, chains);
@@ -111,16 +139,26 @@ function* walkRules(chains: Map<string, Rule[]>, chain: string, rules: Rule[], f
 }
 
 /** apply runs a matched rule's target, then continue() for the rest of the chain when the target does not end it. */
-function* apply(chains: Map<string, Rule[]>, rule: Rule, table: string, packet: TracePacket, state: State, next: (s: State) => Generator<State>): Generator<State> {
+function* apply(
+  chains: Map<string, Rule[]>,
+  rule: Rule,
+  table: string,
+  packet: TracePacket,
+  state: State,
+  next: (s: State) => Generator<State>,
+): Generator<State> {
   const j = rule.args.indexOf('-j');
   const target = j >= 0 ? rule.args[j + 1]! : undefined;
   const value = (flag: string) => rule.args[rule.args.indexOf(flag) + 1]!;
   if (target === undefined) yield* next(state);
-  else if (target === 'ACCEPT' || target === 'DROP' || target === 'REJECT' || target === 'MASQUERADE') yield { ...state, verdict: target };
+  else if (target === 'ACCEPT' || target === 'DROP' || target === 'REJECT' || target === 'MASQUERADE')
+    yield { ...state, verdict: target };
   else if (target === 'RETURN') yield state;
   else if (target === 'DNAT') yield { ...state, dnat: value('--to-destination'), verdict: 'DNAT' };
   else if (target === 'MARK') {
-    const mark = rule.args.includes('--or-mark') ? state.mark | Number(value('--or-mark')) : state.mark ^ Number(value('--xor-mark'));
+    const mark = rule.args.includes('--or-mark')
+      ? state.mark | Number(value('--or-mark'))
+      : state.mark ^ Number(value('--xor-mark'));
     yield* next({ ...state, mark });
   } else {
     for (const after of walk(chains, target, table, packet, state)) {
@@ -147,9 +185,11 @@ function matchProbability(args: string[], packet: TracePacket, state: State, cha
     else if (a === '--mark') {
       const [value, mask] = v!.split('/').map(Number);
       ok = (state.mark & (mask ?? 0xffffffff)) === value;
-    } else if (a === '--ctstate') ok = v!.split(',').some((s) => s === 'NEW' || (s === 'DNAT' && state.dnat !== undefined));
+    } else if (a === '--ctstate')
+      ok = v!.split(',').some((s) => s === 'NEW' || (s === 'DNAT' && state.dnat !== undefined));
     else if (a === '--probability') p *= Number(v);
-    else if (a === '--rcheck') ok = packet.affinityTo !== undefined && dnatOf(chains, args[args.indexOf('--name') + 1]!) === packet.affinityTo;
+    else if (a === '--rcheck')
+      ok = packet.affinityTo !== undefined && dnatOf(chains, args[args.indexOf('--name') + 1]!) === packet.affinityTo;
     if (ok === undefined) continue;
     if (ok === negate) return 0;
     i++;
@@ -158,6 +198,7 @@ function matchProbability(args: string[], packet: TracePacket, state: State, cha
 }
 
 function dnatOf(chains: Map<string, Rule[]>, chain: string): string | undefined {
-  for (const r of chains.get(chain) ?? []) if (r.args.includes('DNAT')) return r.args[r.args.indexOf('--to-destination') + 1];
+  for (const r of chains.get(chain) ?? [])
+    if (r.args.includes('DNAT')) return r.args[r.args.indexOf('--to-destination') + 1];
   return undefined;
 }

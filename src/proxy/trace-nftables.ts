@@ -8,12 +8,21 @@ import { ipInCidr, isLocal, type TraceOutcome, type TracePacket } from './trace.
  */
 export function traceNftables(text: string, packet: TracePacket): TraceOutcome[] {
   const table = parseNft(/^\s*table /m.test(text) ? listingToCommands(text) : text);
-  const hooks = (names: string[]) => [...table.chains].filter(([, c]) => c.hook && names.includes(c.hook)).sort((a, b) => a[1].priority - b[1].priority).map(([n]) => n);
-  let states: State[] = [{ probability: 1, mark: 0, dnat: undefined, verdict: undefined, masquerade: false, steps: [] }];
+  const hooks = (names: string[]) =>
+    [...table.chains]
+      .filter(([, c]) => c.hook && names.includes(c.hook))
+      .sort((a, b) => a[1].priority - b[1].priority)
+      .map(([n]) => n);
+  let states: State[] = [
+    { probability: 1, mark: 0, dnat: undefined, verdict: undefined, masquerade: false, steps: [] },
+  ];
   const pre = packet.fromNode ? ['output'] : ['prerouting'];
   const phases: ((s: State) => string[])[] = [
     () => hooks(pre).filter((n) => table.chains.get(n)!.priority < 0),
-    (s) => hooks(packet.fromNode ? ['output'] : [isLocal(s.dnat?.split(':')[0] ?? packet.dst, packet) ? 'input' : 'forward']).filter((n) => table.chains.get(n)!.priority >= 0),
+    (s) =>
+      hooks(
+        packet.fromNode ? ['output'] : [isLocal(s.dnat?.split(':')[0] ?? packet.dst, packet) ? 'input' : 'forward'],
+      ).filter((n) => table.chains.get(n)!.priority >= 0),
     () => hooks(['postrouting']),
   ];
   for (const phase of phases) {
@@ -80,7 +89,8 @@ export function parseNft(text: string): Table {
     let m = /^add chain \S+ \S+ (\S+)(?: \{ (.*) \})?$/.exec(line);
     if (m) {
       const hook = /hook (\w+) priority (-?\d+)/.exec(m[2] ?? '');
-      if (!table.chains.has(m[1]!)) table.chains.set(m[1]!, { hook: hook?.[1], priority: Number(hook?.[2] ?? 0), rules: [] });
+      if (!table.chains.has(m[1]!))
+        table.chains.set(m[1]!, { hook: hook?.[1], priority: Number(hook?.[2] ?? 0), rules: [] });
       continue;
     }
     m = /^add rule \S+ \S+ (\S+) (.*)$/.exec(line);
@@ -104,7 +114,10 @@ export function parseNft(text: string): Table {
 }
 
 function splitElements(text: string): string[] {
-  return text.split(/\s*,\s*(?=(?:[^"]*"[^"]*")*[^"]*$)/).map((e) => e.trim()).filter(Boolean);
+  return text
+    .split(/\s*,\s*(?=(?:[^"]*"[^"]*")*[^"]*$)/)
+    .map((e) => e.trim())
+    .filter(Boolean);
 }
 
 /** listingToCommands turns `nft list table` output into `add` commands (rules as listed). */
@@ -139,7 +152,7 @@ export function listingToCommands(text: string): string {
     }
     m = /^type \w+ hook (\w+) priority ([^;]+);/.exec(line);
     if (m && chain) {
-      const names: Record<string, number> = { 'dstnat': -100, 'srcnat': 100, 'filter': 0 };
+      const names: Record<string, number> = { dstnat: -100, srcnat: 100, filter: 0 };
       const priority = m[2]!.replace(/(dstnat|srcnat|filter)/, (n) => String(names[n])).replace(/\s/g, '');
       out[out.length - 1] = `add chain ip kube-proxy ${chain} { type x hook ${m[1]} priority ${eval2(priority)} ; }`;
       continue;
@@ -150,10 +163,21 @@ export function listingToCommands(text: string): string {
       else elements = m[1];
       continue;
     }
-    if (line === '}' || line === '' || line.startsWith('table ') || line.startsWith('comment ') || line.startsWith('type ') || line.startsWith('flags ') || line.startsWith('timeout ') || line.startsWith('size ') || line.startsWith('policy ')) continue;
+    if (
+      line === '}' ||
+      line === '' ||
+      line.startsWith('table ') ||
+      line.startsWith('comment ') ||
+      line.startsWith('type ') ||
+      line.startsWith('flags ') ||
+      line.startsWith('timeout ') ||
+      line.startsWith('size ') ||
+      line.startsWith('policy ')
+    )
+      continue;
     if (chain) out.push(`add rule ip kube-proxy ${chain} ${line}`);
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 function eval2(expr: string): number {
@@ -179,7 +203,14 @@ function runFrom(table: Table, chain: string, from: number, packet: TracePacket,
         rest += b.p;
         continue;
       }
-      const s: State = { ...state, probability: state.probability * b.p, mark: b.mark ?? state.mark, dnat: b.dnat ?? state.dnat, masquerade: state.masquerade || b.masquerade === true, steps: [...state.steps, step] };
+      const s: State = {
+        ...state,
+        probability: state.probability * b.p,
+        mark: b.mark ?? state.mark,
+        dnat: b.dnat ?? state.dnat,
+        masquerade: state.masquerade || b.masquerade === true,
+        steps: [...state.steps, step],
+      };
       if (b.kind === 'continue') out.push(...runFrom(table, chain, i + 1, packet, s));
       else if (b.kind === 'verdict') out.push({ ...s, verdict: b.verdict });
       else if (b.kind === 'return') out.push(s);
@@ -224,9 +255,11 @@ function evaluate(table: Table, rule: string, packet: TracePacket, state: State)
   };
   const inSet = (v: string, set: string): boolean => {
     // Affinity sets are filled by traffic: the packet is in one when it has affinity to that set's endpoint.
-    if (set.startsWith('@affinity-')) return packet.affinityTo !== undefined && set.endsWith(`__${packet.affinityTo.replace(':', '/')}`);
+    if (set.startsWith('@affinity-'))
+      return packet.affinityTo !== undefined && set.endsWith(`__${packet.affinityTo.replace(':', '/')}`);
     if (set.startsWith('@')) return table.sets.get(set.slice(1))?.has(v) ?? false;
-    if (set.startsWith('{')) return splitElements(set.slice(1, -1)).some((e) => (e.includes('/') ? ipInCidr(v, e) : e === v));
+    if (set.startsWith('{'))
+      return splitElements(set.slice(1, -1)).some((e) => (e.includes('/') ? ipInCidr(v, e) : e === v));
     return set.includes('/') ? ipInCidr(v, set) : set === v;
   };
   while (i < tokens.length) {
@@ -283,7 +316,9 @@ function evaluate(table: Table, rule: string, packet: TracePacket, state: State)
       const n = Number(tokens[i + 3]);
       if (tokens[i + 4] === 'vmap') {
         const map = tokens[i + 5]!;
-        const entries = map.startsWith('@') ? [...(table.sets.get(map.slice(1)) ?? [])] : splitElements(map.slice(1, -1)).map((e) => e.split(' : ') as [string, string]);
+        const entries = map.startsWith('@')
+          ? [...(table.sets.get(map.slice(1)) ?? [])]
+          : splitElements(map.slice(1, -1)).map((e) => e.split(' : ') as [string, string]);
         return entries.map(([, v]) => ({ p: p / n, mark, ...verdictBranch(v.trim()) }));
       }
       if (/^\d+$/.test(tokens[i + 4] ?? '')) {
@@ -298,15 +333,26 @@ function evaluate(table: Table, rule: string, packet: TracePacket, state: State)
       i += 5;
     } else if (t === 'update') i += 3;
     else if (t === 'dnat') return withRest(p, { kind: 'verdict', p: 1, verdict: 'dnat', dnat: tokens[i + 2], mark });
-    else if (t === 'masquerade') return withRest(p, { kind: 'verdict', p: 1, verdict: 'accept', masquerade: true, mark });
-    else if (['jump', 'goto', 'return', 'drop', 'reject', 'accept'].includes(t)) return withRest(p, { mark, ...verdictBranch(`${t}${tokens[i + 1] && ['jump', 'goto'].includes(t) ? ` ${tokens[i + 1]}` : ''}`), p: 1 });
+    else if (t === 'masquerade')
+      return withRest(p, { kind: 'verdict', p: 1, verdict: 'accept', masquerade: true, mark });
+    else if (['jump', 'goto', 'return', 'drop', 'reject', 'accept'].includes(t))
+      return withRest(p, {
+        mark,
+        ...verdictBranch(`${t}${tokens[i + 1] && ['jump', 'goto'].includes(t) ? ` ${tokens[i + 1]}` : ''}`),
+        p: 1,
+      });
     else i++;
   }
   return withRest(p, { kind: 'continue', p: 1, mark });
 }
 
 function withRest(p: number, branch: Branch): Branch[] {
-  return p < 1 ? [{ ...branch, p }, { kind: 'nomatch', p: 1 - p }] : [branch];
+  return p < 1
+    ? [
+        { ...branch, p },
+        { kind: 'nomatch', p: 1 - p },
+      ]
+    : [branch];
 }
 
 function verdictBranch(verdict: string): Omit<Branch, 'p'> {

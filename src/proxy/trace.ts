@@ -29,7 +29,9 @@ export interface TraceOutcome {
 }
 
 /** TraceResult groups outcomes: the ones with the same result and masquerade merged, sorted by result. */
-export function summarize(outcomes: readonly TraceOutcome[]): { result: string; probability: number; masquerade: boolean }[] {
+export function summarize(
+  outcomes: readonly TraceOutcome[],
+): { result: string; probability: number; masquerade: boolean }[] {
   const byKey = new Map<string, { result: string; probability: number; masquerade: boolean }>();
   for (const o of outcomes) {
     const key = `${o.result}|${o.masquerade}`;
@@ -45,7 +47,7 @@ export function ipInCidr(ip: string, cidr: string): boolean {
   const [base, bits] = cidr.split('/');
   const n = bits === undefined ? 32 : Number(bits);
   const mask = n === 0 ? 0 : (~0 << (32 - n)) >>> 0;
-  return ((toInt(ip) & mask) >>> 0) === ((toInt(base!) & mask) >>> 0);
+  return (toInt(ip) & mask) >>> 0 === (toInt(base!) & mask) >>> 0;
 }
 
 function toInt(ip: string): number {
@@ -67,7 +69,8 @@ export function formatTrace(outcomes: readonly TraceOutcome[]): string {
   const summary = summarize(outcomes);
   if (summary.length > 1 || outcomes.length > 1) {
     lines.push('summary:');
-    for (const s of summary) lines.push(`    ${(s.probability * 100).toFixed(1)}% ${s.result}${s.masquerade ? ' (masqueraded)' : ''}`);
+    for (const s of summary)
+      lines.push(`    ${(s.probability * 100).toFixed(1)}% ${s.result}${s.masquerade ? ' (masqueraded)' : ''}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -5,16 +5,50 @@ import { parseCpu, parseMemory } from '../api/quantity.ts';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
 
-const node = (name: string, extra: any = {}): Stored<Node> => ({ metadata: { name, uid: name, resourceVersion: '1', creationTimestamp: '2026-01-01T00:00:00Z', labels: { disk: 'ssd' } }, spec: extra.spec ?? {}, status: { conditions: [{ type: 'Ready', status: 'True' }], allocatable: { cpu: '2', memory: '4Gi', pods: '110' } } });
-const pod = (extra: any = {}): Pod => ({ metadata: { name: 'p', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs1', uid: 'rs1', controller: true }] }, spec: { containers: [{ name: 'c', resources: { requests: extra.requests ?? {} } }], ...extra.spec } });
+const node = (name: string, extra: any = {}): Stored<Node> => ({
+  metadata: {
+    name,
+    uid: name,
+    resourceVersion: '1',
+    creationTimestamp: '2026-01-01T00:00:00Z',
+    labels: { disk: 'ssd' },
+  },
+  spec: extra.spec ?? {},
+  status: { conditions: [{ type: 'Ready', status: 'True' }], allocatable: { cpu: '2', memory: '4Gi', pods: '110' } },
+});
+const pod = (extra: any = {}): Pod => ({
+  metadata: {
+    name: 'p',
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs1', uid: 'rs1', controller: true }],
+  },
+  spec: { containers: [{ name: 'c', resources: { requests: extra.requests ?? {} } }], ...extra.spec },
+});
 
-test('filterReason() explains why a node cannot take a pod, with upstream\'s wording', () => {
+test("filterReason() explains why a node cannot take a pod, with upstream's wording", () => {
   assert.equal(filterReason(pod(), { node: node('a'), pods: [] }), undefined);
-  assert.equal(filterReason(pod(), { node: node('a', { spec: { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] } }), pods: [] }), 'node(s) had untolerated taint {k: v}');
-  assert.equal(filterReason(pod({ spec: { tolerations: [{ key: 'k', operator: 'Exists' }] } }), { node: node('a', { spec: { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] } }), pods: [] }), undefined);
-  assert.equal(filterReason(pod({ spec: { nodeSelector: { disk: 'hdd' } } }), { node: node('a'), pods: [] }), "node(s) didn't match Pod's node affinity/selector");
+  assert.equal(
+    filterReason(pod(), {
+      node: node('a', { spec: { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] } }),
+      pods: [],
+    }),
+    'node(s) had untolerated taint {k: v}',
+  );
+  assert.equal(
+    filterReason(pod({ spec: { tolerations: [{ key: 'k', operator: 'Exists' }] } }), {
+      node: node('a', { spec: { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] } }),
+      pods: [],
+    }),
+    undefined,
+  );
+  assert.equal(
+    filterReason(pod({ spec: { nodeSelector: { disk: 'hdd' } } }), { node: node('a'), pods: [] }),
+    "node(s) didn't match Pod's node affinity/selector",
+  );
   assert.equal(filterReason(pod({ requests: { cpu: '3' } }), { node: node('a'), pods: [] }), 'Insufficient cpu');
-  assert.equal(failedSchedulingMessage(2, ['Insufficient cpu', 'Insufficient cpu']), '0/2 nodes are available: 2 Insufficient cpu.');
+  assert.equal(
+    failedSchedulingMessage(2, ['Insufficient cpu', 'Insufficient cpu']),
+    '0/2 nodes are available: 2 Insufficient cpu.',
+  );
 });
 
 test('score() spreads replicas of one owner over nodes', () => {

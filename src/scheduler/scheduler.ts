@@ -64,12 +64,24 @@ export class Scheduler {
     const byNode = new Map<string, NodeInfo>(nodes.map((n) => [n.metadata.name, { node: n, pods: [] }]));
     for (const p of pods) {
       const nodeName = p.spec?.nodeName ?? this.#assumed.get(p.metadata.uid);
-      if (nodeName && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed') byNode.get(nodeName)?.pods.push(p);
+      if (nodeName && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+        byNode.get(nodeName)?.pods.push(p);
     }
-    for (const [uid] of this.#assumed) if (!pods.some((p) => p.metadata.uid === uid && !p.spec?.nodeName)) this.#assumed.delete(uid);
+    for (const [uid] of this.#assumed)
+      if (!pods.some((p) => p.metadata.uid === uid && !p.spec?.nodeName)) this.#assumed.delete(uid);
     const queue = pods
-      .filter((p) => !p.spec?.nodeName && !this.#assumed.has(p.metadata.uid) && !p.metadata.deletionTimestamp && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler')
-      .sort((a, b) => Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? -1 : 1));
+      .filter(
+        (p) =>
+          !p.spec?.nodeName &&
+          !this.#assumed.has(p.metadata.uid) &&
+          !p.metadata.deletionTimestamp &&
+          (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler',
+      )
+      .sort(
+        (a, b) =>
+          Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp) ||
+          (a.metadata.name < b.metadata.name ? -1 : 1),
+      );
     const binds: Promise<void>[] = [];
     for (const pod of queue) {
       const reasons: string[] = [];
@@ -91,7 +103,8 @@ export class Scheduler {
       if (!best) {
         if (!this.#pending.has(key)) {
           this.#pending.add(key);
-          const message = nodes.length === 0 ? 'no nodes available to schedule pods' : failedSchedulingMessage(nodes.length, reasons);
+          const message =
+            nodes.length === 0 ? 'no nodes available to schedule pods' : failedSchedulingMessage(nodes.length, reasons);
           this.#events.event(pod, 'Warning', 'FailedScheduling', message);
           this.#logger.info('Unable to schedule pod; no fit; waiting', { pod: key, err: message });
         }
@@ -109,12 +122,23 @@ export class Scheduler {
 
   async #bind(pod: Stored<Pod>, node: string, key: string): Promise<void> {
     try {
-      await this.#client.create(this.#client.resource('pods'), pod.metadata.namespace, { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name }, target: { apiVersion: 'v1', kind: 'Node', name: node } }, { name: pod.metadata.name, subresource: 'binding' });
+      await this.#client.create(
+        this.#client.resource('pods'),
+        pod.metadata.namespace,
+        {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name: pod.metadata.name },
+          target: { apiVersion: 'v1', kind: 'Node', name: node },
+        },
+        { name: pod.metadata.name, subresource: 'binding' },
+      );
       this.#events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${node}`);
       this.#logger.v(2).info('Successfully bound pod to node', { pod: key, node });
     } catch (error) {
       this.#assumed.delete(pod.metadata.uid);
-      if (!isStatusError(error, 409) && !isStatusError(error, 404)) this.#logger.error('Failed to bind pod', { pod: key, error });
+      if (!isStatusError(error, 409) && !isStatusError(error, 404))
+        this.#logger.error('Failed to bind pod', { pod: key, error });
     }
   }
 }

@@ -29,14 +29,16 @@ export function createCgroups(podUid: string, container: string, limits: CgroupL
     const dir = join(ROOT, rel);
     mkdirSync(dir, { recursive: true });
     if (limits.memoryBytes > 0) writeFileSync(join(dir, 'memory.max'), String(Math.floor(limits.memoryBytes)));
-    if (limits.cpuMillis > 0) writeFileSync(join(dir, 'cpu.max'), `${Math.floor((limits.cpuMillis * PERIOD_US) / 1000)} ${PERIOD_US}`);
+    if (limits.cpuMillis > 0)
+      writeFileSync(join(dir, 'cpu.max'), `${Math.floor((limits.cpuMillis * PERIOD_US) / 1000)} ${PERIOD_US}`);
     return [join(dir, 'cgroup.procs')];
   }
   const memory = join(ROOT, 'memory', ownV1Path('memory'), rel);
   const cpu = join(ROOT, 'cpu', rel);
   const pids = join(ROOT, 'pids', rel);
   for (const d of [memory, cpu, pids]) mkdirSync(d, { recursive: true });
-  if (limits.memoryBytes > 0) writeFileSync(join(memory, 'memory.limit_in_bytes'), String(Math.floor(limits.memoryBytes)));
+  if (limits.memoryBytes > 0)
+    writeFileSync(join(memory, 'memory.limit_in_bytes'), String(Math.floor(limits.memoryBytes)));
   if (limits.cpuMillis > 0) {
     writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(PERIOD_US));
     writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(Math.floor((limits.cpuMillis * PERIOD_US) / 1000)));
@@ -46,7 +48,14 @@ export function createCgroups(podUid: string, container: string, limits: CgroupL
 
 /** removeCgroups deletes a pod's cgroups once its processes are gone (leaf directories first). */
 export function removeCgroups(podUid: string, containers: readonly string[]): void {
-  const bases = cgroupVersion() === 2 ? [join(ROOT, 'tskube')] : [join(ROOT, 'memory', ownV1Path('memory'), 'tskube'), join(ROOT, 'cpu', 'tskube'), join(ROOT, 'pids', 'tskube')];
+  const bases =
+    cgroupVersion() === 2
+      ? [join(ROOT, 'tskube')]
+      : [
+          join(ROOT, 'memory', ownV1Path('memory'), 'tskube'),
+          join(ROOT, 'cpu', 'tskube'),
+          join(ROOT, 'pids', 'tskube'),
+        ];
   for (const base of bases) {
     for (const c of containers) tryRmdir(join(base, podUid, c));
     tryRmdir(join(base, podUid));
@@ -64,13 +73,20 @@ function tryRmdir(dir: string): void {
 }
 
 function ownV1Path(controller: string): string {
-  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller));
+  const line = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[1]?.split(',').includes(controller));
   return line?.split(':')[2] ?? '/';
 }
 
 function enableControllers(dir: string): void {
   mkdirSync(dir, { recursive: true });
-  const wanted = ['memory', 'cpu', 'pids'].filter((c) => readFileSync(join(dir, '..', 'cgroup.controllers'), 'utf8').split(' ').map((s) => s.trim()).includes(c));
+  const wanted = ['memory', 'cpu', 'pids'].filter((c) =>
+    readFileSync(join(dir, '..', 'cgroup.controllers'), 'utf8')
+      .split(' ')
+      .map((s) => s.trim())
+      .includes(c),
+  );
   for (const c of wanted) {
     try {
       writeFileSync(join(dir, '..', 'cgroup.subtree_control'), `+${c}`);

@@ -8,7 +8,7 @@ import { HostCommandError, run } from './run.ts';
 /** ipBatch runs `ip` commands (one per line) in the current namespace, or in a named one. */
 export async function ipBatch(commands: readonly string[], netns?: string): Promise<void> {
   if (commands.length === 0) return;
-  await run(netns ? ['ip', '-n', netns, '-batch', '-'] : ['ip', '-batch', '-'], { input: commands.join('\n') + '\n' });
+  await run(netns ? ['ip', '-n', netns, '-batch', '-'] : ['ip', '-batch', '-'], { input: `${commands.join('\n')}\n` });
 }
 
 /** ipJson runs a read-only `ip -json` command and parses its output. */

@@ -19,13 +19,20 @@ export class Iptables {
   static async detect(): Promise<Iptables> {
     const hasNft = await commandExists('iptables-nft-restore');
     const hasLegacy = await commandExists('iptables-legacy-restore');
-    if (!hasNft && !hasLegacy) throw new Error('Cannot find iptables-restore: install the iptables package (apt-get install iptables)');
+    if (!hasNft && !hasLegacy)
+      throw new Error('Cannot find iptables-restore: install the iptables package (apt-get install iptables)');
     // Only look at legacy tables that exist: listing one with iptables-legacy-save would create it.
     const { readFile } = await import('node:fs/promises');
     const legacyTables = await readFile('/proc/net/ip_tables_names', 'utf8').catch(() => '');
     if (hasNft && hasLegacy && legacyTables.split('\n').includes('nat')) {
-      const legacy = await run(['iptables-legacy-save', '-t', 'nat'], { timeoutMs: 10_000 }).then((r) => r.stdout, () => '');
-      const nft = await run(['iptables-nft-save', '-t', 'nat'], { timeoutMs: 10_000 }).then((r) => r.stdout, () => '');
+      const legacy = await run(['iptables-legacy-save', '-t', 'nat'], { timeoutMs: 10_000 }).then(
+        (r) => r.stdout,
+        () => '',
+      );
+      const nft = await run(['iptables-nft-save', '-t', 'nat'], { timeoutMs: 10_000 }).then(
+        (r) => r.stdout,
+        () => '',
+      );
       if (/^:KUBE-/m.test(legacy) && !/^:KUBE-/m.test(nft)) return new Iptables('legacy');
     }
     return new Iptables(hasNft ? 'nft' : 'legacy');
@@ -35,7 +42,10 @@ export class Iptables {
   async restore(text: string): Promise<void> {
     try {
       // Large rulesets are slow in iptables-nft (minutes at 10,000 services): allow it, as upstream sets no timeout.
-      await run([`${this.#prefix}-restore`, '-w', '5', '-W', '100000', '--noflush', '--counters'], { input: text, timeoutMs: 900_000 });
+      await run([`${this.#prefix}-restore`, '-w', '5', '-W', '100000', '--noflush', '--counters'], {
+        input: text,
+        timeoutMs: 900_000,
+      });
     } catch (error) {
       if (error instanceof HostCommandError) throw withFailedLine(error, text);
       throw error;
@@ -45,7 +55,10 @@ export class Iptables {
   /** natChains lists the chains of the nat table (for deleting stale ones after a restart). */
   async chains(table: 'nat' | 'filter'): Promise<string[]> {
     const { stdout } = await run([`${this.#prefix}-save`, '-t', table], { timeoutMs: 60_000 });
-    return stdout.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]!);
+    return stdout
+      .split('\n')
+      .filter((l) => l.startsWith(':'))
+      .map((l) => l.slice(1).split(' ')[0]!);
   }
 
   /** hasRule tells whether `-C` finds a rule. */
@@ -89,7 +102,10 @@ function withFailedLine(error: HostCommandError, text: string): HostCommandError
   if (!m) return error;
   const lines = text.split('\n');
   const n = Number(m[1]);
-  const context = lines.slice(Math.max(0, n - 3), n + 2).map((l, i) => `${Math.max(1, n - 2) + i}: ${l}`).join('\n');
+  const context = lines
+    .slice(Math.max(0, n - 3), n + 2)
+    .map((l, i) => `${Math.max(1, n - 2) + i}: ${l}`)
+    .join('\n');
   error.message += `\nthe failing input (line ${n}):\n${context}`;
   return error;
 }

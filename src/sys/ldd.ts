@@ -44,7 +44,10 @@ function isElf(path: string): boolean {
 /** busyboxApplets lists the applets of the host's busybox (empty when it cannot be run). */
 export function busyboxApplets(): string[] {
   try {
-    return execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8', timeout: 10_000 }).trim().split('\n').filter(Boolean);
+    return execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8', timeout: 10_000 })
+      .trim()
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return [];
   }

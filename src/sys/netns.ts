@@ -9,6 +9,10 @@ export function runInNetns(netns: string, argv: readonly string[], options: RunO
 }
 
 /** runInProcessNamespaces runs argv in the network, PID and mount namespaces of a running process (exec probes). */
-export function runInProcessNamespaces(pid: number, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export function runInProcessNamespaces(
+  pid: number,
+  argv: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   return run(['nsenter', '-t', String(pid), '-n', '-p', '-m', '--', ...argv], options);
 }

@@ -14,7 +14,8 @@ export interface NftHost {
 export class Nft implements NftHost {
   /** detect checks that nft is installed, with a clear error when it is not. */
   static async detect(): Promise<Nft> {
-    if (!(await commandExists('nft'))) throw new Error('Cannot find nft: install the nftables package (apt-get install nftables)');
+    if (!(await commandExists('nft')))
+      throw new Error('Cannot find nft: install the nftables package (apt-get install nftables)');
     return new Nft();
   }
 

@@ -26,6 +26,7 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 /** firstIPv4 is the host's first non-loopback IPv4 address (a default for advertise and node addresses). */
 export function firstIPv4(): string {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return '127.0.0.1';
 }

@@ -10,7 +10,11 @@ export class HostCommandError extends Error {
   readonly signal: NodeJS.Signals | null;
   readonly stderr: string;
   readonly stdout: string;
-  constructor(argv: readonly string[], result: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }, cause?: unknown) {
+  constructor(
+    argv: readonly string[],
+    result: { exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string },
+    cause?: unknown,
+  ) {
     const name = argv[0]?.split('/').pop() ?? '?';
     const firstLine = result.stderr.trim().split('\n')[0] ?? '';
     const how = result.signal !== null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode}`;

@@ -44,7 +44,9 @@ function bind() {
     archNative: so.func('uint32_t seccomp_arch_native()'),
     archAdd: so.func('int seccomp_arch_add(void *ctx, uint32_t arch_token)'),
     resolve: so.func('int seccomp_syscall_resolve_name(const char *name)'),
-    ruleAdd: so.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, void *arg_array)'),
+    ruleAdd: so.func(
+      'int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, void *arg_array)',
+    ),
     exportBpf: so.func('int seccomp_export_bpf(void *ctx, int fd)'),
   };
 }
@@ -92,15 +94,34 @@ export function compileSeccomp(profile: SeccompProfile, file: string): void {
 
 /** parseSeccompJson reads an OCI/Docker seccomp profile (a Localhost profile) into the compiler's shape. */
 export function parseSeccompJson(text: string): SeccompProfile {
-  const doc = JSON.parse(text) as { defaultAction?: string; defaultErrnoRet?: number; syscalls?: { names?: string[]; name?: string; action: string; errnoRet?: number; args?: { index: number; op: string; value: number; valueTwo?: number }[] }[] };
-  const errnoOf = (action: string | undefined, ret: number | undefined) => (action === 'SCMP_ACT_ALLOW' ? undefined : action === 'SCMP_ACT_ERRNO' ? (ret ?? 1) : 1);
+  const doc = JSON.parse(text) as {
+    defaultAction?: string;
+    defaultErrnoRet?: number;
+    syscalls?: {
+      names?: string[];
+      name?: string;
+      action: string;
+      errnoRet?: number;
+      args?: { index: number; op: string; value: number; valueTwo?: number }[];
+    }[];
+  };
+  const errnoOf = (action: string | undefined, ret: number | undefined) =>
+    action === 'SCMP_ACT_ALLOW' ? undefined : action === 'SCMP_ACT_ERRNO' ? (ret ?? 1) : 1;
   if (doc.defaultAction === 'SCMP_ACT_ALLOW') throw new Error('profiles that allow by default are not supported');
   return {
     defaultErrno: errnoOf(doc.defaultAction, doc.defaultErrnoRet) ?? 1,
     rules: (doc.syscalls ?? []).map((s) => ({
       names: s.names ?? (s.name ? [s.name] : []),
       errno: errnoOf(s.action, s.errnoRet),
-      args: s.args?.map((a) => ({ index: a.index, op: a.op.replace(/^SCMP_CMP_/, '').toLowerCase().replace('_', '-') as SeccompArg['op'], value: a.value, valueTwo: a.valueTwo })),
+      args: s.args?.map((a) => ({
+        index: a.index,
+        op: a.op
+          .replace(/^SCMP_CMP_/, '')
+          .toLowerCase()
+          .replace('_', '-') as SeccompArg['op'],
+        value: a.value,
+        valueTwo: a.valueTwo,
+      })),
     })),
   };
 }

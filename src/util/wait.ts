@@ -29,7 +29,11 @@ export interface WaitOptions {
  * waitFor calls check until it returns a truthy value, which it resolves with. A check that throws counts as not
  * yet; when time runs out it throws `Timed out after 15s waiting for <description>` with the last error's message.
  */
-export async function waitFor<T>(description: string, check: () => Promise<T> | T, options: WaitOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  description: string,
+  check: () => Promise<T> | T,
+  options: WaitOptions = {},
+): Promise<NonNullable<T>> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -12,7 +12,11 @@ import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 let server: TestApiServer;
 
 /** raw sends one request with optional bearer token, trusting the test CA, and returns status and parsed body. */
-function raw(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<{ code: number; body: any }> {
+function raw(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<{ code: number; body: any }> {
   const url = new URL(path, server.url);
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
@@ -47,9 +51,11 @@ after(async () => {
 
 describe('anonymous and bad credentials', () => {
   it('anonymous requests reach health and version only; discovery needs any authenticated user, as upstream', async () => {
-    for (const path of ['/healthz', '/livez', '/readyz', '/version']) assert.equal((await raw('GET', path)).code, 200, path);
+    for (const path of ['/healthz', '/livez', '/readyz', '/version'])
+      assert.equal((await raw('GET', path)).code, 200, path);
     // Upstream binds system:discovery to system:authenticated only (since 1.14): anonymous discovery is forbidden.
-    for (const path of ['/api', '/apis', '/api/v1', '/apis/apps/v1', '/openapi/v3']) assert.equal((await raw('GET', path)).code, 403, path);
+    for (const path of ['/api', '/apis', '/api/v1', '/apis/apps/v1', '/openapi/v3'])
+      assert.equal((await raw('GET', path)).code, 403, path);
     const nobody = await server.kubeconfigFor({ user: 'nobody' });
     const discovery = await kubectl('1.33', nobody, `${server.dir}/cache-nobody`, ['api-resources']);
     assert.equal(discovery.code, 0, discovery.stderr);
@@ -57,11 +63,17 @@ describe('anonymous and bad credentials', () => {
     const list = await raw('GET', '/api/v1/namespaces/default/pods');
     assert.equal(list.code, 403);
     assert.equal(list.body.reason, 'Forbidden');
-    assert.equal(list.body.message, 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"');
+    assert.equal(
+      list.body.message,
+      'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"',
+    );
     const create = await raw('POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: 'x' } } });
     assert.equal(create.code, 403);
     const node = await raw('DELETE', '/api/v1/nodes/nodea');
-    assert.equal(node.body.message, 'nodes "nodea" is forbidden: User "system:anonymous" cannot delete resource "nodes" in API group "" at the cluster scope');
+    assert.equal(
+      node.body.message,
+      'nodes "nodea" is forbidden: User "system:anonymous" cannot delete resource "nodes" in API group "" at the cluster scope',
+    );
     const path = await raw('GET', '/metrics');
     assert.equal(path.body.message, 'forbidden: User "system:anonymous" cannot get path "/metrics"');
   });
@@ -80,7 +92,13 @@ describe('anonymous and bad credentials', () => {
     const other = await startApiServer({ secure: true });
     try {
       const foreign = await other.kubeconfigFor({ user: 'mallory', groups: ['system:masters'] });
-      const text = (await import('node:fs')).readFileSync(foreign, 'utf8').replace(other.url, server.url).replace(/certificate-authority-data: \S+/, `certificate-authority-data: ${Buffer.from(server.ca!.cert).toString('base64')}`);
+      const text = (await import('node:fs'))
+        .readFileSync(foreign, 'utf8')
+        .replace(other.url, server.url)
+        .replace(
+          /certificate-authority-data: \S+/,
+          `certificate-authority-data: ${Buffer.from(server.ca!.cert).toString('base64')}`,
+        );
       (await import('node:fs')).writeFileSync(foreign, text);
       const r = await kubectl('1.33', foreign, `${server.dir}/cache-mallory`, ['get', 'pods']);
       assert.notEqual(r.code, 0);
@@ -93,12 +111,21 @@ describe('anonymous and bad credentials', () => {
 
 describe('kubectl over TLS with the admin certificate', () => {
   for (const version of KUBECTL_VERSIONS) {
-    it(`kubectl ${version}: get, whoami, can-i`, { skip: !kubectlAvailable(version) && `kubectl ${version} not installed` }, async () => {
+    it(`kubectl ${version}: get, whoami, can-i`, {
+      skip: !kubectlAvailable(version) && `kubectl ${version} not installed`,
+    }, async () => {
       const cache = `${server.dir}/cache-admin-${version}`;
       const ns = await kubectl(version, server.kubeconfig, cache, ['get', 'namespaces']);
       assert.equal(ns.code, 0, ns.stderr);
       assert.match(ns.stdout, /kube-system/);
-      const created = await kubectl(version, server.kubeconfig, cache, ['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `admin-${version.replace('.', '-')}` }, data: { a: 'b' } }) });
+      const created = await kubectl(version, server.kubeconfig, cache, ['create', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `admin-${version.replace('.', '-')}` },
+          data: { a: 'b' },
+        }),
+      });
       assert.equal(created.code, 0, created.stderr);
       const who = await kubectl(version, server.kubeconfig, cache, ['auth', 'whoami']);
       assert.equal(who.code, 0, who.stderr);
@@ -124,9 +151,18 @@ describe('RBAC', () => {
     const forbidden = await admin(['get', 'secrets', '-A', '--as=erin']);
     assert.match(forbidden.stderr, /secrets is forbidden: User "erin" cannot list resource "secrets"/);
     const frank = await server.kubeconfigFor({ user: 'frank' });
-    const denied = await kubectl('1.33', frank, `${cache}-frank`, ['get', '--raw', '/api/v1/pods', '--as=system:admin', '--as-group=system:masters']);
+    const denied = await kubectl('1.33', frank, `${cache}-frank`, [
+      'get',
+      '--raw',
+      '/api/v1/pods',
+      '--as=system:admin',
+      '--as-group=system:masters',
+    ]);
     assert.notEqual(denied.code, 0);
-    assert.match(denied.stderr, /users "system:admin" is forbidden: User "frank" cannot impersonate resource "users" in API group "" at the cluster scope/);
+    assert.match(
+      denied.stderr,
+      /users "system:admin" is forbidden: User "frank" cannot impersonate resource "users" in API group "" at the cluster scope/,
+    );
   });
 
   it('a user bound to a Role can list pods in its namespace and nothing else; can-i agrees with real requests', async () => {
@@ -148,7 +184,10 @@ describe('RBAC', () => {
     assert.equal(canList.stdout.trim(), 'yes');
     const other = await kubectl('1.27', alice, ac, ['-n', 'default', 'get', 'pods']);
     assert.notEqual(other.code, 0);
-    assert.match(other.stderr, /pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"/);
+    assert.match(
+      other.stderr,
+      /pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"/,
+    );
     const canOther = await kubectl('1.27', alice, ac, ['-n', 'default', 'auth', 'can-i', 'list', 'pods']);
     assert.equal(canOther.stdout.trim(), 'no');
     const del = await kubectl('1.27', alice, ac, ['delete', 'node', 'nodea']);
@@ -167,12 +206,36 @@ describe('RBAC', () => {
   it('nobody grants what they do not hold (escalation check), unless allowed to bind', async () => {
     const cache = `${server.dir}/cache-esc`;
     await kubectl('1.27', server.kubeconfig, cache, ['create', 'namespace', 'esc']);
-    await kubectl('1.27', server.kubeconfig, cache, ['-n', 'esc', 'create', 'rolebinding', 'carol-admin', '--clusterrole=admin', '--user=carol']);
+    await kubectl('1.27', server.kubeconfig, cache, [
+      '-n',
+      'esc',
+      'create',
+      'rolebinding',
+      'carol-admin',
+      '--clusterrole=admin',
+      '--user=carol',
+    ]);
     const carol = await server.kubeconfigFor({ user: 'carol' });
     const cc = `${server.dir}/cache-carol`;
-    const ok = await kubectl('1.27', carol, cc, ['-n', 'esc', 'create', 'rolebinding', 'dave-view', '--clusterrole=view', '--user=dave']);
+    const ok = await kubectl('1.27', carol, cc, [
+      '-n',
+      'esc',
+      'create',
+      'rolebinding',
+      'dave-view',
+      '--clusterrole=view',
+      '--user=dave',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
-    const escalate = await kubectl('1.27', carol, cc, ['-n', 'esc', 'create', 'rolebinding', 'carol-root', '--clusterrole=cluster-admin', '--user=carol']);
+    const escalate = await kubectl('1.27', carol, cc, [
+      '-n',
+      'esc',
+      'create',
+      'rolebinding',
+      'carol-root',
+      '--clusterrole=cluster-admin',
+      '--user=carol',
+    ]);
     assert.notEqual(escalate.code, 0);
     assert.match(escalate.stderr, /is attempting to grant RBAC permissions not currently held/);
   });
@@ -180,10 +243,31 @@ describe('RBAC', () => {
   it('ServiceAccount tokens from TokenRequest authenticate as the ServiceAccount and follow its bindings', async () => {
     const cache = `${server.dir}/cache-sa`;
     await kubectl('1.27', server.kubeconfig, cache, ['create', 'namespace', 'apps1']);
-    await kubectl('1.27', server.kubeconfig, cache, ['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: 'apps1' } }) });
-    const bind = await kubectl('1.27', server.kubeconfig, cache, ['-n', 'apps1', 'create', 'rolebinding', 'robot-view', '--clusterrole=view', '--serviceaccount=apps1:robot']);
+    await kubectl('1.27', server.kubeconfig, cache, ['create', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'robot', namespace: 'apps1' },
+      }),
+    });
+    const bind = await kubectl('1.27', server.kubeconfig, cache, [
+      '-n',
+      'apps1',
+      'create',
+      'rolebinding',
+      'robot-view',
+      '--clusterrole=view',
+      '--serviceaccount=apps1:robot',
+    ]);
     assert.equal(bind.code, 0, bind.stderr);
-    const token = await kubectl('1.27', server.kubeconfig, cache, ['-n', 'apps1', 'create', 'token', 'robot', '--duration=10m']);
+    const token = await kubectl('1.27', server.kubeconfig, cache, [
+      '-n',
+      'apps1',
+      'create',
+      'token',
+      'robot',
+      '--duration=10m',
+    ]);
     assert.equal(token.code, 0, token.stderr);
     const robot = await server.kubeconfigFor({ token: token.stdout.trim() });
     const rc = `${server.dir}/cache-robot`;
@@ -191,16 +275,25 @@ describe('RBAC', () => {
     assert.match(who.stdout, /system:serviceaccount:apps1:robot/);
     assert.match(who.stdout, /system:serviceaccounts:apps1/);
     assert.equal((await kubectl('1.27', robot, rc, ['-n', 'apps1', 'get', 'pods'])).code, 0);
-    assert.equal((await kubectl('1.27', robot, rc, ['-n', 'apps1', 'auth', 'can-i', 'list', 'pods'])).stdout.trim(), 'yes');
+    assert.equal(
+      (await kubectl('1.27', robot, rc, ['-n', 'apps1', 'auth', 'can-i', 'list', 'pods'])).stdout.trim(),
+      'yes',
+    );
     assert.equal((await kubectl('1.27', robot, rc, ['auth', 'can-i', 'delete', 'nodes'])).stdout.trim(), 'no');
     assert.match((await kubectl('1.27', robot, rc, ['delete', 'node', 'x'])).stderr, /forbidden/);
-    const review = await raw('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { token: undefined, body: { spec: { token: token.stdout.trim() } } });
+    const review = await raw('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      token: undefined,
+      body: { spec: { token: token.stdout.trim() } },
+    });
     assert.equal(review.code, 403, 'anonymous may not review tokens');
-    const byAdmin = await server.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: token.stdout.trim() } } });
+    const byAdmin = await server.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: token.stdout.trim() } },
+    });
     assert.equal(byAdmin.status.authenticated, true);
     assert.equal(byAdmin.status.user.username, 'system:serviceaccount:apps1:robot');
-    const bad = await server.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'garbage' } } });
+    const bad = await server.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'garbage' } },
+    });
     assert.notEqual(bad.status.authenticated, true);
-
   });
 });

@@ -26,7 +26,14 @@ function send(base: string, c: Pick<CorpusCase, 'method' | 'path' | 'body' | 'ty
       // Node's client sends a DELETE body without any length unless told: the server would read it as a new request.
       headers['Content-Length'] ??= String(Buffer.byteLength(c.body));
     }
-    const req = http.request({ host: url.hostname, port: url.port, method: c.method, path: c.path, headers, agent: false });
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      method: c.method,
+      path: c.path,
+      headers,
+      agent: false,
+    });
     let answered = false;
     req.on('response', (res) => {
       answered = true;
@@ -62,8 +69,11 @@ function runCorpus(label: string, start: () => Promise<{ server: TestApiServer; 
         const answer = await send(server.url, { method: 'POST', path: f.path, body: JSON.stringify(f.body) });
         assert.equal(answer.code, 201, `fixture ${f.path}: ${answer.body}`);
       }
-      const np = JSON.parse((await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/services/np1' })).body);
-      for (const c of cases) if (typeof c.body === 'string') c.body = c.body.replace('"__NODEPORT__"', String(np.spec.ports[0].nodePort));
+      const np = JSON.parse(
+        (await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/services/np1' })).body,
+      );
+      for (const c of cases)
+        if (typeof c.body === 'string') c.body = c.body.replace('"__NODEPORT__"', String(np.spec.ports[0].nodePort));
     });
     after(async () => {
       await stop?.();
@@ -86,11 +96,13 @@ function runCorpus(label: string, start: () => Promise<{ server: TestApiServer; 
         }
         const problems: string[] = [];
         if (answer.code !== c.code) problems.push(`code ${answer.code}, wanted ${c.code}`);
-        if (status.kind !== 'Status' || status.status !== 'Failure' || status.code !== answer.code) problems.push('not a Failure Status');
+        if (status.kind !== 'Status' || status.status !== 'Failure' || status.code !== answer.code)
+          problems.push('not a Failure Status');
         if (status.reason !== c.reason) problems.push(`reason ${status.reason}, wanted ${c.reason}`);
         if (typeof status.message !== 'string' || status.message === '') problems.push('no message');
         else if (c.message && !c.message.test(status.message)) problems.push(`message does not match ${c.message}`);
-        if (c.field !== undefined && status.details?.causes?.[0]?.field !== c.field) problems.push(`field ${status.details?.causes?.[0]?.field}, wanted ${c.field}`);
+        if (c.field !== undefined && status.details?.causes?.[0]?.field !== c.field)
+          problems.push(`field ${status.details?.causes?.[0]?.field}, wanted ${c.field}`);
         if (problems.length) failures.push(`${c.name}: ${problems.join('; ')} — ${answer.body.slice(0, 300)}`);
       }
       assert.deepEqual(failures, []);
@@ -98,23 +110,41 @@ function runCorpus(label: string, start: () => Promise<{ server: TestApiServer; 
 
     test('fieldValidation Warn (the default) and Ignore drop unknown fields; Warn says so in Warning headers', async () => {
       const url = new URL(server.url);
-      const post = (query: string, name: string) => new Promise<{ code: number; warnings: string[] }>((resolve, reject) => {
-        const body = JSON.stringify({ metadata: { name, bogus: 1 }, data: { k: 'v' }, extra: { x: 1 } });
-        const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: `/api/v1/namespaces/default/configmaps${query}`, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }, agent: false }, (res) => {
-          res.resume();
-          res.on('end', () => resolve({ code: res.statusCode ?? 0, warnings: ([] as string[]).concat(res.headers.warning ?? []) }));
+      const post = (query: string, name: string) =>
+        new Promise<{ code: number; warnings: string[] }>((resolve, reject) => {
+          const body = JSON.stringify({ metadata: { name, bogus: 1 }, data: { k: 'v' }, extra: { x: 1 } });
+          const req = http.request(
+            {
+              host: url.hostname,
+              port: url.port,
+              method: 'POST',
+              path: `/api/v1/namespaces/default/configmaps${query}`,
+              headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+              agent: false,
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () =>
+                resolve({ code: res.statusCode ?? 0, warnings: ([] as string[]).concat(res.headers.warning ?? []) }),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
         });
-        req.on('error', reject);
-        req.end(body);
-      });
       const warn = await post('', 'warned');
       assert.equal(warn.code, 201);
-      assert.deepEqual(warn.warnings.join(', ').split(', ').sort(), ['299 - "unknown field \\"extra\\""', '299 - "unknown field \\"metadata.bogus\\""']);
+      assert.deepEqual(warn.warnings.join(', ').split(', ').sort(), [
+        '299 - "unknown field \\"extra\\""',
+        '299 - "unknown field \\"metadata.bogus\\""',
+      ]);
       const ignore = await post('?fieldValidation=Ignore', 'ignored');
       assert.equal(ignore.code, 201);
       assert.deepEqual(ignore.warnings, []);
       for (const name of ['warned', 'ignored']) {
-        const stored = JSON.parse((await send(server.url, { method: 'GET', path: `/api/v1/namespaces/default/configmaps/${name}` })).body);
+        const stored = JSON.parse(
+          (await send(server.url, { method: 'GET', path: `/api/v1/namespaces/default/configmaps/${name}` })).body,
+        );
         assert.equal(stored.extra, undefined);
         assert.equal(stored.metadata.bogus, undefined);
         assert.deepEqual(stored.data, { k: 'v' });
@@ -123,16 +153,34 @@ function runCorpus(label: string, start: () => Promise<{ server: TestApiServer; 
     });
 
     test('keys named __proto__ or constructor stay plain keys in maps (Secret stringData, ConfigMap data, merge patches)', async () => {
-      const secret = await send(server.url, { method: 'POST', path: '/api/v1/namespaces/default/secrets', body: '{"metadata":{"name":"protos"},"stringData":{"__proto__":"p","constructor":"c"}}' });
+      const secret = await send(server.url, {
+        method: 'POST',
+        path: '/api/v1/namespaces/default/secrets',
+        body: '{"metadata":{"name":"protos"},"stringData":{"__proto__":"p","constructor":"c"}}',
+      });
       assert.equal(secret.code, 201, secret.body);
-      const stored = JSON.parse((await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/secrets/protos' })).body);
+      const stored = JSON.parse(
+        (await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/secrets/protos' })).body,
+      );
       assert.deepEqual(Object.keys(stored.data).sort(), ['__proto__', 'constructor']);
       assert.equal(Buffer.from(stored.data.constructor, 'base64').toString(), 'c');
-      const cm = await send(server.url, { method: 'POST', path: '/api/v1/namespaces/default/configmaps', body: '{"metadata":{"name":"protocm"},"data":{"__proto__":"x","toString":"y"}}' });
+      const cm = await send(server.url, {
+        method: 'POST',
+        path: '/api/v1/namespaces/default/configmaps',
+        body: '{"metadata":{"name":"protocm"},"data":{"__proto__":"x","toString":"y"}}',
+      });
       assert.equal(cm.code, 201, cm.body);
-      const patched = await send(server.url, { method: 'PATCH', path: '/api/v1/namespaces/default/configmaps/protocm', type: 'application/merge-patch+json', body: '{"data":{"__proto__":"z","hasOwnProperty":"h"}}' });
+      const patched = await send(server.url, {
+        method: 'PATCH',
+        path: '/api/v1/namespaces/default/configmaps/protocm',
+        type: 'application/merge-patch+json',
+        body: '{"data":{"__proto__":"z","hasOwnProperty":"h"}}',
+      });
       assert.equal(patched.code, 200, patched.body);
-      assert.deepEqual(JSON.parse(patched.body).data, JSON.parse('{"__proto__":"z","toString":"y","hasOwnProperty":"h"}'));
+      assert.deepEqual(
+        JSON.parse(patched.body).data,
+        JSON.parse('{"__proto__":"z","toString":"y","hasOwnProperty":"h"}'),
+      );
       await send(server.url, { method: 'DELETE', path: '/api/v1/namespaces/default/secrets/protos' });
       await send(server.url, { method: 'DELETE', path: '/api/v1/namespaces/default/configmaps/protocm' });
     });
@@ -143,17 +191,31 @@ function runCorpus(label: string, start: () => Promise<{ server: TestApiServer; 
       t.diagnostic(`API server RSS after ${cases.length} bad requests: ${rss.toFixed(0)} MiB`);
       assert.ok(rss < 400, `RSS ${rss.toFixed(0)} MiB`);
       // A polluted Object.prototype made every create without kind fail and every DELETE answer 409.
-      const created = await send(server.url, { method: 'POST', path: '/api/v1/namespaces/default/configmaps', body: JSON.stringify({ metadata: { name: 'after' } }) });
+      const created = await send(server.url, {
+        method: 'POST',
+        path: '/api/v1/namespaces/default/configmaps',
+        body: JSON.stringify({ metadata: { name: 'after' } }),
+      });
       assert.equal(created.code, 201, created.body);
       assert.equal(JSON.parse(created.body).kind, 'ConfigMap');
       const deleted = await send(server.url, { method: 'DELETE', path: '/api/v1/namespaces/default/configmaps/after' });
       assert.equal(deleted.code, 200, deleted.body);
-      const cm = JSON.parse((await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/configmaps/cm1' })).body);
+      const cm = JSON.parse(
+        (await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/configmaps/cm1' })).body,
+      );
       assert.deepEqual(cm.data, { k: 'v' }, 'no refused request changed cm1');
-      const svc = JSON.parse((await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/services/svc1' })).body);
+      const svc = JSON.parse(
+        (await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/services/svc1' })).body,
+      );
       assert.equal(svc.spec.ports[0].nodePort, undefined);
-      const list = JSON.parse((await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/configmaps' })).body);
-      assert.deepEqual(list.items.map((i: any) => i.metadata.name).sort(), ['cm1'], 'nothing refused was created (dryRun, apply, big objects)');
+      const list = JSON.parse(
+        (await send(server.url, { method: 'GET', path: '/api/v1/namespaces/default/configmaps' })).body,
+      );
+      assert.deepEqual(
+        list.items.map((i: any) => i.metadata.name).sort(),
+        ['cm1'],
+        'nothing refused was created (dryRun, apply, big objects)',
+      );
     });
   });
 }
@@ -167,7 +229,13 @@ if (etcdAvailable()) {
   runCorpus('etcd', async () => {
     const etcd = await startEtcd();
     const server = await startApiServer({ etcdServers: [etcd.endpoint] });
-    return { server, stop: async () => { await server.stop(); await etcd.stop(); } };
+    return {
+      server,
+      stop: async () => {
+        await server.stop();
+        await etcd.stop();
+      },
+    };
   });
 } else {
   test('bad input (etcd)', { skip: 'needs /usr/bin/etcd (Debian etcd-server)' }, () => {});

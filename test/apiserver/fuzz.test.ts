@@ -31,13 +31,64 @@ function random(seed: number): () => number {
 }
 
 const SEEDS: Record<string, { path: string; object: any }> = {
-  configmaps: { path: '/api/v1/namespaces/fuzz/configmaps', object: { metadata: { name: 'x', labels: { a: 'b' }, annotations: { n: 'v' } }, data: { k: 'v' } } },
-  services: { path: '/api/v1/namespaces/fuzz/services', object: { metadata: { name: 'x' }, spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] } } },
-  deployments: { path: '/apis/apps/v1/namespaces/fuzz/deployments', object: { metadata: { name: 'x' }, spec: { replicas: 2, selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }] }] } } } } },
-  pods: { path: '/api/v1/namespaces/fuzz/pods', object: { metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'nginx', command: ['nginx'], resources: { limits: { cpu: '1', memory: '64Mi' } } }], restartPolicy: 'Always' } } },
+  configmaps: {
+    path: '/api/v1/namespaces/fuzz/configmaps',
+    object: { metadata: { name: 'x', labels: { a: 'b' }, annotations: { n: 'v' } }, data: { k: 'v' } },
+  },
+  services: {
+    path: '/api/v1/namespaces/fuzz/services',
+    object: {
+      metadata: { name: 'x' },
+      spec: {
+        type: 'NodePort',
+        selector: { app: 'x' },
+        ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+      },
+    },
+  },
+  deployments: {
+    path: '/apis/apps/v1/namespaces/fuzz/deployments',
+    object: {
+      metadata: { name: 'x' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'x' } },
+        template: {
+          metadata: { labels: { app: 'x' } },
+          spec: {
+            containers: [
+              { name: 'c', image: 'nginx', ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }] },
+            ],
+          },
+        },
+      },
+    },
+  },
+  pods: {
+    path: '/api/v1/namespaces/fuzz/pods',
+    object: {
+      metadata: { name: 'x' },
+      spec: {
+        containers: [
+          { name: 'c', image: 'nginx', command: ['nginx'], resources: { limits: { cpu: '1', memory: '64Mi' } } },
+        ],
+        restartPolicy: 'Always',
+      },
+    },
+  },
 };
 
-const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '$patch', '$retainKeys', '$setElementOrder/ports', 'valueOf'];
+const HOSTILE_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '$patch',
+  '$retainKeys',
+  '$setElementOrder/ports',
+  'valueOf',
+];
 
 describe('fuzzing the API server', () => {
   let dir: string;
@@ -48,24 +99,40 @@ describe('fuzzing the API server', () => {
 
   const value = (depth = 0): unknown => {
     switch (Math.floor(rnd() * 12)) {
-      case 0: return null;
-      case 1: return rnd() < 0.5;
-      case 2: return Math.floor(rnd() * 70000) - 100;
-      case 3: return rnd() * 10;
-      case 4: return 'x'.repeat(Math.floor(rnd() * 20));
-      case 5: return pick(['', 'None', 'NodePort', 'Always', '10.0.0.1', '80', 'http', 'a b', '-', '1Gi']);
-      case 6: return depth > 3 ? [] : [value(depth + 1), value(depth + 1)];
-      case 7: return depth > 3 ? {} : { [pick(HOSTILE_KEYS)]: value(depth + 1), k: value(depth + 1) };
-      case 8: return JSON.parse(`{"__proto__":{"polluted":1,"kind":"Pod","preconditions":{"uid":"x"}}}`);
-      case 9: return 2 ** 53 + 1;
-      case 10: { let o: any = 1; for (let i = 0; i < 300; i++) o = [o]; return depth === 0 && rnd() < 0.1 ? o : 'n'; }
-      default: return 'y'.repeat(rnd() < 0.02 ? 2_000_000 : 3);
+      case 0:
+        return null;
+      case 1:
+        return rnd() < 0.5;
+      case 2:
+        return Math.floor(rnd() * 70000) - 100;
+      case 3:
+        return rnd() * 10;
+      case 4:
+        return 'x'.repeat(Math.floor(rnd() * 20));
+      case 5:
+        return pick(['', 'None', 'NodePort', 'Always', '10.0.0.1', '80', 'http', 'a b', '-', '1Gi']);
+      case 6:
+        return depth > 3 ? [] : [value(depth + 1), value(depth + 1)];
+      case 7:
+        return depth > 3 ? {} : { [pick(HOSTILE_KEYS)]: value(depth + 1), k: value(depth + 1) };
+      case 8:
+        return JSON.parse(`{"__proto__":{"polluted":1,"kind":"Pod","preconditions":{"uid":"x"}}}`);
+      case 9:
+        return 2 ** 53 + 1;
+      case 10: {
+        let o: any = 1;
+        for (let i = 0; i < 300; i++) o = [o];
+        return depth === 0 && rnd() < 0.1 ? o : 'n';
+      }
+      default:
+        return 'y'.repeat(rnd() < 0.02 ? 2_000_000 : 3);
     }
   };
   /** paths lists every JSON pointer into a value (for mutation and JSON patch targets). */
   const paths = (v: any, prefix: string[] = []): string[][] => {
     const out: string[][] = [prefix];
-    if (v !== null && typeof v === 'object') for (const [k, c] of Object.entries(v)) out.push(...paths(c, [...prefix, k]));
+    if (v !== null && typeof v === 'object')
+      for (const [k, c] of Object.entries(v)) out.push(...paths(c, [...prefix, k]));
     return out;
   };
   const mutate = (object: any): any => {
@@ -78,26 +145,52 @@ describe('fuzzing the API server', () => {
       for (const k of path.slice(0, -1)) parent = parent[k];
       const last = path[path.length - 1]!;
       const r = rnd();
-      if (r < 0.5) Object.defineProperty(parent, last, { value: value(), enumerable: true, writable: true, configurable: true });
+      if (r < 0.5)
+        Object.defineProperty(parent, last, { value: value(), enumerable: true, writable: true, configurable: true });
       else if (r < 0.7) delete parent[last];
-      else if (parent && typeof parent === 'object' && !Array.isArray(parent)) Object.defineProperty(parent, pick(HOSTILE_KEYS), { value: value(), enumerable: true, writable: true, configurable: true });
+      else if (parent && typeof parent === 'object' && !Array.isArray(parent))
+        Object.defineProperty(parent, pick(HOSTILE_KEYS), {
+          value: value(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
     }
     return copy;
   };
   const pointer = (path: string[]) => path.map((p) => `/${p.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-  const jsonPatch = (object: any): unknown[] => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => {
-    const path = rnd() < 0.3 ? ['metadata', pick(HOSTILE_KEYS), 'x'] : rnd() < 0.1 ? [pick(HOSTILE_KEYS), 'polluted'] : pick(paths(object));
-    return { op: pick(['add', 'remove', 'replace', 'move', 'copy', 'test', 'bogus']), path: pointer(path), from: pointer(pick(paths(object))), value: value() };
-  });
+  const jsonPatch = (object: any): unknown[] =>
+    Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => {
+      const path =
+        rnd() < 0.3
+          ? ['metadata', pick(HOSTILE_KEYS), 'x']
+          : rnd() < 0.1
+            ? [pick(HOSTILE_KEYS), 'polluted']
+            : pick(paths(object));
+      return {
+        op: pick(['add', 'remove', 'replace', 'move', 'copy', 'test', 'bogus']),
+        path: pointer(path),
+        from: pointer(pick(paths(object))),
+        value: value(),
+      };
+    });
   const query = (): string => {
     const params = [
-      ['dryRun', pick(['All', 'Bogus', ''])], ['fieldValidation', pick(['Strict', 'Warn', 'Ignore', 'Bogus'])], ['fieldManager', pick(['fuzz', 'x'.repeat(200), '\u0001'])],
-      ['gracePeriodSeconds', pick(['0', 'abc', '-1', '1.5'])], ['propagationPolicy', pick(['Orphan', 'Foreground', 'Background', 'Sideways'])], ['limit', pick(['1', 'abc', '-5'])],
+      ['dryRun', pick(['All', 'Bogus', ''])],
+      ['fieldValidation', pick(['Strict', 'Warn', 'Ignore', 'Bogus'])],
+      ['fieldManager', pick(['fuzz', 'x'.repeat(200), '\u0001'])],
+      ['gracePeriodSeconds', pick(['0', 'abc', '-1', '1.5'])],
+      ['propagationPolicy', pick(['Orphan', 'Foreground', 'Background', 'Sideways'])],
+      ['limit', pick(['1', 'abc', '-5'])],
     ].filter(() => rnd() < 0.15);
     return params.length ? `?${params.map(([k, v]) => `${k}=${encodeURIComponent(v!)}`).join('&')}` : '';
   };
   const send = async (method: string, path: string, body?: string, type = 'application/json') => {
-    const res = await fetch(`${base}${path}`, { method, body, headers: body === undefined ? {} : { 'Content-Type': type } });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      body,
+      headers: body === undefined ? {} : { 'Content-Type': type },
+    });
     return { code: res.status, text: await res.text() };
   };
   const sentinel = async (path: string) => JSON.parse((await send('GET', path)).text);
@@ -105,14 +198,44 @@ describe('fuzzing the API server', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tskube-fuzz-'));
     server = await startApiServer({
-      etcdServers: [], dataDir: join(dir, 'data'), serviceClusterIpRange: '10.0.0.0/16', serviceNodePortRange: '30000-32767', advertiseAddress: '127.0.0.1',
-      bindAddress: '127.0.0.1', securePort: 0, anonymousAuth: true, authorizationModes: ['AlwaysAllow'], disabledAdmissionPlugins: ['ServiceAccount'],
-      insecureBindAddress: '127.0.0.1', insecurePort: 0, versionMinor: '33', logger: process.env.FUZZ_DEBUG ? createLogger({ verbosity: 0, source: 'fuzz' }) : silentLogger(),
+      etcdServers: [],
+      dataDir: join(dir, 'data'),
+      serviceClusterIpRange: '10.0.0.0/16',
+      serviceNodePortRange: '30000-32767',
+      advertiseAddress: '127.0.0.1',
+      bindAddress: '127.0.0.1',
+      securePort: 0,
+      anonymousAuth: true,
+      authorizationModes: ['AlwaysAllow'],
+      disabledAdmissionPlugins: ['ServiceAccount'],
+      insecureBindAddress: '127.0.0.1',
+      insecurePort: 0,
+      versionMinor: '33',
+      logger: process.env.FUZZ_DEBUG ? createLogger({ verbosity: 0, source: 'fuzz' }) : silentLogger(),
     } as Parameters<typeof startApiServer>[0]);
     base = `http://127.0.0.1:${server.insecurePort}`;
-    for (const ns of ['fuzz', 'guard']) assert.equal((await send('POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }))).code, 201);
-    assert.equal((await send('POST', '/api/v1/namespaces/guard/configmaps', JSON.stringify({ metadata: { name: 'sentinel' }, data: { k: 'v' } }))).code, 201);
-    assert.equal((await send('POST', '/api/v1/namespaces/fuzz/configmaps', JSON.stringify({ metadata: { name: 'untouched' }, data: { k: 'v' } }))).code, 201);
+    for (const ns of ['fuzz', 'guard'])
+      assert.equal((await send('POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }))).code, 201);
+    assert.equal(
+      (
+        await send(
+          'POST',
+          '/api/v1/namespaces/guard/configmaps',
+          JSON.stringify({ metadata: { name: 'sentinel' }, data: { k: 'v' } }),
+        )
+      ).code,
+      201,
+    );
+    assert.equal(
+      (
+        await send(
+          'POST',
+          '/api/v1/namespaces/fuzz/configmaps',
+          JSON.stringify({ metadata: { name: 'untouched' }, data: { k: 'v' } }),
+        )
+      ).code,
+      201,
+    );
   });
   after(async () => {
     await server?.close();
@@ -144,23 +267,63 @@ describe('fuzzing the API server', () => {
         request = `PUT ${path}/${name} ${JSON.stringify(body).slice(0, 300)}`;
         answer = await send('PUT', `${path}/${name}${query()}`, JSON.stringify(body));
       } else if (verb <= 5) {
-        const type = pick(['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json', 'application/apply-patch+yaml']);
-        const body = type === 'application/json-patch+json' ? jsonPatch(valid) : rnd() < 0.1 ? value() : mutate(rnd() < 0.5 ? valid : { metadata: { name }, ...Object.fromEntries(Object.entries(valid).filter(() => rnd() < 0.5)) });
+        const type = pick([
+          'application/merge-patch+json',
+          'application/strategic-merge-patch+json',
+          'application/json-patch+json',
+          'application/apply-patch+yaml',
+        ]);
+        const body =
+          type === 'application/json-patch+json'
+            ? jsonPatch(valid)
+            : rnd() < 0.1
+              ? value()
+              : mutate(
+                  rnd() < 0.5
+                    ? valid
+                    : { metadata: { name }, ...Object.fromEntries(Object.entries(valid).filter(() => rnd() < 0.5)) },
+                );
         const text = JSON.stringify(body) ?? 'null';
         request = `PATCH ${type} ${path}/${name} ${text.slice(0, 300)}`;
-        answer = await send('PATCH', `${path}/${name}${type === 'application/apply-patch+yaml' ? '?fieldManager=fuzz' : query()}`, text, type);
+        answer = await send(
+          'PATCH',
+          `${path}/${name}${type === 'application/apply-patch+yaml' ? '?fieldManager=fuzz' : query()}`,
+          text,
+          type,
+        );
       } else {
         request = `DELETE ${path}/${name}`;
-        answer = await send('DELETE', `${path}/${name}${query()}`, rnd() < 0.3 ? JSON.stringify(rnd() < 0.5 ? value() : { gracePeriodSeconds: value(), propagationPolicy: value(), preconditions: value() }) : undefined);
+        answer = await send(
+          'DELETE',
+          `${path}/${name}${query()}`,
+          rnd() < 0.3
+            ? JSON.stringify(
+                rnd() < 0.5
+                  ? value()
+                  : { gracePeriodSeconds: value(), propagationPolicy: value(), preconditions: value() },
+              )
+            : undefined,
+        );
       }
       counts[answer.code] = (counts[answer.code] ?? 0) + 1;
-      assert.ok(answer.code < 500, `iteration ${i} (seed ${SEED}): ${answer.code} for ${request}\n${answer.text.slice(0, 500)}`);
+      assert.ok(
+        answer.code < 500,
+        `iteration ${i} (seed ${SEED}): ${answer.code} for ${request}\n${answer.text.slice(0, 500)}`,
+      );
       if (answer.code >= 400) {
         const status = JSON.parse(answer.text);
         assert.equal(status.kind, 'Status', `iteration ${i}: a ${answer.code} without a Status body`);
       }
-      assert.deepEqual(Object.keys(Object.prototype), [], `iteration ${i}: Object.prototype gained keys after ${request}`);
-      assert.equal(({} as any).polluted ?? ({} as any).kind ?? ({} as any).preconditions, undefined, `iteration ${i}: a prototype reached by ${request}`);
+      assert.deepEqual(
+        Object.keys(Object.prototype),
+        [],
+        `iteration ${i}: Object.prototype gained keys after ${request}`,
+      );
+      assert.equal(
+        ({} as any).polluted ?? ({} as any).kind ?? ({} as any).preconditions,
+        undefined,
+        `iteration ${i}: a prototype reached by ${request}`,
+      );
       assert.equal(Object.getPrototypeOf({}), Object.prototype);
     }
     t.diagnostic(`answers by code: ${JSON.stringify(counts)}`);
@@ -171,7 +334,11 @@ describe('fuzzing the API server', () => {
     for (const [resource, { path }] of Object.entries(SEEDS)) {
       const list = JSON.parse((await send('GET', path)).text);
       for (const item of list.items) {
-        const { unknown } = typedDecode(item.apiVersion ?? list.apiVersion, item.kind ?? list.kind.replace(/List$/, ''), item);
+        const { unknown } = typedDecode(
+          item.apiVersion ?? list.apiVersion,
+          item.kind ?? list.kind.replace(/List$/, ''),
+          item,
+        );
         assert.deepEqual(unknown, [], `${resource}/${item.metadata.name} holds fields outside its schema`);
       }
     }

@@ -23,15 +23,25 @@ const BACKENDS = [
 
 for (const backend of BACKENDS) {
   for (const version of KUBECTL_VERSIONS) {
-    describe(`kubectl ${version} against the ${backend.name} store`, { skip: !backend.available() ? 'etcd (Debian etcd-server) is not installed' : !kubectlAvailable(version) ? `kubectl ${version} is not installed` : false }, () => {
+    describe(`kubectl ${version} against the ${backend.name} store`, {
+      skip: !backend.available()
+        ? 'etcd (Debian etcd-server) is not installed'
+        : !kubectlAvailable(version)
+          ? `kubectl ${version} is not installed`
+          : false,
+    }, () => {
       let server: TestApiServer;
       let etcd: { endpoint: string; stop(): Promise<void> } | undefined;
       let cache: string;
-      const k = (args: string[], input?: string) => kubectl(version, server.kubeconfig, cache, args, { cwd: LAB, input });
+      const k = (args: string[], input?: string) =>
+        kubectl(version, server.kubeconfig, cache, args, { cwd: LAB, input });
 
       before(async () => {
         if (backend.name === 'etcd') etcd = await startEtcd();
-        server = await startApiServer({ etcdServers: etcd ? [etcd.endpoint] : undefined, extraFlags: [`--reported-minor-version=${version.split('.')[1]}`] });
+        server = await startApiServer({
+          etcdServers: etcd ? [etcd.endpoint] : undefined,
+          extraFlags: [`--reported-minor-version=${version.split('.')[1]}`],
+        });
         cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
       });
       after(async () => {
@@ -60,7 +70,10 @@ for (const backend of BACKENDS) {
 
       test('get deploy,rs,po prefixes names with their kind', async () => {
         const { stdout } = await k(['get', 'deploy,rs,po']);
-        assert.match(stdout, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\ndeployment\.apps\/nginx-deployment\s+0\/2\s+0\s+0\s+\d+s\n/);
+        assert.match(
+          stdout,
+          /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\ndeployment\.apps\/nginx-deployment\s+0\/2\s+0\s+0\s+\d+s\n/,
+        );
       });
 
       test('describe svc nsvc shows the defaulted service', async () => {
@@ -84,26 +97,56 @@ for (const backend of BACKENDS) {
       test('errors print what a real cluster prints', async () => {
         const exists = await k(['create', '-f', 'nsvc.yaml']);
         assert.equal(exists.code, 1);
-        assert.equal(exists.stderr.trim(), 'Error from server (AlreadyExists): error when creating "nsvc.yaml": services "nsvc" already exists');
+        assert.equal(
+          exists.stderr.trim(),
+          'Error from server (AlreadyExists): error when creating "nsvc.yaml": services "nsvc" already exists',
+        );
         const missing = await k(['get', 'svc', 'nope']);
         assert.equal(missing.stderr.trim(), 'Error from server (NotFound): services "nope" not found');
-        const bad = await k(['create', '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  ports:\n  - port: 70000\n');
+        const bad = await k(
+          ['create', '-f', '-'],
+          'apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  ports:\n  - port: 70000\n',
+        );
         // As upstream: the defaulted targetPort (= port) is reported too.
-        assert.equal(bad.stderr.trim(), 'The Service "bad" is invalid: \n* spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive\n* spec.ports[0].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive');
-        const badName = await k(['create', '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata:\n  name: Bad_Name\nspec:\n  ports:\n  - port: 80\n');
-        assert.match(badName.stderr, /^The Service "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a DNS-1035 label must consist of lower case alphanumeric characters/);
-        const malformed = await k(['create', '-f', '-', '--validate=false'], '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": [{"port": "eighty"}]}}');
+        assert.equal(
+          bad.stderr.trim(),
+          'The Service "bad" is invalid: \n* spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive\n* spec.ports[0].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive',
+        );
+        const badName = await k(
+          ['create', '-f', '-'],
+          'apiVersion: v1\nkind: Service\nmetadata:\n  name: Bad_Name\nspec:\n  ports:\n  - port: 80\n',
+        );
+        assert.match(
+          badName.stderr,
+          /^The Service "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a DNS-1035 label must consist of lower case alphanumeric characters/,
+        );
+        const malformed = await k(
+          ['create', '-f', '-', '--validate=false'],
+          '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": [{"port": "eighty"}]}}',
+        );
         assert.notEqual(malformed.code, 0);
-        const unknown = await k(['create', '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata:\n  name: unk\nspec:\n  foo: 1\n  ports:\n  - port: 80\n');
-        assert.match(unknown.stderr.trim(), /^Error from server \(BadRequest\): error when creating "STDIN": Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec\.foo"$/);
+        const unknown = await k(
+          ['create', '-f', '-'],
+          'apiVersion: v1\nkind: Service\nmetadata:\n  name: unk\nspec:\n  foo: 1\n  ports:\n  - port: 80\n',
+        );
+        assert.match(
+          unknown.stderr.trim(),
+          /^Error from server \(BadRequest\): error when creating "STDIN": Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec\.foo"$/,
+        );
       });
 
       test('apply -f: created, unchanged, configured; --server-side upserts', async () => {
         const file = join(cache, 'web.yaml');
-        await writeFile(file, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n');
+        await writeFile(
+          file,
+          'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n',
+        );
         assert.equal((await k(['apply', '-f', file])).stdout, 'service/web created\n');
         assert.equal((await k(['apply', '-f', file])).stdout, 'service/web unchanged\n');
-        await writeFile(file, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 8080\n');
+        await writeFile(
+          file,
+          'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 8080\n',
+        );
         assert.equal((await k(['apply', '-f', file])).stdout, 'service/web configured\n');
         const { stdout } = await k(['get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[*].port}']);
         assert.equal(stdout, '8080');
@@ -114,11 +157,21 @@ for (const backend of BACKENDS) {
       });
 
       test('get svc -w streams changes until interrupted', async () => {
-        const proc = startProcess([`/usr/lib/google-cloud-sdk/bin/kubectl.${version}`, `--kubeconfig=${server.kubeconfig}`, `--cache-dir=${cache}`, 'get', 'svc', '-w']);
+        const proc = startProcess([
+          `/usr/lib/google-cloud-sdk/bin/kubectl.${version}`,
+          `--kubeconfig=${server.kubeconfig}`,
+          `--cache-dir=${cache}`,
+          'get',
+          'svc',
+          '-w',
+        ]);
         try {
           await waitFor('the initial table', () => proc.output().includes('nsvc'));
           // kubectl 1.33's `create service` sends protobuf, which tskube does not decode: create from YAML instead.
-          await k(['create', '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata:\n  name: watched\nspec:\n  ports:\n  - port: 90\n');
+          await k(
+            ['create', '-f', '-'],
+            'apiVersion: v1\nkind: Service\nmetadata:\n  name: watched\nspec:\n  ports:\n  - port: 90\n',
+          );
           await waitFor('the new service row', () => /^watched\s+ClusterIP\s+10\.0\./m.test(proc.output()));
         } finally {
           await proc.stop('SIGINT');
@@ -127,7 +180,10 @@ for (const backend of BACKENDS) {
 
       test('delete removes what the lab created', async () => {
         assert.equal((await k(['delete', 'svc', 'nsvc'])).stdout, 'service "nsvc" deleted\n');
-        assert.equal((await k(['delete', 'deploy', 'nginx-deployment'])).stdout, 'deployment.apps "nginx-deployment" deleted\n');
+        assert.equal(
+          (await k(['delete', 'deploy', 'nginx-deployment'])).stdout,
+          'deployment.apps "nginx-deployment" deleted\n',
+        );
         const gone = await k(['get', 'deploy', 'nginx-deployment']);
         assert.equal(gone.stderr.trim(), 'Error from server (NotFound): deployments.apps "nginx-deployment" not found');
       });

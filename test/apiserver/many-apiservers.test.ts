@@ -26,26 +26,39 @@ function post(agent: http.Agent, url: string, path: string, object: unknown): Pr
   const u = new URL(url);
   const text = JSON.stringify(object);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method: 'POST', path, agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks).toString();
-        resolve({ code: res.statusCode ?? 0, body: raw ? JSON.parse(raw) : undefined });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: 'POST',
+        path,
+        agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks).toString();
+          resolve({ code: res.statusCode ?? 0, body: raw ? JSON.parse(raw) : undefined });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(text);
   });
 }
 
-describe('three API servers on one etcd', { skip: !etcdAvailable() && 'needs /usr/bin/etcd (Debian etcd-server)' }, () => {
+describe('three API servers on one etcd', {
+  skip: !etcdAvailable() && 'needs /usr/bin/etcd (Debian etcd-server)',
+}, () => {
   let etcd: Awaited<ReturnType<typeof startEtcd>>;
   const servers: TestApiServer[] = [];
   before(async () => {
     etcd = await startEtcd();
-    for (let i = 0; i < 3; i++) servers.push(await startApiServer({ etcdServers: [etcd.endpoint], serviceClusterIpRange: '10.96.0.0/16' }));
+    for (let i = 0; i < 3; i++)
+      servers.push(await startApiServer({ etcdServers: [etcd.endpoint], serviceClusterIpRange: '10.96.0.0/16' }));
   });
   after(async () => {
     for (const s of servers) await s.stop();
@@ -59,29 +72,39 @@ describe('three API servers on one etcd', { skip: !etcdAvailable() && 'needs /us
     let failed = 0;
     let killed: Promise<void> | undefined;
     const started = performance.now();
-    await Promise.all(Array.from({ length: TOTAL }, async (_, i) => {
-      const which = i % 3;
-      const spec = i % 3 === 0 ? { type: 'NodePort', ports: [{ port: 80 }] } : { ports: [{ port: 80 }] };
-      try {
-        const answer = await post(agents[which]!, servers[which]!.url, '/api/v1/namespaces/default/services', { metadata: { name: `s${i}` }, spec });
-        if (answer.code === 201) acknowledged.push(answer.body);
-        else refused++;
-        if (acknowledged.length === KILL_AFTER && !killed) killed = servers[2]!.process.stop('SIGKILL');
-      } catch {
-        failed++; // the killed server's connections
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: TOTAL }, async (_, i) => {
+        const which = i % 3;
+        const spec = i % 3 === 0 ? { type: 'NodePort', ports: [{ port: 80 }] } : { ports: [{ port: 80 }] };
+        try {
+          const answer = await post(agents[which]!, servers[which]!.url, '/api/v1/namespaces/default/services', {
+            metadata: { name: `s${i}` },
+            spec,
+          });
+          if (answer.code === 201) acknowledged.push(answer.body);
+          else refused++;
+          if (acknowledged.length === KILL_AFTER && !killed) killed = servers[2]!.process.stop('SIGKILL');
+        } catch {
+          failed++; // the killed server's connections
+        }
+      }),
+    );
     await killed;
-    t.diagnostic(`${acknowledged.length} acknowledged, ${refused} refused, ${failed} cut by the kill, in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    t.diagnostic(
+      `${acknowledged.length} acknowledged, ${refused} refused, ${failed} cut by the kill, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     assert.equal(refused, 0, 'no create refused (a 409 or 422 would mean a double allocation was caught late)');
-    assert.ok(acknowledged.length >= TOTAL * 2 / 3, `${acknowledged.length} acknowledged`);
+    assert.ok(acknowledged.length >= (TOTAL * 2) / 3, `${acknowledged.length} acknowledged`);
     const list = await servers[0]!.client.list(servers[0]!.client.resource('services'), { namespace: 'default' });
     const stored = new Map<string, any>(list.items.map((s: any) => [s.metadata.name, s]));
     for (const a of acknowledged) {
       const s = stored.get(a.metadata.name);
       assert.ok(s, `acknowledged ${a.metadata.name} is stored`);
       assert.equal(s.spec.clusterIP, a.spec.clusterIP);
-      assert.deepEqual(s.spec.ports.map((p: any) => p.nodePort), a.spec.ports.map((p: any) => p.nodePort));
+      assert.deepEqual(
+        s.spec.ports.map((p: any) => p.nodePort),
+        a.spec.ports.map((p: any) => p.nodePort),
+      );
     }
     const ips = list.items.map((s: any) => s.spec.clusterIP);
     assert.equal(new Set(ips).size, ips.length, 'every ClusterIP distinct');
@@ -93,7 +116,12 @@ describe('three API servers on one etcd', { skip: !etcdAvailable() && 'needs /us
     for (const s of list.items) {
       const a = byIp.get(s.spec.clusterIP);
       assert.ok(a, `IPAddress ${s.spec.clusterIP} of ${s.metadata.name}`);
-      assert.deepEqual(a.spec.parentRef, { group: '', resource: 'services', namespace: 'default', name: s.metadata.name });
+      assert.deepEqual(a.spec.parentRef, {
+        group: '',
+        resource: 'services',
+        namespace: 'default',
+        name: s.metadata.name,
+      });
     }
     for (const a of agents) a.destroy();
   });
@@ -101,14 +129,19 @@ describe('three API servers on one etcd', { skip: !etcdAvailable() && 'needs /us
   test('the killed server comes back, its repair keeps every allocation, and a delete releases the IPAddress', async () => {
     await servers[2]!.restart();
     const client = servers[2]!.client;
-    const created = await client.create(client.resource('services'), 'default', { metadata: { name: 'after-restart' }, spec: { ports: [{ port: 80 }] } });
+    const created = await client.create(client.resource('services'), 'default', {
+      metadata: { name: 'after-restart' },
+      spec: { ports: [{ port: 80 }] },
+    });
     const ip = created.spec.clusterIP;
     await client.get(client.resource('ipaddresses', 'networking.k8s.io'), undefined, ip);
     await servers[0]!.client.delete(client.resource('services'), 'default', 'after-restart');
     await assert.rejects(client.get(client.resource('ipaddresses', 'networking.k8s.io'), undefined, ip), /not found/);
   });
 
-  test('kubectl get servicecidrs,ipaddresses lists the default ServiceCIDR and the IPAddresses', { skip: !kubectlAvailable('1.33') && 'kubectl 1.33 is not installed' }, async () => {
+  test('kubectl get servicecidrs,ipaddresses lists the default ServiceCIDR and the IPAddresses', {
+    skip: !kubectlAvailable('1.33') && 'kubectl 1.33 is not installed',
+  }, async () => {
     const cache = await mkdtemp(join(tmpdir(), 'tskube-kubectl-'));
     try {
       const out = await kubectl('1.33', servers[0]!.kubeconfig, cache, ['get', 'servicecidrs,ipaddresses']);

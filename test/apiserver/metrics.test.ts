@@ -16,7 +16,8 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`)) continue;
     const body = line.slice(name.length + 1, line.lastIndexOf('}'));
-    if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`)))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return undefined;
 }
@@ -35,29 +36,71 @@ describe('API server /metrics', { skip: !kubectlAvailable('1.33') && 'kubectl 1.
     await rm(cache, { recursive: true, force: true });
   });
 
-  test('requests, their durations, open watches and storage latency are counted under upstream\'s names', async () => {
-    const service = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } });
-    for (const name of ['m1', 'm2']) await kubectl('1.33', server.kubeconfig, cache, ['create', '-f', '-'], { input: service(name) });
+  test("requests, their durations, open watches and storage latency are counted under upstream's names", async () => {
+    const service = (name: string) =>
+      JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }] } });
+    for (const name of ['m1', 'm2'])
+      await kubectl('1.33', server.kubeconfig, cache, ['create', '-f', '-'], { input: service(name) });
     const scrape = async () => (await k(['get', '--raw', '/metrics'])).stdout;
     const before = await scrape();
     assert.match(before, /^# TYPE apiserver_request_total counter$/m);
     assert.match(before, /^# TYPE apiserver_request_duration_seconds histogram$/m);
     assert.match(before, /^# TYPE etcd_request_duration_seconds histogram$/m);
-    const listsBefore = sample(before, 'apiserver_request_total', { verb: 'LIST', resource: 'services', code: '200' }) ?? 0;
+    const listsBefore =
+      sample(before, 'apiserver_request_total', { verb: 'LIST', resource: 'services', code: '200' }) ?? 0;
     await k(['get', 'services']);
     await k(['get', 'service', 'nosuch']).catch(() => undefined);
-    const watch = startProcess([kubectlPath('1.33'), '--kubeconfig', server.kubeconfig, '--cache-dir', cache, 'get', 'services', '--watch']);
+    const watch = startProcess([
+      kubectlPath('1.33'),
+      '--kubeconfig',
+      server.kubeconfig,
+      '--cache-dir',
+      cache,
+      'get',
+      'services',
+      '--watch',
+    ]);
     try {
-      const text = await waitFor('an open watch in /metrics', async () => {
-        const t = await scrape();
-        return (sample(t, 'apiserver_longrunning_requests', { verb: 'WATCH', resource: 'services' }) ?? 0) >= 1 ? t : undefined;
-      }, 15_000, 200);
+      const text = await waitFor(
+        'an open watch in /metrics',
+        async () => {
+          const t = await scrape();
+          return (sample(t, 'apiserver_longrunning_requests', { verb: 'WATCH', resource: 'services' }) ?? 0) >= 1
+            ? t
+            : undefined;
+        },
+        15_000,
+        200,
+      );
       // One LIST for `get services`, one for the watch's initial list.
-      assert.equal(sample(text, 'apiserver_request_total', { verb: 'LIST', resource: 'services', scope: 'namespace', code: '200' }), listsBefore + 2);
-      assert.ok((sample(text, 'apiserver_request_total', { verb: 'GET', resource: 'services', scope: 'resource', code: '404' }) ?? 0) >= 1);
-      assert.ok((sample(text, 'apiserver_request_duration_seconds_count', { verb: 'LIST', resource: 'services' }) ?? 0) >= 1);
-      assert.ok((sample(text, 'etcd_request_duration_seconds_count', { operation: 'listWithCount', type: 'services' }) ?? 0) >= 1);
-      assert.ok((sample(text, 'apiserver_current_inflight_requests', { request_kind: 'readOnly' }) ?? 0) >= 1, 'the scrape itself is in flight');
+      assert.equal(
+        sample(text, 'apiserver_request_total', {
+          verb: 'LIST',
+          resource: 'services',
+          scope: 'namespace',
+          code: '200',
+        }),
+        listsBefore + 2,
+      );
+      assert.ok(
+        (sample(text, 'apiserver_request_total', {
+          verb: 'GET',
+          resource: 'services',
+          scope: 'resource',
+          code: '404',
+        }) ?? 0) >= 1,
+      );
+      assert.ok(
+        (sample(text, 'apiserver_request_duration_seconds_count', { verb: 'LIST', resource: 'services' }) ?? 0) >= 1,
+      );
+      assert.ok(
+        (sample(text, 'etcd_request_duration_seconds_count', { operation: 'listWithCount', type: 'services' }) ?? 0) >=
+          1,
+      );
+      assert.ok(
+        (sample(text, 'apiserver_current_inflight_requests', { request_kind: 'readOnly' }) ?? 0) >= 1,
+        'the scrape itself is in flight',
+      );
     } finally {
       await watch.stop();
     }

@@ -23,14 +23,26 @@ interface Reply {
   body: Buffer;
 }
 
-function request(server: TestApiServer, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
+function request(
+  server: TestApiServer,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     // Node frames a DELETE body only when told its length (Go clients always send Content-Length).
     const framing = body ? { 'Content-Length': String(body.length) } : {};
     const req = http.request(`${server.url}${path}`, { method, headers: { ...headers, ...framing } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          type: String(res.headers['content-type']),
+          body: Buffer.concat(chunks),
+        }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -50,8 +62,19 @@ describe('protobuf and content negotiation', () => {
   });
 
   test('a Service created, read and listed in protobuf comes back in protobuf', async () => {
-    const svc = { kind: 'Service', apiVersion: 'v1', metadata: { name: 'pb' }, spec: { ports: [{ port: 80, targetPort: 'http' }], selector: { app: 'pb' } } };
-    const created = await request(server, 'POST', '/api/v1/namespaces/default/services', { 'Content-Type': PB, Accept: `${PB}, application/json` }, encodeObject(svc));
+    const svc = {
+      kind: 'Service',
+      apiVersion: 'v1',
+      metadata: { name: 'pb' },
+      spec: { ports: [{ port: 80, targetPort: 'http' }], selector: { app: 'pb' } },
+    };
+    const created = await request(
+      server,
+      'POST',
+      '/api/v1/namespaces/default/services',
+      { 'Content-Type': PB, Accept: `${PB}, application/json` },
+      encodeObject(svc),
+    );
     assert.equal(created.status, 201, created.body.toString());
     assert.equal(created.type, PB);
     const object = decodeObject(created.body);
@@ -71,31 +94,68 @@ describe('protobuf and content negotiation', () => {
     const missing = await request(server, 'GET', '/api/v1/namespaces/default/services/nope', { Accept: PB });
     assert.equal(missing.status, 404);
     assert.deepEqual(decodeObject(missing.body), {
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'services "nope" not found', reason: 'NotFound', details: { name: 'nope', kind: 'services' }, code: 404,
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'services "nope" not found',
+      reason: 'NotFound',
+      details: { name: 'nope', kind: 'services' },
+      code: 404,
     });
     const html = await request(server, 'GET', '/api/v1/namespaces/default/services', { Accept: 'text/html' });
     assert.equal(html.status, 406);
-    assert.match(JSON.parse(html.body.toString()).message, /only the following media types are accepted: application\/json, application\/yaml, application\/vnd.kubernetes.protobuf/);
-    const table = await request(server, 'GET', '/api/v1/namespaces/default/services', { Accept: `${PB};as=Table;v=v1;g=meta.k8s.io, application/json;as=Table;v=v1;g=meta.k8s.io` });
+    assert.match(
+      JSON.parse(html.body.toString()).message,
+      /only the following media types are accepted: application\/json, application\/yaml, application\/vnd.kubernetes.protobuf/,
+    );
+    const table = await request(server, 'GET', '/api/v1/namespaces/default/services', {
+      Accept: `${PB};as=Table;v=v1;g=meta.k8s.io, application/json;as=Table;v=v1;g=meta.k8s.io`,
+    });
     assert.equal(table.type, 'application/json');
     assert.equal(JSON.parse(table.body.toString()).kind, 'Table');
     const yaml = await request(server, 'GET', '/api/v1/namespaces/default/services/pb', { Accept: 'application/yaml' });
     assert.equal(yaml.type, 'application/yaml');
     assert.match(yaml.body.toString(), /^kind: Service\napiVersion: v1\n/);
-    const partial = await request(server, 'GET', '/api/v1/namespaces/default/services', { Accept: `${PB};as=PartialObjectMetadataList;v=v1;g=meta.k8s.io` });
+    const partial = await request(server, 'GET', '/api/v1/namespaces/default/services', {
+      Accept: `${PB};as=PartialObjectMetadataList;v=v1;g=meta.k8s.io`,
+    });
     assert.equal(decodeObject(partial.body).kind, 'PartialObjectMetadataList');
-    const garbage = await request(server, 'POST', '/api/v1/namespaces/default/services', { 'Content-Type': PB }, Buffer.from('not protobuf'));
+    const garbage = await request(
+      server,
+      'POST',
+      '/api/v1/namespaces/default/services',
+      { 'Content-Type': PB },
+      Buffer.from('not protobuf'),
+    );
     assert.equal(garbage.status, 400);
   });
 
   test('DeleteOptions sent as protobuf (as typed clients do) are read', async () => {
     await server.client.create(server.client.resource('configmaps'), 'default', { metadata: { name: 'gone' } });
     const bad = encodeObject({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Sideways' });
-    const refused = await request(server, 'DELETE', '/api/v1/namespaces/default/configmaps/gone', { 'Content-Type': PB, Accept: PB }, bad);
+    const refused = await request(
+      server,
+      'DELETE',
+      '/api/v1/namespaces/default/configmaps/gone',
+      { 'Content-Type': PB, Accept: PB },
+      bad,
+    );
     assert.equal(refused.status, 422);
     assert.match(decodeObject(refused.body).message, /Unsupported value: "Sideways"/);
-    const options = encodeObject({ kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, propagationPolicy: 'Background' });
-    const deleted = await request(server, 'DELETE', '/api/v1/namespaces/default/configmaps/gone', { 'Content-Type': PB, Accept: PB }, options);
+    const options = encodeObject({
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      gracePeriodSeconds: 0,
+      propagationPolicy: 'Background',
+    });
+    const deleted = await request(
+      server,
+      'DELETE',
+      '/api/v1/namespaces/default/configmaps/gone',
+      { 'Content-Type': PB, Accept: PB },
+      options,
+    );
     assert.equal(deleted.status, 200);
     assert.equal(decodeObject(deleted.body).metadata.name, 'gone');
   });
@@ -103,25 +163,38 @@ describe('protobuf and content negotiation', () => {
   test('a protobuf watch streams length-prefixed WatchEvents', async () => {
     const decoder = new WatchFrameDecoder();
     const events: { type: string; object: any }[] = [];
-    const req = http.request(`${server.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=0`, { headers: { Accept: `${PB};stream=watch` } });
+    const req = http.request(`${server.url}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=0`, {
+      headers: { Accept: `${PB};stream=watch` },
+    });
     const response = new Promise<http.IncomingMessage>((resolve) => req.on('response', resolve));
     req.end();
     const res = await response;
     assert.equal(res.headers['content-type'], `${PB};stream=watch`);
     res.on('data', (chunk: Buffer) => events.push(...decoder.push(chunk)));
-    await server.client.create(server.client.resource('configmaps'), 'default', { metadata: { name: 'w' }, data: { a: '1' } });
+    await server.client.create(server.client.resource('configmaps'), 'default', {
+      metadata: { name: 'w' },
+      data: { a: '1' },
+    });
     await waitFor('the ADDED event', () => events.find((e) => e.type === 'ADDED' && e.object.metadata.name === 'w'));
     assert.deepEqual(events.find((e) => e.object.metadata.name === 'w')!.object.data, { a: '1' });
     req.destroy();
   });
 
-  test('kubectl 1.33 typed commands work over protobuf', { skip: !kubectlAvailable('1.33') && 'kubectl 1.33 is not installed' }, async () => {
+  test('kubectl 1.33 typed commands work over protobuf', {
+    skip: !kubectlAvailable('1.33') && 'kubectl 1.33 is not installed',
+  }, async () => {
     const k = async (...args: string[]) => {
       const r = await kubectl('1.33', server.kubeconfig, cache, args);
       assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     };
-    const verbose = await kubectl('1.33', server.kubeconfig, cache, ['create', 'deployment', 'web', '--image=nginx', '-v=8']);
+    const verbose = await kubectl('1.33', server.kubeconfig, cache, [
+      'create',
+      'deployment',
+      'web',
+      '--image=nginx',
+      '-v=8',
+    ]);
     assert.equal(verbose.code, 0, verbose.stderr);
     assert.match(verbose.stderr, /Content-Type: application\/vnd\.kubernetes\.protobuf/);
     assert.match(verbose.stdout, /deployment.apps\/web created/);
@@ -142,7 +215,9 @@ describe('protobuf and content negotiation', () => {
   });
 
   for (const version of ['1.27', '1.33']) {
-    test(`kubectl ${version} explain reads the OpenAPI v3 schemas`, { skip: !kubectlAvailable(version) && `kubectl ${version} is not installed` }, async () => {
+    test(`kubectl ${version} explain reads the OpenAPI v3 schemas`, {
+      skip: !kubectlAvailable(version) && `kubectl ${version} is not installed`,
+    }, async () => {
       const explain = async (...args: string[]) => {
         const r = await kubectl(version, server.kubeconfig, join(cache, version), ['explain', ...args]);
         assert.equal(r.code, 0, r.stderr);
@@ -151,9 +226,12 @@ describe('protobuf and content negotiation', () => {
       const ports = await explain('service.spec.ports');
       assert.match(ports, /^KIND:\s+Service\nVERSION:\s+v1\n/);
       assert.match(ports, /FIELD: ports <\[\]ServicePort>/);
-      assert.match(ports, /\n  targetPort\t<IntOrString>\n/);
-      assert.match(ports, /\n  port\t<integer> -required-\n {4}The port that will be exposed by this service\./);
-      assert.match(await explain('deployment.spec.template.spec.containers.resources.limits'), /GROUP:\s+apps\n[^]*FIELD: limits <map\[string\]Quantity>/);
+      assert.match(ports, /\n {2}targetPort\t<IntOrString>\n/);
+      assert.match(ports, /\n {2}port\t<integer> -required-\n {4}The port that will be exposed by this service\./);
+      assert.match(
+        await explain('deployment.spec.template.spec.containers.resources.limits'),
+        /GROUP:\s+apps\n[\s\S]*FIELD: limits <map\[string\]Quantity>/,
+      );
       assert.match(await explain('lease.spec.renewTime'), /FIELD: renewTime <string>/);
       const missing = await kubectl(version, server.kubeconfig, join(cache, version), ['explain', 'service.spec.nope']);
       assert.notEqual(missing.code, 0);
@@ -162,16 +240,32 @@ describe('protobuf and content negotiation', () => {
   }
 
   for (const version of ['1.27', '1.33']) {
-    test(`kubectl ${version} apply of a changed Deployment keeps container ports and env (merge keys from the schema)`, { skip: !kubectlAvailable(version) && `kubectl ${version} is not installed` }, async () => {
+    test(`kubectl ${version} apply of a changed Deployment keeps container ports and env (merge keys from the schema)`, {
+      skip: !kubectlAvailable(version) && `kubectl ${version} is not installed`,
+    }, async () => {
       const name = `applied-${version.replace('.', '')}`;
-      const manifest = (image: string, replicas: number) => JSON.stringify({
-        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, labels: { app: name } },
-        spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [
-          { name: 'nginx', image, ports: [{ containerPort: 80 }], env: [{ name: 'MODE', value: 'x' }] },
-        ] } } },
-      });
+      const manifest = (image: string, replicas: number) =>
+        JSON.stringify({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name, labels: { app: name } },
+          spec: {
+            replicas,
+            selector: { matchLabels: { app: name } },
+            template: {
+              metadata: { labels: { app: name } },
+              spec: {
+                containers: [
+                  { name: 'nginx', image, ports: [{ containerPort: 80 }], env: [{ name: 'MODE', value: 'x' }] },
+                ],
+              },
+            },
+          },
+        });
       const apply = async (text: string) => {
-        const r = await kubectl(version, server.kubeconfig, join(cache, `apply-${version}`), ['apply', '-f', '-'], { input: text });
+        const r = await kubectl(version, server.kubeconfig, join(cache, `apply-${version}`), ['apply', '-f', '-'], {
+          input: text,
+        });
         assert.equal(r.code, 0, r.stderr);
         return r.stdout;
       };
@@ -181,7 +275,10 @@ describe('protobuf and content negotiation', () => {
       const [container] = got.spec.template.spec.containers;
       assert.equal(container.image, 'nginx:1.16');
       assert.equal(got.spec.replicas, 2);
-      assert.deepEqual(container.ports.map((p: any) => p.containerPort), [80]);
+      assert.deepEqual(
+        container.ports.map((p: any) => p.containerPort),
+        [80],
+      );
       assert.deepEqual(container.env, [{ name: 'MODE', value: 'x' }]);
     });
   }

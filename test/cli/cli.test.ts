@@ -30,7 +30,7 @@ describe('tskube command line', () => {
     await rm(home, { recursive: true, force: true });
   });
 
-  test('each cluster subcommand\'s --help shows its own usage and flags only', async () => {
+  test("each cluster subcommand's --help shows its own usage and flags only", async () => {
     const up = await tskube(['up', '--help']);
     assert.equal(up.code, 0);
     assert.match(up.stdout, /--lab\b/);
@@ -50,7 +50,11 @@ describe('tskube command line', () => {
     for (const args of [['status'], ['logs', 'apiserver'], ['status', '--name=other']]) {
       const r = await tskube(args);
       assert.equal(r.code, 1, args.join(' '));
-      assert.match(r.stderr, /^Error: cluster "\w+" is not up .*start it with `.*tskube up( --name=other)?`/m, args.join(' '));
+      assert.match(
+        r.stderr,
+        /^Error: cluster "\w+" is not up .*start it with `.*tskube up( --name=other)?`/m,
+        args.join(' '),
+      );
       assert.equal(r.stdout, '');
     }
   });

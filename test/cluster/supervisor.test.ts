@@ -31,9 +31,22 @@ test('runSupervisor() restarts a killed component, records the reason, and adopt
     // start() would spawn `tskube supervise`; the loop runs in this process instead, so write the wish directly.
     const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(join(dir, 'components'), { recursive: true });
-    writeFileSync(join(dir, 'components', 'sleeper.json'), JSON.stringify({ component: 'sleeper', argv: ['sleep', '300'], log: join(dir, 'logs', 'sleeper.log') }));
-    writeFileSync(join(dir, 'components', 'crasher-nodea.json'), JSON.stringify({ component: 'crasher', node: 'nodea', argv: ['sh', '-c', 'exit 3'], log: join(dir, 'logs', 'crasher.log') }));
-    await waitFor('the sleeper to start', async () => supervisor.records.some((r) => r.component === 'sleeper' && r.pid > 0));
+    writeFileSync(
+      join(dir, 'components', 'sleeper.json'),
+      JSON.stringify({ component: 'sleeper', argv: ['sleep', '300'], log: join(dir, 'logs', 'sleeper.log') }),
+    );
+    writeFileSync(
+      join(dir, 'components', 'crasher-nodea.json'),
+      JSON.stringify({
+        component: 'crasher',
+        node: 'nodea',
+        argv: ['sh', '-c', 'exit 3'],
+        log: join(dir, 'logs', 'crasher.log'),
+      }),
+    );
+    await waitFor('the sleeper to start', async () =>
+      supervisor.records.some((r) => r.component === 'sleeper' && r.pid > 0),
+    );
     const first = supervisor.records.find((r) => r.component === 'sleeper')!;
     process.kill(first.pid, 'SIGKILL');
     await waitFor('the sleeper to be restarted', async () => {
@@ -43,7 +56,10 @@ test('runSupervisor() restarts a killed component, records the reason, and adopt
     const second = supervisor.records.find((r) => r.component === 'sleeper')!;
     assert.equal(second.restarts, 1);
     assert.equal(second.lastExit, 'signal SIGKILL');
-    await waitFor('the crasher to be restarted a few times', async () => (supervisor.records.find((r) => r.component === 'crasher')!.restarts ?? 0) >= 3);
+    await waitFor(
+      'the crasher to be restarted a few times',
+      async () => (supervisor.records.find((r) => r.component === 'crasher')!.restarts ?? 0) >= 3,
+    );
     assert.equal(supervisor.records.find((r) => r.component === 'crasher')!.lastExit, 'exit code 3');
     // The supervisor itself goes and comes back: the sleeper keeps its PID.
     abort.abort();
@@ -60,7 +76,8 @@ test('runSupervisor() restarts a killed component, records the reason, and adopt
   } finally {
     abort.abort();
     await loop;
-    for (const r of readRecords(join(dir, 'processes.json'))) if (r.pid > 0 && isAlive(r.pid)) process.kill(-r.pid, 'SIGKILL');
+    for (const r of readRecords(join(dir, 'processes.json')))
+      if (r.pid > 0 && isAlive(r.pid)) process.kill(-r.pid, 'SIGKILL');
     await rm(dir, { recursive: true, force: true });
   }
 });

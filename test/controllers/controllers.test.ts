@@ -24,8 +24,21 @@ describe('controller manager and scheduler', () => {
   let kubelet: Informer;
   let cache: string;
   const r = (name: string) => server.client.resource(name);
-  const startCm = () => (cm = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`, '--allocate-node-cidrs', '--cluster-cidr=10.244.0.0/16', '--node-cidr-mask-size=24', '--leader-elect=false'], { logFile: process.env.CM_LOG }));
-  const list = async (resource: string, labelSelector?: string) => (await server.client.list(r(resource), { namespace: 'default', labelSelector })).items as any[];
+  const startCm = () =>
+    (cm = startProcess(
+      [
+        TSKUBE,
+        'controller-manager',
+        `--kubeconfig=${server.kubeconfig}`,
+        '--allocate-node-cidrs',
+        '--cluster-cidr=10.244.0.0/16',
+        '--node-cidr-mask-size=24',
+        '--leader-elect=false',
+      ],
+      { logFile: process.env.CM_LOG },
+    ));
+  const list = async (resource: string, labelSelector?: string) =>
+    (await server.client.list(r(resource), { namespace: 'default', labelSelector })).items as any[];
   const livePods = async () => (await list('pods', 'app=nginx')).filter((p) => !p.metadata.deletionTimestamp);
 
   /** playKubelet runs bound pods like a kubelet would: Running, Ready, an IP from the node's podCIDR. */
@@ -35,7 +48,9 @@ describe('controller manager and scheduler', () => {
       if (!pod.spec?.nodeName) return;
       const pods = r('pods');
       if (pod.metadata.deletionTimestamp) {
-        await server.client.delete(pods, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 }).catch(() => undefined);
+        await server.client
+          .delete(pods, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 })
+          .catch(() => undefined);
         return;
       }
       if (pod.status?.phase === 'Running') return;
@@ -45,9 +60,40 @@ describe('controller manager and scheduler', () => {
       next.set(node.metadata.name, n);
       const ip = node.spec.podCIDR.replace(/\.0\/24$/, `.${n}`);
       const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      await server.client.update(pods, { ...pod, status: { ...pod.status, phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: '192.168.0.1', startTime: now, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }], containerStatuses: [{ name: 'nginx', ready: true, restartCount: 0, image: 'nginx:1.7.9', imageID: '', started: true, state: { running: { startedAt: now } } }] } }, { subresource: 'status' }).catch(() => undefined);
+      await server.client
+        .update(
+          pods,
+          {
+            ...pod,
+            status: {
+              ...pod.status,
+              phase: 'Running',
+              podIP: ip,
+              podIPs: [{ ip }],
+              hostIP: '192.168.0.1',
+              startTime: now,
+              conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
+              containerStatuses: [
+                {
+                  name: 'nginx',
+                  ready: true,
+                  restartCount: 0,
+                  image: 'nginx:1.7.9',
+                  imageID: '',
+                  started: true,
+                  state: { running: { startedAt: now } },
+                },
+              ],
+            },
+          },
+          { subresource: 'status' },
+        )
+        .catch(() => undefined);
     };
-    return new Informer(server.client, r('pods'), { onAdd: (p) => void handle(p), onUpdate: (_o, p) => void handle(p) }).start();
+    return new Informer(server.client, r('pods'), {
+      onAdd: (p) => void handle(p),
+      onUpdate: (_o, p) => void handle(p),
+    }).start();
   }
 
   before(async () => {
@@ -56,7 +102,14 @@ describe('controller manager and scheduler', () => {
     for (const name of ['nodea', 'nodeb']) {
       await server.client.create(r('nodes'), undefined, {
         metadata: { name, labels: { 'kubernetes.io/hostname': name } },
-        status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }], allocatable: { cpu: '2', memory: '4Gi', pods: '110' }, capacity: { cpu: '2', memory: '4Gi', pods: '110' }, addresses: [{ type: 'InternalIP', address: name === 'nodea' ? '192.168.0.10' : '192.168.0.11' }] },
+        status: {
+          conditions: [
+            { type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() },
+          ],
+          allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+          capacity: { cpu: '2', memory: '4Gi', pods: '110' },
+          addresses: [{ type: 'InternalIP', address: name === 'nodea' ? '192.168.0.10' : '192.168.0.11' }],
+        },
       });
     }
     startCm();
@@ -86,7 +139,7 @@ describe('controller manager and scheduler', () => {
     assert.equal(result.stdout, 'deployment.apps/nginx-deployment created\n', result.stderr);
     const pods = await waitFor('two running pods', async () => {
       const p = await livePods();
-      return p.length === 2 && p.every((x) => x.status?.phase === "Running") ? p : undefined;
+      return p.length === 2 && p.every((x) => x.status?.phase === 'Running') ? p : undefined;
     });
     assert.notEqual(pods[0].spec.nodeName, pods[1].spec.nodeName, 'spread over both nodes');
     const rss = await list('replicasets');
@@ -98,7 +151,11 @@ describe('controller manager and scheduler', () => {
       assert.equal(p.metadata.labels['pod-template-hash'], hash);
     }
     const get = await kubectl('1.33', server.kubeconfig, cache, ['get', 'deploy']);
-    await waitFor('2/2 in kubectl get deploy', async () => /nginx-deployment\s+2\/2\s+2\s+2\s/.test((await kubectl('1.33', server.kubeconfig, cache, ['get', 'deploy'])).stdout));
+    await waitFor('2/2 in kubectl get deploy', async () =>
+      /nginx-deployment\s+2\/2\s+2\s+2\s/.test(
+        (await kubectl('1.33', server.kubeconfig, cache, ['get', 'deploy'])).stdout,
+      ),
+    );
     assert.equal(get.code, 0);
     const labels = await kubectl('1.33', server.kubeconfig, cache, ['get', 'pods', '--show-labels']);
     assert.match(labels.stdout, new RegExp(`app=nginx,pod-template-hash=${hash}`));
@@ -109,12 +166,22 @@ describe('controller manager and scheduler', () => {
     const ips = (await livePods()).map((p) => `${p.status.podIP}:80`).sort();
     await waitFor('the Endpoints object', async () => {
       const ep = await server.client.get(r('endpoints'), 'default', 'nsvc').catch(() => undefined);
-      const listed = (ep?.subsets ?? []).flatMap((s: any) => (s.addresses ?? []).map((a: any) => `${a.ip}:${s.ports[0].port}`)).sort();
+      const listed = (ep?.subsets ?? [])
+        .flatMap((s: any) => (s.addresses ?? []).map((a: any) => `${a.ip}:${s.ports[0].port}`))
+        .sort();
       return JSON.stringify(listed) === JSON.stringify(ips);
     });
-    const slices = (await server.client.list(r('endpointslices'), { namespace: 'default', labelSelector: 'kubernetes.io/service-name=nsvc' })).items;
+    const slices = (
+      await server.client.list(r('endpointslices'), {
+        namespace: 'default',
+        labelSelector: 'kubernetes.io/service-name=nsvc',
+      })
+    ).items;
     assert.equal(slices.length, 1);
-    assert.equal(slices[0].metadata.labels['endpointslice.kubernetes.io/managed-by'], 'endpointslice-controller.k8s.io');
+    assert.equal(
+      slices[0].metadata.labels['endpointslice.kubernetes.io/managed-by'],
+      'endpointslice-controller.k8s.io',
+    );
     assert.deepEqual(slices[0].endpoints.map((e: any) => `${e.addresses[0]}:${slices[0].ports[0].port}`).sort(), ips);
     for (const version of KUBECTL_VERSIONS) {
       if (!kubectlAvailable(version)) continue;
@@ -125,28 +192,64 @@ describe('controller manager and scheduler', () => {
   });
 
   test('a deleted or edited managed EndpointSlice and a deleted Endpoints object are put back', async () => {
-    const slices = async () => (await server.client.list(r('endpointslices'), { namespace: 'default', labelSelector: 'kubernetes.io/service-name=nsvc' })).items as any[];
+    const slices = async () =>
+      (
+        await server.client.list(r('endpointslices'), {
+          namespace: 'default',
+          labelSelector: 'kubernetes.io/service-name=nsvc',
+        })
+      ).items as any[];
     const [first] = await slices();
     const addresses = first.endpoints.map((e: any) => e.addresses[0]).sort();
     await server.client.delete(r('endpointslices'), 'default', first.metadata.name);
-    const recreated = await waitFor('a new slice', async () => (await slices()).find((s) => s.metadata.name !== first.metadata.name));
+    const recreated = await waitFor('a new slice', async () =>
+      (await slices()).find((s) => s.metadata.name !== first.metadata.name),
+    );
     assert.deepEqual(recreated.endpoints.map((e: any) => e.addresses[0]).sort(), addresses);
     await server.client.update(r('endpointslices'), { ...recreated, endpoints: [] });
-    await waitFor('the endpoints restored', async () => ((await slices())[0]?.endpoints ?? []).length === addresses.length);
+    await waitFor(
+      'the endpoints restored',
+      async () => ((await slices())[0]?.endpoints ?? []).length === addresses.length,
+    );
     await server.client.delete(r('endpoints'), 'default', 'nsvc');
-    await waitFor('the Endpoints object recreated', async () => (await server.client.get(r('endpoints'), 'default', 'nsvc').catch(() => undefined))?.subsets?.length === 1);
+    await waitFor(
+      'the Endpoints object recreated',
+      async () =>
+        (await server.client.get(r('endpoints'), 'default', 'nsvc').catch(() => undefined))?.subsets?.length === 1,
+    );
   });
 
   test('custom Endpoints of a Service without a selector are mirrored into EndpointSlices through create, update and delete', async () => {
-    await server.client.create(r('services'), 'default', { metadata: { name: 'custom' }, spec: { ports: [{ name: 'example', port: 80, protocol: 'TCP' }] } });
-    const ep = await server.client.create(r('endpoints'), 'default', { metadata: { name: 'custom', labels: { team: 'a' } }, subsets: [{ addresses: [{ ip: '10.1.2.3' }], ports: [{ name: 'example', port: 80, protocol: 'TCP' }] }] });
-    const mirrored = async () => (await server.client.list(r('endpointslices'), { namespace: 'default', labelSelector: 'kubernetes.io/service-name=custom,endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io' })).items as any[];
-    const [slice] = await waitFor('a mirrored slice', async () => ((await mirrored()).length === 1 ? mirrored() : undefined));
+    await server.client.create(r('services'), 'default', {
+      metadata: { name: 'custom' },
+      spec: { ports: [{ name: 'example', port: 80, protocol: 'TCP' }] },
+    });
+    const ep = await server.client.create(r('endpoints'), 'default', {
+      metadata: { name: 'custom', labels: { team: 'a' } },
+      subsets: [{ addresses: [{ ip: '10.1.2.3' }], ports: [{ name: 'example', port: 80, protocol: 'TCP' }] }],
+    });
+    const mirrored = async () =>
+      (
+        await server.client.list(r('endpointslices'), {
+          namespace: 'default',
+          labelSelector:
+            'kubernetes.io/service-name=custom,endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io',
+        })
+      ).items as any[];
+    const [slice] = await waitFor('a mirrored slice', async () =>
+      (await mirrored()).length === 1 ? mirrored() : undefined,
+    );
     assert.deepEqual(slice.ports, [{ name: 'example', port: 80, protocol: 'TCP' }]);
-    assert.deepEqual(slice.endpoints.map((e: any) => [e.addresses, e.conditions.ready]), [[['10.1.2.3'], true]]);
+    assert.deepEqual(
+      slice.endpoints.map((e: any) => [e.addresses, e.conditions.ready]),
+      [[['10.1.2.3'], true]],
+    );
     assert.equal(slice.metadata.labels.team, 'a');
     assert.equal(slice.metadata.ownerReferences[0].uid, ep.metadata.uid);
-    await server.client.update(r('endpoints'), { ...ep, subsets: [{ addresses: [{ ip: '10.2.3.4' }], ports: [{ name: 'example', port: 8080, protocol: 'TCP' }] }] });
+    await server.client.update(r('endpoints'), {
+      ...ep,
+      subsets: [{ addresses: [{ ip: '10.2.3.4' }], ports: [{ name: 'example', port: 8080, protocol: 'TCP' }] }],
+    });
     await waitFor('the update mirrored', async () => {
       const [s] = await mirrored();
       return s?.ports?.[0]?.port === 8080 && s.endpoints[0].addresses[0] === '10.2.3.4';
@@ -158,7 +261,10 @@ describe('controller manager and scheduler', () => {
 
   test('scaling to 5 and back to 2 converges', async () => {
     await kubectl('1.33', server.kubeconfig, cache, ['scale', 'deploy', 'nginx-deployment', '--replicas=5']);
-    await waitFor('5 running pods', async () => (await livePods()).filter((p) => p.status?.phase === 'Running').length === 5);
+    await waitFor(
+      '5 running pods',
+      async () => (await livePods()).filter((p) => p.status?.phase === 'Running').length === 5,
+    );
     await kubectl('1.33', server.kubeconfig, cache, ['scale', 'deploy', 'nginx-deployment', '--replicas=2']);
     await waitFor('2 pods', async () => (await list('pods', 'app=nginx')).length === 2);
   });
@@ -168,7 +274,10 @@ describe('controller manager and scheduler', () => {
     await cm.stop('SIGKILL');
     await server.client.patch(r('deployments'), 'default', 'nginx-deployment', { spec: { replicas: 3 } }, 'merge');
     startCm();
-    await waitFor('3 running pods', async () => (await livePods()).filter((p) => p.status?.phase === 'Running').length === 3);
+    await waitFor(
+      '3 running pods',
+      async () => (await livePods()).filter((p) => p.status?.phase === 'Running').length === 3,
+    );
     await new Promise((res) => setTimeout(res, 1000));
     assert.equal((await livePods()).length, 3, 'no duplicates');
     const after = (await server.client.list(r('nodes'))).items.map((n: any) => n.spec.podCIDR);
@@ -178,26 +287,68 @@ describe('controller manager and scheduler', () => {
   test('a template change rolls to a new ReplicaSet', async () => {
     const old = (await list('replicasets'))[0].metadata.name;
     await kubectl('1.33', server.kubeconfig, cache, ['set', 'image', 'deploy/nginx-deployment', 'nginx=nginx:1.16.1']);
-    await waitFor('all pods on the new template', async () => {
-      const pods = await list('pods', 'app=nginx');
-      const rss = await list('replicasets');
-      const fresh = rss.find((rs) => rs.metadata.name !== old);
-      return fresh && pods.length === 3 && pods.every((p) => p.metadata.labels['pod-template-hash'] === fresh.metadata.labels['pod-template-hash'] && p.status?.phase === 'Running');
-    }, 30_000);
+    await waitFor(
+      'all pods on the new template',
+      async () => {
+        const pods = await list('pods', 'app=nginx');
+        const rss = await list('replicasets');
+        const fresh = rss.find((rs) => rs.metadata.name !== old);
+        return (
+          fresh &&
+          pods.length === 3 &&
+          pods.every(
+            (p) =>
+              p.metadata.labels['pod-template-hash'] === fresh.metadata.labels['pod-template-hash'] &&
+              p.status?.phase === 'Running',
+          )
+        );
+      },
+      30_000,
+    );
     const oldRs = (await list('replicasets')).find((rs) => rs.metadata.name === old);
     assert.equal(oldRs.spec.replicas, 0);
   });
 
   test('a Deployment adopts a matching orphan ReplicaSet, scales it down and takes the next revision after its own', async () => {
     const rsLabels = { name: 'sample-pod', pod: 'httpd' };
-    await server.client.create(r('replicasets'), 'default', { metadata: { name: 'test-rolling-update-controller', labels: rsLabels, annotations: { 'deployment.kubernetes.io/revision': '3546343826724305832' } }, spec: { replicas: 1, selector: { matchLabels: rsLabels }, template: { metadata: { labels: rsLabels }, spec: { containers: [{ name: 'httpd', image: 'nginx:1.25' }] } } } });
-    await waitFor('the orphan ReplicaSet\'s pod running', async () => (await list('pods', 'name=sample-pod')).some((p) => p.status?.phase === 'Running'));
-    await server.client.create(r('deployments'), 'default', { metadata: { name: 'test-rolling-update-deployment' }, spec: { replicas: 1, selector: { matchLabels: { name: 'sample-pod' } }, template: { metadata: { labels: { name: 'sample-pod' } }, spec: { containers: [{ name: 'agnhost', image: 'busybox:1.36', command: ['sleep', '3600'] }] } } } });
+    await server.client.create(r('replicasets'), 'default', {
+      metadata: {
+        name: 'test-rolling-update-controller',
+        labels: rsLabels,
+        annotations: { 'deployment.kubernetes.io/revision': '3546343826724305832' },
+      },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: rsLabels },
+        template: { metadata: { labels: rsLabels }, spec: { containers: [{ name: 'httpd', image: 'nginx:1.25' }] } },
+      },
+    });
+    await waitFor("the orphan ReplicaSet's pod running", async () =>
+      (await list('pods', 'name=sample-pod')).some((p) => p.status?.phase === 'Running'),
+    );
+    await server.client.create(r('deployments'), 'default', {
+      metadata: { name: 'test-rolling-update-deployment' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { name: 'sample-pod' } },
+        template: {
+          metadata: { labels: { name: 'sample-pod' } },
+          spec: { containers: [{ name: 'agnhost', image: 'busybox:1.36', command: ['sleep', '3600'] }] },
+        },
+      },
+    });
     const d = await waitFor('the next revision on the Deployment', async () => {
       const got = await server.client.get(r('deployments'), 'default', 'test-rolling-update-deployment');
-      return got.metadata.annotations?.['deployment.kubernetes.io/revision'] === '3546343826724305833' && got.status?.updatedReplicas === 1 && got.status?.availableReplicas === 1 && got.status?.replicas === 1 ? got : undefined;
+      return got.metadata.annotations?.['deployment.kubernetes.io/revision'] === '3546343826724305833' &&
+        got.status?.updatedReplicas === 1 &&
+        got.status?.availableReplicas === 1 &&
+        got.status?.replicas === 1
+        ? got
+        : undefined;
     });
-    const owned = (await list('replicasets')).filter((x) => x.metadata.ownerReferences?.some((o: any) => o.controller && o.uid === d.metadata.uid));
+    const owned = (await list('replicasets')).filter((x) =>
+      x.metadata.ownerReferences?.some((o: any) => o.controller && o.uid === d.metadata.uid),
+    );
     assert.equal(owned.length, 2);
     const old = owned.find((x) => x.metadata.name === 'test-rolling-update-controller');
     assert.equal(old.spec.replicas, 0);
@@ -209,29 +360,59 @@ describe('controller manager and scheduler', () => {
   test('deleting the Deployment leaves no ReplicaSet or pod', async () => {
     const result = await kubectl('1.33', server.kubeconfig, cache, ['delete', 'deploy', 'nginx-deployment']);
     assert.equal(result.stdout, 'deployment.apps "nginx-deployment" deleted\n');
-    await waitFor('no replicasets and no pods', async () => (await list('replicasets')).length === 0 && (await list('pods')).length === 0, 20_000);
+    await waitFor(
+      'no replicasets and no pods',
+      async () => (await list('replicasets')).length === 0 && (await list('pods')).length === 0,
+      20_000,
+    );
     await kubectl('1.33', server.kubeconfig, cache, ['delete', 'svc', 'nsvc']);
-    await waitFor('the service\'s endpoints to go', async () => {
-      const gone = await server.client.get(r('endpoints'), 'default', 'nsvc').then(() => false, (e) => isStatusError(e, 404));
-      return gone && (await list('endpointslices')).every((s) => s.metadata.labels['kubernetes.io/service-name'] !== 'nsvc');
+    await waitFor("the service's endpoints to go", async () => {
+      const gone = await server.client.get(r('endpoints'), 'default', 'nsvc').then(
+        () => false,
+        (e) => isStatusError(e, 404),
+      );
+      return (
+        gone && (await list('endpointslices')).every((s) => s.metadata.labels['kubernetes.io/service-name'] !== 'nsvc')
+      );
     });
   });
   test('--cascade=orphan keeps the ReplicaSet and pods; foreground deletion removes dependents first', async () => {
-    await server.client.create(r('deployments'), 'default', { metadata: { name: 'orph' }, spec: { replicas: 1, selector: { matchLabels: { app: 'orph' } }, template: { metadata: { labels: { app: 'orph' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } });
+    await server.client.create(r('deployments'), 'default', {
+      metadata: { name: 'orph' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'orph' } },
+        template: { metadata: { labels: { app: 'orph' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      },
+    });
     await waitFor('the orph pod', async () => (await list('pods', 'app=orph')).length === 1);
     await kubectl('1.33', server.kubeconfig, cache, ['delete', 'deploy', 'orph', '--cascade=orphan']);
-    await waitFor('the deployment to go', async () => (await list('deployments')).every((d) => d.metadata.name !== 'orph'));
+    await waitFor('the deployment to go', async () =>
+      (await list('deployments')).every((d) => d.metadata.name !== 'orph'),
+    );
     const rs = (await list('replicasets')).find((x) => x.metadata.labels?.app === 'orph');
     assert.ok(rs, 'the ReplicaSet stays');
     assert.deepEqual(rs.metadata.ownerReferences ?? [], [], 'released from its owner');
     assert.equal((await list('pods', 'app=orph')).length, 1);
-    const result = await kubectl('1.33', server.kubeconfig, cache, ['delete', 'rs', rs.metadata.name, '--cascade=foreground']);
+    const result = await kubectl('1.33', server.kubeconfig, cache, [
+      'delete',
+      'rs',
+      rs.metadata.name,
+      '--cascade=foreground',
+    ]);
     assert.equal(result.code, 0, result.stderr);
-    await waitFor('foreground deletion to finish', async () => (await list('replicasets')).length === 0 && (await list('pods', 'app=orph')).length === 0, 20_000);
+    await waitFor(
+      'foreground deletion to finish',
+      async () => (await list('replicasets')).length === 0 && (await list('pods', 'app=orph')).length === 0,
+      20_000,
+    );
   });
 
   test('a pod that fits nowhere stays Pending with a FailedScheduling event that says why', async () => {
-    await server.client.create(r('pods'), 'default', { metadata: { name: 'huge' }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '64' } } }] } });
+    await server.client.create(r('pods'), 'default', {
+      metadata: { name: 'huge' },
+      spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '64' } } }] },
+    });
     await waitFor('the FailedScheduling event', async () => {
       const { stdout } = await kubectl('1.33', server.kubeconfig, cache, ['describe', 'pod', 'huge']);
       return /Warning\s+FailedScheduling\s+.*0\/2 nodes are available: 2 Insufficient cpu\./.test(stdout);
@@ -244,11 +425,20 @@ describe('controller manager and scheduler', () => {
     const a = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`]);
     const b = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`]);
     try {
-      const lease = await waitFor('the lease', async () => (await server.client.get(r('leases'), 'kube-system', 'kube-controller-manager').catch(() => undefined))?.spec?.holderIdentity);
+      const lease = await waitFor(
+        'the lease',
+        async () =>
+          (await server.client.get(r('leases'), 'kube-system', 'kube-controller-manager').catch(() => undefined))?.spec
+            ?.holderIdentity,
+      );
       await new Promise((res) => setTimeout(res, 3000));
       const leaders = [a, b].filter((p) => p.output().includes('successfully acquired lease'));
       assert.equal(leaders.length, 1, 'exactly one leader');
-      assert.equal((await server.client.get(r('leases'), 'kube-system', 'kube-controller-manager')).spec.holderIdentity, lease, 'the lease stays with it');
+      assert.equal(
+        (await server.client.get(r('leases'), 'kube-system', 'kube-controller-manager')).spec.holderIdentity,
+        lease,
+        'the lease stays with it',
+      );
       await leaders[0]!.stop();
       const other = leaders[0] === a ? b : a;
       await waitFor('the other to take over', () => other.output().includes('successfully acquired lease'), 30_000);
@@ -258,4 +448,3 @@ describe('controller manager and scheduler', () => {
     }
   });
 });
-

@@ -51,7 +51,9 @@ function pageLines(markdown: string): PageLine[] {
   return lines;
 }
 
-describe('docs/lab-walkthrough.md, followed literally on tskube up --lab', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed') }, () => {
+describe('docs/lab-walkthrough.md, followed literally on tskube up --lab', {
+  skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed'),
+}, () => {
   let home: string;
   let lines: PageLine[];
   const results: { output: string; code: number | undefined }[] = [];
@@ -60,9 +62,13 @@ describe('docs/lab-walkthrough.md, followed literally on tskube up --lab', { ski
     home = await mkdtemp(join(tmpdir(), 'tskube-walkthrough-'));
     lines = pageLines(await readFile(PAGE, 'utf8'));
     // One bash for the whole page; each command's output and status go to files named after its index.
-    const script = `cd '${ROOT}'\n` + lines.map((l, i) => (l.command.endsWith('&')
-      ? l.command
-      : `{ ${l.command}\n} > ${home}/out.${i} 2>&1; echo $? > ${home}/rc.${i}`)).join('\n');
+    const script =
+      `cd '${ROOT}'\n` +
+      lines
+        .map((l, i) =>
+          l.command.endsWith('&') ? l.command : `{ ${l.command}\n} > ${home}/out.${i} 2>&1; echo $? > ${home}/rc.${i}`,
+        )
+        .join('\n');
     await writeFile(join(home, 'page.sh'), script);
     await run(['bash', join(home, 'page.sh')], { env: { HOME: home }, timeoutMs: 480_000 }).catch((error) => {
       results.push({ output: `the page's script failed: ${error.message}`, code: undefined });
@@ -72,18 +78,31 @@ describe('docs/lab-walkthrough.md, followed literally on tskube up --lab', { ski
       const rc = join(home, `rc.${i}`);
       results[i] = {
         output: existsSync(out) ? await readFile(out, 'utf8') : '',
-        code: existsSync(rc) ? Number((await readFile(rc, 'utf8')).trim()) : lines[i]!.command.endsWith('&') ? 0 : undefined,
+        code: existsSync(rc)
+          ? Number((await readFile(rc, 'utf8')).trim())
+          : lines[i]!.command.endsWith('&')
+            ? 0
+            : undefined,
       };
     }
   });
 
   after(async () => {
     if (!home) return;
-    if (existsSync(join(home, '.tskube', 'tskube'))) await run([TSKUBE, 'down'], { env: { HOME: home }, timeoutMs: 60_000 });
+    if (existsSync(join(home, '.tskube', 'tskube')))
+      await run([TSKUBE, 'down'], { env: { HOME: home }, timeoutMs: 60_000 });
     await rm(home, { recursive: true, force: true });
   });
 
-  const sections = ['start', '1. Services and networking', '2. A flat network on nodeb', '3. The same on nodea', '4. Services revisited', '5. kube-proxy on nodea', '6. kube-proxy on nodeb'];
+  const sections = [
+    'start',
+    '1. Services and networking',
+    '2. A flat network on nodeb',
+    '3. The same on nodea',
+    '4. Services revisited',
+    '5. kube-proxy on nodea',
+    '6. kube-proxy on nodeb',
+  ];
   for (const section of sections) {
     test(`${section}: every command does what the page says`, () => {
       const inSection = lines.map((l, i) => ({ l, r: results[i]! })).filter(({ l }) => l.section === section);
@@ -91,7 +110,8 @@ describe('docs/lab-walkthrough.md, followed literally on tskube up --lab', { ski
       for (const { l, r } of inSection) {
         assert.notEqual(r.code, undefined, `${l.command}: never ran`);
         if (l.comment === undefined) assert.equal(r.code, 0, `${l.command}: exited ${r.code}\n${r.output}`);
-        for (const fragment of l.expected) assert.ok(r.output.includes(fragment), `${l.command}: output lacks "${fragment}":\n${r.output}`);
+        for (const fragment of l.expected)
+          assert.ok(r.output.includes(fragment), `${l.command}: output lacks "${fragment}":\n${r.output}`);
       }
     });
   }

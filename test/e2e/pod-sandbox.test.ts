@@ -35,8 +35,24 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     return { ...r, out: r.stdout };
   };
   const create = (name: string, spec: Record<string, unknown>, container: Record<string, unknown> = {}) =>
-    client.create(pods(), 'default', { metadata: { name }, spec: { nodeName: 'nodea', terminationGracePeriodSeconds: 1, ...spec, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], ...container }] } });
-  const running = (name: string) => waitFor(`${name} running`, async () => { const p = await client.get(pods(), 'default', name); return p.status?.phase === 'Running' ? p : undefined; }, 60_000);
+    client.create(pods(), 'default', {
+      metadata: { name },
+      spec: {
+        nodeName: 'nodea',
+        terminationGracePeriodSeconds: 1,
+        ...spec,
+        containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], ...container }],
+      },
+    });
+  const running = (name: string) =>
+    waitFor(
+      `${name} running`,
+      async () => {
+        const p = await client.get(pods(), 'default', name);
+        return p.status?.phase === 'Running' ? p : undefined;
+      },
+      60_000,
+    );
 
   before(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'tskube-sandbox-'));
@@ -46,7 +62,17 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     await writeFile(marker, 'host\n');
     await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.248.0/24'], { timeoutMs: 300_000 });
     client = new RestClient(await loadKubeconfig(join(stateDir, 'admin.conf')), { userAgent: 'test' });
-    await create('plain', {}, { env: [{ name: 'GREETING', value: 'hello' }, { name: 'MESSAGE', value: '$(GREETING) world' }, { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] });
+    await create(
+      'plain',
+      {},
+      {
+        env: [
+          { name: 'GREETING', value: 'hello' },
+          { name: 'MESSAGE', value: '$(GREETING) world' },
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        ],
+      },
+    );
     await running('plain');
   });
 
@@ -59,9 +85,17 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   });
 
   test('a container holds the default capability set, under seccomp and no_new_privs', async () => {
-    const { out, code, stderr } = await sh('plain', 'grep -E "^(CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status; id');
+    const { out, code, stderr } = await sh(
+      'plain',
+      'grep -E "^(CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status; id',
+    );
     assert.equal(code, 0, stderr);
-    assert.match(out, new RegExp(`CapPrm:\\s+${DEFAULT_CAPS}\\nCapEff:\\s+${DEFAULT_CAPS}\\nCapBnd:\\s+${DEFAULT_CAPS}\\nCapAmb:\\s+0{16}\\nNoNewPrivs:\\s+1\\nSeccomp:\\s+2\\n`));
+    assert.match(
+      out,
+      new RegExp(
+        `CapPrm:\\s+${DEFAULT_CAPS}\\nCapEff:\\s+${DEFAULT_CAPS}\\nCapBnd:\\s+${DEFAULT_CAPS}\\nCapAmb:\\s+0{16}\\nNoNewPrivs:\\s+1\\nSeccomp:\\s+2\\n`,
+      ),
+    );
     assert.match(out, /uid=0\(root\) gid=0\(root\)/);
     // RuntimeDefault refuses what CAP_SYS_ADMIN would guard: new namespaces, mounts.
     const unshare = await sh('plain', 'unshare -U true');
@@ -69,11 +103,14 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     assert.match(unshare.stderr, /Operation not permitted/);
   });
 
-  test('the host\'s root, /root and /run/netns are not visible and the host\'s files cannot be written', async () => {
-    const { out } = await sh('plain', `ls ${marker} /run/netns /proc/1/root${marker} 2>&1; ls -a /; touch /bin/busybox 2>&1; (echo x > /proc/sys/kernel/core_pattern) 2>&1; (echo b > /proc/sysrq-trigger) 2>&1; echo pod > /written-by-pod && cat /written-by-pod`);
+  test("the host's root, /root and /run/netns are not visible and the host's files cannot be written", async () => {
+    const { out } = await sh(
+      'plain',
+      `ls ${marker} /run/netns /proc/1/root${marker} 2>&1; ls -a /; touch /bin/busybox 2>&1; (echo x > /proc/sys/kernel/core_pattern) 2>&1; (echo b > /proc/sysrq-trigger) 2>&1; echo pod > /written-by-pod && cat /written-by-pod`,
+    );
     assert.match(out, new RegExp(`${marker}: No such file or directory`));
     assert.match(out, /\/run\/netns: No such file or directory/);
-    assert.doesNotMatch(out, /^(home|usr|opt|boot|srv|lib64)$/m, 'none of the host\'s top-level directories');
+    assert.doesNotMatch(out, /^(home|usr|opt|boot|srv|lib64)$/m, "none of the host's top-level directories");
     assert.match(out, /touch: \/bin\/busybox: Read-only file system/);
     assert.match(out, /core_pattern: Read-only file system/);
     assert.match(out, /sysrq-trigger: /, 'no writing sysrq-trigger (absent where the kernel has no magic SysRq)');
@@ -83,21 +120,30 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     assert.notEqual((await readFile('/proc/sys/kernel/core_pattern', 'utf8')).trim(), 'x');
   });
 
-  test('the environment is the spec\'s and the service variables only, never the kubelet\'s', async () => {
+  test("the environment is the spec's and the service variables only, never the kubelet's", async () => {
     const { out } = await sh('plain', 'env');
-    const names = out.trim().split('\n').map((l) => l.slice(0, l.indexOf('='))).sort();
-    const allowed = (n: string) => ['GREETING', 'MESSAGE', 'POD_NAME', 'HOSTNAME', 'HOME', 'PATH', 'PWD', 'SHLVL'].includes(n) || /^KUBERNETES_|_SERVICE_(HOST|PORT)|_PORT(_\d+_(TCP|UDP|SCTP)(_(ADDR|PORT|PROTO))?)?$/.test(n);
-    assert.deepEqual(names.filter((n) => !allowed(n)), []);
+    const names = out
+      .trim()
+      .split('\n')
+      .map((l) => l.slice(0, l.indexOf('=')))
+      .sort();
+    const allowed = (n: string) =>
+      ['GREETING', 'MESSAGE', 'POD_NAME', 'HOSTNAME', 'HOME', 'PATH', 'PWD', 'SHLVL'].includes(n) ||
+      /^KUBERNETES_|_SERVICE_(HOST|PORT)|_PORT(_\d+_(TCP|UDP|SCTP)(_(ADDR|PORT|PROTO))?)?$/.test(n);
+    assert.deepEqual(
+      names.filter((n) => !allowed(n)),
+      [],
+    );
     assert.match(out, /^GREETING=hello$/m);
     assert.match(out, /^MESSAGE=hello world$/m);
     assert.match(out, /^POD_NAME=plain$/m);
     assert.match(out, /^KUBERNETES_SERVICE_HOST=/m);
   });
 
-  test('kubectl exec runs in the container\'s view: its programs, processes and user; kubectl cp works', async () => {
+  test("kubectl exec runs in the container's view: its programs, processes and user; kubectl cp works", async () => {
     const { out } = await sh('plain', 'readlink /bin/wget; ps -o pid,comm; hostname');
-    assert.match(out, /^busybox\n/, 'wget is busybox\'s applet');
-    assert.match(out, /^\s+1 bwrap\n\s+2 sleep$/m, 'the container\'s processes');
+    assert.match(out, /^busybox\n/, "wget is busybox's applet");
+    assert.match(out, /^\s+1 bwrap\n\s+2 sleep$/m, "the container's processes");
     assert.match(out, /^plain$/m);
     const local = join(stateDir, 'to-pod.txt');
     await writeFile(local, 'copied in\n');
@@ -109,17 +155,37 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     assert.equal(await readFile(join(stateDir, 'back.txt'), 'utf8'), 'copied in\n');
   });
 
-  test('runAsNonRoot with a root image does not start: CreateContainerConfigError with upstream\'s message', async () => {
+  test("runAsNonRoot with a root image does not start: CreateContainerConfigError with upstream's message", async () => {
     const p = await create('nonroot', { securityContext: { runAsNonRoot: true } });
-    const waiting = await waitFor('the waiting reason', async () => (await client.get(pods(), 'default', 'nonroot')).status?.containerStatuses?.[0]?.state?.waiting, 30_000);
+    const waiting = await waitFor(
+      'the waiting reason',
+      async () => (await client.get(pods(), 'default', 'nonroot')).status?.containerStatuses?.[0]?.state?.waiting,
+      30_000,
+    );
     assert.equal(waiting.reason, 'CreateContainerConfigError');
-    assert.equal(waiting.message, `container has runAsNonRoot and image will run as root (pod: "nonroot_default(${p.metadata.uid})", container: c)`);
+    assert.equal(
+      waiting.message,
+      `container has runAsNonRoot and image will run as root (pod: "nonroot_default(${p.metadata.uid})", container: c)`,
+    );
   });
 
   test('runAsUser and runAsGroup set the user, without capabilities; readOnlyRootFilesystem refuses writes', async () => {
-    await create('user', { securityContext: { runAsUser: 1000, runAsGroup: 3000, runAsNonRoot: true }, volumes: [{ name: 'scratch', emptyDir: {} }] }, { securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }, volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] });
+    await create(
+      'user',
+      {
+        securityContext: { runAsUser: 1000, runAsGroup: 3000, runAsNonRoot: true },
+        volumes: [{ name: 'scratch', emptyDir: {} }],
+      },
+      {
+        securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+        volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+      },
+    );
     await running('user');
-    const { out } = await sh('user', 'id; grep CapEff /proc/self/status; touch /x 2>&1; touch /tmp/x 2>&1; echo ok > /scratch/f && cat /scratch/f');
+    const { out } = await sh(
+      'user',
+      'id; grep CapEff /proc/self/status; touch /x 2>&1; touch /tmp/x 2>&1; echo ok > /scratch/f && cat /scratch/f',
+    );
     assert.match(out, /^uid=1000 gid=3000/m);
     assert.match(out, /CapEff:\s+0{16}/);
     assert.match(out, /touch: \/x: Read-only file system/);
@@ -127,27 +193,48 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     assert.match(out, /^ok$/m, 'an emptyDir volume stays writable');
   });
 
-  test('a hostNetwork and hostPID pod sees the node\'s interfaces and processes, and has the node\'s IP', async () => {
+  test("a hostNetwork and hostPID pod sees the node's interfaces and processes, and has the node's IP", async () => {
     await create('hostnet', { hostNetwork: true, hostPID: true });
     const p = await running('hostnet');
-    const node = (await client.get(client.resource('nodes'), undefined, 'nodea')).status.addresses.find((a: any) => a.type === 'InternalIP').address;
+    const node = (await client.get(client.resource('nodes'), undefined, 'nodea')).status.addresses.find(
+      (a: any) => a.type === 'InternalIP',
+    ).address;
     assert.equal(p.status.podIP, node);
     const { out } = await sh('hostnet', 'ip -o -4 addr; ls -d /proc/[0-9]* | wc -l');
     assert.ok(out.includes(` ${node}/`), out);
-    assert.ok(Number(out.trim().split('\n').at(-1)) > 20, 'the host\'s processes');
+    assert.ok(Number(out.trim().split('\n').at(-1)) > 20, "the host's processes");
     const plain = await sh('plain', 'ip -o -4 addr');
     assert.ok(!plain.out.includes(` ${node}/`), 'a plain pod has its own network');
   });
 
-  test('what a pod\'s root makes (a setuid copy of a shell) is out of an unprivileged local user\'s reach', async () => {
+  test("what a pod's root makes (a setuid copy of a shell) is out of an unprivileged local user's reach", async () => {
     const made = await sh('plain', 'cp /bin/busybox /tmp/rootsh && chmod 4755 /tmp/rootsh && ls -l /tmp/rootsh');
     assert.match(made.out, /^-rwsr-xr-x/);
     const p = await client.get(pods(), 'default', 'plain');
-    const file = join(stateDir, 'nodes', 'nodea', 'kubelet', 'containers', p.metadata.uid, 'c', 'upper', 'tmp', 'rootsh');
-    assert.ok(existsSync(file), 'the file is in the container\'s writable layer');
+    const file = join(
+      stateDir,
+      'nodes',
+      'nodea',
+      'kubelet',
+      'containers',
+      p.metadata.uid,
+      'c',
+      'upper',
+      'tmp',
+      'rootsh',
+    );
+    assert.ok(existsSync(file), "the file is in the container's writable layer");
     // runuser drops every capability with the switch (setpriv would keep them).
-    const nobody = (argv: string[]) => run(['runuser', '-u', 'nobody', '--', ...argv]).then((r) => r.stdout, (e) => `refused: ${e.message}`);
-    assert.match(await nobody(['/bin/busybox', 'ls', '-d', join(stateDir, 'nodes', 'nodea')]), /nodea/, 'the node\'s directory is open');
+    const nobody = (argv: string[]) =>
+      run(['runuser', '-u', 'nobody', '--', ...argv]).then(
+        (r) => r.stdout,
+        (e) => `refused: ${e.message}`,
+      );
+    assert.match(
+      await nobody(['/bin/busybox', 'ls', '-d', join(stateDir, 'nodes', 'nodea')]),
+      /nodea/,
+      "the node's directory is open",
+    );
     assert.match(await nobody([file, 'id', '-u']), /^refused: .*Permission denied/);
   });
 });

@@ -23,15 +23,19 @@ import { TSKUBE, waitFor } from '../support/processes.ts';
 const LAB = fileURLToPath(new URL('../../examples/lab/', import.meta.url));
 const NAME = 'hrr';
 
-describe('tskube up: every component killed with SIGKILL comes back', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed') }, () => {
+describe('tskube up: every component killed with SIGKILL comes back', {
+  skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed'),
+}, () => {
   let stateDir: string;
   let cache: string;
   let client: RestClient;
   const flags = () => [`--name=${NAME}`, `--state-dir=${stateDir}`];
   const k = (args: string[]) => kubectl('1.33', join(stateDir, 'admin.conf'), cache, args, { cwd: LAB });
   const records = async () => JSON.parse(await readFile(join(stateDir, 'processes.json'), 'utf8')) as any[];
-  const record = async (component: string, node?: string) => (await records()).find((r) => r.component === component && r.node === node);
-  const lease = async (name: string) => (await client.get(client.resource('leases', 'coordination.k8s.io'), 'kube-system', name)).spec;
+  const record = async (component: string, node?: string) =>
+    (await records()).find((r) => r.component === component && r.node === node);
+  const lease = async (name: string) =>
+    (await client.get(client.resource('leases', 'coordination.k8s.io'), 'kube-system', name)).spec;
 
   /**
    * firstAnswer polls the VIP from nodea's network namespace (curl straight under nsenter: a `tskube exec` costs a Node
@@ -40,12 +44,31 @@ describe('tskube up: every component killed with SIGKILL comes back', { skip: NO
    */
   const firstAnswer = async (vip: string): Promise<number> => {
     let answeredAt = 0;
-    await waitFor(`${vip}:2000 to answer from nodea`, async () => {
-      const r = await run(['nsenter', `--net=/run/netns/${NAME}-nodea`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--connect-timeout', '0.2', '-m', '1', `${vip}:2000`]).catch(() => ({ stdout: '' }));
-      if (r.stdout !== '200') return false;
-      answeredAt = performance.now();
-      return true;
-    }, 30_000);
+    await waitFor(
+      `${vip}:2000 to answer from nodea`,
+      async () => {
+        const r = await run([
+          'nsenter',
+          `--net=/run/netns/${NAME}-nodea`,
+          '--',
+          'curl',
+          '-s',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '--connect-timeout',
+          '0.2',
+          '-m',
+          '1',
+          `${vip}:2000`,
+        ]).catch(() => ({ stdout: '' }));
+        if (r.stdout !== '200') return false;
+        answeredAt = performance.now();
+        return true;
+      },
+      30_000,
+    );
     return answeredAt;
   };
 
@@ -55,10 +78,17 @@ describe('tskube up: every component killed with SIGKILL comes back', { skip: NO
     await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.242.0/24'], { timeoutMs: 180_000 });
     client = new RestClient(await loadKubeconfig(join(stateDir, 'admin.conf')), { userAgent: 'recovery-test' });
     await k(['create', '-f', 'testdep.yaml']);
-    await waitFor('the nginx pods to be ready', async () => {
-      const pods = JSON.parse((await k(['get', 'pods', '-l', 'app=nginx', '-o', 'json'])).stdout).items as any[];
-      return pods.length === 2 && pods.every((p) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
-    }, 90_000);
+    await waitFor(
+      'the nginx pods to be ready',
+      async () => {
+        const pods = JSON.parse((await k(['get', 'pods', '-l', 'app=nginx', '-o', 'json'])).stdout).items as any[];
+        return (
+          pods.length === 2 &&
+          pods.every((p) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'))
+        );
+      },
+      90_000,
+    );
   });
 
   after(async () => {
@@ -72,43 +102,103 @@ describe('tskube up: every component killed with SIGKILL comes back', { skip: NO
 
   test('steady state: a new Service answers from nodea (the figure the recoveries compare with)', async (t) => {
     const created = performance.now();
-    const svc = await client.create(client.resource('services'), 'default', { metadata: { name: 'steady' }, spec: { selector: { app: 'nginx' }, ports: [{ port: 2000, targetPort: 80 }] } });
-    t.diagnostic(`steady state: the new Service answered ${(((await firstAnswer(svc.spec.clusterIP)) - created) / 1000).toFixed(2)} s after its create`);
+    const svc = await client.create(client.resource('services'), 'default', {
+      metadata: { name: 'steady' },
+      spec: { selector: { app: 'nginx' }, ports: [{ port: 2000, targetPort: 80 }] },
+    });
+    t.diagnostic(
+      `steady state: the new Service answered ${(((await firstAnswer(svc.spec.clusterIP)) - created) / 1000).toFixed(2)} s after its create`,
+    );
   });
 
   const components: [string, string | undefined][] = [
-    ['apiserver', undefined], ['controller-manager', undefined], ['scheduler', undefined],
-    ['kubelet', 'nodea'], ['kubelet', 'nodeb'], ['flatnet', 'nodea'], ['flatnet', 'nodeb'], ['proxy', 'nodea'], ['proxy', 'nodeb'],
+    ['apiserver', undefined],
+    ['controller-manager', undefined],
+    ['scheduler', undefined],
+    ['kubelet', 'nodea'],
+    ['kubelet', 'nodeb'],
+    ['flatnet', 'nodea'],
+    ['flatnet', 'nodeb'],
+    ['proxy', 'nodea'],
+    ['proxy', 'nodeb'],
   ];
   for (const [component, node] of components) {
     const label = node ? `${component} on ${node}` : component;
     test(`${label}: back by itself after kill -9, and a new Service answers from nodea`, async (t) => {
       const before = await record(component, node);
-      const holder = component === 'controller-manager' ? (await lease('kube-controller-manager')).holderIdentity : component === 'scheduler' ? (await lease('kube-scheduler')).holderIdentity : undefined;
+      const holder =
+        component === 'controller-manager'
+          ? (await lease('kube-controller-manager')).holderIdentity
+          : component === 'scheduler'
+            ? (await lease('kube-scheduler')).holderIdentity
+            : undefined;
       const killedAt = performance.now();
       process.kill(before.pid, 'SIGKILL');
-      await waitFor(`${label} to be restarted`, async () => {
-        const now = await record(component, node);
-        return now.pid > 0 && now.pid !== before.pid && isAlive(now.pid);
-      }, 30_000);
+      await waitFor(
+        `${label} to be restarted`,
+        async () => {
+          const now = await record(component, node);
+          return now.pid > 0 && now.pid !== before.pid && isAlive(now.pid);
+        },
+        30_000,
+      );
       const after = await record(component, node);
       assert.equal(after.restarts, (before.restarts ?? 0) + 1);
       assert.equal(after.lastExit, 'signal SIGKILL');
-      assert.match((await run([TSKUBE, 'status', ...flags()])).stdout, new RegExp(`^${component}\\s+${node ?? '-'}\\s+${after.pid}\\s+running\\s+1\\s+signal SIGKILL`, 'm'));
-      if (component === 'apiserver') await waitFor('the API server to be ready', async () => (await client.get(client.resource('namespaces'), undefined, 'default').then(() => true, () => false)), 30_000);
+      assert.match(
+        (await run([TSKUBE, 'status', ...flags()])).stdout,
+        new RegExp(`^${component}\\s+${node ?? '-'}\\s+${after.pid}\\s+running\\s+1\\s+signal SIGKILL`, 'm'),
+      );
+      if (component === 'apiserver')
+        await waitFor(
+          'the API server to be ready',
+          async () =>
+            await client.get(client.resource('namespaces'), undefined, 'default').then(
+              () => true,
+              () => false,
+            ),
+          30_000,
+        );
       if (holder !== undefined) {
         const name = component === 'scheduler' ? 'kube-scheduler' : 'kube-controller-manager';
-        await waitFor(`${label} to hold its lease again`, async () => (await lease(name).catch(() => ({}))).holderIdentity !== holder, 40_000);
+        await waitFor(
+          `${label} to hold its lease again`,
+          async () => (await lease(name).catch(() => ({}))).holderIdentity !== holder,
+          40_000,
+        );
       }
       if (component === 'proxy') {
-        await waitFor(`kube-proxy on ${node} to sync`, async () => (await run([TSKUBE, 'exec', node!, ...flags(), '--', 'curl', '-s', '-m', '1', 'http://127.0.0.1:10256/livez']).catch(() => ({ stdout: '' }))).stdout.includes('"healthy":true'), 30_000);
+        await waitFor(
+          `kube-proxy on ${node} to sync`,
+          async () =>
+            (
+              await run([
+                TSKUBE,
+                'exec',
+                node!,
+                ...flags(),
+                '--',
+                'curl',
+                '-s',
+                '-m',
+                '1',
+                'http://127.0.0.1:10256/livez',
+              ]).catch(() => ({ stdout: '' }))
+            ).stdout.includes('"healthy":true'),
+          30_000,
+        );
       }
       const recoveredAt = performance.now();
       const name = `after-${component}${node ? `-${node}` : ''}`;
       const created = performance.now();
-      const svc = await client.create(client.resource('services'), 'default', { metadata: { name }, spec: { selector: { app: 'nginx' }, ports: [{ port: 2000, targetPort: 80 }] } });
+      const svc = await client.create(client.resource('services'), 'default', {
+        metadata: { name },
+        spec: { selector: { app: 'nginx' }, ports: [{ port: 2000, targetPort: 80 }] },
+      });
       const answerMs = (await firstAnswer(svc.spec.clusterIP)) - created;
-      t.diagnostic(`${label}: recovered ${((recoveredAt - killedAt) / 1000).toFixed(2)} s after the kill; the new Service answered ${(answerMs / 1000).toFixed(2)} s after its create`);
+      t.diagnostic(
+        `${label}: recovered ${((recoveredAt - killedAt) / 1000).toFixed(2)} s after the kill; the new Service answered ${(answerMs / 1000).toFixed(2)} s after its create`,
+      );
       // Speed is a benchmark matter; this bound only catches a recovery that is not really one (upstream-like 5 s retries).
       assert.ok(answerMs < 4000, `answered after ${answerMs.toFixed(0)} ms`);
     });

@@ -35,17 +35,33 @@ describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/
     const webPort = (web.address() as AddressInfo).port;
     // The kubelet serves HTTPS with a certificate for its node from its own CA, which the API server is told to trust.
     const ca = await createCa('tskube-test-kubelet-ca');
-    const serving = await issueCertificate(ca, { commonName: 'n1', usage: 'server', dnsNames: ['n1'], ips: ['127.0.0.1'] });
+    const serving = await issueCertificate(ca, {
+      commonName: 'n1',
+      usage: 'server',
+      dnsNames: ['n1'],
+      ips: ['127.0.0.1'],
+    });
     await writeFile(join(dir, 'kubelet-ca.crt'), ca.cert);
     kubelet = https.createServer({ cert: serving.cert, key: serving.key }, (_req, res) => res.writeHead(404).end());
     // The pod's port 8080 is the web server; any other port is closed (9 is discard, never listened on here).
     const dial = (port: number) => ['/bin/busybox', 'nc', '127.0.0.1', String(port === 8080 ? webPort : 9)];
-    kubelet.on('upgrade', (req, socket, head) => servePortForward(req, socket, head, { netns: 'tkpf-pod', pod: 'web', uid: 'uid-1', dial }));
+    kubelet.on('upgrade', (req, socket, head) =>
+      servePortForward(req, socket, head, { netns: 'tkpf-pod', pod: 'web', uid: 'uid-1', dial }),
+    );
     await new Promise<void>((resolve) => kubelet.listen(0, '127.0.0.1', () => resolve()));
     server = await startApiServer({ extraFlags: [`--kubelet-certificate-authority=${join(dir, 'kubelet-ca.crt')}`] });
     const r = (n: string) => server.client.resource(n);
-    await server.client.create(r('nodes'), undefined, { metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: (kubelet.address() as AddressInfo).port } } } });
-    const pod = await server.client.create(r('pods'), 'default', { metadata: { name: 'web' }, spec: { nodeName: 'n1', containers: [{ name: 'web', image: 'busybox' }] } });
+    await server.client.create(r('nodes'), undefined, {
+      metadata: { name: 'n1' },
+      status: {
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: (kubelet.address() as AddressInfo).port } },
+      },
+    });
+    const pod = await server.client.create(r('pods'), 'default', {
+      metadata: { name: 'web' },
+      spec: { nodeName: 'n1', containers: [{ name: 'web', image: 'busybox' }] },
+    });
     await server.client.update(r('pods'), { ...pod, status: { phase: 'Running' } }, { subresource: 'status' });
   });
 
@@ -58,17 +74,28 @@ describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/
 
   /** forwarding runs `kubectl port-forward` until stop() and collects what it printed. */
   function forwarding(version: string, spec: string): { output: () => string; stop: () => Promise<void> } {
-    const child = spawn(kubectlPath(version), [`--kubeconfig=${server.kubeconfig}`, `--cache-dir=${join(dir, `cache-${version}`)}`, 'port-forward', 'pod/web', spec], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir } });
+    const child = spawn(
+      kubectlPath(version),
+      [
+        `--kubeconfig=${server.kubeconfig}`,
+        `--cache-dir=${join(dir, `cache-${version}`)}`,
+        'port-forward',
+        'pod/web',
+        spec,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir } },
+    );
     let out = '';
     child.stdout.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (out += b));
     return {
       output: () => out,
-      stop: () => new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.on('close', () => resolve());
-        child.kill('SIGTERM');
-      }),
+      stop: () =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.on('close', () => resolve());
+          child.kill('SIGTERM');
+        }),
     };
   }
 
@@ -77,7 +104,11 @@ describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/
       const local = await freePort();
       const pf = forwarding(version, `${local}:8080`);
       try {
-        await waitFor('the forwarding line', async () => pf.output().includes(`Forwarding from 127.0.0.1:${local} -> 8080`), 15_000);
+        await waitFor(
+          'the forwarding line',
+          async () => pf.output().includes(`Forwarding from 127.0.0.1:${local} -> 8080`),
+          15_000,
+        );
         for (let i = 0; i < 2; i++) {
           const body = await (await fetch(`http://127.0.0.1:${local}/`)).text();
           assert.equal(body, 'hello through the tunnel\n');
@@ -92,10 +123,23 @@ describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/
       const local = await freePort();
       const pf = forwarding(version, `${local}:9999`);
       try {
-        await waitFor('the forwarding line', async () => pf.output().includes(`Forwarding from 127.0.0.1:${local} -> 9999`), 15_000);
+        await waitFor(
+          'the forwarding line',
+          async () => pf.output().includes(`Forwarding from 127.0.0.1:${local} -> 9999`),
+          15_000,
+        );
         await fetch(`http://127.0.0.1:${local}/`).catch(() => undefined);
-        await waitFor('the error', async () => pf.output().includes('an error occurred forwarding') ? true : undefined, 10_000);
-        assert.match(pf.output(), new RegExp(`an error occurred forwarding ${local} -> 9999: error forwarding port 9999 to pod web, uid uid-1: failed to connect to localhost:9999 inside namespace \\\\?"tkpf-pod\\\\?": can't connect to remote host \\(127.0.0.1\\): Connection refused`));
+        await waitFor(
+          'the error',
+          async () => (pf.output().includes('an error occurred forwarding') ? true : undefined),
+          10_000,
+        );
+        assert.match(
+          pf.output(),
+          new RegExp(
+            `an error occurred forwarding ${local} -> 9999: error forwarding port 9999 to pod web, uid uid-1: failed to connect to localhost:9999 inside namespace \\\\?"tkpf-pod\\\\?": can't connect to remote host \\(127.0.0.1\\): Connection refused`,
+          ),
+        );
         // As upstream's kubectl (1.2x+), a failed forward tears the connection down.
         await waitFor('kubectl to end', async () => pf.output().includes('error: lost connection to pod'), 10_000);
       } finally {

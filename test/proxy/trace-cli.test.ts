@@ -9,14 +9,25 @@ const LAB = join(import.meta.dirname, '../../examples/lab/nsvc-endpoints.yaml');
 
 for (const mode of ['iptables', 'nftables']) {
   test(`tskube trace follows the lab's Service through ${mode} rules: both pods, half each`, async () => {
-    const rules = (await run([TSKUBE, 'proxy', 'render', `--proxy-mode=${mode}`, '-f', LAB, '--cluster-cidr=172.16.0.0/14'])).stdout;
+    const rules = (
+      await run([TSKUBE, 'proxy', 'render', `--proxy-mode=${mode}`, '-f', LAB, '--cluster-cidr=172.16.0.0/14'])
+    ).stdout;
     const vip = /(\d+\.\d+\.\d+\.\d+)( --dport 2000| \. tcp \. 2000)/.exec(rules)![1]!;
-    const { stdout } = await run([TSKUBE, 'trace', '-f', '-', '--from', '172.17.0.3', '--to', `${vip}:2000/tcp`], { input: rules });
+    const { stdout } = await run([TSKUBE, 'trace', '-f', '-', '--from', '172.17.0.3', '--to', `${vip}:2000/tcp`], {
+      input: rules,
+    });
     assert.match(stdout, new RegExp(`^${mode}: 172\\.17\\.0\\.3 → ${vip.replace(/\./g, '\\.')}:2000/tcp$`, 'm'));
     assert.match(stdout, /^summary:\n {4}50\.0% 172\.17\.0\.2:80\n {4}50\.0% 172\.18\.0\.2:80\n$/m);
-    assert.match(stdout, mode === 'iptables' ? /nat KUBE-SEP-\w+: .* -j DNAT --to-destination 172\.17\.0\.2:80/ : /service-\w{8}-default\/nsvc\/tcp\/: numgen random mod 2 0 meta l4proto tcp dnat to 172\.17\.0\.2:80/);
+    assert.match(
+      stdout,
+      mode === 'iptables'
+        ? /nat KUBE-SEP-\w+: .* -j DNAT --to-destination 172\.17\.0\.2:80/
+        : /service-\w{8}-default\/nsvc\/tcp\/: numgen random mod 2 0 meta l4proto tcp dnat to 172\.17\.0\.2:80/,
+    );
     // From a host outside the pod network the connection is masqueraded.
-    const outside = (await run([TSKUBE, 'trace', '-f', '-', '--from', '172.31.0.1', '--to', `${vip}:2000`], { input: rules })).stdout;
+    const outside = (
+      await run([TSKUBE, 'trace', '-f', '-', '--from', '172.31.0.1', '--to', `${vip}:2000`], { input: rules })
+    ).stdout;
     assert.match(outside, /50\.0% 172\.18\.0\.2:80 \(masqueraded\)/);
   });
 }

@@ -3,9 +3,11 @@ import { openEtcdStore } from '../../src/apiserver/storage/etcd-store.ts';
 import { etcdAvailable, startEtcd } from '../support/etcd.ts';
 import { storeSuite } from './store-suite.ts';
 
-describe('EtcdStore against a real etcd', { skip: etcdAvailable() ? false : 'etcd (Debian etcd-server) is not installed' }, () => {
+describe('EtcdStore against a real etcd', {
+  skip: etcdAvailable() ? false : 'etcd (Debian etcd-server) is not installed',
+}, () => {
   let etcd: { endpoint: string; stop(): Promise<void> };
-  let n = 0;
+  let _n = 0;
   before(async () => {
     etcd = await startEtcd();
   });
@@ -18,7 +20,7 @@ describe('EtcdStore against a real etcd', { skip: etcdAvailable() ? false : 'etc
     const store = await openEtcdStore({ endpoints: [etcd.endpoint] });
     const { items } = await store.list('/t/');
     for (const item of items) await store.delete(item.key);
-    n++;
+    _n++;
     return store;
   });
 });

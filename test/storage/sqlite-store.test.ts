@@ -42,7 +42,8 @@ for (;;) { await store.create('/k/' + i, 'v' + i); process.stdout.write(i + '\\n
     await new Promise((r) => child.once('exit', r));
     const store = openSqliteStore({ dataDir: dir });
     try {
-      for (let i = 0; i <= acknowledged; i++) assert.equal((await store.get(`/k/${i}`))?.value, `v${i}`, `write ${i} lost`);
+      for (let i = 0; i <= acknowledged; i++)
+        assert.equal((await store.get(`/k/${i}`))?.value, `v${i}`, `write ${i} lost`);
       assert.ok((await store.currentRevision()) >= acknowledged + 1);
     } finally {
       await store.close();

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompactedError, KeyExistsError, RevisionConflictError, type Store, type WatchEvent } from '../../src/apiserver/storage/store.ts';
+import {
+  CompactedError,
+  KeyExistsError,
+  RevisionConflictError,
+  type Store,
+  type WatchEvent,
+} from '../../src/apiserver/storage/store.ts';
 
 /**
  * storeSuite registers the behaviour every Store backend must share; each backend's test file calls it with a
@@ -45,7 +51,10 @@ export function storeSuite(open: () => Promise<Store>): void {
       await store.create('/t/p/a', 'a');
       await store.create('/t/q/c', 'c');
       const { items, revision } = await store.list('/t/p/');
-      assert.deepEqual(items.map((i) => i.key), ['/t/p/a', '/t/p/b']);
+      assert.deepEqual(
+        items.map((i) => i.key),
+        ['/t/p/a', '/t/p/b'],
+      );
       assert.equal(revision, await store.currentRevision());
     } finally {
       await store.close();
@@ -55,7 +64,9 @@ export function storeSuite(open: () => Promise<Store>): void {
   test('list returns every key of a large prefix (more than one page)', async () => {
     const store = await open();
     try {
-      await Promise.all(Array.from({ length: 2500 }, (_, i) => store.create(`/t/big/${String(i).padStart(5, '0')}`, 'x'.repeat(2000))));
+      await Promise.all(
+        Array.from({ length: 2500 }, (_, i) => store.create(`/t/big/${String(i).padStart(5, '0')}`, 'x'.repeat(2000))),
+      );
       const { items } = await store.list('/t/big/');
       assert.equal(items.length, 2500);
       assert.equal(items[2499]!.key, '/t/big/02499');
@@ -67,9 +78,15 @@ export function storeSuite(open: () => Promise<Store>): void {
   test('concurrent creates of one key: exactly one wins', async () => {
     const store = await open();
     try {
-      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.create('/t/race', String(i))));
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => store.create('/t/race', String(i))),
+      );
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-      assert.ok(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof KeyExistsError));
+      assert.ok(
+        results
+          .filter((r) => r.status === 'rejected')
+          .every((r) => (r as PromiseRejectedResult).reason instanceof KeyExistsError),
+      );
     } finally {
       await store.close();
     }
@@ -87,7 +104,14 @@ export function storeSuite(open: () => Promise<Store>): void {
       const r3 = await store.create('/t/w/b', 'b1');
       await store.delete('/t/w/a');
       await waitUntil(() => events.length >= 3);
-      assert.deepEqual(events.map((e) => [e.type, e.key, e.value, e.created]), [['PUT', '/t/w/a', 'a2', false], ['PUT', '/t/w/b', 'b1', true], ['DELETE', '/t/w/a', 'a2', false]]);
+      assert.deepEqual(
+        events.map((e) => [e.type, e.key, e.value, e.created]),
+        [
+          ['PUT', '/t/w/a', 'a2', false],
+          ['PUT', '/t/w/b', 'b1', true],
+          ['DELETE', '/t/w/a', 'a2', false],
+        ],
+      );
       assert.equal(events[0]!.revision, r2);
       assert.equal(events[1]!.revision, r3);
     } finally {
@@ -103,7 +127,9 @@ export function storeSuite(open: () => Promise<Store>): void {
       let r = r1;
       for (let i = 0; i < 5; i++) r = await store.update('/t/c', String(i), r);
       await store.compact(r - 1);
-      const error = await new Promise<Error>((resolve) => store.watch('/t/', r1, () => undefined, { signal: new AbortController().signal, onError: resolve }));
+      const error = await new Promise<Error>((resolve) =>
+        store.watch('/t/', r1, () => undefined, { signal: new AbortController().signal, onError: resolve }),
+      );
       assert.ok(error instanceof CompactedError, String(error));
     } finally {
       await store.close();

@@ -65,15 +65,38 @@ export async function startApiServer(options: TestApiServerOptions = {}): Promis
   if (options.secure) {
     url = `https://${address}:${port}`;
     ca = await createCa('tskube-test-ca');
-    const serving = await issueCertificate(ca, { commonName: 'kube-apiserver', usage: 'server', dnsNames: ['kubernetes', 'localhost'], ips: [address, '127.0.0.1'] });
-    const admin = await issueCertificate(ca, { commonName: 'kubernetes-admin', organizations: ['system:masters'], usage: 'client' });
+    const serving = await issueCertificate(ca, {
+      commonName: 'kube-apiserver',
+      usage: 'server',
+      dnsNames: ['kubernetes', 'localhost'],
+      ips: [address, '127.0.0.1'],
+    });
+    const admin = await issueCertificate(ca, {
+      commonName: 'kubernetes-admin',
+      organizations: ['system:masters'],
+      usage: 'client',
+    });
     const saKey = await createSigningKey();
     const file = (name: string, text: string) => writeFile(join(dir, name), text, { mode: 0o600 });
-    await Promise.all([file('ca.crt', ca.cert), file('apiserver.crt', serving.cert), file('apiserver.key', serving.key), file('sa.key', saKey.privateKey), file('sa.pub', saKey.publicKey)]);
-    await writeFile(kubeconfig, kubeconfigText(url, { ca: ca.cert, clientCert: admin.cert, clientKey: admin.key, user: 'kubernetes-admin' }));
+    await Promise.all([
+      file('ca.crt', ca.cert),
+      file('apiserver.crt', serving.cert),
+      file('apiserver.key', serving.key),
+      file('sa.key', saKey.privateKey),
+      file('sa.pub', saKey.publicKey),
+    ]);
+    await writeFile(
+      kubeconfig,
+      kubeconfigText(url, { ca: ca.cert, clientCert: admin.cert, clientKey: admin.key, user: 'kubernetes-admin' }),
+    );
     listen.push(
-      `--bind-address=${address}`, `--secure-port=${port}`, `--tls-cert-file=${join(dir, 'apiserver.crt')}`, `--tls-private-key-file=${join(dir, 'apiserver.key')}`,
-      `--client-ca-file=${join(dir, 'ca.crt')}`, `--service-account-signing-key-file=${join(dir, 'sa.key')}`, `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--bind-address=${address}`,
+      `--secure-port=${port}`,
+      `--tls-cert-file=${join(dir, 'apiserver.crt')}`,
+      `--tls-private-key-file=${join(dir, 'apiserver.key')}`,
+      `--client-ca-file=${join(dir, 'ca.crt')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     );
     if (options.insecure) {
@@ -85,25 +108,51 @@ export async function startApiServer(options: TestApiServerOptions = {}): Promis
     url = `http://${address}:${port}`;
     await writeFile(kubeconfig, kubeconfigText(url));
     // No controller manager makes the default ServiceAccount here: pods are admitted without one, as the lab does.
-    listen.push(`--insecure-bind-address=${address}`, `--insecure-port=${port}`, '--secure-port=0', '--disable-admission-plugins=ServiceAccount');
+    listen.push(
+      `--insecure-bind-address=${address}`,
+      `--insecure-port=${port}`,
+      '--secure-port=0',
+      '--disable-admission-plugins=ServiceAccount',
+    );
   }
   const argv = [
-    TSKUBE, 'apiserver', ...listen,
+    TSKUBE,
+    'apiserver',
+    ...listen,
     `--service-cluster-ip-range=${options.serviceClusterIpRange ?? '10.0.0.0/16'}`,
     `--advertise-address=${address}`,
-    ...(options.etcdServers ? [`--etcd-servers=${options.etcdServers.join(',')}`] : [`--data-dir=${join(dir, 'data')}`]),
+    ...(options.etcdServers
+      ? [`--etcd-servers=${options.etcdServers.join(',')}`]
+      : [`--data-dir=${join(dir, 'data')}`]),
     ...(options.extraFlags ?? []),
   ];
   const client = new RestClient(await loadKubeconfig(kubeconfig), { userAgent: 'tskube-test' });
   const server: TestApiServer = {
-    url, port, insecureUrl, dir, kubeconfig, client, ca,
+    url,
+    port,
+    insecureUrl,
+    dir,
+    kubeconfig,
+    client,
+    ca,
     async kubeconfigFor(identity, file) {
       if (!ca) throw new Error('Cannot make a kubeconfig for another identity: the test API server is not secure');
       const path = file ?? join(dir, `kubeconfig-${Math.random().toString(36).slice(2, 10)}`);
-      if ('token' in identity) await writeFile(path, kubeconfigText(url, { ca: ca.cert, token: identity.token, user: 'token' }), { mode: 0o600 });
+      if ('token' in identity)
+        await writeFile(path, kubeconfigText(url, { ca: ca.cert, token: identity.token, user: 'token' }), {
+          mode: 0o600,
+        });
       else {
-        const pair = await issueCertificate(ca, { commonName: identity.user, organizations: identity.groups, usage: 'client' });
-        await writeFile(path, kubeconfigText(url, { ca: ca.cert, clientCert: pair.cert, clientKey: pair.key, user: identity.user }), { mode: 0o600 });
+        const pair = await issueCertificate(ca, {
+          commonName: identity.user,
+          organizations: identity.groups,
+          usage: 'client',
+        });
+        await writeFile(
+          path,
+          kubeconfigText(url, { ca: ca.cert, clientCert: pair.cert, clientKey: pair.key, user: identity.user }),
+          { mode: 0o600 },
+        );
       }
       return path;
     },
@@ -124,10 +173,14 @@ export async function startApiServer(options: TestApiServerOptions = {}): Promis
 async function launch(argv: string[], logFile: string, client: RestClient): Promise<StartedProcess> {
   const proc = startProcess(argv, { logFile });
   try {
-    await waitFor('the API server to be ready', async () => {
-      if (proc.child.exitCode !== null) throw new Error(`apiserver exited: ${proc.output().slice(-2000)}`);
-      return (await readyz(client)) || undefined;
-    }, 20_000);
+    await waitFor(
+      'the API server to be ready',
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`apiserver exited: ${proc.output().slice(-2000)}`);
+        return (await readyz(client)) || undefined;
+      },
+      20_000,
+    );
   } catch (error) {
     await proc.stop('SIGKILL');
     throw new Error(`${(error as Error).message}\n--- apiserver output ---\n${proc.output().slice(-3000)}`);
@@ -138,7 +191,11 @@ async function launch(argv: string[], logFile: string, client: RestClient): Prom
 /** readyz asks /readyz (anonymously, as health checks do), trusting the server's CA when it has one. */
 function readyz(client: RestClient): Promise<boolean> {
   const url = new URL('/readyz', client.connection.server);
-  if (url.protocol === 'http:') return fetch(url).then((r) => r.ok, () => false);
+  if (url.protocol === 'http:')
+    return fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
   return new Promise((resolve) => {
     const req = https.get(url, { ca: client.connection.ca, agent: false }, (res) => {
       res.resume();

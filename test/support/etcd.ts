@@ -17,17 +17,29 @@ export async function startEtcd(): Promise<{ endpoint: string; stop(): Promise<v
   const client = await freePort();
   const peer = await freePort();
   const endpoint = `http://127.0.0.1:${client}`;
-  const proc = startProcess([
-    ETCD, '--name=test', `--data-dir=${join(dir, 'data')}`,
-    `--listen-client-urls=${endpoint}`, `--advertise-client-urls=${endpoint}`,
-    `--listen-peer-urls=http://127.0.0.1:${peer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
-    `--initial-cluster=test=http://127.0.0.1:${peer}`, '--log-level=error',
-  ], { env: { ETCD_UNSUPPORTED_ARCH: process.arch === 'x64' ? '' : process.arch } });
-  await waitFor('etcd to serve', async () => {
-    if (proc.child.exitCode !== null) throw new Error(`etcd exited: ${proc.output()}`);
-    const res = await fetch(`${endpoint}/health`).catch(() => undefined);
-    return res?.ok;
-  }, 20_000);
+  const proc = startProcess(
+    [
+      ETCD,
+      '--name=test',
+      `--data-dir=${join(dir, 'data')}`,
+      `--listen-client-urls=${endpoint}`,
+      `--advertise-client-urls=${endpoint}`,
+      `--listen-peer-urls=http://127.0.0.1:${peer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+      `--initial-cluster=test=http://127.0.0.1:${peer}`,
+      '--log-level=error',
+    ],
+    { env: { ETCD_UNSUPPORTED_ARCH: process.arch === 'x64' ? '' : process.arch } },
+  );
+  await waitFor(
+    'etcd to serve',
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`etcd exited: ${proc.output()}`);
+      const res = await fetch(`${endpoint}/health`).catch(() => undefined);
+      return res?.ok;
+    },
+    20_000,
+  );
   return {
     endpoint,
     async stop() {

@@ -21,9 +21,20 @@ export interface KubectlResult {
 }
 
 /** kubectl runs the real kubectl against a kubeconfig with its own discovery cache dir; input goes to stdin. */
-export function kubectl(version: string, kubeconfig: string, cacheDir: string, args: string[], options: { input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<KubectlResult> {
+export function kubectl(
+  version: string,
+  kubeconfig: string,
+  cacheDir: string,
+  args: string[],
+  options: { input?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(kubectlPath(version), [`--kubeconfig=${kubeconfig}`, `--cache-dir=${cacheDir}`, ...args], { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000, env: { ...process.env, HOME: cacheDir, KUBECONFIG: kubeconfig } });
+    const child = spawn(kubectlPath(version), [`--kubeconfig=${kubeconfig}`, `--cache-dir=${cacheDir}`, ...args], {
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 30_000,
+      env: { ...process.env, HOME: cacheDir, KUBECONFIG: kubeconfig },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b));

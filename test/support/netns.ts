@@ -31,7 +31,7 @@ export class Lab {
 
   /** ip runs a batch of `ip` commands (one per line) inside a namespace, or in the root namespace for ns ''. */
   async ip(ns: string, batch: string): Promise<void> {
-    await run(ns ? ['ip', '-n', ns, '-batch', '-'] : ['ip', '-batch', '-'], { input: batch.trim() + '\n' });
+    await run(ns ? ['ip', '-n', ns, '-batch', '-'] : ['ip', '-batch', '-'], { input: `${batch.trim()}\n` });
   }
 
   /** exec runs a command in a namespace and returns its output (never for long-lived processes). */
@@ -40,7 +40,11 @@ export class Lab {
   }
 
   /** tryExec is exec that returns the error instead of throwing. */
-  async tryExec(ns: string, argv: string[], options: { timeoutMs?: number } = {}): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  async tryExec(
+    ns: string,
+    argv: string[],
+    options: { timeoutMs?: number } = {},
+  ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
     try {
       const r = await run(['nsenter', `--net=/run/netns/${ns}`, '--', ...argv], options);
       return { ok: true, stdout: r.stdout, stderr: r.stderr };
@@ -62,7 +66,10 @@ export class Lab {
   }
 
   /** veth links two namespaces ('' is the root namespace) and addresses both ends. */
-  async veth(a: { ns: string; dev: string; cidr?: string }, b: { ns: string; dev: string; cidr?: string }): Promise<void> {
+  async veth(
+    a: { ns: string; dev: string; cidr?: string },
+    b: { ns: string; dev: string; cidr?: string },
+  ): Promise<void> {
     const inA = a.ns ? `netns ${a.ns}` : '';
     const inB = b.ns ? `netns ${b.ns}` : '';
     await run(['ip', 'link', 'add', `${this.prefix}-tmp`, 'type', 'veth', 'peer', 'name', `${this.prefix}-tmq`]);
@@ -76,16 +83,31 @@ export class Lab {
   }
 
   /** pod builds a pod namespace on a node bridge: veth, address, default route, and an HTTP server naming it. */
-  async pod(node: string, bridge: string, name: string, ip: string, gateway: string, prefixLength: number, options: { http?: boolean } = { http: true }): Promise<string> {
+  async pod(
+    node: string,
+    bridge: string,
+    name: string,
+    ip: string,
+    gateway: string,
+    prefixLength: number,
+    options: { http?: boolean } = { http: true },
+  ): Promise<string> {
     const ns = await this.ns(name);
     const hostDev = `v${name}`.slice(0, 15);
-    await this.ip(node, `link add ${hostDev} type veth peer name eth0 netns ${ns}\nlink set ${hostDev} master ${bridge}\nlink set ${hostDev} type bridge_slave hairpin on\nlink set ${hostDev} up`);
+    await this.ip(
+      node,
+      `link add ${hostDev} type veth peer name eth0 netns ${ns}\nlink set ${hostDev} master ${bridge}\nlink set ${hostDev} type bridge_slave hairpin on\nlink set ${hostDev} up`,
+    );
     await this.ip(ns, `addr add ${ip}/${prefixLength} dev eth0\nlink set eth0 up\nroute add default via ${gateway}`);
     if (options.http) {
       const dir = `/tmp/${ns}-www`;
       mkdirSync(`${dir}/cgi-bin`, { recursive: true });
       writeFileSync(`${dir}/index.html`, `${name}\n`);
-      writeFileSync(`${dir}/cgi-bin/ip`, `#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "${name} client=$(echo $REMOTE_ADDR | sed 's/^.*://; s/]$//')"\n`, { mode: 0o755 });
+      writeFileSync(
+        `${dir}/cgi-bin/ip`,
+        `#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "${name} client=$(echo $REMOTE_ADDR | sed 's/^.*://; s/]$//')"\n`,
+        { mode: 0o755 },
+      );
       this.start(ns, ['busybox', 'httpd', '-f', '-p', '80', '-h', dir]);
     }
     return ns;
@@ -95,7 +117,10 @@ export class Lab {
   async destroy(): Promise<void> {
     for (const p of this.#processes.reverse()) await p.stop();
     for (const ns of this.#namespaces.reverse()) {
-      const pids = await run(['ip', 'netns', 'pids', ns]).then((r) => r.stdout.split('\n').filter(Boolean), () => []);
+      const pids = await run(['ip', 'netns', 'pids', ns]).then(
+        (r) => r.stdout.split('\n').filter(Boolean),
+        () => [],
+      );
       for (const pid of pids) {
         try {
           process.kill(Number(pid), 'SIGKILL');

@@ -17,7 +17,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -33,8 +35,14 @@ export interface StartedProcess {
 }
 
 /** startProcess spawns argv with its output captured; it never goes through a shell. */
-export function startProcess(argv: string[], options: { env?: Record<string, string>; logFile?: string } = {}): StartedProcess {
-  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(
+  argv: string[],
+  options: { env?: Record<string, string>; logFile?: string } = {},
+): StartedProcess {
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   const collect = (b: Buffer) => {
@@ -61,6 +69,11 @@ export function startProcess(argv: string[], options: { env?: Record<string, str
 }
 
 /** waitFor polls check until it returns a truthy value or the timeout passes (then throws with the description). */
-export function waitFor<T>(description: string, check: () => Promise<T> | T, timeoutMs = 15_000, intervalMs = 50): Promise<NonNullable<T>> {
+export function waitFor<T>(
+  description: string,
+  check: () => Promise<T> | T,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<NonNullable<T>> {
   return waitUntil(description, check, { timeoutMs, intervalMs });
 }

@@ -36,7 +36,8 @@ export function toProtoForm(message: MessageSchema, json: any): any {
     if (f.map) {
       if (typeof value !== 'object') continue;
       const map: Record<string, unknown> = {};
-      for (const k of Object.keys(value)) if (value[k] !== null && value[k] !== undefined) setOwn(map, k, valueToProto(f, value[k]));
+      for (const k of Object.keys(value))
+        if (value[k] !== null && value[k] !== undefined) setOwn(map, k, valueToProto(f, value[k]));
       target[f.name] = map;
     } else if (f.repeated) {
       if (!Array.isArray(value)) continue;
@@ -158,7 +159,7 @@ function specialFromProto(message: MessageSchema, decoded: any, nested: NestedCo
     case 'time':
     case 'micro-time': {
       // Upstream writes the zero time as an empty message and reads an empty message as the zero time (JSON null).
-      const own = (k: string) => Object.prototype.hasOwnProperty.call(decoded, k);
+      const own = (k: string) => Object.hasOwn(decoded, k);
       if (!own('seconds') && !own('nanos')) return undefined;
       const seconds = decoded.seconds === undefined ? 0 : Number(decoded.seconds.toString());
       const nanos = decoded.nanos ?? 0;

@@ -8,10 +8,19 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { RESOURCES, groupVersion } from '../resources.ts';
-import { elementMessage, isScalar, jsonFields, schemaKinds, type FieldSchema, type MessageSchema } from '../schema/schema.ts';
+import {
+  elementMessage,
+  isScalar,
+  jsonFields,
+  schemaKinds,
+  type FieldSchema,
+  type MessageSchema,
+} from '../schema/schema.ts';
 import { WatchFrameDecoder, decodeObject, encodeObject, encodeWatchFrame } from './protobuf.ts';
 
-const FIXTURES: any[] = parseAllDocuments(readFileSync(new URL('./testdata/objects.yaml', import.meta.url), 'utf8')).map((d) => d.toJS());
+const FIXTURES: any[] = parseAllDocuments(
+  readFileSync(new URL('./testdata/objects.yaml', import.meta.url), 'utf8'),
+).map((d) => d.toJS());
 
 test('decodeObject(encodeObject()) is the identity on realistic objects of every served kind', () => {
   for (const object of FIXTURES) {
@@ -19,8 +28,19 @@ test('decodeObject(encodeObject()) is the identity on realistic objects of every
     assert.deepEqual(decodeObject(bytes), object, `${object.apiVersion} ${object.kind}`);
   }
   const covered = new Set(FIXTURES.map((o) => `${o.apiVersion}/${o.kind}`));
-  const wanted = [...RESOURCES.map((r) => `${groupVersion(r)}/${r.kind}`), 'v1/Secret', 'v1/ServiceAccount', 'v1/ReplicationController', 'batch/v1/Job',
-    'batch/v1/CronJob', 'apps/v1/DaemonSet', 'autoscaling/v1/Scale', 'networking.k8s.io/v1/ServiceCIDR', 'networking.k8s.io/v1/IPAddress', 'v1/Status'];
+  const wanted = [
+    ...RESOURCES.map((r) => `${groupVersion(r)}/${r.kind}`),
+    'v1/Secret',
+    'v1/ServiceAccount',
+    'v1/ReplicationController',
+    'batch/v1/Job',
+    'batch/v1/CronJob',
+    'apps/v1/DaemonSet',
+    'autoscaling/v1/Scale',
+    'networking.k8s.io/v1/ServiceCIDR',
+    'networking.k8s.io/v1/IPAddress',
+    'v1/Status',
+  ];
   for (const k of wanted) assert.ok(covered.has(k), `no fixture for ${k}`);
 });
 
@@ -36,19 +56,33 @@ test('decodeObject(encodeObject()) is the identity on every field of every kind 
 
 test('decodeObject() reads protobuf the way Go clients write it: zero omitempty fields as absent, pointers kept', () => {
   const sent = {
-    kind: 'Deployment', apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    apiVersion: 'apps/v1',
     metadata: { name: 'web', generateName: '', creationTimestamp: null, labels: {} },
     spec: {
-      replicas: 0, paused: false, minReadySeconds: 0, selector: { matchLabels: { app: 'web' } }, strategy: {},
-      template: { metadata: {}, spec: { containers: [{ name: 'nginx', image: 'nginx', imagePullPolicy: '', ports: [] }], activeDeadlineSeconds: 0 } },
+      replicas: 0,
+      paused: false,
+      minReadySeconds: 0,
+      selector: { matchLabels: { app: 'web' } },
+      strategy: {},
+      template: {
+        metadata: {},
+        spec: {
+          containers: [{ name: 'nginx', image: 'nginx', imagePullPolicy: '', ports: [] }],
+          activeDeadlineSeconds: 0,
+        },
+      },
     },
     status: {},
   };
   assert.deepEqual(decodeObject(encodeObject(sent)), {
-    kind: 'Deployment', apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    apiVersion: 'apps/v1',
     metadata: { name: 'web' },
     spec: {
-      replicas: 0, selector: { matchLabels: { app: 'web' } }, strategy: {},
+      replicas: 0,
+      selector: { matchLabels: { app: 'web' } },
+      strategy: {},
       template: { metadata: {}, spec: { containers: [{ name: 'nginx', image: 'nginx' }], activeDeadlineSeconds: 0 } },
     },
     status: {},
@@ -56,24 +90,39 @@ test('decodeObject() reads protobuf the way Go clients write it: zero omitempty 
 });
 
 test('encodeObject() writes time, int-or-string and quantity as upstream does', () => {
-  const pod = decodeObject(encodeObject({
-    kind: 'Pod', apiVersion: 'v1',
-    metadata: { name: 'p', creationTimestamp: '2026-11-29T10:00:00.999+01:00' },
-    spec: { containers: [{ name: 'c', resources: { limits: { cpu: 2 } }, readinessProbe: { httpGet: { port: 8080 } }, livenessProbe: { httpGet: { port: '8080' } } }] },
-  }));
+  const pod = decodeObject(
+    encodeObject({
+      kind: 'Pod',
+      apiVersion: 'v1',
+      metadata: { name: 'p', creationTimestamp: '2026-11-29T10:00:00.999+01:00' },
+      spec: {
+        containers: [
+          {
+            name: 'c',
+            resources: { limits: { cpu: 2 } },
+            readinessProbe: { httpGet: { port: 8080 } },
+            livenessProbe: { httpGet: { port: '8080' } },
+          },
+        ],
+      },
+    }),
+  );
   assert.equal(pod.metadata.creationTimestamp, '2026-11-29T09:00:00Z');
   assert.equal(pod.spec.containers[0].resources.limits.cpu, '2');
   assert.equal(pod.spec.containers[0].readinessProbe.httpGet.port, 8080);
   assert.equal(pod.spec.containers[0].livenessProbe.httpGet.port, '8080');
-  assert.throws(() => encodeObject({ kind: 'Pod', apiVersion: 'v1', metadata: { creationTimestamp: 'yesterday' } }), RangeError);
+  assert.throws(
+    () => encodeObject({ kind: 'Pod', apiVersion: 'v1', metadata: { creationTimestamp: 'yesterday' } }),
+    RangeError,
+  );
   assert.throws(() => encodeObject({ kind: 'Table', apiVersion: 'meta.k8s.io/v1' }), TypeError);
 });
 
-test('encodeObject() writes upstream\'s envelope byte for byte', () => {
+test("encodeObject() writes upstream's envelope byte for byte", () => {
   const bytes = encodeObject({ kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200 });
-  const status = '1207' + hex('Success') + '30c801';
-  const typeMeta = '0a02' + hex('v1') + '1206' + hex('Status');
-  assert.equal(bytes.toString('hex'), '6b387300' + '0a0c' + typeMeta + '120c' + status + '1a00' + '2200');
+  const status = `1207${hex('Success')}30c801`;
+  const typeMeta = `0a02${hex('v1')}1206${hex('Status')}`;
+  assert.equal(bytes.toString('hex'), `6b3873000a0c${typeMeta}120c${status}1a002200`);
 });
 
 test('decodeObject() rejects bytes that are not an enveloped object', () => {
@@ -91,7 +140,10 @@ test('WatchFrameDecoder reads length-prefixed WatchEvents however the stream is 
   const decoder = new WatchFrameDecoder();
   const events = [];
   for (let i = 0; i < stream.length; i += 7) events.push(...decoder.push(stream.subarray(i, i + 7)));
-  assert.deepEqual(events.map((e) => e.type), ['ADDED', 'DELETED']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['ADDED', 'DELETED'],
+  );
   assert.deepEqual(events[1]!.object, svc);
 });
 
@@ -115,26 +167,41 @@ function synthetic(message: MessageSchema, depth: number, path: Set<string>): an
 function value(f: FieldSchema, depth: number, path: Set<string>): unknown {
   if (!isScalar(f.type)) return synthetic(elementMessage(f)!, depth, path);
   switch (f.type) {
-    case 'string': return `s-${f.name}`;
-    case 'bytes': return 'AQID';
-    case 'bool': return true;
-    case 'int64': return 1234567890123;
-    case 'double': return 1.5;
-    case 'float': return 0.5;
-    default: return 7;
+    case 'string':
+      return `s-${f.name}`;
+    case 'bytes':
+      return 'AQID';
+    case 'bool':
+      return true;
+    case 'int64':
+      return 1234567890123;
+    case 'double':
+      return 1.5;
+    case 'float':
+      return 0.5;
+    default:
+      return 7;
   }
 }
 
 function special(message: MessageSchema, depth: number): unknown {
   switch (message.json) {
-    case 'time': return '2026-01-02T03:04:05Z';
-    case 'micro-time': return '2026-01-02T03:04:05.123456Z';
-    case 'duration': return '1h1m30.5s';
-    case 'int-or-string': return depth % 2 ? 8080 : 'http';
-    case 'quantity': return '250m';
+    case 'time':
+      return '2026-01-02T03:04:05Z';
+    case 'micro-time':
+      return '2026-01-02T03:04:05.123456Z';
+    case 'duration':
+      return '1h1m30.5s';
+    case 'int-or-string':
+      return depth % 2 ? 8080 : 'http';
+    case 'quantity':
+      return '250m';
     case 'raw-extension':
-    case 'raw-json': return { a: [1, 'b'], c: { d: null } };
-    case 'string-array': return ['x', 'y'];
-    default: throw new RangeError(String(message.json));
+    case 'raw-json':
+      return { a: [1, 'b'], c: { d: null } };
+    case 'string-array':
+      return ['x', 'y'];
+    default:
+      throw new RangeError(String(message.json));
   }
 }

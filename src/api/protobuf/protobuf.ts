@@ -16,7 +16,9 @@ const WATCH_EVENT = messageSchema('k8s.io.apimachinery.pkg.apis.meta.v1.WatchEve
 const NESTED: NestedCodec = { decode: (bytes) => decodeObject(bytes) };
 
 /** protobufMessageOf returns the schema message of an object's kind, or undefined if the kind has no protobuf form. */
-export function protobufMessageOf(object: { apiVersion?: unknown; kind?: unknown } | null | undefined): MessageSchema | undefined {
+export function protobufMessageOf(
+  object: { apiVersion?: unknown; kind?: unknown } | null | undefined,
+): MessageSchema | undefined {
   if (!object || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') return undefined;
   return kindSchema(object.apiVersion, object.kind);
 }
@@ -24,9 +26,17 @@ export function protobufMessageOf(object: { apiVersion?: unknown; kind?: unknown
 /** encodeObject writes an object (with kind and apiVersion) in the protobuf envelope; a kind without schema is a TypeError. */
 export function encodeObject(object: any): Buffer {
   const message = protobufMessageOf(object);
-  if (!message) throw new TypeError(`Cannot encode ${object?.apiVersion}/${object?.kind} as protobuf: no schema for this kind`);
+  if (!message)
+    throw new TypeError(`Cannot encode ${object?.apiVersion}/${object?.kind} as protobuf: no schema for this kind`);
   const raw = protoType(message).encode(toProtoForm(message, object)).finish();
-  const envelope = protoType(UNKNOWN).encode({ typeMeta: { apiVersion: object.apiVersion, kind: object.kind }, raw, contentEncoding: '', contentType: '' }).finish();
+  const envelope = protoType(UNKNOWN)
+    .encode({
+      typeMeta: { apiVersion: object.apiVersion, kind: object.kind },
+      raw,
+      contentEncoding: '',
+      contentType: '',
+    })
+    .finish();
   return Buffer.concat([MAGIC, envelope]);
 }
 
@@ -57,7 +67,9 @@ function decodeMessage(message: MessageSchema, bytes: Uint8Array): unknown {
 
 /** encodeWatchFrame writes one watch event as a length-prefixed frame of a metav1.WatchEvent. */
 export function encodeWatchFrame(type: string, object: any): Buffer {
-  const event = protoType(WATCH_EVENT).encode({ type, object: { raw: encodeObject(object) } }).finish();
+  const event = protoType(WATCH_EVENT)
+    .encode({ type, object: { raw: encodeObject(object) } })
+    .finish();
   const frame = Buffer.allocUnsafe(4 + event.length);
   frame.writeUInt32BE(event.length, 0);
   frame.set(event, 4);
@@ -80,7 +92,7 @@ export class WatchFrameDecoder {
       const event = decodeMessage(WATCH_EVENT, this.#pending.subarray(4, 4 + size)) as any;
       this.#pending = this.#pending.subarray(4 + size);
       const raw: Uint8Array | undefined = event.object?.raw;
-      events.push({ type: event.type ?? '', object: raw && raw.length ? decodeObject(raw) : undefined });
+      events.push({ type: event.type ?? '', object: raw?.length ? decodeObject(raw) : undefined });
     }
     return events;
   }

@@ -9,7 +9,15 @@ import { readFileSync } from 'node:fs';
 export { Descriptions, type TypeDescription } from './descriptions.ts';
 
 /** JsonFormat names the messages whose JSON form is not an object of their fields (custom MarshalJSON upstream). */
-export type JsonFormat = 'time' | 'micro-time' | 'duration' | 'raw-json' | 'raw-extension' | 'int-or-string' | 'quantity' | 'string-array';
+export type JsonFormat =
+  | 'time'
+  | 'micro-time'
+  | 'duration'
+  | 'raw-json'
+  | 'raw-extension'
+  | 'int-or-string'
+  | 'quantity'
+  | 'string-array';
 
 /** ScalarType is a protobuf scalar; any other `FieldSchema.type` is a message's full protobuf name. */
 export type ScalarType = 'string' | 'bytes' | 'bool' | 'int32' | 'int64' | 'uint32' | 'uint64' | 'double' | 'float';
@@ -62,7 +70,9 @@ interface SchemaFile {
 }
 
 const FILE = JSON.parse(readFileSync(new URL('./messages.json', import.meta.url), 'utf8')) as SchemaFile;
-const MESSAGES = new Map<string, MessageSchema>(Object.entries(FILE.messages).map(([name, m]) => [name, Object.freeze({ name, ...m })]));
+const MESSAGES = new Map<string, MessageSchema>(
+  Object.entries(FILE.messages).map(([name, m]) => [name, Object.freeze({ name, ...m })]),
+);
 const JSON_FIELDS = new WeakMap<MessageSchema, ReadonlyMap<string, JsonField>>();
 
 const SCALARS = new Set<string>(['string', 'bytes', 'bool', 'int32', 'int64', 'uint32', 'uint64', 'double', 'float']);

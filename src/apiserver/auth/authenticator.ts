@@ -5,7 +5,11 @@ import type { ServiceAccountTokens } from './service-account-tokens.ts';
 import { ALL_AUTHENTICATED, ANONYMOUS_USER, serviceAccountGroups, type UserInfo } from './user.ts';
 
 /** ObjectLookup reads one object: null when it does not exist, undefined when its kind is not served. */
-export type ObjectLookup = (resource: 'serviceaccounts' | 'pods' | 'secrets' | 'nodes', namespace: string | undefined, name: string) => Promise<any | null | undefined>;
+export type ObjectLookup = (
+  resource: 'serviceaccounts' | 'pods' | 'secrets' | 'nodes',
+  namespace: string | undefined,
+  name: string,
+) => Promise<any | null | undefined>;
 
 export interface AuthenticatorOptions {
   /** ServiceAccount token verification (absent: bearer tokens are not accepted). */
@@ -48,7 +52,8 @@ export class Authenticator {
       if (cached) return { user: cached };
       const cert = socket.getPeerCertificate();
       if (cert && Object.keys(cert).length > 0) {
-        if (!socket.authorized) return { error: `x509: certificate signed by unknown authority (${String(socket.authorizationError)})` };
+        if (!socket.authorized)
+          return { error: `x509: certificate signed by unknown authority (${String(socket.authorizationError)})` };
         const user = certificateUser(cert.subject as unknown as Record<string, string | string[]>);
         if (!user) return { error: 'x509: certificate has no common name' };
         this.#certUsers.set(socket, user);
@@ -74,7 +79,7 @@ export class Authenticator {
   async #verifyToken(token: string, audiences?: string[]): Promise<AuthenticationResult> {
     const tokens = this.#o.tokens;
     if (!tokens) return { error: 'invalid bearer token' };
-    let verified;
+    let verified: Awaited<ReturnType<typeof tokens.verify>>;
     try {
       verified = await tokens.verify(token, audiences);
     } catch (error) {
@@ -86,27 +91,35 @@ export class Authenticator {
     const lookup = this.#o.lookup;
     const sa = await lookup('serviceaccounts', claims.namespace, claims.serviceaccount.name);
     if (sa === null) return { error: `serviceaccounts "${claims.serviceaccount.name}" not found` };
-    if (sa && sa.metadata?.deletionTimestamp) return { error: `service account ${claims.namespace}/${claims.serviceaccount.name} has been deleted` };
+    if (sa?.metadata?.deletionTimestamp)
+      return { error: `service account ${claims.namespace}/${claims.serviceaccount.name} has been deleted` };
     if (sa && claims.serviceaccount.uid && sa.metadata?.uid !== claims.serviceaccount.uid) {
       return { error: `service account UID (${sa.metadata?.uid}) does not match claim (${claims.serviceaccount.uid})` };
     }
     const extra: Record<string, string[]> = {};
     if (claims.pod) {
       const pod = await lookup('pods', claims.namespace, claims.pod.name);
-      if (!pod || pod.metadata?.uid !== claims.pod.uid || pod.metadata?.deletionTimestamp) return { error: `pod ${claims.namespace}/${claims.pod.name} bound to the token is gone` };
+      if (!pod || pod.metadata?.uid !== claims.pod.uid || pod.metadata?.deletionTimestamp)
+        return { error: `pod ${claims.namespace}/${claims.pod.name} bound to the token is gone` };
       extra['authentication.kubernetes.io/pod-name'] = [claims.pod.name];
       extra['authentication.kubernetes.io/pod-uid'] = [claims.pod.uid];
     }
     if (claims.secret) {
       const secret = await lookup('secrets', claims.namespace, claims.secret.name);
-      if (secret === null || (secret && secret.metadata?.uid !== claims.secret.uid)) return { error: `secret ${claims.namespace}/${claims.secret.name} bound to the token is gone` };
+      if (secret === null || (secret && secret.metadata?.uid !== claims.secret.uid))
+        return { error: `secret ${claims.namespace}/${claims.secret.name} bound to the token is gone` };
     }
     if (claims.node) {
       extra['authentication.kubernetes.io/node-name'] = [claims.node.name];
       extra['authentication.kubernetes.io/node-uid'] = [claims.node.uid];
     }
     if (verified.jti) extra['authentication.kubernetes.io/credential-id'] = [`JTI=${verified.jti}`];
-    const user: UserInfo = { username: verified.subject, uid: claims.serviceaccount.uid || sa?.metadata?.uid, groups: serviceAccountGroups(claims.namespace), extra };
+    const user: UserInfo = {
+      username: verified.subject,
+      uid: claims.serviceaccount.uid || sa?.metadata?.uid,
+      groups: serviceAccountGroups(claims.namespace),
+      extra,
+    };
     return { user, audiences: verified.audiences };
   }
 }

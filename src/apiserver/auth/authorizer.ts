@@ -58,20 +58,25 @@ export class Authorizer {
 
   #follow(prefix: string, kind: RbacKind, from: number): void {
     let last = from;
-    this.#store.watch(prefix, from, (event: WatchEvent) => {
-      last = event.revision;
-      const object = JSON.parse(event.value);
-      if (event.type === 'DELETE') this.policy.remove(kind, object.metadata?.namespace, object.metadata?.name);
-      else this.policy.put(kind, object);
-      this.#advance(event.revision);
-    }, {
-      signal: this.#abort.signal,
-      onError: (error) => {
-        if (this.#abort.signal.aborted) return;
-        this.#logger.warning('RBAC watch ended; relisting', { kind, error: error.message });
-        void this.#relist(prefix, kind, last);
+    this.#store.watch(
+      prefix,
+      from,
+      (event: WatchEvent) => {
+        last = event.revision;
+        const object = JSON.parse(event.value);
+        if (event.type === 'DELETE') this.policy.remove(kind, object.metadata?.namespace, object.metadata?.name);
+        else this.policy.put(kind, object);
+        this.#advance(event.revision);
       },
-    });
+      {
+        signal: this.#abort.signal,
+        onError: (error) => {
+          if (this.#abort.signal.aborted) return;
+          this.#logger.warning('RBAC watch ended; relisting', { kind, error: error.message });
+          void this.#relist(prefix, kind, last);
+        },
+      },
+    );
   }
 
   async #relist(prefix: string, kind: RbacKind, last: number): Promise<void> {
@@ -87,7 +92,9 @@ export class Authorizer {
 
   #advance(revision: number): void {
     if (revision > this.#seen) this.#seen = revision;
-    this.#waiters = this.#waiters.filter((w) => (w.revision <= this.#seen ? (w.resolve(), false) : true));
+    const ready = this.#waiters.filter((w) => w.revision <= this.#seen);
+    this.#waiters = this.#waiters.filter((w) => w.revision > this.#seen);
+    for (const w of ready) w.resolve();
   }
 
   /** waitFor resolves once the policy includes a write at revision (so a binding works right after its create). */
@@ -96,7 +103,13 @@ export class Authorizer {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       timer.unref();
-      this.#waiters.push({ revision, resolve: () => (clearTimeout(timer), resolve()) });
+      this.#waiters.push({
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
 

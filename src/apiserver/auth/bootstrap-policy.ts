@@ -11,26 +11,74 @@ const READ_WRITE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 
 function r(verbs: string[], groups: string[], resources: string[], names?: string[]): PolicyRule {
-  return names ? { verbs, apiGroups: groups, resources, resourceNames: names } : { verbs, apiGroups: groups, resources };
+  return names
+    ? { verbs, apiGroups: groups, resources, resourceNames: names }
+    : { verbs, apiGroups: groups, resources };
 }
 
 function urls(verbs: string[], paths: string[]): PolicyRule {
   return { verbs, nonResourceURLs: paths };
 }
 
-const META = { labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } };
+const META = {
+  labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' },
+  annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' },
+};
 
-function clusterRole(name: string, rules: PolicyRule[], extra: { labels?: Record<string, string>; aggregateTo?: string } = {}): RoleObject {
+function clusterRole(
+  name: string,
+  rules: PolicyRule[],
+  extra: { labels?: Record<string, string>; aggregateTo?: string } = {},
+): RoleObject {
   const labels = { ...META.labels, ...(extra.labels ?? {}) };
   const role: RoleObject & { metadata: any } = { metadata: { name, labels, annotations: META.annotations }, rules };
-  if (extra.aggregateTo) role.aggregationRule = { clusterRoleSelectors: [{ matchLabels: { [`rbac.authorization.k8s.io/aggregate-to-${extra.aggregateTo}`]: 'true' } }] };
+  if (extra.aggregateTo)
+    role.aggregationRule = {
+      clusterRoleSelectors: [
+        { matchLabels: { [`rbac.authorization.k8s.io/aggregate-to-${extra.aggregateTo}`]: 'true' } },
+      ],
+    };
   return role;
 }
 
 const events = r(['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events']);
 
-const VIEW_CORE = ['pods', 'replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts', 'services', 'services/status', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'configmaps', 'bindings', 'events', 'limitranges', 'namespaces/status', 'pods/log', 'pods/status', 'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status', 'namespaces'];
-const VIEW_APPS = ['controllerrevisions', 'daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status'];
+const VIEW_CORE = [
+  'pods',
+  'replicationcontrollers',
+  'replicationcontrollers/scale',
+  'serviceaccounts',
+  'services',
+  'services/status',
+  'endpoints',
+  'persistentvolumeclaims',
+  'persistentvolumeclaims/status',
+  'configmaps',
+  'bindings',
+  'events',
+  'limitranges',
+  'namespaces/status',
+  'pods/log',
+  'pods/status',
+  'replicationcontrollers/status',
+  'resourcequotas',
+  'resourcequotas/status',
+  'namespaces',
+];
+const VIEW_APPS = [
+  'controllerrevisions',
+  'daemonsets',
+  'daemonsets/status',
+  'deployments',
+  'deployments/scale',
+  'deployments/status',
+  'replicasets',
+  'replicasets/scale',
+  'replicasets/status',
+  'statefulsets',
+  'statefulsets/scale',
+  'statefulsets/status',
+];
 
 /** Roles the controllers of kube-controller-manager run with (`--use-service-account-credentials`), by ServiceAccount name. */
 const CONTROLLER_ROLES: Record<string, PolicyRule[]> = {
@@ -144,41 +192,105 @@ export const NODE_RULES: PolicyRule[] = [
 /** CLUSTER_ROLES is upstream's bootstrap ClusterRoles (those tskube has a use for). */
 export const CLUSTER_ROLES: RoleObject[] = [
   clusterRole('cluster-admin', [r(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
-  clusterRole('system:discovery', [urls(['get'], ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'])]),
-  clusterRole('system:monitoring', [urls(['get'], ['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/metrics/slis', '/readyz', '/readyz/*'])]),
-  clusterRole('system:basic-user', [r(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']), r(['create'], ['authentication.k8s.io'], ['selfsubjectreviews'])]),
+  clusterRole('system:discovery', [
+    urls(
+      ['get'],
+      [
+        '/api',
+        '/api/*',
+        '/apis',
+        '/apis/*',
+        '/healthz',
+        '/livez',
+        '/openapi',
+        '/openapi/*',
+        '/readyz',
+        '/version',
+        '/version/',
+      ],
+    ),
+  ]),
+  clusterRole('system:monitoring', [
+    urls(
+      ['get'],
+      ['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/metrics/slis', '/readyz', '/readyz/*'],
+    ),
+  ]),
+  clusterRole('system:basic-user', [
+    r(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+    r(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+  ]),
   clusterRole('system:public-info-viewer', [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
   clusterRole('admin', [], { aggregateTo: 'admin' }),
   clusterRole('edit', [], { aggregateTo: 'edit', labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' } }),
   clusterRole('view', [], { aggregateTo: 'view', labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' } }),
-  clusterRole('system:aggregate-to-admin', [
-    r(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
-    r(READ_WRITE, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']),
-  ], { labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' } }),
-  clusterRole('system:aggregate-to-edit', [
-    r(READ, [''], ['pods/attach', 'pods/proxy', 'pods/exec', 'pods/portforward', 'secrets', 'services/proxy']),
-    r(['impersonate'], [''], ['serviceaccounts']),
-    r(WRITE, [''], ['pods', 'pods/attach', 'pods/proxy', 'pods/exec', 'pods/portforward']),
-    r(['create'], [''], ['pods/eviction']),
-    r(WRITE, [''], ['replicationcontrollers', 'replicationcontrollers/scale', 'secrets', 'serviceaccounts', 'services', 'services/proxy', 'persistentvolumeclaims', 'configmaps', 'endpoints']),
-    r(['create'], [''], ['serviceaccounts/token']),
-    r(WRITE, ['apps'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale']),
-    r(WRITE, ['autoscaling'], ['horizontalpodautoscalers']),
-    r(WRITE, ['batch'], ['jobs', 'cronjobs']),
-    r(WRITE, ['networking.k8s.io'], ['ingresses', 'networkpolicies']),
-    r(WRITE, ['policy'], ['poddisruptionbudgets']),
-    r(WRITE, ['coordination.k8s.io'], ['leases']),
-  ], { labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' } }),
-  clusterRole('system:aggregate-to-view', [
-    r(READ, [''], VIEW_CORE),
-    r(READ, ['apps'], VIEW_APPS),
-    r(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
-    r(READ, ['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status']),
-    r(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
-    r(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
-    r(READ, ['discovery.k8s.io'], ['endpointslices']),
-    r(READ, ['coordination.k8s.io'], ['leases']),
-  ], { labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } }),
+  clusterRole(
+    'system:aggregate-to-admin',
+    [
+      r(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
+      r(READ_WRITE, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']),
+    ],
+    { labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' } },
+  ),
+  clusterRole(
+    'system:aggregate-to-edit',
+    [
+      r(READ, [''], ['pods/attach', 'pods/proxy', 'pods/exec', 'pods/portforward', 'secrets', 'services/proxy']),
+      r(['impersonate'], [''], ['serviceaccounts']),
+      r(WRITE, [''], ['pods', 'pods/attach', 'pods/proxy', 'pods/exec', 'pods/portforward']),
+      r(['create'], [''], ['pods/eviction']),
+      r(
+        WRITE,
+        [''],
+        [
+          'replicationcontrollers',
+          'replicationcontrollers/scale',
+          'secrets',
+          'serviceaccounts',
+          'services',
+          'services/proxy',
+          'persistentvolumeclaims',
+          'configmaps',
+          'endpoints',
+        ],
+      ),
+      r(['create'], [''], ['serviceaccounts/token']),
+      r(
+        WRITE,
+        ['apps'],
+        [
+          'daemonsets',
+          'deployments',
+          'deployments/rollback',
+          'deployments/scale',
+          'replicasets',
+          'replicasets/scale',
+          'statefulsets',
+          'statefulsets/scale',
+        ],
+      ),
+      r(WRITE, ['autoscaling'], ['horizontalpodautoscalers']),
+      r(WRITE, ['batch'], ['jobs', 'cronjobs']),
+      r(WRITE, ['networking.k8s.io'], ['ingresses', 'networkpolicies']),
+      r(WRITE, ['policy'], ['poddisruptionbudgets']),
+      r(WRITE, ['coordination.k8s.io'], ['leases']),
+    ],
+    { labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' } },
+  ),
+  clusterRole(
+    'system:aggregate-to-view',
+    [
+      r(READ, [''], VIEW_CORE),
+      r(READ, ['apps'], VIEW_APPS),
+      r(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
+      r(READ, ['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status']),
+      r(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
+      r(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
+      r(READ, ['discovery.k8s.io'], ['endpointslices']),
+      r(READ, ['coordination.k8s.io'], ['leases']),
+    ],
+    { labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } },
+  ),
   clusterRole('system:node', NODE_RULES),
   clusterRole('system:node-proxier', [
     r(['list', 'watch'], [''], ['services', 'endpoints']),
@@ -225,12 +337,31 @@ export const CLUSTER_ROLES: RoleObject[] = [
     r(['proxy'], [''], ['nodes']),
     r(['*'], [''], ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats']),
   ]),
-  clusterRole('system:auth-delegator', [r(['create'], ['authentication.k8s.io'], ['tokenreviews']), r(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])]),
-  clusterRole('system:service-account-issuer-discovery', [urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])]),
+  clusterRole('system:auth-delegator', [
+    r(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+    r(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+  ]),
+  clusterRole('system:service-account-issuer-discovery', [
+    urls(
+      ['get'],
+      [
+        '/.well-known/openid-configuration',
+        '/.well-known/openid-configuration/',
+        '/openid/v1/jwks',
+        '/openid/v1/jwks/',
+      ],
+    ),
+  ]),
   ...Object.entries(CONTROLLER_ROLES).map(([name, rules]) => clusterRole(`system:controller:${name}`, rules)),
 ];
 
-function binding(name: string, role: string, subjects: Subject[], namespace?: string, roleKind: 'Role' | 'ClusterRole' = 'ClusterRole'): BindingObject {
+function binding(
+  name: string,
+  role: string,
+  subjects: Subject[],
+  namespace?: string,
+  roleKind: 'Role' | 'ClusterRole' = 'ClusterRole',
+): BindingObject {
   const metadata: any = { name, labels: META.labels, annotations: META.annotations };
   if (namespace) metadata.namespace = namespace;
   return { metadata, subjects, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name: role } };
@@ -245,27 +376,58 @@ export const CLUSTER_ROLE_BINDINGS: BindingObject[] = [
   binding('cluster-admin', 'cluster-admin', [group('system:masters')]),
   binding('system:discovery', 'system:discovery', [group('system:authenticated')]),
   binding('system:basic-user', 'system:basic-user', [group('system:authenticated')]),
-  binding('system:public-info-viewer', 'system:public-info-viewer', [group('system:authenticated'), group('system:unauthenticated')]),
+  binding('system:public-info-viewer', 'system:public-info-viewer', [
+    group('system:authenticated'),
+    group('system:unauthenticated'),
+  ]),
   binding('system:monitoring', 'system:monitoring', [group('system:monitoring')]),
   binding('system:node', 'system:node', []),
   binding('system:node-proxier', 'system:node-proxier', [user('system:kube-proxy')]),
   binding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
   binding('system:kube-scheduler', 'system:kube-scheduler', [user('system:kube-scheduler')]),
   binding('system:kube-dns', 'system:kube-dns', [serviceAccount('kube-system', 'kube-dns')]),
-  binding('system:service-account-issuer-discovery', 'system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
-  ...Object.keys(CONTROLLER_ROLES).map((name) => binding(`system:controller:${name}`, `system:controller:${name}`, [serviceAccount('kube-system', name)])),
+  binding('system:service-account-issuer-discovery', 'system:service-account-issuer-discovery', [
+    group('system:serviceaccounts'),
+  ]),
+  ...Object.keys(CONTROLLER_ROLES).map((name) =>
+    binding(`system:controller:${name}`, `system:controller:${name}`, [serviceAccount('kube-system', name)]),
+  ),
 ];
 
 /** ROLES are upstream's namespaced bootstrap Roles (leader election of the scheduler and controller manager). */
 export const ROLES: RoleObject[] = [
-  { metadata: { name: 'extension-apiserver-authentication-reader', namespace: 'kube-system', labels: META.labels }, rules: [r(READ, [''], ['configmaps'], ['extension-apiserver-authentication'])] },
-  { metadata: { name: 'system::leader-locking-kube-controller-manager', namespace: 'kube-system', labels: META.labels }, rules: [r(['watch'], [''], ['configmaps']), r(['get', 'update'], [''], ['configmaps'], ['kube-controller-manager'])] },
-  { metadata: { name: 'system::leader-locking-kube-scheduler', namespace: 'kube-system', labels: META.labels }, rules: [r(['watch'], [''], ['configmaps']), r(['get', 'update'], [''], ['configmaps'], ['kube-scheduler'])] },
+  {
+    metadata: { name: 'extension-apiserver-authentication-reader', namespace: 'kube-system', labels: META.labels },
+    rules: [r(READ, [''], ['configmaps'], ['extension-apiserver-authentication'])],
+  },
+  {
+    metadata: { name: 'system::leader-locking-kube-controller-manager', namespace: 'kube-system', labels: META.labels },
+    rules: [
+      r(['watch'], [''], ['configmaps']),
+      r(['get', 'update'], [''], ['configmaps'], ['kube-controller-manager']),
+    ],
+  },
+  {
+    metadata: { name: 'system::leader-locking-kube-scheduler', namespace: 'kube-system', labels: META.labels },
+    rules: [r(['watch'], [''], ['configmaps']), r(['get', 'update'], [''], ['configmaps'], ['kube-scheduler'])],
+  },
 ];
 
 export const ROLE_BINDINGS: BindingObject[] = [
-  binding('system::leader-locking-kube-controller-manager', 'system::leader-locking-kube-controller-manager', [user('system:kube-controller-manager'), serviceAccount('kube-system', 'kube-controller-manager')], 'kube-system', 'Role'),
-  binding('system::leader-locking-kube-scheduler', 'system::leader-locking-kube-scheduler', [user('system:kube-scheduler'), serviceAccount('kube-system', 'kube-scheduler')], 'kube-system', 'Role'),
+  binding(
+    'system::leader-locking-kube-controller-manager',
+    'system::leader-locking-kube-controller-manager',
+    [user('system:kube-controller-manager'), serviceAccount('kube-system', 'kube-controller-manager')],
+    'kube-system',
+    'Role',
+  ),
+  binding(
+    'system::leader-locking-kube-scheduler',
+    'system::leader-locking-kube-scheduler',
+    [user('system:kube-scheduler'), serviceAccount('kube-system', 'kube-scheduler')],
+    'kube-system',
+    'Role',
+  ),
 ];
 
 /** CONTROLLER_SERVICE_ACCOUNTS names the ServiceAccounts (in kube-system) the controllers run as. */

@@ -34,28 +34,36 @@ export class NodeAuthorizer {
   async authorize(a: Attributes): Promise<Decision> {
     const node = nodeNameOf(a.user);
     if (node === undefined) return NO_OPINION;
-    if (!a.resourceRequest || a.apiGroup !== '' && a.apiGroup !== 'coordination.k8s.io') return this.#rules(a);
+    if (!a.resourceRequest || (a.apiGroup !== '' && a.apiGroup !== 'coordination.k8s.io')) return this.#rules(a);
     const deny = (reason: string): Decision => ({ decision: 'noOpinion', reason });
     switch (a.apiGroup === '' ? a.resource : `${a.resource}.${a.apiGroup}`) {
       case 'secrets':
       case 'configmaps':
       case 'persistentvolumeclaims': {
-        if (!['get', 'list', 'watch'].includes(a.verb) || a.name === '' || a.subresource !== '') return deny(`can only get individual resources of this type`);
+        if (!['get', 'list', 'watch'].includes(a.verb) || a.name === '' || a.subresource !== '')
+          return deny(`can only get individual resources of this type`);
         const pods = await this.#podsOnNode(node);
-        if (pods.some((p) => p.metadata.namespace === a.namespace && podReferences(p, a.resource, a.name))) return this.#rules(a);
+        if (pods.some((p) => p.metadata.namespace === a.namespace && podReferences(p, a.resource, a.name)))
+          return this.#rules(a);
         return deny(`no relationship found between node '${node}' and this object`);
       }
       case 'serviceaccounts': {
-        if (a.subresource !== 'token' || a.verb !== 'create') return deny(`can only create tokens for individual service accounts`);
+        if (a.subresource !== 'token' || a.verb !== 'create')
+          return deny(`can only create tokens for individual service accounts`);
         const pods = await this.#podsOnNode(node);
-        if (pods.some((p) => p.metadata.namespace === a.namespace && (p.spec?.serviceAccountName ?? 'default') === a.name)) return this.#rules(a);
+        if (
+          pods.some((p) => p.metadata.namespace === a.namespace && (p.spec?.serviceAccountName ?? 'default') === a.name)
+        )
+          return this.#rules(a);
         return deny(`no relationship found between node '${node}' and this object`);
       }
       case 'leases.coordination.k8s.io':
-        if (a.namespace !== 'kube-node-lease' || (a.name !== node && a.verb !== 'create')) return deny(`can only access node lease with the same name as the requesting node`);
+        if (a.namespace !== 'kube-node-lease' || (a.name !== node && a.verb !== 'create'))
+          return deny(`can only access node lease with the same name as the requesting node`);
         return this.#rules(a);
       case 'nodes':
-        if (['update', 'patch', 'delete'].includes(a.verb) && a.name !== node) return deny(`node '${node}' cannot modify node '${a.name}'`);
+        if (['update', 'patch', 'delete'].includes(a.verb) && a.name !== node)
+          return deny(`node '${node}' cannot modify node '${a.name}'`);
         return this.#rules(a);
       case 'pods':
         if (a.subresource === 'status' || (a.verb === 'delete' && a.subresource === '')) {
@@ -76,7 +84,11 @@ export class NodeAuthorizer {
 /** podReferences tells whether a pod uses a secret, configmap or PVC (volumes, env, envFrom, image pull secrets). */
 function podReferences(pod: any, resource: string, name: string): boolean {
   const spec = pod.spec ?? {};
-  const containers: any[] = [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])];
+  const containers: any[] = [
+    ...(spec.containers ?? []),
+    ...(spec.initContainers ?? []),
+    ...(spec.ephemeralContainers ?? []),
+  ];
   for (const v of spec.volumes ?? []) {
     if (resource === 'secrets' && v.secret?.secretName === name) return true;
     if (resource === 'configmaps' && v.configMap?.name === name) return true;

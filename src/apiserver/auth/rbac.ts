@@ -40,11 +40,18 @@ export interface BindingObject {
 export function ruleAllows(a: Attributes, rule: PolicyRule): boolean {
   if (!rule.verbs.some((v) => v === '*' || v === a.verb)) return false;
   if (!a.resourceRequest) {
-    return (rule.nonResourceURLs ?? []).some((u) => u === '*' || u === a.path || (u.endsWith('*') && a.path.startsWith(u.slice(0, -1))));
+    return (rule.nonResourceURLs ?? []).some(
+      (u) => u === '*' || u === a.path || (u.endsWith('*') && a.path.startsWith(u.slice(0, -1))),
+    );
   }
   if (!(rule.apiGroups ?? []).some((g) => g === '*' || g === a.apiGroup)) return false;
   const combined = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  if (!(rule.resources ?? []).some((r) => r === '*' || r === combined || (a.subresource !== '' && r === `*/${a.subresource}`))) return false;
+  if (
+    !(rule.resources ?? []).some(
+      (r) => r === '*' || r === combined || (a.subresource !== '' && r === `*/${a.subresource}`),
+    )
+  )
+    return false;
   const names = rule.resourceNames ?? [];
   return names.length === 0 || names.includes(a.name);
 }
@@ -103,12 +110,14 @@ export class RbacPolicy {
   allows(a: Attributes): string | undefined {
     for (const b of this.#clusterRoleBindings.values()) {
       if (b.roleRef.kind !== 'ClusterRole' || !(b.subjects ?? []).some((s) => subjectMatches(s, a.user, ''))) continue;
-      if (this.clusterRoleRules(b.roleRef.name).some((r) => ruleAllows(a, r))) return `ClusterRoleBinding "${b.metadata.name}" of ClusterRole "${b.roleRef.name}"`;
+      if (this.clusterRoleRules(b.roleRef.name).some((r) => ruleAllows(a, r)))
+        return `ClusterRoleBinding "${b.metadata.name}" of ClusterRole "${b.roleRef.name}"`;
     }
     if (a.namespace === '') return undefined;
     for (const b of this.#roleBindings.get(a.namespace)?.values() ?? []) {
       if (!(b.subjects ?? []).some((s) => subjectMatches(s, a.user, a.namespace))) continue;
-      if (this.#bindingRules(b).some((r) => ruleAllows(a, r))) return `RoleBinding "${b.metadata.name}/${a.namespace}" of ${b.roleRef.kind} "${b.roleRef.name}"`;
+      if (this.#bindingRules(b).some((r) => ruleAllows(a, r)))
+        return `RoleBinding "${b.metadata.name}/${a.namespace}" of ${b.roleRef.kind} "${b.roleRef.name}"`;
     }
     return undefined;
   }
@@ -117,7 +126,8 @@ export class RbacPolicy {
   rulesFor(user: UserInfo, namespace: string): PolicyRule[] {
     const rules: PolicyRule[] = [];
     for (const b of this.#clusterRoleBindings.values()) {
-      if (b.roleRef.kind === 'ClusterRole' && (b.subjects ?? []).some((s) => subjectMatches(s, user, ''))) rules.push(...this.clusterRoleRules(b.roleRef.name));
+      if (b.roleRef.kind === 'ClusterRole' && (b.subjects ?? []).some((s) => subjectMatches(s, user, '')))
+        rules.push(...this.clusterRoleRules(b.roleRef.name));
     }
     for (const b of this.#roleBindings.get(namespace)?.values() ?? []) {
       if ((b.subjects ?? []).some((s) => subjectMatches(s, user, namespace))) rules.push(...this.#bindingRules(b));

@@ -18,7 +18,14 @@ export interface Attributes {
   name: string;
 }
 
-const METHOD_VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete', GET: 'get', HEAD: 'get' };
+const METHOD_VERBS: Record<string, string> = {
+  POST: 'create',
+  PUT: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+  GET: 'get',
+  HEAD: 'get',
+};
 
 /** Subresources that kubectl reaches with a protocol upgrade over GET, and that upstream authorizes as `create`. */
 const UPGRADE_CREATE = new Set(['exec', 'attach', 'portforward']);
@@ -28,11 +35,30 @@ const UPGRADE_CREATE = new Set(['exec', 'attach', 'portforward']);
  * `/apis/<group>/<version>/...` are resource requests (GET on a collection is list, or watch with `watch=true`;
  * DELETE on a collection is deletecollection), anything else is a non-resource path with the lower-case method.
  */
-export function requestAttributes(user: UserInfo, method: string, url: URL, options: { upgrade?: boolean } = {}): Attributes {
+export function requestAttributes(
+  user: UserInfo,
+  method: string,
+  url: URL,
+  options: { upgrade?: boolean } = {},
+): Attributes {
   const path = url.pathname;
   const lowerMethod = method.toLowerCase();
-  const base: Attributes = { user, verb: lowerMethod, resourceRequest: false, path, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '' };
-  const parts = path.split('/').filter((p) => p !== '').map(safeDecode);
+  const base: Attributes = {
+    user,
+    verb: lowerMethod,
+    resourceRequest: false,
+    path,
+    apiGroup: '',
+    apiVersion: '',
+    resource: '',
+    subresource: '',
+    namespace: '',
+    name: '',
+  };
+  const parts = path
+    .split('/')
+    .filter((p) => p !== '')
+    .map(safeDecode);
   let rest: string[];
   if (parts[0] === 'api' && parts.length >= 3) {
     base.apiVersion = parts[1]!;
@@ -88,7 +114,8 @@ function safeDecode(part: string): string {
  * `User "x" cannot list resource "pods" in API group "" in the namespace "default"`.
  */
 export function forbiddenMessage(a: Attributes): string {
-  if (!a.resourceRequest) return `User ${JSON.stringify(a.user.username)} cannot ${a.verb} path ${JSON.stringify(a.path)}`;
+  if (!a.resourceRequest)
+    return `User ${JSON.stringify(a.user.username)} cannot ${a.verb} path ${JSON.stringify(a.path)}`;
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const where = a.namespace ? `in the namespace ${JSON.stringify(a.namespace)}` : 'at the cluster scope';
   return `User ${JSON.stringify(a.user.username)} cannot ${a.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(a.apiGroup)} ${where}`;

@@ -37,19 +37,39 @@ const DEFAULT_TOKEN_SECONDS = 3600;
  * `kubectl auth whoami`), SubjectAccessReview, LocalSubjectAccessReview and SelfSubjectAccessReview (may this user do
  * that: `kubectl auth can-i`), SelfSubjectRulesReview (`kubectl auth can-i --list`).
  */
-export async function review(deps: ReviewDeps, o: { group: string; version: string; resource: string; namespace?: string; body: any; user: UserInfo }): Promise<object> {
+export async function review(
+  deps: ReviewDeps,
+  o: { group: string; version: string; resource: string; namespace?: string; body: any; user: UserInfo },
+): Promise<object> {
   const kind = REVIEW_RESOURCES[`${o.group}/${o.resource}`]!;
   const body = o.body ?? {};
-  const base = { kind, apiVersion: `${o.group}/${o.version}`, metadata: { creationTimestamp: null, ...(o.namespace ? { namespace: o.namespace } : {}) } };
+  const base = {
+    kind,
+    apiVersion: `${o.group}/${o.version}`,
+    metadata: { creationTimestamp: null, ...(o.namespace ? { namespace: o.namespace } : {}) },
+  };
   const spec = body.spec ?? {};
   switch (kind) {
     case 'TokenReview': {
-      if (typeof spec.token !== 'string' || spec.token === '') throw invalid({ group: o.group, kind }, '', [{ reason: 'FieldValueRequired', field: 'spec.token', message: 'Required value: token must not be empty' } as StatusCause]);
-      const audiences: string[] | undefined = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences : undefined;
+      if (typeof spec.token !== 'string' || spec.token === '')
+        throw invalid({ group: o.group, kind }, '', [
+          {
+            reason: 'FieldValueRequired',
+            field: 'spec.token',
+            message: 'Required value: token must not be empty',
+          } as StatusCause,
+        ]);
+      const audiences: string[] | undefined =
+        Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences : undefined;
       const result = await deps.authenticator.authenticateToken(spec.token, audiences);
-      const status = 'user' in result
-        ? { authenticated: true, user: wireUser(result.user), audiences: result.audiences ?? audiences ?? deps.tokens?.apiAudiences ?? [] }
-        : { user: {}, error: result.error };
+      const status =
+        'user' in result
+          ? {
+              authenticated: true,
+              user: wireUser(result.user),
+              audiences: result.audiences ?? audiences ?? deps.tokens?.apiAudiences ?? [],
+            }
+          : { user: {}, error: result.error };
       return { ...base, spec: { ...spec, token: spec.token }, status };
     }
     case 'SelfSubjectReview':
@@ -59,18 +79,60 @@ export async function review(deps: ReviewDeps, o: { group: string; version: stri
     case 'SelfSubjectAccessReview': {
       let subject: UserInfo = o.user;
       if (kind !== 'SelfSubjectAccessReview') {
-        if (!spec.user && !(spec.groups?.length)) throw invalid({ group: o.group, kind }, '', [{ reason: 'FieldValueRequired', field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' }]);
+        if (!spec.user && !spec.groups?.length)
+          throw invalid({ group: o.group, kind }, '', [
+            {
+              reason: 'FieldValueRequired',
+              field: 'spec.user',
+              message: 'Invalid value: "": at least one of user or group must be specified',
+            },
+          ]);
         subject = { username: spec.user ?? '', uid: spec.uid, groups: spec.groups ?? [], extra: spec.extra };
       }
       const ra = spec.resourceAttributes;
       const nra = spec.nonResourceAttributes;
-      if (!ra && !nra) throw invalid({ group: o.group, kind }, '', [{ reason: 'FieldValueRequired', field: 'spec.resourceAttributes', message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+      if (!ra && !nra)
+        throw invalid({ group: o.group, kind }, '', [
+          {
+            reason: 'FieldValueRequired',
+            field: 'spec.resourceAttributes',
+            message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified',
+          },
+        ]);
       if (kind === 'LocalSubjectAccessReview' && ra && (ra.namespace ?? '') !== o.namespace) {
-        throw invalid({ group: o.group, kind }, '', [{ reason: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', message: `Invalid value: "${ra.namespace ?? ''}": must match metadata.namespace` }]);
+        throw invalid({ group: o.group, kind }, '', [
+          {
+            reason: 'FieldValueInvalid',
+            field: 'spec.resourceAttributes.namespace',
+            message: `Invalid value: "${ra.namespace ?? ''}": must match metadata.namespace`,
+          },
+        ]);
       }
       const attrs: Attributes = ra
-        ? { user: subject, verb: ra.verb ?? '', resourceRequest: true, path: '', apiGroup: ra.group ?? '', apiVersion: ra.version ?? '', resource: ra.resource ?? '', subresource: ra.subresource ?? '', namespace: ra.namespace ?? '', name: ra.name ?? '' }
-        : { user: subject, verb: nra.verb ?? '', resourceRequest: false, path: nra.path ?? '', apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '' };
+        ? {
+            user: subject,
+            verb: ra.verb ?? '',
+            resourceRequest: true,
+            path: '',
+            apiGroup: ra.group ?? '',
+            apiVersion: ra.version ?? '',
+            resource: ra.resource ?? '',
+            subresource: ra.subresource ?? '',
+            namespace: ra.namespace ?? '',
+            name: ra.name ?? '',
+          }
+        : {
+            user: subject,
+            verb: nra.verb ?? '',
+            resourceRequest: false,
+            path: nra.path ?? '',
+            apiGroup: '',
+            apiVersion: '',
+            resource: '',
+            subresource: '',
+            namespace: '',
+            name: '',
+          };
       const d = await deps.authorizer.authorize(attrs);
       const status: Record<string, unknown> = { allowed: d.decision === 'allow' };
       if (d.decision === 'deny') status.denied = true;
@@ -81,14 +143,19 @@ export async function review(deps: ReviewDeps, o: { group: string; version: stri
       const namespace = spec.namespace;
       if (typeof namespace !== 'string' || namespace === '') throw badRequest('no namespace on request');
       const rules = o.user.groups.includes('system:masters')
-        ? [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }]
+        ? [
+            { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+            { verbs: ['*'], nonResourceURLs: ['*'] },
+          ]
         : [...(nodeNameOf(o.user) ? NODE_RULES : []), ...deps.authorizer.policy.rulesFor(o.user, namespace)];
       return {
         ...base,
         spec,
         status: {
           resourceRules: rules.filter((r) => !r.nonResourceURLs).map(resourceRule),
-          nonResourceRules: rules.filter((r) => r.nonResourceURLs).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs })),
+          nonResourceRules: rules
+            .filter((r) => r.nonResourceURLs)
+            .map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs })),
           incomplete: false,
         },
       };
@@ -98,12 +165,22 @@ export async function review(deps: ReviewDeps, o: { group: string; version: stri
 }
 
 function resourceRule(r: PolicyRule): object {
-  return { verbs: r.verbs, apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) };
+  return {
+    verbs: r.verbs,
+    apiGroups: r.apiGroups ?? [],
+    resources: r.resources ?? [],
+    ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+  };
 }
 
 /** wireUser is UserInfo as the API writes it (no empty uid or extra). */
 export function wireUser(user: UserInfo): object {
-  return { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra && Object.keys(user.extra).length ? { extra: user.extra } : {}) };
+  return {
+    username: user.username,
+    ...(user.uid ? { uid: user.uid } : {}),
+    groups: user.groups,
+    ...(user.extra && Object.keys(user.extra).length ? { extra: user.extra } : {}),
+  };
 }
 
 /**
@@ -111,7 +188,10 @@ export function wireUser(user: UserInfo): object {
  * for the audiences asked (default: the API's), valid expirationSeconds (default 1h, at least 10 minutes), bound to a
  * Pod or Secret when boundObjectRef names one (the object must exist with that uid).
  */
-export async function tokenRequest(deps: ReviewDeps, o: { namespace: string; name: string; body: any }): Promise<object> {
+export async function tokenRequest(
+  deps: ReviewDeps,
+  o: { namespace: string; name: string; body: any },
+): Promise<object> {
   const tokens = deps.tokens;
   if (!tokens?.canIssue) throw notFound({ group: '', resource: 'serviceaccounts/token' }, o.name);
   const spec = o.body?.spec ?? {};
@@ -119,18 +199,35 @@ export async function tokenRequest(deps: ReviewDeps, o: { namespace: string; nam
   if (sa === null) throw notFound({ group: '', resource: 'serviceaccounts' }, o.name);
   const expirationSeconds = spec.expirationSeconds ?? DEFAULT_TOKEN_SECONDS;
   const causes: StatusCause[] = [];
-  if (!Number.isInteger(expirationSeconds) || expirationSeconds < MIN_TOKEN_SECONDS) causes.push({ reason: 'FieldValueInvalid', field: 'spec.expirationSeconds', message: `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes` });
-  if (expirationSeconds > 2 ** 32) causes.push({ reason: 'FieldValueTooLong', field: 'spec.expirationSeconds', message: `Invalid value: ${expirationSeconds}: may not specify a duration larger than 2^32 seconds` });
-  const audiences: string[] = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences : tokens.apiAudiences;
+  if (!Number.isInteger(expirationSeconds) || expirationSeconds < MIN_TOKEN_SECONDS)
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'spec.expirationSeconds',
+      message: `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`,
+    });
+  if (expirationSeconds > 2 ** 32)
+    causes.push({
+      reason: 'FieldValueTooLong',
+      field: 'spec.expirationSeconds',
+      message: `Invalid value: ${expirationSeconds}: may not specify a duration larger than 2^32 seconds`,
+    });
+  const audiences: string[] =
+    Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences : tokens.apiAudiences;
   const ref = spec.boundObjectRef;
   let boundObject: { kind: 'Pod' | 'Secret'; name: string; uid: string } | undefined;
   let node: { name: string; uid: string } | undefined;
   if (ref) {
-    if (ref.kind !== 'Pod' && ref.kind !== 'Secret') causes.push({ reason: 'FieldValueNotSupported', field: 'spec.boundObjectRef.kind', message: `Unsupported value: "${ref.kind}": supported values: "Pod", "Secret"` });
+    if (ref.kind !== 'Pod' && ref.kind !== 'Secret')
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        field: 'spec.boundObjectRef.kind',
+        message: `Unsupported value: "${ref.kind}": supported values: "Pod", "Secret"`,
+      });
     else {
       const object = await deps.lookup(ref.kind === 'Pod' ? 'pods' : 'secrets', o.namespace, ref.name);
       if (!object) throw notFound({ group: '', resource: ref.kind === 'Pod' ? 'pods' : 'secrets' }, ref.name);
-      if (ref.uid && ref.uid !== object.metadata.uid) throw conflictUid(ref.kind, ref.name, ref.uid, object.metadata.uid);
+      if (ref.uid && ref.uid !== object.metadata.uid)
+        throw conflictUid(ref.kind, ref.name, ref.uid, object.metadata.uid);
       boundObject = { kind: ref.kind, name: ref.name, uid: object.metadata.uid };
       if (ref.kind === 'Pod' && object.spec?.nodeName) {
         const n = await deps.lookup('nodes', undefined, object.spec.nodeName);
@@ -139,7 +236,14 @@ export async function tokenRequest(deps: ReviewDeps, o: { namespace: string; nam
     }
   }
   if (causes.length) throw invalid({ group: 'authentication.k8s.io', kind: 'TokenRequest' }, o.name, causes);
-  const { token, expiresAt } = await tokens.issue({ namespace: o.namespace, serviceAccount: { name: o.name, uid: sa?.metadata?.uid ?? '' }, audiences, expirationSeconds, boundObject, node });
+  const { token, expiresAt } = await tokens.issue({
+    namespace: o.namespace,
+    serviceAccount: { name: o.name, uid: sa?.metadata?.uid ?? '' },
+    audiences,
+    expirationSeconds,
+    boundObject,
+    node,
+  });
   return {
     kind: 'TokenRequest',
     apiVersion: 'authentication.k8s.io/v1',
@@ -150,5 +254,7 @@ export async function tokenRequest(deps: ReviewDeps, o: { namespace: string; nam
 }
 
 function conflictUid(kind: string, name: string, wanted: string, actual: string) {
-  return badRequest(`the UID in the bound object reference (${wanted}) does not match the UID in record. The object might have been deleted and then recreated (${kind} ${name} has ${actual})`);
+  return badRequest(
+    `the UID in the bound object reference (${wanted}) does not match the UID in record. The object might have been deleted and then recreated (${kind} ${name} has ${actual})`,
+  );
 }

@@ -1,4 +1,11 @@
-import { createHash, createPrivateKey, createPublicKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  randomUUID,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 
 /** BoundObject is what a token is bound to (a Pod or a Secret): it dies with the object. */
@@ -49,8 +56,14 @@ export class ServiceAccountTokens {
   #signingKid: string | undefined;
   #verifyKeys: { kid: string; key: KeyObject }[];
 
-  constructor(options: { issuers: string[]; apiAudiences?: string[]; signingKeyPem?: string; verifyKeyPems: string[] }) {
-    if (options.issuers.length === 0) throw new RangeError('Cannot issue ServiceAccount tokens: --service-account-issuer is required');
+  constructor(options: {
+    issuers: string[];
+    apiAudiences?: string[];
+    signingKeyPem?: string;
+    verifyKeyPems: string[];
+  }) {
+    if (options.issuers.length === 0)
+      throw new RangeError('Cannot issue ServiceAccount tokens: --service-account-issuer is required');
     this.issuers = options.issuers;
     this.apiAudiences = options.apiAudiences?.length ? options.apiAudiences : [options.issuers[0]!];
     if (options.signingKeyPem) {
@@ -104,13 +117,27 @@ export class ServiceAccountTokens {
     let lastError: unknown = new Error('no key to verify the token with');
     for (const { key } of candidates.length ? candidates : this.#verifyKeys) {
       try {
-        const { payload } = await jwtVerify(token, key, { issuer: this.issuers, audience: audiences, clockTolerance: 60 });
+        const { payload } = await jwtVerify(token, key, {
+          issuer: this.issuers,
+          audience: audiences,
+          clockTolerance: 60,
+        });
         const k8s = payload['kubernetes.io'] as PrivateClaims | undefined;
-        if (!k8s?.namespace || !k8s.serviceaccount?.name || payload.sub !== `system:serviceaccount:${k8s.namespace}:${k8s.serviceaccount.name}`) {
+        if (
+          !k8s?.namespace ||
+          !k8s.serviceaccount?.name ||
+          payload.sub !== `system:serviceaccount:${k8s.namespace}:${k8s.serviceaccount.name}`
+        ) {
           throw new Error('service account token claims are incomplete');
         }
         const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-        return { subject: payload.sub, audiences: aud.filter((a) => audiences.includes(a)), jti: payload.jti, expiresAt: payload.exp ?? 0, kubernetes: k8s };
+        return {
+          subject: payload.sub,
+          audiences: aud.filter((a) => audiences.includes(a)),
+          jti: payload.jti,
+          expiresAt: payload.exp ?? 0,
+          kubernetes: k8s,
+        };
       } catch (error) {
         lastError = error;
       }
@@ -131,7 +158,9 @@ function publicKeysOf(text: string): KeyObject[] {
 
 /** keyId is upstream's `kid`: the unpadded base64url SHA-256 of the DER public key. */
 function keyId(key: KeyObject): string {
-  return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('base64url');
+  return createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('base64url');
 }
 
 function algorithmOf(key: KeyObject): string {

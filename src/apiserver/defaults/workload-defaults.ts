@@ -69,7 +69,8 @@ function defaultJob(job: any): void {
   const spec = (job.spec ??= {});
   defaultJobSpec(spec);
   const labels = spec.template?.metadata?.labels;
-  if (labels && (!job.metadata.labels || Object.keys(job.metadata.labels).length === 0)) job.metadata.labels = { ...labels };
+  if (labels && (!job.metadata.labels || Object.keys(job.metadata.labels).length === 0))
+    job.metadata.labels = { ...labels };
 }
 
 function defaultCronJob(cj: any): void {
@@ -87,7 +88,8 @@ function defaultSecret(secret: any): void {
   secret.type ||= 'Opaque';
   if (secret.stringData && typeof secret.stringData === 'object') {
     secret.data = { ...(secret.data ?? {}) };
-    for (const [k, v] of Object.entries(secret.stringData)) setOwn(secret.data, k, Buffer.from(typeof v === 'string' ? v : displayValue(v), 'utf8').toString('base64'));
+    for (const [k, v] of Object.entries(secret.stringData))
+      setOwn(secret.data, k, Buffer.from(typeof v === 'string' ? v : displayValue(v), 'utf8').toString('base64'));
   }
   delete secret.stringData;
 }
@@ -107,6 +109,9 @@ export function prepareJobForCreate(job: any): void {
   spec.template.metadata ??= {};
   spec.template.metadata.labels = {
     ...(spec.template.metadata.labels ?? {}),
-    'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name,
+    'batch.kubernetes.io/controller-uid': uid,
+    'batch.kubernetes.io/job-name': name,
+    'controller-uid': uid,
+    'job-name': name,
   };
 }

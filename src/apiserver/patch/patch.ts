@@ -1,12 +1,19 @@
 import { getOwn, hasOwn, isPlainObject as isObject, setOwn } from '../../api/own-properties.ts';
-import { elementMessage, isScalar, jsonField, kindSchema, schemaKinds, type FieldSchema, type MessageSchema } from '../../api/schema/schema.ts';
+import {
+  elementMessage,
+  isScalar,
+  jsonField,
+  kindSchema,
+  schemaKinds,
+  type FieldSchema,
+  type MessageSchema,
+} from '../../api/schema/schema.ts';
 import { badRequest, requestEntityTooLargeMessage, unprocessable } from '../../api/status.ts';
 
 /** MAX_JSON_PATCH_OPERATIONS is upstream's cap on the operations of one JSON patch. */
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
 /** MAX_COPY_BYTES caps how much a JSON patch's copy operations may add, as upstream's JSONPatchMaxCopyBytes (3 MiB). */
 export const MAX_COPY_BYTES = 3 * 1024 * 1024;
-
 
 /**
  * applyPatch applies the three patch formats of the Kubernetes API: JSON merge patch (RFC 7386), JSON patch
@@ -23,7 +30,8 @@ export function applyPatch(contentType: string, kind: string, original: any, pat
     case 'application/json-patch+json':
       return jsonPatch(original, patch, kind);
     case 'application/strategic-merge-patch+json':
-      if (!isObject(patch)) throw badRequest(`json: cannot unmarshal ${jsonTypeName(patch)} into Go value of type map[string]interface {}`);
+      if (!isObject(patch))
+        throw badRequest(`json: cannot unmarshal ${jsonTypeName(patch)} into Go value of type map[string]interface {}`);
       return strategicMerge(original, patch, kindMessage(kind, original));
     default:
       throw badRequest(`unsupported patch type: ${contentType}`);
@@ -35,7 +43,10 @@ export function applyPatch(contentType: string, kind: string, original: any, pat
  * single manager: fields in the configuration win, lists merge by their keys, other fields stay.
  */
 export function applyServerSideApply(kind: string, original: any | undefined, applied: any): any {
-  if (!isObject(applied)) throw badRequest(`error decoding YAML: json: cannot unmarshal ${jsonTypeName(applied)} into Go value of type map[string]interface {}`);
+  if (!isObject(applied))
+    throw badRequest(
+      `error decoding YAML: json: cannot unmarshal ${jsonTypeName(applied)} into Go value of type map[string]interface {}`,
+    );
   if (original === undefined) return structuredClone(applied);
   return strategicMerge(original, applied, kindMessage(kind, original));
 }
@@ -71,7 +82,10 @@ function childMessage(field: FieldSchema | undefined): MessageSchema | undefined
 /** kindMessage finds the schema of the patched object: by its own apiVersion, else by kind among the schema's kinds. */
 function kindMessage(kind: string, original: any): MessageSchema | undefined {
   const apiVersion = isObject(original) ? getOwn(original, 'apiVersion') : undefined;
-  return (typeof apiVersion === 'string' ? kindSchema(apiVersion, kind) : undefined) ?? schemaKinds().find((k) => k.kind === kind)?.message;
+  return (
+    (typeof apiVersion === 'string' ? kindSchema(apiVersion, kind) : undefined) ??
+    schemaKinds().find((k) => k.kind === kind)?.message
+  );
 }
 
 /** strategicMerge applies a strategic merge patch to an object of the given message (undefined: no schema known). */
@@ -114,7 +128,12 @@ function strategicMerge(original: any, patch: any, message: MessageSchema | unde
   }
   for (const [k, values] of deletions) {
     const list = getOwn(out, k);
-    if (Array.isArray(list)) setOwn(out, k, list.filter((x: unknown) => !values.includes(x)));
+    if (Array.isArray(list))
+      setOwn(
+        out,
+        k,
+        list.filter((x: unknown) => !values.includes(x)),
+      );
   }
   for (const [k, order] of orders) {
     const list = getOwn(out, k);
@@ -153,7 +172,9 @@ function mergeList(original: any, patch: any[], field: FieldSchema | undefined):
 function reorder(list: any[], order: any[], key: string | undefined): any[] {
   const id = (x: any) => (key && isObject(x) ? getOwn(x, key) : x);
   const position = new Map(order.map((o, i) => [JSON.stringify(id(o)), i]));
-  const ordered = list.filter((x) => position.has(JSON.stringify(id(x)))).sort((a, b) => position.get(JSON.stringify(id(a)))! - position.get(JSON.stringify(id(b)))!);
+  const ordered = list
+    .filter((x) => position.has(JSON.stringify(id(x))))
+    .sort((a, b) => position.get(JSON.stringify(id(a)))! - position.get(JSON.stringify(id(b)))!);
   const rest = list.filter((x) => !position.has(JSON.stringify(id(x))));
   return [...ordered, ...rest];
 }
@@ -185,9 +206,12 @@ function patchFailed(detail: string): never {
  * cannot double an object until the heap is gone. Paths only ever reach the document's own members.
  */
 function jsonPatch(original: any, ops: any, _kind: string): any {
-  if (!Array.isArray(ops)) throw badRequest(`json: cannot unmarshal ${jsonTypeName(ops)} into Go value of type jsonpatch.Patch`);
+  if (!Array.isArray(ops))
+    throw badRequest(`json: cannot unmarshal ${jsonTypeName(ops)} into Go value of type jsonpatch.Patch`);
   if (ops.length > MAX_JSON_PATCH_OPERATIONS) {
-    throw requestEntityTooLargeMessage(`The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${ops.length}`);
+    throw requestEntityTooLargeMessage(
+      `The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${ops.length}`,
+    );
   }
   let doc = structuredClone(original);
   let copied = 0;
@@ -219,7 +243,8 @@ function jsonPatch(original: any, ops: any, _kind: string): any {
       case 'move': {
         const from = parsePointer(getOwn(op, 'from'));
         const to = path();
-        if (to.length > from.length && from.every((s, i) => s === to[i])) patchFailed('Unable to move to a child of the source location');
+        if (to.length > from.length && from.every((s, i) => s === to[i]))
+          patchFailed('Unable to move to a child of the source location');
         const moved = getAt(doc, from);
         doc = setAt(doc, from, undefined, 'remove');
         doc = setAt(doc, to, moved, 'add');
@@ -230,14 +255,17 @@ function jsonPatch(original: any, ops: any, _kind: string): any {
         const source = getAt(doc, from);
         copied += JSON.stringify(source ?? null).length;
         if (copied > MAX_COPY_BYTES) {
-          patchFailed(`Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${MAX_COPY_BYTES}`);
+          patchFailed(
+            `Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${MAX_COPY_BYTES}`,
+          );
         }
         doc = setAt(doc, path(), structuredClone(source), 'add');
         break;
       }
       case 'test': {
         const p = path();
-        if (JSON.stringify(getAt(doc, p)) !== JSON.stringify(getOwn(op, 'value') ?? null)) patchFailed(`testing value ${String(getOwn(op, 'path'))} failed: test failed`);
+        if (JSON.stringify(getAt(doc, p)) !== JSON.stringify(getOwn(op, 'value') ?? null))
+          patchFailed(`testing value ${String(getOwn(op, 'path'))} failed: test failed`);
         break;
       }
       default:
@@ -251,7 +279,12 @@ function parsePointer(pointer: unknown): string[] {
   if (typeof pointer !== 'string') patchFailed('missing path');
   if (pointer !== '' && !pointer.startsWith('/')) patchFailed(`JSON pointer "${pointer}" must start with "/"`);
   if (/~[^01]|~$/.test(pointer)) patchFailed(`invalid JSON pointer escape in "${pointer}"`);
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function text(path: string[]): string {

@@ -1,7 +1,13 @@
 import type { Etcd3, IKeyValue } from 'etcd3';
 import {
-  CompactedError, KeyExistsError, KeyNotFoundError, RevisionConflictError,
-  type Store, type StoredValue, type WatchEvent, type WatchOptions,
+  CompactedError,
+  KeyExistsError,
+  KeyNotFoundError,
+  RevisionConflictError,
+  type Store,
+  type StoredValue,
+  type WatchEvent,
+  type WatchOptions,
 } from './store.ts';
 
 /** Keys per page of a list. */
@@ -40,7 +46,14 @@ export class EtcdStore implements Store {
     let from = Buffer.from(prefix);
     let revision: string | undefined;
     for (;;) {
-      const res = await this.#client.kv.range({ key: from, range_end: end, limit: String(LIST_PAGE), sort_target: 'Key', sort_order: 'Ascend', ...(revision ? { revision } : {}) });
+      const res = await this.#client.kv.range({
+        key: from,
+        range_end: end,
+        limit: String(LIST_PAGE),
+        sort_target: 'Key',
+        sort_order: 'Ascend',
+        ...(revision ? { revision } : {}),
+      });
       revision ??= res.header.revision;
       items.push(...res.kvs.map(toStored));
       if (!res.more || res.kvs.length === 0) return { items, revision: Number(revision) };
@@ -71,9 +84,17 @@ export class EtcdStore implements Store {
   }
 
   async delete(key: string, expectedRevision?: number): Promise<{ value: string; revision: number }> {
-    const compare = expectedRevision === undefined
-      ? [{ key: Buffer.from(key), target: 'Version' as const, result: 'Greater' as const, version: '0' }]
-      : [{ key: Buffer.from(key), target: 'Mod' as const, result: 'Equal' as const, mod_revision: String(expectedRevision) }];
+    const compare =
+      expectedRevision === undefined
+        ? [{ key: Buffer.from(key), target: 'Version' as const, result: 'Greater' as const, version: '0' }]
+        : [
+            {
+              key: Buffer.from(key),
+              target: 'Mod' as const,
+              result: 'Equal' as const,
+              mod_revision: String(expectedRevision),
+            },
+          ];
     const res = await this.#client.kv.txn({
       compare,
       success: [{ request_delete_range: { key: Buffer.from(key), prev_kv: true } }],
@@ -101,26 +122,44 @@ export class EtcdStore implements Store {
       .startRevision(String(fromRevision + 1))
       .withPreviousKV()
       .create()
-      .then((watcher) => {
-        if (options.signal.aborted) return void watcher.cancel();
-        options.signal.addEventListener('abort', () => void watcher.cancel().catch(() => undefined), { once: true });
-        watcher.on('data', (res) => {
-          if (res.compact_revision && Number(res.compact_revision) > 0) return fail(new CompactedError(fromRevision, Number(res.compact_revision) - 1));
-          for (const e of res.events) {
-            const revision = Number(e.kv.mod_revision);
-            if (e.type === 'Delete') {
-              onEvent({ type: 'DELETE', key: e.kv.key.toString(), value: e.prev_kv ? e.prev_kv.value.toString() : '{}', revision, created: false });
-            } else {
-              onEvent({ type: 'PUT', key: e.kv.key.toString(), value: e.kv.value.toString(), revision, created: e.kv.version === '1' });
+      .then(
+        (watcher) => {
+          if (options.signal.aborted) return void watcher.cancel();
+          options.signal.addEventListener('abort', () => void watcher.cancel().catch(() => undefined), { once: true });
+          watcher.on('data', (res) => {
+            if (res.compact_revision && Number(res.compact_revision) > 0)
+              return fail(new CompactedError(fromRevision, Number(res.compact_revision) - 1));
+            for (const e of res.events) {
+              const revision = Number(e.kv.mod_revision);
+              if (e.type === 'Delete') {
+                onEvent({
+                  type: 'DELETE',
+                  key: e.kv.key.toString(),
+                  value: e.prev_kv ? e.prev_kv.value.toString() : '{}',
+                  revision,
+                  created: false,
+                });
+              } else {
+                onEvent({
+                  type: 'PUT',
+                  key: e.kv.key.toString(),
+                  value: e.kv.value.toString(),
+                  revision,
+                  created: e.kv.version === '1',
+                });
+              }
             }
-          }
-        });
-        watcher.on('error', (error: Error) => {
-          // etcd cancels a watch for compaction with no reason text (the etcd3 client drops compact_revision).
-          if (/compacted|^Watcher canceled: ?$/i.test(error.message)) fail(new CompactedError(fromRevision, fromRevision));
-          else fail(error);
-        });
-      }, (error: Error) => fail(/compacted/i.test(error.message) ? new CompactedError(fromRevision, fromRevision) : error));
+          });
+          watcher.on('error', (error: Error) => {
+            // etcd cancels a watch for compaction with no reason text (the etcd3 client drops compact_revision).
+            if (/compacted|^Watcher canceled: ?$/i.test(error.message))
+              fail(new CompactedError(fromRevision, fromRevision));
+            else fail(error);
+          });
+        },
+        (error: Error) =>
+          fail(/compacted/i.test(error.message) ? new CompactedError(fromRevision, fromRevision) : error),
+      );
   }
 
   async compact(revision: number): Promise<void> {
@@ -138,7 +177,9 @@ export class EtcdStore implements Store {
  */
 export async function openEtcdStore(options: { endpoints: string[] }): Promise<EtcdStore> {
   const { Etcd3 } = await import('etcd3');
-  return new EtcdStore(new Etcd3({ hosts: options.endpoints.map((e) => e.replace(/^https?:\/\//, '')), dialTimeout: 5000 }));
+  return new EtcdStore(
+    new Etcd3({ hosts: options.endpoints.map((e) => e.replace(/^https?:\/\//, '')), dialTimeout: 5000 }),
+  );
 }
 
 function toStored(kv: IKeyValue): StoredValue {

@@ -2,8 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
-  CompactedError, KeyExistsError, KeyNotFoundError, RevisionConflictError,
-  type Store, type StoredValue, type WatchEvent, type WatchOptions,
+  CompactedError,
+  KeyExistsError,
+  KeyNotFoundError,
+  RevisionConflictError,
+  type Store,
+  type StoredValue,
+  type WatchEvent,
+  type WatchOptions,
 } from './store.ts';
 
 /** How many revisions of history the store keeps for watchers by default before compacting automatically. */
@@ -44,13 +50,19 @@ export class SqliteStore implements Store {
       get: q('SELECT key, value, mod_rev FROM kv WHERE key = ?'),
       list: q('SELECT key, value, mod_rev FROM kv WHERE key >= ? AND key < ? ORDER BY key'),
       append: q('INSERT INTO log (key, value, deleted, created) VALUES (?, ?, ?, ?)'),
-      put: q('INSERT INTO kv (key, value, mod_rev) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev'),
+      put: q(
+        'INSERT INTO kv (key, value, mod_rev) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev',
+      ),
       remove: q('DELETE FROM kv WHERE key = ?'),
-      history: q('SELECT rev, key, value, deleted, created FROM log WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev'),
-      maxRev: q("SELECT COALESCE(MAX(rev), 0) AS rev FROM log"),
+      history: q(
+        'SELECT rev, key, value, deleted, created FROM log WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev',
+      ),
+      maxRev: q('SELECT COALESCE(MAX(rev), 0) AS rev FROM log'),
       seq: q("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'log'), 0) AS rev"),
       compactedGet: q("SELECT value FROM meta WHERE name = 'compacted'"),
-      compactedSet: q("INSERT INTO meta (name, value) VALUES ('compacted', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value"),
+      compactedSet: q(
+        "INSERT INTO meta (name, value) VALUES ('compacted', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+      ),
       trim: q('DELETE FROM log WHERE rev <= ?'),
     };
     this.#revision = Number((this.#q.seq!.get() as { rev: number }).rev);
@@ -67,7 +79,10 @@ export class SqliteStore implements Store {
 
   async list(prefix: string): Promise<{ items: StoredValue[]; revision: number }> {
     const rows = this.#q.list!.all(prefix, prefixEnd(prefix)) as { key: string; value: string; mod_rev: number }[];
-    return { items: rows.map((r) => ({ key: r.key, value: r.value, modRevision: Number(r.mod_rev) })), revision: this.#revision };
+    return {
+      items: rows.map((r) => ({ key: r.key, value: r.value, modRevision: Number(r.mod_rev) })),
+      revision: this.#revision,
+    };
   }
 
   async create(key: string, value: string): Promise<number> {
@@ -85,7 +100,8 @@ export class SqliteStore implements Store {
   async delete(key: string, expectedRevision?: number): Promise<{ value: string; revision: number }> {
     const current = this.#read(key);
     if (!current) throw new KeyNotFoundError(key);
-    if (expectedRevision !== undefined && current.modRevision !== expectedRevision) throw new RevisionConflictError(key, current.modRevision);
+    if (expectedRevision !== undefined && current.modRevision !== expectedRevision)
+      throw new RevisionConflictError(key, current.modRevision);
     const revision = this.#write(key, current.value, { deleted: true, created: false });
     return { value: current.value, revision };
   }
@@ -96,12 +112,24 @@ export class SqliteStore implements Store {
       return;
     }
     // Replay and subscribe in the same synchronous turn: no write can slip in between.
-    const rows = this.#q.history!.all(fromRevision, prefix, prefixEnd(prefix)) as { rev: number; key: string; value: string; deleted: number; created: number }[];
+    const rows = this.#q.history!.all(fromRevision, prefix, prefixEnd(prefix)) as {
+      rev: number;
+      key: string;
+      value: string;
+      deleted: number;
+      created: number;
+    }[];
     const watcher: Watcher = { prefix, onEvent };
     this.#watchers.add(watcher);
     options.signal.addEventListener('abort', () => this.#watchers.delete(watcher), { once: true });
     for (const r of rows) {
-      onEvent({ type: r.deleted ? 'DELETE' : 'PUT', key: r.key, value: r.value, revision: Number(r.rev), created: r.created === 1 });
+      onEvent({
+        type: r.deleted ? 'DELETE' : 'PUT',
+        key: r.key,
+        value: r.value,
+        revision: Number(r.rev),
+        created: r.created === 1,
+      });
     }
   }
 
@@ -162,5 +190,5 @@ export function openSqliteStore(options: { dataDir: string; history?: number }):
 }
 
 function prefixEnd(prefix: string): string {
-  return prefix + '\u{10FFFF}';
+  return `${prefix}\u{10FFFF}`;
 }

@@ -2,7 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dropServiceTypeDependentFields, prepareStatusUpdate } from './update-strategy.ts';
 
-const clusterIP = () => ({ spec: { type: 'ClusterIP', clusterIP: '10.0.0.7', clusterIPs: ['10.0.0.7'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', ports: [{ port: 80 }] } });
+const clusterIP = () => ({
+  spec: {
+    type: 'ClusterIP',
+    clusterIP: '10.0.0.7',
+    clusterIPs: ['10.0.0.7'],
+    ipFamilies: ['IPv4'],
+    ipFamilyPolicy: 'SingleStack',
+    internalTrafficPolicy: 'Cluster',
+    ports: [{ port: 80 }],
+  },
+});
 
 test('dropServiceTypeDependentFields() clears an unchanged clusterIP, families and policies when switching to ExternalName', () => {
   const svc: any = clusterIP();
@@ -28,8 +38,21 @@ test('dropServiceTypeDependentFields() clears unchanged nodePorts and externalTr
   assert.deepEqual(svc.spec, { type: 'ClusterIP', ports: [{ port: 80 }] });
 });
 
-test('prepareStatusUpdate() keeps the stored spec and the request\'s labels, annotations and status', () => {
-  const old = { kind: 'Service', metadata: { name: 's', labels: { a: '1' } }, spec: { type: 'ClusterIP' }, status: { loadBalancer: {} } };
-  const body = { metadata: { name: 's', labels: { a: '1', b: '2' }, annotations: { patchedstatus: 'true' } }, spec: { type: 'NodePort' }, status: { loadBalancer: { ingress: [{ ip: '203.0.113.1' }] } } };
-  assert.deepEqual(prepareStatusUpdate(body, old), { metadata: body.metadata, spec: { type: 'ClusterIP' }, status: body.status });
+test("prepareStatusUpdate() keeps the stored spec and the request's labels, annotations and status", () => {
+  const old = {
+    kind: 'Service',
+    metadata: { name: 's', labels: { a: '1' } },
+    spec: { type: 'ClusterIP' },
+    status: { loadBalancer: {} },
+  };
+  const body = {
+    metadata: { name: 's', labels: { a: '1', b: '2' }, annotations: { patchedstatus: 'true' } },
+    spec: { type: 'NodePort' },
+    status: { loadBalancer: { ingress: [{ ip: '203.0.113.1' }] } },
+  };
+  assert.deepEqual(prepareStatusUpdate(body, old), {
+    metadata: body.metadata,
+    spec: { type: 'ClusterIP' },
+    status: body.status,
+  });
 });

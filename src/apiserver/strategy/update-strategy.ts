@@ -11,8 +11,11 @@
  */
 export function prepareStatusUpdate(body: any, old: any): any {
   const object = structuredClone(body ?? {});
-  for (const key of Object.keys(object)) if (key !== 'metadata' && key !== 'status' && key !== 'kind' && key !== 'apiVersion') delete object[key];
-  for (const [key, value] of Object.entries(old)) if (key !== 'metadata' && key !== 'status' && key !== 'kind' && key !== 'apiVersion') object[key] = structuredClone(value);
+  for (const key of Object.keys(object))
+    if (key !== 'metadata' && key !== 'status' && key !== 'kind' && key !== 'apiVersion') delete object[key];
+  for (const [key, value] of Object.entries(old))
+    if (key !== 'metadata' && key !== 'status' && key !== 'kind' && key !== 'apiVersion')
+      object[key] = structuredClone(value);
   object.metadata ??= structuredClone(old.metadata ?? {});
   return object;
 }
@@ -28,7 +31,10 @@ export function dropServiceTypeDependentFields(svc: any, old: any): void {
   const was = old.spec ?? {};
   const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   if (needsClusterIP(was) && !needsClusterIP(spec)) {
-    if (same(spec.clusterIP, was.clusterIP) && (spec.clusterIPs === undefined || same(spec.clusterIPs, was.clusterIPs))) {
+    if (
+      same(spec.clusterIP, was.clusterIP) &&
+      (spec.clusterIPs === undefined || same(spec.clusterIPs, was.clusterIPs))
+    ) {
       delete spec.clusterIP;
       delete spec.clusterIPs;
     }
@@ -38,16 +44,32 @@ export function dropServiceTypeDependentFields(svc: any, old: any): void {
   if (needsNodePort(was) && !needsNodePort(spec)) {
     const ports = (s: any) => (s.ports ?? []).map((p: any) => p.nodePort ?? 0);
     if (same(ports(spec), ports(was))) for (const p of spec.ports ?? []) delete p.nodePort;
-    if (spec.healthCheckNodePort !== undefined && spec.healthCheckNodePort === was.healthCheckNodePort) delete spec.healthCheckNodePort;
+    if (spec.healthCheckNodePort !== undefined && spec.healthCheckNodePort === was.healthCheckNodePort)
+      delete spec.healthCheckNodePort;
   }
   if (was.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
-    if (spec.allocateLoadBalancerNodePorts !== undefined && spec.allocateLoadBalancerNodePorts === was.allocateLoadBalancerNodePorts) delete spec.allocateLoadBalancerNodePorts;
-    if (spec.loadBalancerClass !== undefined && spec.loadBalancerClass === was.loadBalancerClass) delete spec.loadBalancerClass;
+    if (
+      spec.allocateLoadBalancerNodePorts !== undefined &&
+      spec.allocateLoadBalancerNodePorts === was.allocateLoadBalancerNodePorts
+    )
+      delete spec.allocateLoadBalancerNodePorts;
+    if (spec.loadBalancerClass !== undefined && spec.loadBalancerClass === was.loadBalancerClass)
+      delete spec.loadBalancerClass;
     if (svc.status) svc.status.loadBalancer = {};
   }
-  if (externallyAccessible(was) && !externallyAccessible(spec) && spec.externalTrafficPolicy === was.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+  if (
+    externallyAccessible(was) &&
+    !externallyAccessible(spec) &&
+    spec.externalTrafficPolicy === was.externalTrafficPolicy
+  )
+    delete spec.externalTrafficPolicy;
   // Internal traffic policy means nothing for an ExternalName Service; upstream's defaulting never sets it there.
-  if (was.type !== 'ExternalName' && spec.type === 'ExternalName' && spec.internalTrafficPolicy === was.internalTrafficPolicy) delete spec.internalTrafficPolicy;
+  if (
+    was.type !== 'ExternalName' &&
+    spec.type === 'ExternalName' &&
+    spec.internalTrafficPolicy === was.internalTrafficPolicy
+  )
+    delete spec.internalTrafficPolicy;
 }
 
 function needsClusterIP(spec: any): boolean {
@@ -59,5 +81,9 @@ function needsNodePort(spec: any): boolean {
 }
 
 function externallyAccessible(spec: any): boolean {
-  return spec.type === 'LoadBalancer' || spec.type === 'NodePort' || ((spec.type ?? 'ClusterIP') === 'ClusterIP' && (spec.externalIPs ?? []).length > 0);
+  return (
+    spec.type === 'LoadBalancer' ||
+    spec.type === 'NodePort' ||
+    ((spec.type ?? 'ClusterIP') === 'ClusterIP' && (spec.externalIPs ?? []).length > 0)
+  );
 }

@@ -10,7 +10,8 @@ export const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'Cluste
  */
 export function validateRbac(kind: string, object: any, old?: any): StatusCause[] {
   const causes: StatusCause[] = [];
-  const invalid = (field: string, value: unknown, detail: string) => causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(value)}: ${detail}` });
+  const invalid = (field: string, value: unknown, detail: string) =>
+    causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(value)}: ${detail}` });
   const required = (field: string) => causes.push({ reason: 'FieldValueRequired', field, message: 'Required value' });
   const name: string = object.metadata?.name ?? '';
   if (name === '.' || name === '..') invalid('metadata.name', name, `may not be '${name}'`);
@@ -20,12 +21,17 @@ export function validateRbac(kind: string, object: any, old?: any): StatusCause[
       const field = `rules[${i}]`;
       if (!Array.isArray(rule?.verbs) || rule.verbs.length === 0) required(`${field}.verbs`);
       const hasUrls = Array.isArray(rule?.nonResourceURLs) && rule.nonResourceURLs.length > 0;
-      if (hasUrls && kind === 'Role') invalid(`${field}.nonResourceURLs`, rule.nonResourceURLs, 'namespaced rules cannot apply to non-resource URLs');
+      if (hasUrls && kind === 'Role')
+        invalid(`${field}.nonResourceURLs`, rule.nonResourceURLs, 'namespaced rules cannot apply to non-resource URLs');
       if (!hasUrls) {
         if (!Array.isArray(rule?.apiGroups) || rule.apiGroups.length === 0) required(`${field}.apiGroups`);
         if (!Array.isArray(rule?.resources) || rule.resources.length === 0) required(`${field}.resources`);
       } else if ((rule.apiGroups ?? []).length || (rule.resources ?? []).length) {
-        invalid(`${field}.nonResourceURLs`, rule.nonResourceURLs, 'rules cannot apply to both regular resources and non-resource URLs');
+        invalid(
+          `${field}.nonResourceURLs`,
+          rule.nonResourceURLs,
+          'rules cannot apply to both regular resources and non-resource URLs',
+        );
       }
     });
     return causes;
@@ -33,13 +39,28 @@ export function validateRbac(kind: string, object: any, old?: any): StatusCause[
   const ref = object.roleRef;
   if (!ref?.name) required('roleRef.name');
   const kinds = kind === 'ClusterRoleBinding' ? ['ClusterRole'] : ['Role', 'ClusterRole'];
-  if (ref && !kinds.includes(ref.kind)) causes.push({ reason: 'FieldValueNotSupported', field: 'roleRef.kind', message: `Unsupported value: ${JSON.stringify(ref.kind ?? '')}: supported values: ${kinds.map((k) => `"${k}"`).join(', ')}` });
-  if (ref && ref.apiGroup !== 'rbac.authorization.k8s.io') causes.push({ reason: 'FieldValueNotSupported', field: 'roleRef.apiGroup', message: `Unsupported value: ${JSON.stringify(ref.apiGroup ?? '')}: supported values: "rbac.authorization.k8s.io"` });
+  if (ref && !kinds.includes(ref.kind))
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      field: 'roleRef.kind',
+      message: `Unsupported value: ${JSON.stringify(ref.kind ?? '')}: supported values: ${kinds.map((k) => `"${k}"`).join(', ')}`,
+    });
+  if (ref && ref.apiGroup !== 'rbac.authorization.k8s.io')
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      field: 'roleRef.apiGroup',
+      message: `Unsupported value: ${JSON.stringify(ref.apiGroup ?? '')}: supported values: "rbac.authorization.k8s.io"`,
+    });
   if (old && JSON.stringify(old.roleRef) !== JSON.stringify(ref)) invalid('roleRef', ref, 'cannot change roleRef');
   (object.subjects ?? []).forEach((s: any, i: number) => {
     const field = `subjects[${i}]`;
     if (!s?.name) required(`${field}.name`);
-    if (!['User', 'Group', 'ServiceAccount'].includes(s?.kind)) causes.push({ reason: 'FieldValueNotSupported', field: `${field}.kind`, message: `Unsupported value: ${JSON.stringify(s?.kind ?? '')}: supported values: "ServiceAccount", "User", "Group"` });
+    if (!['User', 'Group', 'ServiceAccount'].includes(s?.kind))
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        field: `${field}.kind`,
+        message: `Unsupported value: ${JSON.stringify(s?.kind ?? '')}: supported values: "ServiceAccount", "User", "Group"`,
+      });
     if (s?.kind === 'ServiceAccount' && !s.namespace && kind === 'ClusterRoleBinding') required(`${field}.namespace`);
   });
   return causes;

@@ -1,5 +1,13 @@
 import { isPlainObject, setOwn } from '../../api/own-properties.ts';
-import { elementMessage, isScalar, jsonField, kindSchema, messageSchema, type FieldSchema, type MessageSchema } from '../../api/schema/schema.ts';
+import {
+  elementMessage,
+  isScalar,
+  jsonField,
+  kindSchema,
+  messageSchema,
+  type FieldSchema,
+  type MessageSchema,
+} from '../../api/schema/schema.ts';
 
 /**
  * typedDecode reads a JSON object into the shape of its kind's one schema (src/api/schema), as upstream's typed
@@ -55,7 +63,20 @@ function shortName(message: MessageSchema | string): string {
 /** goTypeName prints a schema type as Go would (`[]v1.ServicePort`, `map[string]string`, `*int32`, `intstr.IntOrString`). */
 function goTypeName(field: FieldSchema, element = false): string {
   const base = (() => {
-    if (isScalar(field.type)) return ({ string: 'string', bytes: '[]uint8', bool: 'bool', int32: 'int32', int64: 'int64', uint32: 'uint32', uint64: 'uint64', double: 'float64', float: 'float32' } as const)[field.type];
+    if (isScalar(field.type))
+      return (
+        {
+          string: 'string',
+          bytes: '[]uint8',
+          bool: 'bool',
+          int32: 'int32',
+          int64: 'int64',
+          uint32: 'uint32',
+          uint64: 'uint64',
+          double: 'float64',
+          float: 'float32',
+        } as const
+      )[field.type];
     const parts = field.type.split('.');
     return `${parts[parts.length - 2]}.${parts[parts.length - 1]}`;
   })();
@@ -107,12 +128,21 @@ function decodeField(field: FieldSchema, value: unknown, where: Where, unknown: 
   if (field.map) {
     if (!isPlainObject(value)) mismatch(value, where, goTypeName(field));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) setOwn(out, k, v === null ? zero(field) : decodeValue(field, v, { ...where, path: `${where.path}[${JSON.stringify(k)}]` }, unknown));
+    for (const [k, v] of Object.entries(value))
+      setOwn(
+        out,
+        k,
+        v === null
+          ? zero(field)
+          : decodeValue(field, v, { ...where, path: `${where.path}[${JSON.stringify(k)}]` }, unknown),
+      );
     return out;
   }
   if (field.repeated && field.type !== 'bytes') {
     if (!Array.isArray(value)) mismatch(value, where, goTypeName(field));
-    return value.map((v, i) => (v === null ? zero(field) : decodeValue(field, v, { ...where, path: `${where.path}[${i}]` }, unknown)));
+    return value.map((v, i) =>
+      v === null ? zero(field) : decodeValue(field, v, { ...where, path: `${where.path}[${i}]` }, unknown),
+    );
   }
   return decodeValue(field, value, where, unknown);
 }
@@ -161,12 +191,17 @@ function decodeValue(field: FieldSchema, value: unknown, where: Where, unknown: 
     case 'uint32':
     case 'uint64': {
       const [min, max] = INT_RANGE[field.type]!;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) mismatch(value, where, goType);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+        mismatch(value, where, goType);
       return value;
     }
     case 'bytes':
       if (typeof value !== 'string') mismatch(value, where, goTypeName(field));
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw new TypeMismatch(`illegal base64 data at input byte ${Math.max(0, value.search(/[^A-Za-z0-9+/=]/))}`, where.path);
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0)
+        throw new TypeMismatch(
+          `illegal base64 data at input byte ${Math.max(0, value.search(/[^A-Za-z0-9+/=]/))}`,
+          where.path,
+        );
       return value;
   }
   const message = elementMessage(field)!;
@@ -181,18 +216,27 @@ function decodeSpecial(message: MessageSchema, value: unknown, where: Where): un
     case 'time':
     case 'micro-time':
       if (typeof value !== 'string') mismatch(value, where, message.json === 'time' ? 'v1.Time' : 'v1.MicroTime');
-      if (!RFC3339.test(value) || Number.isNaN(Date.parse(value))) throw new TypeMismatch(`parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(value)} as "2006"`, where.path);
+      if (!RFC3339.test(value) || Number.isNaN(Date.parse(value)))
+        throw new TypeMismatch(
+          `parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(value)} as "2006"`,
+          where.path,
+        );
       return value;
     case 'duration':
       if (typeof value !== 'string') mismatch(value, where, 'v1.Duration');
       return value;
     case 'int-or-string':
       if (typeof value === 'string') return value;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < -(2 ** 31) || value > 2 ** 31 - 1) mismatch(value, where, 'intstr.IntOrString');
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < -(2 ** 31) || value > 2 ** 31 - 1)
+        mismatch(value, where, 'intstr.IntOrString');
       return value;
     case 'quantity':
       if (typeof value === 'number' && Number.isFinite(value)) return value;
-      if (typeof value !== 'string') throw new TypeMismatch('quantities must match the regular expression \'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$\'', where.path);
+      if (typeof value !== 'string')
+        throw new TypeMismatch(
+          "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+          where.path,
+        );
       return value;
     case 'string-array':
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) mismatch(value, where, '[]string');
@@ -200,7 +244,6 @@ function decodeSpecial(message: MessageSchema, value: unknown, where: Where): un
     case 'raw-json':
       if (!isPlainObject(value)) mismatch(value, where, 'v1.FieldsV1');
       return value;
-    case 'raw-extension':
     default:
       return value;
   }

@@ -21,24 +21,28 @@ export function validate(kind: string, object: any, old?: any): StatusCause[] {
       break;
     case 'Pod':
       podSpec(errs, 'spec', object.spec);
-      if (old?.spec?.nodeName && object.spec?.nodeName !== old.spec.nodeName) errs.invalid('spec.nodeName', object.spec?.nodeName, 'field is immutable');
+      if (old?.spec?.nodeName && object.spec?.nodeName !== old.spec.nodeName)
+        errs.invalid('spec.nodeName', object.spec?.nodeName, 'field is immutable');
       break;
     case 'Deployment':
     case 'ReplicaSet':
       workload(errs, object, old);
       break;
     case 'IPAddress':
-      if (parseIPv4(name) === undefined) errs.invalid('metadata.name', name, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+      if (parseIPv4(name) === undefined)
+        errs.invalid('metadata.name', name, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
       if (!object.spec?.parentRef) errs.required('spec.parentRef');
       else {
         if (!object.spec.parentRef.resource) errs.required('spec.parentRef.resource');
         if (!object.spec.parentRef.name) errs.required('spec.parentRef.name');
       }
-      if (old && JSON.stringify(old.spec?.parentRef) !== JSON.stringify(object.spec?.parentRef)) errs.invalid('spec.parentRef', object.spec?.parentRef, 'field is immutable');
+      if (old && JSON.stringify(old.spec?.parentRef) !== JSON.stringify(object.spec?.parentRef))
+        errs.invalid('spec.parentRef', object.spec?.parentRef, 'field is immutable');
       break;
     case 'ServiceCIDR':
       if (!Array.isArray(object.spec?.cidrs) || object.spec.cidrs.length === 0) errs.required('spec.cidrs');
-      if (old && JSON.stringify(old.spec?.cidrs) !== JSON.stringify(object.spec?.cidrs)) errs.invalid('spec.cidrs', object.spec?.cidrs, 'field is immutable');
+      if (old && JSON.stringify(old.spec?.cidrs) !== JSON.stringify(object.spec?.cidrs))
+        errs.invalid('spec.cidrs', object.spec?.cidrs, 'field is immutable');
       break;
     case 'EndpointSlice':
       if (!['IPv4', 'IPv6', 'FQDN'].includes(object.addressType)) {
@@ -59,7 +63,11 @@ export class Causes {
     this.list.push({ reason: 'FieldValueRequired', message: `Required value${detail ? `: ${detail}` : ''}`, field });
   }
   unsupported(field: string, value: unknown, supported: string[]): void {
-    this.list.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${goValue(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}`, field });
+    this.list.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${goValue(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}`,
+      field,
+    });
   }
   forbidden(field: string, detail: string): void {
     this.list.push({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field });
@@ -86,21 +94,33 @@ const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 export function dns1123Subdomain(errs: Causes, field: string, value: string): void {
   if (value.length > 253) errs.invalid(field, value, 'must be no more than 253 characters');
   if (!DNS1123_SUBDOMAIN.test(value)) {
-    errs.invalid(field, value, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+    errs.invalid(
+      field,
+      value,
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    );
   }
 }
 
 export function dns1123Label(errs: Causes, field: string, value: string): void {
   if (value.length > 63) errs.invalid(field, value, 'must be no more than 63 characters');
   if (!DNS1123_LABEL.test(value)) {
-    errs.invalid(field, value, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
+    errs.invalid(
+      field,
+      value,
+      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+    );
   }
 }
 
 function dns1035Label(errs: Causes, field: string, value: string): void {
   if (value.length > 63) errs.invalid(field, value, 'must be no more than 63 characters');
   if (!DNS1035_LABEL.test(value)) {
-    errs.invalid(field, value, "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')");
+    errs.invalid(
+      field,
+      value,
+      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+    );
   }
 }
 
@@ -113,10 +133,18 @@ export function labels(errs: Causes, field: string, map: Record<string, string> 
     const name = slash === -1 ? key : key.slice(slash + 1);
     const prefix = slash === -1 ? undefined : key.slice(0, slash);
     if (!QUALIFIED_NAME.test(name) || name.length > 63 || (prefix !== undefined && !DNS1123_SUBDOMAIN.test(prefix))) {
-      errs.invalid(field, key, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')");
+      errs.invalid(
+        field,
+        key,
+        "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+      );
     }
     if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
-      errs.invalid(field, value, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')");
+      errs.invalid(
+        field,
+        value,
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+      );
     }
   }
 }
@@ -124,7 +152,8 @@ export function labels(errs: Causes, field: string, map: Record<string, string> 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 
 function port(errs: Causes, field: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) errs.invalid(field, value, 'must be between 1 and 65535, inclusive');
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535)
+    errs.invalid(field, value, 'must be between 1 and 65535, inclusive');
 }
 
 function service(errs: Causes, svc: any, old: any): void {
@@ -146,7 +175,12 @@ function service(errs: Causes, svc: any, old: any): void {
     port(errs, `${f}.port`, p.port);
     if (!PROTOCOLS.includes(p.protocol)) errs.unsupported(`${f}.protocol`, p.protocol, PROTOCOLS);
     if (typeof p.targetPort === 'number') port(errs, `${f}.targetPort`, p.targetPort);
-    else if (typeof p.targetPort === 'string' && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.targetPort)) errs.invalid(`${f}.targetPort`, p.targetPort, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
+    else if (typeof p.targetPort === 'string' && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.targetPort))
+      errs.invalid(
+        `${f}.targetPort`,
+        p.targetPort,
+        'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)',
+      );
     if (p.nodePort !== undefined && p.nodePort !== 0) {
       if (spec.type === 'ClusterIP') errs.forbidden(`${f}.nodePort`, "may not be used when `type` is 'ClusterIP'");
       else port(errs, `${f}.nodePort`, p.nodePort);
@@ -158,13 +192,20 @@ function service(errs: Causes, svc: any, old: any): void {
   if (spec.clusterIP && spec.clusterIP !== 'None' && parseIPv4(spec.clusterIP) === undefined) {
     errs.invalid('spec.clusterIPs[0]', spec.clusterIP, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
   }
-  if (old && old.spec?.clusterIP && spec.clusterIP !== old.spec.clusterIP && old.spec.type !== 'ExternalName' && spec.type !== 'ExternalName') {
+  if (
+    old?.spec?.clusterIP &&
+    spec.clusterIP !== old.spec.clusterIP &&
+    old.spec.type !== 'ExternalName' &&
+    spec.type !== 'ExternalName'
+  ) {
     errs.invalid('spec.clusterIPs[0]', spec.clusterIP, 'may not change once set');
   }
   for (const [i, ip] of (spec.externalIPs ?? []).entries()) {
-    if (typeof ip !== 'string' || parseIPv4(ip) === undefined) errs.invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+    if (typeof ip !== 'string' || parseIPv4(ip) === undefined)
+      errs.invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
   }
-  if (!['None', 'ClientIP'].includes(spec.sessionAffinity)) errs.unsupported('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None']);
+  if (!['None', 'ClientIP'].includes(spec.sessionAffinity))
+    errs.unsupported('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None']);
   labels(errs, 'spec.selector', spec.selector);
 }
 
@@ -183,16 +224,19 @@ export function podSpec(errs: Causes, field: string, spec: any): void {
     if (!c.image) errs.required(`${f}.image`);
     (c.ports ?? []).forEach((p: any, j: number) => {
       port(errs, `${f}.ports[${j}].containerPort`, p.containerPort);
-      if (p.protocol && !PROTOCOLS.includes(p.protocol)) errs.unsupported(`${f}.ports[${j}].protocol`, p.protocol, PROTOCOLS);
+      if (p.protocol && !PROTOCOLS.includes(p.protocol))
+        errs.unsupported(`${f}.ports[${j}].protocol`, p.protocol, PROTOCOLS);
     });
   });
   const policies = ['Always', 'Never', 'OnFailure'];
-  if (spec && !policies.includes(spec.restartPolicy)) errs.unsupported(`${field}.restartPolicy`, spec.restartPolicy, policies);
+  if (spec && !policies.includes(spec.restartPolicy))
+    errs.unsupported(`${field}.restartPolicy`, spec.restartPolicy, policies);
 }
 
 function workload(errs: Causes, object: any, old: any): void {
   const spec = object.spec ?? {};
-  if (typeof spec.replicas === 'number' && spec.replicas < 0) errs.invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0');
+  if (typeof spec.replicas === 'number' && spec.replicas < 0)
+    errs.invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0');
   const selector = spec.selector;
   if (!selector || (!Object.keys(selector.matchLabels ?? {}).length && !(selector.matchExpressions ?? []).length)) {
     errs.required('spec.selector');
@@ -200,7 +244,8 @@ function workload(errs: Causes, object: any, old: any): void {
     const templateLabels = spec.template?.metadata?.labels ?? {};
     const matchLabels = selector.matchLabels ?? {};
     const ok = Object.entries(matchLabels).every(([k, v]) => templateLabels[k] === v);
-    if (!ok) errs.invalid('spec.template.metadata.labels', templateLabels, '`selector` does not match template `labels`');
+    if (!ok)
+      errs.invalid('spec.template.metadata.labels', templateLabels, '`selector` does not match template `labels`');
     if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(selector) && object.kind === 'Deployment') {
       errs.invalid('spec.selector', selector, 'field is immutable');
     }

@@ -20,7 +20,8 @@ export function validateMore(kind: string, object: any, old?: any): StatusCause[
       break;
     case 'Job':
       jobSpec(errs, 'spec', object.spec);
-      if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(object.spec?.selector)) errs.invalid('spec.selector', object.spec?.selector, 'field is immutable');
+      if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(object.spec?.selector))
+        errs.invalid('spec.selector', object.spec?.selector, 'field is immutable');
       break;
     case 'CronJob':
       cronJob(errs, object);
@@ -33,7 +34,8 @@ export function validateMore(kind: string, object: any, old?: any): StatusCause[
 }
 
 function restartPolicy(errs: Causes, field: string, spec: any, allowed: string[]): void {
-  if (spec && !allowed.includes(spec.restartPolicy)) errs.unsupported(`${field}.restartPolicy`, spec.restartPolicy, allowed);
+  if (spec && !allowed.includes(spec.restartPolicy))
+    errs.unsupported(`${field}.restartPolicy`, spec.restartPolicy, allowed);
 }
 
 /** selectorAndTemplate: a label selector that selects the template's labels, and a valid pod template. */
@@ -46,7 +48,8 @@ function selectorAndTemplate(errs: Causes, field: string, spec: any, oldSpec: an
     if (!Object.entries(selector.matchLabels ?? {}).every(([k, v]) => templateLabels[k] === v)) {
       errs.invalid(`${field}.template.metadata.labels`, templateLabels, '`selector` does not match template `labels`');
     }
-    if (oldSpec && JSON.stringify(oldSpec.selector) !== JSON.stringify(selector)) errs.invalid(`${field}.selector`, selector, 'field is immutable');
+    if (oldSpec && JSON.stringify(oldSpec.selector) !== JSON.stringify(selector))
+      errs.invalid(`${field}.selector`, selector, 'field is immutable');
   }
   labels(errs, `${field}.template.metadata.labels`, spec?.template?.metadata?.labels);
   podSpec(errs, `${field}.template.spec`, spec?.template?.spec);
@@ -55,7 +58,8 @@ function selectorAndTemplate(errs: Causes, field: string, spec: any, oldSpec: an
 
 function replicationController(errs: Causes, rc: any): void {
   const spec = rc.spec ?? {};
-  if (typeof spec.replicas === 'number' && spec.replicas < 0) errs.invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0');
+  if (typeof spec.replicas === 'number' && spec.replicas < 0)
+    errs.invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0');
   const selector: Record<string, string> = spec.selector ?? {};
   if (Object.keys(selector).length === 0) errs.required('spec.selector');
   labels(errs, 'spec.selector', selector);
@@ -72,7 +76,13 @@ function replicationController(errs: Causes, rc: any): void {
 }
 
 function jobSpec(errs: Causes, field: string, spec: any): void {
-  for (const name of ['parallelism', 'completions', 'backoffLimit', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished'] as const) {
+  for (const name of [
+    'parallelism',
+    'completions',
+    'backoffLimit',
+    'activeDeadlineSeconds',
+    'ttlSecondsAfterFinished',
+  ] as const) {
     const v = spec?.[name];
     if (typeof v === 'number' && v < 0) errs.invalid(`${field}.${name}`, v, 'must be greater than or equal to 0');
   }
@@ -99,10 +109,13 @@ function cronJob(errs: Causes, cj: any): void {
       errs.invalid('spec.schedule', spec.schedule, (error as Error).message);
     }
   }
-  if (spec.timeZone !== undefined && spec.timeZone !== null && !validTimeZone(spec.timeZone)) errs.invalid('spec.timeZone', spec.timeZone, 'unknown time zone ' + spec.timeZone);
+  if (spec.timeZone !== undefined && spec.timeZone !== null && !validTimeZone(spec.timeZone))
+    errs.invalid('spec.timeZone', spec.timeZone, `unknown time zone ${spec.timeZone}`);
   const policies = ['Allow', 'Forbid', 'Replace'];
-  if (!policies.includes(spec.concurrencyPolicy)) errs.unsupported('spec.concurrencyPolicy', spec.concurrencyPolicy, policies);
-  if (typeof spec.startingDeadlineSeconds === 'number' && spec.startingDeadlineSeconds < 0) errs.invalid('spec.startingDeadlineSeconds', spec.startingDeadlineSeconds, 'must be greater than or equal to 0');
+  if (!policies.includes(spec.concurrencyPolicy))
+    errs.unsupported('spec.concurrencyPolicy', spec.concurrencyPolicy, policies);
+  if (typeof spec.startingDeadlineSeconds === 'number' && spec.startingDeadlineSeconds < 0)
+    errs.invalid('spec.startingDeadlineSeconds', spec.startingDeadlineSeconds, 'must be greater than or equal to 0');
   jobSpec(errs, 'spec.jobTemplate.spec', spec.jobTemplate?.spec);
 }
 
@@ -118,12 +131,22 @@ function secret(errs: Causes, s: any, old: any): void {
   let total = 0;
   for (const [key, value] of Object.entries(data)) {
     if (!CONFIG_KEY.test(key)) {
-      errs.invalid(`data[${key}]`, key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')");
+      errs.invalid(
+        `data[${key}]`,
+        key,
+        "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+      );
     }
-    if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) errs.invalid(`data[${key}]`, '<secret contents redacted>', 'must be base64-encoded');
+    if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
+      errs.invalid(`data[${key}]`, '<secret contents redacted>', 'must be base64-encoded');
     else total += Buffer.from(value, 'base64').length;
   }
-  if (total > SECRET_MAX_BYTES) errs.list.push({ reason: 'FieldValueTooLong', message: `Too long: may not be more than ${SECRET_MAX_BYTES} bytes`, field: 'data' });
+  if (total > SECRET_MAX_BYTES)
+    errs.list.push({
+      reason: 'FieldValueTooLong',
+      message: `Too long: may not be more than ${SECRET_MAX_BYTES} bytes`,
+      field: 'data',
+    });
   const type: string = s.type;
   for (const key of SECRET_KEYS[type] ?? []) if (!(key in data)) errs.required(`data[${key}]`);
   if (type === 'kubernetes.io/dockerconfigjson' && typeof data['.dockerconfigjson'] === 'string') {
@@ -133,15 +156,24 @@ function secret(errs: Causes, s: any, old: any): void {
       errs.invalid('data[.dockerconfigjson]', '<secret contents redacted>', (error as Error).message);
     }
   }
-  if (type === 'kubernetes.io/basic-auth' && !('username' in data) && !('password' in data)) errs.required('data[username]');
-  if (type === 'kubernetes.io/service-account-token' && !s.metadata?.annotations?.['kubernetes.io/service-account.name']) {
+  if (type === 'kubernetes.io/basic-auth' && !('username' in data) && !('password' in data))
+    errs.required('data[username]');
+  if (
+    type === 'kubernetes.io/service-account-token' &&
+    !s.metadata?.annotations?.['kubernetes.io/service-account.name']
+  ) {
     errs.required('metadata.annotations[kubernetes.io/service-account.name]');
   }
   if (old) {
     if (old.type !== s.type) errs.invalid('type', s.type, 'field is immutable');
     if (old.immutable === true) {
       if (s.immutable !== true) errs.invalid('immutable', s.immutable, 'field is immutable when `immutable` is set');
-      if (JSON.stringify(old.data ?? {}) !== JSON.stringify(data)) errs.list.push({ reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set', field: 'data' });
+      if (JSON.stringify(old.data ?? {}) !== JSON.stringify(data))
+        errs.list.push({
+          reason: 'FieldValueForbidden',
+          message: 'Forbidden: field is immutable when `immutable` is set',
+          field: 'data',
+        });
     }
   }
 }

@@ -8,12 +8,19 @@ export const TEST_NODE = 'test-node';
 export const TEST_NODE_IP = '192.168.0.2';
 
 function service(ns: string, name: string, spec: Record<string, unknown>, status?: Record<string, unknown>): any {
-  return { kind: 'Service', metadata: { namespace: ns, name }, spec: { type: 'ClusterIP', ...spec }, ...(status ? { status } : {}) };
+  return {
+    kind: 'Service',
+    metadata: { namespace: ns, name },
+    spec: { type: 'ClusterIP', ...spec },
+    ...(status ? { status } : {}),
+  };
 }
 
 function slice(ns: string, name: string, endpoints: { ip: string; node?: string }[]): any {
   return {
-    kind: 'EndpointSlice', metadata: { namespace: ns, name: `${name}-1`, labels: { 'kubernetes.io/service-name': name } }, addressType: 'IPv4',
+    kind: 'EndpointSlice',
+    metadata: { namespace: ns, name: `${name}-1`, labels: { 'kubernetes.io/service-name': name } },
+    addressType: 'IPv4',
     endpoints: endpoints.map((e) => ({ addresses: [e.ip], ...(e.node ? { nodeName: e.node } : {}) })),
     ports: [{ name: 'p80', port: 80, protocol: 'TCP' }],
   };
@@ -25,13 +32,41 @@ const p80 = (extra: Record<string, unknown> = {}) => [{ name: 'p80', port: 80, p
 export function overallServices(): any[] {
   return [
     service('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: p80() }),
-    service('ns2', 'svc2', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', clusterIP: '172.30.0.42', ports: p80({ nodePort: 3001 }), externalIPs: ['192.168.99.22'], healthCheckNodePort: 30000 }, { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } }),
+    service(
+      'ns2',
+      'svc2',
+      {
+        type: 'LoadBalancer',
+        externalTrafficPolicy: 'Local',
+        clusterIP: '172.30.0.42',
+        ports: p80({ nodePort: 3001 }),
+        externalIPs: ['192.168.99.22'],
+        healthCheckNodePort: 30000,
+      },
+      { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } },
+    ),
     service('ns3', 'svc3', { type: 'NodePort', clusterIP: '172.30.0.43', ports: p80({ nodePort: 3003 }) }),
-    service('ns4', 'svc4', { type: 'NodePort', clusterIP: '172.30.0.44', externalIPs: ['192.168.99.33'], ports: p80({ targetPort: 80 }) }),
-    service('ns5', 'svc5', {
-      type: 'LoadBalancer', externalTrafficPolicy: 'Cluster', clusterIP: '172.30.0.45', ports: p80({ nodePort: 3002 }), healthCheckNodePort: 30000,
-      loadBalancerSourceRanges: [' 203.0.113.0/25'], sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
-    }, { loadBalancer: { ingress: [{ ip: '5.6.7.8' }] } }),
+    service('ns4', 'svc4', {
+      type: 'NodePort',
+      clusterIP: '172.30.0.44',
+      externalIPs: ['192.168.99.33'],
+      ports: p80({ targetPort: 80 }),
+    }),
+    service(
+      'ns5',
+      'svc5',
+      {
+        type: 'LoadBalancer',
+        externalTrafficPolicy: 'Cluster',
+        clusterIP: '172.30.0.45',
+        ports: p80({ nodePort: 3002 }),
+        healthCheckNodePort: 30000,
+        loadBalancerSourceRanges: [' 203.0.113.0/25'],
+        sessionAffinity: 'ClientIP',
+        sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+      },
+      { loadBalancer: { ingress: [{ ip: '5.6.7.8' }] } },
+    ),
     service('ns6', 'svc6', { clusterIP: '172.30.0.46', ports: p80({ targetPort: 80 }) }),
   ];
 }
