@@ -1,4 +1,4 @@
-import type { Iptables } from '../sys/iptables.ts';
+import type { IptablesHost } from '../sys/iptables.ts';
 import type { BackendSyncResult, ProxyBackend } from './backend.ts';
 import { isServiceChain } from './chain-names.ts';
 import { JUMP_RULES } from './jump-rules.ts';
@@ -11,12 +11,12 @@ import type { ServicePort } from './service-ports.ts';
  */
 export class IptablesBackend implements ProxyBackend {
   readonly mode = 'iptables';
-  #iptables: Iptables;
+  #iptables: IptablesHost;
   #render: Omit<RenderInput, 'servicePorts'>;
   #natChains: string[] | undefined;
   #last = '';
 
-  constructor(iptables: Iptables, render: Omit<RenderInput, 'servicePorts'>) {
+  constructor(iptables: IptablesHost, render: Omit<RenderInput, 'servicePorts'>) {
     this.#iptables = iptables;
     this.#render = render;
   }

@@ -1,28 +1,11 @@
-/** NftablesBackend over a fake `nft` that records transactions (fixtures: testdata/overall.ts). */
+/** NftablesBackend over the in-memory nft (testing/fake-nft.ts; fixtures: testdata/overall.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostCommandError } from '../sys/run.ts';
-import type { NftHost } from '../sys/nft.ts';
 import { NftablesBackend } from './nftables-backend.ts';
 import { buildServicePorts } from './service-ports.ts';
 import { overallEndpointSlices, overallServices, TEST_NODE } from './testdata/overall.ts';
-
-class FakeNft implements NftHost {
-  scripts: string[] = [];
-  failNext = false;
-  async run(script: string): Promise<void> {
-    this.scripts.push(script);
-    if (this.failNext) {
-      this.failNext = false;
-      throw new HostCommandError(['nft', '-f', '-'], {
-        exitCode: 1,
-        signal: null,
-        stderr: '-:1:1: Error: Could not process rule: No such file or directory',
-        stdout: '',
-      });
-    }
-  }
-}
+import { FakeNft } from './testing/fake-nft.ts';
 
 const ports = (services = overallServices()) =>
   buildServicePorts({ services, endpointSlices: overallEndpointSlices(), nodeName: TEST_NODE });
@@ -42,7 +25,7 @@ test('NftablesBackend replaces the table first, then sends differences, and repl
   assert.equal(nft.scripts.length, 1, 'nothing changed: no transaction');
 
   const without6 = ports(overallServices().filter((s) => s.metadata.name !== 'svc6'));
-  nft.failNext = true;
+  nft.failNext();
   await assert.rejects(backend.sync(without6, new Set(), ['ns6/svc6:p80/TCP'], false), HostCommandError);
   assert.equal(backend.rules(), '', 'after a failure the model is not trusted');
   await backend.sync(without6, new Set(), [], false);

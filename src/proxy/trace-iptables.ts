@@ -81,7 +81,8 @@ export function parseSave(text: string): Map<string, Map<string, Rule[]>> {
   return tables;
 }
 
-function tokenize(line: string): string[] {
+/** tokenize splits an iptables rule into its arguments as the shell would (double quotes group, backslash escapes). */
+export function tokenize(line: string): string[] {
   const out: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
   for (let m = re.exec(line); m; m = re.exec(line)) out.push(m[1] ?? m[2]!);

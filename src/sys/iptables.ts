@@ -1,12 +1,27 @@
 import { HostCommandError, commandExists, run } from './run.ts';
 
 /**
+ * IptablesHost is what iptables mode's backend needs of the host (Iptables runs the real tools; unit tests pass
+ * src/proxy/testing/fake-iptables.ts). Every method throws HostCommandError when the tool fails.
+ */
+export interface IptablesHost {
+  /** restore applies `iptables-restore --noflush` input: declared chains are flushed and refilled, others kept. */
+  restore(text: string): Promise<void>;
+  /** chains lists a table's chains (built-in ones included). */
+  chains(table: 'nat' | 'filter'): Promise<string[]>;
+  /** hasRule tells whether `iptables -C` finds the rule. */
+  hasRule(table: string, chain: string, args: readonly string[]): Promise<boolean>;
+  /** ensureRule inserts the rule at the top of chain unless it is there; true when it was inserted. */
+  ensureRule(table: string, chain: string, args: readonly string[]): Promise<boolean>;
+}
+
+/**
  * Iptables is the host edge of kube-proxy: `iptables-restore --noflush --counters` with the ruleset on stdin,
  * waiting for the xtables lock like upstream (`-w 5 -W 100000`), listing chains with `iptables-save`, and
  * ensuring or removing single jump rules. The backend (iptables-nft or iptables-legacy) is chosen once, like
  * upstream: the one that already holds kube-proxy's (or the kubelet's) chains, else nft.
  */
-export class Iptables {
+export class Iptables implements IptablesHost {
   readonly backend: 'nft' | 'legacy';
   readonly #prefix: string;
 
@@ -52,7 +67,7 @@ export class Iptables {
     }
   }
 
-  /** natChains lists the chains of the nat table (for deleting stale ones after a restart). */
+  /** chains lists the chains of a table (the nat table's, for deleting stale ones after a restart). */
   async chains(table: 'nat' | 'filter'): Promise<string[]> {
     const { stdout } = await run([`${this.#prefix}-save`, '-t', table], { timeoutMs: 60_000 });
     return stdout

@@ -3,7 +3,8 @@ import { HostCommandError, commandExists, run } from './run.ts';
 /**
  * NftHost is the host edge of nftables mode: one `nft -f -` per transaction, with the commands on stdin (as
  * knftables does). A long-lived `nft -i` was measured and does not help: it re-reads the kernel's chains before
- * every command just as a new process does, and gives no end-of-command signal to wait on.
+ * every command just as a new process does, and gives no end-of-command signal to wait on. Nft runs the real tool;
+ * unit tests pass src/proxy/testing/fake-nft.ts.
  */
 export interface NftHost {
   /** run applies the commands as one transaction; it throws HostCommandError (with the failing line) on error. */
