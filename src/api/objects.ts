@@ -7,3 +7,13 @@ import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 export type Stored<T extends { metadata?: ObjectMeta }> = T & {
   metadata: ObjectMeta & Required<Pick<ObjectMeta, 'name' | 'uid' | 'resourceVersion' | 'creationTimestamp'>>;
 };
+
+/**
+ * KubeObject is any API object as generic code sees it (the registry, admission, a printer's fallback): its type
+ * meta and metadata. Per-kind code takes its kind's kubernetes-types type instead.
+ */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+}

@@ -1,4 +1,22 @@
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type {
+  ConfigMap,
+  EndpointPort,
+  Endpoints,
+  Event,
+  Namespace,
+  Node,
+  Pod,
+  Service,
+  ServiceSpec,
+} from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+// ServiceCIDR and IPAddress have the same shape in v1alpha1 (the newest kubernetes-types has) as in the served version.
+import type { IPAddress, ServiceCIDR } from 'kubernetes-types/networking/v1alpha1.js';
 import { formatLabels } from '../../api/labels.ts';
+import type { KubeObject, Stored } from '../../api/objects.ts';
 import { workloadPrinters } from './workload-printers.ts';
 
 /**
@@ -13,25 +31,48 @@ export interface ColumnDefinition {
   priority: number;
 }
 
-export interface Printer {
-  columns: [name: string, type: string, priority: number, description: string][];
-  row(object: any, now: number): unknown[];
+export type Column = [name: string, type: string, priority: number, description: string];
+
+/** Printer is the columns of one resource and the cells of one of its objects (as stored: metadata.name is set). */
+export interface Printer<T extends KubeObject = KubeObject> {
+  columns: Column[];
+  // Method syntax on purpose: a Printer<Pod> is usable where a Printer<KubeObject> is (see printerFor).
+  row(object: Stored<T>, now: number): unknown[];
 }
 
-export const NAME: [string, string, number, string] = ['Name', 'string', 0, 'Name must be unique within a namespace.'];
-export const AGE: [string, string, number, string] = [
+/** Printers is a printer per resource, each typed with its objects' kubernetes-types type. */
+export type Printers<Types> = { [R in keyof Types]: Printer<Types[R] & KubeObject> };
+
+export const NAME: Column = ['Name', 'string', 0, 'Name must be unique within a namespace.'];
+export const AGE: Column = [
   'Age',
   'string',
   0,
   'CreationTimestamp is a timestamp representing the server time when this object was created.',
 ];
 
-export function age(object: any, now: number): string {
+export function age(object: KubeObject, now: number): string {
   const t = Date.parse(object.metadata?.creationTimestamp ?? '');
   return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
 }
 
-const PRINTERS: Record<string, Printer> = {
+interface CorePrinted {
+  servicecidrs: ServiceCIDR;
+  ipaddresses: IPAddress;
+  pods: Pod;
+  services: Service;
+  endpoints: Endpoints;
+  deployments: Deployment;
+  replicasets: ReplicaSet;
+  namespaces: Namespace;
+  nodes: Node;
+  events: Event;
+  configmaps: ConfigMap;
+  endpointslices: EndpointSlice;
+  leases: Lease;
+}
+
+const PRINTERS: Printers<CorePrinted> = {
   servicecidrs: {
     columns: [
       NAME,
@@ -77,7 +118,7 @@ const PRINTERS: Record<string, Printer> = {
       ['Readiness Gates', 'string', 1, 'If specified, all readiness gates will be evaluated for pod readiness.'],
     ],
     row(pod, now) {
-      const statuses: any[] = pod.status?.containerStatuses ?? [];
+      const statuses = pod.status?.containerStatuses ?? [];
       const total = pod.spec?.containers?.length ?? 0;
       const ready = statuses.filter((s) => s.ready).length;
       let restarts = 0;
@@ -89,8 +130,9 @@ const PRINTERS: Record<string, Printer> = {
       }
       const restartText =
         restarts > 0 && lastRestart > 0 ? `${restarts} (${humanDuration(now - lastRestart)} ago)` : String(restarts);
-      const gates = pod.spec?.readinessGates?.length
-        ? `${(pod.status?.conditions ?? []).filter((c: any) => pod.spec.readinessGates.some((g: any) => g.conditionType === c.type) && c.status === 'True').length}/${pod.spec.readinessGates.length}`
+      const readinessGates = pod.spec?.readinessGates ?? [];
+      const gates = readinessGates.length
+        ? `${(pod.status?.conditions ?? []).filter((c) => readinessGates.some((g) => g.conditionType === c.type) && c.status === 'True').length}/${readinessGates.length}`
         : '<none>';
       return [
         pod.metadata.name,
@@ -121,9 +163,9 @@ const PRINTERS: Record<string, Printer> = {
       ['Selector', 'string', 1, 'Route service traffic to pods with label keys and values matching this selector.'],
     ],
     row(svc, now) {
-      const spec = svc.spec ?? {};
+      const spec: ServiceSpec = svc.spec ?? {};
       const ports = (spec.ports ?? [])
-        .map((p: any) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol}` : `${p.port}/${p.protocol}`))
+        .map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol}` : `${p.port}/${p.protocol}`))
         .join(',');
       return [
         svc.metadata.name,
@@ -141,7 +183,7 @@ const PRINTERS: Record<string, Printer> = {
     row(ep, now) {
       const list: string[] = [];
       for (const subset of ep.subsets ?? []) {
-        const ports: any[] = subset.ports?.length ? subset.ports : [undefined];
+        const ports: (EndpointPort | undefined)[] = subset.ports?.length ? subset.ports : [undefined];
         for (const a of subset.addresses ?? []) for (const p of ports) list.push(p ? `${a.ip}:${p.port}` : a.ip);
       }
       return [ep.metadata.name, truncatedList(list), age(ep, now)];
@@ -174,13 +216,13 @@ const PRINTERS: Record<string, Printer> = {
       ],
     ],
     row(d, now) {
-      const s = d.status ?? {};
-      const containers: any[] = d.spec?.template?.spec?.containers ?? [];
+      const s = d.status;
+      const containers = d.spec?.template?.spec?.containers ?? [];
       return [
         d.metadata.name,
-        `${s.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
-        s.updatedReplicas ?? 0,
-        s.availableReplicas ?? 0,
+        `${s?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
+        s?.updatedReplicas ?? 0,
+        s?.availableReplicas ?? 0,
         age(d, now),
         containers.map((c) => c.name).join(','),
         containers.map((c) => c.image).join(','),
@@ -200,7 +242,7 @@ const PRINTERS: Record<string, Printer> = {
       ['Selector', 'string', 1, 'Selector is a label query over pods that should match the replica count.'],
     ],
     row(rs, now) {
-      const containers: any[] = rs.spec?.template?.spec?.containers ?? [];
+      const containers = rs.spec?.template?.spec?.containers ?? [];
       return [
         rs.metadata.name,
         rs.spec?.replicas ?? 0,
@@ -241,7 +283,7 @@ const PRINTERS: Record<string, Printer> = {
       ],
     ],
     row(node, now) {
-      const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+      const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
       const states = [
         ready ? (ready.status === 'True' ? 'Ready' : ready.status === 'False' ? 'NotReady' : 'Unknown') : 'Unknown',
       ];
@@ -251,19 +293,19 @@ const PRINTERS: Record<string, Printer> = {
         .map((k) => k.slice('node-role.kubernetes.io/'.length))
         .sort();
       const address = (type: string) =>
-        (node.status?.addresses ?? []).find((a: any) => a.type === type)?.address ?? '<none>';
-      const info = node.status?.nodeInfo ?? {};
+        (node.status?.addresses ?? []).find((a) => a.type === type)?.address ?? '<none>';
+      const info = node.status?.nodeInfo;
       return [
         node.metadata.name,
         states.join(','),
         roles.length ? roles.join(',') : '<none>',
         age(node, now),
-        info.kubeletVersion ?? '',
+        info?.kubeletVersion ?? '',
         address('InternalIP'),
         address('ExternalIP'),
-        info.osImage ?? '<unknown>',
-        info.kernelVersion ?? '<unknown>',
-        info.containerRuntimeVersion ?? '<unknown>',
+        info?.osImage ?? '<unknown>',
+        info?.kernelVersion ?? '<unknown>',
+        info?.containerRuntimeVersion ?? '<unknown>',
       ];
     },
   },
@@ -320,8 +362,8 @@ const PRINTERS: Record<string, Printer> = {
       AGE,
     ],
     row(slice, now) {
-      const ports = (slice.ports ?? []).map((p: any) => String(p.port ?? '')).filter(Boolean);
-      const addresses = (slice.endpoints ?? []).flatMap((e: any) => e.addresses ?? []);
+      const ports = (slice.ports ?? []).map((p) => String(p.port ?? '')).filter(Boolean);
+      const addresses = (slice.endpoints ?? []).flatMap((e) => e.addresses ?? []);
       return [
         slice.metadata.name,
         slice.addressType,
@@ -340,11 +382,10 @@ const PRINTERS: Record<string, Printer> = {
 /** printTable renders a Table's columns and rows; rows get their `object` from the caller. */
 export function printTable(
   resource: string,
-  objects: any[],
+  objects: Stored<KubeObject>[],
   now: Date,
 ): { columnDefinitions: ColumnDefinition[]; rows: { cells: unknown[] }[] } {
-  const printer = PRINTERS[resource] ??
-    workloadPrinters()[resource] ?? { columns: [NAME, AGE], row: (o: any, n: number) => [o.metadata.name, age(o, n)] };
+  const printer = printerFor(resource);
   const columnDefinitions = printer.columns.map(([name, type, priority, description]) => ({
     name,
     type,
@@ -356,10 +397,21 @@ export function printTable(
   return { columnDefinitions, rows: objects.map((o) => ({ cells: printer.row(o, t) })) };
 }
 
+const DEFAULT_PRINTER: Printer = { columns: [NAME, AGE], row: (o, n) => [o.metadata.name, age(o, n)] };
+
+/**
+ * printerFor is the one place a typed printer meets objects of any kind: printTable is handed only the objects of
+ * `resource` (the registry lists one resource at a time), so the printer keyed by it reads them as its own type.
+ */
+function printerFor(resource: string): Printer {
+  const printers: Record<string, Printer> = { ...PRINTERS, ...workloadPrinters() };
+  return Object.hasOwn(printers, resource) ? printers[resource] : DEFAULT_PRINTER;
+}
+
 /** podStatus is kubectl's STATUS column: the reason of the most telling container state, or the phase. */
-function podStatus(pod: any): string {
+function podStatus(pod: Pod): string {
   let reason: string = pod.status?.reason || pod.status?.phase || 'Unknown';
-  const init: any[] = pod.status?.initContainerStatuses ?? [];
+  const init = pod.status?.initContainerStatuses ?? [];
   for (const [i, s] of init.entries()) {
     if (s.state?.terminated?.exitCode === 0) continue;
     if (s.state?.terminated)
@@ -382,26 +434,26 @@ function podStatus(pod: any): string {
     else if (s.ready && s.state?.running) hasRunning = true;
   }
   if (reason === 'Completed' && hasRunning) {
-    const ready = (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+    const ready = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
     reason = ready ? 'Running' : 'NotReady';
   }
   return deleting(pod, reason);
 }
 
-function deleting(pod: any, reason: string): string {
+function deleting(pod: Pod, reason: string): string {
   if (!pod.metadata?.deletionTimestamp) return reason;
   return pod.status?.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
 }
 
-function externalIp(svc: any): string {
-  const spec = svc.spec ?? {};
-  const external: string[] = spec.externalIPs ?? [];
+function externalIp(svc: Service): string {
+  const spec: ServiceSpec = svc.spec ?? {};
+  const external = spec.externalIPs ?? [];
   switch (spec.type) {
     case 'ClusterIP':
     case 'NodePort':
       return external.length ? external.join(',') : '<none>';
     case 'LoadBalancer': {
-      const ingress = (svc.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip || i.hostname).filter(Boolean);
+      const ingress = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname).filter(Boolean);
       const all = [...ingress, ...external];
       return all.length ? all.join(',') : '<pending>';
     }
@@ -412,7 +464,7 @@ function externalIp(svc: any): string {
   }
 }
 
-export function selectorText(selector: any): string {
+export function selectorText(selector: LabelSelector | undefined): string {
   if (!selector) return '<none>';
   const parts = Object.entries(selector.matchLabels ?? {})
     .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -1,17 +1,28 @@
+import type { ControllerRevision, DaemonSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type {
+  LimitRange,
+  PodSpec,
+  ReplicationController,
+  ResourceQuota,
+  Secret,
+  ServiceAccount,
+} from 'kubernetes-types/core/v1.js';
+import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
 import { formatLabels } from '../../api/labels.ts';
-import { AGE, NAME, age, humanDuration, selectorText, type Printer } from './printers.ts';
+import { AGE, type Column, NAME, age, humanDuration, selectorText, type Printers } from './printers.ts';
 
-function containerCells(spec: any): [string, string] {
-  const containers: any[] = spec?.containers ?? [];
+function containerCells(spec: PodSpec | undefined): [string, string] {
+  const containers = spec?.containers ?? [];
   return [containers.map((c) => c.name).join(','), containers.map((c) => c.image).join(',')];
 }
 
-function hasCondition(object: any, type: string): boolean {
-  return (object.status?.conditions ?? []).some((c: any) => c.type === type && c.status === 'True');
+function hasCondition(job: Job, type: string): boolean {
+  return (job.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 }
 
 /** jobStatus is the STATUS column of `kubectl get jobs` (1.30+ servers). */
-function jobStatus(job: any): string {
+function jobStatus(job: Job): string {
   if (hasCondition(job, 'Complete')) return 'Complete';
   if (hasCondition(job, 'Failed')) return 'Failed';
   if (job.metadata?.deletionTimestamp) return 'Terminating';
@@ -25,27 +36,31 @@ function jobStatus(job: any): string {
  * workloadPrinters returns upstream's server-side Table columns for Secrets, ServiceAccounts, ReplicationControllers,
  * DaemonSets, ControllerRevisions, Jobs, CronJobs, ResourceQuotas, LimitRanges, Ingresses and IngressClasses.
  */
-export function workloadPrinters(): Record<string, Printer> {
+export function workloadPrinters(): Printers<WorkloadPrinted> {
   // Built on first use: printers.ts imports this module, so its constants are not ready at load time.
   printers ??= build();
   return printers;
 }
 
-let printers: Record<string, Printer> | undefined;
+interface WorkloadPrinted {
+  secrets: Secret;
+  serviceaccounts: ServiceAccount;
+  replicationcontrollers: ReplicationController;
+  daemonsets: DaemonSet;
+  controllerrevisions: ControllerRevision;
+  jobs: Job;
+  cronjobs: CronJob;
+  resourcequotas: ResourceQuota;
+  limitranges: LimitRange;
+  ingresses: Ingress;
+  ingressclasses: IngressClass;
+}
 
-function build(): Record<string, Printer> {
-  const CONTAINERS: Printer['columns'][number] = [
-    'Containers',
-    'string',
-    1,
-    'Names of each container in the template.',
-  ];
-  const IMAGES: Printer['columns'][number] = [
-    'Images',
-    'string',
-    1,
-    'Images referenced by each container in the template.',
-  ];
+let printers: Printers<WorkloadPrinted> | undefined;
+
+function build(): Printers<WorkloadPrinted> {
+  const CONTAINERS: Column = ['Containers', 'string', 1, 'Names of each container in the template.'];
+  const IMAGES: Column = ['Images', 'string', 1, 'Images referenced by each container in the template.'];
   return {
     secrets: {
       columns: [
@@ -124,15 +139,15 @@ function build(): Record<string, Printer> {
         ['Selector', 'string', 1, 'A label query over pods that are managed by the daemon set.'],
       ],
       row(ds, now) {
-        const s = ds.status ?? {};
+        const s = ds.status;
         const [names, images] = containerCells(ds.spec?.template?.spec);
         return [
           ds.metadata.name,
-          s.desiredNumberScheduled ?? 0,
-          s.currentNumberScheduled ?? 0,
-          s.numberReady ?? 0,
-          s.updatedNumberScheduled ?? 0,
-          s.numberAvailable ?? 0,
+          s?.desiredNumberScheduled ?? 0,
+          s?.currentNumberScheduled ?? 0,
+          s?.numberReady ?? 0,
+          s?.updatedNumberScheduled ?? 0,
+          s?.numberAvailable ?? 0,
           formatLabels(ds.spec?.template?.spec?.nodeSelector) || '<none>',
           age(ds, now),
           names,
@@ -149,10 +164,10 @@ function build(): Record<string, Printer> {
         AGE,
       ],
       row(cr, now) {
-        const owner = (cr.metadata.ownerReferences ?? []).find((r: any) => r.controller);
-        const controller = owner
-          ? `${owner.kind.toLowerCase()}.${owner.apiVersion.split('/')[0]}/${owner.name}`
-          : '<none>';
+        const owner = (cr.metadata.ownerReferences ?? []).find((r) => r.controller);
+        // Upstream's GroupKind: `kind.group`, or the kind alone for the core group (apiVersion `v1`).
+        const group = owner?.apiVersion.includes('/') ? owner.apiVersion.split('/')[0] : '';
+        const controller = owner ? `${owner.kind.toLowerCase()}${group ? `.${group}` : ''}/${owner.name}` : '<none>';
         return [cr.metadata.name, controller, cr.revision ?? 0, age(cr, now)];
       },
     },
@@ -284,15 +299,15 @@ function build(): Record<string, Printer> {
         AGE,
       ],
       row(ing, now) {
-        const hosts = (ing.spec?.rules ?? []).map((r: any) => r.host).filter(Boolean);
+        const hosts = (ing.spec?.rules ?? []).map((r) => r.host).filter(Boolean);
         const shown =
           hosts.length === 0
             ? '*'
             : hosts.length > 3
-              ? `${hosts.slice(0, 3).join(',')} + ${ing.spec.rules.length - 3} more...`
+              ? `${hosts.slice(0, 3).join(',')} + ${(ing.spec?.rules ?? []).length - 3} more...`
               : hosts.join(',');
         const address = [
-          ...new Set((ing.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip || i.hostname).filter(Boolean)),
+          ...new Set((ing.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname).filter(Boolean)),
         ]
           .sort()
           .join(',');
