@@ -5,14 +5,17 @@
  * treats these names as ordinary field names, and so does every path here (decode, patches, apply, labels).
  */
 
+/** JsonObject is a decoded JSON object: its members are arbitrary JSON, read through narrowing. */
+export type JsonObject = Record<string, unknown>;
+
 /** hasOwn tells whether value is a non-array object holding key itself (never through its prototype). */
 export function hasOwn(value: unknown, key: string): boolean {
   return value !== null && typeof value === 'object' && Object.hasOwn(value, key);
 }
 
 /** getOwn reads key only when the object holds it itself; inherited members read as undefined. */
-export function getOwn(value: unknown, key: string): any {
-  return hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+export function getOwn(value: unknown, key: string): unknown {
+  return hasOwn(value, key) ? (value as JsonObject)[key] : undefined;
 }
 
 /** setOwn writes key as a plain data property, also for `__proto__` (which `o[k] = v` would turn into a prototype change). */
@@ -21,7 +24,7 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 }
 
 /** isPlainObject tells whether value is a JSON object (not null, not an array). */
-export function isPlainObject(value: unknown): value is Record<string, any> {
+export function isPlainObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 

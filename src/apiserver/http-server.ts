@@ -1,15 +1,14 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Binding } from 'kubernetes-types/core/v1.js';
 import { RESOURCES, groupVersion, type ResourceInfo } from '../api/resources.ts';
 import { displayValue, isPlainObject } from '../api/own-properties.ts';
 import {
   StatusError,
   type StatusCause,
   badRequest,
-  conflict,
   internalError,
   invalid,
   methodNotSupported,
-  notFound,
   pathNotFound,
   unsupportedMediaType,
 } from '../api/status.ts';
@@ -52,7 +51,6 @@ import { TypeMismatch, typedDecode } from './validation/typed-decode.ts';
 import { serveWatch } from './watch.ts';
 import { REVIEW_RESOURCES, REVIEW_VERSIONS, review, tokenRequest, type ReviewDeps } from './auth/reviews.ts';
 import { UNSECURED, type UserInfo } from './auth/user.ts';
-import { timestamp } from '../api/time.ts';
 
 export interface HttpApiOptions {
   registry: Registry;
@@ -344,7 +342,7 @@ class HttpApi {
         );
       case 'binding':
         if (method !== 'POST') throw methodNotSupported(info, method.toLowerCase());
-        return this.#bind(req, res, q, t, writeQuery(q, 'CreateOptions').dryRun);
+        return this.#bind(req, res, q, t);
       case 'log':
       case 'exec':
         return proxyToKubelet(req, res, {
@@ -609,48 +607,16 @@ class HttpApi {
     writeBody(res, 200, toScale(updated), encoding);
   }
 
-  async #bind(
-    req: IncomingMessage,
-    res: ServerResponse,
-    _q: URLSearchParams,
-    t: Target,
-    dryRun: boolean,
-  ): Promise<void> {
-    const binding = decodeBody(await readBody(req), mediaType(req));
-    const node = isPlainObject(binding) && isPlainObject(binding.target) ? binding.target.name : undefined;
-    if (typeof node !== 'string' || node === '') throw badRequest('target.name: Required value');
-    const registry = this.#o.registry;
-    for (let attempt = 0; ; attempt++) {
-      const pod = await registry.get(t.info, t.namespace, t.name!);
-      if (pod.spec?.nodeName)
-        throw conflict(t.info, t.name!, `pod ${t.name} is already assigned to node "${pod.spec.nodeName}"`);
-      if (pod.metadata.deletionTimestamp)
-        throw conflict(t.info, t.name!, `pod ${t.name} is being deleted, cannot be assigned to a host`);
-      // Binding writes spec.nodeName (which a plain update may not change) and the PodScheduled condition.
-      const stored = await registry.store.get(registry.key(t.info, t.namespace, t.name!));
-      if (!stored) throw notFound(t.info, t.name!);
-      const next = JSON.parse(stored.value);
-      next.spec.nodeName = node;
-      next.status ??= {};
-      next.status.conditions = [
-        ...(next.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled'),
-        { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp() },
-      ];
-      if (!dryRun) {
-        try {
-          await registry.store.update(stored.key, JSON.stringify(next), stored.modRevision);
-        } catch (error) {
-          if (attempt < 5) continue;
-          throw error;
-        }
-      }
-      return writeBody(
-        res,
-        201,
-        { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
-        negotiate(req).encoding,
-      );
-    }
+  async #bind(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, t: Target): Promise<void> {
+    const { dryRun, fieldValidation } = writeQuery(q, 'CreateOptions');
+    const binding = await this.#objectBody(req, res, fieldValidation, { ...t.info, kind: 'Binding' });
+    await this.#o.registry.bind(t.namespace!, t.name!, asBinding(binding), { dryRun });
+    writeBody(
+      res,
+      201,
+      { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 },
+      negotiate(req).encoding,
+    );
   }
 
   async #watch(
@@ -891,6 +857,15 @@ function checkPatchResult(patched: unknown): void {
       message: `Invalid value: ${JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}...` : text)}: couldn't get version/kind; json parse error: json: cannot unmarshal ${Array.isArray(patched) ? 'array' : patched === null ? 'null' : typeof patched} into Go value of type struct { APIVersion string "json:"apiVersion,omitempty""; Kind string "json:"kind,omitempty"" }`,
     },
   ]);
+}
+
+/**
+ * asBinding views a decoded pods/binding body as a Binding: typedDecode kept only the Binding schema's fields with
+ * their types, and target (its one required member) reads as empty when absent, for the registry's 422.
+ */
+function asBinding(decoded: unknown): Binding {
+  const binding = (isPlainObject(decoded) ? decoded : {}) as Partial<Binding>;
+  return { ...binding, target: binding.target ?? {} };
 }
 
 /** paginate serves `limit` and `continue`: items in key order after the token's key, and a token for the rest. */

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { groupVersion, qualifiedResource, type ResourceInfo } from '../api/resources.ts';
+import type { Binding } from 'kubernetes-types/core/v1.js';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import type { KubeObject, Stored } from '../api/objects.ts';
+import { groupVersion, qualifiedResource, resourceByName, type ResourceInfo } from '../api/resources.ts';
 import {
   alreadyExists,
   badRequest,
@@ -47,6 +50,8 @@ export interface ListQuery {
   labelSelector?: string;
   fieldSelector?: string;
 }
+
+const PODS = resourceByName('', 'pods')!;
 
 const MODIFIED_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
 
@@ -346,6 +351,76 @@ export class Registry {
     }
   }
 
+  /**
+   * bind assigns a pod to a node (the pods/binding subresource), as upstream's BindingREST: the binding's uid and
+   * resourceVersion, when set, are preconditions on the pod; a pod being deleted, already on a node or with
+   * scheduling gates is a 409 Conflict on pods/binding; spec.nodeName (which no update may change) is set, the
+   * binding's annotations merged, and the PodScheduled condition made True. Returns the bound pod.
+   */
+  async bind(namespace: string, name: string, binding: Binding, options: WriteOptions): Promise<Stored<KubeObject>> {
+    if ((binding.metadata?.name ?? '') !== name) throw badRequest('name in URL does not match name in Binding object');
+    if (binding.metadata?.namespace && binding.metadata.namespace !== namespace)
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    const causes: StatusCause[] = [];
+    const { kind, name: node } = binding.target;
+    if (kind && kind !== 'Node')
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        field: 'target.kind',
+        message: `Unsupported value: ${JSON.stringify(kind)}: supported values: "Node", "<empty>"`,
+      });
+    if (!node) causes.push({ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' });
+    if (causes.length > 0 || node === undefined) throw invalid({ group: '', kind: 'Binding' }, name, causes);
+    const info = PODS;
+    const key = this.key(info, namespace, name);
+    const refused = (message: string) => conflict({ group: '', resource: 'pods/binding' }, name, message);
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.store.get(key);
+      if (!stored) throw notFound(info, name);
+      const object = this.decode(info, stored.value, stored.modRevision);
+      const pod = podView(object);
+      const preconditionFailed = (what: string, wanted: string, actual: string | undefined) =>
+        conflict(
+          info,
+          name,
+          `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ${what} in precondition: ${wanted}, ${what} in object meta: ${actual ?? ''}`,
+        );
+      const { uid, resourceVersion } = binding.metadata ?? {};
+      if (uid && uid !== pod.metadata.uid) throw preconditionFailed('UID', uid, pod.metadata.uid);
+      if (resourceVersion && resourceVersion !== pod.metadata.resourceVersion)
+        throw preconditionFailed('ResourceVersion', resourceVersion, pod.metadata.resourceVersion);
+      if (pod.metadata.deletionTimestamp) throw refused(`pod ${name} is being deleted, cannot be assigned to a host`);
+      if (pod.spec?.nodeName) throw refused(`pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+      if ((pod.spec?.schedulingGates ?? []).length > 0)
+        throw refused(`pod ${name} has non-empty .spec.schedulingGates`);
+      pod.spec = { ...pod.spec, nodeName: node };
+      const annotations = binding.metadata?.annotations;
+      if (annotations) pod.metadata.annotations = { ...pod.metadata.annotations, ...annotations };
+      pod.status ??= {};
+      const conditions = pod.status.conditions ?? [];
+      const index = conditions.findIndex((c) => c.type === 'PodScheduled');
+      const previous = index === -1 ? undefined : conditions[index];
+      const scheduled = {
+        type: 'PodScheduled',
+        status: 'True',
+        lastProbeTime: null,
+        lastTransitionTime: previous?.status === 'True' ? previous.lastTransitionTime : timestamp(),
+      };
+      pod.status.conditions =
+        index === -1 ? [...conditions, scheduled] : conditions.map((c, i) => (i === index ? scheduled : c));
+      if (options.dryRun) return object;
+      try {
+        const revision = await this.store.update(key, encode(object), stored.modRevision);
+        object.metadata.resourceVersion = String(revision);
+        return object;
+      } catch (error) {
+        if (error instanceof RevisionConflictError && attempt < 5) continue;
+        if (error instanceof KeyNotFoundError) throw notFound(info, name);
+        throw error;
+      }
+    }
+  }
+
   async #remove(info: ResourceInfo, key: string, old: any, revision: number): Promise<any> {
     try {
       const result = await this.store.delete(key, revision);
@@ -361,6 +436,20 @@ export class Registry {
   #check(info: ResourceInfo, object: any, causes: StatusCause[]): void {
     if (causes.length > 0) throw invalid(info, object.metadata?.name ?? '', causes);
   }
+}
+
+/** BoundPod is what a binding reads and writes of a pod (conditions keep upstream's `lastProbeTime: null`). */
+interface BoundPod {
+  metadata: ObjectMeta;
+  spec?: { nodeName?: string; schedulingGates?: unknown[] };
+  status?: {
+    conditions?: { type: string; status: string; lastProbeTime?: string | null; lastTransitionTime?: string | null }[];
+  };
+}
+
+/** podView reads a stored pod as the fields a binding touches (the registry stores what validation let through). */
+function podView(object: Stored<KubeObject>): BoundPod {
+  return object as BoundPod;
 }
 
 /**

@@ -511,8 +511,9 @@ export function buildCorpus(): CorpusCase[] {
     method: 'POST',
     path: `${PODS}/pod1/binding`,
     body: j({ metadata: { name: 'pod1' } }),
-    code: 400,
-    reason: 'BadRequest',
+    code: 422,
+    reason: 'Invalid',
+    field: 'target.name',
   });
   add({
     name: 'binding target a string',
