@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { spawnPiped } from '../sys/run.ts';
 import type { ExecCommand } from './runtime-service.ts';
 
 /**
@@ -54,10 +54,7 @@ export function serveExec(
   }
   // The command runs inside the container's sandbox (root, user, capabilities, seccomp, environment): see execCommand.
   const seccomp = o.exec.seccompFile ? openSync(o.exec.seccompFile, 'r') : undefined;
-  const child = spawn(o.exec.argv[0]!, o.exec.argv.slice(1), {
-    stdio: ['pipe', 'pipe', 'pipe', ...(seccomp === undefined ? [] : [seccomp])] as ('pipe' | number)[],
-    env: o.exec.env,
-  });
+  const child = spawnPiped(o.exec.argv, { env: o.exec.env, extraFds: seccomp === undefined ? [] : [seccomp] });
   if (seccomp !== undefined) closeSync(seccomp);
   const stdin = child.stdin!;
   const send = (stream: number, data: Buffer) => {

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { acceptWebSocket, frame, NORMAL_CLOSE, onFrames } from './exec-websocket.ts';
 import { SpdySession } from './spdy-session.ts';
+import { type PipedChild, spawnPiped } from '../sys/run.ts';
 
 const PROTOCOL = 'portforward.k8s.io';
 const TUNNELED = `SPDY/3.1+${PROTOCOL}`;
@@ -61,7 +61,7 @@ interface Pair {
   port: number;
   error?: number;
   data?: number;
-  child?: ChildProcessWithoutNullStreams;
+  child?: PipedChild;
 }
 
 /** forward pairs a session's streams by requestID and runs one connection into the pod per pair. */
@@ -92,7 +92,7 @@ function forward(session: SpdySession, o: PortForwardTarget, end: () => void): v
     const argv = o.dial
       ? o.dial(pair.port)
       : ['nsenter', `--net=/run/netns/${o.netns}`, '--', '/bin/busybox', 'nc', '127.0.0.1', String(pair.port)];
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnPiped(argv);
     pair.child = child;
     let sent = false;
     let stderr = '';

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, signalGroup } from '../sys/process.ts';
+import { spawnDetached } from '../sys/run.ts';
 import { enterArgv, sandboxArgv, type SandboxSpec } from './sandbox.ts';
 import { timestamp } from '../api/time.ts';
 
@@ -107,11 +107,12 @@ export class ProcessRuntime {
       '--',
     ];
     const s = o.sandbox;
-    const child = spawn(
-      net[0] ?? unshare[0]!,
-      [...net, ...unshare]
-        .slice(1)
-        .concat([
+    let pid: number;
+    try {
+      pid = spawnDetached(
+        [
+          ...net,
+          ...unshare,
           '/bin/busybox',
           'sh',
           '-c',
@@ -124,30 +125,31 @@ export class ProcessRuntime {
           s.root,
           s.sysfs,
           ...full,
-        ]),
-      {
-        detached: true,
-        stdio: ['ignore', log, log, ...(seccomp === undefined ? [] : [seccomp])],
-        // The container's environment only: bwrap and setpriv pass it on unchanged.
-        env: { ...o.env, TSKUBE_CGROUPS: o.cgroupProcs.join(' ') },
-        cwd: '/',
-      },
-    );
-    closeSync(log);
-    if (seccomp !== undefined) closeSync(seccomp);
+        ],
+        {
+          output: log,
+          extraFds: seccomp === undefined ? [] : [seccomp],
+          // The container's environment only: bwrap and setpriv pass it on unchanged.
+          env: { ...o.env, TSKUBE_CGROUPS: o.cgroupProcs.join(' ') },
+          cwd: '/',
+          // While this kubelet lives it learns the exit code; after a restart, adopted processes report none.
+          onExit: (code) => writeFileSync(join(dir, 'exit-code'), String(code)),
+        },
+      );
+    } finally {
+      closeSync(log);
+      if (seccomp !== undefined) closeSync(seccomp);
+    }
     // Join the cgroups at once, so everything the container forks is counted; the launcher joins too, in case.
     for (const f of o.cgroupProcs) {
       try {
-        writeFileSync(f, String(child.pid));
+        writeFileSync(f, String(pid));
       } catch {
         // the process already ended: its status tells
       }
     }
-    // While this kubelet lives it learns the exit code; after a restart, adopted processes report none.
-    child.on('exit', (code, signal) => writeFileSync(join(dir, 'exit-code'), String(code ?? (signal ? 128 + 9 : 0))));
-    child.unref();
     const state: ContainerState = {
-      pid: child.pid!,
+      pid,
       startedAt: timestamp(),
       logPath,
       enter: { argvPrefix, env: o.env, cgroupProcs: o.cgroupProcs, seccompFile: o.seccompFile, hostPID: o.hostPID },

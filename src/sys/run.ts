@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 
 /**
  * HostCommandError is thrown for every host command that fails: it carries the argv, the exit status or signal and
@@ -107,4 +107,52 @@ export function runAttached(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     child.on('error', () => done(127));
     child.on('exit', (code, signal) => done(code ?? (signal ? 128 : 1)));
   });
+}
+
+/** PipedChild is a program with its stdin, stdout and stderr as pipes (a streaming exec, a port-forward dial). */
+export type PipedChild = ChildProcessWithoutNullStreams;
+
+/**
+ * spawnPiped starts argv with exactly env (nothing inherited) and pipes for stdin, stdout and stderr; the descriptors
+ * in extraFds become its fds 3, 4, ... (they may be closed once this returns).
+ */
+export function spawnPiped(
+  argv: readonly string[],
+  options: { env?: Record<string, string>; extraFds?: number[] } = {},
+): PipedChild {
+  return spawn(argv[0]!, argv.slice(1), {
+    stdio: ['pipe', 'pipe', 'pipe', ...(options.extraFds ?? [])] as ('pipe' | number)[],
+    env: options.env ?? process.env,
+  }) as PipedChild;
+}
+
+export interface DetachedOptions {
+  /** The whole environment of the program. */
+  env: Record<string, string>;
+  cwd?: string;
+  /** Where stdout and stderr go (an open descriptor, e.g. a log file); stdin is /dev/null. */
+  output: number;
+  /** Descriptors the program gets as fds 3, 4, ... */
+  extraFds?: number[];
+  /** Called with the exit status (128 + 9 when a signal ended it) if the program ends while this process lives. */
+  onExit?: (code: number) => void;
+}
+
+/**
+ * spawnDetached starts argv in its own process group, not holding this process open, so it outlives it (a
+ * container's program); it returns the PID.
+ */
+export function spawnDetached(argv: readonly string[], options: DetachedOptions): number {
+  const child = spawn(argv[0]!, argv.slice(1), {
+    detached: true,
+    stdio: ['ignore', options.output, options.output, ...(options.extraFds ?? [])],
+    env: options.env,
+    cwd: options.cwd,
+  });
+  const onExit = options.onExit;
+  if (onExit) child.on('exit', (code, signal) => onExit(code ?? (signal ? 128 + 9 : 0)));
+  child.on('error', () => onExit?.(127));
+  child.unref();
+  if (child.pid === undefined) throw new Error(`cannot start ${argv[0]}`);
+  return child.pid;
 }
