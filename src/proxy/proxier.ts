@@ -6,7 +6,7 @@ import type { ProxyBackend } from './backend.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { ServiceHealthServers } from './service-health.ts';
 import { ServicePortCache } from './service-port-cache.ts';
-import { categorize, type ServicePort } from './service-ports.ts';
+import type { ServicePort } from './service-ports.ts';
 
 /** FULL_SYNC_PERIOD_MS: a full rewrite at least this often, as upstream's proxyutil.FullSyncPeriod. */
 const FULL_SYNC_PERIOD_MS = 3_600_000;
@@ -230,8 +230,8 @@ export class Proxier {
       if (p.protocol !== 'UDP' || !changed.has(p.name)) continue;
       const before = this.#appliedPorts.get(`${p.name}/UDP`);
       if (!before) continue;
-      const now = new Set(categorize(p).allReachable.map((e) => e.ip));
-      const was = categorize(before).allReachable.map((e) => e.ip);
+      const now = new Set(p.plan.allReachable.map((e) => e.ip));
+      const was = before.plan.allReachable.map((e) => e.ip);
       try {
         for (const ip of was) {
           if (now.has(ip)) continue;

@@ -8,10 +8,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifests } from './manifest-input.ts';
 import {
+  assembleIptables,
   computeProbability,
   INVALID_DROPPED_COUNTER,
   LOCALHOST_NODEPORTS_COUNTER,
   renderIptables,
+  renderIptablesServicePort,
+  renderIptablesSkeleton,
   type RenderInput,
 } from './render-iptables.ts';
 import { overallEndpointSlices, overallServices, TEST_NODE, TEST_NODE_IP } from './testdata/overall.ts';
@@ -304,6 +307,37 @@ test('renderIptables() partial sync rewrites only changed services and deletes s
     partial.ruleCounts.nat,
     render(services, [slices[0], slice('svc4', [{ ip: '10.180.0.5' }])]).ruleCounts.nat,
   );
+});
+
+test('renderIptablesServicePort() is one service port: its fixed-chain rules and its own chains', () => {
+  const [withEndpoint, without] = buildServicePorts({
+    services: [svc('svc1', '172.30.0.41'), svc('svc6', '172.30.0.46')],
+    endpointSlices: [slice('svc1', [{ ip: '10.180.0.1' }])],
+    nodeName: 'node1',
+  });
+  const context = { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, localhostNodePorts: true, largeCluster: false };
+  const one = renderIptablesServicePort(withEndpoint!, context);
+  assert.deepEqual([...one.chains.keys()], ['KUBE-SVC-XPGD46QRK7WJZT7O', 'KUBE-SEP-SXIVWICOYRO3J4NJ']);
+  assert.deepEqual(
+    one.nat.map(([chain]) => chain),
+    ['KUBE-SERVICES'],
+  );
+  assert.deepEqual(one.filter, []);
+  const none = renderIptablesServicePort(without!, context);
+  assert.equal(none.chains.size, 0);
+  assert.deepEqual(none.filter, [
+    [
+      'KUBE-SERVICES',
+      '-m comment --comment "ns1/svc6:p80 has no endpoints" -m tcp -p tcp -d 172.30.0.46 --dport 80 -j REJECT',
+    ],
+  ]);
+  // The skeleton alone: the fixed chains, declared and ended, no service.
+  const empty = assembleIptables(
+    renderIptablesSkeleton({ ...context, masqueradeBit: 14, nodePortAddresses: [], nodeIPs: [] }),
+    [],
+  );
+  assert.deepEqual(empty.natChains, []);
+  assert.equal(empty.ruleCounts.nat, 5);
 });
 
 test('renderIptables() drops endpoint comments past 1000 endpoints (large-cluster mode)', () => {

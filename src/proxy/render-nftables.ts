@@ -1,5 +1,5 @@
 import { nftEndpointBase, nftServicePortBase } from './chain-names.ts';
-import { planServicePort, type Endpoint, type ServicePort } from './service-ports.ts';
+import type { Endpoint, ServicePort } from './service-ports.ts';
 
 /**
  * The nftables mode's ruleset as data: upstream's table `ip kube-proxy` (base chains, the `services` dispatch through
@@ -232,7 +232,6 @@ export function renderNftServicePort(sp: ServicePort, input: Omit<NftRenderInput
   const localChain = `local-${base}`;
   const externalChain = `external-${base}`;
   const firewallChain = `firewall-${base}`;
-  const plan = planServicePort(sp);
   const {
     clusterEndpoints,
     localEndpoints,
@@ -241,7 +240,7 @@ export function renderNftServicePort(sp: ServicePort, input: Omit<NftRenderInput
     hasInternalEndpoints,
     hasExternalEndpoints,
     usesExternalChain,
-  } = plan;
+  } = sp.plan;
   const affinity = sp.sessionAffinityTimeout !== undefined;
   const internalChain = sp.internalPolicyLocal ? localChain : clusterChain;
   const externalPolicyChain = sp.externalPolicyLocal ? localChain : clusterChain;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Logger } from '../log/klog.ts';
-import { categorize, type ServicePort } from './service-ports.ts';
+import type { ServicePort } from './service-ports.ts';
 
 /**
  * ServiceHealthServers answers load balancers' health checks for `externalTrafficPolicy: Local` services on their
@@ -22,7 +22,7 @@ export class ServiceHealthServers {
     const wanted = new Map<number, { namespace: string; name: string; local: number }>();
     for (const p of ports) {
       if (!p.healthCheckNodePort) continue;
-      const local = categorize(p).localEndpoints.length;
+      const local = p.plan.localEndpoints.length;
       const entry = wanted.get(p.healthCheckNodePort);
       wanted.set(p.healthCheckNodePort, {
         namespace: p.namespace,

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServicePortCache } from './service-port-cache.ts';
-import { buildServicePorts } from './service-ports.ts';
+import { buildServicePorts, planServicePort } from './service-ports.ts';
 import { overallEndpointSlices, overallServices, TEST_NODE } from './testdata/overall.ts';
 
 test("ServicePortCache.build() gives buildServicePorts' model and names what changed", () => {
@@ -14,6 +14,8 @@ test("ServicePortCache.build() gives buildServicePorts' model and names what cha
   const first = cache.build(TEST_NODE);
   assert.deepEqual(first.ports, buildServicePorts({ services, endpointSlices: slices, nodeName: TEST_NODE }));
   assert.equal(first.changed.size, 6);
+  // Each service port carries its plan, computed once when it was built.
+  for (const p of first.ports) assert.deepEqual(p.plan, planServicePort(p));
   assert.deepEqual(cache.build(TEST_NODE).changed.size, 0, 'no event: nothing changed');
 
   // One slice loses an endpoint, one Service goes away.

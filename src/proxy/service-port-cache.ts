@@ -1,3 +1,5 @@
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { buildServicePorts, type ServicePort } from './service-ports.ts';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -5,20 +7,21 @@ const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /**
  * ServicePortCache is the model kept up to date from informer events, as upstream's service and endpoint change
  * trackers: each Service or EndpointSlice event marks its Service dirty, and `build()` runs buildServicePorts again
- * only for dirty Services, telling which service ports changed (by a digest of each) and which went away. At 10,000
- * Services a full rebuild with digests costs about a second here; a sync after one change costs that Service. Pure.
+ * only for dirty Services, telling which service ports changed (by a digest of each) and which went away. Each
+ * service port is categorized (its `plan`) when its Service is rebuilt, not again on later syncs. At 10,000 Services a
+ * full rebuild with digests costs about a second here; a sync after one change costs that Service. Pure.
  */
 export class ServicePortCache {
-  #services = new Map<string, any>();
+  #services = new Map<string, Service>();
   /** Service key (`ns/name`) → slice key → slice. */
-  #slices = new Map<string, Map<string, any>>();
+  #slices = new Map<string, Map<string, EndpointSlice>>();
   #dirty = new Set<string>();
   /** Service key → its ports and their digests, as last built. */
   #built = new Map<string, { ports: ServicePort[]; digests: string[] }>();
   #sorted: ServicePort[] = [];
 
   /** setService records a Service (undefined: deleted). */
-  setService(namespace: string, name: string, service: any | undefined): void {
+  setService(namespace: string, name: string, service: Service | undefined): void {
     const key = `${namespace}/${name}`;
     if (service) this.#services.set(key, service);
     else this.#services.delete(key);
@@ -26,18 +29,18 @@ export class ServicePortCache {
   }
 
   /** setSlice records an EndpointSlice (undefined: deleted); old is its previous version, if any. */
-  setSlice(slice: any, old?: any, deleted = false): void {
+  setSlice(slice: EndpointSlice, old?: EndpointSlice, deleted = false): void {
     const sliceKey = `${slice.metadata?.namespace}/${slice.metadata?.name}`;
     for (const s of [old, slice]) {
       const svc = s?.metadata?.labels?.[SERVICE_NAME_LABEL];
       if (!svc) continue;
-      const key = `${s.metadata.namespace}/${svc}`;
+      const key = `${s.metadata?.namespace}/${svc}`;
       this.#slices.get(key)?.delete(sliceKey);
       this.#dirty.add(key);
     }
     const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
     if (deleted || !svc) return;
-    const key = `${slice.metadata.namespace}/${svc}`;
+    const key = `${slice.metadata?.namespace}/${svc}`;
     let bySlice = this.#slices.get(key);
     if (!bySlice) this.#slices.set(key, (bySlice = new Map()));
     bySlice.set(sliceKey, slice);
@@ -57,7 +60,7 @@ export class ServicePortCache {
       const ports = svc
         ? buildServicePorts({ services: [svc], endpointSlices: [...(this.#slices.get(key)?.values() ?? [])], nodeName })
         : [];
-      const digests = ports.map((p) => JSON.stringify(p));
+      const digests = ports.map(digest);
       const old = new Map(before?.ports.map((p, i) => [`${p.name}/${p.protocol}`, before.digests[i]]) ?? []);
       ports.forEach((p, i) => {
         const k = `${p.name}/${p.protocol}`;
@@ -74,4 +77,10 @@ export class ServicePortCache {
     this.#sorted = all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.protocol < b.protocol ? -1 : 1));
     return { ports: this.#sorted, changed, removed };
   }
+}
+
+/** digest identifies a service port's model; its plan is derived from the rest, so it is left out. */
+function digest(port: ServicePort): string {
+  const { plan: _, ...model } = port;
+  return JSON.stringify(model);
 }

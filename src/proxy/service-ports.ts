@@ -1,6 +1,10 @@
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+
 /**
  * The proxy's model: every (Service, port) pair kube-proxy programs, with the endpoints that serve it, built from
- * Services and EndpointSlices the way upstream's service and endpoint change trackers do. Pure.
+ * Services and EndpointSlices the way upstream's service and endpoint change trackers do, and categorized once
+ * (`plan`) for every consumer (both renderers, the UDP conntrack clearing, the health check servers). Pure.
  */
 export interface Endpoint {
   ip: string;
@@ -13,7 +17,8 @@ export interface Endpoint {
   isLocal: boolean;
 }
 
-export interface ServicePort {
+/** ServicePortSpec is a service port as the Service and its EndpointSlices describe it. */
+export interface ServicePortSpec {
   /** `ns/name:port` or `ns/name` when the port has no name (upstream ServicePortName.String()). */
   name: string;
   namespace: string;
@@ -33,16 +38,26 @@ export interface ServicePort {
   endpoints: Endpoint[];
 }
 
+/** ServicePort is a service port with its plan: which endpoints each kind of traffic uses, computed once. */
+export interface ServicePort extends ServicePortSpec {
+  /** planServicePort(this), computed when the model is built (derived: not part of the model's digest). */
+  readonly plan: ServicePortPlan;
+}
+
 const PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** buildServicePorts turns Services and EndpointSlices into the sorted list of service ports to program. */
-export function buildServicePorts(input: { services: any[]; endpointSlices: any[]; nodeName: string }): ServicePort[] {
-  const slicesByService = new Map<string, any[]>();
+export function buildServicePorts(input: {
+  services: readonly Service[];
+  endpointSlices: readonly EndpointSlice[];
+  nodeName: string;
+}): ServicePort[] {
+  const slicesByService = new Map<string, EndpointSlice[]>();
   for (const slice of input.endpointSlices) {
     const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
     if (!svc || slice.addressType !== 'IPv4') continue;
-    const key = `${slice.metadata.namespace}/${svc}`;
+    const key = `${slice.metadata?.namespace}/${svc}`;
     if (!slicesByService.has(key)) slicesByService.set(key, []);
     slicesByService.get(key)!.push(slice);
   }
@@ -51,15 +66,16 @@ export function buildServicePorts(input: { services: any[]; endpointSlices: any[
     const spec = svc.spec ?? {};
     if (svc.metadata?.labels?.[PROXY_NAME_LABEL] !== undefined) continue;
     if (spec.type === 'ExternalName' || !spec.clusterIP || spec.clusterIP === 'None') continue;
-    const ns = svc.metadata.namespace;
-    const slices = slicesByService.get(`${ns}/${svc.metadata.name}`) ?? [];
+    const ns = svc.metadata?.namespace ?? '';
+    const svcName = svc.metadata?.name ?? '';
+    const slices = slicesByService.get(`${ns}/${svcName}`) ?? [];
     for (const p of spec.ports ?? []) {
       const protocol = (p.protocol ?? 'TCP') as ServicePort['protocol'];
-      const name = p.name ? `${ns}/${svc.metadata.name}:${p.name}` : `${ns}/${svc.metadata.name}`;
-      out.push({
+      const name = p.name ? `${ns}/${svcName}:${p.name}` : `${ns}/${svcName}`;
+      const model: ServicePortSpec = {
         name,
         namespace: ns,
-        serviceName: svc.metadata.name,
+        serviceName: svcName,
         protocol,
         port: p.port,
         clusterIP: spec.clusterIP,
@@ -68,15 +84,13 @@ export function buildServicePorts(input: { services: any[]; endpointSlices: any[
         loadBalancerIPs:
           spec.type === 'LoadBalancer'
             ? (svc.status?.loadBalancer?.ingress ?? [])
-                .filter((i: any) => i.ip && i.ipMode !== 'Proxy')
-                .map((i: any) => canonicalIp(i.ip))
+                .filter((i) => i.ip && i.ipMode !== 'Proxy')
+                .map((i) => canonicalIp(i.ip!))
                 .filter(isIPv4)
             : [],
         loadBalancerSourceRanges:
           spec.type === 'LoadBalancer'
-            ? (spec.loadBalancerSourceRanges ?? [])
-                .map((r: string) => canonicalCidr(r.trim()))
-                .filter((r: string) => r !== '')
+            ? (spec.loadBalancerSourceRanges ?? []).map((r) => canonicalCidr(r.trim())).filter((r) => r !== '')
             : [],
         sessionAffinityTimeout:
           spec.sessionAffinity === 'ClientIP'
@@ -89,18 +103,22 @@ export function buildServicePorts(input: { services: any[]; endpointSlices: any[
         healthCheckNodePort:
           spec.externalTrafficPolicy === 'Local' && spec.type === 'LoadBalancer' ? (spec.healthCheckNodePort ?? 0) : 0,
         endpoints: endpointsFor(slices, p.name ?? '', protocol, input.nodeName),
-      });
+      };
+      out.push({ ...model, plan: planServicePort(model) });
     }
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.protocol < b.protocol ? -1 : 1));
 }
 
-function endpointsFor(slices: any[], portName: string, protocol: string, nodeName: string): Endpoint[] {
+function endpointsFor(
+  slices: readonly EndpointSlice[],
+  portName: string,
+  protocol: string,
+  nodeName: string,
+): Endpoint[] {
   const byAddress = new Map<string, Endpoint>();
   for (const slice of slices) {
-    const port = (slice.ports ?? []).find(
-      (sp: any) => (sp.name ?? '') === portName && (sp.protocol ?? 'TCP') === protocol,
-    );
+    const port = (slice.ports ?? []).find((sp) => (sp.name ?? '') === portName && (sp.protocol ?? 'TCP') === protocol);
     if (!port || typeof port.port !== 'number') continue;
     for (const e of slice.endpoints ?? []) {
       const ip = e.addresses?.[0];
@@ -126,7 +144,7 @@ function endpointsFor(slices: any[], portName: string, protocol: string, nodeNam
  * categorize is upstream's CategorizeEndpoints: the endpoints cluster-policy traffic uses (ready ones, or serving
  * terminating ones when none is ready), those local-policy traffic uses, and whether any can serve at all.
  */
-export function categorize(sp: ServicePort): Categorized {
+export function categorize(sp: ServicePortSpec): Categorized {
   const usable = (list: Endpoint[]) => {
     const ready = list.filter((e) => e.ready);
     return ready.length > 0 ? ready : list.filter((e) => e.serving && e.terminating);
@@ -173,8 +191,8 @@ export interface ServicePortPlan extends Categorized {
   usesFirewall: boolean;
 }
 
-/** planServicePort categorizes a service port once for every backend. */
-export function planServicePort(sp: ServicePort): ServicePortPlan {
+/** planServicePort categorizes a service port once for every backend (buildServicePorts stores it as `plan`). */
+export function planServicePort(sp: ServicePortSpec): ServicePortPlan {
   const c = categorize(sp);
   const hasInternalEndpoints = sp.internalPolicyLocal ? c.localEndpoints.length > 0 : c.hasAnyEndpoints;
   const hasExternalEndpoints = sp.externalPolicyLocal ? c.localEndpoints.length > 0 : c.hasAnyEndpoints;
@@ -184,15 +202,15 @@ export function planServicePort(sp: ServicePort): ServicePortPlan {
 }
 
 /** externallyAccessible: reachable from outside through a NodePort, an external IP or a load-balancer IP. */
-export function externallyAccessible(sp: ServicePort): boolean {
+export function externallyAccessible(sp: ServicePortSpec): boolean {
   return sp.nodePort !== 0 || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
 }
 
-function usesClusterEndpoints(sp: ServicePort): boolean {
+function usesClusterEndpoints(sp: ServicePortSpec): boolean {
   return !sp.internalPolicyLocal || (externallyAccessible(sp) && !sp.externalPolicyLocal);
 }
 
-function usesLocalEndpoints(sp: ServicePort): boolean {
+function usesLocalEndpoints(sp: ServicePortSpec): boolean {
   return sp.internalPolicyLocal || (externallyAccessible(sp) && sp.externalPolicyLocal);
 }
 
