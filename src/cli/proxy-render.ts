@@ -57,11 +57,9 @@ export async function render(argv: string[]): Promise<number> {
   const objects = readManifests(texts);
   const nodeName =
     (values['hostname-override'] as string | undefined) ??
-    (objects.nodes.length === 1 ? objects.nodes[0].metadata.name : '');
-  const node = objects.nodes.find((n) => n.metadata.name === nodeName);
-  const nodeIPs = (node?.status?.addresses ?? [])
-    .filter((a: any) => a.type === 'InternalIP')
-    .map((a: any) => a.address);
+    (objects.nodes.length === 1 ? (objects.nodes[0]!.metadata?.name ?? '') : '');
+  const node = objects.nodes.find((n) => n.metadata?.name === nodeName);
+  const nodeIPs = (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
   const servicePorts = buildServicePorts({
     services: objects.services,
     endpointSlices: objects.endpointSlices,

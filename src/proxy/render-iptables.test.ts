@@ -3,6 +3,8 @@
  * and cluster CIDR 10.0.0.0/8, ClusterIPs in 172.30.0.0/16, node "node1"; the golden file holds the lab's nsvc.
  */
 import { test } from 'node:test';
+import type { Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +24,7 @@ import { buildServicePorts } from './service-ports.ts';
 
 const LAB = join(import.meta.dirname, '../../examples/lab/nsvc-endpoints.yaml');
 
-function svc(name: string, ip: string, spec: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): any {
+function svc(name: string, ip: string, spec: Partial<ServiceSpec> = {}, extra: Partial<Service> = {}): Service {
   return {
     kind: 'Service',
     metadata: { name, namespace: 'ns1' },
@@ -35,7 +37,7 @@ function slice(
   service: string,
   endpoints: { ip: string; node?: string; ready?: boolean; serving?: boolean; terminating?: boolean }[],
   port = 80,
-): any {
+): EndpointSlice {
   return {
     kind: 'EndpointSlice',
     metadata: { name: `${service}-abc`, namespace: 'ns1', labels: { 'kubernetes.io/service-name': service } },
@@ -49,7 +51,7 @@ function slice(
   };
 }
 
-function render(services: any[], slices: any[], overrides: Partial<RenderInput> = {}, options = {}) {
+function render(services: Service[], slices: EndpointSlice[], overrides: Partial<RenderInput> = {}, options = {}) {
   return renderIptables(
     {
       servicePorts: buildServicePorts({ services, endpointSlices: slices, nodeName: 'node1' }),

@@ -4,10 +4,19 @@
  * renderers. Conventions (upstream's): pod IPs 10.0.0.0/8, ClusterIPs 172.30.0.0/16, node "test-node" with IP
  * 192.168.0.2, external IPs 192.168.99.0/24, LoadBalancer IPs 1.2.3.4 and 5.6.7.8, LB source range 203.0.113.0/25.
  */
+import type { Service, ServicePort, ServiceSpec, ServiceStatus } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+
+/** Fixture is a test object whose metadata always has its name and namespace. */
+export type Fixture<T extends { metadata?: ObjectMeta }> = T & {
+  metadata: ObjectMeta & { name: string; namespace: string };
+};
+
 export const TEST_NODE = 'test-node';
 export const TEST_NODE_IP = '192.168.0.2';
 
-function service(ns: string, name: string, spec: Record<string, unknown>, status?: Record<string, unknown>): any {
+function service(ns: string, name: string, spec: Partial<ServiceSpec>, status?: ServiceStatus): Fixture<Service> {
   return {
     kind: 'Service',
     metadata: { namespace: ns, name },
@@ -16,7 +25,7 @@ function service(ns: string, name: string, spec: Record<string, unknown>, status
   };
 }
 
-function slice(ns: string, name: string, endpoints: { ip: string; node?: string }[]): any {
+function slice(ns: string, name: string, endpoints: { ip: string; node?: string }[]): Fixture<EndpointSlice> {
   return {
     kind: 'EndpointSlice',
     metadata: { namespace: ns, name: `${name}-1`, labels: { 'kubernetes.io/service-name': name } },
@@ -26,10 +35,10 @@ function slice(ns: string, name: string, endpoints: { ip: string; node?: string 
   };
 }
 
-const p80 = (extra: Record<string, unknown> = {}) => [{ name: 'p80', port: 80, protocol: 'TCP', ...extra }];
+const p80 = (extra: Partial<ServicePort> = {}): ServicePort[] => [{ name: 'p80', port: 80, protocol: 'TCP', ...extra }];
 
 /** overallServices: ClusterIP, eTP=Local LB, NodePort, externalIP, LB with source ranges and affinity, no endpoints. */
-export function overallServices(): any[] {
+export function overallServices(): Fixture<Service>[] {
   return [
     service('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: p80() }),
     service(
@@ -72,7 +81,7 @@ export function overallServices(): any[] {
 }
 
 /** overallEndpointSlices: svc2's only endpoint is on another node; svc4 has one local and one remote endpoint. */
-export function overallEndpointSlices(): any[] {
+export function overallEndpointSlices(): Fixture<EndpointSlice>[] {
   return [
     slice('ns1', 'svc1', [{ ip: '10.180.0.1' }]),
     slice('ns2', 'svc2', [{ ip: '10.180.0.2' }]),
