@@ -2,7 +2,8 @@
  * Packet-flow tests of both renderers, as upstream's runPacketFlowTests: each case sends a new connection through
  * the rendered rules with the tracer and checks where it lands (endpoints with their share, DROP, REJECT) and whether
  * it is masqueraded. The same cases run against iptables mode and both nftables layouts. Fixtures and conventions
- * (pod CIDR 10.0.0.0/8, node 192.168.0.2, external clients in 203.0.113.0/24) in testdata/overall.ts.
+ * (pod CIDR 10.0.0.0/8, node 192.168.0.2, external clients in 203.0.113.0/24) in testdata/overall.ts. Every
+ * feature, one scenario each: packet-flow-features.test.ts.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
