@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { PodSpec } from 'kubernetes-types/core/v1.js';
+import type { Role, RoleBinding, RoleRef } from 'kubernetes-types/rbac/v1.js';
 import { forbiddenError } from '../api/status.ts';
 import type { Authorizer } from './auth/authorizer.ts';
 import type { ObjectLookup } from './auth/authenticator.ts';
@@ -40,8 +42,8 @@ export function admission(o: AdmissionOptions): (request: AdmissionRequest) => P
 
 async function serviceAccountAdmission(o: AdmissionOptions, request: AdmissionRequest): Promise<void> {
   const pod = request.object;
-  pod.spec ??= {};
-  const spec = pod.spec;
+  // Only pods reach this plugin, their body decoded with the Pod schema.
+  const spec = (pod.spec ??= {}) as PodSpec;
   // Mirror pods (static pods a kubelet reports) may not use ServiceAccounts.
   if (pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
   if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || 'default';
@@ -111,9 +113,9 @@ async function rbacEscalation(authorizer: Authorizer, request: AdmissionRequest)
   let special: Attributes;
   if (info.resource === 'roles' || info.resource === 'clusterroles') {
     special = { ...base, verb: 'escalate', resource: info.resource, name: object.metadata?.name ?? '' };
-    rules = object.rules ?? [];
+    rules = (object as Role).rules ?? [];
   } else if (info.resource === 'rolebindings' || info.resource === 'clusterrolebindings') {
-    const ref = object.roleRef ?? {};
+    const ref: Partial<RoleRef> = (object as Partial<RoleBinding>).roleRef ?? {};
     const refResource = ref.kind === 'Role' ? 'roles' : 'clusterroles';
     special = {
       ...base,
@@ -123,7 +125,9 @@ async function rbacEscalation(authorizer: Authorizer, request: AdmissionRequest)
       namespace: ref.kind === 'Role' ? ns : '',
     };
     rules =
-      ref.kind === 'Role' ? authorizer.policy.roleRules(ns, ref.name) : authorizer.policy.clusterRoleRules(ref.name);
+      ref.kind === 'Role'
+        ? authorizer.policy.roleRules(ns, ref.name ?? '')
+        : authorizer.policy.clusterRoleRules(ref.name ?? '');
     // A binding in a namespace grants the role's rules in that namespace only.
   } else {
     return;

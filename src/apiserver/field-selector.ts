@@ -1,3 +1,4 @@
+import { getOwn } from '../api/own-properties.ts';
 import { badRequest } from '../api/status.ts';
 
 /**
@@ -56,7 +57,7 @@ export function parseFieldSelector(text: string, resource: string): FieldRequire
 }
 
 /** matchesFields tells whether an object satisfies every requirement. */
-export function matchesFields(requirements: readonly FieldRequirement[], object: any): boolean {
+export function matchesFields(requirements: readonly FieldRequirement[], object: unknown): boolean {
   for (const r of requirements) {
     const actual = fieldValue(object, r.field);
     if ((actual === r.value) === r.negate) return false;
@@ -64,10 +65,13 @@ export function matchesFields(requirements: readonly FieldRequirement[], object:
   return true;
 }
 
-function fieldValue(object: any, field: string): string {
-  if (field === 'source') return object?.source?.component ?? '';
-  let value: any = object;
-  for (const part of field.split('.')) value = value?.[part];
+function fieldValue(object: unknown, field: string): string {
+  if (field === 'source') {
+    const component = getOwn(getOwn(object, 'source'), 'component');
+    return typeof component === 'string' ? component : '';
+  }
+  let value = object;
+  for (const part of field.split('.')) value = getOwn(value, part);
   if (value === undefined || value === null) return field === 'spec.unschedulable' ? 'false' : '';
   return String(value);
 }

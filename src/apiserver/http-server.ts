@@ -24,7 +24,8 @@ import { OpenApi } from './openapi.ts';
 import { applyPatch, applyServerSideApply } from './patch/patch.ts';
 import { printTable } from './printers/printers.ts';
 import { proxyToKubelet, type KubeletClientTls } from './kubelet-proxy.ts';
-import type { DeleteOptions, Registry } from './registry.ts';
+import type { ApiObject, DeleteOptions, Registry } from './registry.ts';
+import type { Stored } from '../api/objects.ts';
 import { PROTOBUF_MEDIA_TYPE } from '../api/protobuf/protobuf.ts';
 import type { ApiServerMetrics, RequestInfo } from './metrics.ts';
 import { negotiate, watchEncoding, writeBody } from './negotiation.ts';
@@ -68,7 +69,7 @@ export interface HttpApiOptions {
    */
   admit?: (request: AdmissionRequest) => Promise<void>;
   /** written runs after a write, before the answer (the authorizer waits there until it has seen an RBAC change). */
-  written?: (info: ResourceInfo, object: any) => Promise<void>;
+  written?: (info: ResourceInfo, object: Stored<ApiObject>) => Promise<void>;
   /** How to reach kubelets for pods/log and pods/exec (absent: plain HTTP). */
   kubeletTls?: KubeletClientTls;
 }
@@ -78,8 +79,8 @@ export interface AdmissionRequest {
   info: ResourceInfo;
   namespace: string | undefined;
   operation: 'CREATE' | 'UPDATE';
-  object: any;
-  old?: any;
+  object: ApiObject;
+  old?: Stored<ApiObject>;
   user: UserInfo;
   subresource?: string;
   dryRun: boolean;
@@ -600,7 +601,7 @@ class HttpApi {
     const rv = method === 'PUT' ? wanted?.metadata?.resourceVersion : undefined;
     const next = {
       ...object,
-      spec: { ...object.spec, replicas },
+      spec: { ...(isPlainObject(object.spec) ? object.spec : {}), replicas },
       metadata: { ...object.metadata, resourceVersion: rv || object.metadata.resourceVersion },
     };
     const updated = await registry.update(t.info, t.namespace, t.name!, next, { dryRun });

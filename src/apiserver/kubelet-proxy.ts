@@ -40,8 +40,7 @@ export async function proxyToKubelet(
     tls?: KubeletClientTls;
   },
 ): Promise<void> {
-  const pods = resourceByName('', 'pods')!;
-  const pod = await o.registry.get(pods, o.namespace, o.pod);
+  const pod = await o.registry.getPod(o.namespace, o.pod);
   const containers: any[] = pod.spec?.containers ?? [];
   const container = o.query.get('container') ?? (containers.length === 1 ? containers[0].name : undefined);
   if (!container)
@@ -49,7 +48,7 @@ export async function proxyToKubelet(
       `a container name must be specified for pod ${o.pod}, choose one of: [${containers.map((c) => c.name).join(' ')}]`,
     );
   if (!pod.spec?.nodeName) throw badRequest(`pod ${o.pod} does not have a host assigned`);
-  const node = await o.registry.get(resourceByName('', 'nodes')!, undefined, pod.spec.nodeName);
+  const node = await o.registry.getNode(pod.spec.nodeName);
   const ip = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
   if (!ip) throw badRequest(`node ${node.metadata.name} has no InternalIP`);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Binding } from 'kubernetes-types/core/v1.js';
+import type { Binding, Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject, Stored } from '../api/objects.ts';
+import type { JsonObject } from '../api/own-properties.ts';
 import { groupVersion, qualifiedResource, resourceByName, type ResourceInfo } from '../api/resources.ts';
 import {
   alreadyExists,
@@ -41,6 +42,12 @@ export interface DeleteOptions {
   dryRun?: string[];
 }
 
+/**
+ * ApiObject is an object of any kind as the registry handles it: typed type meta and metadata, every other field
+ * arbitrary JSON (defaulting and validation know each kind's fields; the registry moves them as they are).
+ */
+export type ApiObject = KubeObject & JsonObject;
+
 export interface WriteOptions {
   dryRun: boolean;
 }
@@ -52,6 +59,7 @@ export interface ListQuery {
 }
 
 const PODS = resourceByName('', 'pods')!;
+const NODES = resourceByName('', 'nodes')!;
 
 const MODIFIED_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
 
@@ -81,25 +89,36 @@ export class Registry {
   }
 
   /** decode turns a stored value into the object clients see. */
-  decode(info: ResourceInfo, value: string, revision: number): any {
-    const object = JSON.parse(value);
+  decode(info: ResourceInfo, value: string, revision: number): Stored<ApiObject> {
+    // The store holds only what encode wrote: an object the registry created, with name, uid and creationTimestamp.
+    const object = JSON.parse(value) as ApiObject;
     object.kind = info.kind;
     object.apiVersion = groupVersion(info);
-    object.metadata ??= {};
-    object.metadata.resourceVersion = String(revision);
-    return object;
+    const meta: Meta = (object.metadata ??= {});
+    meta.resourceVersion = String(revision);
+    return handOut(object);
   }
 
-  async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<any> {
+  async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<Stored<ApiObject>> {
     const stored = await this.store.get(this.key(info, namespace, name));
     if (!stored) throw notFound(info, name);
     return this.decode(info, stored.value, stored.modRevision);
   }
 
-  async list(info: ResourceInfo, query: ListQuery): Promise<{ items: any[]; revision: number }> {
+  /** getPod reads a pod as its kubernetes-types type (the registry stores only what pod validation let through). */
+  async getPod(namespace: string, name: string): Promise<Stored<Pod>> {
+    return (await this.get(PODS, namespace, name)) as Stored<Pod>;
+  }
+
+  /** getNode reads a node as its kubernetes-types type (the registry stores only what node validation let through). */
+  async getNode(name: string): Promise<Stored<Node>> {
+    return (await this.get(NODES, undefined, name)) as Stored<Node>;
+  }
+
+  async list(info: ResourceInfo, query: ListQuery): Promise<{ items: Stored<ApiObject>[]; revision: number }> {
     const filter = this.filter(info, query);
     const { items, revision } = await this.store.list(this.prefix(info, query.namespace));
-    const out: any[] = [];
+    const out: Stored<ApiObject>[] = [];
     for (const item of items) {
       const object = this.decode(info, item.value, item.modRevision);
       if (filter(object)) out.push(object);
@@ -108,7 +127,7 @@ export class Registry {
   }
 
   /** filter builds the label and field selector predicate of a list or watch (400 on a bad selector). */
-  filter(info: ResourceInfo, query: ListQuery): (object: any) => boolean {
+  filter(info: ResourceInfo, query: ListQuery): (object: ApiObject) => boolean {
     let labels: ReturnType<typeof parseSelector> = [];
     try {
       labels = parseSelector(query.labelSelector ?? '');
@@ -120,28 +139,29 @@ export class Registry {
     return (object) => matches(labels, object.metadata?.labels) && matchesFields(fields, object);
   }
 
-  async create(info: ResourceInfo, namespace: string | undefined, body: any, options: WriteOptions): Promise<any> {
+  async create(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    body: ApiObject,
+    options: WriteOptions,
+  ): Promise<Stored<ApiObject>> {
     const object = structuredClone(body);
-    object.metadata ??= {};
+    const meta: Meta = (object.metadata ??= {});
     if (info.namespaced) {
-      if (object.metadata.namespace !== undefined && object.metadata.namespace !== namespace) {
+      if (meta.namespace !== undefined && meta.namespace !== namespace) {
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
-      object.metadata.namespace = namespace;
+      meta.namespace = namespace;
       const ns = await this.store.get(`/registry/namespaces/${namespace}`);
-      admitCreate(
-        info,
-        namespace!,
-        object.metadata.name || object.metadata.generateName || 'Unknown',
-        ns && JSON.parse(ns.value),
-      );
+      admitCreate(info, namespace!, meta.name || meta.generateName || 'Unknown', ns && JSON.parse(ns.value));
     } else {
-      delete object.metadata.namespace;
+      delete meta.namespace;
     }
-    if (!object.metadata.name && object.metadata.generateName) {
-      object.metadata.name = `${object.metadata.generateName}${randomSuffix(5)}`;
+    if (!meta.name && meta.generateName) {
+      meta.name = `${meta.generateName}${randomSuffix(5)}`;
     }
-    if (!object.metadata.name)
+    const name = meta.name;
+    if (!name)
       throw invalid(info, '', [
         {
           reason: 'FieldValueRequired',
@@ -151,31 +171,30 @@ export class Registry {
       ]);
     object.kind = info.kind;
     object.apiVersion = groupVersion(info);
-    object.metadata.uid = randomUUID();
+    meta.uid = randomUUID();
     prepareForCreate(info, object);
     applyDefaults(info.kind, object);
     applyMoreDefaults(info.kind, object);
     this.#check(info, object, [...validate(info.kind, object), ...validateMore(info.kind, object)]);
-    const meta = object.metadata;
     meta.creationTimestamp = timestamp();
     meta.generation = 1;
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
-    const key = this.key(info, namespace, meta.name);
-    if (await this.store.get(key)) throw alreadyExists(info, meta.name);
+    const key = this.key(info, namespace, name);
+    if (await this.store.get(key)) throw alreadyExists(info, name);
     if (info.namespaced && namespace !== undefined)
       await admitQuota(this.store, info, namespace, object, options.dryRun);
     const release =
       info.resource === 'services' ? await this.serviceIps.allocate(object, undefined, options.dryRun) : async () => {};
-    if (options.dryRun) return object;
+    if (options.dryRun) return handOut(object);
     try {
       const revision = await this.store.create(key, encode(object));
       meta.resourceVersion = String(revision);
-      return object;
+      return handOut(object);
     } catch (error) {
       await release();
-      if (error instanceof KeyExistsError) throw alreadyExists(info, meta.name);
+      if (error instanceof KeyExistsError) throw alreadyExists(info, name);
       throw error;
     }
   }
@@ -188,9 +207,9 @@ export class Registry {
     info: ResourceInfo,
     namespace: string | undefined,
     name: string,
-    body: any,
+    body: ApiObject,
     options: WriteOptions & { subresource?: string },
-  ): Promise<any> {
+  ): Promise<Stored<ApiObject>> {
     const key = this.key(info, namespace, name);
     const stored = await this.store.get(key);
     if (!stored) throw notFound(info, name);
@@ -201,32 +220,22 @@ export class Registry {
     const wanted = body?.metadata?.resourceVersion;
     if (wanted !== undefined && wanted !== '' && wanted !== old.metadata.resourceVersion)
       throw conflict(info, name, MODIFIED_MESSAGE);
-    let object: any;
+    let object: ApiObject;
     if (info.resource === 'namespaces') {
       object = prepareNamespaceForUpdate(body, old, options.subresource);
     } else if (options.subresource === 'status') {
       object = prepareStatusUpdate(body, old);
     } else {
       object = structuredClone(body);
-      object.metadata ??= {};
       if (info.subresources.includes('status') && info.resource !== 'namespaces')
         object.status = structuredClone(old.status);
       applyDefaults(info.kind, object);
       if (info.resource === 'services') dropServiceTypeDependentFields(object, old);
       applyMoreDefaults(info.kind, object);
     }
-    const meta = object.metadata;
-    for (const field of [
-      'uid',
-      'creationTimestamp',
-      'namespace',
-      'name',
-      'deletionTimestamp',
-      'deletionGracePeriodSeconds',
-    ] as const) {
-      if (old.metadata[field] === undefined) delete meta[field];
-      else meta[field] = old.metadata[field];
-    }
+    object.metadata ??= {};
+    const meta: Meta = object.metadata;
+    for (const field of KEPT_ON_UPDATE) carry(meta, old.metadata, field);
     object.kind = info.kind;
     object.apiVersion = groupVersion(info);
     meta.generation = old.metadata.generation ?? 1;
@@ -240,7 +249,7 @@ export class Registry {
         : async () => {};
     if (options.dryRun) {
       meta.resourceVersion = old.metadata.resourceVersion;
-      return object;
+      return handOut(object);
     }
     if (
       info.resource === 'namespaces'
@@ -255,7 +264,7 @@ export class Registry {
       const revision = await this.store.update(key, encode(object), stored.modRevision);
       meta.resourceVersion = String(revision);
       if (info.resource === 'services') await this.serviceIps.releaseRemoved(object, old);
-      return object;
+      return handOut(object);
     } catch (error) {
       await release();
       if (error instanceof RevisionConflictError) throw conflict(info, name, MODIFIED_MESSAGE);
@@ -274,7 +283,7 @@ export class Registry {
     name: string,
     options: DeleteOptions,
     write: WriteOptions,
-  ): Promise<{ object: any; finished: boolean }> {
+  ): Promise<{ object: Stored<ApiObject>; finished: boolean }> {
     const key = this.key(info, namespace, name);
     for (let attempt = 0; ; attempt++) {
       const stored = await this.store.get(key);
@@ -315,7 +324,7 @@ export class Registry {
         }
       }
       const marked = structuredClone(old);
-      const meta = marked.metadata;
+      const meta: Meta = marked.metadata;
       const finalizers: string[] = [...(meta.finalizers ?? [])];
       const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
       if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
@@ -357,7 +366,7 @@ export class Registry {
    * scheduling gates is a 409 Conflict on pods/binding; spec.nodeName (which no update may change) is set, the
    * binding's annotations merged, and the PodScheduled condition made True. Returns the bound pod.
    */
-  async bind(namespace: string, name: string, binding: Binding, options: WriteOptions): Promise<Stored<KubeObject>> {
+  async bind(namespace: string, name: string, binding: Binding, options: WriteOptions): Promise<Stored<ApiObject>> {
     if ((binding.metadata?.name ?? '') !== name) throw badRequest('name in URL does not match name in Binding object');
     if (binding.metadata?.namespace && binding.metadata.namespace !== namespace)
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -411,7 +420,8 @@ export class Registry {
       if (options.dryRun) return object;
       try {
         const revision = await this.store.update(key, encode(object), stored.modRevision);
-        object.metadata.resourceVersion = String(revision);
+        const meta: Meta = object.metadata;
+        meta.resourceVersion = String(revision);
         return object;
       } catch (error) {
         if (error instanceof RevisionConflictError && attempt < 5) continue;
@@ -421,11 +431,12 @@ export class Registry {
     }
   }
 
-  async #remove(info: ResourceInfo, key: string, old: any, revision: number): Promise<any> {
+  async #remove(info: ResourceInfo, key: string, old: Stored<ApiObject>, revision: number): Promise<Stored<ApiObject>> {
     try {
       const result = await this.store.delete(key, revision);
       if (info.resource === 'services') await this.serviceIps.release(old);
-      old.metadata.resourceVersion = String(result.revision);
+      const meta: Meta = old.metadata;
+      meta.resourceVersion = String(result.revision);
       return old;
     } catch (error) {
       if (error instanceof KeyNotFoundError) throw notFound(info, old.metadata.name);
@@ -433,7 +444,7 @@ export class Registry {
     }
   }
 
-  #check(info: ResourceInfo, object: any, causes: StatusCause[]): void {
+  #check(info: ResourceInfo, object: ApiObject, causes: StatusCause[]): void {
     if (causes.length > 0) throw invalid(info, object.metadata?.name ?? '', causes);
   }
 }
@@ -448,8 +459,40 @@ interface BoundPod {
 }
 
 /** podView reads a stored pod as the fields a binding touches (the registry stores what validation let through). */
-function podView(object: Stored<KubeObject>): BoundPod {
+function podView(object: Stored<ApiObject>): BoundPod {
   return object as BoundPod;
+}
+
+/** asPod reads an object of the pods resource as a Pod: the registry stores only what pod validation let through. */
+function asPod(object: ApiObject): Pod {
+  return object as Pod;
+}
+
+/**
+ * handOut is an object as the registry answers it: on create the registry set name, uid and creationTimestamp, and
+ * updates keep them; resourceVersion is the store's revision (absent only from a dry-run create, as upstream).
+ */
+function handOut(object: ApiObject): Stored<ApiObject> {
+  return object as Stored<ApiObject>;
+}
+
+/** Meta is metadata as the registry writes it (kubernetes-types marks the fields only servers set readonly). */
+type Meta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
+
+/** KEPT_ON_UPDATE is the metadata an update may not change: the stored object's values win. */
+const KEPT_ON_UPDATE = [
+  'uid',
+  'creationTimestamp',
+  'namespace',
+  'name',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+] as const;
+
+/** carry copies one metadata field from the stored object (removing it when the stored object has none). */
+function carry<K extends keyof ObjectMeta>(to: Meta, from: ObjectMeta, field: K): void {
+  if (from[field] === undefined) delete to[field];
+  else to[field] = from[field];
 }
 
 /**
@@ -459,7 +502,7 @@ function podView(object: Stored<KubeObject>): BoundPod {
 export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 
 /** encode is what the store keeps: the object without its resourceVersion (the store's revision is that); 413 past MAX_OBJECT_BYTES. */
-export function encode(object: any): string {
+export function encode(object: KubeObject): string {
   const copy = { ...object, metadata: { ...object.metadata } };
   delete copy.metadata.resourceVersion;
   const text = JSON.stringify(copy);
@@ -469,16 +512,16 @@ export function encode(object: any): string {
 }
 
 /** specOf is what a generation counts: everything but metadata and status. */
-function specOf(object: any): unknown {
+function specOf(object: ApiObject): unknown {
   const { metadata: _m, status: _s, ...rest } = object;
   return rest;
 }
 
 /** prepareForCreate resets what clients may not set on create, as upstream's strategies do. */
-function prepareForCreate(info: ResourceInfo, object: any): void {
+function prepareForCreate(info: ResourceInfo, object: ApiObject): void {
   switch (info.resource) {
     case 'pods':
-      object.status = { phase: 'Pending', qosClass: qosClass(object) };
+      object.status = { phase: 'Pending', qosClass: qosClass(asPod(object)) };
       break;
     case 'services':
       object.status = { loadBalancer: {} };
@@ -499,8 +542,8 @@ function prepareForCreate(info: ResourceInfo, object: any): void {
   }
 }
 
-function qosClass(pod: any): string {
-  const containers: any[] = pod.spec?.containers ?? [];
+function qosClass(pod: Pod): string {
+  const containers = pod.spec?.containers ?? [];
   const hasAny = containers.some(
     (c) => Object.keys(c.resources?.requests ?? {}).length || Object.keys(c.resources?.limits ?? {}).length,
   );
@@ -514,13 +557,14 @@ function qosClass(pod: any): string {
 }
 
 /** podGracePeriod is how long a pod gets to stop: 0 when it never ran on a node or has finished. */
-function podGracePeriod(pod: any, options: DeleteOptions): number {
+function podGracePeriod(object: Stored<ApiObject>, options: DeleteOptions): number {
+  const pod = asPod(object);
   if (!pod.spec?.nodeName) return 0;
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') return 0;
   const grace = options.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-  if (pod.metadata.deletionTimestamp && grace >= (pod.metadata.deletionGracePeriodSeconds ?? 0))
-    return pod.metadata.deletionGracePeriodSeconds ?? 0;
+  if (object.metadata.deletionTimestamp && grace >= (object.metadata.deletionGracePeriodSeconds ?? 0))
+    return object.metadata.deletionGracePeriodSeconds ?? 0;
   return Math.max(0, grace);
 }
 
