@@ -39,8 +39,11 @@ export interface ProxyConfig {
   enableProfiling: boolean;
 }
 
+/** ConfigDocument is a KubeProxyConfiguration document as upstream writes it (durations as Go strings). */
+export type ConfigDocument = ReturnType<typeof defaultConfigDocument>;
+
 /** The defaulted configuration document, as upstream writes it (durations as Go strings). */
-export function defaultConfigDocument(): Record<string, any> {
+export function defaultConfigDocument() {
   return {
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     bindAddress: '0.0.0.0',
@@ -76,7 +79,7 @@ export function defaultConfigDocument(): Record<string, any> {
       syncPeriod: '30s',
     },
     ipvs: {
-      excludeCIDRs: null,
+      excludeCIDRs: null as string[] | null,
       minSyncPeriod: '0s',
       scheduler: '',
       strictARP: false,
@@ -94,7 +97,7 @@ export function defaultConfigDocument(): Record<string, any> {
     metricsBindAddress: '127.0.0.1:10249',
     mode: '',
     nftables: { masqueradeAll: false, masqueradeBit: 14, minSyncPeriod: '1s', syncPeriod: '30s' },
-    nodePortAddresses: null,
+    nodePortAddresses: null as string[] | null,
     oomScoreAdj: -999,
     portRange: '',
     showHiddenMetricsForVersion: '',
@@ -109,7 +112,7 @@ export function defaultConfigDocument(): Record<string, any> {
 }
 
 /** writeConfigText renders a configuration document as upstream's --write-config-to does. */
-export function writeConfigText(document: Record<string, any>): string {
+export function writeConfigText(document: unknown): string {
   return stringify(sortKeys(document), {
     lineWidth: 0,
     nullStr: 'null',
@@ -118,9 +121,9 @@ export function writeConfigText(document: Record<string, any>): string {
   });
 }
 
-function sortKeys(value: any): any {
+function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
+  if (!isObject(value)) return value;
   return Object.fromEntries(
     Object.keys(value)
       .sort()
@@ -138,9 +141,8 @@ export class ConfigError extends Error {
 
 /** parseConfigDocument checks a loaded document strictly, merges it over the defaults and validates it. */
 export function parseConfigDocument(loaded: unknown): ProxyConfig {
-  if (loaded === null || typeof loaded !== 'object' || Array.isArray(loaded))
-    throw new ConfigError('failed to decode: the configuration is not a YAML object');
-  const doc = loaded as Record<string, any>;
+  if (!isObject(loaded)) throw new ConfigError('failed to decode: the configuration is not a YAML object');
+  const doc = loaded;
   if (doc.kind !== 'KubeProxyConfiguration' || doc.apiVersion !== 'kubeproxy.config.k8s.io/v1alpha1') {
     throw new ConfigError(
       `failed to decode: no kind "${doc.kind ?? ''}" is registered for version "${doc.apiVersion ?? ''}"`,
@@ -150,7 +152,9 @@ export function parseConfigDocument(loaded: unknown): ProxyConfig {
   const unknown = unknownKeys(defaults, doc, '');
   if (unknown.length > 0)
     throw new ConfigError(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
-  const merged = merge(defaults, doc);
+  // The boundary: with no unknown field, the merged document has the defaults' shape; the values are the file's, and
+  // the checks below look at each one they use.
+  const merged = merge(defaults, doc) as ConfigDocument;
   const errors: string[] = [];
   const field = (path: string, value: unknown, detail: string) =>
     errors.push(
@@ -239,7 +243,7 @@ export function parseConfigDocument(loaded: unknown): ProxyConfig {
 }
 
 /** configDocument turns a running configuration back into a document (for /configz). */
-export function configDocument(config: ProxyConfig): Record<string, any> {
+export function configDocument(config: ProxyConfig): ConfigDocument {
   const doc = defaultConfigDocument();
   doc.bindAddress = config.bindAddress;
   doc.clientConnection = { ...config.clientConnection };
@@ -268,31 +272,28 @@ export function configDocument(config: ProxyConfig): Record<string, any> {
 /** Fields whose content is free-form (maps keyed by the user). */
 const OPEN_FIELDS = new Set(['featureGates', 'logging', 'ipvs.excludeCIDRs', 'nodePortAddresses', 'detectLocal']);
 
-function unknownKeys(schema: any, value: any, path: string): string[] {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+function unknownKeys(schema: Record<string, unknown>, value: unknown, path: string): string[] {
+  if (!isObject(value)) return [];
   const out: string[] = [];
   for (const key of Object.keys(value)) {
     const p = path ? `${path}.${key}` : key;
     if (OPEN_FIELDS.has(p)) continue;
+    const field = schema[key];
     if (!(key in schema)) out.push(p);
-    else if (schema[key] !== null && typeof schema[key] === 'object' && !Array.isArray(schema[key]))
-      out.push(...unknownKeys(schema[key], value[key], p));
+    else if (isObject(field)) out.push(...unknownKeys(field, value[key], p));
   }
   return out;
 }
 
-function merge(base: any, over: any): any {
+function merge(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
-  if (
-    base === null ||
-    typeof base !== 'object' ||
-    Array.isArray(base) ||
-    over === null ||
-    typeof over !== 'object' ||
-    Array.isArray(over)
-  )
-    return over;
-  const out: Record<string, any> = { ...base };
+  if (!isObject(base) || !isObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
   return out;
+}
+
+/** isObject tells a YAML mapping (not null, not a sequence). */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

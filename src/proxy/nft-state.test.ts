@@ -1,6 +1,8 @@
 /** NftTableState: the model of the kernel's table sends only the difference (fixtures: testdata/overall.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { NftTableState } from './nft-state.ts';
 import { nftScript, renderNftables, type NftRenderInput } from './render-nftables.ts';
 import { buildServicePorts } from './service-ports.ts';
@@ -13,7 +15,7 @@ const INPUT: Omit<NftRenderInput, 'servicePorts'> = {
   nodePortAddresses: [],
   nodeIPs: [],
 };
-const ports = (services: any[], slices: any[]) =>
+const ports = (services: Service[], slices: EndpointSlice[]) =>
   buildServicePorts({ services, endpointSlices: slices, nodeName: TEST_NODE });
 const all = (p: ReturnType<typeof ports>) => new Set(p.map((sp) => sp.name));
 
