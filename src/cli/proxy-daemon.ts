@@ -17,8 +17,10 @@ import { IptablesBackend } from '../proxy/iptables-backend.ts';
 import { ProxyMetrics } from '../proxy/metrics.ts';
 import { NftablesBackend } from '../proxy/nftables-backend.ts';
 import { Proxier } from '../proxy/proxier.ts';
+import { ProxyInformers } from '../proxy/proxy-informers.ts';
 import type { ProxyBackend } from '../proxy/backend.ts';
 import { cidrContains, parseCidr } from '../net/ipv4.ts';
+import { hostConntrack } from '../sys/conntrack.ts';
 import { Iptables } from '../sys/iptables.ts';
 import { Nft } from '../sys/nft.ts';
 import { formatDuration, parseDuration, type TypedFlagValues } from './flags.ts';
@@ -151,8 +153,8 @@ async function startProxy(
     userAgent: 'kube-proxy/v1.33.0 (tskube)',
   });
   const proxier = new Proxier({
-    client,
     backend,
+    conntrack: hostConntrack,
     nodeName,
     logger: log,
     metrics,
@@ -189,11 +191,13 @@ async function startProxy(
         mode: config.mode,
       }),
     );
-  await proxier.start();
+  const informers = new ProxyInformers(client, proxier, { nodeName, logger: log });
+  await informers.start();
   return {
     async stop() {
       // Rules stay in the kernel on exit: traffic keeps flowing until the next kube-proxy takes over.
-      await proxier.stop();
+      proxier.stop();
+      await informers.stop();
       for (const s of servers) s.close();
       client.close();
     },

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../log/klog.ts';
 import type { ProxyMetrics } from './metrics.ts';
 
@@ -7,7 +8,7 @@ export interface HealthSource {
   queuedAt: number | undefined;
   lastUpdated: number | undefined;
   lastRules: string;
-  node(): any | undefined;
+  node(): Node | undefined;
 }
 
 /**
@@ -35,7 +36,7 @@ export function serveHealth(
       const eligible =
         node !== undefined &&
         !node.metadata?.deletionTimestamp &&
-        !(node.spec?.taints ?? []).some((t: any) => t.key === 'ToBeDeletedByClusterAutoscaler');
+        !(node.spec?.taints ?? []).some((t) => t.key === 'ToBeDeletedByClusterAutoscaler');
       body.nodeEligible = eligible;
       ok = healthy && eligible;
     }

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostCommandError } from '../sys/run.ts';
+import { FakeClock } from '../util/clock.ts';
 import { NftablesBackend } from './nftables-backend.ts';
 import { buildServicePorts } from './service-ports.ts';
 import { overallEndpointSlices, overallServices, TEST_NODE } from './testdata/overall.ts';
@@ -12,11 +13,11 @@ const ports = (services = overallServices()) =>
 
 test('NftablesBackend replaces the table first, then sends differences, and replaces again after a failure', async () => {
   const nft = new FakeNft();
-  let now = 0;
+  const clock = new FakeClock(0);
   const backend = new NftablesBackend(
     nft,
     { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, masqueradeBit: 14, nodePortAddresses: [], nodeIPs: [] },
-    () => now,
+    clock,
   );
   const first = await backend.sync(ports(), new Set(), [], false);
   assert.match(nft.scripts[0]!, /^add table ip kube-proxy\ndelete table ip kube-proxy\n/);
@@ -44,7 +45,7 @@ test('NftablesBackend replaces the table first, then sends differences, and repl
     false,
   );
   assert.equal(backend.pendingAfterMs(), 1010);
-  now = 1000;
+  await clock.advance(1000);
   await backend.sync(
     ports(overallServices().filter((s) => !['svc5', 'svc6'].includes(s.metadata.name))),
     new Set(),

@@ -1,4 +1,5 @@
 import type { NftHost } from '../sys/nft.ts';
+import { type Clock, realClock } from '../util/clock.ts';
 import type { BackendSyncResult, ProxyBackend } from './backend.ts';
 import { NftTableState } from './nft-state.ts';
 import { nftScript, type NftRenderInput } from './render-nftables.ts';
@@ -14,11 +15,11 @@ export class NftablesBackend implements ProxyBackend {
   readonly mode = 'nftables';
   #nft: NftHost;
   #state: NftTableState;
-  #clock: () => number;
+  #clock: Clock;
   /** The kernel holds what the model says (false before the first sync and after a failure). */
   #inSync = false;
 
-  constructor(nft: NftHost, render: Omit<NftRenderInput, 'servicePorts'>, clock: () => number = Date.now) {
+  constructor(nft: NftHost, render: Omit<NftRenderInput, 'servicePorts'>, clock: Clock = realClock) {
     this.#nft = nft;
     this.#state = new NftTableState(render);
     this.#clock = clock;
@@ -31,7 +32,7 @@ export class NftablesBackend implements ProxyBackend {
     full: boolean,
   ): Promise<BackendSyncResult> {
     const replace = full || !this.#inSync;
-    const script = replace ? this.#state.full(ports) : this.#state.update(ports, changed, removed, this.#clock());
+    const script = replace ? this.#state.full(ports) : this.#state.update(ports, changed, removed, this.#clock.now());
     this.#inSync = false;
     if (script !== '') await this.#nft.run(script);
     this.#inSync = true;
@@ -41,7 +42,7 @@ export class NftablesBackend implements ProxyBackend {
   }
 
   pendingAfterMs(): number | undefined {
-    const due = this.#state.staleDueIn(this.#clock());
+    const due = this.#state.staleDueIn(this.#clock.now());
     return due === undefined ? undefined : due + 10;
   }
 

@@ -1,49 +1,54 @@
-import { SyncBudget } from './sync-budget.ts';
-import { Informer, type RestClient } from '../client/client.ts';
+import type { Node, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Logger } from '../log/klog.ts';
-import { clearUdpConntrack } from '../sys/conntrack.ts';
+import type { ConntrackHost } from '../sys/conntrack.ts';
+import { type Clock, realClock } from '../util/clock.ts';
 import type { ProxyBackend } from './backend.ts';
+import { BoundedFrequencyRunner, type RunOutcome } from './bounded-frequency-runner.ts';
+import type { HealthSource } from './health-server.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { ServiceHealthServers } from './service-health.ts';
 import { ServicePortCache } from './service-port-cache.ts';
+import type { ProxyEventHandlers } from './proxy-informers.ts';
 import type { ServicePort } from './service-ports.ts';
 
 /** FULL_SYNC_PERIOD_MS: a full rewrite at least this often, as upstream's proxyutil.FullSyncPeriod. */
-const FULL_SYNC_PERIOD_MS = 3_600_000;
+export const FULL_SYNC_PERIOD_MS = 3_600_000;
 
 export interface ProxierOptions {
-  client: RestClient;
   /** iptables or nftables: render + apply. */
   backend: ProxyBackend;
+  /** The connection tracking table (stale UDP entries are deleted from it). */
+  conntrack: ConntrackHost;
   nodeName: string;
   logger: Logger;
   metrics: ProxyMetrics;
   syncPeriodMs: number;
   minSyncPeriodMs: number;
+  /** Time and timers (default: the real ones). */
+  clock?: Clock;
 }
 
 /**
- * Proxier is the sync loop of both modes, glue only: informers on Services, EndpointSlices (upstream's
- * selectors) and its own Node; bursts coalesced to one sync per minSyncPeriod; a resync every syncPeriod; partial
- * syncs that rewrite only services whose rules changed (found by comparing each service port's model with the one
- * last applied, so no iptables-save runs per sync), with a full sync first, hourly and after any failure.
+ * Proxier is the sync loop of both modes, glue only, shaped as upstream's: the informers (proxy-informers.ts, or a
+ * unit test) call its handlers with Services, EndpointSlices and its own Node; syncs run through a
+ * BoundedFrequencyRunner (burst of 2, one per minSyncPeriod, one at least every syncPeriod, a retry after a
+ * failure); partial syncs rewrite only services whose rules changed (found by comparing each service port's model
+ * with the one last applied, so no iptables-save runs per sync), with a full sync first, hourly and after any failure.
  */
-export class Proxier {
+export class Proxier implements HealthSource, ProxyEventHandlers {
   #o: ProxierOptions;
-  #services: Informer;
-  #slices: Informer;
-  #node: Informer;
+  #clock: Clock;
+  #runner: BoundedFrequencyRunner;
   #appliedPorts = new Map<string, ServicePort>();
   #cache = new ServicePortCache();
+  #servicesSynced = false;
+  #slicesSynced = false;
+  #started = false;
   #synced = false;
   #needFullSync = true;
   #lastFullSync = 0;
-  #budget: SyncBudget;
-  #timer: NodeJS.Timeout | undefined;
-  #periodic: NodeJS.Timeout | undefined;
-  #running = false;
-  #again = false;
-  #stopped = false;
+  #node: Node | undefined;
   /** When a change was queued and not applied yet (for /healthz), else undefined. */
   queuedAt: number | undefined;
   /** When rules were last applied successfully. */
@@ -52,123 +57,121 @@ export class Proxier {
   get lastRules(): string {
     return this.#o.backend.rules();
   }
-  /** Resolves after every successful sync (tests and benchmarks wait on it). */
+  /** Called after every successful sync (tests and benchmarks wait on it). */
   onSynced: (() => void) | undefined;
   #serviceHealth: ServiceHealthServers;
 
   constructor(options: ProxierOptions) {
     this.#o = options;
-    this.#budget = new SyncBudget(options.minSyncPeriodMs);
+    this.#clock = options.clock ?? realClock;
+    this.#runner = new BoundedFrequencyRunner(() => this.#sync(), {
+      clock: this.#clock,
+      minIntervalMs: options.minSyncPeriodMs,
+      maxIntervalMs: options.syncPeriodMs,
+      retryMs: Math.min(options.syncPeriodMs, 1000),
+    });
     this.#serviceHealth = new ServiceHealthServers(
       options.logger,
-      () => this.queuedAt === undefined || Date.now() - this.queuedAt < 2 * options.syncPeriodMs,
-    );
-    const changed = () => this.#queue();
-    const selector = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
-    // Every Service and EndpointSlice event counts, as upstream's change trackers count them.
-    const m = options.metrics;
-    const cache = this.#cache;
-    const service = (s: any, deleted = false) => {
-      m.serviceChanges++;
-      cache.setService(s.metadata.namespace, s.metadata.name, deleted ? undefined : s);
-    };
-    const slice = (s: any, old?: any, deleted = false) => {
-      m.endpointChanges++;
-      cache.setSlice(s, old, deleted);
-    };
-    this.#services = new Informer(
-      options.client,
-      options.client.resource('services'),
-      {
-        onAdd: (s) => service(s),
-        onUpdate: (_old, s) => service(s),
-        onDelete: (s) => service(s, true),
-        onChange: changed,
-      },
-      { labelSelector: '!service.kubernetes.io/service-proxy-name', logger: options.logger },
-    );
-    this.#slices = new Informer(
-      options.client,
-      options.client.resource('endpointslices'),
-      {
-        onAdd: (s) => slice(s),
-        onUpdate: (old, s) => slice(s, old),
-        onDelete: (s) => slice(s, undefined, true),
-        onChange: changed,
-      },
-      { labelSelector: selector, logger: options.logger },
-    );
-    this.#node = new Informer(
-      options.client,
-      options.client.resource('nodes'),
-      { onChange: changed },
-      { fieldSelector: `metadata.name=${options.nodeName}`, logger: options.logger },
+      () => this.queuedAt === undefined || this.#clock.now() - this.queuedAt < 2 * options.syncPeriodMs,
     );
   }
 
   /** node is this node's Node object, when it exists. */
-  node(): any | undefined {
-    return this.#node.list()[0];
+  node(): Node | undefined {
+    return this.#node;
   }
 
-  async start(): Promise<void> {
-    const log = this.#o.logger;
-    log.info('Starting service config controller');
-    log.info('Starting endpoint slice config controller');
-    this.#services.start();
-    this.#slices.start();
-    this.#node.start();
-    await Promise.all([this.#services.waitForSync(), this.#slices.waitForSync()]);
-    log.info('Caches are synced for service config controller');
-    log.info('Caches are synced for endpoint slice config controller');
-    this.#periodic = setInterval(() => this.#queue(true), this.#o.syncPeriodMs);
-    this.#queue(true);
+  // Every Service and EndpointSlice event counts and queues a sync, as upstream's change trackers do; one that
+  // changes no rule writes nothing (the sync finds no changed service port).
+  onServiceAdd(service: Service): void {
+    this.#service(service, false);
+  }
+  onServiceUpdate(_old: Service, service: Service): void {
+    this.#service(service, false);
+  }
+  onServiceDelete(service: Service): void {
+    this.#service(service, true);
+  }
+  /** onServicesSynced: the first list of Services is in (no sync runs before both lists are). */
+  onServicesSynced(): void {
+    this.#servicesSynced = true;
+    this.#startWhenSynced();
+  }
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    this.#slice(slice, undefined, false);
+  }
+  onEndpointSliceUpdate(old: EndpointSlice, slice: EndpointSlice): void {
+    this.#slice(slice, old, false);
+  }
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    this.#slice(slice, undefined, true);
+  }
+  onEndpointSlicesSynced(): void {
+    this.#slicesSynced = true;
+    this.#startWhenSynced();
+  }
+  /**
+   * onNodeAdd / onNodeUpdate / onNodeDelete keep this node's object for /healthz. They never ask for a sync: nothing
+   * rendered depends on the Node (upstream resyncs when its labels change, for topology hints, which tskube does not
+   * implement), so the kubelet's status heartbeat every 10 s costs nothing here.
+   */
+  onNodeAdd(node: Node): void {
+    this.#node = node;
+  }
+  onNodeUpdate(_old: Node, node: Node): void {
+    this.#node = node;
+  }
+  onNodeDelete(_node: Node): void {
+    this.#node = undefined;
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    clearInterval(this.#periodic);
+  /** stop cancels pending syncs and closes the health check servers (rules stay in the kernel). */
+  stop(): void {
+    this.#runner.stop();
     this.#serviceHealth.close();
-    await Promise.all([this.#services.stop(), this.#slices.stop(), this.#node.stop()]);
   }
 
-  /** #queue schedules a sync when the budget allows (upstream's BoundedFrequencyRunner: burst 2, one per minSyncPeriod). */
-  #queue(periodic = false): void {
-    if (this.#stopped) return;
-    if (!periodic && this.queuedAt === undefined) {
-      this.queuedAt = Date.now();
+  #service(s: Service, deleted: boolean): void {
+    this.#o.metrics.serviceChanges++;
+    this.#cache.setService(s.metadata?.namespace ?? '', s.metadata?.name ?? '', deleted ? undefined : s);
+    this.#queue();
+  }
+
+  #slice(s: EndpointSlice, old: EndpointSlice | undefined, deleted: boolean): void {
+    this.#o.metrics.endpointChanges++;
+    this.#cache.setSlice(s, old, deleted);
+    this.#queue();
+  }
+
+  #startWhenSynced(): void {
+    if (this.#started || !this.#servicesSynced || !this.#slicesSynced) return;
+    this.#started = true;
+    this.#runner.start();
+  }
+
+  /** #queue asks for a sync (the runner coalesces and rate-limits) and notes when, for /healthz. */
+  #queue(): void {
+    if (this.queuedAt === undefined) {
+      this.queuedAt = this.#clock.now();
       this.#o.metrics.lastQueuedTimestamp = this.queuedAt / 1000;
     }
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    if (this.#timer) return;
-    const wait = this.#budget.waitMs(Date.now());
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.#sync();
-    }, wait);
+    if (this.#started) this.#runner.run();
   }
 
-  async #sync(): Promise<void> {
-    if (!this.#services.hasSynced() || !this.#slices.hasSynced()) return;
-    this.#running = true;
+  /** #sync is upstream's syncProxyRules: build the model, apply what changed, remember it. */
+  async #sync(): Promise<RunOutcome> {
     const log = this.#o.logger;
     const started = performance.now();
     const queued = this.queuedAt;
     this.queuedAt = undefined;
-    const full = this.#needFullSync || Date.now() - this.#lastFullSync > FULL_SYNC_PERIOD_MS;
+    const full = this.#needFullSync || this.#clock.now() - this.#lastFullSync > FULL_SYNC_PERIOD_MS;
     try {
       const { ports, changed, removed } = this.#cache.build(this.#o.nodeName);
       const pendingAfter = this.#o.backend.pendingAfterMs();
       if (!full && changed.size === 0 && removed.length === 0 && this.#synced && pendingAfter === undefined) {
-        this.#done(queued);
-        return;
+        this.#done();
+        return 'noop';
       }
-      // Only a sync that writes to the kernel spends the budget: events that change nothing never delay a real change.
-      this.#budget.take(Date.now());
       const mode = this.#o.backend.mode;
       log.v(2).info(`Syncing ${mode} rules`, { full, changedServices: changed.size });
       const result = await this.#o.backend.sync(ports, changed, removed, full);
@@ -178,7 +181,7 @@ export class Proxier {
       for (const p of ports) if (full || changed.has(p.name)) this.#appliedPorts.set(`${p.name}/${p.protocol}`, p);
       this.#synced = true;
       this.#needFullSync = false;
-      if (full) this.#lastFullSync = Date.now();
+      if (full) this.#lastFullSync = this.#clock.now();
       const m = this.#o.metrics;
       m.rulesTotal = result.ruleCounts;
       m.rulesLast = result.rulesWritten;
@@ -193,8 +196,9 @@ export class Proxier {
       });
       // Deferred work (nftables' stale chains) gets its own sync.
       const again = this.#o.backend.pendingAfterMs();
-      if (again !== undefined) setTimeout(() => this.#queue(true), again).unref();
-      this.#done(queued);
+      if (again !== undefined) this.#runner.runAfter(again);
+      this.#done();
+      return 'done';
     } catch (error) {
       this.#needFullSync = true;
       if (this.#o.backend.mode === 'nftables') {
@@ -205,27 +209,21 @@ export class Proxier {
         if (!full) this.#o.metrics.partialRestoreFailures++;
         log.error('Failed to execute iptables-restore', { error });
       }
-      this.queuedAt ??= queued ?? Date.now();
-      // Never exit because one apply failed: retry with a full sync after a short pause.
-      setTimeout(() => this.#queue(true), Math.min(this.#o.syncPeriodMs, 1000));
-    } finally {
-      this.#running = false;
-      if (this.#again) {
-        this.#again = false;
-        this.#queue();
-      }
+      this.queuedAt ??= queued ?? this.#clock.now();
+      // Never exit because one apply failed: the runner retries (a full sync) after a short pause.
+      return 'failed';
     }
   }
 
-  #done(queued: number | undefined): void {
-    this.lastUpdated = Date.now();
+  #done(): void {
+    this.lastUpdated = this.#clock.now();
     this.#o.metrics.lastSyncTimestamp = this.lastUpdated / 1000;
-    void queued;
     this.onSynced?.();
   }
 
   /** #clearStaleUdp drops conntrack entries of UDP service ports whose endpoints went away (or came back from none). */
   async #clearStaleUdp(ports: readonly ServicePort[], changed: ReadonlySet<string>): Promise<void> {
+    const conntrack = this.#o.conntrack;
     for (const p of ports) {
       if (p.protocol !== 'UDP' || !changed.has(p.name)) continue;
       const before = this.#appliedPorts.get(`${p.name}/UDP`);
@@ -235,10 +233,10 @@ export class Proxier {
       try {
         for (const ip of was) {
           if (now.has(ip)) continue;
-          await clearUdpConntrack({ origDst: p.clusterIP, dstNat: ip });
-          if (p.nodePort) await clearUdpConntrack({ dport: p.nodePort, dstNat: ip });
+          await conntrack.clearUdp({ origDst: p.clusterIP, dstNat: ip });
+          if (p.nodePort) await conntrack.clearUdp({ dport: p.nodePort, dstNat: ip });
         }
-        if (was.length === 0 && now.size > 0) await clearUdpConntrack({ origDst: p.clusterIP });
+        if (was.length === 0 && now.size > 0) await conntrack.clearUdp({ origDst: p.clusterIP });
       } catch (error) {
         this.#o.logger.error('Failed to delete stale UDP conntrack entries', { service: p.name, error });
       }

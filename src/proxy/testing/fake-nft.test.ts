@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HostCommandError } from '../../sys/run.ts';
+import { FakeClock } from '../../util/clock.ts';
 import { NftablesBackend } from '../nftables-backend.ts';
 import { buildServicePorts } from '../service-ports.ts';
 import { overallEndpointSlices, overallServices, TEST_NODE } from '../testdata/overall.ts';
@@ -36,11 +37,11 @@ test('FakeNft applies a script as one transaction, and none of it when a command
 
 test('NftablesBackend over FakeNft: every script it sends is one the kernel would take', async () => {
   const nft = new FakeNft();
-  let now = 0;
+  const clock = new FakeClock(0);
   const backend = new NftablesBackend(
     nft,
     { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, masqueradeBit: 14, nodePortAddresses: [], nodeIPs: [] },
-    () => now,
+    clock,
   );
   const ports = (skip: string[] = []) =>
     buildServicePorts({
@@ -53,7 +54,7 @@ test('NftablesBackend over FakeNft: every script it sends is one the kernel woul
   assert.ok(svc5.length > 0);
   await backend.sync(ports(['svc5']), new Set(), ['ns5/svc5:p80/TCP'], false);
   assert.deepEqual(nft.rules('ip', 'kube-proxy', svc5[0]!), [], 'flushed first');
-  now = 2000;
+  await clock.advance(2000);
   await backend.sync(ports(['svc5']), new Set(), [], false);
   assert.equal(nft.chains('ip', 'kube-proxy').filter((c) => c.includes('ns5/svc5')).length, 0, 'deleted later');
 });
