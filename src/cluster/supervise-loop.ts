@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '../log/klog.ts';
 import { isAlive } from '../sys/process.ts';
+import { spawnDetached } from '../sys/run.ts';
 import {
   componentId,
   readDesired,
@@ -12,6 +11,7 @@ import {
   type DesiredComponent,
 } from './supervisor.ts';
 import { timestamp } from '../api/time.ts';
+import { sleep } from '../util/wait.ts';
 
 /** RestartBackoff is the delay before a component that exited is started again: doubling from first to max. */
 export interface RestartBackoff {
@@ -26,7 +26,8 @@ export const DEFAULT_BACKOFF: RestartBackoff = { firstMs: 100, maxMs: 10_000, re
 interface Entry {
   desired: DesiredComponent;
   record: ComponentRecord;
-  child?: ChildProcess;
+  /** The current run while it lives (a token: exits of earlier runs are ignored). */
+  child?: object;
   startedAt: number;
   delayMs: number;
   nextStartAt: number;
@@ -82,32 +83,33 @@ export async function runSupervisor(
   };
   const launch = (entry: Entry) => {
     const d = entry.desired;
-    mkdirSync(dirname(d.log), { recursive: true });
-    const fd = openSync(d.log, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(d.argv[0]!, d.argv.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
     const restarted = entry.record.pid === 0 && entry.record.lastExit !== undefined;
+    const child = {};
     entry.child = child;
     entry.startedAt = Date.now();
+    let pid = 0;
+    try {
+      pid = spawnDetached(d.argv, {
+        output: d.log,
+        onExit: (exit) => {
+          if (entry.child !== child) return;
+          if (exit.error) exited(entry, `failed to start: ${exit.error.message}`);
+          else exited(entry, exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`);
+        },
+      });
+    } catch (error) {
+      // It did not start (no such program, no log file): recorded as an exit, started again after the backoff.
+      exited(entry, `failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    }
     entry.record = {
       ...entry.record,
       component: d.component,
       node: d.node,
       argv: d.argv,
       log: d.log,
-      pid: child.pid ?? 0,
+      pid,
       restarts: (entry.record.restarts ?? 0) + (restarted ? 1 : 0),
     };
-    child.on('error', (error) => {
-      if (entry.child === child) exited(entry, `failed to start: ${error.message}`);
-    });
-    child.on('exit', (code, signal) => {
-      if (entry.child === child) exited(entry, signal ? `signal ${signal}` : `exit code ${code}`);
-    });
     log.info('Started component', {
       component: componentId(d.component, d.node),
       pid: entry.record.pid,
@@ -148,6 +150,6 @@ export async function runSupervisor(
     } catch (error) {
       log.error('Supervisor loop failed, retrying', { error });
     }
-    await new Promise((r) => setTimeout(r, options.tickMs ?? 50));
+    await sleep(options.tickMs ?? 50, options.signal);
   }
 }

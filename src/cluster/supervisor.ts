@@ -1,18 +1,9 @@
-import { spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-  closeSync,
-  renameSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '../util/wait.ts';
 import { isAlive, signalGroup } from '../sys/process.ts';
+import { spawnDetached } from '../sys/run.ts';
 
 const TSKUBE = fileURLToPath(new URL('../../bin/tskube', import.meta.url));
 
@@ -77,15 +68,10 @@ export class Supervisor {
   /** ensureDaemon starts `tskube supervise` for this state directory unless it runs. */
   ensureDaemon(): void {
     if (this.daemonPid() !== undefined) return;
-    mkdirSync(join(this.dir, 'logs'), { recursive: true });
-    const fd = openSync(join(this.dir, 'logs', 'supervisor.log'), 'a');
-    const child = spawn(TSKUBE, ['supervise', `--state-dir=${this.dir}`], {
-      detached: true,
-      stdio: ['ignore', fd, fd],
+    const pid = spawnDetached([TSKUBE, 'supervise', `--state-dir=${this.dir}`], {
+      output: join(this.dir, 'logs', 'supervisor.log'),
     });
-    closeSync(fd);
-    child.unref();
-    writeFileSync(this.pidFile, String(child.pid));
+    writeFileSync(this.pidFile, String(pid));
   }
 
   /** start asks the supervisor to run argv (on a node when `enter` is its namespaces' prefix) and waits for its PID. */
@@ -116,7 +102,7 @@ export class Supervisor {
         throw new Error(
           `The supervisor did not start ${componentId(component, options.node)} within 15 s (see ${join(this.dir, 'logs', 'supervisor.log')})`,
         );
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 
@@ -130,13 +116,13 @@ export class Supervisor {
     if (daemon !== undefined) {
       signalGroup(daemon, 'SIGTERM');
       const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline && isAlive(daemon)) await new Promise((res) => setTimeout(res, 20));
+      while (Date.now() < deadline && isAlive(daemon)) await sleep(20);
       if (isAlive(daemon)) signalGroup(daemon, 'SIGKILL');
     }
     const records = this.records;
     for (const r of records) if (r.pid > 0) signalGroup(r.pid, 'SIGTERM');
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && records.some((r) => this.alive(r))) await new Promise((res) => setTimeout(res, 50));
+    while (Date.now() < deadline && records.some((r) => this.alive(r))) await sleep(50);
     for (const r of records) if (this.alive(r)) signalGroup(r.pid, 'SIGKILL');
     rmSync(join(this.dir, 'components'), { recursive: true, force: true });
     rmSync(this.pidFile, { force: true });

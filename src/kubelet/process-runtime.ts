@@ -133,7 +133,7 @@ export class ProcessRuntime {
           env: { ...o.env, TSKUBE_CGROUPS: o.cgroupProcs.join(' ') },
           cwd: '/',
           // While this kubelet lives it learns the exit code; after a restart, adopted processes report none.
-          onExit: (code) => writeFileSync(join(dir, 'exit-code'), String(code)),
+          onExit: ({ status }) => writeFileSync(join(dir, 'exit-code'), String(status)),
         },
       );
     } finally {

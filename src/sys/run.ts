@@ -1,4 +1,6 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * HostCommandError is thrown for every host command that fails: it carries the argv, the exit status or signal and
@@ -126,32 +128,62 @@ export function spawnPiped(
   }) as PipedChild;
 }
 
+/**
+ * ProcessExit is how a detached program ended: `status` as a shell reports it (the exit code; 128 + 9 when a signal
+ * ended it; 127 when it could not start), with the exit code or signal, or the error that kept it from starting.
+ */
+export interface ProcessExit {
+  status: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error;
+}
+
 export interface DetachedOptions {
-  /** The whole environment of the program. */
-  env: Record<string, string>;
+  /** The whole environment of the program (default: this process's). */
+  env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Where stdout and stderr go (an open descriptor, e.g. a log file); stdin is /dev/null. */
-  output: number;
+  /**
+   * Where stdout and stderr go: an open descriptor (the caller closes it), or a file appended to (its folder made);
+   * stdin is /dev/null.
+   */
+  output: number | string;
   /** Descriptors the program gets as fds 3, 4, ... */
   extraFds?: number[];
-  /** Called with the exit status (128 + 9 when a signal ended it) if the program ends while this process lives. */
-  onExit?: (code: number) => void;
+  /** Called once when the program ends (or fails to start) while this process lives. */
+  onExit?: (exit: ProcessExit) => void;
 }
 
 /**
- * spawnDetached starts argv in its own process group, not holding this process open, so it outlives it (a
- * container's program); it returns the PID.
+ * spawnDetached starts argv in its own process group (signalGroup reaches its children), not holding this process
+ * open, so it outlives it (a container's program, a cluster component); it returns the PID. When the program cannot
+ * start it throws, and onExit reports why (status 127).
  */
 export function spawnDetached(argv: readonly string[], options: DetachedOptions): number {
-  const child = spawn(argv[0]!, argv.slice(1), {
-    detached: true,
-    stdio: ['ignore', options.output, options.output, ...(options.extraFds ?? [])],
-    env: options.env,
-    cwd: options.cwd,
-  });
-  const onExit = options.onExit;
-  if (onExit) child.on('exit', (code, signal) => onExit(code ?? (signal ? 128 + 9 : 0)));
-  child.on('error', () => onExit?.(127));
+  let output = options.output;
+  if (typeof output === 'string') {
+    mkdirSync(dirname(output), { recursive: true });
+    output = openSync(output, 'a');
+  }
+  let child: ChildProcess;
+  try {
+    child = spawn(argv[0]!, argv.slice(1), {
+      detached: true,
+      stdio: ['ignore', output, output, ...(options.extraFds ?? [])],
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+    });
+  } finally {
+    if (typeof options.output === 'string') closeSync(output);
+  }
+  let reported = false;
+  const report = (exit: ProcessExit) => {
+    if (reported) return;
+    reported = true;
+    options.onExit?.(exit);
+  };
+  child.on('exit', (code, signal) => report({ status: code ?? (signal ? 128 + 9 : 0), code, signal }));
+  child.on('error', (error) => report({ status: 127, code: null, signal: null, error }));
   child.unref();
   if (child.pid === undefined) throw new Error(`cannot start ${argv[0]}`);
   return child.pid;
