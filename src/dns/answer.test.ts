@@ -5,10 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answer } from './answer.ts';
+import type { Answer } from 'dns-packet';
+import type { Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
+import type { EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { answer, type Response } from './answer.ts';
 import { buildZone, reverseName } from './zone.ts';
 
-function svc(ns: string, name: string, spec: any): any {
+function svc(ns: string, name: string, spec: ServiceSpec): Service {
   return { metadata: { namespace: ns, name }, spec: { type: 'ClusterIP', ...spec } };
 }
 
@@ -16,9 +19,9 @@ function slice(
   ns: string,
   service: string,
   endpoints: { ip: string; ready?: boolean; hostname?: string }[],
-  ports: any[] = [{ name: 'http', port: 80, protocol: 'TCP' }],
+  ports: EndpointPort[] = [{ name: 'http', port: 80, protocol: 'TCP' }],
   name = `${service}-abc`,
-): any {
+): EndpointSlice {
   return {
     metadata: { namespace: ns, name, labels: { 'kubernetes.io/service-name': service } },
     addressType: 'IPv4',
@@ -32,12 +35,12 @@ function slice(
 }
 
 const OPTIONS = { domain: 'cluster.local', ttl: 30, serial: 1700000000 };
-const data = (r: any) =>
-  r.answers.map((a: any) =>
-    typeof a.data === 'object'
-      ? `${a.type} ${a.data.priority} ${a.data.weight} ${a.data.port} ${a.data.target}`
-      : `${a.type} ${a.data}`,
-  );
+/** text is a record as `TYPE data` (SRV: priority, weight, port, target). */
+function text(a: Answer): string {
+  if (a.type === 'SRV') return `SRV ${a.data.priority} ${a.data.weight} ${a.data.port} ${a.data.target}`;
+  return 'data' in a ? `${a.type} ${a.data}` : a.type;
+}
+const data = (r: Response) => r.answers.map(text);
 
 const nsvc = svc('default', 'nsvc', {
   clusterIP: '10.0.0.42',
@@ -73,7 +76,8 @@ test("answer() gives a ClusterIP Service's A record by its FQDN, in the question
   assert.equal(r.authoritative, true);
   assert.deepEqual(data(r), ['A 10.0.0.42']);
   assert.equal(r.answers[0]!.name, 'NSVC.default.svc.cluster.local');
-  assert.equal((r.answers[0] as any).ttl, 30);
+  const first = r.answers[0]!;
+  assert.equal('ttl' in first && first.ttl, 30);
 });
 
 test('answer() gives NODATA with the SOA for a type the name does not have (AAAA of an IPv4 Service)', () => {
@@ -118,7 +122,7 @@ test("answer() gives SRV records for named ports, by port and for the whole Serv
   const one = answer(zone, '_http._tcp.nsvc.default.svc.cluster.local', 'SRV');
   assert.deepEqual(data(one), ['SRV 0 100 2000 nsvc.default.svc.cluster.local']);
   assert.deepEqual(
-    one.additionals.map((a: any) => `${a.name} ${a.data}`),
+    one.additionals.map((a) => `${a.name} ${'data' in a ? a.data : ''}`),
     ['nsvc.default.svc.cluster.local 10.0.0.42'],
   );
   assert.deepEqual(data(answer(zone, '_dns._udp.nsvc.default.svc.cluster.local', 'SRV')), [

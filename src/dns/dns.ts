@@ -1,4 +1,7 @@
 import http from 'node:http';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { Forwarder } from './forwarder.ts';
@@ -31,8 +34,8 @@ export interface ClusterDnsOptions {
 export class ClusterDns {
   readonly metrics: DnsMetrics;
   #o: ClusterDnsOptions;
-  #services: Informer;
-  #slices: Informer;
+  #services: Informer<Stored<Service>>;
+  #slices: Informer<Stored<EndpointSlice>>;
   #zone: Zone;
   #server: DnsServer;
   #forwarder: Forwarder | undefined;
@@ -52,13 +55,13 @@ export class ClusterDns {
     const onChange = () => this.#schedule();
     this.#services = new Informer(
       options.client,
-      options.client.resource('services'),
+      options.client.typed('services'),
       { onChange },
       { logger: options.logger },
     );
     this.#slices = new Informer(
       options.client,
-      options.client.resource('endpointslices', 'discovery.k8s.io'),
+      options.client.typed('endpointslices'),
       { onChange },
       { logger: options.logger },
     );

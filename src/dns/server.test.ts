@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import * as packet from 'dns-packet';
+import type { Answer, OptAnswer, Packet, RecordType } from 'dns-packet';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { Forwarder } from './forwarder.ts';
 import { DnsMetrics } from './metrics.ts';
 import { DnsServer } from './server.ts';
@@ -24,9 +26,10 @@ const zone = buildZone(
   [
     {
       metadata: { namespace: 'default', name: 'big-1', labels: { 'kubernetes.io/service-name': 'big' } },
+      addressType: 'IPv4',
       ports: [],
       endpoints: many,
-    },
+    } satisfies EndpointSlice,
   ],
   { domain: 'cluster.local', ttl: 30, serial: 1 },
 );
@@ -98,13 +101,31 @@ function tcp(msg: Buffer): Promise<Buffer> {
   });
 }
 
-function query(name: string, type: string, options: { edns?: number; id?: number } = {}): Buffer {
+/** rcode is a decoded reply's response code (dns-packet decodes it; its types leave it out). */
+const rcode = (reply: Packet) => (reply as { rcode?: string }).rcode;
+/** addresses are the data of a reply's A answers. */
+const addresses = (reply: Packet) => (reply.answers ?? []).map((a: Answer) => (a.type === 'A' ? a.data : a.type));
+
+function opt(udpPayloadSize: number): OptAnswer {
+  return {
+    type: 'OPT',
+    name: '.',
+    udpPayloadSize,
+    extendedRcode: 0,
+    ednsVersion: 0,
+    flags: 0,
+    flag_do: false,
+    options: [],
+  };
+}
+
+function query(name: string, type: RecordType, options: { edns?: number; id?: number } = {}): Buffer {
   return packet.encode({
     type: 'query',
     id: options.id ?? 7,
     flags: packet.RECURSION_DESIRED,
-    questions: [{ name, type: type as any, class: 'IN' }],
-    additionals: options.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: options.edns, flags: 0 } as any] : [],
+    questions: [{ name, type, class: 'IN' }],
+    additionals: options.edns ? [opt(options.edns)] : [],
   });
 }
 
@@ -113,17 +134,14 @@ test('DnsServer answers over UDP and TCP with the same records', async () => {
     const r = packet.decode(await send(query('nsvc.default.svc.cluster.local', 'A', { id: 4242 })));
     assert.equal(r.id, 4242);
     assert.equal(r.flag_aa, true);
-    assert.equal((r as any).rcode, 'NOERROR');
-    assert.deepEqual(
-      r.answers!.map((a: any) => a.data),
-      ['10.0.0.42'],
-    );
+    assert.equal(rcode(r), 'NOERROR');
+    assert.deepEqual(addresses(r), ['10.0.0.42']);
   }
 });
 
 test('DnsServer answers NXDOMAIN with the SOA in the authority section', async () => {
   const r = packet.decode(await udp(query('nope.default.svc.cluster.local', 'A')));
-  assert.equal((r as any).rcode, 'NXDOMAIN');
+  assert.equal(rcode(r), 'NXDOMAIN');
   assert.equal(r.authorities![0]!.type, 'SOA');
 });
 
@@ -135,7 +153,7 @@ test('DnsServer truncates a UDP reply too large for the client, sets TC, and giv
   const large = packet.decode(edns);
   assert.equal(large.flag_tc, false, 'an EDNS0 client offering 4096 bytes gets the whole answer (up to 1232 bytes)');
   assert.equal(large.answers!.length, 20);
-  assert.equal((large.additionals!.find((a) => a.type === 'OPT') as any).udpPayloadSize, 1232);
+  assert.equal(large.additionals!.find((a): a is OptAnswer => a.type === 'OPT')!.udpPayloadSize, 1232);
   const full = packet.decode(await tcp(query('big.default.svc.cluster.local', 'A')));
   assert.equal(full.flag_tc, false);
   assert.equal(full.answers!.length, 20);
@@ -144,13 +162,13 @@ test('DnsServer truncates a UDP reply too large for the client, sets TC, and giv
 test('DnsServer answers SERVFAIL at once when the upstream refuses a name outside the cluster', async () => {
   const started = performance.now();
   const r = packet.decode(await udp(query('example.org', 'A')));
-  assert.equal((r as any).rcode, 'SERVFAIL');
+  assert.equal(rcode(r), 'SERVFAIL');
   assert.ok(performance.now() - started < 5000, 'not waiting for the 20 s upstream timeout');
 });
 
 test('DnsServer answers FORMERR to a query with no question, and ignores garbage shorter than a header', async () => {
   const r = packet.decode(await udp(packet.encode({ type: 'query', id: 9, flags: 0, questions: [] })));
-  assert.equal((r as any).rcode, 'FORMERR');
+  assert.equal(rcode(r), 'FORMERR');
   assert.equal(await server.handle(Buffer.from([1, 2, 3]), 'udp', '1'), undefined);
 });
 
@@ -180,25 +198,16 @@ test('DnsServer answers from the new zone as soon as it is swapped in (no stale 
   const s = new DnsServer({ zone: () => current });
   const ask = async () =>
     packet.decode((await s.handle(query('a.default.svc.cluster.local', 'A', { id: 99 }), 'udp', '1'))!);
-  assert.deepEqual(
-    (await ask()).answers!.map((a: any) => a.data),
-    ['10.0.0.1'],
-  );
+  assert.deepEqual(addresses(await ask()), ['10.0.0.1']);
   const cached = await ask();
   assert.equal(cached.id, 99);
-  assert.deepEqual(
-    cached.answers!.map((a: any) => a.data),
-    ['10.0.0.1'],
-  );
+  assert.deepEqual(addresses(cached), ['10.0.0.1']);
   current = buildZone([{ metadata: { namespace: 'default', name: 'a' }, spec: { clusterIP: '10.0.0.2' } }], [], {
     domain: 'cluster.local',
     ttl: 30,
     serial: 2,
   });
-  assert.deepEqual(
-    (await ask()).answers!.map((a: any) => a.data),
-    ['10.0.0.2'],
-  );
+  assert.deepEqual(addresses(await ask()), ['10.0.0.2']);
 });
 
 test('Forwarder skips an upstream that does not answer at all once start() has checked it, and checks it again', async () => {

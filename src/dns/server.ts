@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import * as packet from 'dns-packet';
-import type { Answer as Record, Packet } from 'dns-packet';
+import type { Answer as Record, Packet, RecordType } from 'dns-packet';
 import { answer, type Response } from './answer.ts';
 import type { Forwarder } from './forwarder.ts';
 import type { DnsMetrics, Family } from './metrics.ts';
@@ -159,7 +159,8 @@ export class DnsServer {
       type: 'query',
       id: query.id ?? 0,
       flags: FLAG_RD,
-      questions: [{ name: response.chase.name, type: response.chase.type as any, class: 'IN' }],
+      // The question's own type (ANY included, which dns-packet encodes though its RecordType leaves it out).
+      questions: [{ name: response.chase.name, type: response.chase.type as RecordType, class: 'IN' }],
     });
     const upstream = await forwarder.query(ask);
     if (!upstream) return;

@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { keyOf } from '../client/informer.ts';
 
 /**
@@ -47,7 +49,7 @@ export interface ZoneOptions {
 export const SCHEMA_VERSION = '1.1.0';
 
 /** buildZone computes the zone for a set of Services and EndpointSlices. */
-export function buildZone(services: readonly any[], slices: readonly any[], options: ZoneOptions): Zone {
+export function buildZone(services: readonly Service[], slices: readonly EndpointSlice[], options: ZoneOptions): Zone {
   const domain = options.domain.toLowerCase().replace(/\.$/, '');
   const zone: Zone = {
     domain,
@@ -57,11 +59,11 @@ export function buildZone(services: readonly any[], slices: readonly any[], opti
     existing: new Set([domain]),
     reverse: new Map(),
   };
-  const slicesByService = new Map<string, any[]>();
+  const slicesByService = new Map<string, EndpointSlice[]>();
   for (const slice of slices) {
     const name = slice.metadata?.labels?.['kubernetes.io/service-name'];
     if (!name) continue;
-    const key = `${slice.metadata.namespace}/${name}`;
+    const key = `${slice.metadata?.namespace}/${name}`;
     const list = slicesByService.get(key);
     if (list) list.push(slice);
     else slicesByService.set(key, [slice]);
@@ -79,13 +81,13 @@ export function buildZone(services: readonly any[], slices: readonly any[], opti
   return zone;
 }
 
-function addService(zone: Zone, svc: any, slices: any[]): void {
+function addService(zone: Zone, svc: Service, slices: EndpointSlice[]): void {
   const ns = String(svc.metadata?.namespace ?? '').toLowerCase();
   const name = String(svc.metadata?.name ?? '').toLowerCase();
   if (!ns || !name) return;
   const base = `${name}.${ns}.svc.${zone.domain}`;
   const spec = svc.spec ?? {};
-  const ports: any[] = spec.ports ?? [];
+  const ports = spec.ports ?? [];
   if (spec.type === 'ExternalName') {
     const target = String(spec.externalName ?? '')
       .toLowerCase()
@@ -149,7 +151,7 @@ interface Endpoint {
 }
 
 /** readyEndpoints lists a Service's endpoints that DNS publishes: ready ones, or all with publishNotReadyAddresses. */
-function readyEndpoints(slices: any[], publishNotReady: boolean): Endpoint[] {
+function readyEndpoints(slices: EndpointSlice[], publishNotReady: boolean): Endpoint[] {
   const out: Endpoint[] = [];
   const seen = new Set<string>();
   const sorted =
@@ -157,7 +159,7 @@ function readyEndpoints(slices: any[], publishNotReady: boolean): Endpoint[] {
       ? [...slices].sort((a, b) => compareStrings(String(a.metadata?.name), String(b.metadata?.name)))
       : slices;
   for (const slice of sorted) {
-    const ports = (slice.ports ?? []).filter((p: any) => typeof p.port === 'number');
+    const ports = (slice.ports ?? []).filter((p): p is Endpoint['ports'][number] => typeof p.port === 'number');
     for (const ep of slice.endpoints ?? []) {
       // EndpointSlice v1: an unset ready condition means ready.
       if (!publishNotReady && ep.conditions?.ready === false) continue;
@@ -182,7 +184,7 @@ function weightOf(count: number): number {
   return Math.floor(100 / count);
 }
 
-function clusterIPs(svc: any): string[] {
+function clusterIPs(svc: Service): string[] {
   const spec = svc.spec ?? {};
   const list: string[] = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
   return list.filter((ip) => ip !== 'None' && isIP(ip) !== 0);
