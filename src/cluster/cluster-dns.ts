@@ -1,3 +1,6 @@
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import type { Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { ClusterRole, ClusterRoleBinding } from 'kubernetes-types/rbac/v1.js';
 import type { RestClient } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 
@@ -24,19 +27,19 @@ export interface ClusterDnsManifestOptions {
 }
 
 export function clusterDnsManifests(options: ClusterDnsManifestOptions): {
-  serviceAccount: any;
-  clusterRole: any;
-  clusterRoleBinding: any;
-  deployment: any;
-  service: any;
+  serviceAccount: ServiceAccount;
+  clusterRole: ClusterRole;
+  clusterRoleBinding: ClusterRoleBinding;
+  deployment: Deployment;
+  service: Service;
 } {
   // kubeadm's RBAC for CoreDNS: its own ServiceAccount and the ClusterRole system:coredns (list/watch what it serves).
-  const serviceAccount = {
+  const serviceAccount: ServiceAccount = {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
     metadata: { name: 'coredns', namespace: 'kube-system' },
   };
-  const clusterRole = {
+  const clusterRole: ClusterRole = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name: 'system:coredns', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
@@ -45,7 +48,7 @@ export function clusterDnsManifests(options: ClusterDnsManifestOptions): {
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
     ],
   };
-  const clusterRoleBinding = {
+  const clusterRoleBinding: ClusterRoleBinding = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
     metadata: {
@@ -57,7 +60,7 @@ export function clusterDnsManifests(options: ClusterDnsManifestOptions): {
     subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }],
   };
   const labels = { 'k8s-app': 'kube-dns' };
-  const deployment = {
+  const deployment: Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'coredns', namespace: 'kube-system', labels },
@@ -130,7 +133,7 @@ export function clusterDnsManifests(options: ClusterDnsManifestOptions): {
       },
     },
   };
-  const service = {
+  const service: Service = {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: {
@@ -156,7 +159,7 @@ export function clusterDnsManifests(options: ClusterDnsManifestOptions): {
 export async function applyClusterDns(client: RestClient, options: ClusterDnsManifestOptions): Promise<void> {
   const m = clusterDnsManifests(options);
   const rbac = 'rbac.authorization.k8s.io';
-  const steps: [ReturnType<RestClient['resource']>, string | undefined, any][] = [
+  const steps: [ReturnType<RestClient['resource']>, string | undefined, object][] = [
     [client.resource('serviceaccounts', ''), 'kube-system', m.serviceAccount],
     [client.resource('clusterroles', rbac), undefined, m.clusterRole],
     [client.resource('clusterrolebindings', rbac), undefined, m.clusterRoleBinding],

@@ -19,6 +19,9 @@ import { writeConfigText } from '../proxy/config.ts';
 import { assertLanFree, createTopology, destroyTopology } from './topology.ts';
 import { waitFor } from '../util/wait.ts';
 
+/** How `up` waits: every 100 ms, and an error thrown by the check (a component that died) ends the wait at once. */
+const POLL = { intervalMs: 100, failFast: true };
+
 const TSKUBE = fileURLToPath(new URL('../../bin/tskube', import.meta.url));
 
 /** Progress prints one line per step with the time since `up` began. */
@@ -47,7 +50,10 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
     }
     supervisor.ensureDaemon();
     for (const r of dead) progress(`Restarting ${r.node ? `${r.component} on ${r.node}` : r.component}`);
-    await poll('every component to run', async () => supervisor.records.every((r) => supervisor.alive(r)), 30_000);
+    await waitFor('every component to run', async () => supervisor.records.every((r) => supervisor.alive(r)), {
+      ...POLL,
+      timeoutMs: 30_000,
+    });
     await waitReady(layout, progress);
     return layout;
   }
@@ -83,13 +89,13 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
   );
   const client = new RestClient(await loadKubeconfig(pki.admin), { userAgent: 'tskube-up' });
   // Ready only counts while our own process lives: an answer from anyone else's server is not our cluster.
-  await poll(
+  await waitFor(
     'the API server',
     async () => {
       if (!supervisor.alive(apiserver)) throw new Error(`The API server exited: ${lastLines(apiserver.log)}`);
       return readyz(layout.apiserverUrl, readFileSync(pki.caCert));
     },
-    30_000,
+    { ...POLL, timeoutMs: 30_000 },
   );
   if (!supervisor.alive(apiserver)) throw new Error(`The API server exited: ${lastLines(apiserver.log)}`);
   progress(
@@ -150,24 +156,23 @@ export async function up(options: ClusterOptions & { repair: boolean }, progress
     );
   }
   progress(`Kubelets started on ${layout.nodes.map((n) => n.name).join(', ')}`);
-  await poll(
+  await waitFor(
     'every node to be Ready',
     async () => {
-      const nodes = (await client.list(client.resource('nodes')).catch(() => ({ items: [] }))).items as any[];
+      const nodes = (await client.list(client.typed('nodes')).catch(() => ({ items: [] }))).items;
       return (
         nodes.length === layout.nodes.length &&
         nodes.every(
           (n) =>
             (options.lab || n.spec?.podCIDR) &&
-            (n.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+            (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
         )
       );
     },
-    60_000,
+    { ...POLL, timeoutMs: 60_000 },
   );
   progress('Every node is Ready');
   if (!options.lab) {
-    const _nodes = (await client.list(client.resource('nodes'))).items as any[];
     for (const node of layout.nodes) {
       await supervisor.start(
         'flatnet',
@@ -256,23 +261,23 @@ function readyz(url: string, ca: Buffer): Promise<boolean> {
 
 /** waitForDns waits for a ready kube-dns endpoint and an answer through the Service's IP from every node. */
 async function waitForDns(layout: ClusterLayout, client: RestClient): Promise<void> {
-  await poll(
+  await waitFor(
     'the cluster DNS pods to be ready',
     async () => {
       const slices = (
         await client
-          .list(client.resource('endpointslices', 'discovery.k8s.io'), {
+          .list(client.typed('endpointslices'), {
             namespace: 'kube-system',
             labelSelector: 'kubernetes.io/service-name=kube-dns',
           })
           .catch(() => ({ items: [] }))
-      ).items as any[];
-      return slices.some((s) => (s.endpoints ?? []).some((e: any) => e.conditions?.ready !== false));
+      ).items;
+      return slices.some((s) => (s.endpoints ?? []).some((e) => e.conditions?.ready !== false));
     },
-    120_000,
+    { ...POLL, timeoutMs: 120_000 },
   );
   for (const node of layout.nodes) {
-    await poll(
+    await waitFor(
       `the cluster DNS to answer on ${node.name}`,
       async () => {
         const r = await run(
@@ -287,7 +292,7 @@ async function waitForDns(layout: ClusterLayout, client: RestClient): Promise<vo
         ).catch(() => undefined);
         return r?.stdout.includes('Address') === true;
       },
-      60_000,
+      { ...POLL, timeoutMs: 60_000 },
     );
   }
 }
@@ -296,7 +301,7 @@ async function waitForDns(layout: ClusterLayout, client: RestClient): Promise<vo
 async function waitReady(layout: ClusterLayout, progress: Progress): Promise<void> {
   if (layout.options.lab) return;
   for (const node of layout.nodes) {
-    await poll(
+    await waitFor(
       `kube-proxy on ${node.name} to sync`,
       async () => {
         const r = await run([...node.enter, 'curl', '-s', '-m', '1', 'http://127.0.0.1:10256/livez']).catch(() => ({
@@ -304,7 +309,7 @@ async function waitReady(layout: ClusterLayout, progress: Progress): Promise<voi
         }));
         return r.stdout.includes('"healthy":true');
       },
-      60_000,
+      { ...POLL, timeoutMs: 60_000 },
     );
   }
   progress('kube-proxy synced on every node');
@@ -372,9 +377,4 @@ export async function status(options: ClusterOptions): Promise<string> {
 function lastLines(log: string, count = 3): string {
   const lines = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n') : [];
   return lines.length ? lines.slice(-count).join('\n') : `(no log in ${log})`;
-}
-
-/** poll waits for check, every 100 ms; an error thrown by check (a component that died) ends it at once. */
-async function poll(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  await waitFor(what, check, { timeoutMs, intervalMs: 100, failFast: true });
 }

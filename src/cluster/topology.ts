@@ -1,5 +1,5 @@
 import { cidrsOverlap, parseCidr } from '../net/ipv4.ts';
-import { addNetns, deleteNetns, ipBatch, ipJson, linkExists, sysctlIn } from '../sys/ip.ts';
+import { addNetns, deleteNetns, ipAddresses, ipBatch, linkExists, sysctlIn } from '../sys/ip.ts';
 import { run } from '../sys/run.ts';
 import { createUtsNamespace, removeUtsNamespace } from '../sys/uts.ts';
 import type { ClusterLayout } from './layout.ts';
@@ -62,7 +62,7 @@ export async function createTopology(layout: ClusterLayout): Promise<void> {
  */
 export async function assertLanFree(layout: ClusterLayout): Promise<void> {
   const lan = parseCidr(layout.options.lanCidr);
-  for (const link of await ipJson(['addr', 'show'])) {
+  for (const link of await ipAddresses()) {
     if (link.ifname === layout.rootLink) continue;
     for (const a of link.addr_info ?? []) {
       if (a.family !== 'inet' || !cidrsOverlap(lan, parseCidr(`${a.local}/${a.prefixlen}`))) continue;

@@ -2,7 +2,7 @@ import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
-import { ipBatch, ipJson } from '../sys/ip.ts';
+import { ipBatch, ipRoutes } from '../sys/ip.ts';
 import { Iptables } from '../sys/iptables.ts';
 import { FLATNET_CHAIN, desiredNetwork, forwardRules, type DesiredNetwork } from './desired-network.ts';
 
@@ -98,8 +98,8 @@ export class Flatnet {
   }
 
   async #routeChanges(wanted: DesiredNetwork): Promise<string[]> {
-    const current = await ipJson(['route', 'show', 'proto', ROUTE_PROTOCOL]);
-    const have = new Map<string, string>(current.map((r: any) => [r.dst, r.gateway]));
+    const current = await ipRoutes(['proto', ROUTE_PROTOCOL]);
+    const have = new Map(current.map((r) => [r.dst, r.gateway]));
     const changes: string[] = [];
     for (const r of wanted.routes)
       if (have.get(r.cidr) !== r.via) changes.push(`replace ${r.cidr} via ${r.via} proto ${ROUTE_PROTOCOL}`);

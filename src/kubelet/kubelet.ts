@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isStatusError } from '../api/status.ts';
 import { microTimestamp, timestamp } from '../api/time.ts';
 import { formatCidr, parseCidr } from '../net/ipv4.ts';
-import { ipJson } from '../sys/ip.ts';
+import { ipAddresses } from '../sys/ip.ts';
 import { parseCpu, parseMemory } from '../api/quantity.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
@@ -288,8 +288,8 @@ export class Kubelet {
 
   /** #bridgeCidr reads an address already on the pod bridge, as the lab's Docker `bip` sets it. */
   async #bridgeCidr(): Promise<string | undefined> {
-    const info = await ipJson(['addr', 'show', 'dev', this.#o.bridge]).catch(() => []);
-    const addr = info[0]?.addr_info?.find((a: any) => a.family === 'inet');
+    const info = await ipAddresses(this.#o.bridge).catch(() => []);
+    const addr = info[0]?.addr_info?.find((a) => a.family === 'inet');
     if (!addr) return undefined;
     return formatCidr(parseCidr(`${addr.local}/${addr.prefixlen}`));
   }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatCidr, nthAddress, parseCidr, parseIPv4, type Cidr } from '../net/ipv4.ts';
-import { addNetns, deleteNetns, ipBatch, ipJson, linkExists } from '../sys/ip.ts';
+import { addNetns, deleteNetns, ipAddresses, ipBatch, linkExists } from '../sys/ip.ts';
 import { Iptables } from '../sys/iptables.ts';
 import { run } from '../sys/run.ts';
 
@@ -39,8 +39,8 @@ export class PodNetwork {
       const mac = `02:42:${[...parseIPv4(this.gateway)!.toString(16).padStart(8, '0').match(/../g)!].join(':')}`;
       await ipBatch([`link add ${this.bridge} address ${mac} type bridge`]);
     }
-    const addresses = (await ipJson(['addr', 'show', 'dev', this.bridge]))[0]?.addr_info ?? [];
-    if (!addresses.some((a: any) => a.family === 'inet' && a.local === this.gateway))
+    const addresses = (await ipAddresses(this.bridge))[0]?.addr_info ?? [];
+    if (!addresses.some((a) => a.family === 'inet' && a.local === this.gateway))
       await ipBatch([`addr add ${this.gateway}/${this.cidr.prefix} dev ${this.bridge}`]);
     await ipBatch([`link set ${this.bridge} up`]);
   }

@@ -11,10 +11,36 @@ export async function ipBatch(commands: readonly string[], netns?: string): Prom
   await run(netns ? ['ip', '-n', netns, '-batch', '-'] : ['ip', '-batch', '-'], { input: `${commands.join('\n')}\n` });
 }
 
-/** ipJson runs a read-only `ip -json` command and parses its output. */
-export async function ipJson(args: readonly string[], netns?: string): Promise<any[]> {
+/** IpLink is one device of `ip -json addr show` (the fields tskube reads). */
+export interface IpLink {
+  ifname: string;
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+
+/** IpRoute is one route of `ip -json route show` (the fields tskube reads). */
+export interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+}
+
+/** ipAddresses lists the devices and their addresses (`ip -json addr show [dev <dev>]`). */
+export function ipAddresses(dev?: string, netns?: string): Promise<IpLink[]> {
+  return ipJson<IpLink>(['addr', 'show', ...(dev ? ['dev', dev] : [])], netns);
+}
+
+/** ipRoutes lists the routes `ip -json route show <selectors>` selects (`proto 200`, `table main`, ...). */
+export function ipRoutes(selectors: readonly string[] = [], netns?: string): Promise<IpRoute[]> {
+  return ipJson<IpRoute>(['route', 'show', ...selectors], netns);
+}
+
+/**
+ * ipJson runs a read-only `ip -json` command and parses its output: an array of T, the shape iproute2 prints for
+ * that command (the one place its JSON is taken on trust; ipAddresses and ipRoutes name the shapes).
+ */
+export async function ipJson<T>(args: readonly string[], netns?: string): Promise<T[]> {
   const { stdout } = await run(netns ? ['ip', '-n', netns, '-json', ...args] : ['ip', '-json', ...args]);
-  return stdout.trim() ? JSON.parse(stdout) : [];
+  return stdout.trim() ? (JSON.parse(stdout) as T[]) : [];
 }
 
 /** linkExists tells whether a network device exists. */
