@@ -10,6 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { ConfigMap, Service } from 'kubernetes-types/core/v1.js';
+import type { Status } from 'kubernetes-types/meta/v1.js';
 import { WatchFrameDecoder, decodeObject, encodeObject } from '../../src/api/protobuf/protobuf.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
@@ -77,15 +79,19 @@ describe('protobuf and content negotiation', () => {
     );
     assert.equal(created.status, 201, created.body.toString());
     assert.equal(created.type, PB);
-    const object = decodeObject(created.body);
+    const object = decodeObject(created.body) as Service;
     assert.equal(object.kind, 'Service');
-    assert.match(object.spec.clusterIP, /^10\.0\./);
-    assert.equal(object.spec.ports[0].targetPort, 'http');
+    assert.match(object.spec!.clusterIP!, /^10\.0\./);
+    assert.equal(object.spec!.ports![0]!.targetPort, 'http');
     const list = await request(server, 'GET', '/api/v1/namespaces/default/services', { Accept: PB });
     assert.equal(list.type, PB);
     const decoded = decodeObject(list.body);
     assert.equal(decoded.kind, 'ServiceList');
-    assert.ok(decoded.items.some((s: any) => s.metadata.name === 'pb' && s.spec.clusterIP === object.spec.clusterIP));
+    assert.ok(
+      (decoded.items as Service[]).some(
+        (s) => s.metadata!.name === 'pb' && s.spec!.clusterIP === object.spec!.clusterIP,
+      ),
+    );
     const json = await request(server, 'GET', '/api/v1/namespaces/default/services/pb', { Accept: 'application/json' });
     assert.deepEqual(JSON.parse(json.body.toString()), object);
   });
@@ -142,7 +148,7 @@ describe('protobuf and content negotiation', () => {
       bad,
     );
     assert.equal(refused.status, 422);
-    assert.match(decodeObject(refused.body).message, /Unsupported value: "Sideways"/);
+    assert.match((decodeObject(refused.body) as Status).message!, /Unsupported value: "Sideways"/);
     const options = encodeObject({
       kind: 'DeleteOptions',
       apiVersion: 'v1',
@@ -157,7 +163,7 @@ describe('protobuf and content negotiation', () => {
       options,
     );
     assert.equal(deleted.status, 200);
-    assert.equal(decodeObject(deleted.body).metadata.name, 'gone');
+    assert.equal((decodeObject(deleted.body) as ConfigMap).metadata!.name, 'gone');
   });
 
   test('a protobuf watch streams length-prefixed WatchEvents', async () => {

@@ -1,4 +1,4 @@
-import { setOwn } from '../own-properties.ts';
+import { isPlainObject, type JsonObject, setOwn } from '../own-properties.ts';
 import { elementMessage, isScalar, jsonFields, type FieldSchema, type MessageSchema } from '../schema/schema.ts';
 import { formatGoDuration, formatMicroTime, formatTime, parseGoDuration, parseTime } from './time-forms.ts';
 
@@ -21,10 +21,10 @@ const TEXT = new TextEncoder();
 const UTF8 = new TextDecoder();
 
 /** toProtoForm turns a JSON object of a message into its protobuf form; unknown JSON fields are dropped. */
-export function toProtoForm(message: MessageSchema, json: any): any {
+export function toProtoForm(message: MessageSchema, json: unknown): JsonObject {
   if (message.json) return specialToProto(message, json);
-  const out: Record<string, any> = {};
-  if (json === null || typeof json !== 'object') return out;
+  const out: JsonObject = {};
+  if (!isPlainObject(json)) return out;
   // Walk the object's own keys (usually far fewer than the message's fields); inline fields land in nested messages.
   const fields = jsonFields(message);
   for (const key in json) {
@@ -32,12 +32,11 @@ export function toProtoForm(message: MessageSchema, json: any): any {
     const value = json[key];
     if (f === undefined || value === undefined || value === null) continue;
     let target = out;
-    for (const via of f.via) target = target[via.name] ??= {};
+    for (const via of f.via) target = member(target, via.name);
     if (f.map) {
       if (typeof value !== 'object') continue;
-      const map: Record<string, unknown> = {};
-      for (const k of Object.keys(value))
-        if (value[k] !== null && value[k] !== undefined) setOwn(map, k, valueToProto(f, value[k]));
+      const map: JsonObject = {};
+      for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) setOwn(map, k, valueToProto(f, v));
       target[f.name] = map;
     } else if (f.repeated) {
       if (!Array.isArray(value)) continue;
@@ -51,7 +50,16 @@ export function toProtoForm(message: MessageSchema, json: any): any {
   return out;
 }
 
-function valueToProto(f: FieldSchema, value: any): unknown {
+/** member is the nested message object at name (an inline struct's fields go there), made when missing. */
+function member(target: JsonObject, name: string): JsonObject {
+  const found = target[name];
+  if (isPlainObject(found)) return found;
+  const made: JsonObject = {};
+  target[name] = made;
+  return made;
+}
+
+function valueToProto(f: FieldSchema, value: unknown): unknown {
   if (!isScalar(f.type)) return toProtoForm(elementMessage(f)!, value);
   switch (f.type) {
     case 'string':
@@ -65,7 +73,7 @@ function valueToProto(f: FieldSchema, value: any): unknown {
   }
 }
 
-function specialToProto(message: MessageSchema, json: any): any {
+function specialToProto(message: MessageSchema, json: unknown): JsonObject {
   switch (message.json) {
     case 'time':
     case 'micro-time':
@@ -86,16 +94,20 @@ function specialToProto(message: MessageSchema, json: any): any {
   }
 }
 
-/** fromProtoForm turns a decoded protobuf message (protobufjs object) back into JSON. */
-export function fromProtoForm(message: MessageSchema, decoded: any, nested: NestedCodec): any {
+/**
+ * fromProtoForm turns a decoded protobuf message (a protobufjs object) back into JSON: an object, or for a message
+ * with its own JSON form (Time, Quantity, IntOrString, ...) that form's value.
+ */
+export function fromProtoForm(message: MessageSchema, decoded: unknown, nested: NestedCodec): unknown {
   if (message.json) return specialFromProto(message, decoded, nested);
-  const out: Record<string, unknown> = {};
+  const out: JsonObject = {};
   fill(message, decoded, out, nested);
   return out;
 }
 
-function fill(message: MessageSchema, decoded: any, out: Record<string, unknown>, nested: NestedCodec): void {
+function fill(message: MessageSchema, decoded: unknown, out: JsonObject, nested: NestedCodec): void {
   // protobufjs sets own properties only for fields on the wire (and empty arrays/maps for every list and map).
+  if (!isPlainObject(decoded)) return;
   const fields = protoFields(message);
   for (const key of Object.keys(decoded)) {
     const f = fields.get(key);
@@ -106,13 +118,13 @@ function fill(message: MessageSchema, decoded: any, out: Record<string, unknown>
       continue;
     }
     if (f.map) {
-      const keys = value ? Object.keys(value) : [];
-      if (keys.length === 0) continue;
-      const map: Record<string, unknown> = {};
-      for (const k of keys) setOwn(map, k, valueFromProto(f, value[k], nested));
+      const entries = isPlainObject(value) ? Object.entries(value) : [];
+      if (entries.length === 0) continue;
+      const map: JsonObject = {};
+      for (const [k, v] of entries) setOwn(map, k, valueFromProto(f, v, nested));
       out[f.name] = map;
     } else if (f.repeated) {
-      if (!value || value.length === 0) continue;
+      if (!Array.isArray(value) || value.length === 0) continue;
       out[f.name] = value.map((v: unknown) => valueFromProto(f, v, nested));
     } else {
       if (value === null || value === undefined) continue;
@@ -141,42 +153,48 @@ function isZero(f: FieldSchema, json: unknown): boolean {
   return isScalar(f.type) && f.omitEmpty === true && (json === '' || json === 0 || json === false);
 }
 
-function valueFromProto(f: FieldSchema, value: any, nested: NestedCodec): unknown {
+function valueFromProto(f: FieldSchema, value: unknown, nested: NestedCodec): unknown {
   if (!isScalar(f.type)) return fromProtoForm(elementMessage(f)!, value, nested);
   switch (f.type) {
     case 'bytes':
-      return Buffer.from(value as Uint8Array).toString('base64');
+      return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : '';
     case 'int64':
     case 'uint64':
-      return typeof value === 'number' ? value : Number(value.toString());
+      return longToNumber(value);
     default:
       return value;
   }
 }
 
-function specialFromProto(message: MessageSchema, decoded: any, nested: NestedCodec): unknown {
+/** longToNumber reads a 64-bit field: protobufjs gives a number, or a Long (whose toString is the decimal value). */
+function longToNumber(value: unknown): number {
+  return typeof value === 'number' ? value : Number(String(value));
+}
+
+function specialFromProto(message: MessageSchema, value: unknown, nested: NestedCodec): unknown {
+  const decoded: JsonObject = isPlainObject(value) ? value : {};
   switch (message.json) {
     case 'time':
     case 'micro-time': {
       // Upstream writes the zero time as an empty message and reads an empty message as the zero time (JSON null).
       const own = (k: string) => Object.hasOwn(decoded, k);
       if (!own('seconds') && !own('nanos')) return undefined;
-      const seconds = decoded.seconds === undefined ? 0 : Number(decoded.seconds.toString());
-      const nanos = decoded.nanos ?? 0;
+      const seconds = decoded.seconds === undefined ? 0 : longToNumber(decoded.seconds);
+      const nanos = typeof decoded.nanos === 'number' ? decoded.nanos : 0;
       return message.json === 'time' ? formatTime(seconds) : formatMicroTime(seconds, nanos);
     }
     case 'duration':
-      return formatGoDuration(decoded.duration === undefined ? 0 : Number(decoded.duration.toString()));
+      return formatGoDuration(decoded.duration === undefined ? 0 : longToNumber(decoded.duration));
     case 'int-or-string':
       return Number(decoded.type ?? 0) === 1 ? (decoded.strVal ?? '') : (decoded.intVal ?? 0);
     case 'quantity':
       return decoded.string ?? '0';
     case 'string-array':
-      return [...(decoded.items ?? [])];
+      return Array.isArray(decoded.items) ? [...decoded.items] : [];
     case 'raw-extension':
     case 'raw-json': {
-      const raw: Uint8Array | undefined = decoded[message.fields[0]!.name];
-      if (!raw || raw.length === 0) return undefined;
+      const raw = decoded[message.fields[0]!.name];
+      if (!(raw instanceof Uint8Array) || raw.length === 0) return undefined;
       if (raw[0] === 0x6b && raw[1] === 0x38 && raw[2] === 0x73 && raw[3] === 0) return nested.decode(raw);
       return JSON.parse(UTF8.decode(raw));
     }

@@ -16,9 +16,11 @@ import {
   type FieldSchema,
   type MessageSchema,
 } from '../schema/schema.ts';
-import { WatchFrameDecoder, decodeObject, encodeObject, encodeWatchFrame } from './protobuf.ts';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { JsonObject } from '../own-properties.ts';
+import { type DecodedObject, WatchFrameDecoder, decodeObject, encodeObject, encodeWatchFrame } from './protobuf.ts';
 
-const FIXTURES: any[] = parseAllDocuments(
+const FIXTURES: DecodedObject[] = parseAllDocuments(
   readFileSync(new URL('./testdata/objects.yaml', import.meta.url), 'utf8'),
 ).map((d) => d.toJS());
 
@@ -47,7 +49,7 @@ test('decodeObject(encodeObject()) is the identity on realistic objects of every
 test('decodeObject(encodeObject()) is the identity on every field of every kind in the schema', () => {
   let kinds = 0;
   for (const { apiVersion, kind, message } of schemaKinds()) {
-    const object = { ...synthetic(message, 0, new Set()), kind, apiVersion };
+    const object = { ...syntheticFields(message, 0, new Set()), kind, apiVersion };
     assert.deepEqual(decodeObject(encodeObject(object)), object, `${apiVersion} ${kind}`);
     kinds++;
   }
@@ -90,6 +92,7 @@ test('decodeObject() reads protobuf the way Go clients write it: zero omitempty 
 });
 
 test('encodeObject() writes time, int-or-string and quantity as upstream does', () => {
+  // A Pod in, a Pod out: the decoded JSON read as the kind it is.
   const pod = decodeObject(
     encodeObject({
       kind: 'Pod',
@@ -106,11 +109,12 @@ test('encodeObject() writes time, int-or-string and quantity as upstream does', 
         ],
       },
     }),
-  );
-  assert.equal(pod.metadata.creationTimestamp, '2026-11-29T09:00:00Z');
-  assert.equal(pod.spec.containers[0].resources.limits.cpu, '2');
-  assert.equal(pod.spec.containers[0].readinessProbe.httpGet.port, 8080);
-  assert.equal(pod.spec.containers[0].livenessProbe.httpGet.port, '8080');
+  ) as Pod;
+  const container = pod.spec!.containers[0]!;
+  assert.equal(pod.metadata!.creationTimestamp, '2026-11-29T09:00:00Z');
+  assert.equal(container.resources!.limits!.cpu, '2');
+  assert.equal(container.readinessProbe!.httpGet!.port, 8080);
+  assert.equal(container.livenessProbe!.httpGet!.port, '8080');
   assert.throws(
     () => encodeObject({ kind: 'Pod', apiVersion: 'v1', metadata: { creationTimestamp: 'yesterday' } }),
     RangeError,
@@ -152,9 +156,12 @@ function hex(text: string): string {
 }
 
 /** synthetic fills every JSON field of a message with a non-zero value (recursion stops at a repeated message). */
-function synthetic(message: MessageSchema, depth: number, path: Set<string>): any {
-  if (message.json) return special(message, depth);
-  const out: Record<string, unknown> = {};
+function synthetic(message: MessageSchema, depth: number, path: Set<string>): unknown {
+  return message.json ? special(message, depth) : syntheticFields(message, depth, path);
+}
+
+function syntheticFields(message: MessageSchema, depth: number, path: Set<string>): JsonObject {
+  const out: JsonObject = {};
   if (path.has(message.name) || depth > 14) return out;
   const inner = new Set(path).add(message.name);
   for (const [name, f] of jsonFields(message)) {

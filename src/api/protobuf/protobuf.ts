@@ -1,3 +1,4 @@
+import { getOwn, isPlainObject, type JsonObject } from '../own-properties.ts';
 import { kindSchema, messageSchema, type MessageSchema } from '../schema/schema.ts';
 import { fromProtoForm, toProtoForm, type NestedCodec } from './json-form.ts';
 import { protoType } from './proto-root.ts';
@@ -16,22 +17,37 @@ const WATCH_EVENT = messageSchema('k8s.io.apimachinery.pkg.apis.meta.v1.WatchEve
 const NESTED: NestedCodec = { decode: (bytes) => decodeObject(bytes) };
 
 /** protobufMessageOf returns the schema message of an object's kind, or undefined if the kind has no protobuf form. */
-export function protobufMessageOf(
-  object: { apiVersion?: unknown; kind?: unknown } | null | undefined,
-): MessageSchema | undefined {
-  if (!object || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string') return undefined;
-  return kindSchema(object.apiVersion, object.kind);
+export function protobufMessageOf(object: unknown): MessageSchema | undefined {
+  const { apiVersion, kind } = typeMetaOf(object);
+  if (kind === undefined || apiVersion === undefined) return undefined;
+  return kindSchema(apiVersion, kind);
 }
 
+/** typeMetaOf reads an object's apiVersion and kind, when they are strings. */
+function typeMetaOf(object: unknown): { apiVersion?: string; kind?: string } {
+  const apiVersion = getOwn(object, 'apiVersion');
+  const kind = getOwn(object, 'kind');
+  return {
+    apiVersion: typeof apiVersion === 'string' ? apiVersion : undefined,
+    kind: typeof kind === 'string' ? kind : undefined,
+  };
+}
+
+/** DecodedObject is an object read from protobuf: its kind and apiVersion, and the rest as arbitrary JSON. */
+export type DecodedObject = JsonObject & { kind: string; apiVersion: string };
+
 /** encodeObject writes an object (with kind and apiVersion) in the protobuf envelope; a kind without schema is a TypeError. */
-export function encodeObject(object: any): Buffer {
+export function encodeObject(object: unknown): Buffer {
+  const { apiVersion, kind } = typeMetaOf(object);
   const message = protobufMessageOf(object);
   if (!message)
-    throw new TypeError(`Cannot encode ${object?.apiVersion}/${object?.kind} as protobuf: no schema for this kind`);
+    throw new TypeError(
+      `Cannot encode ${getOwn(object, 'apiVersion')}/${getOwn(object, 'kind')} as protobuf: no schema for this kind`,
+    );
   const raw = protoType(message).encode(toProtoForm(message, object)).finish();
   const envelope = protoType(UNKNOWN)
     .encode({
-      typeMeta: { apiVersion: object.apiVersion, kind: object.kind },
+      typeMeta: { apiVersion, kind },
       raw,
       contentEncoding: '',
       contentType: '',
@@ -44,17 +60,23 @@ export function encodeObject(object: any): Buffer {
  * decodeObject reads an enveloped object back into JSON (kind and apiVersion first). Bytes that are not a valid
  * envelope, or a kind without schema, are a SyntaxError the API server answers with 400.
  */
-export function decodeObject(bytes: Uint8Array): any {
+export function decodeObject(bytes: Uint8Array): DecodedObject {
   if (bytes.length < MAGIC.length || !MAGIC.equals(bytes.subarray(0, MAGIC.length))) {
     throw new SyntaxError('provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]');
   }
-  const unknown = decodeMessage(UNKNOWN, bytes.subarray(MAGIC.length)) as any;
-  const apiVersion: string = unknown.typeMeta?.apiVersion ?? '';
-  const kind: string = unknown.typeMeta?.kind ?? '';
+  const unknown = decodeMessage(UNKNOWN, bytes.subarray(MAGIC.length));
+  const typeMeta = typeMetaOf(getOwn(unknown, 'typeMeta'));
+  const apiVersion = typeMeta.apiVersion ?? '';
+  const kind = typeMeta.kind ?? '';
   const message = kindSchema(apiVersion, kind);
   if (!message) throw new SyntaxError(`no kind "${kind}" is registered for version "${apiVersion}"`);
-  const body = fromProtoForm(message, decodeMessage(message, unknown.raw ?? new Uint8Array()), NESTED);
-  return { kind, apiVersion, ...body };
+  const raw = getOwn(unknown, 'raw');
+  const body = fromProtoForm(
+    message,
+    decodeMessage(message, raw instanceof Uint8Array ? raw : new Uint8Array()),
+    NESTED,
+  );
+  return { kind, apiVersion, ...(isPlainObject(body) ? body : {}) };
 }
 
 function decodeMessage(message: MessageSchema, bytes: Uint8Array): unknown {
@@ -66,7 +88,7 @@ function decodeMessage(message: MessageSchema, bytes: Uint8Array): unknown {
 }
 
 /** encodeWatchFrame writes one watch event as a length-prefixed frame of a metav1.WatchEvent. */
-export function encodeWatchFrame(type: string, object: any): Buffer {
+export function encodeWatchFrame(type: string, object: unknown): Buffer {
   const event = protoType(WATCH_EVENT)
     .encode({ type, object: { raw: encodeObject(object) } })
     .finish();
@@ -83,16 +105,20 @@ export function encodeWatchFrame(type: string, object: any): Buffer {
 export class WatchFrameDecoder {
   #pending: Buffer = Buffer.alloc(0);
 
-  push(chunk: Uint8Array): { type: string; object: any }[] {
+  push(chunk: Uint8Array): { type: string; object: DecodedObject | undefined }[] {
     this.#pending = this.#pending.length ? Buffer.concat([this.#pending, chunk]) : Buffer.from(chunk);
-    const events: { type: string; object: any }[] = [];
+    const events: { type: string; object: DecodedObject | undefined }[] = [];
     while (this.#pending.length >= 4) {
       const size = this.#pending.readUInt32BE(0);
       if (this.#pending.length < 4 + size) break;
-      const event = decodeMessage(WATCH_EVENT, this.#pending.subarray(4, 4 + size)) as any;
+      const event = decodeMessage(WATCH_EVENT, this.#pending.subarray(4, 4 + size));
       this.#pending = this.#pending.subarray(4 + size);
-      const raw: Uint8Array | undefined = event.object?.raw;
-      events.push({ type: event.type ?? '', object: raw?.length ? decodeObject(raw) : undefined });
+      const raw = getOwn(getOwn(event, 'object'), 'raw');
+      const type = getOwn(event, 'type');
+      events.push({
+        type: typeof type === 'string' ? type : '',
+        object: raw instanceof Uint8Array && raw.length > 0 ? decodeObject(raw) : undefined,
+      });
     }
     return events;
   }
