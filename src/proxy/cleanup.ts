@@ -1,6 +1,6 @@
 import type { Logger } from '../log/klog.ts';
 import { commandExists } from '../sys/run.ts';
-import { Iptables } from '../sys/iptables.ts';
+import { Iptables, type IptablesHost } from '../sys/iptables.ts';
 import { Nft } from '../sys/nft.ts';
 import { isServiceChain } from './chain-names.ts';
 import { JUMP_RULES, OWNED_CHAINS } from './jump-rules.ts';
@@ -12,7 +12,11 @@ import { NFT_FAMILY, NFT_TABLE } from './render-nftables.ts';
  */
 export async function cleanupIptables(log: Logger): Promise<void> {
   if (!(await commandExists('iptables-nft-restore')) && !(await commandExists('iptables-legacy-restore'))) return;
-  const iptables = await Iptables.detect();
+  await removeIptablesRules(await Iptables.detect(), log);
+}
+
+/** removeIptablesRules deletes kube-proxy's jump rules from the built-in chains, then its chains, in one restore. */
+export async function removeIptablesRules(iptables: IptablesHost, log: Logger): Promise<void> {
   for (const rule of JUMP_RULES) await iptables.deleteRule(rule.table, rule.from, [...rule.args, '-j', rule.to]);
   const nat = (await iptables.chains('nat')).filter(
     (c) => isServiceChain(c) || (OWNED_CHAINS.nat as readonly string[]).includes(c),

@@ -54,4 +54,10 @@ test('NftablesBackend replaces the table first, then sends differences, and repl
   );
   assert.match(nft.scripts.at(-1)!, /^delete chain ip kube-proxy service-HVFWP5L3-ns5\/svc5\/tcp\/p80$/m);
   assert.equal(backend.pendingAfterMs(), undefined);
+  // Every script was one the kernel takes (the fake refuses what nft would): the table holds what the model says.
+  assert.deepEqual(
+    nft.chains('ip', 'kube-proxy').filter((c) => /ns[56]\//.test(c)),
+    [],
+  );
+  assert.ok(nft.chains('ip', 'kube-proxy').some((c) => c.includes('ns1/svc1')));
 });

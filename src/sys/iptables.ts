@@ -1,7 +1,7 @@
 import { HostCommandError, commandExists, run } from './run.ts';
 
 /**
- * IptablesHost is what iptables mode's backend needs of the host (Iptables runs the real tools; unit tests pass
+ * IptablesHost is what iptables mode (its backend and --cleanup) needs of the host (Iptables runs the real tools; unit tests pass
  * src/proxy/testing/fake-iptables.ts). Every method throws HostCommandError when the tool fails.
  */
 export interface IptablesHost {
@@ -13,6 +13,8 @@ export interface IptablesHost {
   hasRule(table: string, chain: string, args: readonly string[]): Promise<boolean>;
   /** ensureRule inserts the rule at the top of chain unless it is there; true when it was inserted. */
   ensureRule(table: string, chain: string, args: readonly string[]): Promise<boolean>;
+  /** deleteRule removes the rule if it is there (a missing rule or chain is not an error). */
+  deleteRule(table: string, chain: string, args: readonly string[]): Promise<void>;
 }
 
 /**

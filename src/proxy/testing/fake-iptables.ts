@@ -35,7 +35,7 @@ type Table = Map<string, string[][]>;
  * --noflush` input to a model of tables, chains and rules the way the tool does (a declared chain is created or
  * flushed, `-A`/`-I`/`-D`/`-F`/`-X`/`-N` act on it, each table takes effect at its COMMIT), and fails as the tool
  * would: a jump to a chain that does not exist, a rule in a missing chain, deleting a chain still referenced,
- * input ending without COMMIT. `chains()` and `hasRule()` answer from the model. `failNextRestore()` makes the next
+ * input ending without COMMIT. `chains()`, `hasRule()`, `ensureRule()` and `deleteRule()` work on the model. `failNextRestore()` makes the next
  * restore fail before changing anything.
  */
 export class FakeIptables implements IptablesHost {
@@ -108,6 +108,12 @@ export class FakeIptables implements IptablesHost {
       throw new HostCommandError(['iptables', '-I', chain], result(1, 'iptables: No chain/target/match by that name.'));
     rules.unshift([...args]);
     return true;
+  }
+
+  async deleteRule(table: string, chain: string, args: readonly string[]): Promise<void> {
+    const rules = this.#table(table).get(chain);
+    const i = rules?.findIndex((rule) => sameArgs(rule, args)) ?? -1;
+    if (i >= 0) rules!.splice(i, 1);
   }
 
   /** rules lists a chain's rules as iptables-save prints them after `-A CHAIN` (undefined: no such chain). */

@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HostCommandError } from '../../sys/run.ts';
-import { FakeClock } from '../../util/clock.ts';
-import { NftablesBackend } from '../nftables-backend.ts';
-import { buildServicePorts } from '../service-ports.ts';
-import { overallEndpointSlices, overallServices, TEST_NODE } from '../testdata/overall.ts';
 import { FakeNft } from './fake-nft.ts';
 
 const T = 'ip kube-proxy';
@@ -33,28 +29,4 @@ test('FakeNft applies a script as one transaction, and none of it when a command
   await nft.run(`add table ${T}\ndelete table ${T}\n`);
   assert.equal(nft.hasTable('ip', 'kube-proxy'), false);
   assert.equal(nft.scripts.length, 9);
-});
-
-test('NftablesBackend over FakeNft: every script it sends is one the kernel would take', async () => {
-  const nft = new FakeNft();
-  const clock = new FakeClock(0);
-  const backend = new NftablesBackend(
-    nft,
-    { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, masqueradeBit: 14, nodePortAddresses: [], nodeIPs: [] },
-    clock,
-  );
-  const ports = (skip: string[] = []) =>
-    buildServicePorts({
-      services: overallServices().filter((s) => !skip.includes(s.metadata.name)),
-      endpointSlices: overallEndpointSlices(),
-      nodeName: TEST_NODE,
-    });
-  await backend.sync(ports(), new Set(), [], true);
-  const svc5 = nft.chains('ip', 'kube-proxy').filter((c) => c.includes('ns5/svc5'));
-  assert.ok(svc5.length > 0);
-  await backend.sync(ports(['svc5']), new Set(), ['ns5/svc5:p80/TCP'], false);
-  assert.deepEqual(nft.rules('ip', 'kube-proxy', svc5[0]!), [], 'flushed first');
-  await clock.advance(2000);
-  await backend.sync(ports(['svc5']), new Set(), [], false);
-  assert.equal(nft.chains('ip', 'kube-proxy').filter((c) => c.includes('ns5/svc5')).length, 0, 'deleted later');
 });
