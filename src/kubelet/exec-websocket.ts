@@ -1,10 +1,7 @@
-import { constants as osConstants } from 'node:os';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { spawnPiped } from '../sys/run.ts';
-import type { ExecCommand } from './runtime-service.ts';
+import type { ExecSession } from './runtime-service.ts';
 
 /**
  * serveExec answers `kubectl exec` on the kubelet: a WebSocket with the Kubernetes channel protocol
@@ -43,49 +40,51 @@ export function acceptWebSocket(
 export function serveExec(
   req: IncomingMessage,
   socket: Duplex,
-  o: { exec: ExecCommand; command: string[]; stdin: boolean },
+  o: { session: ExecSession; command: readonly string[]; stdin: boolean },
 ): void {
+  const { session } = o;
   const protocol = acceptWebSocket(req, socket, CHANNEL_PROTOCOLS);
   if (!protocol) {
+    session.kill();
     socket.end(
       'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n\r\nexec needs a WebSocket with the v4 or v5 channel protocol\n',
     );
     return;
   }
-  // The command runs inside the container's sandbox (root, user, capabilities, seccomp, environment): see execCommand.
-  const seccomp = o.exec.seccompFile ? openSync(o.exec.seccompFile, 'r') : undefined;
-  const child = spawnPiped(o.exec.argv, { env: o.exec.env, extraFds: seccomp === undefined ? [] : [seccomp] });
-  if (seccomp !== undefined) closeSync(seccomp);
-  const stdin = child.stdin!;
+  const stdin = session.stdin;
+  stdin.on('error', () => undefined);
   const send = (stream: number, data: Buffer) => {
     if (!socket.writable) return;
     socket.write(frame(Buffer.concat([Buffer.from([stream]), data])));
   };
-  child.stdout!.on('data', (d: Buffer) => send(1, d));
-  child.stderr!.on('data', (d: Buffer) => send(2, d));
+  session.stdout.on('data', (d: Buffer) => send(1, d));
+  session.stderr.on('data', (d: Buffer) => send(2, d));
   if (!o.stdin) stdin.end();
-  child.on('error', (error) =>
-    send(
-      3,
-      Buffer.from(JSON.stringify({ metadata: {}, status: 'Failure', message: error.message, reason: 'InternalError' })),
-    ),
+  session.exit.then(
+    (code) => {
+      const status =
+        code === 0
+          ? { metadata: {}, status: 'Success' }
+          : {
+              metadata: {},
+              status: 'Failure',
+              message: `command terminated with non-zero exit code: error executing command [${o.command.join(' ')}], exit code ${code}`,
+              reason: 'NonZeroExitCode',
+              details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+            };
+      send(3, Buffer.from(JSON.stringify(status)));
+      if (socket.writable) socket.end(NORMAL_CLOSE);
+    },
+    (error: Error) => {
+      send(
+        3,
+        Buffer.from(
+          JSON.stringify({ metadata: {}, status: 'Failure', message: error.message, reason: 'InternalError' }),
+        ),
+      );
+      if (socket.writable) socket.end(NORMAL_CLOSE);
+    },
   );
-  child.on('close', (exitCode, signal) => {
-    // A command killed by a signal ends with 128 + the signal's number, as a shell reports it (139 for SIGSEGV).
-    const code = exitCode ?? 128 + (signal ? (osConstants.signals[signal] ?? 9) : 9);
-    const status =
-      code === 0
-        ? { metadata: {}, status: 'Success' }
-        : {
-            metadata: {},
-            status: 'Failure',
-            message: `command terminated with non-zero exit code: error executing command [${o.command.join(' ')}], exit code ${code}`,
-            reason: 'NonZeroExitCode',
-            details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
-          };
-    send(3, Buffer.from(JSON.stringify(status)));
-    if (socket.writable) socket.end(NORMAL_CLOSE);
-  });
   onFrames(socket, Buffer.alloc(0), (parsed) => {
     if (parsed.opcode === 0x8) return void stdin.end();
     if (parsed.payload.length === 0) return;
@@ -95,8 +94,8 @@ export function serveExec(
     // v5: stream 255 carries "close this stream"; closing stdin ends input for the command.
     if (stream === 255 && data[0] === 0) stdin.end();
   });
-  socket.on('close', () => child.kill('SIGKILL'));
-  socket.on('error', () => child.kill('SIGKILL'));
+  socket.on('close', () => session.kill());
+  socket.on('error', () => session.kill());
 }
 
 /** NORMAL_CLOSE is a close frame with status 1000 (normal closure): kubectl treats a close without a status as an error. */

@@ -1,6 +1,16 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type {
+  ConfigMap,
+  Container,
+  ContainerState as ApiContainerState,
+  ContainerStatus as ApiContainerStatus,
+  Pod,
+  PodCondition,
+  Secret,
+} from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { isStatusError } from '../api/status.ts';
 import { microTimestamp, timestamp } from '../api/time.ts';
 import { formatCidr, parseCidr } from '../net/ipv4.ts';
@@ -9,6 +19,7 @@ import { parseCpu, parseMemory } from '../api/quantity.ts';
 import { Informer, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
+import { type Clock, realClock } from '../util/clock.ts';
 import {
   DEFAULT_IMAGES,
   containerArgv,
@@ -21,16 +32,24 @@ import {
 import type { SandboxMount } from './sandbox.ts';
 import { containerSecurity, type ContainerSecurity } from './security-context.ts';
 import { ServiceAccountTokenManager } from './service-account-tokens.ts';
-import { volumeContents, volumeMounts, type VolumeContents } from './volumes.ts';
+import { volumeContents, volumeMounts } from './volumes.ts';
 import { containerEnv, expand } from './container-env.ts';
 import { nodeObject } from './node-status.ts';
 import { PodNetwork } from './pod-network.ts';
 import { ProcessRuntime } from './process-runtime.ts';
 import { ProcessRuntimeService } from './process-runtime-service.ts';
-import type { ContainerStatus, ExecCommand, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
+import type { ContainerStatus, ExecSession, PodSandboxConfig, RuntimeService } from './runtime-service.ts';
 import { runProbe } from './probes.ts';
 import { podDnsConfig, type DnsConfig } from './resolv-conf.ts';
-import { ProbeManager } from './prober.ts';
+import { ProbeManager, type ProbeTarget } from './prober.ts';
+import {
+  apiContainerStatus,
+  type BackOff,
+  decideContainer,
+  type Observed,
+  type RestartPolicy,
+  terminatedState,
+} from './restart.ts';
 import { serviceEnvironment } from './service-env.ts';
 
 export interface KubeletOptions {
@@ -52,49 +71,69 @@ export interface KubeletOptions {
   hostDns?: DnsConfig;
   /** --non-masquerade-cidr: pod traffic to anything outside it is masqueraded on the node; unset adds no rule. */
   nonMasqueradeCidr?: string;
+  /** Time for the loop's timers, the restart back-off and the probes (a FakeClock in unit tests). */
+  clock?: Clock;
+  /**
+   * startRuntime sets up the pod network for the node's pod CIDR and returns the container runtime; by default the
+   * pod bridge, PodNetwork and the process runtime (unit tests pass a FakeRuntime).
+   */
+  startRuntime?: (podCidr: string) => Promise<RuntimeService>;
 }
 
+type PodObject = Stored<Pod>;
+
 interface PodRuntimeState {
-  restarts: Record<string, number>;
-  lastStart: Record<string, number>;
-  lastTermination: Record<string, any>;
+  /** The pod's sandbox, once run (or found). */
+  sandboxId?: string;
+  /** Each container's crash-loop back-off entry. */
+  backOff: Record<string, BackOff>;
+  /** Each container's last termination (its lastState while it runs again or waits). */
+  lastTermination: Record<string, ApiContainerState>;
+  /** When the kubelet first saw an exited container whose end the runtime does not know (by container and attempt). */
+  firstSeenExited: Record<string, number>;
   /** The last reason a container could not start (to record each as one Event). */
-  lastError?: Record<string, string>;
+  lastError: Record<string, string>;
 }
 
 const HEARTBEAT_MS = 10_000;
+/** How often every pod is synced besides on changes. */
+const RESYNC_MS = 1000;
 /** How often projected ServiceAccount tokens are checked for renewal. */
 const TOKEN_REFRESH_MS = 60_000;
 
 /**
- * Kubelet registers its Node, keeps its Lease and status fresh, and runs the pods bound to it with the process
- * runtime: network first, then containers (restarted per restartPolicy with back-off), probes, status, and graceful
- * termination ending with the pod's final deletion. State on disk lets a restarted kubelet adopt running pods.
+ * Kubelet registers its Node, keeps its Lease and status fresh, and runs the pods bound to it through a
+ * RuntimeService: sandbox first, then containers (restarted per restartPolicy with back-off, see restart.ts),
+ * probes, status, and graceful termination ending with the pod's final deletion. The runtime's records let a
+ * restarted kubelet adopt running pods.
  */
 export class Kubelet {
   #o: KubeletOptions;
-  #pods: Informer;
+  #clock: Clock;
+  #pods: Informer<PodObject>;
   /** Every Service, for the containers' service environment variables. */
   #services: Informer;
-  #processes: ProcessRuntime;
   /** The runtime, once the pod network (and so the node's pod CIDR) is known. */
   #runtime: RuntimeService | undefined;
+  #starting: Promise<void> | undefined;
   #events: EventRecorder;
   #tokens: ServiceAccountTokenManager;
   #states = new Map<string, PodRuntimeState>();
   #busy = new Set<string>();
   /** Pods gone from the API server whose sandbox is still here (force-deleted, or terminal pods deleted at once). */
-  #gone = new Map<string, any>();
-  #timers: NodeJS.Timeout[] = [];
+  #gone = new Map<string, PodObject>();
+  #cancels: (() => void)[] = [];
+  #stopped = false;
   #prober: ProbeManager;
 
   constructor(options: KubeletOptions) {
     this.#o = options;
-    this.#processes = new ProcessRuntime(options.rootDir);
+    this.#clock = options.clock ?? realClock;
     this.#events = new EventRecorder(options.client, 'kubelet', options.logger);
     this.#tokens = new ServiceAccountTokenManager(options.client);
     this.#prober = new ProbeManager({
       logger: options.logger,
+      clock: this.#clock,
       onChange: () => this.#syncAll(),
       onFailure: (podUid, container, type, output) => {
         const pod = this.#pods.list().find((p) => p.metadata.uid === podUid);
@@ -109,12 +148,12 @@ export class Kubelet {
         });
       },
     });
-    this.#services = new Informer(options.client, options.client.resource('services'), {}, { logger: options.logger });
+    this.#services = new Informer(options.client, options.client.typed('services'), {}, { logger: options.logger });
     this.#pods = new Informer(
       options.client,
-      options.client.resource('pods'),
+      options.client.typed('pods'),
       {
-        onDelete: (pod: any) => {
+        onDelete: (pod) => {
           if (this.#states.has(pod.metadata.uid)) this.#gone.set(pod.metadata.uid, pod);
         },
         onChange: () => this.#syncAll(),
@@ -126,47 +165,78 @@ export class Kubelet {
   async start(): Promise<void> {
     const log = this.#o.logger;
     await this.#register();
-    this.#timers.push(
-      setInterval(
-        () => void this.#heartbeat().catch((error) => log.warning('Heartbeat failed', { error })),
-        HEARTBEAT_MS,
-      ),
-    );
+    this.#every(HEARTBEAT_MS, () => this.#heartbeat().catch((error) => log.warning('Heartbeat failed', { error })));
     // As upstream, pods start only once the Services are known, so their environment variables are complete.
     this.#services.start();
     this.#pods.start();
     await Promise.all([this.#services.waitForSync(), this.#pods.waitForSync()]);
     log.info('Reconciler: start to sync state');
-    this.#timers.push(setInterval(() => this.#syncAll(), 1000));
-    this.#timers.push(
-      setInterval(
-        () =>
-          void this.#refreshTokens().catch((error) => log.warning('Cannot refresh ServiceAccount tokens', { error })),
-        TOKEN_REFRESH_MS,
-      ),
+    this.#every(RESYNC_MS, () => this.#syncAll());
+    this.#every(TOKEN_REFRESH_MS, () =>
+      this.#refreshTokens().catch((error) => log.warning('Cannot refresh ServiceAccount tokens', { error })),
     );
     this.#syncAll();
   }
 
   async stop(): Promise<void> {
-    for (const t of this.#timers) clearInterval(t);
+    this.#stopped = true;
+    for (const cancel of this.#cancels) cancel();
     this.#prober.stop();
     await Promise.all([this.#pods.stop(), this.#services.stop()]);
   }
 
+  /** #every calls fn every ms on the clock until the kubelet stops. */
+  #every(ms: number, fn: () => unknown): void {
+    const tick = () => {
+      if (this.#stopped) return;
+      void fn();
+      this.#cancels.push(this.#clock.setTimer(tick, ms));
+    };
+    this.#cancels.push(this.#clock.setTimer(tick, ms));
+  }
+
   /** podLogPath returns the log of a container for the kubelet server (`kubectl logs`). */
-  podLogPath(namespace: string, name: string, container: string, previous: boolean): string | undefined {
+  async podLogPath(namespace: string, name: string, container: string, previous: boolean): Promise<string | undefined> {
     const pod = this.#pods.get(`${namespace}/${name}`);
-    const logPath =
-      pod && this.#runtime ? this.#runtime.containerStatus(this.#sandbox(pod), container).logPath : undefined;
+    const logPath = pod ? (await this.#container(pod, container))?.logPath : undefined;
     if (!logPath) return undefined;
     return previous ? logPath.replace(/container\.log$/, 'previous.log') : logPath;
   }
 
-  /** execCommand is how to run a command in a running container (kubectl exec), or undefined. */
-  execCommand(namespace: string, name: string, container: string, command: readonly string[]): ExecCommand | undefined {
+  /** exec runs a command in a running container with its stdio as streams (kubectl exec), or undefined. */
+  async exec(
+    namespace: string,
+    name: string,
+    container: string,
+    command: readonly string[],
+  ): Promise<ExecSession | undefined> {
     const pod = this.#pods.get(`${namespace}/${name}`);
-    return pod && this.#runtime ? this.#runtime.execCommand(this.#sandbox(pod), container, command) : undefined;
+    const found = pod ? await this.#container(pod, container) : undefined;
+    return found && this.#runtime ? this.#runtime.exec(found.id, command) : undefined;
+  }
+
+  /** podSandbox tells port-forward where a running pod's network is (its netns), with its uid. */
+  podSandbox(namespace: string, name: string): { netns: string; uid: string } | undefined {
+    const pod = this.#pods.get(`${namespace}/${name}`);
+    return pod && pod.status?.phase === 'Running'
+      ? { netns: this.#sandboxConfig(pod).netns, uid: pod.metadata.uid }
+      : undefined;
+  }
+
+  /** #container is the runtime's latest container of a name in a pod, if any. */
+  async #container(pod: PodObject, name: string): Promise<ContainerStatus | undefined> {
+    const runtime = this.#runtime;
+    if (!runtime) return undefined;
+    const sandboxId = await this.#sandboxId(pod.metadata.uid);
+    if (sandboxId === undefined) return undefined;
+    return latestOf(await runtime.listContainers({ podSandboxId: sandboxId }), name);
+  }
+
+  /** #sandboxId is the pod's sandbox: the one this kubelet ran, or one the runtime still has (after a restart). */
+  async #sandboxId(uid: string): Promise<string | undefined> {
+    const known = this.#states.get(uid)?.sandboxId;
+    if (known !== undefined) return known;
+    return (await this.#runtime?.listPodSandbox({ uid }))?.[0]?.id;
   }
 
   /**
@@ -174,8 +244,8 @@ export class Kubelet {
    * from starting (CreateContainerConfigError as upstream, e.g. runAsNonRoot with a root user; a volume not ready).
    */
   async #containerSetup(
-    pod: any,
-    c: any,
+    pod: PodObject,
+    c: Container,
     program: ImageProgram,
     base: Record<string, string>,
     podIP: string,
@@ -183,32 +253,28 @@ export class Kubelet {
     | { security: ContainerSecurity; mounts: SandboxMount[]; env: Record<string, string> }
     | { reason: string; message: string }
   > {
+    const namespace = pod.metadata.namespace ?? 'default';
     const security = containerSecurity(pod, c, program.user);
     if ('error' in security) return { reason: 'CreateContainerConfigError', message: security.error };
     const resolved = await containerEnv(
       pod,
       c,
       base,
-      (resource, name) => this.#getObject(resource, pod.metadata.namespace, name),
+      (resource, name) => this.#getObject(resource, namespace, name),
       podIP,
     );
     if ('error' in resolved) return { reason: 'CreateContainerConfigError', message: resolved.error };
     const token = (source: { audience?: string; expirationSeconds?: number; path: string }) =>
       this.#tokens.token(pod, source).catch((error) => {
         this.#o.logger.warning('Cannot get the ServiceAccount token of a pod', {
-          pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+          pod: `${namespace}/${pod.metadata.name}`,
           error,
         });
         return undefined;
       });
-    const contents = await volumeContents(
-      pod,
-      (resource, name) => this.#getObject(resource, pod.metadata.namespace, name),
-      token,
-    );
-    if ('error' in contents && typeof contents.error === 'string')
-      return { reason: 'ContainerCreating', message: contents.error };
-    const mounts = volumeMounts(pod, c, join(this.#o.rootDir, 'pods', pod.metadata.uid), contents as VolumeContents);
+    const contents = await volumeContents(pod, (resource, name) => this.#getObject(resource, namespace, name), token);
+    if ('error' in contents) return { reason: 'ContainerCreating', message: contents.error };
+    const mounts = volumeMounts(pod, c, join(this.#o.rootDir, 'pods', pod.metadata.uid), contents.contents);
     if (!Array.isArray(mounts)) return { reason: 'ContainerCreating', message: mounts.error };
     return { security, mounts, env: resolved.env };
   }
@@ -227,7 +293,7 @@ export class Kubelet {
           if (!existsSync(file)) continue;
           const token = await this.#tokens.token(pod, src.serviceAccountToken);
           if (readFileSync(file, 'utf8') === token) continue;
-          writeFileSync(`${file}.new`, token, { mode: v.projected.defaultMode ?? 0o644 });
+          writeFileSync(`${file}.new`, token, { mode: v.projected?.defaultMode ?? 0o644 });
           renameSync(`${file}.new`, file);
         }
       }
@@ -235,24 +301,20 @@ export class Kubelet {
   }
 
   /** #getObject reads a ConfigMap or Secret for a pod's volumes; undefined when it does not exist. */
-  async #getObject(resource: 'configmaps' | 'secrets', namespace: string, name: string): Promise<any> {
+  async #getObject(
+    resource: 'configmaps' | 'secrets',
+    namespace: string,
+    name: string,
+  ): Promise<ConfigMap | Secret | undefined> {
     const { client } = this.#o;
     return client
-      .get(client.resource(resource), namespace, name)
+      .get(client.typed(resource), namespace, name)
       .catch((error) => (isStatusError(error, 404) ? undefined : Promise.reject(error)));
-  }
-
-  /** podSandbox tells port-forward where a running pod's network is (its netns), with its uid. */
-  podSandbox(namespace: string, name: string): { netns: string; uid: string } | undefined {
-    const pod = this.#pods.get(`${namespace}/${name}`);
-    return pod && pod.status?.phase === 'Running'
-      ? { netns: this.#sandbox(pod).netns, uid: pod.metadata.uid }
-      : undefined;
   }
 
   async #register(): Promise<void> {
     const { client, nodeName, logger } = this.#o;
-    const nodes = client.resource('nodes');
+    const nodes = client.typed('nodes');
     let node = await client
       .get(nodes, undefined, nodeName)
       .catch((e) => (isStatusError(e, 404) ? undefined : Promise.reject(e)));
@@ -296,6 +358,22 @@ export class Kubelet {
 
   async #useCidr(cidr: string): Promise<void> {
     if (this.#runtime) return;
+    // One setup at a time: the heartbeat and a sync may both find the CIDR.
+    this.#starting ??= (this.#o.startRuntime ?? ((c: string) => this.#processRuntime(c)))(cidr).then(
+      (runtime) => {
+        this.#runtime = runtime;
+        this.#o.logger.info('Pod network ready', { podCIDR: cidr, bridge: this.#o.bridge });
+      },
+      (error) => {
+        this.#starting = undefined;
+        throw error;
+      },
+    );
+    await this.#starting;
+  }
+
+  /** #processRuntime is the default runtime: the pod bridge and PodNetwork, and the process runtime. */
+  async #processRuntime(cidr: string): Promise<RuntimeService> {
     const network = new PodNetwork({
       bridge: this.#o.bridge,
       podCidr: cidr,
@@ -304,13 +382,12 @@ export class Kubelet {
     });
     await network.ensureBridge();
     if (this.#o.nonMasqueradeCidr) await network.ensureMasquerade(this.#o.nonMasqueradeCidr);
-    this.#runtime = new ProcessRuntimeService(network, this.#processes, this.#o.rootDir);
-    this.#o.logger.info('Pod network ready', { podCIDR: cidr, bridge: this.#o.bridge });
+    return new ProcessRuntimeService(network, new ProcessRuntime(this.#o.rootDir), this.#o.rootDir);
   }
 
   async #heartbeat(): Promise<void> {
     const { client, nodeName } = this.#o;
-    const nodes = client.resource('nodes');
+    const nodes = client.typed('nodes');
     const node = await client.get(nodes, undefined, nodeName);
     if (!this.#runtime && node.spec?.podCIDR) await this.#useCidr(node.spec.podCIDR);
     const fresh = nodeObject({
@@ -320,13 +397,17 @@ export class Kubelet {
       ready: this.#runtime !== undefined,
       lastHeartbeat: timestamp(),
     });
-    const previous: any[] = node.status?.conditions ?? [];
-    fresh.status.conditions = fresh.status.conditions.map((c: any) => {
+    const previous = node.status?.conditions ?? [];
+    const conditions = fresh.status.conditions.map((c) => {
       const old = previous.find((p) => p.type === c.type);
       return old && old.status === c.status ? { ...c, lastTransitionTime: old.lastTransitionTime } : c;
     });
-    await client.update(nodes, { ...node, status: { ...node.status, ...fresh.status } }, { subresource: 'status' });
-    const leases = client.resource('leases');
+    await client.update(
+      nodes,
+      { ...node, status: { ...node.status, ...fresh.status, conditions } },
+      { subresource: 'status' },
+    );
+    const leases = client.typed('leases');
     const now = microTimestamp();
     try {
       const lease = await client.get(leases, 'kube-node-lease', nodeName);
@@ -347,6 +428,7 @@ export class Kubelet {
   }
 
   #syncAll(): void {
+    if (this.#stopped) return;
     if (!this.#runtime) {
       void this.#heartbeat().catch((error) => this.#o.logger.v(2).info('Waiting for the pod network', { error }));
       return;
@@ -376,23 +458,22 @@ export class Kubelet {
     }
   }
 
-  #sandbox(pod: any): PodSandboxConfig {
+  #sandboxConfig(pod: PodObject): PodSandboxConfig {
     const { config } = this.#dns(pod);
-    const spec = pod.spec ?? {};
+    const spec = pod.spec;
     return {
-      uid: pod.metadata.uid,
+      metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace ?? 'default', uid: pod.metadata.uid },
       netns: `${this.#o.netnsPrefix}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}`,
-      hostname: spec.hostname ?? pod.metadata.name,
-      namespace: pod.metadata.namespace,
+      hostname: spec?.hostname ?? pod.metadata.name,
       dnsConfig: config,
-      hostNetwork: spec.hostNetwork === true,
-      hostPID: spec.hostPID === true,
-      hostIPC: spec.hostIPC === true,
+      hostNetwork: spec?.hostNetwork === true,
+      hostPID: spec?.hostPID === true,
+      hostIPC: spec?.hostIPC === true,
       hostIP: this.#o.nodeIP,
     };
   }
 
-  #dns(pod: any): ReturnType<typeof podDnsConfig> {
+  #dns(pod: PodObject): ReturnType<typeof podDnsConfig> {
     return podDnsConfig(pod, {
       clusterDNS: this.#o.clusterDNS ?? [],
       clusterDomain: this.#o.clusterDomain ?? '',
@@ -400,148 +481,199 @@ export class Kubelet {
     });
   }
 
-  async #syncPod(pod: any): Promise<void> {
+  #state(uid: string): PodRuntimeState {
+    let state = this.#states.get(uid);
+    if (!state) {
+      state = { backOff: {}, lastTermination: {}, firstSeenExited: {}, lastError: {} };
+      this.#states.set(uid, state);
+    }
+    return state;
+  }
+
+  async #syncPod(pod: PodObject): Promise<void> {
     const runtime = this.#runtime!;
     const uid = pod.metadata.uid;
-    const sandbox = this.#sandbox(pod);
-    const state = this.#states.get(uid) ?? { restarts: {}, lastStart: {}, lastTermination: {} };
-    this.#states.set(uid, state);
-    if (pod.metadata.deletionTimestamp) return this.#terminate(pod, sandbox);
+    const state = this.#state(uid);
+    if (pod.metadata.deletionTimestamp) return this.#terminate(pod);
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
-    const podIP = await runtime.runPodSandbox(sandbox);
-    const statuses: any[] = [];
-    const now = Date.now();
-    for (const c of pod.spec.containers ?? []) {
-      const program = lookupImage(c.image, this.#o.images);
+    const sandboxConfig = this.#sandboxConfig(pod);
+    const sandboxId = await runtime.runPodSandbox(sandboxConfig);
+    state.sandboxId = sandboxId;
+    const podIP = (await runtime.podSandboxStatus(sandboxId))?.ip ?? '';
+    const existing = await runtime.listContainers({ podSandboxId: sandboxId });
+    const statuses: ApiContainerStatus[] = [];
+    for (const c of pod.spec?.containers ?? []) {
+      const image = c.image ?? '';
+      const program = lookupImage(image, this.#o.images);
       if (!program) {
-        statuses.push({
-          name: c.name,
-          image: c.image,
-          imageID: '',
-          ready: false,
-          restartCount: 0,
-          started: false,
-          state: {
-            waiting: {
-              reason: 'ErrImagePull',
-              message: `tskube's process runtime has no program for image "${c.image}": map it in the kubelet's --image-map file (JSON: {"<image regexp>": {"entrypoint": [...], "cmd": [...]}})`,
-            },
-          },
-        });
-        continue;
-      }
-      let cs: ContainerStatus = runtime.containerStatus(sandbox, c.name);
-      const restarts = state.restarts[c.name] ?? 0;
-      if (!cs.running && cs.created) {
-        const exitCode = cs.exitCode ?? 0;
-        state.lastTermination[c.name] ??= {
-          terminated: {
-            exitCode,
-            reason: exitCode === 0 ? 'Completed' : 'Error',
-            startedAt: cs.startedAt,
-            finishedAt: timestamp(),
-          },
-        };
-        const policy = pod.spec.restartPolicy ?? 'Always';
-        const restart = policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
-        if (!restart) {
-          statuses.push({
+        statuses.push(
+          apiContainerStatus({
             name: c.name,
-            image: c.image,
-            imageID: '',
-            ready: false,
-            restartCount: restarts,
-            started: false,
-            state: state.lastTermination[c.name],
-          });
-          continue;
-        }
-        const backoff = Math.min(10_000 * 2 ** Math.max(0, restarts - 1), 300_000);
-        if (restarts > 0 && now - (state.lastStart[c.name] ?? 0) < backoff) {
-          statuses.push({
-            name: c.name,
-            image: c.image,
-            imageID: '',
-            ready: false,
-            restartCount: restarts,
-            started: false,
+            image,
+            restartCount: 0,
             state: {
               waiting: {
-                reason: 'CrashLoopBackOff',
-                message: `back-off ${backoff / 1000}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${uid})`,
+                reason: 'ErrImagePull',
+                message: `tskube's process runtime has no program for image "${image}": map it in the kubelet's --image-map file (JSON: {"<image regexp>": {"entrypoint": [...], "cmd": [...]}})`,
               },
             },
-            lastState: state.lastTermination[c.name],
-          });
-          continue;
-        }
-        state.restarts[c.name] = restarts + 1;
+          }),
+        );
+        continue;
       }
-      if (!cs.running) {
-        const base: Record<string, string> = {
-          ...(program.env ?? {}),
-          HOSTNAME: pod.spec.hostNetwork ? hostname() : pod.metadata.name,
-          ...serviceEnvironment(this.#services.list(), pod.metadata.namespace, pod.spec.enableServiceLinks),
-        };
-        const limits = c.resources?.limits ?? {};
-        const setup = await this.#containerSetup(pod, c, program, base, podIP);
-        if ('reason' in setup) {
-          if (state.lastError?.[c.name] !== setup.message)
-            this.#events.event(
-              pod,
-              'Warning',
-              setup.reason === 'CreateContainerConfigError' ? 'Failed' : 'FailedMount',
-              setup.reason === 'CreateContainerConfigError' ? `Error: ${setup.message}` : setup.message,
-            );
-          (state.lastError ??= {})[c.name] = setup.message;
-          statuses.push({
-            name: c.name,
-            image: c.image,
-            imageID: '',
-            ready: false,
-            restartCount: state.restarts[c.name] ?? 0,
-            started: false,
-            state: { waiting: { reason: setup.reason, message: setup.message } },
-          });
-          continue;
-        }
-        const { security, mounts, env } = setup;
-        const id = runtime.createContainer(sandbox, podIP, {
-          name: c.name,
-          argv: containerArgv(program, c.command, c.args).map((a) => expand(a, env)),
-          env,
-          prepare: program.prepare,
-          limits: {
-            memoryBytes: limits.memory ? parseMemory(limits.memory) : 0,
-            cpuMillis: limits.cpu ? parseCpu(limits.cpu) : 0,
-          },
-          files: imageFileList(program),
-          links: program.links ?? {},
-          mounts,
-          security,
-          workingDir: c.workingDir ?? program.workingDir,
-        });
-        cs = runtime.startContainer(id);
-        state.lastStart[c.name] = now;
-        delete state.lastTermination[c.name];
-        this.#events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
-        const dnsWarning = this.#dns(pod).warning;
-        if (dnsWarning) this.#events.event(pod, 'Warning', dnsWarning.reason, dnsWarning.message);
-      }
-      const { ready, started } = await this.#probeContainer(pod, c, sandbox, podIP, state);
-      statuses.push({
-        name: c.name,
-        image: c.image,
-        imageID: `tskube-process://${c.image}`,
-        containerID: `tskube://${uid}/${c.name}`,
-        ready,
-        restartCount: state.restarts[c.name] ?? 0,
-        started,
-        state: { running: { startedAt: cs.startedAt } },
-        ...(state.lastTermination[c.name] ? { lastState: state.lastTermination[c.name] } : {}),
+      const latest = latestOf(existing, c.name);
+      const now = this.#clock.now();
+      const observed = this.#observe(latest, state, now);
+      const restartCount = latest?.metadata.attempt ?? 0;
+      const decision = decideContainer({
+        policy: (pod.spec?.restartPolicy ?? 'Always') as RestartPolicy,
+        observed,
+        backOff: state.backOff[c.name],
+        now,
+        container: c.name,
+        pod: { name: pod.metadata.name, namespace: pod.metadata.namespace ?? 'default', uid },
       });
+      const lastExit =
+        latest && observed.state === 'exited'
+          ? { terminated: terminatedState(this.#exitOf(latest, observed)) }
+          : undefined;
+      if (decision.action === 'done') {
+        statuses.push(apiContainerStatus({ name: c.name, image, restartCount, state: lastExit ?? {} }));
+        continue;
+      }
+      if (decision.action === 'wait') {
+        statuses.push(
+          apiContainerStatus({
+            name: c.name,
+            image,
+            restartCount,
+            state: { waiting: { reason: 'CrashLoopBackOff', message: decision.message } },
+            lastState: lastExit,
+          }),
+        );
+        continue;
+      }
+      let current = latest;
+      if (decision.action === 'start') {
+        const attempt = latest ? restartCount + 1 : 0;
+        const started = await this.#startContainer(pod, c, program, sandboxId, sandboxConfig, podIP, attempt);
+        if ('reason' in started) {
+          statuses.push(
+            apiContainerStatus({
+              name: c.name,
+              image,
+              restartCount,
+              state: { waiting: { reason: started.reason, message: started.message } },
+            }),
+          );
+          continue;
+        }
+        current = started.status;
+        if (decision.backOff) state.backOff[c.name] = decision.backOff;
+        if (lastExit) state.lastTermination[c.name] = lastExit;
+      }
+      const { ready, started } = await this.#probeContainer(pod, c, current!, sandboxConfig, podIP);
+      statuses.push(
+        apiContainerStatus({
+          name: c.name,
+          image,
+          containerID: `tskube://${uid}/${c.name}`,
+          ready,
+          started,
+          restartCount: current!.metadata.attempt,
+          state: { running: { startedAt: timestamp(current!.startedAt ?? now) } },
+          lastState: state.lastTermination[c.name],
+        }),
+      );
     }
     await this.#report(pod, podIP, statuses);
+  }
+
+  /** #observe is the runtime's latest container of a name as the restart rules see it. */
+  #observe(latest: ContainerStatus | undefined, state: PodRuntimeState, now: number): Observed {
+    if (!latest) return { state: 'none' };
+    switch (latest.state) {
+      case 'CONTAINER_RUNNING':
+        return { state: 'running', startedAt: latest.startedAt ?? now };
+      case 'CONTAINER_CREATED':
+        return { state: 'created' };
+      case 'CONTAINER_UNKNOWN':
+        return { state: 'unknown' };
+      case 'CONTAINER_EXITED': {
+        // A runtime that adopted the process after a kubelet restart may know neither the end nor the code.
+        const key = `${latest.id}#${latest.metadata.attempt}`;
+        const finishedAt = latest.finishedAt ?? (state.firstSeenExited[key] ??= now);
+        return { state: 'exited', exitCode: latest.exitCode ?? 0, finishedAt };
+      }
+    }
+  }
+
+  #exitOf(latest: ContainerStatus, observed: Observed & { state: 'exited' }) {
+    return {
+      exitCode: observed.exitCode,
+      startedAt: latest.startedAt === undefined ? undefined : timestamp(latest.startedAt),
+      finishedAt: timestamp(observed.finishedAt),
+    };
+  }
+
+  /** #startContainer creates and starts one container, or says why it cannot start yet. */
+  async #startContainer(
+    pod: PodObject,
+    c: Container,
+    program: ImageProgram,
+    sandboxId: string,
+    sandboxConfig: PodSandboxConfig,
+    podIP: string,
+    attempt: number,
+  ): Promise<{ status: ContainerStatus } | { reason: string; message: string }> {
+    const runtime = this.#runtime!;
+    const state = this.#state(pod.metadata.uid);
+    const namespace = pod.metadata.namespace ?? 'default';
+    const base: Record<string, string> = {
+      ...(program.env ?? {}),
+      HOSTNAME: pod.spec?.hostNetwork ? hostname() : pod.metadata.name,
+      ...serviceEnvironment(this.#services.list(), namespace, pod.spec?.enableServiceLinks),
+    };
+    const limits = c.resources?.limits ?? {};
+    const setup = await this.#containerSetup(pod, c, program, base, podIP);
+    if ('reason' in setup) {
+      if (state.lastError[c.name] !== setup.message)
+        this.#events.event(
+          pod,
+          'Warning',
+          setup.reason === 'CreateContainerConfigError' ? 'Failed' : 'FailedMount',
+          setup.reason === 'CreateContainerConfigError' ? `Error: ${setup.message}` : setup.message,
+        );
+      state.lastError[c.name] = setup.message;
+      return setup;
+    }
+    const { security, mounts, env } = setup;
+    const id = await runtime.createContainer(
+      sandboxId,
+      {
+        metadata: { name: c.name, attempt },
+        argv: containerArgv(program, c.command, c.args).map((a) => expand(a, env)),
+        env,
+        prepare: program.prepare,
+        limits: {
+          memoryBytes: limits.memory ? parseMemory(limits.memory) : 0,
+          cpuMillis: limits.cpu ? parseCpu(limits.cpu) : 0,
+        },
+        files: imageFileList(program),
+        links: program.links ?? {},
+        mounts,
+        security,
+        workingDir: c.workingDir ?? program.workingDir,
+      },
+      sandboxConfig,
+    );
+    await runtime.startContainer(id);
+    this.#events.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    const dnsWarning = this.#dns(pod).warning;
+    if (dnsWarning) this.#events.event(pod, 'Warning', dnsWarning.reason, dnsWarning.message);
+    const status = await runtime.containerStatus(id);
+    if (!status) throw new Error(`container ${id} is gone right after its start`);
+    return { status };
   }
 
   /**
@@ -550,24 +682,25 @@ export class Kubelet {
    * once started and its readiness probe (if any) has succeeded.
    */
   async #probeContainer(
-    pod: any,
-    c: any,
+    pod: PodObject,
+    c: Container,
+    container: ContainerStatus,
     sandbox: PodSandboxConfig,
     podIP: string,
-    state: PodRuntimeState,
   ): Promise<{ ready: boolean; started: boolean }> {
     const uid = pod.metadata.uid;
     const runtime = this.#runtime!;
-    const instance = (): string =>
-      String(state.lastStart[c.name] ?? runtime.containerStatus(sandbox, c.name).startedAt);
-    const target = () => {
-      if (this.#states.get(uid) !== state) return undefined;
-      const cs = runtime.containerStatus(sandbox, c.name);
-      const run = instance();
+    const state = this.#states.get(uid);
+    const instanceOf = (s: ContainerStatus) => `${s.id}#${s.metadata.attempt}#${s.startedAt ?? ''}`;
+    const target = async (): Promise<ProbeTarget | undefined> => {
+      if (!state || this.#states.get(uid) !== state) return undefined;
+      const now = latestOf(await runtime.listContainers({ podSandboxId: container.podSandboxId }), c.name);
+      if (!now) return undefined;
+      const run = instanceOf(now);
       return {
-        running: cs.running,
+        running: now.state === 'CONTAINER_RUNNING',
         instance: run,
-        startedAtMs: state.lastStart[c.name] ?? Date.parse(cs.startedAt ?? ''),
+        startedAtMs: now.startedAt ?? this.#clock.now(),
         started: !c.startupProbe || this.#prober.result(uid, c.name, 'startup', run) === 'success',
       };
     };
@@ -576,13 +709,14 @@ export class Kubelet {
       podIP,
       ports: c.ports ?? [],
       exec: async (command: string[], timeoutMs: number) => {
-        const { exitCode, output } = await runtime.execSync(sandbox, c.name, command, timeoutMs);
-        return { ok: exitCode === 0, output };
+        const { exitCode, stdout, stderr } = await runtime.execSync(container.id, command, timeoutMs);
+        return { ok: exitCode === 0, output: stdout + stderr };
       },
     };
-    const run = instance();
+    const run = instanceOf(container);
+    const probes = { startup: c.startupProbe, liveness: c.livenessProbe, readiness: c.readinessProbe };
     for (const type of ['startup', 'liveness', 'readiness'] as const) {
-      const probe = c[`${type}Probe`];
+      const probe = probes[type];
       if (probe)
         this.#prober.track(
           { podUid: uid, container: c.name, type, probe, target, check: () => runProbe(probe, context) },
@@ -591,9 +725,9 @@ export class Kubelet {
     }
     const started = !c.startupProbe || this.#prober.result(uid, c.name, 'startup', run) === 'success';
     for (const type of ['startup', 'liveness'] as const) {
-      if (!c[`${type}Probe`] || this.#prober.result(uid, c.name, type, run) !== 'failure') continue;
+      if (!probes[type] || this.#prober.result(uid, c.name, type, run) !== 'failure') continue;
       this.#events.event(pod, 'Normal', 'Killing', `Container ${c.name} failed ${type} probe, will be restarted`);
-      await runtime.stopContainer(sandbox, c.name, pod.spec.terminationGracePeriodSeconds ?? 30);
+      await runtime.stopContainer(container.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
       return { ready: false, started };
     }
     return {
@@ -602,29 +736,30 @@ export class Kubelet {
     };
   }
 
-  async #report(pod: any, podIP: string, statuses: any[]): Promise<void> {
-    const allRunning = statuses.length > 0 && statuses.every((s) => s.state.running);
+  async #report(pod: PodObject, podIP: string, statuses: ApiContainerStatus[]): Promise<void> {
+    const allRunning = statuses.length > 0 && statuses.every((s) => s.state?.running);
     const ready = allRunning && statuses.every((s) => s.ready);
-    const done = statuses.length > 0 && statuses.every((s) => s.state.terminated);
+    const done = statuses.length > 0 && statuses.every((s) => s.state?.terminated);
     const phase = done
-      ? statuses.every((s) => s.state.terminated.exitCode === 0)
+      ? statuses.every((s) => s.state?.terminated?.exitCode === 0)
         ? 'Succeeded'
         : 'Failed'
-      : statuses.some((s) => s.state.running)
+      : statuses.some((s) => s.state?.running)
         ? 'Running'
         : 'Pending';
-    const previous: any[] = pod.status?.conditions ?? [];
-    const condition = (type: string, ok: boolean) => {
+    const previous = pod.status?.conditions ?? [];
+    const condition = (type: string, ok: boolean): PodCondition => {
       const status = ok ? 'True' : 'False';
       const old = previous.find((c) => c.type === type);
       return {
         type,
         status,
-        lastProbeTime: null,
+        // biome-ignore lint/suspicious/noExplicitAny: upstream sends lastProbeTime: null, which kubernetes-types has no place for
+        lastProbeTime: null as any,
         lastTransitionTime: old?.status === status ? old.lastTransitionTime : timestamp(),
       };
     };
-    const status = {
+    const status: Pod['status'] = {
       ...pod.status,
       phase,
       hostIP: this.#o.nodeIP,
@@ -641,14 +776,34 @@ export class Kubelet {
       ],
       containerStatuses: statuses,
     };
-    const strip = (s: any) =>
-      JSON.stringify({ ...s, conditions: (s?.conditions ?? []).map((c: any) => [c.type, c.status]) });
+    const strip = (s: Pod['status']) =>
+      JSON.stringify({ ...s, conditions: (s?.conditions ?? []).map((c) => [c.type, c.status]) });
     if (strip(status) === strip(pod.status)) return;
-    await this.#o.client
-      .update(this.#o.client.resource('pods'), { ...pod, status }, { subresource: 'status' })
-      .catch((error) => {
-        if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
-      });
+    const pods = this.#o.client.typed('pods');
+    await this.#o.client.update(pods, { ...pod, status }, { subresource: 'status' }).catch((error) => {
+      if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
+    });
+  }
+
+  /**
+   * #killPod stops a pod's containers (TERM, then KILL after graceSeconds) and removes its sandbox and files, as
+   * upstream's killPod: StopContainer for each, then StopPodSandbox and RemovePodSandbox.
+   */
+  async #killPod(pod: PodObject, graceSeconds: number): Promise<void> {
+    const runtime = this.#runtime!;
+    const uid = pod.metadata.uid;
+    const sandboxId = await this.#sandboxId(uid);
+    if (sandboxId !== undefined) {
+      const containers = await runtime.listContainers({ podSandboxId: sandboxId });
+      await Promise.all(
+        containers.filter((c) => c.state === 'CONTAINER_RUNNING').map((c) => runtime.stopContainer(c.id, graceSeconds)),
+      );
+      await runtime.stopPodSandbox(sandboxId);
+      await runtime.removePodSandbox(sandboxId);
+    }
+    rmSync(join(this.#o.rootDir, 'pods', uid), { recursive: true, force: true });
+    this.#states.delete(uid);
+    this.#prober.removePod(uid);
   }
 
   /**
@@ -656,34 +811,23 @@ export class Kubelet {
    * it first: a terminal pod (deleted at once) or a force-deleted one. Its containers get a 1 s grace period, as
    * upstream's kubelet gives orphaned pods.
    */
-  async #removeGone(pod: any): Promise<void> {
+  async #removeGone(pod: PodObject): Promise<void> {
     const uid = pod.metadata.uid;
     if (!this.#states.has(uid) || this.#pods.list().some((p) => p.metadata.uid === uid)) return;
-    const sandbox = this.#sandbox(pod);
-    const names = (pod.spec.containers ?? []).map((c: any) => c.name);
-    await this.#runtime!.stopPodSandbox(sandbox, names, 1);
-    await this.#runtime!.removePodSandbox(sandbox, names);
-    rmSync(join(this.#o.rootDir, 'pods', uid), { recursive: true, force: true });
-    this.#states.delete(uid);
-    this.#prober.removePod(uid);
+    await this.#killPod(pod, 1);
     this.#o.logger.info('Removed the sandbox of a deleted pod', {
       pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
       podUID: uid,
     });
   }
 
-  async #terminate(pod: any, sandbox: PodSandboxConfig): Promise<void> {
+  async #terminate(pod: PodObject): Promise<void> {
     const uid = pod.metadata.uid;
-    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-    const names = (pod.spec.containers ?? []).map((c: any) => c.name);
-    await this.#runtime!.stopPodSandbox(sandbox, names, grace);
-    await this.#runtime!.removePodSandbox(sandbox, names);
-    rmSync(join(this.#o.rootDir, 'pods', uid), { recursive: true, force: true });
-    this.#states.delete(uid);
+    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    await this.#killPod(pod, grace);
     this.#tokens.forget(uid);
-    this.#prober.removePod(uid);
     await this.#o.client
-      .delete(this.#o.client.resource('pods'), pod.metadata.namespace, pod.metadata.name, {
+      .delete(this.#o.client.typed('pods'), pod.metadata.namespace, pod.metadata.name, {
         gracePeriodSeconds: 0,
         preconditions: { uid },
       })
@@ -691,6 +835,14 @@ export class Kubelet {
         if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
       });
   }
+}
+
+/** latestOf is the newest attempt of a container name among a sandbox's containers. */
+function latestOf(containers: readonly ContainerStatus[], name: string): ContainerStatus | undefined {
+  let latest: ContainerStatus | undefined;
+  for (const c of containers)
+    if (c.metadata.name === name && (!latest || c.metadata.attempt >= latest.metadata.attempt)) latest = c;
+  return latest;
 }
 
 /** imageTable is the default table extended by an admin's --image-map file. */

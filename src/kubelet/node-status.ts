@@ -1,5 +1,6 @@
 import { availableParallelism, hostname, release, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
+import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
 
 /** nodeObject is the Node a kubelet registers: addresses, capacity from the host, a Ready condition. */
 export function nodeObject(o: {
@@ -9,7 +10,7 @@ export function nodeObject(o: {
   podCidr?: string;
   ready: boolean;
   lastHeartbeat: string;
-}): any {
+}): Node & { status: { conditions: NodeCondition[] } } {
   const memoryKi = Math.floor(totalmem() / 1024);
   const capacity = {
     cpu: String(availableParallelism()),
@@ -80,7 +81,7 @@ export function nodeObject(o: {
   };
 }
 
-function condition(type: string, status: string, reason: string, message: string, heartbeat: string): object {
+function condition(type: string, status: string, reason: string, message: string, heartbeat: string): NodeCondition {
   return { type, status, reason, message, lastHeartbeatTime: heartbeat, lastTransitionTime: heartbeat };
 }
 

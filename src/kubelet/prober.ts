@@ -1,4 +1,6 @@
+import type { Probe } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../log/klog.ts';
+import { type Clock, realClock } from '../util/clock.ts';
 import type { ProbeOutcome } from './probe-check.ts';
 
 /**
@@ -35,7 +37,7 @@ export function freshState(type: ProbeType, instance: string): WorkerState {
  * recordOutcome applies one probe outcome with upstream's thresholds: the published result changes only after
  * failureThreshold failures (default 3) or successThreshold successes (default 1) in a row.
  */
-export function recordOutcome(state: WorkerState, ok: boolean, probe: any, type: ProbeType): WorkerState {
+export function recordOutcome(state: WorkerState, ok: boolean, probe: Probe, type: ProbeType): WorkerState {
   const next = { ...state };
   if (next.lastOutcome === ok) next.resultRun++;
   else {
@@ -66,14 +68,16 @@ export interface ProbeWorkerSpec {
   podUid: string;
   container: string;
   type: ProbeType;
-  probe: any;
+  probe: Probe;
   /** The container now, or undefined once the pod is gone (the worker stops). */
-  target: () => ProbeTarget | undefined;
+  target: () => Promise<ProbeTarget | undefined> | ProbeTarget | undefined;
   check: () => Promise<ProbeOutcome>;
 }
 
 export interface ProbeManagerOptions {
   logger: Logger;
+  /** Time for the workers' periods and initial delays (default: the real clock). */
+  clock?: Clock;
   /** Called when a published result changes, so the pod's status is synced at once. */
   onChange: (podUid: string) => void;
   /** Called on every failed probe (upstream records an `Unhealthy` Event). */
@@ -83,17 +87,19 @@ export interface ProbeManagerOptions {
 interface Worker {
   spec: ProbeWorkerSpec;
   state: WorkerState;
-  timer?: NodeJS.Timeout;
+  cancel?: () => void;
   stopped: boolean;
 }
 
 /** ProbeManager runs the workers and answers which result each probe has for a run of its container. */
 export class ProbeManager {
   #o: ProbeManagerOptions;
+  #clock: Clock;
   #workers = new Map<string, Worker>();
 
   constructor(options: ProbeManagerOptions) {
     this.#o = options;
+    this.#clock = options.clock ?? realClock;
   }
 
   /** track starts a worker for a container's probe unless one runs already. */
@@ -122,16 +128,16 @@ export class ProbeManager {
 
   #stop(key: string, worker: Worker): void {
     worker.stopped = true;
-    clearTimeout(worker.timer);
+    worker.cancel?.();
     this.#workers.delete(key);
   }
 
   async #tick(key: string, worker: Worker): Promise<void> {
     if (worker.stopped) return;
     const { spec } = worker;
-    const target = spec.target();
-    if (!target) return this.#stop(key, worker);
     try {
+      const target = await spec.target();
+      if (!target) return this.#stop(key, worker);
       await this.#probeOnce(worker, target);
     } catch (error) {
       // A prober error (not a probe failure) throws the result away, as upstream does.
@@ -143,7 +149,10 @@ export class ProbeManager {
       });
     }
     if (!worker.stopped)
-      worker.timer = setTimeout(() => void this.#tick(key, worker), Math.max(1, spec.probe.periodSeconds ?? 10) * 1000);
+      worker.cancel = this.#clock.setTimer(
+        () => void this.#tick(key, worker),
+        Math.max(1, spec.probe.periodSeconds ?? 10) * 1000,
+      );
   }
 
   async #probeOnce(worker: Worker, target: ProbeTarget): Promise<void> {
@@ -152,7 +161,7 @@ export class ProbeManager {
     if (!target.running || worker.state.onHold) return;
     // Liveness and readiness wait for the startup probe; the startup probe stops once it has succeeded.
     if (spec.type === 'startup' ? target.started : !target.started) return;
-    if (Date.now() - target.startedAtMs < (spec.probe.initialDelaySeconds ?? 0) * 1000) return;
+    if (this.#clock.now() - target.startedAtMs < (spec.probe.initialDelaySeconds ?? 0) * 1000) return;
     const outcome = await spec.check();
     if (worker.stopped || worker.state.instance !== target.instance) return;
     const before = worker.state.result;

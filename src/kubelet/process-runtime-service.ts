@@ -1,9 +1,19 @@
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname as osHostname } from 'node:os';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { constants as osConstants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { createCgroups, removeCgroups } from '../sys/cgroups.ts';
-import { HostCommandError, run } from '../sys/run.ts';
+import { HostCommandError, run, spawnPiped } from '../sys/run.ts';
 import { compileSeccomp, parseSeccompJson } from '../sys/seccomp.ts';
 import { ensureLayer, prepareWritable, type SandboxMount, type SandboxSpec } from './sandbox.ts';
 import { runtimeDefaultProfile } from './seccomp-default.ts';
@@ -14,21 +24,35 @@ import type { ProcessRuntime } from './process-runtime.ts';
 import type {
   ContainerConfig,
   ContainerStatus,
-  ExecCommand,
+  ExecSession,
+  ExecSyncResult,
   PodSandboxConfig,
+  PodSandboxStatus,
   RuntimeService,
 } from './runtime-service.ts';
+
+/** What the runtime keeps on disk of a sandbox, so a restarted kubelet can still stop and remove it. */
+interface SandboxRecord {
+  config: PodSandboxConfig;
+  ip: string;
+}
+
+/** What it keeps of a created container: which attempt it is and when it was created. */
+interface ContainerRecord {
+  attempt: number;
+  createdAt: number;
+}
 
 /**
  * ProcessRuntimeService is the embedded runtime behind the CRI-shaped interface: the sandbox is the pod's network
  * namespace and veth (PodNetwork), a container is a host program in its own namespaces and cgroups (ProcessRuntime).
+ * A sandbox's id is the pod's uid and a container's is `<pod uid>/<name>`: a restarted container replaces the
+ * previous one of its name (whose log stays as previous.log). Sandboxes and containers are recorded on disk.
  */
 export class ProcessRuntimeService implements RuntimeService {
   #network: PodNetwork;
   #processes: ProcessRuntime;
-  #pending = new Map<string, { sandbox: PodSandboxConfig; podIP: string; config: ContainerConfig }>();
-  /** Each started container's environment, for commands run in it. */
-  #env = new Map<string, Record<string, string>>();
+  #pending = new Map<string, { podSandboxId: string; config: ContainerConfig }>();
 
   #layers: string;
   #filters: string;
@@ -43,36 +67,78 @@ export class ProcessRuntimeService implements RuntimeService {
     this.#profiles = join(rootDir, 'seccomp');
   }
 
-  async runPodSandbox(sandbox: PodSandboxConfig): Promise<string> {
-    if (sandbox.hostNetwork) return sandbox.hostIP ?? '';
-    return this.#network.setUp(sandbox.uid, sandbox.netns);
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    const uid = config.metadata.uid;
+    const ip = config.hostNetwork ? (config.hostIP ?? '') : await this.#network.setUp(uid, config.netns);
+    const file = join(this.#processes.podDir(uid), 'sandbox.json');
+    const record: SandboxRecord = { config, ip };
+    const text = JSON.stringify(record);
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
+    return uid;
   }
 
-  async stopPodSandbox(sandbox: PodSandboxConfig, containers: readonly string[], graceSeconds: number): Promise<void> {
-    await Promise.all(containers.map((name) => this.stopContainer(sandbox, name, graceSeconds)));
+  async podSandboxStatus(podSandboxId: string): Promise<PodSandboxStatus | undefined> {
+    const record = this.#sandbox(podSandboxId);
+    if (!record) return undefined;
+    return {
+      id: podSandboxId,
+      metadata: record.config.metadata,
+      state: 'SANDBOX_READY',
+      ip: record.ip,
+      netns: record.config.netns,
+      hostNetwork: record.config.hostNetwork === true,
+    };
   }
 
-  async removePodSandbox(sandbox: PodSandboxConfig, containers: readonly string[]): Promise<void> {
-    if (!sandbox.hostNetwork) await this.#network.tearDown(sandbox.uid, sandbox.netns);
-    removeCgroups(sandbox.uid, containers);
-    await this.#processes.remove(sandbox.uid);
-    for (const name of containers) this.#env.delete(`${sandbox.uid}/${name}`);
+  async listPodSandbox(filter: { uid?: string } = {}): Promise<PodSandboxStatus[]> {
+    const ids = filter.uid !== undefined ? [filter.uid] : this.#processes.pods();
+    const out: PodSandboxStatus[] = [];
+    for (const id of ids) {
+      const status = await this.podSandboxStatus(id);
+      if (status) out.push(status);
+    }
+    return out;
   }
 
-  createContainer(sandbox: PodSandboxConfig, podIP: string, config: ContainerConfig): string {
-    const id = `${sandbox.uid}/${config.name}`;
-    this.#pending.set(id, { sandbox, podIP, config });
+  async stopPodSandbox(podSandboxId: string): Promise<void> {
+    await Promise.all(
+      this.#containerNames(podSandboxId).map((name) => this.stopContainer(`${podSandboxId}/${name}`, 0)),
+    );
+  }
+
+  async removePodSandbox(podSandboxId: string): Promise<void> {
+    const record = this.#sandbox(podSandboxId);
+    const names = this.#containerNames(podSandboxId);
+    await Promise.all(names.map((name) => this.stopContainer(`${podSandboxId}/${name}`, 0)));
+    if (record && !record.config.hostNetwork) await this.#network.tearDown(podSandboxId, record.config.netns);
+    removeCgroups(podSandboxId, names);
+    await this.#processes.remove(podSandboxId);
+    for (const name of names) this.#pending.delete(`${podSandboxId}/${name}`);
+  }
+
+  async createContainer(podSandboxId: string, config: ContainerConfig): Promise<string> {
+    const id = `${podSandboxId}/${config.metadata.name}`;
+    if (!this.#sandbox(podSandboxId)) throw new Error(`Cannot create container ${id}: no sandbox ${podSandboxId}`);
+    const record: ContainerRecord = { attempt: config.metadata.attempt, createdAt: Date.now() };
+    writeFileSync(
+      join(this.#processes.dir(podSandboxId, config.metadata.name), 'created.json'),
+      JSON.stringify(record),
+    );
+    this.#pending.set(id, { podSandboxId, config });
     return id;
   }
 
-  startContainer(containerId: string): ContainerStatus {
+  async startContainer(containerId: string): Promise<void> {
     const pending = this.#pending.get(containerId);
     if (!pending) throw new Error(`Cannot start container ${containerId}: it was not created`);
     this.#pending.delete(containerId);
-    const { sandbox, podIP, config } = pending;
-    const dir = this.#processes.dir(sandbox.uid, config.name);
-    const podDir = this.#processes.podDir(sandbox.uid);
-    const files = podFiles(podDir, sandbox, podIP);
+    const { podSandboxId, config } = pending;
+    const sandbox = this.#sandbox(podSandboxId);
+    if (!sandbox) throw new Error(`Cannot start container ${containerId}: its sandbox is gone`);
+    const name = config.metadata.name;
+    const dir = this.#processes.dir(podSandboxId, name);
+    const podDir = this.#processes.podDir(podSandboxId);
+    const files = podFiles(podDir, sandbox.config, sandbox.ip);
     const spec: SandboxSpec = {
       layer: ensureLayer(this.#layers, config.files, config.links),
       upper: join(dir, 'upper'),
@@ -91,20 +157,19 @@ export class ProcessRuntimeService implements RuntimeService {
     if (argv.length === 0) argv = ['/bin/busybox', 'sleep', '2147483647'];
     // As container runtimes do: PATH and HOME unless the image or the pod set them.
     const env = { PATH: DEFAULT_PATH, HOME: config.security.uid === 0 ? '/root' : '/', ...config.env };
-    this.#env.set(containerId, env);
-    const cgroupProcs = createCgroups(sandbox.uid, config.name, config.limits);
-    this.#processes.start(sandbox.uid, config.name, {
-      netns: sandbox.hostNetwork ? undefined : sandbox.netns,
-      hostname: sandbox.hostNetwork ? undefined : sandbox.hostname,
-      hostPID: sandbox.hostPID === true,
-      hostIPC: sandbox.hostIPC === true,
+    const cgroupProcs = createCgroups(podSandboxId, name, config.limits);
+    const hostNetwork = sandbox.config.hostNetwork === true;
+    this.#processes.start(podSandboxId, name, {
+      netns: hostNetwork ? undefined : sandbox.config.netns,
+      hostname: hostNetwork ? undefined : sandbox.config.hostname,
+      hostPID: sandbox.config.hostPID === true,
+      hostIPC: sandbox.config.hostIPC === true,
       argv,
       env,
       cgroupProcs,
       sandbox: spec,
       seccompFile: this.#seccompFile(config.security),
     });
-    return this.containerStatus(sandbox, config.name);
   }
 
   /** #seccompFile compiles (once per capability set) the filter a container's profile asks for. */
@@ -126,18 +191,54 @@ export class ProcessRuntimeService implements RuntimeService {
     return file;
   }
 
-  async stopContainer(sandbox: PodSandboxConfig, name: string, graceSeconds: number): Promise<void> {
-    await this.#processes.stop(this.#processes.state(sandbox.uid, name), graceSeconds);
+  async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {
+    const [uid, name] = splitId(containerId);
+    await this.#processes.stop(this.#processes.state(uid, name), timeoutSeconds);
   }
 
-  async execSync(
-    sandbox: PodSandboxConfig,
-    name: string,
-    command: readonly string[],
-    timeoutMs: number,
-  ): Promise<{ exitCode: number; output: string }> {
-    const enter = this.execCommand(sandbox, name, command);
-    if (!enter) return { exitCode: -1, output: `container ${name} is not running` };
+  async removeContainer(containerId: string): Promise<void> {
+    const [uid, name] = splitId(containerId);
+    await this.stopContainer(containerId, 0);
+    this.#pending.delete(containerId);
+    removeCgroups(uid, [name]);
+    await this.#processes.removeContainer(uid, name);
+  }
+
+  async listContainers(filter: { podSandboxId?: string } = {}): Promise<ContainerStatus[]> {
+    const pods = filter.podSandboxId !== undefined ? [filter.podSandboxId] : this.#processes.pods();
+    const out: ContainerStatus[] = [];
+    for (const uid of pods)
+      for (const name of this.#containerNames(uid)) {
+        const status = await this.containerStatus(`${uid}/${name}`);
+        if (status) out.push(status);
+      }
+    return out;
+  }
+
+  async containerStatus(containerId: string): Promise<ContainerStatus | undefined> {
+    const [uid, name] = splitId(containerId);
+    const dir = this.#processes.path(uid, name);
+    const record = readJson<ContainerRecord>(join(dir, 'created.json'));
+    const state = this.#processes.state(uid, name);
+    if (!record && !state) return undefined;
+    const base = {
+      id: containerId,
+      podSandboxId: uid,
+      metadata: { name, attempt: record?.attempt ?? 0 },
+      createdAt: record?.createdAt ?? Date.parse(state?.startedAt ?? ''),
+      logPath: state?.logPath ?? join(dir, 'container.log'),
+    };
+    if (this.#pending.has(containerId) || !state) return { ...base, state: 'CONTAINER_CREATED' };
+    const startedAt = Date.parse(state.startedAt);
+    if (this.#processes.running(state)) return { ...base, state: 'CONTAINER_RUNNING', startedAt };
+    const exitCode = this.#processes.exitCode(uid, name);
+    const finishedAt = exitCode === undefined ? undefined : statSync(join(dir, 'exit-code')).mtimeMs;
+    return { ...base, state: 'CONTAINER_EXITED', startedAt, finishedAt, exitCode };
+  }
+
+  async execSync(containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecSyncResult> {
+    const enter = this.#enter(containerId, command);
+    if (!enter) return { exitCode: -1, stdout: '', stderr: `container ${splitId(containerId)[1]} is not running` };
     const fd = enter.seccompFile ? openSync(enter.seccompFile, 'r') : undefined;
     try {
       const { stdout, stderr } = await run(enter.argv, {
@@ -146,32 +247,66 @@ export class ProcessRuntimeService implements RuntimeService {
         exactEnv: true,
         extraFds: fd === undefined ? [] : [fd],
       });
-      return { exitCode: 0, output: stdout + stderr };
+      return { exitCode: 0, stdout, stderr };
     } catch (error) {
       if (!(error instanceof HostCommandError)) throw error;
-      if (error.signal !== null) return { exitCode: -1, output: `command ${JSON.stringify(command)} timed out` };
-      return { exitCode: error.exitCode ?? -1, output: error.stdout + error.stderr };
+      if (error.signal !== null)
+        return { exitCode: -1, stdout: '', stderr: `command ${JSON.stringify(command)} timed out` };
+      return { exitCode: error.exitCode ?? -1, stdout: error.stdout, stderr: error.stderr };
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
   }
 
-  execCommand(sandbox: PodSandboxConfig, name: string, command: readonly string[]): ExecCommand | undefined {
-    return this.#processes.enterCommand(this.#processes.state(sandbox.uid, name), command);
+  async exec(containerId: string, command: readonly string[]): Promise<ExecSession | undefined> {
+    const enter = this.#enter(containerId, command);
+    if (!enter) return undefined;
+    // The command runs inside the container's sandbox (root, user, capabilities, seccomp, environment).
+    const fd = enter.seccompFile ? openSync(enter.seccompFile, 'r') : undefined;
+    let child: ReturnType<typeof spawnPiped>;
+    try {
+      child = spawnPiped(enter.argv, { env: enter.env, extraFds: fd === undefined ? [] : [fd] });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    const exit = new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      // A command killed by a signal ends with 128 + the signal's number, as a shell reports it (139 for SIGSEGV).
+      child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 9) : 9)));
+    });
+    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exit, kill: () => child.kill('SIGKILL') };
   }
 
-  containerStatus(sandbox: PodSandboxConfig, name: string): ContainerStatus {
-    const state = this.#processes.state(sandbox.uid, name);
-    if (!state) return { running: false, created: false };
-    const running = this.#processes.running(state);
-    return {
-      running,
-      created: true,
-      pid: running ? initOf(state.pid) : undefined,
-      startedAt: state.startedAt,
-      exitCode: running ? undefined : this.#processes.exitCode(sandbox.uid, name),
-      logPath: state.logPath,
-    };
+  #enter(containerId: string, command: readonly string[]) {
+    const [uid, name] = splitId(containerId);
+    return this.#processes.enterCommand(this.#processes.state(uid, name), command);
+  }
+
+  #sandbox(podSandboxId: string): SandboxRecord | undefined {
+    return readJson<SandboxRecord>(join(this.#processes.path(podSandboxId), 'sandbox.json'));
+  }
+
+  /** #containerNames lists the containers ever created in a sandbox (their directories). */
+  #containerNames(podSandboxId: string): string[] {
+    const dir = this.#processes.path(podSandboxId);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== 'shm')
+      .filter((e) => existsSync(join(dir, e.name, 'created.json')) || existsSync(join(dir, e.name, 'state.json')))
+      .map((e) => e.name);
+  }
+}
+
+function splitId(containerId: string): [string, string] {
+  const at = containerId.indexOf('/');
+  return [containerId.slice(0, at), containerId.slice(at + 1)];
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
   }
 }
 
@@ -200,13 +335,3 @@ function podFiles(podDir: string, sandbox: PodSandboxConfig, podIP: string): San
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** initOf is the container's PID 1: `unshare`, the recorded process, stays outside; its child is the init. */
-function initOf(unsharePid: number): number | undefined {
-  try {
-    const first = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(' ')[0];
-    return first ? Number(first) : undefined;
-  } catch {
-    return undefined;
-  }
-}

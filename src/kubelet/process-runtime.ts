@@ -1,4 +1,14 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlive, signalGroup } from '../sys/process.ts';
 import { spawnDetached } from '../sys/run.ts';
@@ -225,8 +235,24 @@ export class ProcessRuntime {
 
   /** remove forgets a pod's containers on disk. */
   async remove(podUid: string): Promise<void> {
-    const { rm } = await import('node:fs/promises');
     await rm(join(this.#root, podUid), { recursive: true, force: true });
+  }
+
+  /** removeContainer forgets one container on disk. */
+  async removeContainer(podUid: string, container: string): Promise<void> {
+    await rm(join(this.#root, podUid, container), { recursive: true, force: true });
+  }
+
+  /** path is where a pod's (or one container's) files are, without making the directory. */
+  path(podUid: string, container?: string): string {
+    return container === undefined ? join(this.#root, podUid) : join(this.#root, podUid, container);
+  }
+
+  /** pods lists the pods that have a directory here. */
+  pods(): string[] {
+    return readdirSync(this.#root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   }
 }
 

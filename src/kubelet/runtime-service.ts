@@ -1,18 +1,54 @@
+import type { Readable, Writable } from 'node:stream';
 import type { CgroupLimits } from '../sys/cgroups.ts';
 import type { DnsConfig } from './resolv-conf.ts';
 import type { ImageFile, SandboxMount } from './sandbox.ts';
 import type { ContainerSecurity } from './security-context.ts';
 
 /**
- * RuntimeService is the container runtime as the kubelet uses it, shaped like CRI's RuntimeService (sandbox and
- * container verbs), so a CRI client to containerd can stand beside the process runtime without touching the rest.
+ * RuntimeService is the container runtime as the kubelet uses it, shaped like CRI's RuntimeService so that a CRI
+ * client to containerd can stand beside the process runtime without touching the kubelet: the same verbs
+ * (RunPodSandbox ... ExecSync, Exec), all asynchronous, with sandbox and container ids crossing the seam.
+ * Differences from CRI, each small: the kubelet names the pod's network namespace (`netns`, so tests and
+ * port-forward find it); RunPodSandbox is idempotent per pod uid (it returns, and repairs, the pod's existing
+ * sandbox; a CRI client looks the sandbox up by its uid label first); times are milliseconds since the epoch; and
+ * Exec returns the running command's streams instead of a URL of a streaming server.
  */
+export interface RuntimeService {
+  /** runPodSandbox sets up the pod's sandbox (network namespace, IP) and returns its id. */
+  runPodSandbox(config: PodSandboxConfig): Promise<string>;
+  /** stopPodSandbox kills whatever still runs in the sandbox (the kubelet stops containers gracefully first). */
+  stopPodSandbox(podSandboxId: string): Promise<void>;
+  /** removePodSandbox removes the sandbox: its network, containers, cgroups and files. */
+  removePodSandbox(podSandboxId: string): Promise<void>;
+  /** podSandboxStatus is the sandbox's state and IP, or undefined when there is no such sandbox. */
+  podSandboxStatus(podSandboxId: string): Promise<PodSandboxStatus | undefined>;
+  /** listPodSandbox lists the sandboxes (of one pod, with a filter). */
+  listPodSandbox(filter?: { uid?: string }): Promise<PodSandboxStatus[]>;
+  /** createContainer prepares a container in a sandbox and returns its id; startContainer runs it. */
+  createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string>;
+  startContainer(containerId: string): Promise<void>;
+  /** stopContainer sends TERM, waits up to timeoutSeconds for the container to exit, then KILL. */
+  stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
+  removeContainer(containerId: string): Promise<void>;
+  /** listContainers lists the containers (of one sandbox, with a filter), newest attempt last. */
+  listContainers(filter?: { podSandboxId?: string }): Promise<ContainerStatus[]>;
+  /** containerStatus is a container's state, or undefined when there is no such container. */
+  containerStatus(containerId: string): Promise<ContainerStatus | undefined>;
+  /**
+   * execSync runs a command in a running container and returns its exit code and output (exec probes); a container
+   * that is not running gives exit code -1. The timeout kills the command.
+   */
+  execSync(containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecSyncResult>;
+  /** exec starts a command in a running container with its stdio as streams (kubectl exec); undefined if not running. */
+  exec(containerId: string, command: readonly string[]): Promise<ExecSession | undefined>;
+}
+
+/** PodSandboxConfig is CRI's PodSandboxConfig, reduced to what tskube's pods use. */
 export interface PodSandboxConfig {
-  uid: string;
-  /** The pod's network namespace name. */
+  metadata: { name: string; namespace: string; uid: string };
+  /** The pod's network namespace name (chosen by the kubelet, see RuntimeService). */
   netns: string;
   hostname: string;
-  namespace: string;
   /** CRI's dns_config: the pod's /etc/resolv.conf, decided by the kubelet from dnsPolicy (resolv-conf.ts). */
   dnsConfig?: DnsConfig;
   /** Share the node's network (and UTS) namespace; the pod's IP is then hostIP. */
@@ -22,8 +58,19 @@ export interface PodSandboxConfig {
   hostIP?: string;
 }
 
+export interface PodSandboxStatus {
+  id: string;
+  metadata: { name: string; namespace: string; uid: string };
+  state: 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
+  /** The pod's IP. */
+  ip: string;
+  netns: string;
+  hostNetwork: boolean;
+}
+
+/** ContainerConfig is CRI's ContainerConfig for tskube's images (programs of the host, see image-map.ts). */
 export interface ContainerConfig {
-  name: string;
+  metadata: { name: string; attempt: number };
   argv: string[];
   env: Record<string, string>;
   limits: CgroupLimits;
@@ -38,46 +85,36 @@ export interface ContainerConfig {
   workingDir?: string;
 }
 
+export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
+
+/** ContainerStatus is CRI's ContainerStatus (times in milliseconds since the epoch). */
 export interface ContainerStatus {
-  running: boolean;
-  /** Whether the container was ever started (a stopped one has exited). */
-  created: boolean;
-  /** The container's init, inside its PID namespace's view from the host (for exec and probes). */
-  pid?: number;
-  startedAt?: string;
+  id: string;
+  podSandboxId: string;
+  metadata: { name: string; attempt: number };
+  state: ContainerState;
+  createdAt: number;
+  startedAt?: number;
+  /** When it exited, if the runtime knows (a runtime that adopted a running container may not). */
+  finishedAt?: number;
+  /** How it exited, if the runtime knows. */
   exitCode?: number;
+  reason?: string;
   logPath?: string;
 }
 
-export interface RuntimeService {
-  /** runPodSandbox sets up the pod's network and returns its IP (idempotent). */
-  runPodSandbox(sandbox: PodSandboxConfig): Promise<string>;
-  /** stopPodSandbox stops every container of the pod (TERM, grace, KILL). */
-  stopPodSandbox(sandbox: PodSandboxConfig, containers: readonly string[], graceSeconds: number): Promise<void>;
-  /** removePodSandbox removes the pod's network, cgroups and files. */
-  removePodSandbox(sandbox: PodSandboxConfig, containers: readonly string[]): Promise<void>;
-  /** createContainer and startContainer run a container in a sandbox (the process runtime does both at start). */
-  createContainer(sandbox: PodSandboxConfig, podIP: string, config: ContainerConfig): string;
-  startContainer(containerId: string): ContainerStatus;
-  stopContainer(sandbox: PodSandboxConfig, name: string, graceSeconds: number): Promise<void>;
-  containerStatus(sandbox: PodSandboxConfig, name: string): ContainerStatus;
-  /**
-   * execSync runs a command in a running container and returns its exit code and output (CRI's ExecSync, used by
-   * exec probes); a container that is not running gives exit code -1. The timeout kills the command.
-   */
-  execSync(
-    sandbox: PodSandboxConfig,
-    name: string,
-    command: readonly string[],
-    timeoutMs: number,
-  ): Promise<{ exitCode: number; output: string }>;
-  /** execCommand is the command to spawn for a streaming exec into a running container (kubectl exec), or undefined. */
-  execCommand(sandbox: PodSandboxConfig, name: string, command: readonly string[]): ExecCommand | undefined;
+export interface ExecSyncResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
 }
 
-/** ExecCommand: spawn argv with exactly env, and the file seccompFile (if any) opened as fd 3. */
-export interface ExecCommand {
-  argv: string[];
-  env: Record<string, string>;
-  seccompFile?: string;
+/** ExecSession is a command running in a container: its stdio, how it ended and a way to end it. */
+export interface ExecSession {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** The exit status (128 + the signal's number when a signal ended it); rejects when the command cannot start. */
+  exit: Promise<number>;
+  kill(): void;
 }

@@ -24,13 +24,13 @@ export function serveKubelet(
   port: number,
   serving: KubeletServing = {},
 ): Promise<http.Server> {
-  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     if (url.pathname === '/healthz') return void res.writeHead(200).end('ok');
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (!m) return void res.writeHead(404).end('404 page not found\n');
     const [, ns, pod, container] = m.map(decodeURIComponent) as [string, string, string, string];
-    const path = kubelet.podLogPath(ns, pod, container, url.searchParams.get('previous') === 'true');
+    const path = await kubelet.podLogPath(ns, pod, container, url.searchParams.get('previous') === 'true');
     if (!path || !existsSync(path)) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       return void res.end(`container "${container}" in pod "${pod}" is waiting to start: no log yet`);
@@ -55,7 +55,7 @@ export function serveKubelet(
     });
     res.on('close', () => watcher.close());
   };
-  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const upgrade = async (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const pf = /^\/portForward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (pf) {
@@ -69,7 +69,7 @@ export function serveKubelet(
     }
     const at = /^\/attach\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (at) {
-      const logPath = kubelet.podLogPath(
+      const logPath = await kubelet.podLogPath(
         decodeURIComponent(at[1]!),
         decodeURIComponent(at[2]!),
         decodeURIComponent(at[3]!),
@@ -83,21 +83,28 @@ export function serveKubelet(
     }
     const m = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     const command = url.searchParams.getAll('command');
-    const exec = m
-      ? kubelet.execCommand(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!), command)
+    const session = m
+      ? await kubelet.exec(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), decodeURIComponent(m[3]!), command)
       : undefined;
-    if (!m || exec === undefined) {
+    if (!m || session === undefined) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\ncontainer not found or not running\n');
       return;
     }
-    serveExec(req, socket, { exec, command, stdin: url.searchParams.get('stdin') === 'true' });
+    serveExec(req, socket, { session, command, stdin: url.searchParams.get('stdin') === 'true' });
   };
+  const safeHandle = (req: http.IncomingMessage, res: http.ServerResponse) =>
+    void handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  const safeUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+    void upgrade(req, socket, head).catch(() => socket.destroy());
   const auth = serving.auth;
   const guarded = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (!auth) return handle(req, res);
+    if (!auth) return safeHandle(req, res);
     auth.check(req).then(
       (refused) => {
-        if (!refused) return handle(req, res);
+        if (!refused) return safeHandle(req, res);
         res.writeHead(refused.code, { 'Content-Type': 'text/plain; charset=utf-8' }).end(refused.text);
       },
       () => res.writeHead(500).end('cannot authorize the request\n'),
@@ -114,10 +121,10 @@ export function serveKubelet(
       )
     : http.createServer(guarded);
   server.on('upgrade', (req, socket, head) => {
-    if (!auth) return upgrade(req, socket, head);
+    if (!auth) return safeUpgrade(req, socket, head);
     auth.check(req).then(
       (refused) => {
-        if (!refused) return upgrade(req, socket, head);
+        if (!refused) return safeUpgrade(req, socket, head);
         socket.end(
           `HTTP/1.1 ${refused.code} ${http.STATUS_CODES[refused.code]}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(refused.text)}\r\n\r\n${refused.text}`,
         );

@@ -1,5 +1,15 @@
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
+import type {
+  ConfigMap,
+  Container,
+  DownwardAPIVolumeFile,
+  HostPathVolumeSource,
+  KeyToPath,
+  Pod,
+  Secret,
+  Volume,
+} from 'kubernetes-types/core/v1.js';
 import type { SandboxMount } from './sandbox.ts';
 
 /**
@@ -11,12 +21,12 @@ import type { SandboxMount } from './sandbox.ts';
 export type VolumeContents = Record<string, { files: Record<string, string | Buffer>; mode?: number }>;
 
 export function volumeMounts(
-  pod: any,
-  container: any,
+  pod: Pod,
+  container: Container,
   podDir: string,
   contents: VolumeContents,
 ): SandboxMount[] | { error: string } {
-  const volumes = new Map<string, any>((pod.spec.volumes ?? []).map((v: any) => [v.name, v]));
+  const volumes = new Map<string, Volume>((pod.spec?.volumes ?? []).map((v) => [v.name, v]));
   const mounts: SandboxMount[] = [];
   for (const m of container.volumeMounts ?? []) {
     const v = volumes.get(m.name);
@@ -42,7 +52,7 @@ export function volumeMounts(
   return mounts;
 }
 
-function volumeSource(v: any, podDir: string, contents: VolumeContents): string | { error: string } {
+function volumeSource(v: Volume, podDir: string, contents: VolumeContents): string | { error: string } {
   if (v.hostPath) return hostPath(v.hostPath);
   const dir = join(podDir, 'volumes', `kubernetes.io~${pluginOf(v)}`, v.name);
   if (v.emptyDir || (!v.configMap && !v.secret && !v.downwardAPI && !v.projected)) {
@@ -66,7 +76,7 @@ function volumeSource(v: any, podDir: string, contents: VolumeContents): string 
 }
 
 /** pluginOf names a volume's directory as upstream's kubelet does (`volumes/kubernetes.io~<plugin>/<name>`). */
-function pluginOf(v: any): string {
+function pluginOf(v: Volume): string {
   return v.configMap
     ? 'configmap'
     : v.secret
@@ -78,7 +88,7 @@ function pluginOf(v: any): string {
           : 'empty-dir';
 }
 
-function hostPath(h: { path: string; type?: string }): string | { error: string } {
+function hostPath(h: HostPathVolumeSource): string | { error: string } {
   const path = h.path;
   const type = h.type ?? '';
   const stat = (() => {
@@ -115,7 +125,10 @@ function hostPath(h: { path: string; type?: string }): string | { error: string 
 }
 
 /** Reads an object of the pod's namespace (configmaps, secrets); undefined when it does not exist. */
-export type ObjectGetter = (resource: 'configmaps' | 'secrets', name: string) => Promise<any | undefined>;
+export type ObjectGetter = (
+  resource: 'configmaps' | 'secrets',
+  name: string,
+) => Promise<ConfigMap | Secret | undefined>;
 
 /** ServiceAccountTokenGetter issues the token of a projected `serviceAccountToken` source; undefined leaves it out. */
 export type ServiceAccountTokenGetter = (source: {
@@ -129,24 +142,25 @@ export type ServiceAccountTokenGetter = (source: {
  * and rename keys; a missing object fails unless `optional`), with their defaultMode.
  */
 export async function volumeContents(
-  pod: any,
+  pod: Pod,
   get: ObjectGetter,
   token?: ServiceAccountTokenGetter,
-): Promise<VolumeContents | { error: string }> {
+): Promise<{ contents: VolumeContents } | { error: string }> {
   const out: VolumeContents = {};
   const fromObject = async (
     resource: 'configmaps' | 'secrets',
     name: string,
-    items: any[] | undefined,
+    items: KeyToPath[] | undefined,
     optional: boolean,
     files: Record<string, string | Buffer>,
   ): Promise<string | undefined> => {
     const obj = await get(resource, name);
     if (!obj) return optional ? undefined : `${resource === 'configmaps' ? 'configmap' : 'secret'} "${name}" not found`;
     const data: Record<string, string | Buffer> = {};
-    for (const [k, val] of Object.entries<string>(obj.data ?? {}))
+    for (const [k, val] of Object.entries(obj.data ?? {}))
       data[k] = resource === 'secrets' ? Buffer.from(val, 'base64') : val;
-    for (const [k, val] of Object.entries<string>(obj.binaryData ?? {})) data[k] = Buffer.from(val, 'base64');
+    const binary = 'binaryData' in obj ? obj.binaryData : undefined;
+    for (const [k, val] of Object.entries(binary ?? {})) data[k] = Buffer.from(val, 'base64');
     if (items?.length) {
       for (const it of items) {
         if (data[it.key] === undefined) {
@@ -158,23 +172,29 @@ export async function volumeContents(
     } else Object.assign(files, data);
     return undefined;
   };
-  const fromDownward = (items: any[] | undefined, files: Record<string, string | Buffer>) => {
+  const fromDownward = (items: DownwardAPIVolumeFile[] | undefined, files: Record<string, string | Buffer>) => {
     for (const it of items ?? []) if (it.fieldRef) files[it.path] = fieldValue(pod, it.fieldRef.fieldPath);
   };
-  for (const v of pod.spec.volumes ?? []) {
+  for (const v of pod.spec?.volumes ?? []) {
     const files: Record<string, string | Buffer> = {};
     let error: string | undefined;
     if (v.configMap)
-      error = await fromObject('configmaps', v.configMap.name, v.configMap.items, v.configMap.optional === true, files);
+      error = await fromObject(
+        'configmaps',
+        v.configMap.name ?? '',
+        v.configMap.items,
+        v.configMap.optional === true,
+        files,
+      );
     else if (v.secret)
-      error = await fromObject('secrets', v.secret.secretName, v.secret.items, v.secret.optional === true, files);
+      error = await fromObject('secrets', v.secret.secretName ?? '', v.secret.items, v.secret.optional === true, files);
     else if (v.downwardAPI) fromDownward(v.downwardAPI.items, files);
     else if (v.projected) {
       // Sources that are missing leave their files out (the ServiceAccount admission's kube-api-access volume names
       // kube-root-ca.crt before anything publishes it); a serviceAccountToken is a pod-bound TokenRequest.
       for (const src of v.projected.sources ?? []) {
-        if (src.configMap) await fromObject('configmaps', src.configMap.name, src.configMap.items, true, files);
-        if (src.secret) await fromObject('secrets', src.secret.name, src.secret.items, true, files);
+        if (src.configMap) await fromObject('configmaps', src.configMap.name ?? '', src.configMap.items, true, files);
+        if (src.secret) await fromObject('secrets', src.secret.name ?? '', src.secret.items, true, files);
         if (src.downwardAPI) fromDownward(src.downwardAPI.items, files);
         if (src.serviceAccountToken && token) {
           const value = await token(src.serviceAccountToken);
@@ -187,14 +207,14 @@ export async function volumeContents(
       v.configMap?.defaultMode ?? v.secret?.defaultMode ?? v.downwardAPI?.defaultMode ?? v.projected?.defaultMode;
     out[v.name] = { files, mode };
   }
-  return out;
+  return { contents: out };
 }
 
 /** fieldValue reads a downward API field of the pod (metadata.name, .namespace, .uid, .labels, .annotations, ...). */
-export function fieldValue(pod: any, path: string): string {
+export function fieldValue(pod: Pod, path: string): string {
   const m = /^metadata\.(labels|annotations)(?:\['(.+)'\])?$/.exec(path);
   if (m) {
-    const map: Record<string, string> = pod.metadata[m[1]!] ?? {};
+    const map: Record<string, string> = (m[1] === 'labels' ? pod.metadata?.labels : pod.metadata?.annotations) ?? {};
     if (m[2] !== undefined) return map[m[2]] ?? '';
     return Object.keys(map)
       .sort()
@@ -202,11 +222,11 @@ export function fieldValue(pod: any, path: string): string {
       .join('\n');
   }
   const simple: Record<string, unknown> = {
-    'metadata.name': pod.metadata.name,
-    'metadata.namespace': pod.metadata.namespace,
-    'metadata.uid': pod.metadata.uid,
-    'spec.nodeName': pod.spec.nodeName,
-    'spec.serviceAccountName': pod.spec.serviceAccountName,
+    'metadata.name': pod.metadata?.name,
+    'metadata.namespace': pod.metadata?.namespace,
+    'metadata.uid': pod.metadata?.uid,
+    'spec.nodeName': pod.spec?.nodeName,
+    'spec.serviceAccountName': pod.spec?.serviceAccountName,
     'status.hostIP': pod.status?.hostIP,
     'status.podIP': pod.status?.podIP,
   };
