@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1.js';
 import { containerEnv, expand } from './container-env.ts';
 
-const pod = {
+const pod: Pod = {
   metadata: { name: 'web', namespace: 'ns', uid: 'u1', labels: { app: 'a' } },
-  spec: { nodeName: 'nodea' },
+  spec: { nodeName: 'nodea', containers: [] },
 };
-const objects: Record<string, any> = {
+const objects: Record<string, ConfigMap | Secret> = {
   'configmaps/cfg': { data: { MODE: 'fast', LEVEL: '3' } },
   'secrets/pw': { data: { password: Buffer.from('s3cret').toString('base64') } },
 };

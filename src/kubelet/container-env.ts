@@ -1,3 +1,4 @@
+import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import { fieldValue, type ObjectGetter } from './volumes.ts';
 
 /**
@@ -7,8 +8,8 @@ import { fieldValue, type ObjectGetter } from './volumes.ts';
  * secretKeyRef). A missing object or key that is not optional is a CreateContainerConfigError message.
  */
 export async function containerEnv(
-  pod: any,
-  container: any,
+  pod: Pod,
+  container: Pick<Container, 'env' | 'envFrom'>,
   base: Record<string, string>,
   get: ObjectGetter,
   podIP: string,
@@ -20,12 +21,12 @@ export async function containerEnv(
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref) continue;
     const resource = from.configMapRef ? 'configmaps' : 'secrets';
-    const obj = await get(resource, ref.name);
+    const obj = await get(resource, ref.name ?? '');
     if (!obj) {
       if (ref.optional) continue;
       return { error: `${resource === 'configmaps' ? 'configmap' : 'secret'} "${ref.name}" not found` };
     }
-    for (const [k, v] of Object.entries<string>(obj.data ?? {})) env[`${from.prefix ?? ''}${k}`] = decode(resource, v);
+    for (const [k, v] of Object.entries(obj.data ?? {})) env[`${from.prefix ?? ''}${k}`] = decode(resource, v);
   }
   for (const e of container.env ?? []) {
     if (typeof e.value === 'string') {
@@ -48,13 +49,13 @@ export async function containerEnv(
     if (!ref) continue;
     const resource = vf.configMapKeyRef ? 'configmaps' : 'secrets';
     const kind = resource === 'configmaps' ? 'ConfigMap' : 'Secret';
-    const obj = await get(resource, ref.name);
+    const obj = await get(resource, ref.name ?? '');
     const value = obj?.data?.[ref.key];
     if (value === undefined) {
       if (ref.optional) continue;
       return {
         error: obj
-          ? `couldn't find key ${ref.key} in ${kind} ${pod.metadata.namespace}/${ref.name}`
+          ? `couldn't find key ${ref.key} in ${kind} ${pod.metadata?.namespace}/${ref.name}`
           : `${resource === 'configmaps' ? 'configmap' : 'secret'} "${ref.name}" not found`,
       };
     }

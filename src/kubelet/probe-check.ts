@@ -35,7 +35,10 @@ export function checkNetworkProbe(probe: NetworkProbe): Promise<ProbeOutcome> {
     case 'grpc':
       return checkGrpc(probe.host, probe.port, probe.service, probe.timeoutMs);
     default:
-      return Promise.resolve({ ok: false, output: `unknown probe kind ${JSON.stringify((probe as any).kind)}` });
+      return Promise.resolve({
+        ok: false,
+        output: `unknown probe kind ${JSON.stringify((probe as { kind: unknown }).kind)}`,
+      });
   }
 }
 

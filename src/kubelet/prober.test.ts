@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Probe } from 'kubernetes-types/core/v1.js';
 import { freshState, recordOutcome, type ProbeType, type WorkerState } from './prober.ts';
 
-function feed(type: ProbeType, probe: any, outcomes: boolean[]): string[] {
+function feed(type: ProbeType, probe: Probe, outcomes: boolean[]): string[] {
   let state: WorkerState = freshState(type, 'run-1');
   return outcomes.map((ok) => (state = recordOutcome(state, ok, probe, type)).result);
 }

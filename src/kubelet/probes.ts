@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { ContainerPort, Probe } from 'kubernetes-types/core/v1.js';
 import { HostCommandError, run } from '../sys/run.ts';
 import { runInNetns } from '../sys/netns.ts';
 import type { NetworkProbe, ProbeOutcome } from './probe-check.ts';
@@ -12,7 +13,7 @@ export interface ProbeContext {
   netns: string | undefined;
   podIP: string;
   /** The container's ports, for named probe ports. */
-  ports: readonly any[];
+  ports: readonly ContainerPort[];
   /** Runs an exec probe's command in the container (the runtime's ExecSync). */
   exec: (command: string[], timeoutMs: number) => Promise<ProbeOutcome>;
 }
@@ -22,7 +23,7 @@ export interface ProbeContext {
  * (connects), httpGet (status in [200, 400)) and grpc (SERVING) by `tskube probe`, run inside the pod's network
  * namespace. A probe without a handler, or with a port that names nothing, fails.
  */
-export async function runProbe(probe: any, o: ProbeContext): Promise<ProbeOutcome> {
+export async function runProbe(probe: Probe, o: ProbeContext): Promise<ProbeOutcome> {
   const timeoutMs = Math.max(1, probe.timeoutSeconds ?? 1) * 1000;
   if (probe.exec) return o.exec(probe.exec.command ?? [], timeoutMs);
   const network = networkProbe(probe, o.podIP, o.ports, timeoutMs);
@@ -47,9 +48,9 @@ export async function runProbe(probe: any, o: ProbeContext): Promise<ProbeOutcom
 
 /** networkProbe turns a probe's tcpSocket, httpGet or grpc handler into what `tskube probe` runs, or an error text. */
 export function networkProbe(
-  probe: any,
+  probe: Probe,
   podIP: string,
-  ports: readonly any[],
+  ports: readonly ContainerPort[],
   timeoutMs: number,
 ): NetworkProbe | string {
   const resolve = (p: number | string | undefined): number | string => {
@@ -67,7 +68,7 @@ export function networkProbe(
     const g = probe.httpGet;
     const port = resolve(g.port);
     if (typeof port === 'string') return port;
-    const headers: [string, string][] = (g.httpHeaders ?? []).map((h: any) => [h.name, h.value]);
+    const headers: [string, string][] = (g.httpHeaders ?? []).map((h) => [h.name, h.value]);
     return {
       kind: 'http',
       scheme: String(g.scheme ?? 'HTTP').toLowerCase() === 'https' ? 'https' : 'http',

@@ -4,12 +4,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import { parseResolvConf, podDnsConfig, resolvConfText } from './resolv-conf.ts';
 
 const host = parseResolvConf('# from DHCP\nnameserver 192.168.1.1\nsearch lab.example.\noptions edns0\n');
 const settings = { clusterDNS: ['10.0.0.10'], clusterDomain: 'cluster.local', host };
-const pod = (spec: any = {}) => ({ metadata: { namespace: 'web', name: 'p', uid: 'u1' }, spec });
-const text = (spec: any = {}, s = settings) => resolvConfText(podDnsConfig(pod(spec), s).config);
+type Spec = Partial<PodSpec>;
+const pod = (spec: Spec = {}) => ({
+  metadata: { namespace: 'web', name: 'p', uid: 'u1' },
+  spec: { containers: [], ...spec },
+});
+const text = (spec: Spec = {}, s = settings) => resolvConfText(podDnsConfig(pod(spec), s).config);
 
 test("podDnsConfig() gives ClusterFirst pods the cluster DNS, the cluster search path then the node's, and ndots:5", () => {
   assert.equal(

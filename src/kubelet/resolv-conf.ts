@@ -1,3 +1,4 @@
+import type { Pod } from 'kubernetes-types/core/v1.js';
 /**
  * DnsConfig is CRI's DNSConfig: what a pod's /etc/resolv.conf holds. podDnsConfig decides it from the pod's
  * dnsPolicy and dnsConfig as upstream's kubelet does (pkg/kubelet/network/dns): ClusterFirst → the cluster DNS
@@ -27,7 +28,7 @@ const MAX_SEARCH_CHARS = 2048;
 
 /** podDnsConfig returns the pod's DNS settings, and a warning (as upstream's Event) when it had to change course. */
 export function podDnsConfig(
-  pod: any,
+  pod: Pod,
   settings: ClusterDnsSettings,
 ): { config: DnsConfig; warning?: { reason: string; message: string } } {
   const policy: string = pod.spec?.dnsPolicy ?? 'ClusterFirst';
@@ -101,7 +102,7 @@ function unique(list: string[]): string[] {
 }
 
 /** mergeOptions appends the pod's options; one with the same name (before `:`) replaces the earlier one. */
-function mergeOptions(base: string[], extra: { name: string; value?: string }[]): string[] {
+function mergeOptions(base: string[], extra: { name?: string; value?: string }[]): string[] {
   const out = new Map<string, string>();
   for (const o of base) out.set(o.split(':')[0]!, o);
   for (const o of extra)

@@ -1,3 +1,5 @@
+import type { Container, PodSecurityContext, SecurityContext } from 'kubernetes-types/core/v1.js';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 /**
  * The effective security settings of a container, from its pod's and its own securityContext (the container's
  * fields win), the way the kubelet hands them to a runtime: the capability set (the runtimes' default set, plus
@@ -95,18 +97,20 @@ export interface ImageUser {
  * kubelet reports when the container must not start, e.g. runAsNonRoot with a root user).
  */
 export function containerSecurity(
-  pod: any,
-  container: any,
+  pod: { metadata?: ObjectMeta; spec?: { securityContext?: PodSecurityContext } },
+  container: Pick<Container, 'name' | 'securityContext'>,
   image: ImageUser = { uid: 0, gid: 0 },
 ): ContainerSecurity | { error: string } {
-  const psc = pod.spec?.securityContext ?? {};
-  const csc = container.securityContext ?? {};
-  const pick = <T>(name: string): T | undefined => (csc[name] ?? psc[name]) as T | undefined;
+  const psc: PodSecurityContext = pod.spec?.securityContext ?? {};
+  const csc: SecurityContext = container.securityContext ?? {};
+  /** pick is a setting of the container's securityContext, else the pod's. */
+  const pick = <K extends 'runAsUser' | 'runAsGroup' | 'runAsNonRoot'>(name: K) => csc[name] ?? psc[name];
   const privileged = csc.privileged === true;
-  const runAsUser = pick<number>('runAsUser');
+  const runAsUser = pick('runAsUser');
   const uid = runAsUser ?? image.uid;
-  if (pick<boolean>('runAsNonRoot') === true && uid === 0) {
-    const who = `pod: "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})", container: ${container.name}`;
+  if (pick('runAsNonRoot') === true && uid === 0) {
+    const m = pod.metadata;
+    const who = `pod: "${m?.name}_${m?.namespace}(${m?.uid})", container: ${container.name}`;
     return {
       error:
         runAsUser === 0
@@ -114,7 +118,7 @@ export function containerSecurity(
           : `container has runAsNonRoot and image will run as root (${who})`,
     };
   }
-  const gid = pick<number>('runAsGroup') ?? (runAsUser !== undefined && runAsUser !== image.uid ? 0 : image.gid);
+  const gid = pick('runAsGroup') ?? (runAsUser !== undefined && runAsUser !== image.uid ? 0 : image.gid);
   const groups = [...(psc.supplementalGroups ?? []), ...(psc.fsGroup !== undefined ? [psc.fsGroup] : [])].filter(
     (g, i, all) => all.indexOf(g) === i,
   );

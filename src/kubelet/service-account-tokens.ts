@@ -1,3 +1,5 @@
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 import type { RestClient } from '../client/client.ts';
 
 /** ServiceAccountTokenSource is a projected volume's `serviceAccountToken` source. */
@@ -26,7 +28,7 @@ export class ServiceAccountTokenManager {
   }
 
   /** token returns a valid token for the pod's ServiceAccount and the source's audience and lifetime. */
-  async token(pod: any, source: ServiceAccountTokenSource, now = Date.now()): Promise<string> {
+  async token(pod: Stored<Pod>, source: ServiceAccountTokenSource, now = Date.now()): Promise<string> {
     const sa = pod.spec?.serviceAccountName || 'default';
     const seconds = Math.max(MIN_SECONDS, source.expirationSeconds ?? DEFAULT_SECONDS);
     const key = `${pod.metadata.uid}/${sa}/${source.audience ?? ''}/${seconds}`;
@@ -34,7 +36,7 @@ export class ServiceAccountTokenManager {
     if (cached && !requiresRefresh(cached, now)) return cached.token;
     const request = await this.#client.request(
       'POST',
-      `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/serviceaccounts/${encodeURIComponent(sa)}/token`,
+      `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? 'default')}/serviceaccounts/${encodeURIComponent(sa)}/token`,
       {
         body: {
           apiVersion: 'authentication.k8s.io/v1',

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
 import { serviceEnvironment } from './service-env.ts';
 
-const svc = (namespace: string, name: string, spec: any) => ({ metadata: { namespace, name }, spec });
+const svc = (namespace: string, name: string, spec: ServiceSpec): Service => ({ metadata: { namespace, name }, spec });
 const kubernetes = svc('default', 'kubernetes', {
   clusterIP: '10.96.0.1',
   ports: [{ name: 'https', port: 443, protocol: 'TCP' }],

@@ -1,3 +1,5 @@
+import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
+
 /**
  * serviceEnvironment is the set of variables the kubelet gives every container for the Services it may use
  * (upstream's getServiceEnvVarMap + envvars.FromServices): `{SVC}_SERVICE_HOST`, `{SVC}_SERVICE_PORT`,
@@ -7,21 +9,21 @@
  * namespace always does (the `KUBERNETES_*` set), unless the pod's namespace has its own Service of that name.
  */
 export function serviceEnvironment(
-  services: readonly any[],
+  services: readonly Service[],
   namespace: string,
   enableServiceLinks: boolean | undefined,
 ): Record<string, string> {
-  const chosen = new Map<string, any>();
-  const sorted = [...services].sort((a, b) =>
-    a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0,
-  );
+  const chosen = new Map<string, WithClusterIP>();
+  const nameOf = (s: Service) => s.metadata?.name ?? '';
+  const sorted = [...services].sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0));
   for (const svc of sorted) {
-    if (!isServiceIPSet(svc)) continue;
-    const name = svc.metadata.name;
-    if (svc.metadata.namespace === 'default' && name === 'kubernetes') {
-      if (!chosen.has(name)) chosen.set(name, svc);
-    } else if (svc.metadata.namespace === namespace && enableServiceLinks !== false) {
-      chosen.set(name, svc);
+    const usable = withClusterIP(svc);
+    if (!usable) continue;
+    const name = usable.name;
+    if (svc.metadata?.namespace === 'default' && name === 'kubernetes') {
+      if (!chosen.has(name)) chosen.set(name, usable);
+    } else if (svc.metadata?.namespace === namespace && enableServiceLinks !== false) {
+      chosen.set(name, usable);
     }
   }
   const env: Record<string, string> = {};
@@ -29,23 +31,30 @@ export function serviceEnvironment(
   return env;
 }
 
-function isServiceIPSet(svc: any): boolean {
-  const ip = svc.spec?.clusterIP;
-  return typeof ip === 'string' && ip !== '' && ip !== 'None' && (svc.spec?.ports ?? []).length > 0;
+/** A Service with a ClusterIP and ports: the fields its variables are made of. */
+interface WithClusterIP {
+  name: string;
+  ip: string;
+  ports: ServicePort[];
 }
 
+function withClusterIP(svc: Service): WithClusterIP | undefined {
+  const ip = svc.spec?.clusterIP;
+  const ports = svc.spec?.ports ?? [];
+  if (typeof ip !== 'string' || ip === '' || ip === 'None' || ports.length === 0) return undefined;
+  return { name: svc.metadata?.name ?? '', ip, ports };
+}
 /** envName is upstream's makeEnvVariableName: upper case, dashes to underscores. */
 function envName(name: string): string {
   return name.replace(/-/g, '_').toUpperCase();
 }
 
-function serviceVariables(svc: any): Record<string, string> {
-  const prefix = envName(svc.metadata.name);
-  const ip: string = svc.spec.clusterIP;
-  const ports: any[] = svc.spec.ports;
+function serviceVariables(svc: WithClusterIP): Record<string, string> {
+  const prefix = envName(svc.name);
+  const { ip, ports } = svc;
   const env: Record<string, string> = {};
   env[`${prefix}_SERVICE_HOST`] = ip;
-  env[`${prefix}_SERVICE_PORT`] = String(ports[0].port);
+  env[`${prefix}_SERVICE_PORT`] = String(ports[0]!.port);
   for (const p of ports) if (p.name) env[`${prefix}_SERVICE_PORT_${envName(p.name)}`] = String(p.port);
   const hostPort = (port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
   ports.forEach((p, i) => {
