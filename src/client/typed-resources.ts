@@ -1,4 +1,4 @@
-import type { DaemonSet, Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { ControllerRevision, DaemonSet, Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type {
@@ -9,6 +9,7 @@ import type {
   Node,
   Pod,
   ReplicationController,
+  ResourceQuota,
   Secret,
   Service,
   ServiceAccount,
@@ -44,6 +45,7 @@ export type ListOf<I> =
 /** The served resources with a kubernetes-types type, by plural name (their objects as the API server stores them). */
 export interface ResourceTypes {
   configmaps: Stored<ConfigMap>;
+  controllerrevisions: Stored<ControllerRevision>;
   cronjobs: Stored<CronJob>;
   daemonsets: Stored<DaemonSet>;
   deployments: Stored<Deployment>;
@@ -57,6 +59,7 @@ export interface ResourceTypes {
   pods: Stored<Pod>;
   replicasets: Stored<ReplicaSet>;
   replicationcontrollers: Stored<ReplicationController>;
+  resourcequotas: Stored<ResourceQuota>;
   secrets: Stored<Secret>;
   serviceaccounts: Stored<ServiceAccount>;
   services: Stored<Service>;

@@ -1,28 +1,36 @@
-import type { Informer, RestClient } from '../client/client.ts';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { ObjectMeta, OwnerReference } from 'kubernetes-types/meta/v1.js';
+import type { Informer, ResourceTypes, RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import type { EventRecorder } from '../client/event-recorder.ts';
+
+/** SHARED_INFORMERS are the resources the controller manager keeps one informer of, shared by its controllers. */
+export const SHARED_INFORMERS = [
+  'pods',
+  'replicasets',
+  'deployments',
+  'services',
+  'endpointslices',
+  'endpoints',
+  'nodes',
+  'leases',
+  'namespaces',
+  'serviceaccounts',
+  'replicationcontrollers',
+  'jobs',
+  'cronjobs',
+  'daemonsets',
+  'controllerrevisions',
+  'resourcequotas',
+] as const satisfies readonly (keyof ResourceTypes)[];
+
+/** SharedInformers are the typed shared informers, by resource. */
+export type SharedInformers = { [R in (typeof SHARED_INFORMERS)[number]]: Informer<ResourceTypes[R]> };
 
 /** ControllerContext is what every controller of the controller manager shares: one client, shared informers. */
 export interface ControllerContext {
   client: RestClient;
-  informers: {
-    pods: Informer;
-    replicasets: Informer;
-    deployments: Informer;
-    services: Informer;
-    endpointslices: Informer;
-    endpoints: Informer;
-    nodes: Informer;
-    leases: Informer;
-    namespaces: Informer;
-    serviceaccounts: Informer;
-    replicationcontrollers: Informer;
-    jobs: Informer;
-    cronjobs: Informer;
-    daemonsets: Informer;
-    controllerrevisions: Informer;
-    resourcequotas: Informer;
-  };
+  informers: SharedInformers;
   events: EventRecorder;
   logger: Logger;
   /** Resolves once every informer has its first list: no controller acts on a partial cache. */
@@ -30,15 +38,22 @@ export interface ControllerContext {
 }
 
 /** controllerOf returns the ownerReference with controller: true, if any. */
-export function controllerOf(object: any): any | undefined {
-  return (object.metadata?.ownerReferences ?? []).find((r: any) => r.controller === true);
+export function controllerOf(object: { metadata?: ObjectMeta }): OwnerReference | undefined {
+  return (object.metadata?.ownerReferences ?? []).find((r) => r.controller === true);
+}
+
+/** Owner is what an ownerReference names: an object as the API server hands it out (kind and apiVersion set). */
+export interface Owner {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; uid: string };
 }
 
 /** ownerReference builds a controller ownerReference to an object. */
-export function ownerReference(owner: any): object {
+export function ownerReference(owner: Owner): OwnerReference {
   return {
-    apiVersion: owner.apiVersion,
-    kind: owner.kind,
+    apiVersion: owner.apiVersion!,
+    kind: owner.kind!,
     name: owner.metadata.name,
     uid: owner.metadata.uid,
     controller: true,
@@ -47,12 +62,12 @@ export function ownerReference(owner: any): object {
 }
 
 /** isPodReady is the pod's Ready condition. */
-export function isPodReady(pod: any): boolean {
-  return (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+export function isPodReady(pod: Pod): boolean {
+  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
 /** isPodActive: not finished and not being deleted (what a ReplicaSet counts). */
-export function isPodActive(pod: any): boolean {
+export function isPodActive(pod: Pod): boolean {
   const phase = pod.status?.phase;
   return phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata?.deletionTimestamp;
 }

@@ -1,4 +1,4 @@
-import { Informer, type RestClient } from '../client/client.ts';
+import { Informer, type ResourceTypes, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { DeploymentController } from './deployment.ts';
 import { EndpointsController } from './endpoints-controller.ts';
@@ -34,8 +34,8 @@ export interface ControllerManagerOptions {
  */
 export async function startControllers(options: ControllerManagerOptions): Promise<{ stop(): Promise<void> }> {
   const { client, logger } = options;
-  const informer = (resource: string, extra: { namespace?: string } = {}) =>
-    new Informer(client, client.resource(resource), {}, { logger, ...extra });
+  const informer = <R extends keyof ResourceTypes>(resource: R, extra: { namespace?: string } = {}) =>
+    new Informer(client, client.typed(resource), {}, { logger, ...extra });
   let markSynced: () => void = () => undefined;
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
   const ctx: ControllerContext = {

@@ -1,3 +1,6 @@
+import type { CronJob, CronJobStatus, Job } from 'kubernetes-types/batch/v1.js';
+import type { ObjectReference } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { onEveryChange } from '../client/client.ts';
 import { nextAfter, parseCron } from '../api/cron.ts';
 import { isStatusError } from '../api/status.ts';
@@ -5,6 +8,9 @@ import { WorkQueue } from './work-queue.ts';
 import { controllerOf, keyOf, ownerReference, type ControllerContext } from './context.ts';
 import { finishedCondition } from './job-controller.ts';
 import { timestamp } from '../api/time.ts';
+
+/** ActiveStatus is a CronJob's status while a sync works on it: the active list always there. */
+type ActiveStatus = CronJobStatus & { active: ObjectReference[] };
 
 /** Upstream gives up catching up after this many missed start times and starts only the latest. */
 const MAX_MISSED = 100;
@@ -28,7 +34,7 @@ export class CronJobController {
       onAdd: (cj) => this.#queue.add(keyOf(cj)),
       onUpdate: (_o, cj) => this.#queue.add(keyOf(cj)),
     });
-    const jobChanged = (job: any) => {
+    const jobChanged = (job: Stored<Job>) => {
       const owner = controllerOf(job);
       if (owner?.kind === 'CronJob') this.#queue.add(`${job.metadata.namespace}/${owner.name}`);
     };
@@ -39,13 +45,14 @@ export class CronJobController {
     await this.#ctx.synced;
     const { client, informers, events } = this.#ctx;
     const cj = informers.cronjobs.get(key);
-    if (!cj) return;
+    if (!cj?.spec) return;
+    const spec = cj.spec;
     const ns = cj.metadata.namespace;
     const jobs = informers.jobs
       .list()
       .filter((j) => j.metadata.namespace === ns && controllerOf(j)?.uid === cj.metadata.uid);
     const status = structuredClone(cj.status ?? {});
-    let active: any[] = [...(status.active ?? [])];
+    let active: ObjectReference[] = [...(status.active ?? [])];
     for (const job of jobs) {
       const inActive = active.some((ref) => ref.uid === job.metadata.uid);
       const finished = finishedCondition(job);
@@ -79,14 +86,14 @@ export class CronJobController {
         jobs.some((j) => j.metadata.uid === ref.uid) ||
         informers.jobs.get(`${ns}/${ref.name}`)?.metadata.uid === ref.uid,
     );
-    status.active = active;
+    const current: ActiveStatus = { ...status, active };
     let requeueAt: number | undefined;
-    if (!cj.metadata.deletionTimestamp && cj.spec?.suspend !== true) {
-      const schedule = parseCron(cj.spec.schedule);
-      const tz = cj.spec.timeZone ?? undefined;
+    if (!cj.metadata.deletionTimestamp && spec.suspend !== true) {
+      const schedule = parseCron(spec.schedule);
+      const tz = spec.timeZone ?? undefined;
       const now = Date.now();
-      const earliestBase = Date.parse(status.lastScheduleTime ?? cj.metadata.creationTimestamp);
-      const deadline = cj.spec.startingDeadlineSeconds;
+      const earliestBase = Date.parse(current.lastScheduleTime ?? cj.metadata.creationTimestamp);
+      const deadline = spec.startingDeadlineSeconds;
       const earliest = deadline !== undefined ? Math.max(earliestBase, now - deadline * 1000) : earliestBase;
       let scheduled: number | undefined;
       let missed = 0;
@@ -101,26 +108,30 @@ export class CronJobController {
           'TooManyMissedTimes',
           `too many missed start times: ${missed}. Set or decrease .spec.startingDeadlineSeconds or check clock skew`,
         );
-      if (scheduled !== undefined) await this.#start(cj, scheduled, status, jobs);
+      if (scheduled !== undefined) await this.#start(cj, scheduled, current, jobs);
       requeueAt = nextAfter(schedule, now, tz);
     }
     await this.#cleanHistory(cj, jobs);
-    if (status.active.length === 0 && cj.status?.active === undefined) delete status.active;
-    if (JSON.stringify(status) !== JSON.stringify(cj.status ?? {})) {
-      await client.update(client.resource('cronjobs'), { ...cj, status }, { subresource: 'status' }).catch((error) => {
-        if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 100);
-        throw error;
-      });
+    const { active: _active, ...withoutActive } = current;
+    const next: CronJobStatus =
+      current.active.length === 0 && cj.status?.active === undefined ? withoutActive : current;
+    if (JSON.stringify(next) !== JSON.stringify(cj.status ?? {})) {
+      await client
+        .update(client.typed('cronjobs'), { ...cj, status: next }, { subresource: 'status' })
+        .catch((error) => {
+          if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 100);
+          throw error;
+        });
     }
     if (requeueAt !== undefined) this.#queue.addAfter(key, Math.max(100, requeueAt - Date.now() + 100));
   }
 
   /** #start creates the Job for one scheduled time, after applying the concurrency policy. */
-  async #start(cj: any, scheduled: number, status: any, jobs: any[]): Promise<void> {
+  async #start(cj: Stored<CronJob>, scheduled: number, status: ActiveStatus, jobs: Stored<Job>[]): Promise<void> {
     const { client, events } = this.#ctx;
-    const jobsInfo = client.resource('jobs');
+    const jobsInfo = client.typed('jobs');
     const ns = cj.metadata.namespace;
-    const policy = cj.spec.concurrencyPolicy ?? 'Allow';
+    const policy = cj.spec?.concurrencyPolicy ?? 'Allow';
     if (policy === 'Forbid' && status.active.length > 0) {
       events.event(
         cj,
@@ -132,7 +143,7 @@ export class CronJobController {
     }
     if (policy === 'Replace') {
       for (const ref of status.active) {
-        await client.delete(jobsInfo, ns, ref.name, { propagationPolicy: 'Background' }).catch((error) => {
+        await client.delete(jobsInfo, ns, ref.name!, { propagationPolicy: 'Background' }).catch((error) => {
           if (!isStatusError(error, 404)) throw error;
         });
         events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${ref.name}`);
@@ -140,9 +151,9 @@ export class CronJobController {
       status.active = [];
     }
     const name = `${cj.metadata.name}-${Math.floor(scheduled / 60_000)}`;
-    const template = cj.spec.jobTemplate ?? {};
+    const template = cj.spec?.jobTemplate ?? {};
     const scheduledText = timestamp(scheduled);
-    let job: any;
+    let job: Stored<Job>;
     try {
       job = await client.create(jobsInfo, ns, {
         metadata: {
@@ -164,7 +175,7 @@ export class CronJobController {
       }
       job = jobs.find((j) => j.metadata.name === name) ?? (await client.get(jobsInfo, ns, name));
     }
-    if (!status.active.some((ref: any) => ref.uid === job.metadata.uid) && !finishedCondition(job)) {
+    if (!status.active.some((ref) => ref.uid === job.metadata.uid) && !finishedCondition(job)) {
       status.active.push({
         kind: 'Job',
         namespace: ns,
@@ -178,11 +189,11 @@ export class CronJobController {
   }
 
   /** #cleanHistory deletes the oldest finished Jobs beyond successfulJobsHistoryLimit and failedJobsHistoryLimit. */
-  async #cleanHistory(cj: any, jobs: any[]): Promise<void> {
+  async #cleanHistory(cj: Stored<CronJob>, jobs: Stored<Job>[]): Promise<void> {
     const { client, events } = this.#ctx;
     const limits: [string, number | undefined][] = [
-      ['Complete', cj.spec.successfulJobsHistoryLimit],
-      ['Failed', cj.spec.failedJobsHistoryLimit],
+      ['Complete', cj.spec?.successfulJobsHistoryLimit],
+      ['Failed', cj.spec?.failedJobsHistoryLimit],
     ];
     for (const [type, limit] of limits) {
       if (limit === undefined || limit === null) continue;
@@ -195,7 +206,7 @@ export class CronJobController {
         );
       for (const job of finished.slice(0, Math.max(0, finished.length - limit))) {
         await client
-          .delete(client.resource('jobs'), job.metadata.namespace, job.metadata.name, {
+          .delete(client.typed('jobs'), job.metadata.namespace, job.metadata.name, {
             propagationPolicy: 'Background',
           })
           .catch((error) => {

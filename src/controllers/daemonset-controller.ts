@@ -1,3 +1,7 @@
+import type { ControllerRevision, DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
+import type { Node, Pod, PodSpec, PodTemplateSpec, Toleration } from 'kubernetes-types/core/v1.js';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { onEveryChange } from '../client/client.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
 import { isStatusError } from '../api/status.ts';
@@ -9,7 +13,7 @@ const REVISION_HASH = 'controller-revision-hash';
 const TEMPLATE_GENERATION = 'pod-template-generation';
 
 /** DAEMON_TOLERATIONS are the tolerations upstream adds to every daemon pod. */
-const DAEMON_TOLERATIONS = [
+const DAEMON_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
   { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
   { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
@@ -40,7 +44,7 @@ export class DaemonSetController {
       onAdd: (ds) => this.#queue.add(keyOf(ds)),
       onUpdate: (_o, ds) => this.#queue.add(keyOf(ds)),
     });
-    const podChanged = (pod: any) => {
+    const podChanged = (pod: Stored<Pod>) => {
       const owner = controllerOf(pod);
       if (owner?.kind === 'DaemonSet') this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
     };
@@ -60,12 +64,13 @@ export class DaemonSetController {
     await this.#ctx.synced;
     const { client, informers, events } = this.#ctx;
     const ds = informers.daemonsets.get(key);
-    if (!ds || ds.metadata.deletionTimestamp) return;
+    if (!ds?.spec || ds.metadata.deletionTimestamp) return;
+    const spec = ds.spec;
     const ns = ds.metadata.namespace;
-    const podsInfo = client.resource('pods');
-    const hash = podTemplateHash(ds.spec.template, ds.status?.collisionCount ?? 0);
+    const podsInfo = client.typed('pods');
+    const hash = podTemplateHash(spec.template, ds.status?.collisionCount ?? 0);
     await this.#revision(ds, hash);
-    const selector = selectorFromObject(ds.spec.selector) ?? [];
+    const selector = selectorFromObject(spec.selector) ?? [];
     const pods = informers.pods
       .list()
       .filter(
@@ -75,19 +80,16 @@ export class DaemonSetController {
           matches(selector, p.metadata.labels),
       );
     const nodes = informers.nodes.list();
-    const template = ds.spec.template ?? {};
-    const onDelete = ds.spec.updateStrategy?.type === 'OnDelete';
-    const maxUnavailable = resolveMaxUnavailable(
-      ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1,
-      nodes.length,
-    );
+    const template = spec.template ?? {};
+    const onDelete = spec.updateStrategy?.type === 'OnDelete';
+    const maxUnavailable = resolveMaxUnavailable(spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, nodes.length);
     let desired = 0;
     let current = 0;
     let misscheduled = 0;
     let ready = 0;
     let updated = 0;
     let available = 0;
-    const replace: any[] = [];
+    const replace: Stored<Pod>[] = [];
     let unavailableNow = 0;
     for (const node of nodes) {
       const nodeName = node.metadata.name;
@@ -145,7 +147,7 @@ export class DaemonSetController {
       await client.delete(podsInfo, ns, pod.metadata.name).catch(ignoreNotFound);
       events.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
     }
-    const status = {
+    const status: DaemonSetStatus = {
       ...(ds.status ?? {}),
       currentNumberScheduled: current,
       numberMisscheduled: misscheduled,
@@ -156,23 +158,21 @@ export class DaemonSetController {
       numberAvailable: available,
       numberUnavailable: Math.max(0, desired - available),
     };
-    if (status.numberAvailable === 0) delete (status as any).numberAvailable;
-    if (status.numberUnavailable === 0) delete (status as any).numberUnavailable;
+    if (status.numberAvailable === 0) delete status.numberAvailable;
+    if (status.numberUnavailable === 0) delete status.numberUnavailable;
     if (JSON.stringify(status) !== JSON.stringify(ds.status ?? {})) {
-      await client
-        .update(client.resource('daemonsets'), { ...ds, status }, { subresource: 'status' })
-        .catch((error) => {
-          if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 50);
-          throw error;
-        });
+      await client.update(client.typed('daemonsets'), { ...ds, status }, { subresource: 'status' }).catch((error) => {
+        if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 50);
+        throw error;
+      });
     }
   }
 
   /** #revision finds or creates the ControllerRevision of the current template (revision = highest + 1). */
-  async #revision(ds: any, hash: string): Promise<any> {
+  async #revision(ds: Stored<DaemonSet>, hash: string): Promise<Stored<ControllerRevision> | undefined> {
     const { client, informers } = this.#ctx;
     const ns = ds.metadata.namespace;
-    const info = client.resource('controllerrevisions');
+    const info = client.typed('controllerrevisions');
     const owned = informers.controllerrevisions
       .list()
       .filter((cr) => cr.metadata.namespace === ns && controllerOf(cr)?.uid === ds.metadata.uid);
@@ -187,10 +187,10 @@ export class DaemonSetController {
       .create(info, ns, {
         metadata: {
           name: `${ds.metadata.name}-${hash}`,
-          labels: { ...(ds.spec.selector?.matchLabels ?? {}), [REVISION_HASH]: hash },
+          labels: { ...(ds.spec?.selector?.matchLabels ?? {}), [REVISION_HASH]: hash },
           ownerReferences: [ownerReference(ds)],
         },
-        data: { spec: { template: { ...structuredClone(ds.spec.template), $patch: 'replace' } } },
+        data: { spec: { template: { ...structuredClone(ds.spec?.template), $patch: 'replace' } } },
         revision: max + 1,
       })
       .catch((error) => {
@@ -198,7 +198,7 @@ export class DaemonSetController {
         throw error;
       });
     // Keep revisionHistoryLimit old revisions (those no pod uses any more).
-    const limit = ds.spec.revisionHistoryLimit ?? 10;
+    const limit = ds.spec?.revisionHistoryLimit ?? 10;
     const old = owned
       .filter((cr) => cr.metadata.labels?.[REVISION_HASH] !== hash)
       .sort((a, b) => Number(a.revision) - Number(b.revision));
@@ -208,9 +208,14 @@ export class DaemonSetController {
   }
 }
 
-function daemonPod(ds: any, template: any, hash: string, nodeName: string): any {
-  const spec = structuredClone(template.spec ?? {});
-  const tolerations: any[] = [...(spec.tolerations ?? [])];
+function daemonPod(
+  ds: Stored<DaemonSet>,
+  template: PodTemplateSpec,
+  hash: string,
+  nodeName: string,
+): { metadata: ObjectMeta; spec: Partial<PodSpec> } {
+  const spec: Partial<PodSpec> = structuredClone(template.spec ?? {});
+  const tolerations = [...(spec.tolerations ?? [])];
   for (const t of DAEMON_TOLERATIONS)
     if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
   if (spec.hostNetwork)
@@ -242,27 +247,26 @@ function daemonPod(ds: any, template: any, hash: string, nodeName: string): any 
 }
 
 /** nodeOf is the node a daemon pod is bound or pinned to. */
-function nodeOf(pod: any): string | undefined {
+function nodeOf(pod: Pod): string | undefined {
   if (pod.spec?.nodeName) return pod.spec.nodeName;
-  const terms: any[] =
+  const terms =
     pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
-  return terms.flatMap((t) => t.matchFields ?? []).find((f: any) => f.key === 'metadata.name' && f.operator === 'In')
+  return terms.flatMap((t) => t.matchFields ?? []).find((f) => f.key === 'metadata.name' && f.operator === 'In')
     ?.values?.[0];
 }
 
 /** shouldRun: the node matches the template's node selector and required affinity, and every taint is tolerated. */
-function shouldRun(template: any, node: any): boolean {
-  const spec = template.spec ?? {};
+function shouldRun(template: PodTemplateSpec, node: Node): boolean {
+  const spec: Partial<PodSpec> = template.spec ?? {};
   const labels = node.metadata?.labels ?? {};
   for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms: any[] =
-    spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
   if (
     terms.length &&
     !terms.some((t) =>
       matches(
         selectorFromObject({
-          matchExpressions: (t.matchExpressions ?? []).filter((e: any) =>
+          matchExpressions: (t.matchExpressions ?? []).filter((e) =>
             ['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator),
           ),
         }) ?? [],
@@ -275,7 +279,7 @@ function shouldRun(template: any, node: any): boolean {
   for (const taint of node.spec?.taints ?? []) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
     const tolerated = tolerations.some(
-      (t: any) =>
+      (t) =>
         (!t.effect || t.effect === taint.effect) &&
         (t.operator === 'Exists'
           ? !t.key || t.key === taint.key

@@ -1,3 +1,6 @@
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+
 /**
  * Deployment revisions as upstream's deployment util keeps them: `deployment.kubernetes.io/revision` on every
  * ReplicaSet (int64: adopted ReplicaSets may carry any value, so BigInt), the new ReplicaSet at max(old) + 1 with
@@ -20,13 +23,13 @@ const NOT_COPIED = new Set([
 ]);
 
 /** revisionOf reads a ReplicaSet's revision (0 when absent or not an integer). */
-export function revisionOf(rs: any): bigint {
+export function revisionOf(rs: ReplicaSet | undefined): bigint {
   const text = rs?.metadata?.annotations?.[REVISION];
   return typeof text === 'string' && /^-?\d+$/.test(text) ? BigInt(text) : 0n;
 }
 
 /** maxRevision is the highest revision among ReplicaSets (0 for none). */
-export function maxRevision(replicaSets: readonly any[]): bigint {
+export function maxRevision(replicaSets: readonly ReplicaSet[]): bigint {
   return replicaSets.reduce((max: bigint, rs) => (revisionOf(rs) > max ? revisionOf(rs) : max), 0n);
 }
 
@@ -36,14 +39,14 @@ export function maxRevision(replicaSets: readonly any[]): bigint {
  * (the old value appended to the history), and on creation (existing undefined) the replica annotations.
  */
 export function newReplicaSetAnnotations(
-  d: any,
-  existing: any | undefined,
+  d: Pick<Deployment, 'metadata'> & { spec?: { replicas?: number } },
+  existing: ReplicaSet | undefined,
   newRevision: string,
   maxSurge: number,
 ): Record<string, string> {
   const current: Record<string, string> = { ...(existing?.metadata?.annotations ?? {}) };
   const out: Record<string, string> = { ...current };
-  for (const [k, v] of Object.entries<string>(d.metadata?.annotations ?? {})) if (!NOT_COPIED.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(d.metadata?.annotations ?? {})) if (!NOT_COPIED.has(k)) out[k] = v;
   const oldText = current[REVISION];
   const old =
     oldText !== undefined && /^-?\d+$/.test(oldText)
@@ -69,8 +72,8 @@ export function newReplicaSetAnnotations(
 }
 
 /** equalIgnoreHash compares two pod templates leaving out the pod-template-hash label (upstream's EqualIgnoreHash). */
-export function equalIgnoreHash(a: any, b: any): boolean {
-  const strip = (t: any) => {
+export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
+  const strip = (t: PodTemplateSpec | undefined) => {
     const copy = structuredClone(t ?? {});
     if (copy.metadata?.labels) delete copy.metadata.labels['pod-template-hash'];
     return canonical(copy);

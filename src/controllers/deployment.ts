@@ -1,3 +1,5 @@
+import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
@@ -22,7 +24,7 @@ export class DeploymentController {
       onError: (key, error) => ctx.logger.error('Error syncing deployment', { deployment: key, error }),
     });
     ctx.informers.deployments.addHandlers(onEveryChange((d) => this.#queue.add(keyOf(d))));
-    const rsChanged = (rs: any) => {
+    const rsChanged = (rs: Stored<ReplicaSet>) => {
       const owner = controllerOf(rs);
       if (owner?.kind === 'Deployment') this.#queue.add(`${rs.metadata.namespace}/${owner.name}`);
       // An orphan ReplicaSet wakes the Deployments whose selector matches it: one of them adopts it.
@@ -31,7 +33,7 @@ export class DeploymentController {
     ctx.informers.replicasets.addHandlers(onEveryChange(rsChanged));
   }
 
-  #matching(rs: any): any[] {
+  #matching(rs: Stored<ReplicaSet>): Stored<Deployment>[] {
     return this.#ctx.informers.deployments.list().filter((d) => {
       const selector = selectorFromObject(d.spec?.selector);
       return (
@@ -47,11 +49,11 @@ export class DeploymentController {
    * #claimReplicaSets is upstream's ClaimReplicaSets: orphans matching the selector are adopted (unless the
    * Deployment is being deleted), owned ones that no longer match are released.
    */
-  async #claimReplicaSets(d: any): Promise<any[]> {
+  async #claimReplicaSets(d: Stored<Deployment>): Promise<Stored<ReplicaSet>[]> {
     const { client, informers } = this.#ctx;
-    const rsInfo = client.resource('replicasets');
+    const rsInfo = client.typed('replicasets');
     const selector = selectorFromObject(d.spec?.selector) ?? [];
-    const owned: any[] = [];
+    const owned: Stored<ReplicaSet>[] = [];
     for (const rs of informers.replicasets.list()) {
       if (rs.metadata.namespace !== d.metadata.namespace) continue;
       const owner = controllerOf(rs);
@@ -66,7 +68,7 @@ export class DeploymentController {
               rs.metadata.name,
               {
                 metadata: {
-                  ownerReferences: (rs.metadata.ownerReferences ?? []).filter((r: any) => r.uid !== d.metadata.uid),
+                  ownerReferences: (rs.metadata.ownerReferences ?? []).filter((r) => r.uid !== d.metadata.uid),
                   uid: rs.metadata.uid,
                 },
               },
@@ -98,11 +100,12 @@ export class DeploymentController {
     await this.#ctx.synced;
     const { client, informers } = this.#ctx;
     const d = informers.deployments.get(key);
-    if (!d || d.metadata.deletionTimestamp) return;
+    if (!d?.spec || d.metadata.deletionTimestamp) return;
+    const spec = d.spec;
     const ns = d.metadata.namespace;
-    const rsInfo = client.resource('replicasets');
+    const rsInfo = client.typed('replicasets');
     const owned = await this.#claimReplicaSets(d);
-    const hash = podTemplateHash(d.spec.template, d.status?.collisionCount ?? 0);
+    const hash = podTemplateHash(spec.template, d.status?.collisionCount ?? 0);
     // The new ReplicaSet is the one whose template is the Deployment's, pod-template-hash aside (upstream's
     // FindNewReplicaSet, oldest first), so an adopted ReplicaSet with the same template is not replaced.
     const byAge = [...owned].sort(
@@ -112,11 +115,11 @@ export class DeploymentController {
     );
     let newRs =
       byAge.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash) ??
-      byAge.find((rs) => equalIgnoreHash(rs.spec?.template, d.spec.template));
+      byAge.find((rs) => equalIgnoreHash(rs.spec?.template, spec.template));
     const oldRss = byAge.filter((rs) => rs !== newRs);
     const nextRevision = (maxRevision(oldRss) + 1n).toString();
-    const replicas = d.spec.replicas ?? 1;
-    const recreate = d.spec.strategy?.type === 'Recreate';
+    const replicas = spec.replicas ?? 1;
+    const recreate = spec.strategy?.type === 'Recreate';
     const oldActive = oldRss.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
     const oldPods = oldRss.reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);
     if (!newRs) {
@@ -125,7 +128,7 @@ export class DeploymentController {
           ? 0
           : replicas
         : Math.min(replicas, Math.max(0, replicas + surge(d, replicas) - oldActive));
-      const labels = { ...(d.spec.template.metadata?.labels ?? {}), 'pod-template-hash': hash };
+      const labels = { ...(spec.template.metadata?.labels ?? {}), 'pod-template-hash': hash };
       try {
         newRs = await client.create(rsInfo, ns, {
           metadata: {
@@ -136,12 +139,12 @@ export class DeploymentController {
           },
           spec: {
             replicas: initial,
-            minReadySeconds: d.spec.minReadySeconds,
+            minReadySeconds: spec.minReadySeconds,
             selector: {
-              ...d.spec.selector,
-              matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash },
+              ...spec.selector,
+              matchLabels: { ...(spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash },
             },
-            template: { ...d.spec.template, metadata: { ...(d.spec.template.metadata ?? {}), labels } },
+            template: { ...spec.template, metadata: { ...(spec.template.metadata ?? {}), labels } },
           },
         });
         if (initial > 0)
@@ -160,14 +163,15 @@ export class DeploymentController {
     // A ReplicaSet that becomes new again (a rollback, an adoption) takes the next revision; its old one goes to
     // the revision history, as upstream's SetNewReplicaSetAnnotations.
     const wanted = newReplicaSetAnnotations(d, newRs, nextRevision, surge(d, replicas));
-    if (Object.entries(wanted).some(([k, v]) => newRs.metadata.annotations?.[k] !== v)) {
+    const annotations = newRs.metadata.annotations;
+    if (Object.entries(wanted).some(([k, v]) => annotations?.[k] !== v)) {
       newRs = await client.patch(rsInfo, ns, newRs.metadata.name, { metadata: { annotations: wanted } }, 'merge');
     }
     const revision = newRs.metadata.annotations?.[REVISION];
     if (revision && d.metadata.annotations?.[REVISION] !== revision) {
       await client
         .patch(
-          client.resource('deployments'),
+          client.typed('deployments'),
           ns,
           d.metadata.name,
           { metadata: { annotations: { [REVISION]: revision } } },
@@ -184,12 +188,12 @@ export class DeploymentController {
       const maxUnavailable = unavailable(d, replicas, maxSurge);
       const total = owned.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
       // Scale the new ReplicaSet up within the surge, or straight to the target when it is the only one.
-      let newTarget = newRs.spec.replicas ?? 0;
+      let newTarget = newRs.spec?.replicas ?? 0;
       if (oldRss.every((rs) => (rs.spec?.replicas ?? 0) === 0)) newTarget = replicas;
       else if (newTarget < replicas)
         newTarget = Math.min(replicas, newTarget + Math.max(0, replicas + maxSurge - total));
       else if (newTarget > replicas) newTarget = replicas;
-      if (newTarget !== newRs.spec.replicas) await this.#scale(d, newRs, newTarget);
+      if (newTarget !== newRs.spec?.replicas) await this.#scale(d, newRs, newTarget);
       // Scale old ReplicaSets down as far as availability allows (unhealthy old pods go first, as they count for nothing).
       const available = owned.reduce((n, rs) => n + (rs.status?.availableReplicas ?? 0), 0);
       let canRemove = Math.max(0, available - (replicas - maxUnavailable));
@@ -205,16 +209,16 @@ export class DeploymentController {
     await this.#updateStatus(d, newRs, owned);
   }
 
-  async #scale(d: any, rs: any, to: number): Promise<void> {
+  async #scale(d: Stored<Deployment>, rs: Stored<ReplicaSet>, to: number): Promise<void> {
     const from = rs.spec?.replicas ?? 0;
     if (from === to) return;
     const client = this.#ctx.client;
     await client.patch(
-      client.resource('replicasets'),
+      client.typed('replicasets'),
       rs.metadata.namespace,
       rs.metadata.name,
       {
-        metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas ?? 1) } },
+        metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) } },
         spec: { replicas: to },
       },
       'merge',
@@ -227,17 +231,17 @@ export class DeploymentController {
     );
   }
 
-  async #updateStatus(d: any, newRs: any, owned: any[]): Promise<void> {
-    const sum = (f: (rs: any) => number) => owned.reduce((n, rs) => n + f(rs), 0);
+  async #updateStatus(d: Stored<Deployment>, newRs: Stored<ReplicaSet>, owned: Stored<ReplicaSet>[]): Promise<void> {
+    const sum = (f: (rs: ReplicaSet) => number) => owned.reduce((n, rs) => n + f(rs), 0);
     const replicas = sum((rs) => rs.status?.replicas ?? 0);
     const available = sum((rs) => rs.status?.availableReplicas ?? 0);
     const now = timestamp();
     const isAvailable =
-      available >= (d.spec.replicas ?? 1) - unavailable(d, d.spec.replicas ?? 1, surge(d, d.spec.replicas ?? 1));
+      available >= (d.spec?.replicas ?? 1) - unavailable(d, d.spec?.replicas ?? 1, surge(d, d.spec?.replicas ?? 1));
     const complete =
-      (newRs.status?.availableReplicas ?? 0) === (d.spec.replicas ?? 1) && replicas === (d.spec.replicas ?? 1);
-    const previous: any[] = d.status?.conditions ?? [];
-    const condition = (type: string, status: string, reason: string, message: string) => {
+      (newRs.status?.availableReplicas ?? 0) === (d.spec?.replicas ?? 1) && replicas === (d.spec?.replicas ?? 1);
+    const previous = d.status?.conditions ?? [];
+    const condition = (type: string, status: string, reason: string, message: string): DeploymentCondition => {
       const old = previous.find((c) => c.type === type);
       return {
         type,
@@ -254,7 +258,7 @@ export class DeploymentController {
       updatedReplicas: newRs.status?.replicas ?? 0,
       readyReplicas: sum((rs) => rs.status?.readyReplicas ?? 0),
       availableReplicas: available,
-      unavailableReplicas: Math.max(0, (d.spec.replicas ?? 1) - available),
+      unavailableReplicas: Math.max(0, (d.spec?.replicas ?? 1) - available),
       conditions: [
         condition(
           'Available',
@@ -272,12 +276,12 @@ export class DeploymentController {
         ),
       ],
     };
-    const strip = (s: any) =>
-      JSON.stringify({ ...s, conditions: (s?.conditions ?? []).map((c: any) => [c.type, c.status, c.reason]) });
+    const strip = (s: DeploymentStatus | undefined) =>
+      JSON.stringify({ ...s, conditions: (s?.conditions ?? []).map((c) => [c.type, c.status, c.reason]) });
     if (strip(status) === strip({ ...d.status, conditions: d.status?.conditions })) return;
     const client = this.#ctx.client;
     await client
-      .update(client.resource('deployments'), { ...d, status: { ...d.status, ...status } }, { subresource: 'status' })
+      .update(client.typed('deployments'), { ...d, status: { ...d.status, ...status } }, { subresource: 'status' })
       .catch((error) => {
         if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
         this.#queue.addAfter(keyOf(d), 50);
@@ -291,15 +295,15 @@ function ignoreGone(error: unknown): undefined {
 }
 
 /** surge is maxSurge resolved against replicas (percentages round up, as upstream). */
-function surge(d: any, replicas: number): number {
-  if (d.spec.strategy?.type === 'Recreate') return 0;
-  return resolve(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', replicas, true);
+function surge(d: Deployment, replicas: number): number {
+  if (d.spec?.strategy?.type === 'Recreate') return 0;
+  return resolve(d.spec?.strategy?.rollingUpdate?.maxSurge ?? '25%', replicas, true);
 }
 
 /** unavailable is maxUnavailable resolved (percentages round down); never 0 together with a 0 surge. */
-function unavailable(d: any, replicas: number, maxSurge: number): number {
-  if (d.spec.strategy?.type === 'Recreate') return replicas;
-  const value = resolve(d.spec.strategy?.rollingUpdate?.maxUnavailable ?? '25%', replicas, false);
+function unavailable(d: Deployment, replicas: number, maxSurge: number): number {
+  if (d.spec?.strategy?.type === 'Recreate') return replicas;
+  const value = resolve(d.spec?.strategy?.rollingUpdate?.maxUnavailable ?? '25%', replicas, false);
   return value === 0 && maxSurge === 0 ? 1 : Math.min(value, replicas);
 }
 

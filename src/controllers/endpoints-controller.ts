@@ -1,3 +1,6 @@
+import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { matches, selectorFromMap } from '../api/labels.ts';
@@ -22,7 +25,7 @@ export class EndpointsController {
     });
     const svc = ctx.informers.services;
     svc.addHandlers(onEveryChange((s) => this.#queue.add(keyOf(s))));
-    const podChanged = (old: any | undefined, pod: any) => {
+    const podChanged = (old: Stored<Pod> | undefined, pod: Stored<Pod>) => {
       for (const s of svc.list()) {
         if (s.metadata.namespace !== pod.metadata.namespace || !s.spec?.selector) continue;
         const selector = selectorFromMap(s.spec.selector);
@@ -37,13 +40,13 @@ export class EndpointsController {
     });
     // As upstream's controllers, watch what we write too: a managed slice or an Endpoints object that someone
     // deletes or edits is put back as the Service wants it.
-    const sliceChanged = (slice: any) => {
+    const sliceChanged = (slice: Stored<EndpointSlice>) => {
       const service = slice.metadata.labels?.['kubernetes.io/service-name'];
       if (service && slice.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY)
         this.#queue.add(`${slice.metadata.namespace}/${service}`);
     };
     ctx.informers.endpointslices.addHandlers({ onUpdate: (_o, s) => sliceChanged(s), onDelete: sliceChanged });
-    const endpointsChanged = (ep: any) => {
+    const endpointsChanged = (ep: Stored<Endpoints>) => {
       if (svc.get(keyOf(ep))?.spec?.selector) this.#queue.add(keyOf(ep));
     };
     ctx.informers.endpoints.addHandlers({ onUpdate: (_o, e) => endpointsChanged(e), onDelete: endpointsChanged });
@@ -54,8 +57,8 @@ export class EndpointsController {
     const { client, informers } = this.#ctx;
     const [ns, name] = key.split('/') as [string, string];
     const service = informers.services.get(key);
-    const slicesInfo = client.resource('endpointslices');
-    const endpointsInfo = client.resource('endpoints');
+    const slicesInfo = client.typed('endpointslices');
+    const endpointsInfo = client.typed('endpoints');
     const existing = informers.endpointslices
       .list()
       .filter(
@@ -125,10 +128,8 @@ export class EndpointsController {
   }
 }
 
-function ownedBy(slice: any, service: any): boolean {
-  return (slice.metadata.ownerReferences ?? []).some(
-    (r: any) => r.controller === true && r.uid === service.metadata.uid,
-  );
+function ownedBy(slice: Stored<EndpointSlice>, service: Stored<Service>): boolean {
+  return (slice.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === service.metadata.uid);
 }
 
 function ignoreNotFound(error: unknown): void {

@@ -1,3 +1,6 @@
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import type { KubeObject, Stored } from '../api/objects.ts';
 import { onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -25,10 +28,10 @@ export class EndpointSliceMirroringController {
       concurrency: 4,
       onError: (key, error) => ctx.logger.error('Error mirroring endpoints', { endpoints: key, error }),
     });
-    const add = (o: any) => this.#queue.add(keyOf(o));
+    const add = (o: KubeObject) => this.#queue.add(keyOf(o));
     ctx.informers.endpoints.addHandlers(onEveryChange(add));
     ctx.informers.services.addHandlers(onEveryChange(add));
-    const slice = (s: any) => {
+    const slice = (s: Stored<EndpointSlice>) => {
       const name = s.metadata.labels?.['kubernetes.io/service-name'];
       if (name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORING_MANAGED_BY)
         this.#queue.add(`${s.metadata.namespace}/${name}`);
@@ -40,7 +43,7 @@ export class EndpointSliceMirroringController {
     await this.#ctx.synced;
     const { client, informers } = this.#ctx;
     const [ns, name] = key.split('/') as [string, string];
-    const slicesInfo = client.resource('endpointslices');
+    const slicesInfo = client.typed('endpointslices');
     const existing = informers.endpointslices
       .list()
       .filter(
@@ -68,7 +71,7 @@ export class EndpointSliceMirroringController {
         blockOwnerDeletion: true,
       },
     ];
-    const meta = (current: any) => ({
+    const meta = <M extends ObjectMeta>(current: M): M => ({
       ...current,
       labels,
       ownerReferences: owner,

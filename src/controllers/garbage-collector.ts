@@ -1,3 +1,4 @@
+import type { KubeObject, Stored } from '../api/objects.ts';
 import { onEveryChange } from '../client/client.ts';
 import { resourceByKind, type ResourceInfo } from '../api/resources.ts';
 import { isStatusError } from '../api/status.ts';
@@ -14,7 +15,7 @@ import { keyOf, type ControllerContext } from './context.ts';
 export class GarbageCollector {
   #ctx: ControllerContext;
   #queue: WorkQueue;
-  #tracked: { informer: Informer; info: ResourceInfo }[];
+  #tracked: { informer: Informer<Stored<KubeObject>>; info: ResourceInfo }[];
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
@@ -35,7 +36,7 @@ export class GarbageCollector {
       onError: (key, error) => ctx.logger.error('Error in garbage collection', { object: key, error }),
     });
     for (const { informer, info } of this.#tracked) {
-      const enqueue = (o: any) => {
+      const enqueue = (o: Stored<KubeObject>) => {
         this.#queue.add(`${info.resource}|${keyOf(o)}`);
         // A change to an owner may concern its dependents (deleted owner) and its own finalizers.
         for (const d of this.#dependents(o.metadata.uid)) this.#queue.add(`${d.info.resource}|${keyOf(d.object)}`);
@@ -44,11 +45,11 @@ export class GarbageCollector {
     }
   }
 
-  #dependents(uid: string): { object: any; info: ResourceInfo }[] {
-    const out: { object: any; info: ResourceInfo }[] = [];
+  #dependents(uid: string): { object: Stored<KubeObject>; info: ResourceInfo }[] {
+    const out: { object: Stored<KubeObject>; info: ResourceInfo }[] = [];
     for (const { informer, info } of this.#tracked) {
       for (const object of informer.list())
-        if ((object.metadata.ownerReferences ?? []).some((r: any) => r.uid === uid)) out.push({ object, info });
+        if ((object.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) out.push({ object, info });
     }
     return out;
   }
@@ -61,7 +62,7 @@ export class GarbageCollector {
     if (!object) return;
     const client = this.#ctx.client;
     const ns = object.metadata.namespace;
-    const finalizers: string[] = object.metadata.finalizers ?? [];
+    const finalizers = object.metadata.finalizers ?? [];
     if (object.metadata.deletionTimestamp && finalizers.includes('orphan')) {
       for (const d of this.#dependents(object.metadata.uid)) {
         await client
@@ -71,7 +72,7 @@ export class GarbageCollector {
             d.object.metadata.name,
             {
               metadata: {
-                ownerReferences: d.object.metadata.ownerReferences.filter((r: any) => r.uid !== object.metadata.uid),
+                ownerReferences: (d.object.metadata.ownerReferences ?? []).filter((r) => r.uid !== object.metadata.uid),
               },
             },
             'merge',
@@ -91,7 +92,7 @@ export class GarbageCollector {
       if (dependents.length === 0) return this.#removeFinalizer(tracked.info, object, 'foregroundDeletion');
       return this.#queue.addAfter(item, 500);
     }
-    const owners: any[] = object.metadata.ownerReferences ?? [];
+    const owners = object.metadata.ownerReferences ?? [];
     if (owners.length === 0 || object.metadata.deletionTimestamp) return;
     for (const ref of owners) {
       const info = resourceByKind(ref.apiVersion, ref.kind);
@@ -113,7 +114,7 @@ export class GarbageCollector {
       .catch(ignoreNotFound);
   }
 
-  async #removeFinalizer(info: ResourceInfo, object: any, finalizer: string): Promise<void> {
+  async #removeFinalizer(info: ResourceInfo, object: Stored<KubeObject>, finalizer: string): Promise<void> {
     const client = this.#ctx.client;
     await client
       .patch(
@@ -125,7 +126,7 @@ export class GarbageCollector {
           {
             op: 'replace',
             path: '/metadata/finalizers',
-            value: object.metadata.finalizers.filter((f: string) => f !== finalizer),
+            value: (object.metadata.finalizers ?? []).filter((f) => f !== finalizer),
           },
         ],
         'json',

@@ -1,3 +1,6 @@
+import type { Job, JobCondition } from 'kubernetes-types/batch/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { onEveryChange } from '../client/client.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
 import { isStatusError } from '../api/status.ts';
@@ -24,7 +27,7 @@ export class JobController {
       onError: (key, error) => ctx.logger.error('Error syncing job', { job: key, error }),
     });
     ctx.informers.jobs.addHandlers(onEveryChange((j) => this.#queue.add(keyOf(j))));
-    const podChanged = (pod: any) => {
+    const podChanged = (pod: Stored<Pod>) => {
       const owner = controllerOf(pod);
       if (owner?.kind === 'Job') this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
     };
@@ -34,7 +37,7 @@ export class JobController {
   async #sync(key: string): Promise<void> {
     await this.#ctx.synced;
     const { client, informers, events } = this.#ctx;
-    const podsInfo = client.resource('pods');
+    const podsInfo = client.typed('pods');
     const job = informers.jobs.get(key);
     const ns = key.split('/')[0]!;
     if (!job || job.metadata.deletionTimestamp) {
@@ -53,6 +56,8 @@ export class JobController {
       );
       return;
     }
+    const spec = job.spec;
+    if (!spec) return;
     const owned = informers.pods
       .list()
       .filter((p) => p.metadata.namespace === ns && controllerOf(p)?.uid === job.metadata.uid);
@@ -96,15 +101,15 @@ export class JobController {
     );
     const succeededTotal = status.succeeded + uncounted.succeeded.length;
     const failedTotal = status.failed + uncounted.failed.length;
-    const completions: number | undefined = job.spec.completions ?? undefined;
-    const parallelism: number = job.spec.parallelism ?? 1;
-    const suspended = job.spec.suspend === true;
+    const completions: number | undefined = spec.completions ?? undefined;
+    const parallelism: number = spec.parallelism ?? 1;
+    const suspended = spec.suspend === true;
     if (!finished && !suspended) status.startTime ??= now;
-    let conditions: any[] = [...(status.conditions ?? [])];
+    let conditions: JobCondition[] = [...(status.conditions ?? [])];
     let finishReason: { type: string; reason: string; message: string } | undefined;
     if (!finished) {
-      const deadline = job.spec.activeDeadlineSeconds;
-      if (failedTotal > (job.spec.backoffLimit ?? 6))
+      const deadline = spec.activeDeadlineSeconds;
+      if (failedTotal > (spec.backoffLimit ?? 6))
         finishReason = {
           type: 'Failed',
           reason: 'BackoffLimitExceeded',
@@ -164,7 +169,7 @@ export class JobController {
     } else {
       const remaining = completions !== undefined ? completions - succeededTotal : succeededTotal > 0 ? 0 : parallelism;
       const want = Math.max(0, Math.min(parallelism, remaining));
-      const template = job.spec.template ?? {};
+      const template = spec.template ?? {};
       for (let i = active.length; i < want; i++) {
         const pod = await client.create(podsInfo, ns, {
           metadata: {
@@ -194,7 +199,7 @@ export class JobController {
       if (status[k] === 0 && (job.status?.[k] ?? 0) === 0) delete status[k];
     if (JSON.stringify(status) !== JSON.stringify(job.status ?? {})) {
       const updated = await client
-        .update(client.resource('jobs'), { ...job, status }, { subresource: 'status' })
+        .update(client.typed('jobs'), { ...job, status }, { subresource: 'status' })
         .catch((error) => {
           if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 50);
           throw error;
@@ -205,17 +210,17 @@ export class JobController {
     await this.#releaseTracking(
       pods.filter((p) => uncounted.succeeded.includes(p.metadata.uid) || uncounted.failed.includes(p.metadata.uid)),
     );
-    if (!done && job.spec.activeDeadlineSeconds !== undefined) this.#queue.addAfter(key, 1000);
+    if (!done && spec.activeDeadlineSeconds !== undefined) this.#queue.addAfter(key, 1000);
   }
 
-  async #releaseTracking(pods: any[]): Promise<void> {
+  async #releaseTracking(pods: Stored<Pod>[]): Promise<void> {
     const client = this.#ctx.client;
     for (const pod of pods) {
       const finalizers: string[] = pod.metadata.finalizers ?? [];
       if (!finalizers.includes(JOB_TRACKING_FINALIZER)) continue;
       await client
         .patch(
-          client.resource('pods'),
+          client.typed('pods'),
           pod.metadata.namespace,
           pod.metadata.name,
           [
@@ -236,20 +241,20 @@ export class JobController {
 }
 
 /** finishedCondition is the Job's Complete or Failed condition when true. */
-export function finishedCondition(job: any): any | undefined {
+export function finishedCondition(job: Job): JobCondition | undefined {
   return (job.status?.conditions ?? []).find(
-    (c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
   );
 }
 
 function upsertCondition(
-  conditions: any[],
+  conditions: JobCondition[],
   type: string,
   status: string,
   reason: string,
   message: string,
   now: string,
-): any[] {
+): JobCondition[] {
   const old = conditions.find((c) => c.type === type);
   if (old && old.status === status) return conditions;
   return [

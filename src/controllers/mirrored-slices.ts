@@ -1,3 +1,6 @@
+import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
+import type { Endpoint, EndpointPort } from 'kubernetes-types/discovery/v1.js';
+
 /**
  * The pure part of the EndpointSlice mirroring controller (upstream pkg/controller/endpointslicemirroring): which
  * Endpoints objects are mirrored, and the EndpointSlices that stand for one.
@@ -11,13 +14,13 @@ const MAX_ENDPOINTS_PER_SLICE = 100;
  * shouldMirror: custom Endpoints of a Service without a selector, unless labelled
  * `endpointslice.kubernetes.io/skip-mirror: "true"` (as the API server's own `kubernetes` Endpoints are).
  */
-export function shouldMirror(endpoints: any, service: any | undefined): boolean {
+export function shouldMirror(endpoints: Endpoints, service: Service | undefined): boolean {
   if (!service || service.spec?.selector || service.spec?.type === 'ExternalName') return false;
-  return endpoints.metadata.labels?.['endpointslice.kubernetes.io/skip-mirror'] !== 'true';
+  return endpoints.metadata?.labels?.['endpointslice.kubernetes.io/skip-mirror'] !== 'true';
 }
 
 /** mirroredLabels are the Endpoints' labels plus the service name and managed-by labels of a mirrored slice. */
-export function mirroredLabels(endpoints: any): Record<string, string> {
+export function mirroredLabels(endpoints: Endpoints & { metadata: { name: string } }): Record<string, string> {
   const labels: Record<string, string> = { ...(endpoints.metadata.labels ?? {}) };
   delete labels['endpointslice.kubernetes.io/skip-mirror'];
   labels['kubernetes.io/service-name'] = endpoints.metadata.name;
@@ -26,8 +29,8 @@ export function mirroredLabels(endpoints: any): Record<string, string> {
 }
 
 /** mirroredAnnotations drop what describes the Endpoints object itself rather than its contents. */
-export function mirroredAnnotations(endpoints: any): Record<string, string> | undefined {
-  const annotations: Record<string, string> = { ...(endpoints.metadata.annotations ?? {}) };
+export function mirroredAnnotations(endpoints: Endpoints): Record<string, string> | undefined {
+  const annotations: Record<string, string> = { ...(endpoints.metadata?.annotations ?? {}) };
   delete annotations['endpoints.kubernetes.io/last-change-trigger-time'];
   delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
   return Object.keys(annotations).length ? annotations : undefined;
@@ -35,26 +38,26 @@ export function mirroredAnnotations(endpoints: any): Record<string, string> | un
 
 export interface MirroredSlice {
   addressType: 'IPv4' | 'IPv6';
-  ports: any[];
-  endpoints: any[];
+  ports: EndpointPort[];
+  endpoints: Endpoint[];
 }
 
 /**
  * mirroredSlices turns subsets into slice bodies: subsets with the same ports are merged, addresses are Ready and
  * notReadyAddresses not, grouped by address family, at most 100 endpoints a slice, sorted for stable output.
  */
-export function mirroredSlices(endpoints: any): MirroredSlice[] {
+export function mirroredSlices(endpoints: Endpoints): MirroredSlice[] {
   const groups = new Map<string, MirroredSlice>();
   for (const subset of endpoints.subsets ?? []) {
-    const ports = (subset.ports ?? []).map((p: any) => ({
+    const ports = (subset.ports ?? []).map((p) => ({
       name: p.name ?? '',
       port: p.port,
       protocol: p.protocol ?? 'TCP',
       ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
     }));
     const addresses = [
-      ...(subset.addresses ?? []).map((a: any) => [a, true] as const),
-      ...(subset.notReadyAddresses ?? []).map((a: any) => [a, false] as const),
+      ...(subset.addresses ?? []).map((a) => [a, true] as const),
+      ...(subset.notReadyAddresses ?? []).map((a) => [a, false] as const),
     ].slice(0, MAX_MIRRORED_PER_SUBSET);
     for (const [address, ready] of addresses) {
       const addressType = String(address.ip).includes(':') ? 'IPv6' : 'IPv4';

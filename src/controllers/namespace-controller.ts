@@ -1,3 +1,6 @@
+import type { Namespace, NamespaceCondition } from 'kubernetes-types/core/v1.js';
+import type { APIGroupList, APIResourceList } from 'kubernetes-types/meta/v1.js';
+import type { Stored } from '../api/objects.ts';
 import type { ResourceInfo } from '../api/resources.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -24,7 +27,7 @@ export class NamespaceController {
     this.#queue = new WorkQueue((name) => this.#sync(name), {
       onError: (name, error) => ctx.logger.error('Error syncing namespace', { namespace: name, error }),
     });
-    const changed = (ns: any) => {
+    const changed = (ns: Stored<Namespace>) => {
       if (ns.metadata.deletionTimestamp) this.#queue.add(ns.metadata.name);
     };
     ctx.informers.namespaces.addHandlers({ onAdd: changed, onUpdate: (_o, ns) => changed(ns) });
@@ -33,8 +36,8 @@ export class NamespaceController {
   async #sync(name: string): Promise<void> {
     await this.#ctx.synced;
     const { client, logger } = this.#ctx;
-    const nsInfo = client.resource('namespaces');
-    let ns: any;
+    const nsInfo = client.typed('namespaces');
+    let ns: Stored<Namespace>;
     try {
       ns = await client.get(nsInfo, undefined, name);
     } catch (error) {
@@ -42,7 +45,7 @@ export class NamespaceController {
       throw error;
     }
     if (!ns.metadata.deletionTimestamp) return;
-    const finalizers: string[] = ns.spec?.finalizers ?? [];
+    const finalizers = ns.spec?.finalizers ?? [];
     if (!finalizers.includes(FINALIZER_KUBERNETES)) {
       // Finalized already (or never had ours): a namespace whose other finalizers are gone is deleted again.
       if (finalizers.length === 0 && (ns.metadata.finalizers ?? []).length === 0)
@@ -83,7 +86,7 @@ export class NamespaceController {
       ...latest,
       spec: {
         ...latest.spec,
-        finalizers: (latest.spec?.finalizers ?? []).filter((f: string) => f !== FINALIZER_KUBERNETES),
+        finalizers: (latest.spec?.finalizers ?? []).filter((f) => f !== FINALIZER_KUBERNETES),
       },
     };
     await client.update(nsInfo, next, { subresource: 'finalize' }).catch((error) => {
@@ -96,14 +99,14 @@ export class NamespaceController {
 
   /** #updateConditions writes upstream's five namespace deletion conditions (shown by `kubectl describe ns`). */
   async #updateConditions(
-    ns: any,
+    ns: Stored<Namespace>,
     remaining: Map<string, number>,
     finalizersLeft: Map<string, number>,
     deleteFailure: string | undefined,
   ): Promise<void> {
     const now = timestamp();
-    const previous: any[] = ns.status?.conditions ?? [];
-    const condition = (type: string, status: string, reason: string, message: string) => {
+    const previous = ns.status?.conditions ?? [];
+    const condition = (type: string, status: string, reason: string, message: string): NamespaceCondition => {
       const old = previous.find((c) => c.type === type);
       return {
         type,
@@ -158,11 +161,12 @@ export class NamespaceController {
             'All content-preserving finalizers finished',
           ),
     ];
-    const key = (list: any[]) => JSON.stringify(list.map((c) => [c.type, c.status, c.reason, c.message]));
+    const key = (list: NamespaceCondition[]) =>
+      JSON.stringify(list.map((c) => [c.type, c.status, c.reason, c.message]));
     if (key(conditions) === key(previous)) return;
     const client = this.#ctx.client;
     await client
-      .update(client.resource('namespaces'), { ...ns, status: { ...ns.status, conditions } }, { subresource: 'status' })
+      .update(client.typed('namespaces'), { ...ns, status: { ...ns.status, conditions } }, { subresource: 'status' })
       .catch((error) => {
         if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
       });
@@ -173,12 +177,12 @@ export class NamespaceController {
     if (this.#discovered && Date.now() - this.#discovered.at < DISCOVERY_TTL_MS) return this.#discovered.resources;
     const client = this.#ctx.client;
     const groupVersions: string[] = ['v1'];
-    const groups = await client.request('GET', '/apis');
+    const groups = await client.request<APIGroupList>('GET', '/apis');
     for (const g of groups.groups ?? [])
       if (g.preferredVersion?.groupVersion) groupVersions.push(g.preferredVersion.groupVersion);
     const resources: ResourceInfo[] = [];
     for (const gv of groupVersions) {
-      const list = await client.request('GET', gv === 'v1' ? '/api/v1' : `/apis/${gv}`);
+      const list = await client.request<APIResourceList>('GET', gv === 'v1' ? '/api/v1' : `/apis/${gv}`);
       const [group, version] = gv.includes('/') ? (gv.split('/') as [string, string]) : ['', gv];
       for (const r of list.resources ?? []) {
         if (r.name.includes('/') || !r.namespaced || !r.verbs?.includes('delete') || !r.verbs?.includes('list'))

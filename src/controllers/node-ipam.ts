@@ -56,7 +56,7 @@ export class NodeIpamController {
     this.#pending.set(name, chosen);
     const client = this.#ctx.client;
     await client.patch(
-      client.resource('nodes'),
+      client.typed('nodes'),
       undefined,
       name,
       { spec: { podCIDR: chosen, podCIDRs: [chosen] } },

@@ -32,7 +32,7 @@ export class NodeLifecycleController {
     const { client, informers } = this.#ctx;
     const now = Date.now();
     for (const node of informers.nodes.list()) {
-      const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+      const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
       if (!ready || ready.status === 'Unknown') continue;
       const lease = informers.leases.get(`kube-node-lease/${node.metadata.name}`);
       const heard = Math.max(
@@ -42,7 +42,7 @@ export class NodeLifecycleController {
       );
       if (now - heard < this.#graceMs) continue;
       const stamp = timestamp(now);
-      const conditions = (node.status.conditions as any[]).map((c) =>
+      const conditions = (node.status?.conditions ?? []).map((c) =>
         c.type === 'Ready'
           ? {
               ...c,
@@ -55,7 +55,7 @@ export class NodeLifecycleController {
       );
       try {
         await client.update(
-          client.resource('nodes'),
+          client.typed('nodes'),
           { ...node, status: { ...node.status, conditions } },
           { subresource: 'status' },
         );
@@ -66,12 +66,12 @@ export class NodeLifecycleController {
       this.#ctx.events.event(node, 'Normal', 'NodeNotReady', `Node ${node.metadata.name} status is now: NodeNotReady`);
       for (const pod of informers.pods.list()) {
         if (pod.spec?.nodeName !== node.metadata.name) continue;
-        const podConditions = (pod.status?.conditions ?? []).map((c: any) =>
+        const podConditions = (pod.status?.conditions ?? []).map((c) =>
           c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: stamp } : c,
         );
         await client
           .update(
-            client.resource('pods'),
+            client.typed('pods'),
             { ...pod, status: { ...pod.status, conditions: podConditions } },
             { subresource: 'status' },
           )

@@ -1,3 +1,6 @@
+import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Pod, ReplicationController } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { matches, selectorFromMap, selectorFromObject, type Selector } from '../api/labels.ts';
@@ -31,7 +34,7 @@ export class ReplicaSetController {
         }),
     });
     informer.addHandlers(onEveryChange((rs) => this.#queue.add(keyOf(rs))));
-    const podChanged = (pod: any) => {
+    const podChanged = (pod: Stored<Pod>) => {
       const owner = controllerOf(pod);
       if (owner?.kind === kind.kind) this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
       else if (!owner)
@@ -60,8 +63,8 @@ export class ReplicaSetController {
       if (pending && Date.now() - expected.at < EXPECTATION_TIMEOUT_MS) return this.#queue.addAfter(key, 100);
       this.#expected.delete(key);
     }
-    const podsInfo = client.resource('pods');
-    const owned: any[] = [];
+    const podsInfo = client.typed('pods');
+    const owned: Stored<Pod>[] = [];
     for (const pod of all) {
       const owner = controllerOf(pod);
       const selected = matches(selector, pod.metadata.labels);
@@ -75,7 +78,7 @@ export class ReplicaSetController {
               pod.metadata.name,
               {
                 metadata: {
-                  ownerReferences: (pod.metadata.ownerReferences ?? []).filter((r: any) => r.uid !== rs.metadata.uid),
+                  ownerReferences: (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid),
                 },
               },
               'merge',
@@ -100,7 +103,7 @@ export class ReplicaSetController {
     if (diff > 0) {
       const creates = new Set<string>();
       this.#expected.set(key, { creates, deletes: new Set(), at: Date.now() });
-      const template = rs.spec.template ?? {};
+      const template = rs.spec?.template ?? {};
       // Slow start, as upstream: batches of 1, 2, 4, ... so a failing create (quota, bad template) fails fast.
       let remaining = Math.min(diff, 500);
       for (let batch = 1; remaining > 0; batch *= 2) {
@@ -141,11 +144,11 @@ export class ReplicaSetController {
       availableReplicas: ready,
       observedGeneration: rs.metadata.generation,
     };
-    const current = rs.status ?? {};
-    if (Object.entries(status).some(([k, v]) => (current[k] ?? 0) !== v)) {
+    const current = rs.status ?? { replicas: 0 };
+    if ((Object.keys(status) as (keyof typeof status)[]).some((k) => (current[k] ?? 0) !== status[k])) {
       await client
         .update(
-          client.resource(this.#kind.resource),
+          client.typed(this.#kind.resource),
           { ...rs, status: { ...current, ...status } },
           { subresource: 'status' },
         )
@@ -157,15 +160,18 @@ export class ReplicaSetController {
   }
 }
 
+/** Replicated is what this controller keeps pods for. */
+type Replicated = Stored<ReplicaSet> | Stored<ReplicationController>;
+
 /** ReplicatedKind is what differs between ReplicaSets and ReplicationControllers for this controller. */
-export interface ReplicatedKind {
-  kind: string;
-  resource: string;
-  informer(ctx: ControllerContext): Informer;
-  selector(object: any): Selector;
+export interface ReplicatedKind<T extends Replicated = Replicated> {
+  kind: T['kind'] & string;
+  resource: 'replicasets' | 'replicationcontrollers';
+  informer(ctx: ControllerContext): Informer<T>;
+  selector(object: T): Selector;
 }
 
-const REPLICA_SET: ReplicatedKind = {
+const REPLICA_SET: ReplicatedKind<Stored<ReplicaSet>> = {
   kind: 'ReplicaSet',
   resource: 'replicasets',
   informer: (ctx) => ctx.informers.replicasets,
@@ -173,7 +179,7 @@ const REPLICA_SET: ReplicatedKind = {
 };
 
 /** REPLICATION_CONTROLLER: upstream runs the ReplicaSet controller for ReplicationControllers too (map selector). */
-export const REPLICATION_CONTROLLER: ReplicatedKind = {
+export const REPLICATION_CONTROLLER: ReplicatedKind<Stored<ReplicationController>> = {
   kind: 'ReplicationController',
   resource: 'replicationcontrollers',
   informer: (ctx) => ctx.informers.replicationcontrollers,
@@ -181,8 +187,8 @@ export const REPLICATION_CONTROLLER: ReplicatedKind = {
 };
 
 /** deletionOrder puts first the pods a scale down should remove: unscheduled, pending, not ready, then newest. */
-function deletionOrder(a: any, b: any): number {
-  const rank = (p: any) => (!p.spec?.nodeName ? 0 : p.status?.phase === 'Pending' ? 1 : !isPodReady(p) ? 2 : 3);
+function deletionOrder(a: Stored<Pod>, b: Stored<Pod>): number {
+  const rank = (p: Pod) => (!p.spec?.nodeName ? 0 : p.status?.phase === 'Pending' ? 1 : !isPodReady(p) ? 2 : 3);
   return (
     rank(a) - rank(b) ||
     Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp) ||

@@ -1,3 +1,4 @@
+import type { KubeObject } from '../api/objects.ts';
 import type { ResourceInfo } from '../api/resources.ts';
 import { isStatusError } from '../api/status.ts';
 import { formatQuota, usageOf } from '../api/quota-usage.ts';
@@ -26,15 +27,16 @@ export class ResourceQuotaController {
       onUpdate: (o, q) =>
         JSON.stringify(o.spec) !== JSON.stringify(q.spec) || !q.status?.used ? this.#queue.add(keyOf(q)) : undefined,
     });
-    const namespaceChanged = (object: any) => {
+    const namespaceChanged = (object: KubeObject) => {
       for (const q of ctx.informers.resourcequotas.list())
-        if (q.metadata.namespace === object.metadata.namespace) this.#queue.addAfter(keyOf(q), 200);
+        if (q.metadata.namespace === object.metadata?.namespace) this.#queue.addAfter(keyOf(q), 200);
     };
-    for (const informer of [ctx.informers.pods, ctx.informers.services])
-      informer.addHandlers({
-        onDelete: namespaceChanged,
-        onUpdate: (o, n) => (o.status?.phase !== n.status?.phase ? namespaceChanged(n) : undefined),
-      });
+    // A pod that finishes stops counting; a Service has no phase, so only its deletion frees usage.
+    ctx.informers.pods.addHandlers({
+      onDelete: namespaceChanged,
+      onUpdate: (o, n) => (o.status?.phase !== n.status?.phase ? namespaceChanged(n) : undefined),
+    });
+    ctx.informers.services.addHandlers({ onDelete: namespaceChanged });
     const resync = setInterval(() => {
       for (const q of ctx.informers.resourcequotas.list()) this.#queue.add(keyOf(q));
     }, RESYNC_MS);
@@ -47,10 +49,10 @@ export class ResourceQuotaController {
     const quota = informers.resourcequotas.get(key);
     if (!quota || quota.metadata.deletionTimestamp) return;
     const ns = quota.metadata.namespace;
-    const hard: Record<string, string> = quota.spec?.hard ?? {};
+    const hard = quota.spec?.hard ?? {};
     const totals: Record<string, number> = Object.fromEntries(Object.keys(hard).map((r) => [r, 0]));
     for (const info of resourcesFor(Object.keys(hard), client.resource.bind(client))) {
-      const items: any[] = (await client.list(info, { namespace: ns })).items ?? [];
+      const items: KubeObject[] = (await client.list(info, { namespace: ns })).items ?? [];
       for (const item of items) {
         if (info.resource === 'pods' && item.metadata?.deletionTimestamp) continue;
         const usage = usageOf(info.resource, info.group, item);
@@ -61,7 +63,7 @@ export class ResourceQuotaController {
     const status = { hard: { ...hard }, used };
     if (JSON.stringify(status) === JSON.stringify({ hard: quota.status?.hard, used: quota.status?.used })) return;
     await client
-      .update(client.resource('resourcequotas'), { ...quota, status }, { subresource: 'status' })
+      .update(client.typed('resourcequotas'), { ...quota, status }, { subresource: 'status' })
       .catch((error) => {
         if (isStatusError(error, 409)) return this.#queue.addAfter(key, 100);
         if (!isStatusError(error, 404)) throw error;

@@ -1,3 +1,5 @@
+import type { ConfigMap } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 import { isStatusError } from '../api/status.ts';
 import { Informer } from '../client/client.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -18,7 +20,7 @@ export class RootCaPublisher {
   #ctx: ControllerContext;
   #ca: string;
   #queue: WorkQueue;
-  #configMaps: Informer;
+  #configMaps: Informer<Stored<ConfigMap>>;
 
   constructor(ctx: ControllerContext, rootCa: string) {
     this.#ctx = ctx;
@@ -28,10 +30,10 @@ export class RootCaPublisher {
     });
     this.#configMaps = new Informer(
       ctx.client,
-      ctx.client.resource('configmaps'),
+      ctx.client.typed('configmaps'),
       {
-        onDelete: (cm) => this.#queue.add(cm.metadata.namespace),
-        onUpdate: (_old, cm) => this.#queue.add(cm.metadata.namespace),
+        onDelete: (cm) => this.#queue.add(cm.metadata.namespace!),
+        onUpdate: (_old, cm) => this.#queue.add(cm.metadata.namespace!),
       },
       { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}`, logger: ctx.logger },
     );
@@ -42,7 +44,7 @@ export class RootCaPublisher {
   }
 
   /** informer is the ConfigMap informer, for the controller manager to start and wait for with the shared ones. */
-  get informer(): Informer {
+  get informer(): Informer<Stored<ConfigMap>> {
     return this.#configMaps;
   }
 
@@ -51,7 +53,7 @@ export class RootCaPublisher {
     const { client, informers } = this.#ctx;
     const ns = informers.namespaces.get(namespace);
     if (!ns || ns.metadata.deletionTimestamp || ns.status?.phase !== 'Active') return;
-    const info = client.resource('configmaps');
+    const info = client.typed('configmaps');
     const current = this.#configMaps.get(`${namespace}/${ROOT_CA_CONFIGMAP}`);
     const data = { 'ca.crt': this.#ca };
     const ignoreGone = (error: unknown) => {

@@ -1,8 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import type { Pod, PodSpec, Service } from 'kubernetes-types/core/v1.js';
 import { backends, desiredSlices, desiredSubsets } from './service-endpoints.ts';
 
-function pod(name: string, ip: string, ready: boolean, extra: any = {}): any {
+function pod(
+  name: string,
+  ip: string,
+  ready: boolean,
+  extra: { metadata?: ObjectMeta } = {},
+): Pod & { metadata: ObjectMeta; spec: PodSpec } {
   return {
     metadata: { name, namespace: 'default', uid: `uid-${name}`, labels: { app: 'web' }, ...extra.metadata },
     spec: { nodeName: 'nodea', containers: [{ name: 'c', ports: [{ name: 'http', containerPort: 8080 }] }] },
@@ -10,7 +17,7 @@ function pod(name: string, ip: string, ready: boolean, extra: any = {}): any {
   };
 }
 
-const service = {
+const service: Service = {
   metadata: { name: 'web', namespace: 'default' },
   spec: { selector: { app: 'web' }, ports: [{ name: 'web', port: 80, targetPort: 'http', protocol: 'TCP' }] },
 };
@@ -18,7 +25,7 @@ const service = {
 test('backends() resolves named target ports per pod and reads readiness', () => {
   const list = backends(service, [pod('a', '10.0.0.2', true), pod('b', '10.0.0.3', false), { ...pod('c', '', true) }]);
   assert.deepEqual(
-    list.map((b) => [b.pod.metadata.name, b.ready, b.ports[0]?.port]),
+    list.map((b) => [b.pod.metadata?.name, b.ready, b.ports[0]?.port]),
     [
       ['a', true, 8080],
       ['b', false, 8080],
@@ -30,17 +37,17 @@ test('desiredSubsets() splits ready and not-ready addresses; desiredSlices() kee
   const list = backends(service, [pod('a', '10.0.0.2', true), pod('b', '10.0.0.3', false)]);
   const [subset] = desiredSubsets(list);
   assert.deepEqual(
-    subset.addresses.map((a: any) => a.ip),
+    subset?.addresses?.map((a) => a.ip),
     ['10.0.0.2'],
   );
   assert.deepEqual(
-    subset.notReadyAddresses.map((a: any) => a.ip),
+    subset?.notReadyAddresses?.map((a) => a.ip),
     ['10.0.0.3'],
   );
   const [slice] = desiredSlices(service, list);
   assert.deepEqual(slice!.ports, [{ name: 'web', port: 8080, protocol: 'TCP' }]);
   assert.deepEqual(
-    slice!.endpoints.map((e: any) => [e.addresses[0], e.conditions.ready]),
+    slice!.endpoints.map((e) => [e.addresses[0], e.conditions?.ready]),
     [
       ['10.0.0.2', true],
       ['10.0.0.3', false],
@@ -73,7 +80,7 @@ test("desiredSlices() names an endpoint by its pod's hostname only when the pod'
   other.spec = { ...other.spec, hostname: 'web-1', subdomain: 'elsewhere' };
   const [slice] = desiredSlices(service, backends(service, [named, other]));
   assert.deepEqual(
-    slice!.endpoints.map((e: any) => e.hostname),
+    slice!.endpoints.map((e) => e.hostname),
     ['web-0', undefined],
   );
 });

@@ -1,3 +1,5 @@
+import type { EndpointAddress, EndpointSubset, Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
+import type { Endpoint, EndpointPort } from 'kubernetes-types/discovery/v1.js';
 import { matches, selectorFromMap } from '../api/labels.ts';
 
 /**
@@ -8,7 +10,9 @@ export const MANAGED_BY = 'endpointslice-controller.k8s.io';
 export const MAX_ENDPOINTS_PER_SLICE = 100;
 
 interface Backend {
-  pod: any;
+  pod: Pod;
+  /** The pod's IP (backends are the pods that have one). */
+  ip: string;
   ready: boolean;
   serving: boolean;
   terminating: boolean;
@@ -16,27 +20,28 @@ interface Backend {
 }
 
 /** backends lists the pods selected by a Service with an IP, and each one's resolved target ports. */
-export function backends(service: any, pods: readonly any[]): Backend[] {
+export function backends(service: Service, pods: readonly Pod[]): Backend[] {
   const selector = selectorFromMap(service.spec?.selector);
   const out: Backend[] = [];
   for (const pod of pods) {
-    if (pod.metadata.namespace !== service.metadata.namespace || !matches(selector, pod.metadata.labels)) continue;
-    if (!pod.status?.podIP || pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed') continue;
+    if (pod.metadata?.namespace !== service.metadata?.namespace || !matches(selector, pod.metadata?.labels)) continue;
+    const ip = pod.status?.podIP;
+    if (!ip || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
     const ports: Backend['ports'] = [];
     for (const sp of service.spec?.ports ?? []) {
       const port = resolveTargetPort(sp, pod);
       if (port !== undefined)
         ports.push({ ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? 'TCP' });
     }
-    const readyCondition = (pod.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
-    const terminating = pod.metadata.deletionTimestamp !== undefined;
-    out.push({ pod, ready: readyCondition && !terminating, serving: readyCondition, terminating, ports });
+    const readyCondition = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    const terminating = pod.metadata?.deletionTimestamp !== undefined;
+    out.push({ pod, ip, ready: readyCondition && !terminating, serving: readyCondition, terminating, ports });
   }
-  return out.sort((a, b) => (a.pod.status.podIP < b.pod.status.podIP ? -1 : 1));
+  return out.sort((a, b) => (a.ip < b.ip ? -1 : 1));
 }
 
 /** resolveTargetPort gives a named targetPort's number from the pod's container ports. */
-function resolveTargetPort(servicePort: any, pod: any): number | undefined {
+function resolveTargetPort(servicePort: ServicePort, pod: Pod): number | undefined {
   const target = servicePort.targetPort ?? servicePort.port;
   if (typeof target === 'number') return target;
   if (/^\d+$/.test(String(target))) return Number(target);
@@ -47,9 +52,15 @@ function resolveTargetPort(servicePort: any, pod: any): number | undefined {
   return undefined;
 }
 
+/** SliceBody is what a managed EndpointSlice holds besides its metadata and addressType. */
+export interface SliceBody {
+  ports: EndpointPort[];
+  endpoints: Endpoint[];
+}
+
 /** desiredSlices groups backends by port mapping into slices of at most 100 endpoints (bodies without names). */
-export function desiredSlices(service: any, list: Backend[]): { ports: any[]; endpoints: any[] }[] {
-  const groups = new Map<string, { ports: any[]; endpoints: any[] }>();
+export function desiredSlices(service: Service, list: Backend[]): SliceBody[] {
+  const groups = new Map<string, SliceBody>();
   for (const b of list) {
     const key = JSON.stringify(b.ports);
     // Slice ports always carry a name ("" when unnamed) as upstream writes them; kubectl 1.33's describe needs it.
@@ -59,19 +70,14 @@ export function desiredSlices(service: any, list: Backend[]): { ports: any[]; en
         endpoints: [],
       });
     groups.get(key)!.endpoints.push({
-      addresses: [b.pod.status.podIP],
+      addresses: [b.ip],
       conditions: { ready: b.ready, serving: b.serving, terminating: b.terminating },
       ...dnsHostname(service, b.pod),
       ...(b.pod.spec?.nodeName ? { nodeName: b.pod.spec.nodeName } : {}),
-      targetRef: {
-        kind: 'Pod',
-        namespace: b.pod.metadata.namespace,
-        name: b.pod.metadata.name,
-        uid: b.pod.metadata.uid,
-      },
+      targetRef: podRef(b.pod),
     });
   }
-  const slices: { ports: any[]; endpoints: any[] }[] = [];
+  const slices: SliceBody[] = [];
   for (const g of [...groups.values()].sort((a, b) => (JSON.stringify(a.ports) < JSON.stringify(b.ports) ? -1 : 1))) {
     for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE)
       slices.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
@@ -82,7 +88,7 @@ export function desiredSlices(service: any, list: Backend[]): { ports: any[]; en
 }
 
 /** dnsHostname names an endpoint for DNS when its pod sets hostname and, as subdomain, this Service (upstream rule). */
-function dnsHostname(service: any, pod: any): { hostname?: string } {
+function dnsHostname(service: Service, pod: Pod): { hostname?: string } {
   const hostname = pod.spec?.hostname;
   return hostname &&
     pod.spec?.subdomain === service.metadata?.name &&
@@ -92,21 +98,19 @@ function dnsHostname(service: any, pod: any): { hostname?: string } {
 }
 
 /** desiredSubsets is the Endpoints object's subsets: ready and not-ready addresses per port mapping. */
-export function desiredSubsets(list: Backend[]): any[] {
-  const groups = new Map<string, { ports: any[]; addresses: any[]; notReadyAddresses: any[] }>();
+export function desiredSubsets(list: Backend[]): EndpointSubset[] {
+  const groups = new Map<
+    string,
+    { ports: Backend['ports']; addresses: EndpointAddress[]; notReadyAddresses: EndpointAddress[] }
+  >();
   for (const b of list) {
     if (b.ports.length === 0 || b.terminating) continue;
     const key = JSON.stringify(b.ports);
     if (!groups.has(key)) groups.set(key, { ports: b.ports, addresses: [], notReadyAddresses: [] });
     const address = {
-      ip: b.pod.status.podIP,
+      ip: b.ip,
       ...(b.pod.spec?.nodeName ? { nodeName: b.pod.spec.nodeName } : {}),
-      targetRef: {
-        kind: 'Pod',
-        namespace: b.pod.metadata.namespace,
-        name: b.pod.metadata.name,
-        uid: b.pod.metadata.uid,
-      },
+      targetRef: podRef(b.pod),
     };
     (b.ready ? groups.get(key)!.addresses : groups.get(key)!.notReadyAddresses).push(address);
   }
@@ -115,4 +119,9 @@ export function desiredSubsets(list: Backend[]): any[] {
     ...(g.notReadyAddresses.length ? { notReadyAddresses: g.notReadyAddresses } : {}),
     ports: g.ports,
   }));
+}
+
+/** podRef is an endpoint's targetRef to its pod. */
+function podRef(pod: Pod): { kind: string; namespace?: string; name?: string; uid?: string } {
+  return { kind: 'Pod', namespace: pod.metadata?.namespace, name: pod.metadata?.name, uid: pod.metadata?.uid };
 }

@@ -22,7 +22,7 @@ export class ServiceAccountsController {
       onAdd: (ns) => this.#queue.add(ns.metadata.name),
       onUpdate: (_o, ns) => this.#queue.add(ns.metadata.name),
     });
-    ctx.informers.serviceaccounts.addHandlers({ onDelete: (sa) => this.#queue.add(sa.metadata.namespace) });
+    ctx.informers.serviceaccounts.addHandlers({ onDelete: (sa) => this.#queue.add(sa.metadata.namespace!) });
   }
 
   async #sync(namespace: string): Promise<void> {
@@ -32,7 +32,7 @@ export class ServiceAccountsController {
     if (!ns || ns.metadata.deletionTimestamp || ns.status?.phase !== 'Active') return;
     for (const name of DEFAULT_SERVICE_ACCOUNTS) {
       if (informers.serviceaccounts.get(`${namespace}/${name}`)) continue;
-      await client.create(client.resource('serviceaccounts'), namespace, { metadata: { name } }).catch((error) => {
+      await client.create(client.typed('serviceaccounts'), namespace, { metadata: { name } }).catch((error) => {
         // Already there (a stale cache), or the namespace went away or began terminating meanwhile.
         if (isStatusError(error, 409) || isStatusError(error, 404) || isStatusError(error, 403)) return;
         throw error;

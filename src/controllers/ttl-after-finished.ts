@@ -1,3 +1,4 @@
+import type { Job } from 'kubernetes-types/batch/v1.js';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
 import { keyOf, type ControllerContext } from './context.ts';
@@ -17,7 +18,7 @@ export class TtlAfterFinishedController {
     this.#queue = new WorkQueue((key) => this.#sync(key), {
       onError: (key, error) => ctx.logger.error('Error cleaning up finished job', { job: key, error }),
     });
-    const changed = (job: any) => {
+    const changed = (job: Job) => {
       if (job.spec?.ttlSecondsAfterFinished !== undefined && finishedCondition(job)) this.#queue.add(keyOf(job));
     };
     ctx.informers.jobs.addHandlers({ onAdd: changed, onUpdate: (_o, j) => changed(j) });
@@ -32,7 +33,7 @@ export class TtlAfterFinishedController {
     if (remaining === undefined) return;
     if (remaining > 0) return this.#queue.addAfter(key, remaining);
     const [ns, name] = key.split('/') as [string, string];
-    const jobs = client.resource('jobs');
+    const jobs = client.typed('jobs');
     const live = await client
       .get(jobs, ns, name)
       .catch((error) => (isStatusError(error, 404) ? undefined : Promise.reject(error)));
@@ -47,7 +48,7 @@ export class TtlAfterFinishedController {
 }
 
 /** expiresInMs is how long until a finished Job's TTL runs out (≤ 0: now), or undefined when it has none. */
-function expiresInMs(job: any): number | undefined {
+function expiresInMs(job: Job): number | undefined {
   const ttl = job.spec?.ttlSecondsAfterFinished;
   const finished = finishedCondition(job);
   if (ttl === undefined || ttl === null || !finished) return undefined;

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failedSchedulingMessage, filterReason, score } from './filters.ts';
 import { parseCpu, parseMemory } from '../api/quantity.ts';
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeSpec, Pod, PodSpec } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
 
-const node = (name: string, extra: any = {}): Stored<Node> => ({
+const node = (name: string, extra: { spec?: NodeSpec } = {}): Stored<Node> => ({
   metadata: {
     name,
     uid: name,
@@ -16,7 +16,7 @@ const node = (name: string, extra: any = {}): Stored<Node> => ({
   spec: extra.spec ?? {},
   status: { conditions: [{ type: 'Ready', status: 'True' }], allocatable: { cpu: '2', memory: '4Gi', pods: '110' } },
 });
-const pod = (extra: any = {}): Pod => ({
+const pod = (extra: { requests?: Record<string, string>; spec?: Partial<PodSpec> } = {}): Pod => ({
   metadata: {
     name: 'p',
     ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs1', uid: 'rs1', controller: true }],

@@ -123,7 +123,7 @@ export class Scheduler {
   async #bind(pod: Stored<Pod>, node: string, key: string): Promise<void> {
     try {
       await this.#client.create(
-        this.#client.resource('pods'),
+        this.#client.typed('pods'),
         pod.metadata.namespace,
         {
           apiVersion: 'v1',
