@@ -1,40 +1,57 @@
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Endpoints, Namespace, Pod, PodSpec, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { KubeObject } from '../../api/objects.ts';
+import { type Decoded, type PerKind, handlerFor } from '../per-kind.ts';
+
+interface DefaultedKinds {
+  Service: Decoded<Service>;
+  Pod: Decoded<Pod>;
+  Deployment: Decoded<Deployment>;
+  ReplicaSet: Decoded<ReplicaSet>;
+  Namespace: Decoded<Namespace>;
+  Endpoints: Decoded<Endpoints>;
+  EndpointSlice: Decoded<EndpointSlice>;
+}
+
+const DEFAULTERS: PerKind<DefaultedKinds, void> = {
+  Service: defaultService,
+  Pod(pod) {
+    pod.spec ??= {};
+    defaultPodSpec(pod.spec);
+  },
+  Deployment: defaultDeployment,
+  ReplicaSet(rs) {
+    rs.spec ??= {};
+    rs.spec.replicas ??= 1;
+    rs.spec.template ??= {};
+    rs.spec.template.spec ??= {};
+    defaultPodSpec(rs.spec.template.spec);
+  },
+  Namespace(ns) {
+    ns.spec ??= {};
+    ns.spec.finalizers ??= ['kubernetes'];
+    ns.status ??= {};
+    ns.status.phase ??= 'Active';
+  },
+  Endpoints(ep) {
+    for (const subset of ep.subsets ?? []) for (const p of subset.ports ?? []) p.protocol ??= 'TCP';
+  },
+  EndpointSlice(slice) {
+    for (const p of slice.ports ?? []) p.protocol ??= 'TCP';
+    for (const e of slice.endpoints ?? []) e.conditions ??= {};
+  },
+};
+
 /**
  * applyDefaults fills in what upstream's defaulting fills in for the served kinds, so that what kubectl describes
  * and what controllers and the proxy read match a real cluster.
  */
-export function applyDefaults(kind: string, object: any): void {
-  switch (kind) {
-    case 'Service':
-      return defaultService(object);
-    case 'Pod':
-      object.spec ??= {};
-      return defaultPodSpec(object.spec);
-    case 'Deployment':
-      return defaultDeployment(object);
-    case 'ReplicaSet':
-      object.spec ??= {};
-      object.spec.replicas ??= 1;
-      object.spec.template ??= {};
-      object.spec.template.spec ??= {};
-      defaultPodSpec(object.spec.template.spec);
-      return;
-    case 'Namespace':
-      object.spec ??= {};
-      object.spec.finalizers ??= ['kubernetes'];
-      object.status ??= {};
-      object.status.phase ??= 'Active';
-      return;
-    case 'Endpoints':
-      for (const subset of object.subsets ?? []) for (const p of subset.ports ?? []) p.protocol ??= 'TCP';
-      return;
-    case 'EndpointSlice':
-      for (const p of object.ports ?? []) p.protocol ??= 'TCP';
-      for (const e of object.endpoints ?? []) e.conditions ??= {};
-      return;
-  }
+export function applyDefaults(kind: string, object: KubeObject): void {
+  handlerFor(DEFAULTERS, kind)?.(object, undefined);
 }
 
-function defaultService(svc: any): void {
+function defaultService(svc: Decoded<Service>): void {
   const spec = (svc.spec ??= {});
   spec.type ??= 'ClusterIP';
   spec.sessionAffinity ??= 'None';
@@ -59,7 +76,7 @@ function defaultService(svc: any): void {
   }
 }
 
-function defaultDeployment(d: any): void {
+function defaultDeployment(d: Decoded<Deployment>): void {
   const spec = (d.spec ??= {});
   spec.replicas ??= 1;
   spec.strategy ??= {};
@@ -77,7 +94,7 @@ function defaultDeployment(d: any): void {
 }
 
 /** defaultPodSpec is upstream's SetDefaults_PodSpec plus container defaults. */
-export function defaultPodSpec(spec: any): void {
+export function defaultPodSpec(spec: Decoded<PodSpec>): void {
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
   spec.dnsPolicy ??= 'ClusterFirst';

@@ -1,42 +1,53 @@
+import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job, JobSpec } from 'kubernetes-types/batch/v1.js';
+import type { PodTemplateSpec, ReplicationController, Secret } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../../api/objects.ts';
 import { displayValue, setOwn } from '../../api/own-properties.ts';
+import { type Decoded, type PerKind, handlerFor } from '../per-kind.ts';
 import { defaultPodSpec } from './defaults.ts';
+
+interface DefaultedKinds {
+  ReplicationController: Decoded<ReplicationController>;
+  DaemonSet: Decoded<DaemonSet>;
+  Job: Decoded<Job>;
+  CronJob: Decoded<CronJob>;
+  Secret: Decoded<Secret>;
+}
+
+const DEFAULTERS: PerKind<DefaultedKinds, void> = {
+  ReplicationController: defaultReplicationController,
+  DaemonSet: defaultDaemonSet,
+  Job: defaultJob,
+  CronJob: defaultCronJob,
+  Secret: defaultSecret,
+};
 
 /**
  * Upstream's defaulting for the workload kinds beyond Deployments and ReplicaSets (ReplicationController, DaemonSet,
  * Job, CronJob) and for Secrets (whose `stringData` is write-only: it is merged into `data` on every write).
  */
-export function applyMoreDefaults(kind: string, object: any): void {
-  switch (kind) {
-    case 'ReplicationController':
-      return defaultReplicationController(object);
-    case 'DaemonSet':
-      return defaultDaemonSet(object);
-    case 'Job':
-      return defaultJob(object);
-    case 'CronJob':
-      return defaultCronJob(object);
-    case 'Secret':
-      return defaultSecret(object);
-  }
+export function applyMoreDefaults(kind: string, object: KubeObject): void {
+  handlerFor(DEFAULTERS, kind)?.(object, undefined);
 }
 
-function defaultTemplate(template: any): void {
+function defaultTemplate(template: Decoded<PodTemplateSpec>): void {
   template.spec ??= {};
   defaultPodSpec(template.spec);
 }
 
-function defaultReplicationController(rc: any): void {
+function defaultReplicationController(rc: Decoded<ReplicationController>): void {
   const spec = (rc.spec ??= {});
   const labels = spec.template?.metadata?.labels;
   if (labels) {
     if (!spec.selector || Object.keys(spec.selector).length === 0) spec.selector = { ...labels };
-    if (!rc.metadata.labels || Object.keys(rc.metadata.labels).length === 0) rc.metadata.labels = { ...labels };
+    const meta = (rc.metadata ??= {});
+    if (!meta.labels || Object.keys(meta.labels).length === 0) meta.labels = { ...labels };
   }
   spec.replicas ??= 1;
   if (spec.template) defaultTemplate(spec.template);
 }
 
-function defaultDaemonSet(ds: any): void {
+function defaultDaemonSet(ds: Decoded<DaemonSet>): void {
   const spec = (ds.spec ??= {});
   spec.updateStrategy ??= {};
   spec.updateStrategy.type ??= 'RollingUpdate';
@@ -51,7 +62,7 @@ function defaultDaemonSet(ds: any): void {
 }
 
 /** defaultJobSpec is SetDefaults_Job's spec part (also used for a CronJob's jobTemplate). */
-function defaultJobSpec(spec: any): void {
+function defaultJobSpec(spec: Decoded<JobSpec>): void {
   if (spec.completions === undefined && spec.parallelism === undefined) {
     spec.completions = 1;
     spec.parallelism = 1;
@@ -65,15 +76,15 @@ function defaultJobSpec(spec: any): void {
   defaultTemplate(spec.template);
 }
 
-function defaultJob(job: any): void {
+function defaultJob(job: Decoded<Job>): void {
   const spec = (job.spec ??= {});
   defaultJobSpec(spec);
   const labels = spec.template?.metadata?.labels;
-  if (labels && (!job.metadata.labels || Object.keys(job.metadata.labels).length === 0))
-    job.metadata.labels = { ...labels };
+  const meta = (job.metadata ??= {});
+  if (labels && (!meta.labels || Object.keys(meta.labels).length === 0)) meta.labels = { ...labels };
 }
 
-function defaultCronJob(cj: any): void {
+function defaultCronJob(cj: Decoded<CronJob>): void {
   const spec = (cj.spec ??= {});
   spec.concurrencyPolicy ??= 'Allow';
   spec.suspend ??= false;
@@ -84,7 +95,7 @@ function defaultCronJob(cj: any): void {
   defaultJobSpec(spec.jobTemplate.spec);
 }
 
-function defaultSecret(secret: any): void {
+function defaultSecret(secret: Decoded<Secret>): void {
   secret.type ||= 'Opaque';
   if (secret.stringData && typeof secret.stringData === 'object') {
     secret.data = { ...(secret.data ?? {}) };
@@ -98,7 +109,7 @@ function defaultSecret(secret: any): void {
  * prepareJobForCreate generates a Job's selector and pod labels from its uid, as upstream's job strategy does
  * unless `spec.manualSelector` is true.
  */
-export function prepareJobForCreate(job: any): void {
+export function prepareJobForCreate(job: Decoded<Job> & { metadata: { uid: string; name: string } }): void {
   job.status = {};
   const spec = (job.spec ??= {});
   if (spec.manualSelector === true) return;

@@ -1,0 +1,31 @@
+import type { KubeObject } from '../api/objects.ts';
+
+/**
+ * Decoded is an object as a client sent it, after typed decoding with its kind's schema (typed-decode.ts): every
+ * field has its kubernetes-types type, but any of them may be missing, the required ones too (reporting those is
+ * validation's job, and defaulting fills some in).
+ */
+export type Decoded<T> = T extends readonly (infer E)[]
+  ? Decoded<E>[]
+  : T extends object
+    ? { [K in keyof T]?: Decoded<T[K]> }
+    : T;
+
+/**
+ * PerKind is a handler per kind (defaulting, validation, ...), each taking that kind's type: the object and, on an
+ * update, the old one.
+ */
+export type PerKind<Types, R> = { [K in keyof Types]?: (object: Types[K], old: Types[K] | undefined) => R };
+
+/**
+ * handlerFor is the one place a per-kind handler meets an object of any kind. The registry calls its dispatchers
+ * with the kind of the resource being written, after decoding the body with that kind's schema, so the object is of
+ * the type the handler keyed by `kind` takes: that is what the cast says.
+ */
+export function handlerFor<R>(
+  handlers: { readonly [kind: string]: ((object: never, old: never) => R) | undefined },
+  kind: string,
+): ((object: KubeObject, old: KubeObject | undefined) => R) | undefined {
+  if (!Object.hasOwn(handlers, kind)) return undefined;
+  return handlers[kind] as ((object: KubeObject, old: KubeObject | undefined) => R) | undefined;
+}
