@@ -8,7 +8,10 @@ import type { KubeObject } from '../api/objects.ts';
 export type Decoded<T> = T extends readonly (infer E)[]
   ? Decoded<E>[]
   : T extends object
-    ? { [K in keyof T]?: Decoded<T[K]> }
+    ? { [K in keyof T as string extends K ? never : K]?: Decoded<T[K]> } & {
+        // A map (labels, data, selector) keeps its index signature as it is: its values are there when their keys are.
+        [K in keyof T as string extends K ? K : never]: Decoded<T[K]>;
+      }
     : T;
 
 /**
@@ -28,4 +31,9 @@ export function handlerFor<R>(
 ): ((object: KubeObject, old: KubeObject | undefined) => R) | undefined {
   if (!Object.hasOwn(handlers, kind)) return undefined;
   return handlers[kind] as ((object: KubeObject, old: KubeObject | undefined) => R) | undefined;
+}
+
+/** isOneOf says whether a decoded value (of whatever type the client sent) is one of the allowed strings. */
+export function isOneOf(allowed: readonly string[], value: unknown): boolean {
+  return allowed.some((a) => a === value);
 }

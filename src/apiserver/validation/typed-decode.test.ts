@@ -3,6 +3,7 @@
  * zero values, the special JSON forms (time, int-or-string, quantity, bytes), and hostile keys kept as plain data.
  */
 import { test } from 'node:test';
+import type { ConfigMap, Service } from 'kubernetes-types/core/v1.js';
 import assert from 'node:assert/strict';
 import { TypeMismatch, typedDecode } from './typed-decode.ts';
 
@@ -89,7 +90,7 @@ test('typedDecode() drops unknown fields and nulls, keeps the special forms', ()
     },
   });
   assert.deepEqual(
-    svc.object.spec.ports.map((p: any) => p.targetPort),
+    (svc.object as Service).spec?.ports?.map((p) => p.targetPort),
     ['http', 8081],
   );
 });
@@ -104,9 +105,10 @@ test('typedDecode() keeps __proto__ and constructor as plain data in maps and dr
   );
   assert.deepEqual(unknown, ['__proto__', 'metadata.constructor']);
   assert.equal(Object.getPrototypeOf(object), Object.prototype);
-  assert.equal(Object.getPrototypeOf(object.data), Object.prototype);
-  assert.deepEqual(Object.keys(object.data), ['__proto__', 'constructor']);
-  assert.equal(({} as any).polluted, undefined);
+  const { data } = object as ConfigMap;
+  assert.equal(Object.getPrototypeOf(data), Object.prototype);
+  assert.deepEqual(Object.keys(data ?? {}), ['__proto__', 'constructor']);
+  assert.equal(Reflect.get({}, 'polluted'), undefined);
 });
 
 test('typedDecode() passes kinds without a schema through unchanged', () => {

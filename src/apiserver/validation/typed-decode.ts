@@ -18,7 +18,8 @@ import {
  * codec. Keys are written as own data properties (`__proto__` stays a plain, unknown field).
  */
 export interface TypedDecodeResult {
-  object: any;
+  /** The decoded object (a plain object with the schema's fields), or the value itself for a kind without a schema. */
+  object: unknown;
   /** Paths of dropped unknown fields, upstream's form: `spec.foo`, `spec.ports[0].bar`. */
   unknown: string[];
 }
@@ -101,7 +102,7 @@ function mismatch(value: unknown, where: Where, goType: string): never {
   throw new TypeMismatch(`json: cannot unmarshal ${what} into${field} type ${goType}`, where.path);
 }
 
-function decodeMessage(message: MessageSchema, value: unknown, where: Where, unknown: string[], top = false): any {
+function decodeMessage(message: MessageSchema, value: unknown, where: Where, unknown: string[], top = false): unknown {
   if (message.json) return decodeSpecial(message, value, where);
   if (!isPlainObject(value)) mismatch(value, where, `${message.name.split('.').slice(-2).join('.')}`);
   const out: Record<string, unknown> = {};

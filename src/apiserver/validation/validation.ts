@@ -1,13 +1,65 @@
-import { parseIPv4 } from '../../net/ipv4.ts';
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Pod, PodSpec, Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+// ServiceCIDR and IPAddress have the same shape in v1alpha1 (the newest kubernetes-types has) as in the served version.
+import type { IPAddress, ServiceCIDR } from 'kubernetes-types/networking/v1alpha1.js';
+import type { KubeObject } from '../../api/objects.ts';
 import { displayValue } from '../../api/own-properties.ts';
 import type { StatusCause } from '../../api/status.ts';
+import { parseIPv4 } from '../../net/ipv4.ts';
+import { type Decoded, type PerKind, handlerFor, isOneOf } from '../per-kind.ts';
 import { RBAC_KINDS, validateRbac } from './rbac.ts';
+
+interface ValidatedKinds {
+  Service: Decoded<Service>;
+  Pod: Decoded<Pod>;
+  Deployment: Decoded<Deployment>;
+  ReplicaSet: Decoded<ReplicaSet>;
+  IPAddress: Decoded<IPAddress>;
+  ServiceCIDR: Decoded<ServiceCIDR>;
+  EndpointSlice: Decoded<EndpointSlice>;
+}
+
+/** The checks per kind, after the name and label checks every kind gets. */
+const VALIDATORS: PerKind<ValidatedKinds, (errs: Causes) => void> = {
+  Service: (svc, old) => (errs) => service(errs, svc, old),
+  Pod: (pod, old) => (errs) => {
+    podSpec(errs, 'spec', pod.spec);
+    if (old?.spec?.nodeName && pod.spec?.nodeName !== old.spec.nodeName)
+      errs.invalid('spec.nodeName', pod.spec?.nodeName, 'field is immutable');
+  },
+  Deployment: (d, old) => (errs) => workload(errs, d, old, true),
+  ReplicaSet: (rs, old) => (errs) => workload(errs, rs, old, false),
+  IPAddress: (ip, old) => (errs) => {
+    const name = ip.metadata?.name ?? '';
+    if (parseIPv4(name) === undefined)
+      errs.invalid('metadata.name', name, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+    if (!ip.spec?.parentRef) errs.required('spec.parentRef');
+    else {
+      if (!ip.spec.parentRef.resource) errs.required('spec.parentRef.resource');
+      if (!ip.spec.parentRef.name) errs.required('spec.parentRef.name');
+    }
+    if (old && JSON.stringify(old.spec?.parentRef) !== JSON.stringify(ip.spec?.parentRef))
+      errs.invalid('spec.parentRef', ip.spec?.parentRef, 'field is immutable');
+  },
+  ServiceCIDR: (cidr, old) => (errs) => {
+    if (!Array.isArray(cidr.spec?.cidrs) || cidr.spec.cidrs.length === 0) errs.required('spec.cidrs');
+    if (old && JSON.stringify(old.spec?.cidrs) !== JSON.stringify(cidr.spec?.cidrs))
+      errs.invalid('spec.cidrs', cidr.spec?.cidrs, 'field is immutable');
+  },
+  EndpointSlice: (slice) => (errs) => {
+    if (!isOneOf(['IPv4', 'IPv6', 'FQDN'], slice.addressType)) {
+      if (slice.addressType === undefined) errs.required('addressType');
+      else errs.unsupported('addressType', slice.addressType, ['FQDN', 'IPv4', 'IPv6']);
+    }
+  },
+};
 
 /**
  * validate checks an object of a served kind (and an update against the old object) with upstream's rules and
  * messages, returning one cause per bad field; kubectl prints them as `The Service "x" is invalid: <field>: <msg>`.
  */
-export function validate(kind: string, object: any, old?: any): StatusCause[] {
+export function validate(kind: string, object: KubeObject, old?: KubeObject): StatusCause[] {
   if (RBAC_KINDS.has(kind)) return validateRbac(kind, object, old);
   const errs = new Causes();
   const name = object.metadata?.name ?? '';
@@ -15,42 +67,7 @@ export function validate(kind: string, object: any, old?: any): StatusCause[] {
   else if (kind === 'Namespace') dns1123Label(errs, 'metadata.name', name);
   else if (kind !== 'Event' && kind !== 'Lease' && kind !== 'Node') dns1123Subdomain(errs, 'metadata.name', name);
   labels(errs, 'metadata.labels', object.metadata?.labels);
-  switch (kind) {
-    case 'Service':
-      service(errs, object, old);
-      break;
-    case 'Pod':
-      podSpec(errs, 'spec', object.spec);
-      if (old?.spec?.nodeName && object.spec?.nodeName !== old.spec.nodeName)
-        errs.invalid('spec.nodeName', object.spec?.nodeName, 'field is immutable');
-      break;
-    case 'Deployment':
-    case 'ReplicaSet':
-      workload(errs, object, old);
-      break;
-    case 'IPAddress':
-      if (parseIPv4(name) === undefined)
-        errs.invalid('metadata.name', name, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
-      if (!object.spec?.parentRef) errs.required('spec.parentRef');
-      else {
-        if (!object.spec.parentRef.resource) errs.required('spec.parentRef.resource');
-        if (!object.spec.parentRef.name) errs.required('spec.parentRef.name');
-      }
-      if (old && JSON.stringify(old.spec?.parentRef) !== JSON.stringify(object.spec?.parentRef))
-        errs.invalid('spec.parentRef', object.spec?.parentRef, 'field is immutable');
-      break;
-    case 'ServiceCIDR':
-      if (!Array.isArray(object.spec?.cidrs) || object.spec.cidrs.length === 0) errs.required('spec.cidrs');
-      if (old && JSON.stringify(old.spec?.cidrs) !== JSON.stringify(object.spec?.cidrs))
-        errs.invalid('spec.cidrs', object.spec?.cidrs, 'field is immutable');
-      break;
-    case 'EndpointSlice':
-      if (!['IPv4', 'IPv6', 'FQDN'].includes(object.addressType)) {
-        if (object.addressType === undefined) errs.required('addressType');
-        else errs.unsupported('addressType', object.addressType, ['FQDN', 'IPv4', 'IPv6']);
-      }
-      break;
-  }
+  handlerFor(VALIDATORS, kind)?.(object, old)(errs);
   return errs.list;
 }
 
@@ -156,11 +173,11 @@ function port(errs: Causes, field: string, value: unknown): void {
     errs.invalid(field, value, 'must be between 1 and 65535, inclusive');
 }
 
-function service(errs: Causes, svc: any, old: any): void {
-  const spec = svc.spec ?? {};
+function service(errs: Causes, svc: Decoded<Service>, old: Decoded<Service> | undefined): void {
+  const spec: Decoded<ServiceSpec> = svc.spec ?? {};
   const types = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
-  if (!types.includes(spec.type)) errs.unsupported('spec.type', spec.type, types);
-  const ports: any[] = spec.ports ?? [];
+  if (!isOneOf(types, spec.type)) errs.unsupported('spec.type', spec.type, types);
+  const ports = spec.ports ?? [];
   if (spec.type !== 'ExternalName' && ports.length === 0 && spec.clusterIP !== 'None') errs.required('spec.ports');
   const seen = new Set<string>();
   const names = new Set<string>();
@@ -173,7 +190,7 @@ function service(errs: Causes, svc: any, old: any): void {
       names.add(p.name);
     }
     port(errs, `${f}.port`, p.port);
-    if (!PROTOCOLS.includes(p.protocol)) errs.unsupported(`${f}.protocol`, p.protocol, PROTOCOLS);
+    if (!isOneOf(PROTOCOLS, p.protocol)) errs.unsupported(`${f}.protocol`, p.protocol, PROTOCOLS);
     if (typeof p.targetPort === 'number') port(errs, `${f}.targetPort`, p.targetPort);
     else if (typeof p.targetPort === 'string' && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.targetPort))
       errs.invalid(
@@ -204,13 +221,13 @@ function service(errs: Causes, svc: any, old: any): void {
     if (typeof ip !== 'string' || parseIPv4(ip) === undefined)
       errs.invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
   }
-  if (!['None', 'ClientIP'].includes(spec.sessionAffinity))
+  if (!isOneOf(['None', 'ClientIP'], spec.sessionAffinity))
     errs.unsupported('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None']);
   labels(errs, 'spec.selector', spec.selector);
 }
 
-export function podSpec(errs: Causes, field: string, spec: any): void {
-  const containers: any[] = spec?.containers ?? [];
+export function podSpec(errs: Causes, field: string, spec: Decoded<PodSpec> | undefined): void {
+  const containers = spec?.containers ?? [];
   if (containers.length === 0) errs.required(`${field}.containers`);
   const names = new Set<string>();
   containers.forEach((c, i) => {
@@ -222,18 +239,24 @@ export function podSpec(errs: Causes, field: string, spec: any): void {
       names.add(c.name);
     }
     if (!c.image) errs.required(`${f}.image`);
-    (c.ports ?? []).forEach((p: any, j: number) => {
+    (c.ports ?? []).forEach((p, j) => {
       port(errs, `${f}.ports[${j}].containerPort`, p.containerPort);
-      if (p.protocol && !PROTOCOLS.includes(p.protocol))
+      if (p.protocol && !isOneOf(PROTOCOLS, p.protocol))
         errs.unsupported(`${f}.ports[${j}].protocol`, p.protocol, PROTOCOLS);
     });
   });
   const policies = ['Always', 'Never', 'OnFailure'];
-  if (spec && !policies.includes(spec.restartPolicy))
+  if (spec && !isOneOf(policies, spec.restartPolicy))
     errs.unsupported(`${field}.restartPolicy`, spec.restartPolicy, policies);
 }
 
-function workload(errs: Causes, object: any, old: any): void {
+/** workload checks a Deployment or ReplicaSet; only a Deployment's selector is immutable here. */
+function workload(
+  errs: Causes,
+  object: Decoded<Deployment | ReplicaSet>,
+  old: Decoded<Deployment | ReplicaSet> | undefined,
+  immutableSelector: boolean,
+): void {
   const spec = object.spec ?? {};
   if (typeof spec.replicas === 'number' && spec.replicas < 0)
     errs.invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0');
@@ -246,7 +269,7 @@ function workload(errs: Causes, object: any, old: any): void {
     const ok = Object.entries(matchLabels).every(([k, v]) => templateLabels[k] === v);
     if (!ok)
       errs.invalid('spec.template.metadata.labels', templateLabels, '`selector` does not match template `labels`');
-    if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(selector) && object.kind === 'Deployment') {
+    if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(selector) && immutableSelector) {
       errs.invalid('spec.selector', selector, 'field is immutable');
     }
   }

@@ -1,5 +1,10 @@
-import type { StatusCause } from '../../api/status.ts';
+import type { DaemonSet, DaemonSetSpec } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, CronJobSpec, JobSpec, Job } from 'kubernetes-types/batch/v1.js';
+import type { PodSpec, ReplicationController, ReplicationControllerSpec, Secret } from 'kubernetes-types/core/v1.js';
 import { parseCron, validTimeZone } from '../../api/cron.ts';
+import type { KubeObject } from '../../api/objects.ts';
+import type { StatusCause } from '../../api/status.ts';
+import { type Decoded, type PerKind, handlerFor, isOneOf } from '../per-kind.ts';
 import { Causes, labels, podSpec } from './validation.ts';
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -9,42 +14,50 @@ const SECRET_MAX_BYTES = 1024 * 1024;
  * validateMore checks the kinds beyond the original set (ReplicationController, DaemonSet, Job, CronJob, Secret,
  * ServiceAccount needs nothing more) with upstream's rules and messages.
  */
-export function validateMore(kind: string, object: any, old?: any): StatusCause[] {
+export function validateMore(kind: string, object: KubeObject, old?: KubeObject): StatusCause[] {
   const errs = new Causes();
-  switch (kind) {
-    case 'ReplicationController':
-      replicationController(errs, object);
-      break;
-    case 'DaemonSet':
-      selectorAndTemplate(errs, 'spec', object.spec, old?.spec, ['Always']);
-      break;
-    case 'Job':
-      jobSpec(errs, 'spec', object.spec);
-      if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(object.spec?.selector))
-        errs.invalid('spec.selector', object.spec?.selector, 'field is immutable');
-      break;
-    case 'CronJob':
-      cronJob(errs, object);
-      break;
-    case 'Secret':
-      secret(errs, object, old);
-      break;
-  }
+  handlerFor(VALIDATORS, kind)?.(object, old)(errs);
   return errs.list;
 }
 
-function restartPolicy(errs: Causes, field: string, spec: any, allowed: string[]): void {
-  if (spec && !allowed.includes(spec.restartPolicy))
+interface ValidatedKinds {
+  ReplicationController: Decoded<ReplicationController>;
+  DaemonSet: Decoded<DaemonSet>;
+  Job: Decoded<Job>;
+  CronJob: Decoded<CronJob>;
+  Secret: Decoded<Secret>;
+}
+
+const VALIDATORS: PerKind<ValidatedKinds, (errs: Causes) => void> = {
+  ReplicationController: (rc) => (errs) => replicationController(errs, rc),
+  DaemonSet: (ds, old) => (errs) => selectorAndTemplate(errs, 'spec', ds.spec, old?.spec, ['Always']),
+  Job: (job, old) => (errs) => {
+    jobSpec(errs, 'spec', job.spec);
+    if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(job.spec?.selector))
+      errs.invalid('spec.selector', job.spec?.selector, 'field is immutable');
+  },
+  CronJob: (cj) => (errs) => cronJob(errs, cj),
+  Secret: (s, old) => (errs) => secret(errs, s, old),
+};
+
+function restartPolicy(errs: Causes, field: string, spec: Decoded<PodSpec> | undefined, allowed: string[]): void {
+  if (spec && !isOneOf(allowed, spec.restartPolicy))
     errs.unsupported(`${field}.restartPolicy`, spec.restartPolicy, allowed);
 }
 
 /** selectorAndTemplate: a label selector that selects the template's labels, and a valid pod template. */
-function selectorAndTemplate(errs: Causes, field: string, spec: any, oldSpec: any, policies: string[]): void {
+function selectorAndTemplate(
+  errs: Causes,
+  field: string,
+  spec: Decoded<DaemonSetSpec | JobSpec> | undefined,
+  oldSpec: Decoded<DaemonSetSpec> | undefined,
+  policies: string[],
+): void {
   const selector = spec?.selector;
   if (!selector || (!Object.keys(selector.matchLabels ?? {}).length && !(selector.matchExpressions ?? []).length)) {
     errs.required(`${field}.selector`);
   } else {
-    const templateLabels = spec.template?.metadata?.labels ?? {};
+    const templateLabels = spec?.template?.metadata?.labels ?? {};
     if (!Object.entries(selector.matchLabels ?? {}).every(([k, v]) => templateLabels[k] === v)) {
       errs.invalid(`${field}.template.metadata.labels`, templateLabels, '`selector` does not match template `labels`');
     }
@@ -56,11 +69,11 @@ function selectorAndTemplate(errs: Causes, field: string, spec: any, oldSpec: an
   restartPolicy(errs, `${field}.template.spec`, spec?.template?.spec, policies);
 }
 
-function replicationController(errs: Causes, rc: any): void {
-  const spec = rc.spec ?? {};
+function replicationController(errs: Causes, rc: Decoded<ReplicationController>): void {
+  const spec: Decoded<ReplicationControllerSpec> = rc.spec ?? {};
   if (typeof spec.replicas === 'number' && spec.replicas < 0)
     errs.invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0');
-  const selector: Record<string, string> = spec.selector ?? {};
+  const selector = spec.selector ?? {};
   if (Object.keys(selector).length === 0) errs.required('spec.selector');
   labels(errs, 'spec.selector', selector);
   if (!spec.template) {
@@ -75,7 +88,7 @@ function replicationController(errs: Causes, rc: any): void {
   restartPolicy(errs, 'spec.template.spec', spec.template.spec, ['Always']);
 }
 
-function jobSpec(errs: Causes, field: string, spec: any): void {
+function jobSpec(errs: Causes, field: string, spec: Decoded<JobSpec> | undefined): void {
   for (const name of [
     'parallelism',
     'completions',
@@ -97,10 +110,10 @@ function jobSpec(errs: Causes, field: string, spec: any): void {
   }
 }
 
-function cronJob(errs: Causes, cj: any): void {
-  const name: string = cj.metadata?.name ?? '';
+function cronJob(errs: Causes, cj: Decoded<CronJob>): void {
+  const name = cj.metadata?.name ?? '';
   if (name.length > 52) errs.invalid('metadata.name', name, 'must be no more than 52 characters');
-  const spec = cj.spec ?? {};
+  const spec: Decoded<CronJobSpec> = cj.spec ?? {};
   if (!spec.schedule) errs.required('spec.schedule');
   else {
     try {
@@ -112,7 +125,7 @@ function cronJob(errs: Causes, cj: any): void {
   if (spec.timeZone !== undefined && spec.timeZone !== null && !validTimeZone(spec.timeZone))
     errs.invalid('spec.timeZone', spec.timeZone, `unknown time zone ${spec.timeZone}`);
   const policies = ['Allow', 'Forbid', 'Replace'];
-  if (!policies.includes(spec.concurrencyPolicy))
+  if (!isOneOf(policies, spec.concurrencyPolicy))
     errs.unsupported('spec.concurrencyPolicy', spec.concurrencyPolicy, policies);
   if (typeof spec.startingDeadlineSeconds === 'number' && spec.startingDeadlineSeconds < 0)
     errs.invalid('spec.startingDeadlineSeconds', spec.startingDeadlineSeconds, 'must be greater than or equal to 0');
@@ -126,7 +139,7 @@ const SECRET_KEYS: Record<string, string[]> = {
   'kubernetes.io/tls': ['tls.crt', 'tls.key'],
 };
 
-function secret(errs: Causes, s: any, old: any): void {
+function secret(errs: Causes, s: Decoded<Secret>, old: Decoded<Secret> | undefined): void {
   const data: Record<string, unknown> = s.data ?? {};
   let total = 0;
   for (const [key, value] of Object.entries(data)) {
@@ -147,8 +160,10 @@ function secret(errs: Causes, s: any, old: any): void {
       message: `Too long: may not be more than ${SECRET_MAX_BYTES} bytes`,
       field: 'data',
     });
-  const type: string = s.type;
-  for (const key of SECRET_KEYS[type] ?? []) if (!(key in data)) errs.required(`data[${key}]`);
+  const type = s.type ?? '';
+  // Own keys only: a Secret of type `constructor` or `toString` is just a Secret of an unknown type.
+  for (const key of Object.hasOwn(SECRET_KEYS, type) ? SECRET_KEYS[type] : [])
+    if (!(key in data)) errs.required(`data[${key}]`);
   if (type === 'kubernetes.io/dockerconfigjson' && typeof data['.dockerconfigjson'] === 'string') {
     try {
       JSON.parse(Buffer.from(data['.dockerconfigjson'] as string, 'base64').toString('utf8'));
