@@ -107,14 +107,20 @@ function defaultSecret(secret: Decoded<Secret>): void {
 
 /**
  * prepareJobForCreate generates a Job's selector and pod labels from its uid, as upstream's job strategy does
- * unless `spec.manualSelector` is true.
+ * unless `spec.manualSelector` is true. The registry calls it for a new Job, after setting its name and uid.
  */
-export function prepareJobForCreate(job: Decoded<Job> & { metadata: { uid: string; name: string } }): void {
+export function prepareJobForCreate(object: KubeObject): void {
+  handlerFor(PREPARE_FOR_CREATE, 'Job')?.(object, undefined);
+}
+
+const PREPARE_FOR_CREATE: PerKind<{ Job: Decoded<Job> }, void> = { Job: prepareJob };
+
+function prepareJob(job: Decoded<Job>): void {
   job.status = {};
   const spec = (job.spec ??= {});
   if (spec.manualSelector === true) return;
-  const uid = job.metadata.uid;
-  const name = job.metadata.name;
+  const uid = job.metadata?.uid ?? '';
+  const name = job.metadata?.name ?? '';
   spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
   spec.template ??= {};
   spec.template.metadata ??= {};

@@ -12,12 +12,12 @@ import type {
   ServiceSpec,
 } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 // ServiceCIDR and IPAddress have the same shape in v1alpha1 (the newest kubernetes-types has) as in the served version.
 import type { IPAddress, ServiceCIDR } from 'kubernetes-types/networking/v1alpha1.js';
 import { formatLabels } from '../../api/labels.ts';
 import type { KubeObject, Stored } from '../../api/objects.ts';
-import { workloadPrinters } from './workload-printers.ts';
+import { AGE, type Column, NAME, age, humanDuration, type Printer, type Printers, selectorText } from './columns.ts';
+import { WORKLOAD_PRINTERS } from './workload-printers.ts';
 
 /**
  * printTable renders objects as the server-side Table kubectl prints, with upstream's columns per resource
@@ -29,31 +29,6 @@ export interface ColumnDefinition {
   format: string;
   description: string;
   priority: number;
-}
-
-export type Column = [name: string, type: string, priority: number, description: string];
-
-/** Printer is the columns of one resource and the cells of one of its objects (as stored: metadata.name is set). */
-export interface Printer<T extends KubeObject = KubeObject> {
-  columns: Column[];
-  // Method syntax on purpose: a Printer<Pod> is usable where a Printer<KubeObject> is (see printerFor).
-  row(object: Stored<T>, now: number): unknown[];
-}
-
-/** Printers is a printer per resource, each typed with its objects' kubernetes-types type. */
-export type Printers<Types> = { [R in keyof Types]: Printer<Types[R] & KubeObject> };
-
-export const NAME: Column = ['Name', 'string', 0, 'Name must be unique within a namespace.'];
-export const AGE: Column = [
-  'Age',
-  'string',
-  0,
-  'CreationTimestamp is a timestamp representing the server time when this object was created.',
-];
-
-export function age(object: KubeObject, now: number): string {
-  const t = Date.parse(object.metadata?.creationTimestamp ?? '');
-  return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
 }
 
 interface CorePrinted {
@@ -404,9 +379,10 @@ const DEFAULT_PRINTER: Printer = { columns: [NAME, AGE], row: (o, n) => [o.metad
  * `resource` (the registry lists one resource at a time), so the printer keyed by it reads them as its own type.
  */
 function printerFor(resource: string): Printer {
-  const printers: Record<string, Printer> = { ...PRINTERS, ...workloadPrinters() };
-  return Object.hasOwn(printers, resource) ? printers[resource] : DEFAULT_PRINTER;
+  return Object.hasOwn(ALL_PRINTERS, resource) ? ALL_PRINTERS[resource] : DEFAULT_PRINTER;
 }
+
+const ALL_PRINTERS: Record<string, Printer> = { ...PRINTERS, ...WORKLOAD_PRINTERS };
 
 /** podStatus is kubectl's STATUS column: the reason of the most telling container state, or the phase. */
 function podStatus(pod: Pod): string {
@@ -464,50 +440,7 @@ function externalIp(svc: Service): string {
   }
 }
 
-export function selectorText(selector: LabelSelector | undefined): string {
-  if (!selector) return '<none>';
-  const parts = Object.entries(selector.matchLabels ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`);
-  for (const e of selector.matchExpressions ?? []) {
-    if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-    else parts.push(`${e.key} ${e.operator.toLowerCase()} (${[...(e.values ?? [])].sort().join(',')})`);
-  }
-  return parts.length ? parts.join(',') : '<none>';
-}
-
 function truncatedList(list: string[]): string {
   if (list.length === 0) return '<none>';
   return list.length > 3 ? `${list.slice(0, 3).join(',')} + ${list.length - 3} more...` : list.join(',');
-}
-
-/** humanDuration is upstream's duration.HumanDuration: `45s`, `2m5s`, `12m`, `5h3m`, `3d4h`, `45d`, `2y3d`. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 60 * 2) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) {
-    const s = seconds % 60;
-    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
-  }
-  if (minutes < 60 * 3) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) {
-    const m = minutes % 60;
-    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
-  }
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) {
-    const h = hours % 24;
-    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
-  }
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
-  if (hours < 24 * 365 * 8) {
-    const dy = Math.floor(hours / 24) % 365;
-    return dy === 0 ? `${Math.floor(hours / 24 / 365)}y` : `${Math.floor(hours / 24 / 365)}y${dy}d`;
-  }
-  return `${Math.floor(hours / 24 / 365)}y`;
 }

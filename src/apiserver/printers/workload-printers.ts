@@ -10,7 +10,7 @@ import type {
 } from 'kubernetes-types/core/v1.js';
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
 import { formatLabels } from '../../api/labels.ts';
-import { AGE, type Column, NAME, age, humanDuration, selectorText, type Printers } from './printers.ts';
+import { AGE, type Column, NAME, age, humanDuration, type Printers, selectorText } from './columns.ts';
 
 function containerCells(spec: PodSpec | undefined): [string, string] {
   const containers = spec?.containers ?? [];
@@ -33,14 +33,10 @@ function jobStatus(job: Job): string {
 }
 
 /**
- * workloadPrinters returns upstream's server-side Table columns for Secrets, ServiceAccounts, ReplicationControllers,
+ * WORKLOAD_PRINTERS are upstream's server-side Table columns for Secrets, ServiceAccounts, ReplicationControllers,
  * DaemonSets, ControllerRevisions, Jobs, CronJobs, ResourceQuotas, LimitRanges, Ingresses and IngressClasses.
  */
-export function workloadPrinters(): Printers<WorkloadPrinted> {
-  // Built on first use: printers.ts imports this module, so its constants are not ready at load time.
-  printers ??= build();
-  return printers;
-}
+export const WORKLOAD_PRINTERS: Printers<WorkloadPrinted> = build();
 
 interface WorkloadPrinted {
   secrets: Secret;
@@ -55,8 +51,6 @@ interface WorkloadPrinted {
   ingresses: Ingress;
   ingressclasses: IngressClass;
 }
-
-let printers: Printers<WorkloadPrinted> | undefined;
 
 function build(): Printers<WorkloadPrinted> {
   const CONTAINERS: Column = ['Containers', 'string', 1, 'Names of each container in the template.'];
