@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Binding } from 'kubernetes-types/core/v1.js';
 import { RESOURCES, groupVersion, type ResourceInfo } from '../api/resources.ts';
-import { displayValue, isPlainObject } from '../api/own-properties.ts';
+import { displayValue, getOwn, isPlainObject, type JsonObject } from '../api/own-properties.ts';
 import {
   StatusError,
   type StatusCause,
@@ -25,7 +25,7 @@ import { applyPatch, applyServerSideApply } from './patch/patch.ts';
 import { printTable } from './printers/printers.ts';
 import { proxyToKubelet, type KubeletClientTls } from './kubelet-proxy.ts';
 import type { ApiObject, DeleteOptions, Registry } from './registry.ts';
-import type { Stored } from '../api/objects.ts';
+import type { KubeObject, Stored } from '../api/objects.ts';
 import { PROTOBUF_MEDIA_TYPE } from '../api/protobuf/protobuf.ts';
 import type { ApiServerMetrics, RequestInfo } from './metrics.ts';
 import { negotiate, watchEncoding, writeBody } from './negotiation.ts';
@@ -217,7 +217,7 @@ class HttpApi {
             kind: 'TokenRequest',
             apiVersion: 'authentication.k8s.io/v1',
             metadata: { name: rest[3], namespace: rest[1] },
-            spec: body?.spec ?? {},
+            spec: (isPlainObject(body) ? body.spec : undefined) ?? {},
             status: { token: '', expirationTimestamp: null },
           },
           negotiate(req).encoding,
@@ -310,7 +310,7 @@ class HttpApi {
           labelSelector: q.get('labelSelector') ?? undefined,
           fieldSelector: q.get('fieldSelector') ?? undefined,
         });
-        const deleted: any[] = [];
+        const deleted: Stored<ApiObject>[] = [];
         for (const item of items)
           deleted.push(
             (await registry.delete(info, item.metadata.namespace, item.metadata.name, options, { dryRun })).object,
@@ -397,10 +397,9 @@ class HttpApi {
     res: ServerResponse,
     mode: WriteQuery['fieldValidation'],
     info: ResourceInfo,
-  ): Promise<any> {
+  ): Promise<ApiObject> {
     const { value: body, duplicates } = decodeBodyWithDuplicates(await readBody(req), mediaType(req));
-    if (body === null || typeof body !== 'object' || Array.isArray(body))
-      throw badRequest(`Object '${info.kind}' is not a JSON object`);
+    if (!isPlainObject(body)) throw badRequest(`Object '${info.kind}' is not a JSON object`);
     if (body.kind !== undefined && body.kind !== info.kind) {
       throw badRequest(
         `the object provided is unrecognized (must be of type ${info.kind}): ${displayValue(body.kind)}`,
@@ -418,10 +417,10 @@ class HttpApi {
     res: ServerResponse,
     mode: WriteQuery['fieldValidation'],
     info: ResourceInfo,
-    value: any,
+    value: JsonObject,
     duplicates: string[],
     source: 'body' | 'patch',
-  ): any {
+  ): ApiObject {
     const cannot = `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}`;
     let decoded: ReturnType<typeof typedDecode>;
     try {
@@ -466,7 +465,8 @@ class HttpApi {
         ...problems.map((p) => `299 - ${JSON.stringify(p)}`),
       ]);
     }
-    return decoded.object;
+    // typedDecode kept only the kind schema's fields, with their types: metadata is an ObjectMeta.
+    return decoded.object as ApiObject;
   }
 
   async #deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
@@ -491,9 +491,9 @@ class HttpApi {
     const { dryRun, fieldValidation } = writeQuery(q, 'PatchOptions', apply);
     const { value: patch, duplicates } = decodeBodyWithDuplicates(await readBody(req), type);
     const registry = this.#o.registry;
-    let applied = patch;
+    let applied: ApiObject | undefined;
     if (apply) {
-      if (patch === null || typeof patch !== 'object' || Array.isArray(patch))
+      if (!isPlainObject(patch))
         throw badRequest(
           `error decoding YAML: json: cannot unmarshal ${Array.isArray(patch) ? 'array' : patch === null ? 'null' : typeof patch} into Go value of type map[string]interface {}`,
         );
@@ -501,36 +501,32 @@ class HttpApi {
         throw badRequest(
           `the object provided is unrecognized (must be of type ${info.kind}): ${displayValue(patch.kind)}`,
         );
-      const name = patch.metadata?.name;
+      const name = getOwn(patch.metadata, 'name');
       if (name !== undefined && name !== t.name)
         throw badRequest(
           `the name of the object (${displayValue(name)}) does not match the name on the URL (${t.name})`,
         );
-      const namespace = patch.metadata?.namespace;
+      const namespace = getOwn(patch.metadata, 'namespace');
       if (namespace !== undefined && info.namespaced && namespace !== ns)
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       applied = this.#typed(res, fieldValidation, info, patch, duplicates, 'body');
     }
     for (let attempt = 0; ; attempt++) {
-      let current: any;
+      let current: Stored<ApiObject>;
       try {
         current = await registry.get(info, ns, t.name!);
       } catch (error) {
-        if (
-          type === 'application/apply-patch+yaml' &&
-          error instanceof StatusError &&
-          error.code === 404 &&
-          !t.subresource
-        ) {
-          const fresh = applyServerSideApply(info.kind, undefined, applied);
-          fresh.metadata = { ...(isPlainObject(fresh.metadata) ? fresh.metadata : {}), name: t.name };
+        if (applied && error instanceof StatusError && error.code === 404 && !t.subresource) {
+          // Apply to an object that is not there creates the applied configuration.
+          const fresh = structuredClone(applied);
+          fresh.metadata = { ...fresh.metadata, name: t.name };
           await this.#o.admit?.({ info, namespace: ns, operation: 'CREATE', object: fresh, user, dryRun });
           const created = await registry.create(info, ns, fresh, { dryRun });
           return this.#respondWritten(req, res, q, info, created, 201);
         }
         throw error;
       }
-      const result = apply
+      const result = applied
         ? applyServerSideApply(info.kind, current, applied)
         : applyPatch(type, info.kind, current, patch);
       checkPatchResult(result);
@@ -576,7 +572,7 @@ class HttpApi {
     const scale = toScale(object);
     const encoding = negotiate(req).encoding;
     if (method === 'GET') return writeBody(res, 200, scale, encoding);
-    let wanted: any;
+    let wanted: unknown;
     if (method === 'PUT') wanted = decodeBody(await readBody(req), mediaType(req));
     else if (method === 'PATCH') {
       if (!PATCH_TYPES.includes(mediaType(req))) throw unsupportedPatchType(mediaType(req));
@@ -588,7 +584,7 @@ class HttpApi {
       );
       checkPatchResult(wanted);
     } else throw methodNotSupported(t.info, method.toLowerCase());
-    const replicas = wanted?.spec?.replicas;
+    const replicas = getOwn(getOwn(wanted, 'spec'), 'replicas');
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > 2 ** 31 - 1) {
       throw invalid({ group: 'autoscaling', kind: 'Scale' }, t.name!, [
         {
@@ -598,11 +594,11 @@ class HttpApi {
         },
       ]);
     }
-    const rv = method === 'PUT' ? wanted?.metadata?.resourceVersion : undefined;
+    const rv = method === 'PUT' ? getOwn(getOwn(wanted, 'metadata'), 'resourceVersion') : undefined;
     const next = {
       ...object,
       spec: { ...(isPlainObject(object.spec) ? object.spec : {}), replicas },
-      metadata: { ...object.metadata, resourceVersion: rv || object.metadata.resourceVersion },
+      metadata: { ...object.metadata, resourceVersion: rv ? displayValue(rv) : object.metadata.resourceVersion },
     };
     const updated = await registry.update(t.info, t.namespace, t.name!, next, { dryRun });
     writeBody(res, 200, toScale(updated), encoding);
@@ -638,14 +634,14 @@ class HttpApi {
     const includeObject = q.get('includeObject') ?? 'Metadata';
     let sentColumns = false;
     const render = table
-      ? (object: any) => {
+      ? (object: Stored<ApiObject>) => {
           const t2 = tableOf(t.info, [object], table, includeObject, '', sentColumns);
           sentColumns = true;
           return t2;
         }
       : negotiated.transform
-        ? (object: any) => partialObjectMetadata(object, negotiated.transform!.version)
-        : (object: any) => object;
+        ? (object: Stored<ApiObject>) => partialObjectMetadata(object, negotiated.transform!.version)
+        : (object: Stored<ApiObject>) => object;
     // As upstream's --min-request-timeout (1800 s): a watch without its own timeout ends after 30 to 60 minutes.
     const timeoutSeconds =
       options.timeoutSeconds !== undefined && options.timeoutSeconds > 0
@@ -668,7 +664,7 @@ class HttpApi {
     res: ServerResponse,
     q: URLSearchParams,
     info: ResourceInfo,
-    all: any[],
+    all: Stored<ApiObject>[],
     revision: number,
     options: ListQueryOptions,
   ): void {
@@ -706,7 +702,7 @@ class HttpApi {
     res: ServerResponse,
     q: URLSearchParams,
     info: ResourceInfo,
-    object: any,
+    object: Stored<ApiObject>,
     code: number,
   ): Promise<void> {
     await this.#o.written?.(info, object);
@@ -718,7 +714,7 @@ class HttpApi {
     res: ServerResponse,
     q: URLSearchParams,
     info: ResourceInfo,
-    object: any,
+    object: Stored<ApiObject>,
     code: number,
   ): void {
     const { encoding, transform } = negotiate(req);
@@ -766,13 +762,13 @@ class HttpApi {
 }
 
 /** partialObjectMetadata is the `as=PartialObjectMetadata` form of an object: its kind and metadata only. */
-function partialObjectMetadata(object: any, version: string): object {
+function partialObjectMetadata(object: KubeObject, version: string): object {
   return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: object.metadata };
 }
 
 function tableOf(
   info: ResourceInfo,
-  objects: any[],
+  objects: Stored<ApiObject>[],
   version: string,
   includeObject: string,
   resourceVersion: string,
@@ -791,14 +787,16 @@ function tableOf(
           ? undefined
           : includeObject === 'Object'
             ? objects[i]
-            : { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: objects[i].metadata },
+            : { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: objects[i]?.metadata },
     })),
   };
 }
 
-function toScale(object: any): object {
-  const selector =
-    (object.kind === 'ReplicationController' ? object.spec?.selector : object.spec?.selector?.matchLabels) ?? {};
+function toScale(object: Stored<ApiObject>): object {
+  const spec = getOwn(object, 'spec');
+  const selectorField = getOwn(spec, 'selector');
+  // A ReplicationController selects by a label map, the others by a LabelSelector's matchLabels.
+  const selector = object.kind === 'ReplicationController' ? selectorField : getOwn(selectorField, 'matchLabels');
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -809,10 +807,10 @@ function toScale(object: any): object {
       resourceVersion: object.metadata.resourceVersion,
       creationTimestamp: object.metadata.creationTimestamp,
     },
-    spec: { replicas: object.spec?.replicas ?? 0 },
+    spec: { replicas: getOwn(spec, 'replicas') ?? 0 },
     status: {
-      replicas: object.status?.replicas ?? 0,
-      selector: Object.entries(selector)
+      replicas: getOwn(getOwn(object, 'status'), 'replicas') ?? 0,
+      selector: Object.entries(isPlainObject(selector) ? selector : {})
         .map(([k, v]) => `${k}=${v}`)
         .join(','),
     },
@@ -847,7 +845,7 @@ function withCauses(error: StatusError, causes: StatusCause[]): StatusError {
 }
 
 /** checkPatchResult refuses a patch whose result is no object (`[{"op":"replace","path":"","value":5}]`), as upstream's decode does. */
-function checkPatchResult(patched: unknown): void {
+function checkPatchResult(patched: unknown): asserts patched is JsonObject {
   if (depthOf(patched) > MAX_NESTING_DEPTH) throw badRequest(`json: exceeded max depth of ${MAX_NESTING_DEPTH}`);
   if (isPlainObject(patched)) return;
   const text = JSON.stringify(patched) ?? 'null';
@@ -870,12 +868,12 @@ function asBinding(decoded: unknown): Binding {
 }
 
 /** paginate serves `limit` and `continue`: items in key order after the token's key, and a token for the rest. */
-function paginate(
-  items: any[],
+function paginate<T>(
+  items: T[],
   revision: number,
   options: ListQueryOptions,
-  keyOf: (o: any) => string,
-): { items: any[]; continueToken?: string; remaining?: number } {
+  keyOf: (o: T) => string,
+): { items: T[]; continueToken?: string; remaining?: number } {
   let rest = items;
   if (options.continueToken !== undefined) {
     const token = decodeContinue(options.continueToken);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify as toYaml } from 'yaml';
+import { isPlainObject } from '../api/own-properties.ts';
 import { PROTOBUF_MEDIA_TYPE, encodeObject, encodeWatchFrame, protobufMessageOf } from '../api/protobuf/protobuf.ts';
 import { notAcceptable as notAcceptableStatus, type StatusError } from '../api/status.ts';
 
@@ -110,7 +111,7 @@ function notAcceptable(encodings: Encoding[]): StatusError {
 export function writeBody(res: ServerResponse, code: number, body: unknown, encoding: Encoding): void {
   let bytes: Buffer;
   let type = MEDIA_TYPES[encoding];
-  if (encoding === 'protobuf' && protobufMessageOf(body as any)) bytes = encodeObject(body);
+  if (encoding === 'protobuf' && isPlainObject(body) && protobufMessageOf(body)) bytes = encodeObject(body);
   else if (encoding === 'yaml') bytes = Buffer.from(toYaml(body));
   else {
     bytes = Buffer.from(JSON.stringify(body));

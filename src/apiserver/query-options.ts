@@ -1,3 +1,4 @@
+import { isPlainObject } from '../api/own-properties.ts';
 import { badRequest, invalid, type StatusCause } from '../api/status.ts';
 
 /**
@@ -227,10 +228,10 @@ export interface DeleteQuery {
 }
 
 /** deleteQuery merges DeleteOptions from the body with the query and validates them as ValidateDeleteOptions does. */
-export function deleteQuery(q: URLSearchParams, body: any): DeleteQuery {
+export function deleteQuery(q: URLSearchParams, body: unknown): DeleteQuery {
   const out: DeleteQuery = {};
   if (body !== undefined) {
-    if (body === null || typeof body !== 'object' || Array.isArray(body))
+    if (!isPlainObject(body))
       throw badRequest(
         `json: cannot unmarshal ${Array.isArray(body) ? 'array' : body === null ? 'null' : typeof body} into Go value of type v1.DeleteOptions`,
       );
@@ -255,10 +256,11 @@ export function deleteQuery(q: URLSearchParams, body: any): DeleteQuery {
         );
       out.gracePeriodSeconds = body.gracePeriodSeconds;
     }
-    if (typeof body.propagationPolicy === 'string') out.propagationPolicy = body.propagationPolicy;
+    if (typeof body.propagationPolicy === 'string')
+      out.propagationPolicy = body.propagationPolicy as DeleteQuery['propagationPolicy'];
     if (typeof body.orphanDependents === 'boolean') out.orphanDependents = body.orphanDependents;
     const pre = body.preconditions;
-    if (pre && typeof pre === 'object' && !Array.isArray(pre)) {
+    if (isPlainObject(pre)) {
       out.preconditions = {};
       if (typeof pre.uid === 'string') out.preconditions.uid = pre.uid;
       if (typeof pre.resourceVersion === 'string') out.preconditions.resourceVersion = pre.resourceVersion;

@@ -40,12 +40,12 @@ export function mediaType(req: IncomingMessage): string {
 
 /** DecodedBody is a parsed body and the JSON paths of members that appeared twice in one object (`spec.ports[0].port`). */
 export interface DecodedBody {
-  value: any;
+  value: unknown;
   duplicates: string[];
 }
 
 /** decodeBody parses a JSON or YAML body into an object; malformed input is a 400 that says where. */
-export function decodeBody(body: Buffer, type: string): any {
+export function decodeBody(body: Buffer, type: string): unknown {
   return decodeBodyWithDuplicates(body, type).value;
 }
 
@@ -172,7 +172,7 @@ function scanJson(text: string): Scan {
 }
 
 /** decodeProtobuf reads a `k8s\0`-enveloped protobuf body; undecodable bytes are a 400. */
-function decodeProtobuf(body: Buffer): any {
+function decodeProtobuf(body: Buffer): unknown {
   if (body.length === 0) throw badRequest('the request body is empty');
   try {
     return decodeObject(body);

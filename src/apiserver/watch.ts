@@ -2,16 +2,17 @@ import type { ServerResponse } from 'node:http';
 import type { ResourceInfo } from '../api/resources.ts';
 import { CompactedError, type Store, type WatchEvent } from './storage/store.ts';
 import type { WatchEncoding } from './negotiation.ts';
-import type { Registry } from './registry.ts';
+import type { Stored } from '../api/objects.ts';
+import type { ApiObject, Registry } from './registry.ts';
 
 export interface WatchRequest {
   info: ResourceInfo;
   namespace: string | undefined;
   /** Where to resume: events after it; undefined or '0' means "current state as ADDED first". */
   resourceVersion: string | undefined;
-  filter: (object: any) => boolean;
+  filter: (object: ApiObject) => boolean;
   /** Shapes each object for the wire (plain JSON or a one-row Table). */
-  render: (object: any) => unknown;
+  render: (object: Stored<ApiObject>) => unknown;
   bookmarks: boolean;
   timeoutSeconds: number | undefined;
   /** How events go on the wire (JSON lines or protobuf frames); JSON lines when absent. */
