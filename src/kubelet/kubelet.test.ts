@@ -172,6 +172,46 @@ describe('kubelet pod loop (FakeRuntime, FakeClock)', () => {
     assert.equal(app(p)?.restartCount, 1);
   });
 
+  test('a failing readiness probe keeps the pod not Ready; passing makes it Ready', async () => {
+    let healthy = false;
+    runtime.execHandler = (container, command) =>
+      container.metadata.name === 'probed' && command[0] === 'check'
+        ? { exitCode: healthy ? 0 : 1, stdout: healthy ? '' : 'not yet', stderr: '' }
+        : { exitCode: 0, stdout: '', stderr: '' };
+    await createPod('ready', {
+      containers: [
+        { name: 'probed', image: 'fake', readinessProbe: { exec: { command: ['check'] }, periodSeconds: 1 } },
+      ],
+    });
+    let p = await until('ready', 'Running, not ready', (x) => x.status?.phase === 'Running');
+    await clock.advance(3000);
+    p = await until('ready', 'still not ready', (x) => x.status?.phase === 'Running');
+    assert.equal(app(p)?.ready, false);
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+    healthy = true;
+    p = await until('ready', 'Ready', (x) => app(x)?.ready === true);
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  });
+
+  test('a container failing its liveness probe three times is killed and restarted', async () => {
+    runtime.execHandler = (container, command) =>
+      container.metadata.name === 'live' && command[0] === 'alive' && container.metadata.attempt === 0
+        ? { exitCode: 1, stdout: 'dead', stderr: '' }
+        : { exitCode: 0, stdout: '', stderr: '' };
+    const pod = await createPod('liveness', {
+      terminationGracePeriodSeconds: 5,
+      containers: [{ name: 'live', image: 'fake', livenessProbe: { exec: { command: ['alive'] }, periodSeconds: 1 } }],
+    });
+    await until('liveness', 'Running', (x) => x.status?.phase === 'Running');
+    const p = await until('liveness', 'restarted', (x) => app(x)?.restartCount === 1 && !!app(x)?.state?.running);
+    assert.equal(app(p)?.lastState?.terminated?.exitCode, 143, 'stopped by TERM');
+    const killed = runtime.calls.find((c) => c.startsWith('stopContainer ') && c.endsWith(' 5'));
+    assert.ok(killed, 'stopped with the pod grace period');
+    const execs = runtime.calls.filter((c) => c.startsWith('execSync ') && c.endsWith(' alive'));
+    assert.ok(execs.length >= 3, `probed at least three times before the kill (${execs.length})`);
+    assert.equal(runtime.container(pod.metadata.uid, 'live')?.metadata.attempt, 1);
+  });
+
   test('a deleted pod is stopped with its grace period, then finally deleted', async () => {
     runtime.programs.set('slow', { ignoreTerm: true });
     const pod = await createPod('doomed', {
