@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../log/klog.ts';
+import { type Clock, realClock } from '../util/clock.ts';
 import type { ProxyMetrics } from './metrics.ts';
 
 export interface HealthSource {
@@ -18,15 +19,16 @@ export interface HealthSource {
 export function serveHealth(
   address: string,
   source: HealthSource,
-  o: { syncPeriodMs: number; metrics: ProxyMetrics; logger: Logger },
+  o: { syncPeriodMs: number; metrics: ProxyMetrics; logger: Logger; clock?: Clock },
 ): Promise<http.Server> {
+  const clock = o.clock ?? realClock;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/healthz' && path !== '/livez') {
       res.writeHead(404).end('404 page not found\n');
       return;
     }
-    const now = Date.now();
+    const now = clock.now();
     const stale = source.queuedAt !== undefined && now - source.queuedAt > 2 * o.syncPeriodMs;
     const healthy = !stale && source.lastUpdated !== undefined;
     const body: Record<string, unknown> = { lastUpdated: iso(source.lastUpdated), currentTime: iso(now) };
