@@ -4,6 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import type { Node, Service } from 'kubernetes-types/core/v1.js';
+import { getOwn, hasOwn } from '../../api/own-properties.ts';
 import { isStatusError } from '../../api/status.ts';
 import { MAX_COPY_BYTES, applyPatch, applyServerSideApply } from './patch.ts';
 
@@ -16,9 +19,9 @@ const CM = () => ({
 
 function pristine(): void {
   assert.deepEqual(Object.keys(Object.prototype), []);
-  assert.equal(({} as any).preconditions, undefined);
-  assert.equal(({} as any).kind, undefined);
-  assert.equal(({} as any).polluted, undefined);
+  assert.equal(({} as Record<string, unknown>).preconditions, undefined);
+  assert.equal(({} as Record<string, unknown>).kind, undefined);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
   assert.equal(Object.getPrototypeOf({}), Object.prototype);
 }
 
@@ -56,8 +59,9 @@ test('applyPatch() keeps "__proto__" as a plain member when a patch adds it (as 
   const out = applyPatch('application/json-patch+json', 'ConfigMap', CM(), [
     { op: 'add', path: '/data/__proto__', value: 'x' },
   ]);
-  assert.ok(Object.hasOwn(out.data, '__proto__'));
-  assert.equal(Object.getPrototypeOf(out.data), Object.prototype);
+  const data = getOwn(out, 'data');
+  assert.ok(hasOwn(data, '__proto__'));
+  assert.equal(Object.getPrototypeOf(data), Object.prototype);
   // biome-ignore lint/suspicious/noProto: the test reads a hostile own key named __proto__ on purpose
   assert.equal(JSON.parse(JSON.stringify(out)).data.__proto__, 'x');
   pristine();
@@ -71,12 +75,13 @@ test('applyPatch() merge and strategic merge patches treat __proto__ and constru
     const out = applyPatch(type, 'ConfigMap', CM(), hostile);
     pristine();
     assert.equal(Object.getPrototypeOf(out), Object.prototype);
-    assert.equal(Object.getPrototypeOf(out.metadata), Object.prototype);
-    assert.equal(out.metadata.preconditions, undefined);
-    assert.equal(out.metadata.labels.constructor, 'a');
+    const metadata = getOwn(out, 'metadata') as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(metadata), Object.prototype);
+    assert.equal(metadata.preconditions, undefined, 'no member read through a prototype');
+    assert.equal(getOwn(metadata.labels, 'constructor'), 'a');
   }
   const applied = applyServerSideApply('ConfigMap', CM(), hostile);
-  assert.equal(Object.getPrototypeOf(applied.metadata), Object.prototype);
+  assert.equal(Object.getPrototypeOf(getOwn(applied, 'metadata')), Object.prototype);
   pristine();
   const smpDirectives = JSON.parse(
     '{"$setElementOrder/__proto__":[1],"$deleteFromPrimitiveList/__proto__":[1],"$retainKeys":["__proto__"],"metadata":{"finalizers":["a"]}}',
@@ -183,17 +188,17 @@ test('applyPatch() strategic merge takes list merge keys and strategies from the
         },
       },
     },
-  });
-  const [sidecar, nginx] = patched.spec.template.spec.containers;
-  assert.equal(sidecar.name, 'sidecar');
-  assert.equal(nginx.image, 'nginx:1.16');
-  assert.deepEqual(nginx.ports, [{ containerPort: 80, name: 'http' }, { containerPort: 443 }]);
-  assert.deepEqual(nginx.env, [
+  }) as Deployment;
+  const [sidecar, nginx] = patched.spec?.template.spec?.containers ?? [];
+  assert.equal(sidecar?.name, 'sidecar');
+  assert.equal(nginx?.image, 'nginx:1.16');
+  assert.deepEqual(nginx?.ports, [{ containerPort: 80, name: 'http' }, { containerPort: 443 }]);
+  assert.deepEqual(nginx?.env, [
     { name: 'A', value: '1' },
     { name: 'B', value: '3' },
   ]);
-  assert.deepEqual(patched.metadata.finalizers, ['a', 'b'], 'finalizers merge as a set');
-  assert.deepEqual(patched.spec.template.metadata.labels, { app: 'web', tier: 'front' });
+  assert.deepEqual(patched.metadata?.finalizers, ['a', 'b'], 'finalizers merge as a set');
+  assert.deepEqual(patched.spec?.template.metadata?.labels, { app: 'web', tier: 'front' });
 
   const svc = {
     apiVersion: 'v1',
@@ -214,17 +219,17 @@ test('applyPatch() strategic merge takes list merge keys and strategies from the
       ],
       externalIPs: ['192.168.1.1'],
     },
-  });
-  assert.deepEqual(next.spec.ports, [{ port: 2001, protocol: 'TCP', targetPort: 80 }]);
-  assert.deepEqual(next.spec.externalIPs, ['192.168.1.1']);
+  }) as Service;
+  assert.deepEqual(next.spec?.ports, [{ port: 2001, protocol: 'TCP', targetPort: 80 }]);
+  assert.deepEqual(next.spec?.externalIPs, ['192.168.1.1']);
   const atomic = applyPatch(
     'application/strategic-merge-patch+json',
     'Node',
     { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: { taints: [{ key: 'a', effect: 'NoSchedule' }] } },
     { spec: { taints: [{ key: 'b', effect: 'NoSchedule' }] } },
-  );
+  ) as Node;
   assert.deepEqual(
-    atomic.spec.taints,
+    atomic.spec?.taints,
     [{ key: 'b', effect: 'NoSchedule' }],
     'a list without a merge strategy is replaced, as upstream',
   );

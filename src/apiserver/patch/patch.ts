@@ -1,4 +1,4 @@
-import { getOwn, hasOwn, isPlainObject as isObject, setOwn } from '../../api/own-properties.ts';
+import { getOwn, hasOwn, isPlainObject as isObject, type JsonObject, setOwn } from '../../api/own-properties.ts';
 import {
   elementMessage,
   isScalar,
@@ -21,7 +21,7 @@ export const MAX_COPY_BYTES = 3 * 1024 * 1024;
  * service ports by port...) and which honours `$patch`, `$setElementOrder/<list>`, `$retainKeys` and
  * `$deleteFromPrimitiveList/<list>`. The original is not modified.
  */
-export function applyPatch(contentType: string, kind: string, original: any, patch: any): any {
+export function applyPatch(contentType: string, kind: string, original: unknown, patch: unknown): unknown {
   switch (contentType) {
     case 'application/merge-patch+json':
       // Upstream's merge patch library refuses anything but an object ("Invalid JSON Patch").
@@ -42,7 +42,7 @@ export function applyPatch(contentType: string, kind: string, original: any, pat
  * applyServerSideApply merges an applied configuration over the live object the way server-side apply does for a
  * single manager: fields in the configuration win, lists merge by their keys, other fields stay.
  */
-export function applyServerSideApply(kind: string, original: any | undefined, applied: any): any {
+export function applyServerSideApply(kind: string, original: unknown, applied: unknown): unknown {
   if (!isObject(applied))
     throw badRequest(
       `error decoding YAML: json: cannot unmarshal ${jsonTypeName(applied)} into Go value of type map[string]interface {}`,
@@ -52,9 +52,9 @@ export function applyServerSideApply(kind: string, original: any | undefined, ap
 }
 
 /** mergePatch is RFC 7386: null deletes, objects recurse, everything else replaces. */
-export function mergePatch(target: any, patch: any): any {
+export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return structuredClone(patch);
-  const out: Record<string, any> = isObject(target) ? structuredClone(target) : {};
+  const out: JsonObject = isObject(target) ? structuredClone(target) : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else setOwn(out, k, mergePatch(getOwn(out, k), v));
@@ -80,7 +80,7 @@ function childMessage(field: FieldSchema | undefined): MessageSchema | undefined
 }
 
 /** kindMessage finds the schema of the patched object: by its own apiVersion, else by kind among the schema's kinds. */
-function kindMessage(kind: string, original: any): MessageSchema | undefined {
+function kindMessage(kind: string, original: unknown): MessageSchema | undefined {
   const apiVersion = isObject(original) ? getOwn(original, 'apiVersion') : undefined;
   return (
     (typeof apiVersion === 'string' ? kindSchema(apiVersion, kind) : undefined) ??
@@ -89,7 +89,7 @@ function kindMessage(kind: string, original: any): MessageSchema | undefined {
 }
 
 /** strategicMerge applies a strategic merge patch to an object of the given message (undefined: no schema known). */
-function strategicMerge(original: any, patch: any, message: MessageSchema | undefined): any {
+function strategicMerge(original: unknown, patch: unknown, message: MessageSchema | undefined): unknown {
   if (!isObject(patch)) return structuredClone(patch);
   const directive = getOwn(patch, '$patch');
   if (directive === 'replace') {
@@ -97,7 +97,7 @@ function strategicMerge(original: any, patch: any, message: MessageSchema | unde
     return stripDirectives(rest);
   }
   if (directive === 'delete') return undefined;
-  const out: Record<string, any> = isObject(original) ? structuredClone(original) : {};
+  const out: JsonObject = isObject(original) ? structuredClone(original) : {};
   const orders = new Map<string, unknown[]>();
   const deletions = new Map<string, unknown[]>();
   for (const [k, v] of Object.entries(patch)) {
@@ -142,19 +142,19 @@ function strategicMerge(original: any, patch: any, message: MessageSchema | unde
   return out;
 }
 
-function mergeList(original: any, patch: any[], field: FieldSchema | undefined): any[] {
+function mergeList(original: unknown, patch: unknown[], field: FieldSchema | undefined): unknown[] {
   const { key, set } = listStrategy(field);
   if (key === undefined) {
     if (set) {
-      const base: any[] = Array.isArray(original) ? [...original] : [];
+      const base: unknown[] = Array.isArray(original) ? [...original] : [];
       for (const item of patch) if (!base.includes(item)) base.push(item);
       return base;
     }
-    return stripDirectives(patch);
+    return patch.map(stripDirectives);
   }
-  const out: any[] = Array.isArray(original) ? structuredClone(original) : [];
+  const out: unknown[] = Array.isArray(original) ? structuredClone(original) : [];
   if (patch.some((p) => getOwn(p, '$patch') === 'replace')) {
-    return stripDirectives(patch.filter((p) => getOwn(p, '$patch') !== 'replace'));
+    return patch.filter((p) => getOwn(p, '$patch') !== 'replace').map(stripDirectives);
   }
   for (const item of patch) {
     if (!isObject(item)) continue;
@@ -169,8 +169,8 @@ function mergeList(original: any, patch: any[], field: FieldSchema | undefined):
   return out;
 }
 
-function reorder(list: any[], order: any[], key: string | undefined): any[] {
-  const id = (x: any) => (key && isObject(x) ? getOwn(x, key) : x);
+function reorder(list: unknown[], order: unknown[], key: string | undefined): unknown[] {
+  const id = (x: unknown) => (key && isObject(x) ? getOwn(x, key) : x);
   const position = new Map(order.map((o, i) => [JSON.stringify(id(o)), i]));
   const ordered = list
     .filter((x) => position.has(JSON.stringify(id(x))))
@@ -179,10 +179,10 @@ function reorder(list: any[], order: any[], key: string | undefined): any[] {
   return [...ordered, ...rest];
 }
 
-function stripDirectives(value: any): any {
+function stripDirectives(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripDirectives);
   if (!isObject(value)) return value;
-  const out: Record<string, any> = {};
+  const out: JsonObject = {};
   for (const [k, v] of Object.entries(value)) if (!k.startsWith('$')) setOwn(out, k, stripDirectives(v));
   return out;
 }
@@ -205,7 +205,7 @@ function patchFailed(detail: string): never {
  * operations (413 past that, as upstream), and copies may add at most MAX_COPY_BYTES in total, so a short patch
  * cannot double an object until the heap is gone. Paths only ever reach the document's own members.
  */
-function jsonPatch(original: any, ops: any, _kind: string): any {
+function jsonPatch(original: unknown, ops: unknown, _kind: string): unknown {
   if (!Array.isArray(ops))
     throw badRequest(`json: cannot unmarshal ${jsonTypeName(ops)} into Go value of type jsonpatch.Patch`);
   if (ops.length > MAX_JSON_PATCH_OPERATIONS) {
@@ -299,7 +299,7 @@ function arrayIndex(list: unknown[], segment: string, allowEnd: boolean): number
 }
 
 /** getAt reads the member at path, through own members only; a missing one is upstream's "missing value". */
-function getAt(doc: any, path: string[]): any {
+function getAt(doc: unknown, path: string[]): unknown {
   let cur = doc;
   for (let i = 0; i < path.length; i++) {
     const p = path[i]!;
@@ -308,7 +308,7 @@ function getAt(doc: any, path: string[]): any {
       if (index === undefined) patchFailed(`doc is missing path: "${text(path)}": missing value`);
       cur = cur[index];
     } else if (hasOwn(cur, p)) {
-      cur = cur[p];
+      cur = getOwn(cur, p);
     } else {
       patchFailed(`doc is missing path: "${text(path)}": missing value`);
     }
@@ -316,7 +316,7 @@ function getAt(doc: any, path: string[]): any {
   return cur;
 }
 
-function setAt(doc: any, path: string[], value: any, mode: 'add' | 'remove' | 'replace'): any {
+function setAt(doc: unknown, path: string[], value: unknown, mode: 'add' | 'remove' | 'replace'): unknown {
   if (path.length === 0) return mode === 'remove' ? null : value;
   const parent = getAt(doc, path.slice(0, -1));
   const last = path[path.length - 1]!;
