@@ -18,7 +18,8 @@ import { UNSECURED, type UserInfo } from './auth/user.ts';
 import { createApiHandler } from './http-server.ts';
 import { ApiServerMetrics } from './metrics.ts';
 import { proxyExecUpgrade, type KubeletClientTls } from './kubelet-proxy.ts';
-import { Registry } from './registry.ts';
+import { type ApiObject, Registry } from './registry.ts';
+import type { BindingObject, RoleObject } from './auth/rbac.ts';
 import { ServiceIps } from './service-ips.ts';
 import { openStore } from './storage/open-store.ts';
 import { timestamp } from '../api/time.ts';
@@ -274,7 +275,7 @@ function listen(server: http.Server, host: string, port: number): Promise<number
 
 /** bootstrap creates what every cluster has: the system namespaces and the `kubernetes` Service with its endpoints. */
 async function bootstrap(registry: Registry, config: ApiServerConfig): Promise<void> {
-  const ensure = async (resource: string, group: string, namespace: string | undefined, object: any) => {
+  const ensure = async (resource: string, group: string, namespace: string | undefined, object: ApiObject) => {
     try {
       await registry.create(resourceByName(group, resource)!, namespace, object, { dryRun: false });
     } catch (error) {
@@ -328,7 +329,7 @@ async function bootstrap(registry: Registry, config: ApiServerConfig): Promise<v
  * still annotated `rbac.authorization.kubernetes.io/autoupdate: "true"` back to the defaults (added rules, subjects).
  */
 async function bootstrapPolicy(registry: Registry): Promise<void> {
-  const sets: [string, string | undefined, any[]][] = [
+  const sets: [string, string | undefined, readonly (RoleObject | BindingObject)[]][] = [
     ['clusterroles', undefined, CLUSTER_ROLES],
     ['clusterrolebindings', undefined, CLUSTER_ROLE_BINDINGS],
     ['roles', 'kube-system', ROLES],
@@ -336,9 +337,11 @@ async function bootstrapPolicy(registry: Registry): Promise<void> {
   ];
   for (const [resource, namespace, objects] of sets) {
     const info = resourceByName('rbac.authorization.k8s.io', resource)!;
-    const existing = new Map((await registry.list(info, { namespace })).items.map((o: any) => [o.metadata.name, o]));
-    for (const wanted of objects) {
-      const current = existing.get(wanted.metadata.name);
+    const existing = new Map((await registry.list(info, { namespace })).items.map((o) => [o.metadata.name, o]));
+    for (const policy of objects) {
+      const wanted: ApiObject = { ...policy };
+      const name = policy.metadata.name;
+      const current = existing.get(name);
       if (!current) {
         await registry.create(info, namespace, structuredClone(wanted), { dryRun: false }).catch((error) => {
           if (!isStatusError(error, 409)) throw error;
@@ -350,7 +353,7 @@ async function bootstrapPolicy(registry: Registry): Promise<void> {
       if (fields.every((f) => JSON.stringify(current[f] ?? null) === JSON.stringify(wanted[f] ?? null))) continue;
       const next = { ...current };
       for (const f of fields) if (wanted[f] !== undefined) next[f] = structuredClone(wanted[f]);
-      await registry.update(info, namespace, wanted.metadata.name, next, { dryRun: false }).catch((error) => {
+      await registry.update(info, namespace, name, next, { dryRun: false }).catch((error) => {
         if (!isStatusError(error, 409)) throw error;
       });
     }
@@ -358,7 +361,12 @@ async function bootstrapPolicy(registry: Registry): Promise<void> {
 }
 
 /** reconcile creates or updates an object the API server owns, so a changed advertise address is picked up. */
-async function reconcile(registry: Registry, resource: string, group: string, object: any): Promise<void> {
+async function reconcile(
+  registry: Registry,
+  resource: string,
+  group: string,
+  object: ApiObject & { metadata: { name: string } },
+): Promise<void> {
   const info = resourceByName(group, resource)!;
   try {
     const current = await registry.get(info, 'default', object.metadata.name);
