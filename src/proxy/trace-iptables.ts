@@ -156,17 +156,36 @@ function* apply(
     yield { ...state, verdict: target };
   else if (target === 'RETURN') yield state;
   else if (target === 'DNAT') yield { ...state, dnat: value('--to-destination'), verdict: 'DNAT' };
-  else if (target === 'MARK') {
-    const mark = rule.args.includes('--or-mark')
-      ? state.mark | Number(value('--or-mark'))
-      : state.mark ^ Number(value('--xor-mark'));
-    yield* next({ ...state, mark });
-  } else {
+  else if (target === 'MARK') yield* next({ ...state, mark: applyMark(rule.args, state.mark) });
+  else {
     for (const after of walk(chains, target, table, packet, state)) {
       if (after.verdict !== undefined) yield after;
       else yield* next(after);
     }
   }
+}
+
+/**
+ * applyMark is the MARK target, as written (`--or-mark`, `--xor-mark`) and as iptables-save prints it (`--set-xmark
+ * V/M`: clear M, then xor V; `--or-mark 0x4000` comes back as `--set-xmark 0x4000/0x4000`).
+ */
+export function applyMark(args: readonly string[], mark: number): number {
+  const value = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i < 0 ? undefined : args[i + 1];
+  };
+  const or = value('--or-mark');
+  if (or !== undefined) return (mark | Number(or)) >>> 0;
+  const xor = value('--xor-mark');
+  if (xor !== undefined) return (mark ^ Number(xor)) >>> 0;
+  const and = value('--and-mark');
+  if (and !== undefined) return (mark & Number(and)) >>> 0;
+  const xset = value('--set-xmark');
+  const set = value('--set-mark');
+  const [v, m] = (xset ?? set ?? '').split('/');
+  if (v === undefined || v === '') return mark;
+  const cleared = (mark & ~(m === undefined ? 0xffffffff : Number(m))) >>> 0;
+  return (xset !== undefined ? cleared ^ Number(v) : cleared | Number(v)) >>> 0;
 }
 
 /** matchProbability is 1 or 0 for plain matches, p for `-m statistic --mode random --probability p`. */
@@ -185,7 +204,7 @@ function matchProbability(args: string[], packet: TracePacket, state: State, cha
     else if (a === '--src-type') ok = v === 'LOCAL' ? packet.fromNode === true || isLocal(packet.src, packet) : false;
     else if (a === '--mark') {
       const [value, mask] = v!.split('/').map(Number);
-      ok = (state.mark & (mask ?? 0xffffffff)) === value;
+      ok = (state.mark & (mask ?? 0xffffffff)) >>> 0 === value;
     } else if (a === '--ctstate')
       ok = v!.split(',').some((s) => s === 'NEW' || (s === 'DNAT' && state.dnat !== undefined));
     else if (a === '--probability') p *= Number(v);

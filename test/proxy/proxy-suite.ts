@@ -161,6 +161,19 @@ export function proxySuite(mode: Mode, prefix: string): void {
       assert.match(stdout, /^summary:\n {4}50\.0% 10\.244\.1\.2:80\n {4}50\.0% 10\.244\.1\.3:80\n$/m);
       if (mode === 'iptables')
         assert.match(stdout, /-j DNAT --to-destination 10\.244\.1\.2:80 {2}\[[1-9]\d* packets\]/, 'live counters');
+      // An endpoint to its own Service: that branch is masqueraded (iptables-save prints MARK as --set-xmark).
+      const hairpin = await run([
+        TSKUBE,
+        'trace',
+        `--name=${prefix}`,
+        '--node=node',
+        '--from=10.244.1.2',
+        `--to=${clusterIP}:80/tcp`,
+      ]);
+      assert.match(
+        hairpin.stdout,
+        /^summary:\n {4}50\.0% 10\.244\.1\.2:80 \(masqueraded\)\n {4}50\.0% 10\.244\.1\.3:80\n$/m,
+      );
     });
 
     test('a pod reaches itself through its own service (hairpin)', async () => {

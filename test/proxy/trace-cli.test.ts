@@ -1,4 +1,8 @@
-/** `tskube trace -f` over what `tskube proxy render` prints, in both modes (no root, no API server). */
+/**
+ * `tskube trace -f` over what `tskube proxy render` prints and over what the kernel lists (`iptables-save -c`, `nft
+ * list table ip kube-proxy`, captured by capture-trace-fixtures.ts), in both modes (no root, no API server). On a live
+ * node (`--node`): proxy-suite.ts, under the kernel lock.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -29,5 +33,21 @@ for (const mode of ['iptables', 'nftables']) {
       await run([TSKUBE, 'trace', '-f', '-', '--from', '172.31.0.1', '--to', `${vip}:2000`], { input: rules })
     ).stdout;
     assert.match(outside, /50\.0% 172\.18\.0\.2:80 \(masqueraded\)/);
+  });
+}
+
+const LISTINGS = [
+  ['iptables', 'lab-nsvc.iptables-save'],
+  ['nftables', 'lab-nsvc-flat.nft-list'],
+  ['nftables', 'lab-nsvc-upstream.nft-list'],
+] as const;
+
+for (const [mode, file] of LISTINGS) {
+  test(`tskube trace -f ${file}: the kernel's listing, both pods, hairpin masqueraded`, async () => {
+    const path = join(import.meta.dirname, '../../src/proxy/testdata', file);
+    const { stdout } = await run([TSKUBE, 'trace', '-f', path, '--from', '172.17.0.2', '--to', '10.0.34.209:2000']);
+    assert.match(stdout, new RegExp(`^${mode}: 172\\.17\\.0\\.2 → 10\\.0\\.34\\.209:2000/tcp$`, 'm'));
+    assert.match(stdout, /^summary:\n {4}50\.0% 172\.17\.0\.2:80 \(masqueraded\)\n {4}50\.0% 172\.18\.0\.2:80\n$/m);
+    if (mode === 'iptables') assert.match(stdout, /-j DNAT --to-destination 172\.17\.0\.2:80 {2}\[3 packets\]/);
   });
 }
