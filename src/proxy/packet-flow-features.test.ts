@@ -111,6 +111,13 @@ function slice(
   } satisfies EndpointSlice;
 }
 
+/** The NodePort Service of the NodePort scenarios: np, 172.30.1.6:80, NodePort 30006. */
+const nodePortService = () =>
+  service('np', {
+    type: 'NodePort',
+    clusterIP: '172.30.1.6',
+    ports: [port({ name: 'p80', port: 80, nodePort: 30006 })],
+  });
 const port = (p: Partial<ServicePortSpec> & { port: number }): ServicePortSpec => ({ protocol: 'TCP', ...p });
 const local = (ip: string, extra: Partial<EndpointSpec> = {}): EndpointSpec => ({ ip, node: NODE, ...extra });
 
@@ -182,13 +189,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     feature: 'NodePort',
-    services: [
-      service('np', {
-        type: 'NodePort',
-        clusterIP: '172.30.1.6',
-        ports: [port({ name: 'p80', port: 80, nodePort: 30006 })],
-      }),
-    ],
+    services: [nodePortService()],
     slices: [slice('np', [{ ip: '10.1.6.1' }, local('10.1.6.2')])],
     localIPs: [NODE_IP, '10.9.9.9'],
     flows: [
@@ -225,13 +226,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     feature: 'NodePort limited by nodePortAddresses',
-    services: [
-      service('np', {
-        type: 'NodePort',
-        clusterIP: '172.30.1.6',
-        ports: [port({ name: 'p80', port: 80, nodePort: 30006 })],
-      }),
-    ],
+    services: [nodePortService()],
     slices: [slice('np', [{ ip: '10.1.6.1' }])],
     options: { nodePortAddresses: ['192.168.0.0/24'], nodeIPs: [NODE_IP] },
     localIPs: [NODE_IP, '10.9.9.9'],
@@ -243,13 +238,7 @@ const SCENARIOS: Scenario[] = [
   {
     feature: 'NodePort without localhost NodePorts',
     only: 'iptables',
-    services: [
-      service('np', {
-        type: 'NodePort',
-        clusterIP: '172.30.1.6',
-        ports: [port({ name: 'p80', port: 80, nodePort: 30006 })],
-      }),
-    ],
+    services: [nodePortService()],
     slices: [slice('np', [{ ip: '10.1.6.1' }])],
     options: { localhostNodePorts: false },
     flows: [

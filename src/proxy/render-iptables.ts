@@ -5,6 +5,7 @@ import {
   servicePortEndpointChainName,
   servicePortPolicyLocalChainName,
 } from './chain-names.ts';
+import { OWNED_CHAINS } from './jump-rules.ts';
 import type { Endpoint, ServicePort } from './service-ports.ts';
 
 /**
@@ -61,17 +62,9 @@ export function computeProbability(n: number): string {
   return (1 / n).toFixed(10);
 }
 
-/** The filter chains kube-proxy owns, in declaration order. */
-const FILTER_CHAINS = [
-  'KUBE-NODEPORTS',
-  'KUBE-SERVICES',
-  'KUBE-EXTERNAL-SERVICES',
-  'KUBE-FIREWALL',
-  'KUBE-FORWARD',
-  'KUBE-PROXY-FIREWALL',
-] as const;
-/** The fixed nat chains, in declaration order (per-service chains follow, sorted). */
-const NAT_CHAINS = ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING'] as const;
+/** The fixed chains kube-proxy owns, in declaration order (per-service nat chains follow them, sorted). */
+const FILTER_CHAINS = OWNED_CHAINS.filter;
+const NAT_CHAINS = OWNED_CHAINS.nat;
 
 /** Rule is one rule of a fixed chain: the chain, then the rule's arguments (without `-A CHAIN`). */
 type Rule = readonly [chain: string, args: string];

@@ -149,29 +149,17 @@ export function proxySuite(mode: Mode, prefix: string): void {
 
     test('tskube trace follows a connection through the live rules: both pods, half each', async () => {
       const { clusterIP } = (await server.client.get(services(), 'default', 'web')).spec;
-      const { stdout } = await run([
-        TSKUBE,
-        'trace',
-        `--name=${prefix}`,
-        '--node=node',
-        '--from=10.244.1.4',
-        `--to=${clusterIP}:80/tcp`,
-      ]);
+      const trace = async (from: string) =>
+        (await run([TSKUBE, 'trace', `--name=${prefix}`, '--node=node', `--from=${from}`, `--to=${clusterIP}:80/tcp`]))
+          .stdout;
+      const stdout = await trace('10.244.1.4');
       assert.match(stdout, new RegExp(`^${mode}: `, 'm'));
       assert.match(stdout, /^summary:\n {4}50\.0% 10\.244\.1\.2:80\n {4}50\.0% 10\.244\.1\.3:80\n$/m);
       if (mode === 'iptables')
         assert.match(stdout, /-j DNAT --to-destination 10\.244\.1\.2:80 {2}\[[1-9]\d* packets\]/, 'live counters');
       // An endpoint to its own Service: that branch is masqueraded (iptables-save prints MARK as --set-xmark).
-      const hairpin = await run([
-        TSKUBE,
-        'trace',
-        `--name=${prefix}`,
-        '--node=node',
-        '--from=10.244.1.2',
-        `--to=${clusterIP}:80/tcp`,
-      ]);
       assert.match(
-        hairpin.stdout,
+        await trace('10.244.1.2'),
         /^summary:\n {4}50\.0% 10\.244\.1\.2:80 \(masqueraded\)\n {4}50\.0% 10\.244\.1\.3:80\n$/m,
       );
     });
