@@ -131,6 +131,19 @@ describe('kubelet pod loop (FakeRuntime, FakeClock)', () => {
     );
     assert.equal(app(p)?.restartCount, 1);
     assert.equal(app(p)?.lastState?.terminated?.exitCode, 2);
+    const backOffEvents = async () =>
+      (await client.list(client.typed('events'), { namespace: 'default' })).items.filter(
+        (e) => e.reason === 'BackOff' && e.involvedObject.uid === uid,
+      );
+    let backOff = await backOffEvents();
+    for (let i = 0; backOff.length === 0 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      backOff = await backOffEvents();
+    }
+    assert.deepEqual(
+      backOff.map((e) => [e.type, e.message]),
+      [['Warning', `Back-off restarting failed container app in pod crash_default(${uid})`]],
+    );
     assert.equal(app(p)?.ready, false);
     await at(exited, 9000);
     await new Promise((r) => setTimeout(r, 100));

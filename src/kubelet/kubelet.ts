@@ -93,6 +93,8 @@ interface PodRuntimeState {
   firstSeenExited: Record<string, number>;
   /** The last reason a container could not start (to record each as one Event). */
   lastError: Record<string, string>;
+  /** The exited run of each container a BackOff Event was recorded for. */
+  backOffEvent: Record<string, string>;
 }
 
 const HEARTBEAT_MS = 10_000;
@@ -484,7 +486,7 @@ export class Kubelet {
   #state(uid: string): PodRuntimeState {
     let state = this.#states.get(uid);
     if (!state) {
-      state = { backOff: {}, lastTermination: {}, firstSeenExited: {}, lastError: {} };
+      state = { backOff: {}, lastTermination: {}, firstSeenExited: {}, lastError: {}, backOffEvent: {} };
       this.#states.set(uid, state);
     }
     return state;
@@ -542,6 +544,17 @@ export class Kubelet {
         continue;
       }
       if (decision.action === 'wait') {
+        // Upstream records a BackOff Event on every sync (aggregated by its recorder); one per exited run here.
+        const run = `${latest?.id}#${restartCount}`;
+        if (state.backOffEvent[c.name] !== run) {
+          state.backOffEvent[c.name] = run;
+          this.#events.event(
+            pod,
+            'Warning',
+            'BackOff',
+            `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${uid})`,
+          );
+        }
         statuses.push(
           apiContainerStatus({
             name: c.name,
