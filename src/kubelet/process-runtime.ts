@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAlive, signalGroup } from '../sys/process.ts';
+import { firstChild, isAlive, signalGroup } from '../sys/process.ts';
 import { spawnDetached } from '../sys/run.ts';
 import { enterArgv, sandboxArgv, type SandboxSpec } from './sandbox.ts';
 import { timestamp } from '../api/time.ts';
@@ -253,15 +253,5 @@ export class ProcessRuntime {
     return readdirSync(this.#root, { withFileTypes: true })
       .filter((e) => e.isDirectory())
       .map((e) => e.name);
-  }
-}
-
-/** firstChild is a process's first child (the container's init under `unshare --fork`). */
-export function firstChild(pid: number): number | undefined {
-  try {
-    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
-    return first ? Number(first) : undefined;
-  } catch {
-    return undefined;
   }
 }
