@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Binding, Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Binding, Node, Pod, ResourceQuota } from 'kubernetes-types/core/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject, Stored } from '../api/objects.ts';
 import type { JsonObject } from '../api/own-properties.ts';
@@ -21,7 +21,7 @@ import { validateMore } from './validation/workload-validation.ts';
 import { matchesFields, parseFieldSelector } from './field-selector.ts';
 import type { ServiceIps } from './service-ips.ts';
 import { dropServiceTypeDependentFields, prepareStatusUpdate } from './strategy/update-strategy.ts';
-import { admitQuota } from './quota-admission.ts';
+import { quotaCharges } from './quota-admission.ts';
 import {
   admitCreate,
   admitDelete,
@@ -60,6 +60,7 @@ export interface ListQuery {
 
 const PODS = resourceByName('', 'pods')!;
 const NODES = resourceByName('', 'nodes')!;
+const QUOTAS = resourceByName('', 'resourcequotas')!;
 
 const MODIFIED_MESSAGE = 'the object has been modified; please apply your changes to the latest version and try again';
 
@@ -183,8 +184,7 @@ export class Registry {
     delete meta.deletionGracePeriodSeconds;
     const key = this.key(info, namespace, name);
     if (await this.store.get(key)) throw alreadyExists(info, name);
-    if (info.namespaced && namespace !== undefined)
-      await admitQuota(this.store, info, namespace, object, options.dryRun);
+    if (info.namespaced && namespace !== undefined) await this.#chargeQuota(info, namespace, object, options.dryRun);
     const release =
       info.resource === 'services' ? await this.serviceIps.allocate(object, undefined, options.dryRun) : async () => {};
     if (options.dryRun) return handOut(object);
@@ -431,6 +431,30 @@ export class Registry {
     }
   }
 
+  /**
+   * #chargeQuota admits a create against its namespace's ResourceQuotas (quotaCharges decides, 403 when over) and
+   * writes the charged quotas' status.used, again from the start when a quota moved on meanwhile (five tries).
+   */
+  async #chargeQuota(info: ResourceInfo, namespace: string, object: ApiObject, dryRun: boolean): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { items } = await this.store.list(this.prefix(QUOTAS, namespace));
+      const quotas = items.map((item) => asQuota(this.decode(QUOTAS, item.value, item.modRevision)));
+      const charged = quotaCharges(info, object, quotas);
+      if (dryRun) return;
+      try {
+        for (const quota of charged)
+          await this.store.update(
+            this.key(QUOTAS, namespace, quota.metadata.name),
+            encode(quota),
+            Number(quota.metadata.resourceVersion),
+          );
+        return;
+      } catch (error) {
+        if (!(error instanceof RevisionConflictError)) throw error;
+      }
+    }
+  }
+
   async #remove(info: ResourceInfo, key: string, old: Stored<ApiObject>, revision: number): Promise<Stored<ApiObject>> {
     try {
       const result = await this.store.delete(key, revision);
@@ -466,6 +490,11 @@ function podView(object: Stored<ApiObject>): BoundPod {
 /** asPod reads an object of the pods resource as a Pod: the registry stores only what pod validation let through. */
 function asPod(object: ApiObject): Pod {
   return object as Pod;
+}
+
+/** asQuota reads a stored ResourceQuota as its kubernetes-types type (validation let only that shape through). */
+function asQuota(object: Stored<ApiObject>): Stored<ResourceQuota> {
+  return object as Stored<ResourceQuota>;
 }
 
 /**
