@@ -3,6 +3,7 @@
  */
 export { loadKubeconfig, kubeconfigText, type ClusterConnection } from './kubeconfig.ts';
 export { RestClient, type ListOptions, type WatchOptions, type PatchType, type WatchEventType } from './rest-client.ts';
+export { ignoreNotFound, ignoreStatus } from './errors.ts';
 export { Informer, keyOf, onEveryChange, type InformerHandlers, type InformerOptions } from './informer.ts';
 export type { ListOf, ObjectOf, Resource, ResourceTypes } from './typed-resources.ts';
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { KubeObject } from '../api/objects.ts';
 import type { RestClient } from './rest-client.ts';
 import type { Logger } from '../log/klog.ts';
 import { timestamp } from '../api/time.ts';
@@ -18,7 +19,7 @@ export class EventRecorder {
     this.#logger = logger;
   }
 
-  event(object: any, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  event(object: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const now = timestamp();
     const namespace = object.metadata?.namespace ?? 'default';
     const body = {
@@ -42,7 +43,7 @@ export class EventRecorder {
       reportingInstance: '',
     };
     this.#client
-      .create(this.#client.resource('events'), namespace, body)
+      .create(this.#client.typed('events'), namespace, body)
       .catch((error) => this.#logger.v(2).info('Failed to write event', { reason, error }));
   }
 }

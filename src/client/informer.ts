@@ -1,3 +1,4 @@
+import type { KubeObject } from '../api/objects.ts';
 import type { ResourceInfo } from '../api/resources.ts';
 import { isStatusError } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
@@ -37,7 +38,7 @@ export interface InformerOptions {
  * from the list's resourceVersion, re-watch from the last seen version when a stream ends, and relist (diffing the
  * cache) when the server answers 410 Gone. It survives restarts of the API server by retrying with back-off.
  */
-export class Informer<T extends { metadata?: { name?: string; namespace?: string; resourceVersion?: string } } = any> {
+export class Informer<T extends KubeObject = any> {
   readonly info: ResourceInfo;
   #client: RestClient;
   #options: InformerOptions;
@@ -151,9 +152,9 @@ export class Informer<T extends { metadata?: { name?: string; namespace?: string
     const fresh = new Map<string, T>();
     for (const item of list.items as T[]) {
       // Lists may omit kind/apiVersion on items; fill them in like client-go's decoder does.
-      (item as any).kind ??= this.info.kind;
-      (item as any).apiVersion ??=
-        this.info.group === '' ? this.info.version : `${this.info.group}/${this.info.version}`;
+      const typeMeta: KubeObject = item;
+      typeMeta.kind ??= this.info.kind;
+      typeMeta.apiVersion ??= this.info.group === '' ? this.info.version : `${this.info.group}/${this.info.version}`;
       fresh.set(keyOf(item), item);
     }
     for (const [key, old] of this.#cache) {

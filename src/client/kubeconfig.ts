@@ -18,17 +18,26 @@ export interface ClusterConnection {
   namespace: string;
 }
 
+/** KubeconfigFile is the part of a kubeconfig this reads; every value is checked where it is used. */
+interface KubeconfigFile {
+  'current-context'?: string;
+  contexts?: { name?: string; context?: { cluster?: string; user?: string; namespace?: string } }[];
+  clusters?: { name?: string; cluster?: Record<string, unknown> }[];
+  users?: { name?: string; user?: Record<string, unknown> }[];
+}
+
 /** loadKubeconfig reads a kubeconfig file; it throws with the file name and the missing entry when it is unusable. */
 export async function loadKubeconfig(path: string, options: { context?: string } = {}): Promise<ClusterConnection> {
   const text = await readFile(path, 'utf8');
-  const config = parse(text) ?? {};
-  const contextName: string | undefined = options.context ?? config['current-context'];
-  const contexts: any[] = config.contexts ?? [];
-  const clusters: any[] = config.clusters ?? [];
-  const users: any[] = config.users ?? [];
+  // parse() gives any: read as KubeconfigFile, whose values are compared, checked or converted below.
+  const config: KubeconfigFile = parse(text) ?? {};
+  const contextName = options.context ?? config['current-context'];
+  const contexts = config.contexts ?? [];
+  const clusters = config.clusters ?? [];
+  const users = config.users ?? [];
   const context =
-    contexts.find((c) => c.name === contextName)?.context ?? (contexts.length === 1 ? contexts[0].context : undefined);
-  const clusterName = context?.cluster ?? (clusters.length === 1 ? clusters[0].name : undefined);
+    contexts.find((c) => c.name === contextName)?.context ?? (contexts.length === 1 ? contexts[0]!.context : undefined);
+  const clusterName = context?.cluster ?? (clusters.length === 1 ? clusters[0]!.name : undefined);
   const cluster = clusters.find((c) => c.name === clusterName)?.cluster;
   if (cluster?.server === undefined)
     throw new Error(`Cannot use kubeconfig "${path}": no cluster with a server for context "${contextName ?? ''}"`);

@@ -1,5 +1,7 @@
+import type { Lease, LeaseSpec } from 'kubernetes-types/coordination/v1.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import type { Stored } from '../api/objects.ts';
 import { isStatusError } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
 import type { RestClient } from './rest-client.ts';
@@ -28,12 +30,12 @@ export async function runLeaderElection(
   const duration = options.leaseDurationMs ?? 15_000;
   const renewEvery = options.renewPeriodMs ?? 2_000;
   const identity = `${hostname()}_${randomBytes(8).toString('hex')}`;
-  const leases = options.client.resource('leases');
+  const leases = options.client.typed('leases');
   const log = options.logger;
   const tryAcquire = async (): Promise<boolean> => {
     const now = new Date();
     const stamp = microTimestamp(now);
-    let lease: any;
+    let lease: Stored<Lease>;
     try {
       lease = await options.client.get(leases, options.namespace, options.name);
     } catch (error) {
@@ -50,11 +52,16 @@ export async function runLeaderElection(
       });
       return true;
     }
-    const spec = lease.spec ?? {};
+    const spec: LeaseSpec = lease.spec ?? {};
     const expired =
-      Date.parse(spec.renewTime ?? 0) + (spec.leaseDurationSeconds ?? duration / 1000) * 1000 < now.getTime();
+      Date.parse(spec.renewTime ?? '0') + (spec.leaseDurationSeconds ?? duration / 1000) * 1000 < now.getTime();
     if (spec.holderIdentity !== identity && !expired) return false;
-    const next = { ...spec, holderIdentity: identity, leaseDurationSeconds: duration / 1000, renewTime: stamp };
+    const next: LeaseSpec = {
+      ...spec,
+      holderIdentity: identity,
+      leaseDurationSeconds: duration / 1000,
+      renewTime: stamp,
+    };
     if (spec.holderIdentity !== identity) {
       next.acquireTime = stamp;
       next.leaseTransitions = (spec.leaseTransitions ?? 0) + 1;

@@ -193,7 +193,7 @@ export class RestClient {
           const line = buffer.slice(0, nl).trim();
           buffer = buffer.slice(nl + 1);
           if (line === '') continue;
-          let event: { type: WatchEventType; object: any };
+          let event: { type: WatchEventType; object: unknown };
           try {
             event = JSON.parse(line);
           } catch (error) {
@@ -216,7 +216,8 @@ export class RestClient {
             );
             return;
           }
-          onEvent(event.type, event.object);
+          // The decoding boundary: a watch event's object is what the resource serves.
+          onEvent(event.type, event.object as ObjectOf<I>);
         }
       });
       res.on('end', () => resolve());

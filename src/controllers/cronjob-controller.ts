@@ -1,7 +1,7 @@
 import type { CronJob, CronJobStatus, Job } from 'kubernetes-types/batch/v1.js';
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
-import { onEveryChange } from '../client/client.ts';
+import { ignoreNotFound, onEveryChange } from '../client/client.ts';
 import { nextAfter, parseCron } from '../api/cron.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -118,10 +118,7 @@ export class CronJobController {
     if (JSON.stringify(next) !== JSON.stringify(cj.status ?? {})) {
       await client
         .update(client.typed('cronjobs'), { ...cj, status: next }, { subresource: 'status' })
-        .catch((error) => {
-          if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 100);
-          throw error;
-        });
+        .catch(this.#queue.requeueOn(key, 100, 409, 404));
     }
     if (requeueAt !== undefined) this.#queue.addAfter(key, Math.max(100, requeueAt - Date.now() + 100));
   }
@@ -143,9 +140,7 @@ export class CronJobController {
     }
     if (policy === 'Replace') {
       for (const ref of status.active) {
-        await client.delete(jobsInfo, ns, ref.name!, { propagationPolicy: 'Background' }).catch((error) => {
-          if (!isStatusError(error, 404)) throw error;
-        });
+        await client.delete(jobsInfo, ns, ref.name!, { propagationPolicy: 'Background' }).catch(ignoreNotFound);
         events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${ref.name}`);
       }
       status.active = [];
@@ -209,9 +204,7 @@ export class CronJobController {
           .delete(client.typed('jobs'), job.metadata.namespace, job.metadata.name, {
             propagationPolicy: 'Background',
           })
-          .catch((error) => {
-            if (!isStatusError(error, 404)) throw error;
-          });
+          .catch(ignoreNotFound);
         events.event(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${job.metadata.name}`);
       }
     }

@@ -2,9 +2,8 @@ import type { ControllerRevision, DaemonSet, DaemonSetStatus } from 'kubernetes-
 import type { Node, Pod, PodSpec, PodTemplateSpec, Toleration } from 'kubernetes-types/core/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { Stored } from '../api/objects.ts';
-import { onEveryChange } from '../client/client.ts';
+import { ignoreNotFound, ignoreStatus, onEveryChange } from '../client/client.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
-import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
 import { controllerOf, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
 import { podTemplateHash } from './pod-template-hash.ts';
@@ -161,10 +160,9 @@ export class DaemonSetController {
     if (status.numberAvailable === 0) delete status.numberAvailable;
     if (status.numberUnavailable === 0) delete status.numberUnavailable;
     if (JSON.stringify(status) !== JSON.stringify(ds.status ?? {})) {
-      await client.update(client.typed('daemonsets'), { ...ds, status }, { subresource: 'status' }).catch((error) => {
-        if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 50);
-        throw error;
-      });
+      await client
+        .update(client.typed('daemonsets'), { ...ds, status }, { subresource: 'status' })
+        .catch(this.#queue.requeueOn(key, 50, 409, 404));
     }
   }
 
@@ -193,10 +191,7 @@ export class DaemonSetController {
         data: { spec: { template: { ...structuredClone(ds.spec?.template), $patch: 'replace' } } },
         revision: max + 1,
       })
-      .catch((error) => {
-        if (isStatusError(error, 409)) return undefined;
-        throw error;
-      });
+      .catch(ignoreStatus(409));
     // Keep revisionHistoryLimit old revisions (those no pod uses any more).
     const limit = ds.spec?.revisionHistoryLimit ?? 10;
     const old = owned
@@ -294,9 +289,4 @@ function resolveMaxUnavailable(value: number | string, total: number): number {
   if (typeof value === 'number') return Math.max(1, value);
   const m = /^(\d+)%$/.exec(value);
   return Math.max(1, m ? Math.floor((Number(m[1]) * total) / 100) : Number(value) || 1);
-}
-
-function ignoreNotFound(error: unknown): undefined {
-  if (!isStatusError(error, 404)) throw error;
-  return undefined;
 }

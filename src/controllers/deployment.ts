@@ -1,6 +1,6 @@
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Stored } from '../api/objects.ts';
-import { onEveryChange } from '../client/client.ts';
+import { ignoreStatus, onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -282,17 +282,12 @@ export class DeploymentController {
     const client = this.#ctx.client;
     await client
       .update(client.typed('deployments'), { ...d, status: { ...d.status, ...status } }, { subresource: 'status' })
-      .catch((error) => {
-        if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
-        this.#queue.addAfter(keyOf(d), 50);
-      });
+      .catch(this.#queue.requeueOn(keyOf(d), 50, 409, 404));
   }
 }
 
-function ignoreGone(error: unknown): undefined {
-  if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
-  return undefined;
-}
+/** ignoreGone: the object went away, or changed under us (the next sync sees the change). */
+const ignoreGone = ignoreStatus(404, 409);
 
 /** surge is maxSurge resolved against replicas (percentages round up, as upstream). */
 function surge(d: Deployment, replicas: number): number {

@@ -1,12 +1,20 @@
 import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Stored } from '../api/objects.ts';
-import { onEveryChange } from '../client/client.ts';
-import { isStatusError } from '../api/status.ts';
+import { ignoreNotFound, onEveryChange } from '../client/client.ts';
 import { matches, selectorFromMap } from '../api/labels.ts';
 import { WorkQueue } from './work-queue.ts';
-import { keyOf, type ControllerContext } from './context.ts';
-import { MANAGED_BY, backends, desiredSlices, desiredSubsets } from './service-endpoints.ts';
+import { keyOf, ownerReference, type ControllerContext } from './context.ts';
+import {
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  SERVICE_NAME_LABEL,
+  backends,
+  desiredSlices,
+  desiredSubsets,
+  managedSliceKey,
+  managedSlices,
+} from './service-endpoints.ts';
 
 /**
  * EndpointsController writes, for every Service with a selector, its EndpointSlices (labelled with the service name
@@ -41,9 +49,8 @@ export class EndpointsController {
     // As upstream's controllers, watch what we write too: a managed slice or an Endpoints object that someone
     // deletes or edits is put back as the Service wants it.
     const sliceChanged = (slice: Stored<EndpointSlice>) => {
-      const service = slice.metadata.labels?.['kubernetes.io/service-name'];
-      if (service && slice.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY)
-        this.#queue.add(`${slice.metadata.namespace}/${service}`);
+      const key = managedSliceKey(slice, MANAGED_BY);
+      if (key) this.#queue.add(key);
     };
     ctx.informers.endpointslices.addHandlers({ onUpdate: (_o, s) => sliceChanged(s), onDelete: sliceChanged });
     const endpointsChanged = (ep: Stored<Endpoints>) => {
@@ -59,15 +66,7 @@ export class EndpointsController {
     const service = informers.services.get(key);
     const slicesInfo = client.typed('endpointslices');
     const endpointsInfo = client.typed('endpoints');
-    const existing = informers.endpointslices
-      .list()
-      .filter(
-        (s) =>
-          s.metadata.namespace === ns &&
-          s.metadata.labels?.['kubernetes.io/service-name'] === name &&
-          s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY,
-      )
-      .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    const existing = managedSlices(informers.endpointslices.list(), ns, name, MANAGED_BY);
     if (!service?.spec?.selector || service.metadata.deletionTimestamp) {
       if (service && !service.spec?.selector) return;
       for (const s of existing) await client.delete(slicesInfo, ns, s.metadata.name).catch(ignoreNotFound);
@@ -76,17 +75,8 @@ export class EndpointsController {
     }
     const list = backends(service, informers.pods.list());
     const wanted = desiredSlices(service, list);
-    const labels = { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': MANAGED_BY };
-    const owner = [
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        name,
-        uid: service.metadata.uid,
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ];
+    const labels = { [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
+    const owner = [ownerReference({ apiVersion: 'v1', kind: 'Service', metadata: service.metadata })];
     for (let i = 0; i < wanted.length; i++) {
       const body = { addressType: 'IPv4', ports: wanted[i]!.ports, endpoints: wanted[i]!.endpoints };
       const current = existing[i];
@@ -105,7 +95,7 @@ export class EndpointsController {
           labels: { ...(current.metadata.labels ?? {}), ...labels },
           ownerReferences: owner,
         };
-        await client.update(slicesInfo, { ...current, ...body, metadata }).catch((e) => this.#retryOnConflict(e, key));
+        await client.update(slicesInfo, { ...current, ...body, metadata }).catch(this.#queue.requeueOn(key, 50, 409));
       }
     }
     for (const extra of existing.slice(wanted.length))
@@ -116,22 +106,13 @@ export class EndpointsController {
     if (!ep) {
       await client
         .create(endpointsInfo, ns, { metadata: { name, labels: epLabels }, subsets })
-        .catch((e) => this.#retryOnConflict(e, key));
+        .catch(this.#queue.requeueOn(key, 50, 409));
     } else if (JSON.stringify(ep.subsets ?? []) !== JSON.stringify(subsets)) {
-      await client.update(endpointsInfo, { ...ep, subsets }).catch((e) => this.#retryOnConflict(e, key));
+      await client.update(endpointsInfo, { ...ep, subsets }).catch(this.#queue.requeueOn(key, 50, 409));
     }
-  }
-
-  #retryOnConflict(error: unknown, key: string): void {
-    if (!isStatusError(error, 409)) throw error;
-    this.#queue.addAfter(key, 50);
   }
 }
 
 function ownedBy(slice: Stored<EndpointSlice>, service: Stored<Service>): boolean {
   return (slice.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === service.metadata.uid);
-}
-
-function ignoreNotFound(error: unknown): void {
-  if (!isStatusError(error, 404)) throw error;
 }

@@ -1,10 +1,10 @@
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject, Stored } from '../api/objects.ts';
-import { onEveryChange } from '../client/client.ts';
-import { isStatusError } from '../api/status.ts';
+import { ignoreNotFound, onEveryChange } from '../client/client.ts';
 import { WorkQueue } from './work-queue.ts';
-import { keyOf, type ControllerContext } from './context.ts';
+import { keyOf, ownerReference, type ControllerContext } from './context.ts';
+import { managedSliceKey, managedSlices } from './service-endpoints.ts';
 import {
   MIRRORING_MANAGED_BY,
   mirroredAnnotations,
@@ -32,9 +32,8 @@ export class EndpointSliceMirroringController {
     ctx.informers.endpoints.addHandlers(onEveryChange(add));
     ctx.informers.services.addHandlers(onEveryChange(add));
     const slice = (s: Stored<EndpointSlice>) => {
-      const name = s.metadata.labels?.['kubernetes.io/service-name'];
-      if (name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORING_MANAGED_BY)
-        this.#queue.add(`${s.metadata.namespace}/${name}`);
+      const key = managedSliceKey(s, MIRRORING_MANAGED_BY);
+      if (key) this.#queue.add(key);
     };
     ctx.informers.endpointslices.addHandlers(onEveryChange(slice));
   }
@@ -44,15 +43,7 @@ export class EndpointSliceMirroringController {
     const { client, informers } = this.#ctx;
     const [ns, name] = key.split('/') as [string, string];
     const slicesInfo = client.typed('endpointslices');
-    const existing = informers.endpointslices
-      .list()
-      .filter(
-        (s) =>
-          s.metadata.namespace === ns &&
-          s.metadata.labels?.['kubernetes.io/service-name'] === name &&
-          s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORING_MANAGED_BY,
-      )
-      .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    const existing = managedSlices(informers.endpointslices.list(), ns, name, MIRRORING_MANAGED_BY);
     const endpoints = informers.endpoints.get(key);
     if (!endpoints || endpoints.metadata.deletionTimestamp || !shouldMirror(endpoints, informers.services.get(key))) {
       for (const s of existing) await client.delete(slicesInfo, ns, s.metadata.name).catch(ignoreNotFound);
@@ -61,16 +52,7 @@ export class EndpointSliceMirroringController {
     const wanted = mirroredSlices(endpoints);
     const labels = mirroredLabels(endpoints);
     const annotations = mirroredAnnotations(endpoints);
-    const owner = [
-      {
-        apiVersion: 'v1',
-        kind: 'Endpoints',
-        name,
-        uid: endpoints.metadata.uid,
-        controller: true,
-        blockOwnerDeletion: true,
-      },
-    ];
+    const owner = [ownerReference({ apiVersion: 'v1', kind: 'Endpoints', metadata: endpoints.metadata })];
     const meta = <M extends ObjectMeta>(current: M): M => ({
       ...current,
       labels,
@@ -101,16 +83,9 @@ export class EndpointSliceMirroringController {
       }
       const metadata = meta(current.metadata);
       if (!annotations) delete metadata.annotations;
-      await client.update(slicesInfo, { ...current, ...body, metadata }).catch((e) => {
-        if (!isStatusError(e, 409)) throw e;
-        this.#queue.addAfter(key, 50);
-      });
+      await client.update(slicesInfo, { ...current, ...body, metadata }).catch(this.#queue.requeueOn(key, 50, 409));
     }
     for (const extra of existing.slice(wanted.length))
       await client.delete(slicesInfo, ns, extra.metadata.name).catch(ignoreNotFound);
   }
-}
-
-function ignoreNotFound(error: unknown): void {
-  if (!isStatusError(error, 404)) throw error;
 }

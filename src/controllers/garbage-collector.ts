@@ -1,7 +1,6 @@
 import type { KubeObject, Stored } from '../api/objects.ts';
-import { onEveryChange } from '../client/client.ts';
+import { ignoreNotFound, onEveryChange } from '../client/client.ts';
 import { resourceByKind, type ResourceInfo } from '../api/resources.ts';
-import { isStatusError } from '../api/status.ts';
 import type { Informer } from '../client/client.ts';
 import { WorkQueue } from './work-queue.ts';
 import { keyOf, type ControllerContext } from './context.ts';
@@ -102,10 +101,7 @@ export class GarbageCollector {
         ?.informer.get(info.namespaced ? `${ns}/${ref.name}` : ref.name);
       if (cached?.metadata.uid === ref.uid) return;
       // The cache may lag: ask the API server before deciding the owner is gone.
-      const live = await client.get(info, info.namespaced ? ns : undefined, ref.name).catch((error) => {
-        if (isStatusError(error, 404)) return undefined;
-        throw error;
-      });
+      const live = await client.get(info, info.namespaced ? ns : undefined, ref.name).catch(ignoreNotFound);
       if (live?.metadata.uid === ref.uid) return;
     }
     this.#ctx.logger.v(2).info('Deleting object whose owners are gone', { object: item });
@@ -131,15 +127,7 @@ export class GarbageCollector {
         ],
         'json',
       )
-      .catch((error) => {
-        if (isStatusError(error, 404)) return;
-        if (isStatusError(error, 422) || isStatusError(error, 409))
-          return this.#queue.addAfter(`${info.resource}|${keyOf(object)}`, 50);
-        throw error;
-      });
+      .catch(this.#queue.requeueOn(`${info.resource}|${keyOf(object)}`, 50, 422, 409))
+      .catch(ignoreNotFound);
   }
-}
-
-function ignoreNotFound(error: unknown): void {
-  if (!isStatusError(error, 404)) throw error;
 }

@@ -1,9 +1,8 @@
 import type { Job, JobCondition } from 'kubernetes-types/batch/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
-import { onEveryChange } from '../client/client.ts';
+import { ignoreNotFound, ignoreStatus, onEveryChange } from '../client/client.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
-import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
 import { controllerOf, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
 import { timestamp } from '../api/time.ts';
@@ -200,10 +199,7 @@ export class JobController {
     if (JSON.stringify(status) !== JSON.stringify(job.status ?? {})) {
       const updated = await client
         .update(client.typed('jobs'), { ...job, status }, { subresource: 'status' })
-        .catch((error) => {
-          if (isStatusError(error, 409) || isStatusError(error, 404)) return this.#queue.addAfter(key, 50);
-          throw error;
-        });
+        .catch(this.#queue.requeueOn(key, 50, 409, 404));
       if (!updated) return;
     }
     // 3. Once recorded, finished pods lose the finalizer (they are then counted on the next sync).
@@ -233,9 +229,7 @@ export class JobController {
           ],
           'json',
         )
-        .catch((error) => {
-          if (!isStatusError(error, 404) && !isStatusError(error, 422) && !isStatusError(error, 409)) throw error;
-        });
+        .catch(ignoreStatus(404, 422, 409));
     }
   }
 }
@@ -261,8 +255,4 @@ function upsertCondition(
     ...conditions.filter((c) => c.type !== type),
     { type, status, lastProbeTime: now, lastTransitionTime: now, reason, message },
   ];
-}
-
-function ignoreNotFound(error: unknown): void {
-  if (!isStatusError(error, 404)) throw error;
 }

@@ -3,6 +3,7 @@ import type { APIGroupList, APIResourceList } from 'kubernetes-types/meta/v1.js'
 import type { Stored } from '../api/objects.ts';
 import type { ResourceInfo } from '../api/resources.ts';
 import { isStatusError } from '../api/status.ts';
+import { ignoreNotFound, ignoreStatus } from '../client/client.ts';
 import { WorkQueue } from './work-queue.ts';
 import type { ControllerContext } from './context.ts';
 import { timestamp } from '../api/time.ts';
@@ -49,7 +50,7 @@ export class NamespaceController {
     if (!finalizers.includes(FINALIZER_KUBERNETES)) {
       // Finalized already (or never had ours): a namespace whose other finalizers are gone is deleted again.
       if (finalizers.length === 0 && (ns.metadata.finalizers ?? []).length === 0)
-        await client.delete(nsInfo, undefined, name).catch(ignoreGone);
+        await client.delete(nsInfo, undefined, name).catch(ignoreNotFound);
       return;
     }
     const resources = await this.#namespacedResources();
@@ -63,7 +64,9 @@ export class NamespaceController {
         } else {
           const list = await client.list(info, { namespace: name });
           for (const item of list.items ?? [])
-            await client.delete(info, name, item.metadata.name, { propagationPolicy: 'Background' }).catch(ignoreGone);
+            await client
+              .delete(info, name, item.metadata.name, { propagationPolicy: 'Background' })
+              .catch(ignoreNotFound);
         }
         const left = (await client.list(info, { namespace: name })).items ?? [];
         if (left.length) remaining.set(qualified(info), left.length);
@@ -80,7 +83,7 @@ export class NamespaceController {
       logger.v(4).info('Namespace still has content', { namespace: name, remaining: [...remaining.keys()].join(',') });
       return this.#queue.addAfter(name, 1000);
     }
-    const latest = await client.get(nsInfo, undefined, name).catch(ignoreGone);
+    const latest = await client.get(nsInfo, undefined, name).catch(ignoreNotFound);
     if (!latest) return;
     const next = {
       ...latest,
@@ -89,11 +92,10 @@ export class NamespaceController {
         finalizers: (latest.spec?.finalizers ?? []).filter((f) => f !== FINALIZER_KUBERNETES),
       },
     };
-    await client.update(nsInfo, next, { subresource: 'finalize' }).catch((error) => {
-      if (isStatusError(error, 404)) return;
-      if (isStatusError(error, 409)) return this.#queue.addAfter(name, 100);
-      throw error;
-    });
+    await client
+      .update(nsInfo, next, { subresource: 'finalize' })
+      .catch(this.#queue.requeueOn(name, 100, 409))
+      .catch(ignoreNotFound);
     logger.v(2).info('Namespace has been deleted', { namespace: name });
   }
 
@@ -167,9 +169,7 @@ export class NamespaceController {
     const client = this.#ctx.client;
     await client
       .update(client.typed('namespaces'), { ...ns, status: { ...ns.status, conditions } }, { subresource: 'status' })
-      .catch((error) => {
-        if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
-      });
+      .catch(ignoreStatus(404, 409));
   }
 
   /** #namespacedResources lists, through discovery, every namespaced kind that can be listed and deleted. */
@@ -214,9 +214,4 @@ function collectionPath(info: ResourceInfo, namespace: string): string {
 
 function qualified(info: ResourceInfo): string {
   return info.group === '' ? `${info.resource}.` : `${info.resource}.${info.group}`;
-}
-
-function ignoreGone(error: unknown): undefined {
-  if (!isStatusError(error, 404)) throw error;
-  return undefined;
 }

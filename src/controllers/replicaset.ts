@@ -1,8 +1,7 @@
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod, ReplicationController } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
-import { onEveryChange } from '../client/client.ts';
-import { isStatusError } from '../api/status.ts';
+import { ignoreNotFound, onEveryChange } from '../client/client.ts';
 import { matches, selectorFromMap, selectorFromObject, type Selector } from '../api/labels.ts';
 import type { Informer } from '../client/client.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -152,10 +151,7 @@ export class ReplicaSetController {
           { ...rs, status: { ...current, ...status } },
           { subresource: 'status' },
         )
-        .catch((error) => {
-          if (!isStatusError(error, 409) && !isStatusError(error, 404)) throw error;
-          this.#queue.addAfter(key, 50);
-        });
+        .catch(this.#queue.requeueOn(key, 50, 409, 404));
     }
   }
 }
@@ -194,8 +190,4 @@ function deletionOrder(a: Stored<Pod>, b: Stored<Pod>): number {
     Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp) ||
     (a.metadata.name < b.metadata.name ? 1 : -1)
   );
-}
-
-function ignoreNotFound(error: unknown): void {
-  if (!isStatusError(error, 404)) throw error;
 }

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../api/objects.ts';
 import type { ResourceInfo } from '../api/resources.ts';
-import { isStatusError } from '../api/status.ts';
+import { ignoreNotFound } from '../client/client.ts';
 import { formatQuota, usageOf } from '../api/quota-usage.ts';
 import { WorkQueue } from './work-queue.ts';
 import { keyOf, type ControllerContext } from './context.ts';
@@ -64,10 +64,8 @@ export class ResourceQuotaController {
     if (JSON.stringify(status) === JSON.stringify({ hard: quota.status?.hard, used: quota.status?.used })) return;
     await client
       .update(client.typed('resourcequotas'), { ...quota, status }, { subresource: 'status' })
-      .catch((error) => {
-        if (isStatusError(error, 409)) return this.#queue.addAfter(key, 100);
-        if (!isStatusError(error, 404)) throw error;
-      });
+      .catch(this.#queue.requeueOn(key, 100, 409))
+      .catch(ignoreNotFound);
   }
 }
 

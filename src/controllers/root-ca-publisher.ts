@@ -1,7 +1,6 @@
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
-import { isStatusError } from '../api/status.ts';
-import { Informer } from '../client/client.ts';
+import { Informer, ignoreStatus } from '../client/client.ts';
 import { WorkQueue } from './work-queue.ts';
 import type { ControllerContext } from './context.ts';
 
@@ -56,10 +55,8 @@ export class RootCaPublisher {
     const info = client.typed('configmaps');
     const current = this.#configMaps.get(`${namespace}/${ROOT_CA_CONFIGMAP}`);
     const data = { 'ca.crt': this.#ca };
-    const ignoreGone = (error: unknown) => {
-      if (isStatusError(error, 409) || isStatusError(error, 404) || isStatusError(error, 403)) return;
-      throw error;
-    };
+    // Written meanwhile (a stale cache), or the namespace went away or began terminating.
+    const ignoreGone = ignoreStatus(409, 404, 403);
     if (!current) {
       await client
         .create(info, namespace, {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { Pod, PodSpec, Service } from 'kubernetes-types/core/v1.js';
-import { backends, desiredSlices, desiredSubsets } from './service-endpoints.ts';
+import { backends, desiredSlices, desiredSubsets, managedSliceKey, managedSlices } from './service-endpoints.ts';
 
 function pod(
   name: string,
@@ -83,4 +83,29 @@ test("desiredSlices() names an endpoint by its pod's hostname only when the pod'
     slice!.endpoints.map((e) => e.hostname),
     ['web-0', undefined],
   );
+});
+
+test("managedSlices() picks one controller's slices of a Service, by name; managedSliceKey() names their Service", () => {
+  const slice = (name: string, namespace: string, service: string, managedBy: string) => ({
+    metadata: {
+      name,
+      namespace,
+      labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': managedBy },
+    },
+  });
+  const ours = 'endpointslice-controller.k8s.io';
+  const slices = [
+    slice('web-b', 'default', 'web', ours),
+    slice('web-a', 'default', 'web', ours),
+    slice('web-m', 'default', 'web', 'endpointslicemirroring-controller.k8s.io'),
+    slice('web-x', 'other', 'web', ours),
+    slice('api-a', 'default', 'api', ours),
+  ];
+  assert.deepEqual(
+    managedSlices(slices, 'default', 'web', ours).map((s) => s.metadata.name),
+    ['web-a', 'web-b'],
+  );
+  assert.equal(managedSliceKey(slices[0]!, ours), 'default/web');
+  assert.equal(managedSliceKey(slices[2]!, ours), undefined);
+  assert.equal(managedSliceKey({ metadata: { name: 'bare' } }, ours), undefined);
 });

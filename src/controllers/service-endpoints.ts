@@ -7,6 +7,8 @@ import { matches, selectorFromMap } from '../api/labels.ts';
  * the Endpoints object upstream's controllers would write for them.
  */
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MAX_ENDPOINTS_PER_SLICE = 100;
 
 interface Backend {
@@ -124,4 +126,34 @@ export function desiredSubsets(list: Backend[]): EndpointSubset[] {
 /** podRef is an endpoint's targetRef to its pod. */
 function podRef(pod: Pod): { kind: string; namespace?: string; name?: string; uid?: string } {
   return { kind: 'Pod', namespace: pod.metadata?.namespace, name: pod.metadata?.name, uid: pod.metadata?.uid };
+}
+
+/** SliceMeta is what the slice helpers read of an EndpointSlice. */
+interface SliceMeta {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+}
+
+/** managedSlices are a Service's slices written by one controller (managedBy), in name order. */
+export function managedSlices<S extends SliceMeta>(
+  slices: readonly S[],
+  namespace: string,
+  service: string,
+  managedBy: string,
+): S[] {
+  return slices
+    .filter(
+      (s) =>
+        s.metadata.namespace === namespace &&
+        s.metadata.labels?.[SERVICE_NAME_LABEL] === service &&
+        s.metadata.labels?.[MANAGED_BY_LABEL] === managedBy,
+    )
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+}
+
+/** managedSliceKey is the `namespace/service` key of a slice written by managedBy, or undefined for other slices. */
+export function managedSliceKey(slice: SliceMeta, managedBy: string): string | undefined {
+  const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+  return service && slice.metadata.labels?.[MANAGED_BY_LABEL] === managedBy
+    ? `${slice.metadata.namespace}/${service}`
+    : undefined;
 }

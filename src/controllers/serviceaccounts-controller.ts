@@ -1,4 +1,4 @@
-import { isStatusError } from '../api/status.ts';
+import { ignoreStatus } from '../client/client.ts';
 import { WorkQueue } from './work-queue.ts';
 import type { ControllerContext } from './context.ts';
 
@@ -32,11 +32,10 @@ export class ServiceAccountsController {
     if (!ns || ns.metadata.deletionTimestamp || ns.status?.phase !== 'Active') return;
     for (const name of DEFAULT_SERVICE_ACCOUNTS) {
       if (informers.serviceaccounts.get(`${namespace}/${name}`)) continue;
-      await client.create(client.typed('serviceaccounts'), namespace, { metadata: { name } }).catch((error) => {
-        // Already there (a stale cache), or the namespace went away or began terminating meanwhile.
-        if (isStatusError(error, 409) || isStatusError(error, 404) || isStatusError(error, 403)) return;
-        throw error;
-      });
+      // Already there (a stale cache), or the namespace went away or began terminating meanwhile.
+      await client
+        .create(client.typed('serviceaccounts'), namespace, { metadata: { name } })
+        .catch(ignoreStatus(409, 404, 403));
     }
   }
 }

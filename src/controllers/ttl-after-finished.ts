@@ -1,5 +1,5 @@
 import type { Job } from 'kubernetes-types/batch/v1.js';
-import { isStatusError } from '../api/status.ts';
+import { ignoreNotFound, ignoreStatus } from '../client/client.ts';
 import { WorkQueue } from './work-queue.ts';
 import { keyOf, type ControllerContext } from './context.ts';
 import { finishedCondition } from './job-controller.ts';
@@ -34,16 +34,12 @@ export class TtlAfterFinishedController {
     if (remaining > 0) return this.#queue.addAfter(key, remaining);
     const [ns, name] = key.split('/') as [string, string];
     const jobs = client.typed('jobs');
-    const live = await client
-      .get(jobs, ns, name)
-      .catch((error) => (isStatusError(error, 404) ? undefined : Promise.reject(error)));
+    const live = await client.get(jobs, ns, name).catch(ignoreNotFound);
     if (!live || expiresInMs(live) === undefined || expiresInMs(live)! > 0) return;
     logger.v(2).info('Cleaning up Job', { job: key });
     await client
       .delete(jobs, ns, name, { propagationPolicy: 'Foreground', preconditions: { uid: live.metadata.uid } })
-      .catch((error) => {
-        if (!isStatusError(error, 404) && !isStatusError(error, 409)) throw error;
-      });
+      .catch(ignoreStatus(404, 409));
   }
 }
 

@@ -1,3 +1,5 @@
+import { isStatusError } from '../api/status.ts';
+
 /**
  * WorkQueue runs a handler per key, one at a time per key, deduplicating keys queued while waiting (as client-go's
  * workqueue does) and retrying failures with a growing delay. Handlers read the latest state from informer caches,
@@ -39,6 +41,19 @@ export class WorkQueue {
   /** addAfter queues a key later (requeue for time-based conditions). */
   addAfter(key: string, ms: number): void {
     setTimeout(() => this.add(key), ms).unref();
+  }
+
+  /**
+   * requeueOn is a catch handler for a write that may lose a race: an error with one of the status codes (409: the
+   * object changed meanwhile, 404: it is gone) queues key again after ms and resolves to undefined; anything else is
+   * rethrown (and the key retried with back-off).
+   */
+  requeueOn(key: string, ms: number, ...codes: number[]): (error: unknown) => undefined {
+    return (error) => {
+      if (!codes.some((code) => isStatusError(error, code))) throw error;
+      this.addAfter(key, ms);
+      return undefined;
+    };
   }
 
   stop(): void {
