@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
-import { etcdAvailable, startEtcd } from '../support/etcd.ts';
+import type { TestApiServer } from '../support/apiserver.ts';
+import { STORES, type StoreBackend } from './stores.ts';
 import { buildCorpus, corpusFixtures, type CorpusCase } from './bad-input-corpus.ts';
 
 interface Answer {
@@ -58,13 +58,13 @@ function rssMiB(pid: number): number {
   return Number(m?.[1] ?? 0) / 1024;
 }
 
-function runCorpus(label: string, start: () => Promise<{ server: TestApiServer; stop: () => Promise<void> }>) {
-  describe(`bad input (${label})`, () => {
+function runCorpus(store: StoreBackend) {
+  describe(`bad input (${store.name})`, { skip: store.skip }, () => {
     let server: TestApiServer;
     let stop: () => Promise<void>;
     const cases = buildCorpus();
     before(async () => {
-      ({ server, stop } = await start());
+      ({ server, stop } = await store.start());
       for (const f of corpusFixtures) {
         const answer = await send(server.url, { method: 'POST', path: f.path, body: JSON.stringify(f.body) });
         assert.equal(answer.code, 201, `fixture ${f.path}: ${answer.body}`);
@@ -220,23 +220,4 @@ function runCorpus(label: string, start: () => Promise<{ server: TestApiServer; 
   });
 }
 
-runCorpus('SQLite', async () => {
-  const server = await startApiServer();
-  return { server, stop: () => server.stop() };
-});
-
-if (etcdAvailable()) {
-  runCorpus('etcd', async () => {
-    const etcd = await startEtcd();
-    const server = await startApiServer({ etcdServers: [etcd.endpoint] });
-    return {
-      server,
-      stop: async () => {
-        await server.stop();
-        await etcd.stop();
-      },
-    };
-  });
-} else {
-  test('bad input (etcd)', { skip: 'needs /usr/bin/etcd (Debian etcd-server)' }, () => {});
-}
+for (const store of STORES) runCorpus(store);

@@ -7,11 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { isStatusError, type Status } from '../../src/api/status.ts';
-import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
-import { etcdAvailable, startEtcd } from '../support/etcd.ts';
+import type { TestApiServer } from '../support/apiserver.ts';
+import { STORES, type StoreBackend } from './stores.ts';
 
-function bindingTests(store: string, start: () => Promise<{ server: TestApiServer; stop(): Promise<void> }>): void {
-  describe(`pods/binding (${store})`, () => {
+function bindingTests(store: StoreBackend): void {
+  describe(`pods/binding (${store.name})`, { skip: store.skip }, () => {
     let server: TestApiServer;
     let stop: () => Promise<void>;
     const pods = () => server.client.typed('pods');
@@ -37,7 +37,7 @@ function bindingTests(store: string, start: () => Promise<{ server: TestApiServe
     };
 
     before(async () => {
-      ({ server, stop } = await start());
+      ({ server, stop } = await store.start());
     });
     after(async () => {
       await stop?.();
@@ -173,21 +173,4 @@ function bindingTests(store: string, start: () => Promise<{ server: TestApiServe
   });
 }
 
-bindingTests('SQLite', async () => {
-  const server = await startApiServer();
-  return { server, stop: () => server.stop() };
-});
-
-if (etcdAvailable()) {
-  bindingTests('etcd', async () => {
-    const etcd = await startEtcd();
-    const server = await startApiServer({ etcdServers: [etcd.endpoint] });
-    return {
-      server,
-      stop: async () => {
-        await server.stop();
-        await etcd.stop();
-      },
-    };
-  });
-}
+for (const store of STORES) bindingTests(store);
