@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { ExecSession } from './runtime-service.ts';
 
 /**
@@ -60,8 +61,10 @@ export function serveExec(
   session.stdout.on('data', (d: Buffer) => send(1, d));
   session.stderr.on('data', (d: Buffer) => send(2, d));
   if (!o.stdin) stdin.end();
-  session.exit.then(
-    (code) => {
+  // The status goes last, once everything the command wrote was sent.
+  const drained = (stream: Readable) => finished(stream).catch(() => undefined);
+  Promise.all([session.exit, drained(session.stdout), drained(session.stderr)]).then(
+    ([code]) => {
       const status =
         code === 0
           ? { metadata: {}, status: 'Success' }

@@ -99,7 +99,11 @@ export class FakeRuntime implements RuntimeService {
       .filter((s) => filter.uid === undefined || s.metadata.uid === filter.uid);
   }
 
-  async createContainer(podSandboxId: string, config: ContainerConfig): Promise<string> {
+  async createContainer(
+    podSandboxId: string,
+    config: ContainerConfig,
+    _sandboxConfig?: PodSandboxConfig,
+  ): Promise<string> {
     if (!this.#sandboxes.has(podSandboxId)) throw new Error(`no sandbox ${podSandboxId}`);
     const id = `container-${this.#nextId++}`;
     this.calls.push(`createContainer ${id} ${config.metadata.name}#${config.metadata.attempt}`);

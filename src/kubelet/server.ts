@@ -14,12 +14,15 @@ export interface KubeletServing {
   auth?: KubeletAuth;
 }
 
+/** What the server asks of the kubelet (a fake in unit tests). */
+export type ServedKubelet = Pick<Kubelet, 'podLogPath' | 'exec' | 'podSandbox'>;
+
 /**
  * serveKubelet is the kubelet's server (port 10250; HTTPS with authentication and authorization when `serving` says so): `/containerLogs/<ns>/<pod>/<container>` with
  * `follow`, `tailLines` and `previous`, which the API server proxies `kubectl logs` to, and `/healthz`.
  */
 export function serveKubelet(
-  kubelet: Kubelet,
+  kubelet: ServedKubelet,
   address: string,
   port: number,
   serving: KubeletServing = {},
