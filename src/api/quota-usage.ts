@@ -1,3 +1,4 @@
+import type { KubeObject } from './objects.ts';
 import { parseCpu, parseMemory } from './quantity.ts';
 
 /**
@@ -17,8 +18,21 @@ const LEGACY_COUNTS = [
   'persistentvolumeclaims',
 ];
 
+/** Resources is a container's requests and limits, as a Pod's spec holds them. */
+interface Resources {
+  requests?: { cpu?: string | number; memory?: string | number };
+  limits?: { cpu?: string | number; memory?: string | number };
+}
+
+/** Counted is what usageOf reads of an object: a Service's type and ports, a Pod's phase and containers' resources. */
+export interface Counted extends KubeObject {
+  spec?: { type?: string; ports?: readonly unknown[]; containers?: readonly { resources?: Resources }[] };
+  /** Any kind's status (object: so a ServiceStatus fits too), of which a Pod's phase is read. */
+  status?: object & { phase?: string };
+}
+
 /** usageOf is what one object of a resource adds to each quota resource name it counts for. */
-export function usageOf(resource: string, group: string, object: any): Record<string, number> {
+export function usageOf(resource: string, group: string, object: Counted): Record<string, number> {
   const usage: Record<string, number> = { [group === '' ? `count/${resource}` : `count/${resource}.${group}`]: 1 };
   if (group === '' && LEGACY_COUNTS.includes(resource)) usage[resource] = 1;
   if (group === '' && resource === 'services') {
