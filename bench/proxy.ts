@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { kubeconfigText } from '../src/client/kubeconfig.ts';
 import { startApiServer, type TestApiServer } from '../test/support/apiserver.ts';
 import { Lab } from '../test/support/netns.ts';
-import { NODE, TSKUBE, waitFor, type StartedProcess } from '../test/support/processes.ts';
+import { NODE, TSKUBE, type StartedProcess } from '../test/support/processes.ts';
+import { waitFor } from '../src/util/wait.ts';
 import { syntheticCluster } from './synthetic-cluster.ts';
 
 type Mode = 'iptables' | 'nftables';
@@ -60,7 +61,10 @@ async function one(mode: Mode, n: number): Promise<void> {
     const servers = [lab.start(pod1, [NODE, '-e', SERVER('pod1')]), lab.start(pod2, [NODE, '-e', SERVER('pod2')])];
     for (const [i, ip] of ['10.244.1.2', '10.244.1.3'].entries()) {
       const probe = lab.start(client, [NODE, '-e', WAIT_FOR, ip, '8080', `pod${i + 1}`]);
-      await waitFor(`pod${i + 1} to serve (${servers[i]!.output()})`, () => /^\d+$/m.test(probe.output()), 20_000, 20);
+      await waitFor(`pod${i + 1} to serve (${servers[i]!.output()})`, () => /^\d+$/m.test(probe.output()), {
+        timeoutMs: 20_000,
+        intervalMs: 20,
+      });
     }
     server = await startApiServer({ bindAddress: '192.168.233.1', serviceClusterIpRange: '10.96.0.0/12' });
     const api = server.client;
@@ -97,8 +101,7 @@ async function one(mode: Mode, n: number): Promise<void> {
       waitFor(
         'a full sync',
         async () => (await metric('kubeproxy_sync_full_proxy_rules_duration_seconds_count')) >= 1,
-        900_000,
-        200,
+        { timeoutMs: 900_000, intervalMs: 200 },
       );
     const connects = process.env.BENCH_PROXY_CONNECTS ?? '2000';
     const latency = async (ip: string, port: number) => {
@@ -163,7 +166,10 @@ async function one(mode: Mode, n: number): Promise<void> {
       spec: { clusterIP: changedIP, ports: [{ port: 80 }] },
     });
     await api.create(sliceInfo, 'bench', slice('changed', '10.244.1.3'));
-    await waitFor('the new Service to answer', () => /^\d+$/m.test(waitService.output()), 900_000, 5);
+    await waitFor('the new Service to answer', () => /^\d+$/m.test(waitService.output()), {
+      timeoutMs: 900_000,
+      intervalMs: 5,
+    });
     const serviceChange = Number(waitService.output().trim().split('\n')[0]) - serviceStart;
 
     // 5. One endpoint change (pod1 → pod2 behind "lat") until a new connection reaches pod2.
@@ -175,7 +181,10 @@ async function one(mode: Mode, n: number): Promise<void> {
       ...current,
       endpoints: [{ addresses: ['10.244.1.3'], conditions: { ready: true } }],
     });
-    await waitFor('the endpoint change to carry traffic', () => /^\d+$/m.test(waitEndpoint.output()), 900_000, 5);
+    await waitFor('the endpoint change to carry traffic', () => /^\d+$/m.test(waitEndpoint.output()), {
+      timeoutMs: 900_000,
+      intervalMs: 5,
+    });
     const endpointChange = Number(waitEndpoint.output().trim().split('\n')[0]) - endpointStart;
 
     const rss = proxyRssMiB(proxy.pid);

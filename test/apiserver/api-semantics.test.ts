@@ -9,7 +9,8 @@ import * as k8s from '@kubernetes/client-node';
 import { isStatusError } from '../../src/api/status.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { join } from 'node:path';
-import { freePort, waitFor } from '../support/processes.ts';
+import { freePort } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 describe('API semantics', () => {
   let server: TestApiServer;

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { etcdAvailable, startEtcd } from '../support/etcd.ts';
 import { KUBECTL_VERSIONS, kubectl, kubectlAvailable } from '../support/kubectl.ts';
-import { startProcess, waitFor } from '../support/processes.ts';
+import { startProcess } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const LAB = fileURLToPath(new URL('../../examples/lab/', import.meta.url));
 

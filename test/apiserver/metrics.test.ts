@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { kubectl, kubectlAvailable, kubectlPath } from '../support/kubectl.ts';
-import { startProcess, waitFor } from '../support/processes.ts';
+import { startProcess } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 /** sample reads one sample's value from the exposition text, or undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -69,8 +70,7 @@ describe('API server /metrics', { skip: !kubectlAvailable('1.33') && 'kubectl 1.
             ? t
             : undefined;
         },
-        15_000,
-        200,
+        { timeoutMs: 15_000, intervalMs: 200 },
       );
       // One LIST for `get services`, one for the watch's initial list.
       assert.equal(

@@ -15,7 +15,7 @@ import type { Status } from 'kubernetes-types/meta/v1.js';
 import { WatchFrameDecoder, decodeObject, encodeObject } from '../../src/api/protobuf/protobuf.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
-import { waitFor } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const PB = 'application/vnd.kubernetes.protobuf';
 

@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/log/klog.ts';
 import { DEFAULT_BACKOFF, nextDelay, runSupervisor } from '../../src/cluster/supervise-loop.ts';
 import { Supervisor, readRecords } from '../../src/cluster/supervisor.ts';
 import { isAlive } from '../../src/sys/process.ts';
-import { waitFor } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 test('nextDelay() doubles from 100 ms up to 10 s and starts over after a long run', () => {
   let d = 0;

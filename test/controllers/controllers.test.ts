@@ -13,7 +13,8 @@ import { Informer } from '../../src/client/client.ts';
 import { isStatusError } from '../../src/api/status.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { KUBECTL_VERSIONS, kubectl, kubectlAvailable } from '../support/kubectl.ts';
-import { TSKUBE, startProcess, waitFor, type StartedProcess } from '../support/processes.ts';
+import { TSKUBE, startProcess, type StartedProcess } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const LAB = fileURLToPath(new URL('../../examples/lab/', import.meta.url));
 
@@ -303,7 +304,7 @@ describe('controller manager and scheduler', () => {
           )
         );
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const oldRs = (await list('replicasets')).find((rs) => rs.metadata.name === old);
     assert.equal(oldRs.spec.replicas, 0);
@@ -363,7 +364,7 @@ describe('controller manager and scheduler', () => {
     await waitFor(
       'no replicasets and no pods',
       async () => (await list('replicasets')).length === 0 && (await list('pods')).length === 0,
-      20_000,
+      { timeoutMs: 20_000 },
     );
     await kubectl('1.33', server.kubeconfig, cache, ['delete', 'svc', 'nsvc']);
     await waitFor("the service's endpoints to go", async () => {
@@ -404,7 +405,7 @@ describe('controller manager and scheduler', () => {
     await waitFor(
       'foreground deletion to finish',
       async () => (await list('replicasets')).length === 0 && (await list('pods', 'app=orph')).length === 0,
-      20_000,
+      { timeoutMs: 20_000 },
     );
   });
 
@@ -441,7 +442,9 @@ describe('controller manager and scheduler', () => {
       );
       await leaders[0]!.stop();
       const other = leaders[0] === a ? b : a;
-      await waitFor('the other to take over', () => other.output().includes('successfully acquired lease'), 30_000);
+      await waitFor('the other to take over', () => other.output().includes('successfully acquired lease'), {
+        timeoutMs: 30_000,
+      });
     } finally {
       await a.stop();
       await b.stop();

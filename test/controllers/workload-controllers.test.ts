@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { Informer } from '../../src/client/client.ts';
 import { isStatusError } from '../../src/api/status.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
-import { TSKUBE, startProcess, waitFor, type StartedProcess } from '../support/processes.ts';
+import { TSKUBE, startProcess, type StartedProcess } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 describe('workload and namespace controllers', () => {
   let server: TestApiServer;
@@ -184,7 +185,7 @@ describe('workload and namespace controllers', () => {
           (await list('pods', 'default', 'job-name=brief')).length === 0
         );
       },
-      20_000,
+      { timeoutMs: 20_000 },
     );
   });
 
@@ -363,7 +364,7 @@ describe('workload and namespace controllers', () => {
           () => false,
           (e) => isStatusError(e, 404),
         ),
-      30_000,
+      { timeoutMs: 30_000 },
     );
     for (const kind of ['pods', 'services', 'replicationcontrollers', 'secrets', 'serviceaccounts', 'endpointslices'])
       assert.deepEqual(await list(kind, 'gone'), [], kind);

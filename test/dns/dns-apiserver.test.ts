@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import * as packet from 'dns-packet';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
-import { TSKUBE, freePort, startProcess, waitFor, type StartedProcess } from '../support/processes.ts';
+import { TSKUBE, freePort, startProcess, type StartedProcess } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 let api: TestApiServer;
 let dns: StartedProcess;
@@ -38,7 +39,7 @@ before(async () => {
   await waitFor(
     'tskube dns to be ready',
     async () => (await fetch(`http://127.0.0.1:${readyPort}/ready`).catch(() => undefined))?.ok,
-    30_000,
+    { timeoutMs: 30_000 },
   );
 });
 

@@ -15,7 +15,8 @@ import { connect, type RestClient } from '../../src/client/client.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE, waitFor } from '../support/processes.ts';
+import { TSKUBE } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const NAME = 'tcf';
 const LAN = '192.168.228.0/24';
@@ -46,8 +47,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     await waitFor(
       `the default ServiceAccount in ${name}`,
       () => client.get(r('serviceaccounts'), name, 'default').catch(() => undefined),
-      30_000,
-      100,
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
     return name;
   }
@@ -79,8 +79,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         const p = await getPod(ns, name);
         return p.status?.phase === 'Running' && isReady(p) && p.status.podIP ? p : undefined;
       },
-      timeoutMs,
-      250,
+      { timeoutMs: timeoutMs, intervalMs: 250 },
     );
   }
 
@@ -199,7 +198,9 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
       readinessProbe: { exec: { command: ['/bin/false'] }, periodSeconds: 1 },
     });
     for (const name of ['test-webserver', 'exec-false'])
-      await waitFor(`${name} running`, async () => (await getPod(ns, name)).status?.phase === 'Running', POD_START_MS);
+      await waitFor(`${name} running`, async () => (await getPod(ns, name)).status?.phase === 'Running', {
+        timeoutMs: POD_START_MS,
+      });
     // Upstream watches for 1 minute; 12 s is twelve probe periods.
     await new Promise((resolve) => setTimeout(resolve, 12_000));
     watch.abort();
@@ -225,7 +226,10 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         failureThreshold: 1,
       },
     });
-    await waitFor('a restart', async () => restarts(await getPod(ns, 'liveness-exec')) >= 1, 60_000, 500);
+    await waitFor('a restart', async () => restarts(await getPod(ns, 'liveness-exec')) >= 1, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
   });
 
   test('[sig-node] Probing container should be restarted with a /healthz http liveness probe [NodeConformance] [Conformance]', async () => {
@@ -243,7 +247,10 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         failureThreshold: 1,
       },
     });
-    await waitFor('a restart', async () => restarts(await getPod(ns, 'liveness-http')) >= 1, 60_000, 500);
+    await waitFor('a restart', async () => restarts(await getPod(ns, 'liveness-http')) >= 1, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
   });
 
   test('[sig-node] Probing container should be restarted with a GRPC liveness probe [NodeConformance] [Conformance]', async () => {
@@ -254,7 +261,10 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
       command: ['node', '-e', GRPC_HEALTH_SERVER],
       livenessProbe: { grpc: { port: 2333 }, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 1 },
     });
-    await waitFor('a restart', async () => restarts(await getPod(ns, 'liveness-grpc')) >= 1, 60_000, 500);
+    await waitFor('a restart', async () => restarts(await getPod(ns, 'liveness-grpc')) >= 1, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
   });
 
   // ---- sig-node: pods (test/e2e/common/node/pods.go) ----
@@ -276,7 +286,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     await waitFor(
       'client-envvars to finish',
       async () => (await getPod(ns, 'client-envvars')).status?.phase === 'Succeeded',
-      POD_START_MS,
+      { timeoutMs: POD_START_MS },
     );
     const env = await waitFor('its log', async () => (await podLog(ns, 'client-envvars')) || undefined);
     const ip = svc.spec.clusterIP;
@@ -332,8 +342,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
           JSON.stringify(got.slices) === JSON.stringify(sorted)
         );
       },
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
   }
 
@@ -354,8 +363,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     const page = await waitFor(
       'the Service from a pod',
       () => httpFrom(netnsOf(running), `http://${svc.spec.clusterIP}/`),
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     assert.match(page, /Welcome to nginx!/);
     await client.delete(r('pods'), ns, 'pod1');
@@ -414,7 +422,10 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     const execpod = await backends(ns, labels, 3);
     await expectEndpoints(ns, svc.metadata.name, ['backend-0:9376', 'backend-1:9376', 'backend-2:9376']);
     const url = `http://${svc.spec.clusterIP}/`;
-    await waitFor('the Service to answer', () => httpFrom(netnsOf(execpod), url), 30_000, 250);
+    await waitFor('the Service to answer', () => httpFrom(netnsOf(execpod), url), {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
     assert.equal((await hostsBehind(execpod, url, 15)).size, 1, 'ClientIP affinity: every request to the same backend');
     const current = await client.get(r('services'), ns, svc.metadata.name);
     const none = await client.update(r('services'), { ...current, spec: { ...current.spec, sessionAffinity: 'None' } });
@@ -422,12 +433,14 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     await waitFor(
       'requests spread over more than one backend',
       async () => (await hostsBehind(execpod, url, 15)).size > 1,
-      30_000,
-      0,
+      { timeoutMs: 30_000, intervalMs: 0 },
     );
     const back = await client.get(r('services'), ns, svc.metadata.name);
     await client.update(r('services'), { ...back, spec: { ...back.spec, sessionAffinity: 'ClientIP' } });
-    await waitFor('affinity back on', async () => (await hostsBehind(execpod, url, 15)).size === 1, 30_000, 0);
+    await waitFor('affinity back on', async () => (await hostsBehind(execpod, url, 15)).size === 1, {
+      timeoutMs: 30_000,
+      intervalMs: 0,
+    });
   });
 
   test('[sig-network] Services should be able to change the type from ClusterIP to ExternalName [Conformance]', async () => {
@@ -474,8 +487,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     const answer = await waitFor(
       'the Service reachable through its new ClusterIP',
       () => httpFrom(netnsOf(execpod), `http://${updated.spec.clusterIP}/`),
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     assert.match(answer, /^backend-\d$/);
   });
@@ -495,16 +507,14 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
       const answer = await waitFor(
         `the NodePort on ${node} from a pod`,
         () => httpFrom(netnsOf(execpod), `http://${ip}:${nodePort}/`),
-        30_000,
-        250,
+        { timeoutMs: 30_000, intervalMs: 250 },
       );
       assert.match(answer, /^backend-\d$/);
     }
     const answer = await waitFor(
       'the ClusterIP from a pod',
       () => httpFrom(netnsOf(execpod), `http://${svc.spec.clusterIP}/`),
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     assert.match(answer, /^backend-\d$/);
   });
@@ -661,8 +671,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         const ep = await client.get(r('endpoints'), ns, 'example-int-port').catch(() => undefined);
         return slices.length === 0 && !ep;
       },
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
   });
 
@@ -690,8 +699,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
           slices[0].endpoints?.[0]?.addresses?.[0] === '10.1.2.3'
         );
       },
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     const current = await client.get(r('endpoints'), ns, ep.metadata.name);
     await client.update(r('endpoints'), {
@@ -708,11 +716,13 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
           slices[0].endpoints?.[0]?.addresses?.[0] === '10.2.3.4'
         );
       },
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     await client.delete(r('endpoints'), ns, ep.metadata.name);
-    await waitFor('the mirrored slice gone', async () => (await mirrored()).length === 0, 30_000, 250);
+    await waitFor('the mirrored slice gone', async () => (await mirrored()).length === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
   });
 
   // ---- sig-network: Networking (test/e2e/common/network/networking.go) ----
@@ -728,8 +738,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
       const answer = await waitFor(
         `${server.metadata.name} from a pod`,
         () => httpFrom(netnsOf(from), `http://${server.status.podIP}:8083/`),
-        30_000,
-        250,
+        { timeoutMs: 30_000, intervalMs: 250 },
       );
       assert.equal(answer, server.metadata.name);
     }
@@ -745,8 +754,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         const answer = await waitFor(
           `${name} from ${node}`,
           () => httpFrom(`${NAME}-${node}`, `http://${server.status.podIP}:8083/`),
-          30_000,
-          250,
+          { timeoutMs: 30_000, intervalMs: 250 },
         );
         assert.equal(answer, name);
       }
@@ -779,8 +787,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         ((await client.list(r('pods'), { namespace: ns, labelSelector: 'name=sample-pod' })).items as any[]).some(
           (p) => p.status?.phase === 'Running',
         ),
-      POD_START_MS,
-      250,
+      { timeoutMs: POD_START_MS, intervalMs: 250 },
     );
     const d = await client.create(r('deployments'), ns, {
       metadata: { name: 'test-rolling-update-deployment' },
@@ -807,8 +814,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
           ? got
           : undefined;
       },
-      90_000,
-      500,
+      { timeoutMs: 90_000, intervalMs: 500 },
     );
     const rss = ((await client.list(r('replicasets'), { namespace: ns })).items as any[]).filter((rs) =>
       rs.metadata.ownerReferences?.some((o: any) => o.controller && o.uid === done.metadata.uid),
@@ -845,8 +851,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         const pods = (await client.list(r('pods'), { namespace: ns })).items as any[];
         return rs.length === 1 && pods.length === replicas;
       },
-      POD_START_MS,
-      250,
+      { timeoutMs: POD_START_MS, intervalMs: 250 },
     );
     return d;
   }
@@ -862,8 +867,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         const pods = (await client.list(r('pods'), { namespace: ns })).items;
         return rs.length === 0 && pods.length === 0;
       },
-      60_000,
-      250,
+      { timeoutMs: 60_000, intervalMs: 250 },
     );
   });
 
@@ -878,8 +882,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
           () => false,
           () => true,
         ),
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     // Upstream waits 30 s for the garbage collector to (wrongly) act; 5 s here.
     await new Promise((resolve) => setTimeout(resolve, 5000));

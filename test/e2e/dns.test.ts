@@ -14,7 +14,8 @@ import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE, waitFor } from '../support/processes.ts';
+import { TSKUBE } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const NAME = 'tkd';
 const FQDN = 'nsvc.default.svc.cluster.local';
@@ -118,7 +119,7 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         const p = await client.get(pods(), 'default', 'bb');
         return p.status?.phase === 'Running' ? p : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     clientNetns = `${NAME}-${bb.spec.nodeName}-${bb.metadata.uid.replace(/-/g, '').slice(0, 12)}`;
     await waitFor(
@@ -127,7 +128,7 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         ((await client.list(pods(), { namespace: 'default' })).items as any[]).every((p) =>
           p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
         ),
-      60_000,
+      { timeoutMs: 60_000 },
     );
   });
 
@@ -178,8 +179,7 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         last = r.stderr;
         return /Welcome to nginx!/.test(r.stdout);
       },
-      30_000,
-      500,
+      { timeoutMs: 30_000, intervalMs: 500 },
     ).catch((error) => {
       throw new Error(`${error.message}; last wget said: ${last}`);
     });
@@ -213,7 +213,7 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     await waitFor(
       'both hs pods',
       async () => (await dig('hs.default.svc.cluster.local')).join() === [...ips].sort().join(),
-      30_000,
+      { timeoutMs: 30_000 },
     );
     assert.deepEqual(await dig('hs-1.hs.default.svc.cluster.local'), [ips[1]]);
     // A pod reaches another behind the same headless Service as hostname.subdomain (its search path does the rest).
@@ -222,10 +222,12 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     await waitFor(
       'hs-0 to leave the answer',
       async () => (await dig('hs.default.svc.cluster.local')).join() === ips[1],
-      30_000,
+      { timeoutMs: 30_000 },
     );
     await exec('hs-0', 'sh', '-c', 'echo ok > /tmp/$HOSTNAME/ready');
-    await waitFor('hs-0 to come back', async () => (await dig('hs.default.svc.cluster.local')).length === 2, 30_000);
+    await waitFor('hs-0 to come back', async () => (await dig('hs.default.svc.cluster.local')).length === 2, {
+      timeoutMs: 30_000,
+    });
   });
 
   test('an ExternalName Service answers a CNAME and follows changes of externalName', async () => {
@@ -237,13 +239,13 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     await waitFor(
       'the CNAME and its address',
       async () => (await dig('ext.default.svc.cluster.local')).join() === [`${FQDN}.`, vip].sort().join(),
-      20_000,
+      { timeoutMs: 20_000 },
     );
     await client.update(services(), { ...ext, spec: { ...ext.spec, externalName: 'hs.default.svc.cluster.local' } });
     await waitFor(
       'the new CNAME',
       async () => (await dig('ext.default.svc.cluster.local', 'CNAME')).join() === 'hs.default.svc.cluster.local.',
-      20_000,
+      { timeoutMs: 20_000 },
     );
   });
 
@@ -255,14 +257,12 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     await waitFor(
       'fresh to resolve',
       async () => (await dig('fresh.default.svc.cluster.local')).join() === svc.spec.clusterIP,
-      10_000,
+      { timeoutMs: 10_000 },
     );
     await client.delete(services(), 'default', 'fresh');
-    await waitFor(
-      'fresh to stop resolving',
-      async () => (await dig('fresh.default.svc.cluster.local')).length === 0,
-      10_000,
-    );
+    await waitFor('fresh to stop resolving', async () => (await dig('fresh.default.svc.cluster.local')).length === 0, {
+      timeoutMs: 10_000,
+    });
   });
 
   test('the cluster DNS answers over UDP and TCP through its Service', async () => {

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable, kubectlPath } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE, freePort, waitFor } from '../support/processes.ts';
+import { TSKUBE, freePort } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const NAME = 'tkw';
 const NS = 'shop';
@@ -100,7 +101,7 @@ describe('the everyday kubectl workflow', {
         );
         return stdout.includes('Welcome to nginx!') ? stdout : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     assert.match(page, /Welcome to nginx!/);
   });
@@ -296,7 +297,9 @@ spec:
       child.stdout.on('data', (b) => (out += b));
       child.stderr.on('data', (b) => (out += b));
       try {
-        await waitFor('Forwarding from', async () => out.includes(`Forwarding from 127.0.0.1:${local} -> 80`), 20_000);
+        await waitFor('Forwarding from', async () => out.includes(`Forwarding from 127.0.0.1:${local} -> 80`), {
+          timeoutMs: 20_000,
+        });
         const body = await (await fetch(`http://127.0.0.1:${local}/`)).text();
         assert.match(body, /Welcome to nginx!/);
       } finally {
@@ -431,7 +434,7 @@ spec:
     await waitFor(
       'no proxy rules for the namespace',
       async () => !(await rules()).includes(svc.spec.clusterIP) && !(await rules()).includes(`${NS}/`),
-      30_000,
+      { timeoutMs: 30_000 },
     );
   });
 });

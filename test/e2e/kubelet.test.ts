@@ -15,7 +15,8 @@ import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE, waitFor } from '../support/processes.ts';
+import { TSKUBE } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const NAME = 'tkk';
 
@@ -58,7 +59,7 @@ describe('kubelet and flatnet', {
         const p = await get('web');
         return p.status?.phase === 'Running' && p.status.podIP ? p : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const cl = await waitFor(
       'client running',
@@ -66,7 +67,7 @@ describe('kubelet and flatnet', {
         const p = await get('client');
         return p.status?.phase === 'Running' && p.status.podIP ? p : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const nodes = (await client.list(client.resource('nodes'))).items as any[];
     const cidrOf = (n: string) =>
@@ -96,7 +97,7 @@ describe('kubelet and flatnet', {
             { timeoutMs: 3000 },
           ).catch(() => ({ stdout: '' }))
         ).stdout || undefined,
-      20_000,
+      { timeoutMs: 20_000 },
     );
     assert.match(page, /Welcome to nginx!/);
   });
@@ -110,7 +111,7 @@ describe('kubelet and flatnet', {
     await waitFor(
       'a restart',
       async () => ((await get('live')).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1,
-      40_000,
+      { timeoutMs: 40_000 },
     );
   });
 
@@ -124,7 +125,7 @@ describe('kubelet and flatnet', {
     await waitFor(
       'a restart from the startup probe',
       async () => ((await get('slow')).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1,
-      40_000,
+      { timeoutMs: 40_000 },
     );
     const p = await get('slow');
     assert.equal(p.status.containerStatuses[0].started, false);
@@ -137,7 +138,7 @@ describe('kubelet and flatnet', {
       command: ['sh', '-c', 'sleep 3600'],
       readinessProbe: { tcpSocket: { port: 9999 }, periodSeconds: 1 },
     });
-    await waitFor('Running', async () => (await get('unready')).status?.phase === 'Running', 30_000);
+    await waitFor('Running', async () => (await get('unready')).status?.phase === 'Running', { timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 2500));
     const p = await get('unready');
     assert.equal(p.status.conditions.find((c: any) => c.type === 'Ready').status, 'False');
@@ -147,7 +148,7 @@ describe('kubelet and flatnet', {
 
   test("kubectl logs shows a container's output", async () => {
     await pod('talker', 'nodeb', { image: 'busybox', command: ['sh', '-c', 'echo hello from tskube; sleep 3600'] });
-    await waitFor('Running', async () => (await get('talker')).status?.phase === 'Running', 30_000);
+    await waitFor('Running', async () => (await get('talker')).status?.phase === 'Running', { timeoutMs: 30_000 });
     const logs = await waitFor(
       'the log line',
       async () => (await kubectl('1.33', join(stateDir, 'admin.conf'), cache, ['logs', 'talker'])).stdout || undefined,
@@ -194,7 +195,7 @@ describe('kubelet and flatnet', {
         const x = await get('limited');
         return x.status?.phase === 'Running' ? x : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const state = JSON.parse(
       await readFile(
@@ -262,7 +263,7 @@ describe('kubelet and flatnet', {
           () => false,
           () => true,
         ),
-      30_000,
+      { timeoutMs: 30_000 },
     );
     assert.equal(existsSync(`/run/netns/${ns}`), false, 'namespace removed');
     // Gone, or a zombie waiting for its new parent (the kubelet that started it was restarted above).
@@ -288,7 +289,7 @@ describe('kubelet and flatnet', {
         const p = await get('forced');
         return p.status?.phase === 'Running' ? p : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const done = await waitFor(
       'done to complete',
@@ -296,7 +297,7 @@ describe('kubelet and flatnet', {
         const p = await get('done');
         return p.status?.phase === 'Succeeded' ? p : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const pid = JSON.parse(
       await readFile(
@@ -310,14 +311,14 @@ describe('kubelet and flatnet', {
     await waitFor(
       'both namespaces to go',
       async () => !existsSync(`/run/netns/${netnsOf(forced)}`) && !existsSync(`/run/netns/${netnsOf(done)}`),
-      30_000,
+      { timeoutMs: 30_000 },
     );
     await waitFor(
       "the force-deleted pod's process to end",
       async () =>
         !existsSync(`/proc/${pid}/stat`) ||
         (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.startsWith('Z'),
-      30_000,
+      { timeoutMs: 30_000 },
     );
   });
 });

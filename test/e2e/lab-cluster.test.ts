@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE, waitFor } from '../support/processes.ts';
+import { TSKUBE } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const LAB = fileURLToPath(new URL('../../examples/lab/', import.meta.url));
 const NAME = 'tke';
@@ -97,7 +98,7 @@ describe('tskube up: the lab end to end', {
           ? list
           : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     assert.notEqual(running[0].spec.nodeName, running[1].spec.nodeName);
     const subnets = running.map((p) => p.status.podIP.split('.').slice(0, 2).join('.'));
@@ -119,7 +120,7 @@ describe('tskube up: the lab end to end', {
         const line = /^Endpoints:\s+(.*)$/m.exec((await k(['describe', 'svc', 'nsvc'])).stdout)?.[1] ?? '';
         return JSON.stringify(line.split(',').sort()) === JSON.stringify(ips);
       },
-      20_000,
+      { timeoutMs: 20_000 },
     );
   });
 
@@ -128,7 +129,7 @@ describe('tskube up: the lab end to end', {
       const { stdout } = await waitFor(
         `the VIP from ${node}`,
         () => inNode(node, ['curl', '-sI', '-m', '3', `${vip}:2000`]),
-        20_000,
+        { timeoutMs: 20_000 },
       );
       assert.match(stdout, /^HTTP\/1\.1 200 OK/);
     }
@@ -162,11 +163,11 @@ describe('tskube up: the lab end to end', {
 
   test('deleting the deployment and service leaves no pod, rule or endpoint', async () => {
     await k(['delete', '-f', 'testdep.yaml', '-f', 'nsvc.yaml']);
-    await waitFor('no pods', async () => (await pods()).length === 0, 60_000);
+    await waitFor('no pods', async () => (await pods()).length === 0, { timeoutMs: 60_000 });
     await waitFor(
       'no rules for nsvc',
       async () => !(await inNode('nodea', ['iptables-save', '-t', 'nat'])).stdout.includes('nsvc'),
-      20_000,
+      { timeoutMs: 20_000 },
     );
     assert.match((await k(['get', 'endpoints', 'nsvc'])).stderr, /NotFound/);
   });

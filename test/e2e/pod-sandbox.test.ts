@@ -17,7 +17,8 @@ import { RestClient } from '../../src/client/rest-client.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE, waitFor } from '../support/processes.ts';
+import { TSKUBE } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const NAME = 'tsx';
 const DEFAULT_CAPS = '00000000a80425fb';
@@ -51,7 +52,7 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         const p = await client.get(pods(), 'default', name);
         return p.status?.phase === 'Running' ? p : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
 
   before(async () => {
@@ -160,7 +161,7 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     const waiting = await waitFor(
       'the waiting reason',
       async () => (await client.get(pods(), 'default', 'nonroot')).status?.containerStatuses?.[0]?.state?.waiting,
-      30_000,
+      { timeoutMs: 30_000 },
     );
     assert.equal(waiting.reason, 'CreateContainerConfigError');
     assert.equal(

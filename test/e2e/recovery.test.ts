@@ -18,7 +18,8 @@ import { run } from '../../src/sys/run.ts';
 import { isAlive } from '../../src/sys/process.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE, waitFor } from '../support/processes.ts';
+import { TSKUBE } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const LAB = fileURLToPath(new URL('../../examples/lab/', import.meta.url));
 const NAME = 'hrr';
@@ -67,7 +68,7 @@ describe('tskube up: every component killed with SIGKILL comes back', {
         answeredAt = performance.now();
         return true;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     return answeredAt;
   };
@@ -87,7 +88,7 @@ describe('tskube up: every component killed with SIGKILL comes back', {
           pods.every((p) => (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'))
         );
       },
-      90_000,
+      { timeoutMs: 90_000 },
     );
   });
 
@@ -140,7 +141,7 @@ describe('tskube up: every component killed with SIGKILL comes back', {
           const now = await record(component, node);
           return now.pid > 0 && now.pid !== before.pid && isAlive(now.pid);
         },
-        30_000,
+        { timeoutMs: 30_000 },
       );
       const after = await record(component, node);
       assert.equal(after.restarts, (before.restarts ?? 0) + 1);
@@ -157,14 +158,14 @@ describe('tskube up: every component killed with SIGKILL comes back', {
               () => true,
               () => false,
             ),
-          30_000,
+          { timeoutMs: 30_000 },
         );
       if (holder !== undefined) {
         const name = component === 'scheduler' ? 'kube-scheduler' : 'kube-controller-manager';
         await waitFor(
           `${label} to hold its lease again`,
           async () => (await lease(name).catch(() => ({}))).holderIdentity !== holder,
-          40_000,
+          { timeoutMs: 40_000 },
         );
       }
       if (component === 'proxy') {
@@ -185,7 +186,7 @@ describe('tskube up: every component killed with SIGKILL comes back', {
                 'http://127.0.0.1:10256/livez',
               ]).catch(() => ({ stdout: '' }))
             ).stdout.includes('"healthy":true'),
-          30_000,
+          { timeoutMs: 30_000 },
         );
       }
       const recoveredAt = performance.now();

@@ -14,7 +14,8 @@ import { RestClient } from '../../src/client/rest-client.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE, waitFor } from '../support/processes.ts';
+import { TSKUBE } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const NAME = 'tsec';
 const CP = '192.168.238.1';
@@ -58,7 +59,7 @@ describe('a default tskube up cluster is secure', {
     await waitFor(
       'the default ServiceAccount',
       () => client.get(client.resource('serviceaccounts'), 'default', 'default').catch(() => undefined),
-      30_000,
+      { timeoutMs: 30_000 },
     );
     await client.create(client.resource('pods'), 'default', {
       metadata: { name: 'talker' },
@@ -71,7 +72,7 @@ describe('a default tskube up cluster is secure', {
     await waitFor(
       'talker running',
       async () => (await client.get(client.resource('pods'), 'default', 'talker')).status?.phase === 'Running',
-      30_000,
+      { timeoutMs: 30_000 },
     );
   });
 
@@ -229,7 +230,7 @@ describe('a default tskube up cluster is secure', {
     const out = await waitFor(
       "the in-cluster client's answer",
       async () => (await kubectl('1.33', admin(), cache, ['logs', 'incluster'])).stdout.trim() || undefined,
-      60_000,
+      { timeoutMs: 60_000 },
     );
     const result = JSON.parse(out.split('\n').pop()!);
     assert.equal(result.ns, 'default');

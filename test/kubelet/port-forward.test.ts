@@ -18,7 +18,8 @@ import { servePortForward } from '../../src/kubelet/port-forward.ts';
 import { createCa, issueCertificate } from '../../src/pki/pki.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { kubectlAvailable, kubectlPath } from '../support/kubectl.ts';
-import { freePort, waitFor } from '../support/processes.ts';
+import { freePort } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const VERSIONS = ['1.33', '1.30'].filter(kubectlAvailable);
 
@@ -107,7 +108,7 @@ describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/
         await waitFor(
           'the forwarding line',
           async () => pf.output().includes(`Forwarding from 127.0.0.1:${local} -> 8080`),
-          15_000,
+          { timeoutMs: 15_000 },
         );
         for (let i = 0; i < 2; i++) {
           const body = await (await fetch(`http://127.0.0.1:${local}/`)).text();
@@ -126,13 +127,13 @@ describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/
         await waitFor(
           'the forwarding line',
           async () => pf.output().includes(`Forwarding from 127.0.0.1:${local} -> 9999`),
-          15_000,
+          { timeoutMs: 15_000 },
         );
         await fetch(`http://127.0.0.1:${local}/`).catch(() => undefined);
         await waitFor(
           'the error',
           async () => (pf.output().includes('an error occurred forwarding') ? true : undefined),
-          10_000,
+          { timeoutMs: 10_000 },
         );
         assert.match(
           pf.output(),
@@ -141,7 +142,9 @@ describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/
           ),
         );
         // As upstream's kubectl (1.2x+), a failed forward tears the connection down.
-        await waitFor('kubectl to end', async () => pf.output().includes('error: lost connection to pod'), 10_000);
+        await waitFor('kubectl to end', async () => pf.output().includes('error: lost connection to pod'), {
+          timeoutMs: 10_000,
+        });
       } finally {
         await pf.stop();
       }

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { run } from '../../src/sys/run.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { Lab, NOT_ROOT } from '../support/netns.ts';
-import { NODE, TSKUBE, waitFor, type StartedProcess } from '../support/processes.ts';
+import { NODE, TSKUBE, type StartedProcess } from '../support/processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
 
 const NODE_LAN_IP = '192.168.232.1';
 
@@ -127,7 +128,7 @@ export function proxySuite(mode: Mode, prefix: string): void {
         'the first sync',
         async () =>
           (await lab.tryExec(node, ['curl', '-s', 'http://127.0.0.1:10256/livez'])).stdout.includes('"healthy":true'),
-        20_000,
+        { timeoutMs: 20_000 },
       );
       assert.ok(await hasService(clusterIP));
       const fromNode = await who(node, `http://${clusterIP}/`, 30);
@@ -202,8 +203,7 @@ export function proxySuite(mode: Mode, prefix: string): void {
           const seen = await who(client, `http://${clusterIP}/`, 4);
           return seen.pod1 === 4;
         },
-        5000,
-        20,
+        { timeoutMs: 5000, intervalMs: 20 },
       );
       const elapsed = Date.now() - started;
       assert.ok(elapsed < 1000, `took ${elapsed} ms`);
@@ -264,14 +264,16 @@ export function proxySuite(mode: Mode, prefix: string): void {
         '-e',
         `const s=require('dgram').createSocket('udp4');s.bind(40000,()=>setInterval(()=>s.send('q',53,'${clusterIP}'),100));s.on('message',(m)=>console.log(String(m)));`,
       ]);
-      await waitFor('pod1 to answer', () => client_.output().includes('pod1'), 10_000);
+      await waitFor('pod1 to answer', () => client_.output().includes('pod1'), { timeoutMs: 10_000 });
       const mark = client_.output().length;
       await server_client().update(slices(), {
         ...body,
         metadata: { ...body.metadata, namespace: 'default', resourceVersion: created.metadata.resourceVersion },
         endpoints: [{ addresses: ['10.244.1.3'], conditions: { ready: true } }],
       });
-      await waitFor('the flow to move to pod2', () => client_.output().slice(mark).includes('pod2'), 5000);
+      await waitFor('the flow to move to pod2', () => client_.output().slice(mark).includes('pod2'), {
+        timeoutMs: 5000,
+      });
     });
 
     test('/healthz and /metrics answer like upstream', async () => {
@@ -301,7 +303,7 @@ export function proxySuite(mode: Mode, prefix: string): void {
         'the restarted proxy to sync',
         async () =>
           (await lab.tryExec(node, ['curl', '-s', 'http://127.0.0.1:10256/livez'])).stdout.includes('"healthy":true'),
-        20_000,
+        { timeoutMs: 20_000 },
       );
     });
 
@@ -310,7 +312,7 @@ export function proxySuite(mode: Mode, prefix: string): void {
       // A client pod asks the VIP every 20 ms through the switch and prints each answer (or FAIL).
       const loop = `const http=require('http');let n=0;setInterval(()=>{const r=http.get({host:'${clusterIP}',port:80,path:'/',agent:false,timeout:2000},(res)=>{let b='';res.on('data',(d)=>b+=d);res.on('end',()=>console.log(b.trim()))});r.on('error',(e)=>console.log('FAIL '+e.code));r.on('timeout',()=>r.destroy())},20);`;
       const asker = lab.start(client, [NODE, '-e', loop]);
-      await waitFor('the asker to get answers', () => /pod[12]/.test(asker.output()), 10_000);
+      await waitFor('the asker to get answers', () => /pod[12]/.test(asker.output()), { timeoutMs: 10_000 });
       await proxy.stop();
       proxy = lab.start(node, [
         TSKUBE,
@@ -333,7 +335,7 @@ export function proxySuite(mode: Mode, prefix: string): void {
             ? !ipt.includes('KUBE-') && nft.includes(clusterIP)
             : ipt.includes(`-d ${clusterIP}/32`) && nft === '';
         },
-        20_000,
+        { timeoutMs: 20_000 },
       );
       const mark = asker.output().length;
       await waitFor(
@@ -345,7 +347,7 @@ export function proxySuite(mode: Mode, prefix: string): void {
               .slice(mark)
               .match(/pod[12]/g) ?? []
           ).length >= 20,
-        10_000,
+        { timeoutMs: 10_000 },
       );
       await asker.stop();
       const answers = asker.output().trim().split('\n');

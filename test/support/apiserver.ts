@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { kubeconfigText, loadKubeconfig } from '../../src/client/kubeconfig.ts';
 import { RestClient } from '../../src/client/rest-client.ts';
 import { createCa, createSigningKey, issueCertificate, type KeyPair } from '../../src/pki/pki.ts';
-import { TSKUBE, freePort, startProcess, waitFor, type StartedProcess } from './processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
+import { TSKUBE, freePort, startProcess, type StartedProcess } from './processes.ts';
 
 /** TestApiServer is a real `tskube apiserver` process on a loopback port, with a kubeconfig and a client for it. */
 export interface TestApiServer {
@@ -179,7 +180,7 @@ async function launch(argv: string[], logFile: string, client: RestClient): Prom
         if (proc.child.exitCode !== null) throw new Error(`apiserver exited: ${proc.output().slice(-2000)}`);
         return (await readyz(client)) || undefined;
       },
-      20_000,
+      { timeoutMs: 20_000 },
     );
   } catch (error) {
     await proc.stop('SIGKILL');

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startProcess, waitFor } from './processes.ts';
+import { waitFor } from '../../src/util/wait.ts';
+import { freePort, startProcess } from './processes.ts';
 
 /** ETCD is Debian's etcd-server binary. */
 export const ETCD = '/usr/bin/etcd';
@@ -38,7 +39,7 @@ export async function startEtcd(): Promise<{ endpoint: string; stop(): Promise<v
       const res = await fetch(`${endpoint}/health`).catch(() => undefined);
       return res?.ok;
     },
-    20_000,
+    { timeoutMs: 20_000 },
   );
   return {
     endpoint,

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { waitFor as waitUntil } from '../../src/util/wait.ts';
 
 /** TSKUBE is the project's binary (runs on the project's own Node). */
 export const TSKUBE = fileURLToPath(new URL('../../bin/tskube', import.meta.url));
@@ -66,14 +65,4 @@ export function startProcess(
       log?.end();
     },
   };
-}
-
-/** waitFor polls check until it returns a truthy value or the timeout passes (then throws with the description). */
-export function waitFor<T>(
-  description: string,
-  check: () => Promise<T> | T,
-  timeoutMs = 15_000,
-  intervalMs = 50,
-): Promise<NonNullable<T>> {
-  return waitUntil(description, check, { timeoutMs, intervalMs });
 }
