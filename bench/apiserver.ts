@@ -8,6 +8,7 @@ import { RestClient } from '../src/client/rest-client.ts';
 import { kubectl } from '../test/support/kubectl.ts';
 import { startApiServer } from '../test/support/apiserver.ts';
 import { etcdAvailable, startEtcd } from '../test/support/etcd.ts';
+import { sleep } from '../src/util/wait.ts';
 
 const CREATES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const CONCURRENCY = 50;
@@ -71,7 +72,7 @@ export async function run(): Promise<void> {
           )
           .catch(() => undefined);
       }
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       const rounds: number[] = [];
       for (let i = 0; i < 20; i++) {
         pending = WATCHERS;

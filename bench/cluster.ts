@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { RestClient } from '../src/client/rest-client.ts';
 import { run as sh } from '../src/sys/run.ts';
 import { TSKUBE } from '../test/support/processes.ts';
+import { sleep } from '../src/util/wait.ts';
 
 export async function run(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -39,7 +40,7 @@ export async function run(): Promise<void> {
           for (;;) {
             const p = await client.get(pods, 'default', `bench-${i}`);
             if (p.status?.phase === 'Running' && p.status.podIP) break;
-            await new Promise((r) => setTimeout(r, 10));
+            await sleep(10);
           }
           latencies.push(performance.now() - t);
         }
@@ -87,7 +88,7 @@ export async function run(): Promise<void> {
             () => false,
           );
           if (ok) break;
-          await new Promise((r) => setTimeout(r, 5));
+          await sleep(5);
         }
       }
       changes.push(performance.now() - t);

@@ -4,6 +4,7 @@
  */
 import { startApiServer } from '../test/support/apiserver.ts';
 import { TSKUBE, startProcess } from '../test/support/processes.ts';
+import { sleep } from '../src/util/wait.ts';
 
 export async function run(): Promise<void> {
   const server = await startApiServer({ serviceClusterIpRange: '10.0.0.0/16' });
@@ -57,7 +58,7 @@ export async function run(): Promise<void> {
         );
         break;
       }
-      await new Promise((res) => setTimeout(res, 20));
+      await sleep(20);
     }
     for (let i = 0; i < 10; i++) {
       await server.client.create(r('nodes'), undefined, {
@@ -88,7 +89,7 @@ export async function run(): Promise<void> {
         );
         break;
       }
-      await new Promise((res) => setTimeout(res, 100));
+      await sleep(100);
     }
   } finally {
     await cm.stop();

@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import * as packet from 'dns-packet';
 import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { RestClient } from '../src/client/rest-client.ts';
+import { sleep } from '../src/util/wait.ts';
 
 const [kubeconfig, dnsIP, countText] = process.argv.slice(2);
 const client = new RestClient(await loadKubeconfig(kubeconfig!), { userAgent: 'bench-dns' });
@@ -41,7 +42,7 @@ for (let i = 0; i < Number(countText); i++) {
   const name = `fresh-${run}-${i}`;
   const t = performance.now();
   await client.create(client.resource('services'), 'default', { metadata: { name }, spec: { ports: [{ port: 80 }] } });
-  while ((await ask(`${name}.default.svc.cluster.local`)) !== 'NOERROR') await new Promise((r) => setTimeout(r, 1));
+  while ((await ask(`${name}.default.svc.cluster.local`)) !== 'NOERROR') await sleep(1);
   latencies.push(performance.now() - t);
 }
 process.stdout.write(JSON.stringify(latencies));

@@ -12,6 +12,7 @@ import { loadKubeconfig } from '../src/client/kubeconfig.ts';
 import { RestClient } from '../src/client/rest-client.ts';
 import { commandExists, run as sh } from '../src/sys/run.ts';
 import { NODE, TSKUBE } from '../test/support/processes.ts';
+import { sleep } from '../src/util/wait.ts';
 
 const SERVICES = 1000;
 
@@ -58,7 +59,7 @@ export async function run(): Promise<void> {
     for (;;) {
       const out = await dnsperf(['-d', file, '-n', '1']).catch(() => ({ stdout: '' }));
       if (/NOERROR 1000 /.test(out.stdout)) break;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     await dnsperf(['-d', file, '-l', '3']);
     for (const mode of ['udp', 'tcp']) {

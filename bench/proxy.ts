@@ -14,7 +14,7 @@ import { kubeconfigText } from '../src/client/kubeconfig.ts';
 import { startApiServer, type TestApiServer } from '../test/support/apiserver.ts';
 import { Lab } from '../test/support/netns.ts';
 import { NODE, TSKUBE, type StartedProcess } from '../test/support/processes.ts';
-import { waitFor } from '../src/util/wait.ts';
+import { sleep, waitFor } from '../src/util/wait.ts';
 import { syntheticCluster } from './synthetic-cluster.ts';
 
 type Mode = 'iptables' | 'nftables';
@@ -159,7 +159,7 @@ async function one(mode: Mode, n: number): Promise<void> {
     // 4. One new Service (with its endpoint) until a connection through its VIP is answered.
     const changedIP = '10.111.255.250';
     const waitService = lab.start(client, [NODE, '-e', WAIT_FOR, changedIP, '80', 'pod2']);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const serviceStart = Date.now();
     await api.create(svcInfo, 'bench', {
       metadata: { name: 'changed' },
@@ -174,7 +174,7 @@ async function one(mode: Mode, n: number): Promise<void> {
 
     // 5. One endpoint change (pod1 → pod2 behind "lat") until a new connection reaches pod2.
     const waitEndpoint = lab.start(client, [NODE, '-e', WAIT_FOR, lat.spec.clusterIP, '80', 'pod2']);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const current = await api.get(sliceInfo, 'bench', 'lat-x');
     const endpointStart = Date.now();
     await api.update(sliceInfo, {

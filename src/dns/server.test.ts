@@ -13,6 +13,7 @@ import { Forwarder } from './forwarder.ts';
 import { DnsMetrics } from './metrics.ts';
 import { DnsServer } from './server.ts';
 import { buildZone } from './zone.ts';
+import { sleep } from '../util/wait.ts';
 
 const many = Array.from({ length: 20 }, (_, i) => ({ addresses: [`172.16.1.${i + 1}`], conditions: { ready: true } }));
 const zone = buildZone(
@@ -231,7 +232,7 @@ test('Forwarder skips an upstream that does not answer at all once start() has c
     assert.equal(await forwarder.query(query('example.org', 'A')), undefined);
     assert.ok(performance.now() - started < 5000, 'no upstream is asked (and waited for, 20 s) while none is healthy');
     answering = true;
-    for (let i = 0; i < 100 && forwarder.healthy().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && forwarder.healthy().length === 0; i++) await sleep(100);
     assert.deepEqual(forwarder.healthy(), ['127.0.0.1']);
     assert.ok(await forwarder.query(query('example.org', 'A')));
   } finally {

@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { waitFor } from '../util/wait.ts';
+import { sleep, waitFor } from '../util/wait.ts';
 import { isAlive, signalGroup } from './process.ts';
 import { HostCommandError, type ProcessExit, run, spawnDetached, spawnPiped } from './run.ts';
 
@@ -104,7 +104,7 @@ test('spawnDetached throws for a program that cannot start, and onExit says why,
     /cannot start \/nonexistent\/program/,
   );
   await waitFor('onExit', () => seen.length > 0);
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
   assert.equal(seen.length, 1);
   assert.equal(seen[0]!.status, 127);
   assert.match(String(seen[0]!.error), /ENOENT/);

@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/log/klog.ts';
 import { DEFAULT_BACKOFF, nextDelay, runSupervisor } from '../../src/cluster/supervise-loop.ts';
 import { Supervisor, readRecords } from '../../src/cluster/supervisor.ts';
 import { isAlive } from '../../src/sys/process.ts';
-import { waitFor } from '../../src/util/wait.ts';
+import { sleep, waitFor } from '../../src/util/wait.ts';
 
 test('nextDelay() doubles from 100 ms up to 10 s and starts over after a long run', () => {
   let d = 0;
@@ -66,7 +66,7 @@ test('runSupervisor() restarts a killed component, records the reason, and adopt
     await loop;
     abort = new AbortController();
     loop = runSupervisor(dir, { logger: silentLogger(), signal: abort.signal });
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.equal(supervisor.records.find((r) => r.component === 'sleeper')!.pid, second.pid);
     process.kill(second.pid, 'SIGKILL');
     await waitFor('the adopted sleeper to be restarted', async () => {

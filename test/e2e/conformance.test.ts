@@ -16,7 +16,7 @@ import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
 import { TSKUBE } from '../support/processes.ts';
-import { waitFor } from '../../src/util/wait.ts';
+import { sleep, waitFor } from '../../src/util/wait.ts';
 
 const NAME = 'tcf';
 const LAN = '192.168.228.0/24';
@@ -202,7 +202,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
         timeoutMs: POD_START_MS,
       });
     // Upstream watches for 1 minute; 12 s is twelve probe periods.
-    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    await sleep(12_000);
     watch.abort();
     await watching;
     assert.deepEqual([...seenReady], []);
@@ -885,7 +885,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
       { timeoutMs: 30_000, intervalMs: 250 },
     );
     // Upstream waits 30 s for the garbage collector to (wrongly) act; 5 s here.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await sleep(5000);
     const rs = (await client.list(r('replicasets'), { namespace: ns })).items as any[];
     assert.equal(rs.length, 1, 'the ReplicaSet stays');
     assert.deepEqual(rs[0].metadata.ownerReferences ?? [], [], 'and is an orphan');
@@ -898,7 +898,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     const p = await waitRunningReady(probeNs, name);
     const started = Date.parse(p.status.containerStatuses[0].state.running.startedAt);
     const wait = started + minMs - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await sleep(wait);
     assert.equal(restarts(await getPod(probeNs, name)), 0);
   }
 

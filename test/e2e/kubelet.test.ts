@@ -16,7 +16,7 @@ import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
 import { TSKUBE } from '../support/processes.ts';
-import { waitFor } from '../../src/util/wait.ts';
+import { sleep, waitFor } from '../../src/util/wait.ts';
 
 const NAME = 'tkk';
 
@@ -139,7 +139,7 @@ describe('kubelet and flatnet', {
       readinessProbe: { tcpSocket: { port: 9999 }, periodSeconds: 1 },
     });
     await waitFor('Running', async () => (await get('unready')).status?.phase === 'Running', { timeoutMs: 30_000 });
-    await new Promise((r) => setTimeout(r, 2500));
+    await sleep(2500);
     const p = await get('unready');
     assert.equal(p.status.conditions.find((c: any) => c.type === 'Ready').status, 'False');
     const { stdout } = await kubectl('1.33', join(stateDir, 'admin.conf'), cache, ['get', 'pod', 'unready']);
@@ -238,7 +238,7 @@ describe('kubelet and flatnet', {
       return now.pid > 0 && now.pid !== kubelet.pid && (now.restarts ?? 0) > 0;
     });
     await run([TSKUBE, 'up', '--repair', ...flags()], { timeoutMs: 60_000 });
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000);
     const after = await get('client');
     assert.equal(JSON.parse(await readFile(statePath, 'utf8')).pid, pid, 'same container process');
     process.kill(pid, 0);

@@ -7,6 +7,7 @@ import {
   type Store,
   type WatchEvent,
 } from '../../src/apiserver/storage/store.ts';
+import { sleep } from '../../src/util/wait.ts';
 
 /**
  * storeSuite registers the behaviour every Store backend must share; each backend's test file calls it with a
@@ -141,6 +142,6 @@ async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> 
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
 }
