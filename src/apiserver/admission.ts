@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { PodSpec } from 'kubernetes-types/core/v1.js';
 import type { Role, RoleBinding, RoleRef } from 'kubernetes-types/rbac/v1.js';
 import { forbiddenError } from '../api/status.ts';
@@ -7,6 +6,7 @@ import type { ObjectLookup } from './auth/authenticator.ts';
 import type { PolicyRule } from './auth/rbac.ts';
 import type { Attributes } from './auth/request-attributes.ts';
 import type { AdmissionRequest } from './http-server.ts';
+import { randomSuffix } from '../api/names.ts';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
@@ -60,7 +60,7 @@ async function serviceAccountAdmission(o: AdmissionOptions, request: AdmissionRe
   if (!automount) return;
   const containers: any[] = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
   if (containers.some((c) => (c.volumeMounts ?? []).some((m: any) => m.mountPath === SERVICE_ACCOUNT_MOUNT))) return;
-  const name = `kube-api-access-${suffix()}`;
+  const name = `kube-api-access-${randomSuffix(5)}`;
   spec.volumes = [
     ...(spec.volumes ?? []),
     {
@@ -81,12 +81,6 @@ async function serviceAccountAdmission(o: AdmissionOptions, request: AdmissionRe
   ];
   for (const c of containers)
     c.volumeMounts = [...(c.volumeMounts ?? []), { name, readOnly: true, mountPath: SERVICE_ACCOUNT_MOUNT }];
-}
-
-/** suffix is five characters of upstream's generateName alphabet. */
-function suffix(): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  return [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
 /**

@@ -32,6 +32,7 @@ import {
 } from './namespace-lifecycle.ts';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Store } from './storage/store.ts';
 import { timestamp } from '../api/time.ts';
+import { randomSuffix } from '../api/names.ts';
 
 /** DeleteOptions as kubectl sends them. */
 export interface DeleteOptions {
@@ -595,13 +596,4 @@ function podGracePeriod(object: Stored<ApiObject>, options: DeleteOptions): numb
   if (object.metadata.deletionTimestamp && grace >= (object.metadata.deletionGracePeriodSeconds ?? 0))
     return object.metadata.deletionGracePeriodSeconds ?? 0;
   return Math.max(0, grace);
-}
-
-const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** randomSuffix is upstream's generateName suffix: lowercase consonants and digits with no vowels. */
-export function randomSuffix(length: number): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += SUFFIX_ALPHABET[Math.floor(Math.random() * SUFFIX_ALPHABET.length)];
-  return out;
 }

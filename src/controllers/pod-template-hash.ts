@@ -1,10 +1,10 @@
+import { safeEncode } from '../api/names.ts';
+
 /**
  * podTemplateHash names a Deployment's ReplicaSet for one pod template: a 32-bit FNV-1a hash of the template
  * (canonical JSON, keys sorted), printed in decimal and encoded with upstream's SafeEncodeString alphabet, so
  * names look like upstream's (`nginx-deployment-6dd86d77d`); the collisionCount is mixed in as upstream does.
  */
-const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
-
 export function podTemplateHash(template: unknown, collisionCount = 0): string {
   let hash = 0x811c9dc5;
   const text = canonicalJson(template) + (collisionCount ? String(collisionCount) : '');
@@ -13,13 +13,6 @@ export function podTemplateHash(template: unknown, collisionCount = 0): string {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return safeEncode(String(hash));
-}
-
-/** safeEncode is upstream's rand.SafeEncodeString: each character mapped into an alphabet with no vowels. */
-export function safeEncode(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) out += ALPHANUMS[text.charCodeAt(i) % ALPHANUMS.length];
-  return out;
 }
 
 function canonicalJson(value: unknown): string {

@@ -17,6 +17,7 @@ import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
 import { TSKUBE } from '../support/processes.ts';
 import { sleep, waitFor } from '../../src/util/wait.ts';
+import { timestamp } from '../../src/api/time.ts';
 
 const NAME = 'tcf';
 const LAN = '192.168.228.0/24';
@@ -545,7 +546,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
       status: 'True',
       reason: 'E2E',
       message: 'Set from e2e test',
-      lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      lastTransitionTime: timestamp(),
     };
     const updated = await client.update(
       r('services'),
