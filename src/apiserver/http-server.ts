@@ -647,7 +647,7 @@ class HttpApi {
       options.timeoutSeconds !== undefined && options.timeoutSeconds > 0
         ? options.timeoutSeconds
         : 1800 + Math.floor(Math.random() * 1800);
-    await serveWatch(res, registry.store, registry, {
+    await serveWatch(res, registry, {
       info: t.info,
       namespace: ns,
       resourceVersion: options.resourceVersion,

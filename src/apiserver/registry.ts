@@ -30,7 +30,14 @@ import {
   prepareNamespaceForCreate,
   prepareNamespaceForUpdate,
 } from './namespace-lifecycle.ts';
-import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Store } from './storage/store.ts';
+import {
+  KeyExistsError,
+  KeyNotFoundError,
+  RevisionConflictError,
+  type Store,
+  type WatchEvent,
+  type WatchOptions,
+} from './storage/store.ts';
 import { timestamp } from '../api/time.ts';
 import { randomSuffix } from '../api/names.ts';
 
@@ -71,11 +78,12 @@ const MODIFIED_MESSAGE = 'the object has been modified; please apply your change
  * allocation. It knows nothing of HTTP.
  */
 export class Registry {
-  readonly store: Store;
+  // Only the registry writes the store: everything else reads and writes objects through its operations.
+  readonly #store: Store;
   readonly serviceIps: ServiceIps;
 
   constructor(store: Store, serviceIps: ServiceIps) {
-    this.store = store;
+    this.#store = store;
     this.serviceIps = serviceIps;
   }
 
@@ -102,7 +110,7 @@ export class Registry {
   }
 
   async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<Stored<ApiObject>> {
-    const stored = await this.store.get(this.key(info, namespace, name));
+    const stored = await this.#store.get(this.key(info, namespace, name));
     if (!stored) throw notFound(info, name);
     return this.decode(info, stored.value, stored.modRevision);
   }
@@ -119,13 +127,27 @@ export class Registry {
 
   async list(info: ResourceInfo, query: ListQuery): Promise<{ items: Stored<ApiObject>[]; revision: number }> {
     const filter = this.filter(info, query);
-    const { items, revision } = await this.store.list(this.prefix(info, query.namespace));
+    const { items, revision } = await this.#store.list(this.prefix(info, query.namespace));
     const out: Stored<ApiObject>[] = [];
     for (const item of items) {
       const object = this.decode(info, item.value, item.modRevision);
       if (filter(object)) out.push(object);
     }
     return { items: out, revision };
+  }
+
+  /**
+   * watch follows the changes of a collection (all namespaces when namespace is undefined) after fromRevision, as
+   * Store.watch: onEvent gets the stored values, decode turns them into objects.
+   */
+  watch(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    fromRevision: number,
+    onEvent: (event: WatchEvent) => void,
+    options: WatchOptions,
+  ): void {
+    this.#store.watch(this.prefix(info, namespace), fromRevision, onEvent, options);
   }
 
   /** filter builds the label and field selector predicate of a list or watch (400 on a bad selector). */
@@ -154,7 +176,7 @@ export class Registry {
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
       meta.namespace = namespace;
-      const ns = await this.store.get(`/registry/namespaces/${namespace}`);
+      const ns = await this.#store.get(`/registry/namespaces/${namespace}`);
       admitCreate(info, namespace!, meta.name || meta.generateName || 'Unknown', ns && JSON.parse(ns.value));
     } else {
       delete meta.namespace;
@@ -184,13 +206,13 @@ export class Registry {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     const key = this.key(info, namespace, name);
-    if (await this.store.get(key)) throw alreadyExists(info, name);
+    if (await this.#store.get(key)) throw alreadyExists(info, name);
     if (info.namespaced && namespace !== undefined) await this.#chargeQuota(info, namespace, object, options.dryRun);
     const release =
       info.resource === 'services' ? await this.serviceIps.allocate(object, undefined, options.dryRun) : async () => {};
     if (options.dryRun) return handOut(object);
     try {
-      const revision = await this.store.create(key, encode(object));
+      const revision = await this.#store.create(key, encode(object));
       meta.resourceVersion = String(revision);
       return handOut(object);
     } catch (error) {
@@ -212,7 +234,7 @@ export class Registry {
     options: WriteOptions & { subresource?: string },
   ): Promise<Stored<ApiObject>> {
     const key = this.key(info, namespace, name);
-    const stored = await this.store.get(key);
+    const stored = await this.#store.get(key);
     if (!stored) throw notFound(info, name);
     const old = this.decode(info, stored.value, stored.modRevision);
     if (body?.metadata?.name !== undefined && body.metadata.name !== name) {
@@ -262,7 +284,7 @@ export class Registry {
     }
     delete meta.resourceVersion;
     try {
-      const revision = await this.store.update(key, encode(object), stored.modRevision);
+      const revision = await this.#store.update(key, encode(object), stored.modRevision);
       meta.resourceVersion = String(revision);
       if (info.resource === 'services') await this.serviceIps.releaseRemoved(object, old);
       return handOut(object);
@@ -287,7 +309,7 @@ export class Registry {
   ): Promise<{ object: Stored<ApiObject>; finished: boolean }> {
     const key = this.key(info, namespace, name);
     for (let attempt = 0; ; attempt++) {
-      const stored = await this.store.get(key);
+      const stored = await this.#store.get(key);
       if (!stored) throw notFound(info, name);
       const old = this.decode(info, stored.value, stored.modRevision);
       if (options.preconditions?.uid && options.preconditions.uid !== old.metadata.uid) {
@@ -316,7 +338,7 @@ export class Registry {
           if (remove) return { object: await this.#remove(info, key, old, stored.modRevision), finished: true };
           if (marked === old) return { object: old, finished: false };
           delete marked.metadata.resourceVersion;
-          const revision = await this.store.update(key, encode(marked), stored.modRevision);
+          const revision = await this.#store.update(key, encode(marked), stored.modRevision);
           marked.metadata.resourceVersion = String(revision);
           return { object: marked, finished: false };
         } catch (error) {
@@ -351,7 +373,7 @@ export class Registry {
       if (write.dryRun) return { object: marked, finished: false };
       delete meta.resourceVersion;
       try {
-        const revision = await this.store.update(key, encode(marked), stored.modRevision);
+        const revision = await this.#store.update(key, encode(marked), stored.modRevision);
         meta.resourceVersion = String(revision);
         return { object: marked, finished: false };
       } catch (error) {
@@ -385,7 +407,7 @@ export class Registry {
     const key = this.key(info, namespace, name);
     const refused = (message: string) => conflict({ group: '', resource: 'pods/binding' }, name, message);
     for (let attempt = 0; ; attempt++) {
-      const stored = await this.store.get(key);
+      const stored = await this.#store.get(key);
       if (!stored) throw notFound(info, name);
       const object = this.decode(info, stored.value, stored.modRevision);
       const pod = podView(object);
@@ -420,7 +442,7 @@ export class Registry {
         index === -1 ? [...conditions, scheduled] : conditions.map((c, i) => (i === index ? scheduled : c));
       if (options.dryRun) return object;
       try {
-        const revision = await this.store.update(key, encode(object), stored.modRevision);
+        const revision = await this.#store.update(key, encode(object), stored.modRevision);
         const meta: Meta = object.metadata;
         meta.resourceVersion = String(revision);
         return object;
@@ -438,13 +460,13 @@ export class Registry {
    */
   async #chargeQuota(info: ResourceInfo, namespace: string, object: ApiObject, dryRun: boolean): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const { items } = await this.store.list(this.prefix(QUOTAS, namespace));
+      const { items } = await this.#store.list(this.prefix(QUOTAS, namespace));
       const quotas = items.map((item) => asQuota(this.decode(QUOTAS, item.value, item.modRevision)));
       const charged = quotaCharges(info, object, quotas);
       if (dryRun) return;
       try {
         for (const quota of charged)
-          await this.store.update(
+          await this.#store.update(
             this.key(QUOTAS, namespace, quota.metadata.name),
             encode(quota),
             Number(quota.metadata.resourceVersion),
@@ -458,7 +480,7 @@ export class Registry {
 
   async #remove(info: ResourceInfo, key: string, old: Stored<ApiObject>, revision: number): Promise<Stored<ApiObject>> {
     try {
-      const result = await this.store.delete(key, revision);
+      const result = await this.#store.delete(key, revision);
       if (info.resource === 'services') await this.serviceIps.release(old);
       const meta: Meta = old.metadata;
       meta.resourceVersion = String(result.revision);

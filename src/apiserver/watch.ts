@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ResourceInfo } from '../api/resources.ts';
-import { CompactedError, type Store, type WatchEvent } from './storage/store.ts';
+import { CompactedError, type WatchEvent } from './storage/store.ts';
 import type { WatchEncoding } from './negotiation.ts';
 import type { Stored } from '../api/objects.ts';
 import type { ApiObject, Registry } from './registry.ts';
@@ -33,12 +33,7 @@ export const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
  * once. A filtered watch turns objects leaving the selection into DELETED and entering it into ADDED, as upstream.
  * History lost to compaction ends the stream with an ERROR event carrying 410 Expired.
  */
-export async function serveWatch(
-  res: ServerResponse,
-  store: Store,
-  registry: Registry,
-  request: WatchRequest,
-): Promise<void> {
+export async function serveWatch(res: ServerResponse, registry: Registry, request: WatchRequest): Promise<void> {
   const { info, namespace, filter, render } = request;
   const encoding = request.encoding;
   res.writeHead(200, {
@@ -101,7 +96,7 @@ export async function serveWatch(
       visible.delete(event.key);
     }
   };
-  store.watch(registry.prefix(info, namespace), from, onEvent, {
+  registry.watch(info, namespace, from, onEvent, {
     signal: abort.signal,
     onError: (error) => {
       if (error instanceof CompactedError)
