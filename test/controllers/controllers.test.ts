@@ -9,7 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Informer } from '../../src/client/client.ts';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../../src/api/objects.ts';
+import type { Informer } from '../../src/client/client.ts';
+import { sleep } from '../../src/util/wait.ts';
+import { playKubelet, readyNode } from './fake-kubelet.ts';
 import { isStatusError } from '../../src/api/status.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { KUBECTL_VERSIONS, kubectl, kubectlAvailable } from '../support/kubectl.ts';
@@ -22,7 +26,7 @@ describe('controller manager and scheduler', () => {
   let server: TestApiServer;
   let cm: StartedProcess;
   let scheduler: StartedProcess;
-  let kubelet: Informer;
+  let kubelet: Informer<Stored<Pod>>;
   let cache: string;
   const r = (name: string) => server.client.resource(name);
   const startCm = () =>
@@ -42,80 +46,38 @@ describe('controller manager and scheduler', () => {
     (await server.client.list(r(resource), { namespace: 'default', labelSelector })).items as any[];
   const livePods = async () => (await list('pods', 'app=nginx')).filter((p) => !p.metadata.deletionTimestamp);
 
-  /** playKubelet runs bound pods like a kubelet would: Running, Ready, an IP from the node's podCIDR. */
-  function playKubelet(): Informer {
+  /** runPods runs bound pods like a kubelet would: Running, Ready, an IP from the node's podCIDR. */
+  function runPods(): Informer<Stored<Pod>> {
     const next = new Map<string, number>();
-    const handle = async (pod: any) => {
-      if (!pod.spec?.nodeName) return;
-      const pods = r('pods');
-      if (pod.metadata.deletionTimestamp) {
-        await server.client
-          .delete(pods, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 })
-          .catch(() => undefined);
-        return;
-      }
-      if (pod.status?.phase === 'Running') return;
-      const node = await server.client.get(r('nodes'), undefined, pod.spec.nodeName);
-      if (!node.spec?.podCIDR) return;
+    return playKubelet(server.client, async (pod) => {
+      if (pod.status?.phase === 'Running') return undefined;
+      const node = await server.client.get(server.client.typed('nodes'), undefined, pod.spec!.nodeName!);
+      if (!node.spec?.podCIDR) return undefined;
       const n = (next.get(node.metadata.name) ?? 1) + 1;
       next.set(node.metadata.name, n);
-      const ip = node.spec.podCIDR.replace(/\.0\/24$/, `.${n}`);
-      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      await server.client
-        .update(
-          pods,
-          {
-            ...pod,
-            status: {
-              ...pod.status,
-              phase: 'Running',
-              podIP: ip,
-              podIPs: [{ ip }],
-              hostIP: '192.168.0.1',
-              startTime: now,
-              conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
-              containerStatuses: [
-                {
-                  name: 'nginx',
-                  ready: true,
-                  restartCount: 0,
-                  image: 'nginx:1.7.9',
-                  imageID: '',
-                  started: true,
-                  state: { running: { startedAt: now } },
-                },
-              ],
-            },
-          },
-          { subresource: 'status' },
-        )
-        .catch(() => undefined);
-    };
-    return new Informer(server.client, r('pods'), {
-      onAdd: (p) => void handle(p),
-      onUpdate: (_o, p) => void handle(p),
-    }).start();
+      const podIP = node.spec.podCIDR.replace(/\.0\/24$/, `.${n}`);
+      return { phase: 'Running', podIP, hostIP: '192.168.0.1', image: 'nginx:1.7.9' };
+    });
   }
 
   before(async () => {
     server = await startApiServer();
     cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
     for (const name of ['nodea', 'nodeb']) {
-      await server.client.create(r('nodes'), undefined, {
-        metadata: { name, labels: { 'kubernetes.io/hostname': name } },
-        status: {
-          conditions: [
-            { type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() },
-          ],
-          allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
-          capacity: { cpu: '2', memory: '4Gi', pods: '110' },
-          addresses: [{ type: 'InternalIP', address: name === 'nodea' ? '192.168.0.10' : '192.168.0.11' }],
-        },
-      });
+      await server.client.create(
+        r('nodes'),
+        undefined,
+        readyNode(name, {
+          labels: { 'kubernetes.io/hostname': name },
+          cpu: '2',
+          memory: '4Gi',
+          address: name === 'nodea' ? '192.168.0.10' : '192.168.0.11',
+        }),
+      );
     }
     startCm();
     scheduler = startProcess([TSKUBE, 'scheduler', `--kubeconfig=${server.kubeconfig}`, '--leader-elect=false']);
-    kubelet = playKubelet();
+    kubelet = runPods();
   });
 
   after(async () => {
@@ -279,7 +241,7 @@ describe('controller manager and scheduler', () => {
       '3 running pods',
       async () => (await livePods()).filter((p) => p.status?.phase === 'Running').length === 3,
     );
-    await new Promise((res) => setTimeout(res, 1000));
+    await sleep(1000);
     assert.equal((await livePods()).length, 3, 'no duplicates');
     const after = (await server.client.list(r('nodes'))).items.map((n: any) => n.spec.podCIDR);
     assert.deepEqual(after, before);
@@ -432,7 +394,7 @@ describe('controller manager and scheduler', () => {
           (await server.client.get(r('leases'), 'kube-system', 'kube-controller-manager').catch(() => undefined))?.spec
             ?.holderIdentity,
       );
-      await new Promise((res) => setTimeout(res, 3000));
+      await sleep(3000);
       const leaders = [a, b].filter((p) => p.output().includes('successfully acquired lease'));
       assert.equal(leaders.length, 1, 'exactly one leader');
       assert.equal(

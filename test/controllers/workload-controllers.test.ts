@@ -5,7 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Informer } from '../../src/client/client.ts';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../../src/api/objects.ts';
+import { timestamp } from '../../src/api/time.ts';
+import type { Informer } from '../../src/client/client.ts';
+import { playKubelet, readyNode } from './fake-kubelet.ts';
 import { isStatusError } from '../../src/api/status.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { TSKUBE, startProcess, type StartedProcess } from '../support/processes.ts';
@@ -15,87 +19,45 @@ describe('workload and namespace controllers', () => {
   let server: TestApiServer;
   let cm: StartedProcess;
   let scheduler: StartedProcess;
-  let kubelet: Informer;
+  let kubelet: Informer<Stored<Pod>>;
   const r = (name: string) => server.client.resource(name);
   const list = async (resource: string, namespace: string, labelSelector?: string) =>
     (await server.client.list(r(resource), { namespace, labelSelector })).items as any[];
 
-  function playKubelet(): Informer {
-    const handle = async (pod: any) => {
-      if (!pod.spec?.nodeName) return;
-      const pods = r('pods');
-      if (pod.metadata.deletionTimestamp) {
-        await server.client
-          .delete(pods, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 })
-          .catch(() => undefined);
-        return;
-      }
-      if (pod.status?.phase && pod.status.phase !== 'Pending') return;
-      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      const exit = /^exit (\d+)$/.exec((pod.spec.containers[0].command ?? []).join(' '));
-      const code = exit ? Number(exit[1]) : undefined;
-      const state =
-        code === undefined
-          ? { running: { startedAt: now } }
-          : {
-              terminated: {
-                exitCode: code,
-                reason: code === 0 ? 'Completed' : 'Error',
-                startedAt: now,
-                finishedAt: now,
-              },
-            };
-      const phase = code === undefined ? 'Running' : code === 0 ? 'Succeeded' : 'Failed';
-      await server.client
-        .update(
-          pods,
-          {
-            ...pod,
-            status: {
-              ...pod.status,
-              phase,
-              podIP: '10.244.0.9',
-              startTime: now,
-              conditions: [{ type: 'Ready', status: code === undefined ? 'True' : 'False', lastTransitionTime: now }],
-              containerStatuses: [
-                {
-                  name: pod.spec.containers[0].name,
-                  ready: code === undefined,
-                  restartCount: 0,
-                  image: 'busybox',
-                  imageID: '',
-                  started: code === undefined,
-                  state,
-                },
-              ],
-            },
-          },
-          { subresource: 'status' },
-        )
-        .catch(() => undefined);
-    };
-    return new Informer(server.client, r('pods'), {
-      onAdd: (p) => void handle(p),
-      onUpdate: (_o, p) => void handle(p),
-    }).start();
+  /** runPods runs bound pods: Running, except pods whose command is `exit N`, which finish with that code. */
+  function runPods(): Informer<Stored<Pod>> {
+    return playKubelet(server.client, (pod) => {
+      if (pod.status?.phase && pod.status.phase !== 'Pending') return undefined;
+      const now = timestamp();
+      const exit = /^exit (\d+)$/.exec((pod.spec?.containers[0]?.command ?? []).join(' '));
+      if (!exit) return { phase: 'Running', podIP: '10.244.0.9', image: 'busybox' };
+      const exitCode = Number(exit[1]);
+      return {
+        phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+        podIP: '10.244.0.9',
+        image: 'busybox',
+        state: {
+          terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: now, finishedAt: now },
+        },
+      };
+    });
   }
 
   before(async () => {
     server = await startApiServer();
-    await server.client.create(r('nodes'), undefined, {
-      metadata: { name: 'nodea', labels: { 'kubernetes.io/hostname': 'nodea' } },
-      status: {
-        conditions: [
-          { type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() },
-        ],
-        allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-        capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-        addresses: [{ type: 'InternalIP', address: '192.168.0.10' }],
-      },
-    });
+    await server.client.create(
+      r('nodes'),
+      undefined,
+      readyNode('nodea', {
+        labels: { 'kubernetes.io/hostname': 'nodea' },
+        cpu: '4',
+        memory: '8Gi',
+        address: '192.168.0.10',
+      }),
+    );
     cm = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`, '--leader-elect=false']);
     scheduler = startProcess([TSKUBE, 'scheduler', `--kubeconfig=${server.kubeconfig}`, '--leader-elect=false']);
-    kubelet = playKubelet();
+    kubelet = runPods();
   });
 
   after(async () => {
@@ -225,7 +187,7 @@ describe('workload and namespace controllers', () => {
       },
     });
     // Pretend the last run was two minutes ago, so a start time has been missed.
-    const past = new Date(Date.now() - 120_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const past = timestamp(Date.now() - 120_000);
     await server.client.patch(r('cronjobs'), 'default', 'tick', { status: { lastScheduleTime: past } }, 'merge', {
       subresource: 'status',
     });
@@ -241,17 +203,15 @@ describe('workload and namespace controllers', () => {
   });
 
   test('a DaemonSet runs one pod per node it tolerates and rolls a new template out, keeping revisions', async () => {
-    await server.client.create(r('nodes'), undefined, {
-      metadata: { name: 'tainted' },
-      spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] },
-      status: {
-        conditions: [
-          { type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() },
-        ],
-        allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-        capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-      },
-    });
+    await server.client.create(
+      r('nodes'),
+      undefined,
+      readyNode('tainted', {
+        cpu: '4',
+        memory: '8Gi',
+        spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] },
+      }),
+    );
     await server.client.create(r('daemonsets'), 'default', {
       metadata: { name: 'agent' },
       spec: {
