@@ -3,12 +3,13 @@ import type { KubeObject } from '../api/objects.ts';
 /**
  * Decoded is an object as a client sent it, after typed decoding with its kind's schema (typed-decode.ts): every
  * field has its kubernetes-types type, but any of them may be missing, the required ones too (reporting those is
- * validation's job, and defaulting fills some in).
+ * validation's job, and defaulting fills some in). metadata keeps ObjectMeta as it is, so that a Decoded object is
+ * a KubeObject: the registry has set what metadata needs before per-kind code sees it.
  */
 export type Decoded<T> = T extends readonly (infer E)[]
   ? Decoded<E>[]
   : T extends object
-    ? { [K in keyof T as string extends K ? never : K]?: Decoded<T[K]> } & {
+    ? { [K in keyof T as string extends K ? never : K]?: K extends 'metadata' ? T[K] : Decoded<T[K]> } & {
         // A map (labels, data, selector) keeps its index signature as it is: its values are there when their keys are.
         [K in keyof T as string extends K ? K : never]: Decoded<T[K]>;
       }

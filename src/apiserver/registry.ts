@@ -20,7 +20,7 @@ import { validate } from './validation/validation.ts';
 import { validateMore } from './validation/workload-validation.ts';
 import { matchesFields, parseFieldSelector } from './field-selector.ts';
 import type { ServiceIps } from './service-ips.ts';
-import { dropServiceTypeDependentFields, prepareStatusUpdate } from './strategy/update-strategy.ts';
+import { prepareForUpdate, prepareStatusUpdate } from './strategy/update-strategy.ts';
 import { quotaCharges } from './quota-admission.ts';
 import {
   admitCreate,
@@ -253,7 +253,7 @@ export class Registry {
       if (info.subresources.includes('status') && info.resource !== 'namespaces')
         object.status = structuredClone(old.status);
       applyDefaults(info.kind, object);
-      if (info.resource === 'services') dropServiceTypeDependentFields(object, old);
+      prepareForUpdate(info.kind, object, old);
       applyMoreDefaults(info.kind, object);
     }
     object.metadata ??= {};

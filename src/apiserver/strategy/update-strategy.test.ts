@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dropServiceTypeDependentFields, prepareStatusUpdate } from './update-strategy.ts';
+import type { Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
+import type { Decoded } from '../per-kind.ts';
+import { dropServiceTypeDependentFields, prepareForUpdate, prepareStatusUpdate } from './update-strategy.ts';
 
-const clusterIP = () => ({
+const clusterIP = (): Decoded<Service> & { spec: Decoded<ServiceSpec> } => ({
   spec: {
     type: 'ClusterIP',
     clusterIP: '10.0.0.7',
@@ -15,7 +17,7 @@ const clusterIP = () => ({
 });
 
 test('dropServiceTypeDependentFields() clears an unchanged clusterIP, families and policies when switching to ExternalName', () => {
-  const svc: any = clusterIP();
+  const svc = clusterIP();
   svc.spec.type = 'ExternalName';
   svc.spec.externalName = 'example.com';
   dropServiceTypeDependentFields(svc, clusterIP());
@@ -23,7 +25,7 @@ test('dropServiceTypeDependentFields() clears an unchanged clusterIP, families a
 });
 
 test('dropServiceTypeDependentFields() keeps a clusterIP the client changed (validation then rejects it)', () => {
-  const svc: any = clusterIP();
+  const svc = clusterIP();
   svc.spec.type = 'ExternalName';
   svc.spec.clusterIP = '10.0.0.9';
   dropServiceTypeDependentFields(svc, clusterIP());
@@ -32,7 +34,7 @@ test('dropServiceTypeDependentFields() keeps a clusterIP the client changed (val
 
 test('dropServiceTypeDependentFields() clears unchanged nodePorts and externalTrafficPolicy from NodePort to ClusterIP', () => {
   const old = { spec: { type: 'NodePort', externalTrafficPolicy: 'Cluster', ports: [{ port: 80, nodePort: 30080 }] } };
-  const svc: any = structuredClone(old);
+  const svc = structuredClone(old);
   svc.spec.type = 'ClusterIP';
   dropServiceTypeDependentFields(svc, old);
   assert.deepEqual(svc.spec, { type: 'ClusterIP', ports: [{ port: 80 }] });
@@ -55,4 +57,15 @@ test("prepareStatusUpdate() keeps the stored spec and the request's labels, anno
     spec: { type: 'ClusterIP' },
     status: body.status,
   });
+});
+
+test('prepareForUpdate() drops type-dependent fields for Services only', () => {
+  const svc = clusterIP();
+  svc.spec.type = 'ExternalName';
+  prepareForUpdate('Service', svc, clusterIP());
+  assert.equal(svc.spec.clusterIP, undefined);
+  const other = { kind: 'Widget', spec: { type: 'ExternalName', clusterIP: '10.0.0.7' } };
+  const otherOld = { kind: 'Widget', spec: { type: 'ClusterIP', clusterIP: '10.0.0.7' } };
+  prepareForUpdate('Widget', other, otherOld);
+  assert.equal(other.spec.clusterIP, '10.0.0.7');
 });
