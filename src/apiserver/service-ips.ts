@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../api/objects.ts';
+import type { Decoded } from './per-kind.ts';
 import { formatIPv4 } from '../net/ipv4.ts';
 import { invalid, type StatusCause } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
@@ -20,8 +23,16 @@ interface Owner {
   name: string;
 }
 
-function ownerOf(svc: any): Owner {
+function ownerOf(svc: KubeObject): Owner {
   return { namespace: svc.metadata?.namespace ?? '', name: svc.metadata?.name ?? '' };
+}
+
+/**
+ * asService is the one place ServiceIps reads an object as a Service: the registry hands it only objects of the
+ * services resource (decoded with the Service schema, or as stored).
+ */
+function asService(object: KubeObject): Decoded<Service> {
+  return object as Decoded<Service>;
 }
 
 function now(): string {
@@ -60,7 +71,9 @@ export class ServiceIps {
   }
 
   /** carryOver keeps the allocated ClusterIP and NodePorts when an update leaves them out (as upstream does). */
-  carryOver(object: any, old: any): void {
+  carryOver(service: KubeObject, oldService: KubeObject): void {
+    const object = asService(service);
+    const old = asService(oldService);
     const spec = (object.spec ??= {});
     if (spec.type === 'ExternalName') return;
     if (!spec.clusterIP && old.spec?.clusterIP) spec.clusterIP = old.spec.clusterIP;
@@ -69,7 +82,7 @@ export class ServiceIps {
       for (const p of spec.ports ?? []) {
         if (p.nodePort) continue;
         const previous = (old.spec?.ports ?? []).find(
-          (o: any) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'),
+          (o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'),
         );
         if (previous?.nodePort) p.nodePort = previous.nodePort;
       }
@@ -162,7 +175,13 @@ export class ServiceIps {
    * this allocation (for a failed write) and throws 422 Invalid when a requested value is unavailable. A dry run
    * checks the same but claims nothing.
    */
-  async allocate(object: any, old: any | undefined, dryRun: boolean): Promise<() => Promise<void>> {
+  async allocate(
+    service: KubeObject,
+    oldService: KubeObject | undefined,
+    dryRun: boolean,
+  ): Promise<() => Promise<void>> {
+    const object = asService(service);
+    const old = oldService && asService(oldService);
     const spec = (object.spec ??= {});
     const owner = ownerOf(object);
     const taken: { ips: number[]; ports: number[] } = { ips: [], ports: [] };
@@ -212,9 +231,9 @@ export class ServiceIps {
         }
       }
       if (spec.type !== 'ExternalName' && spec.clusterIP) spec.clusterIPs = [spec.clusterIP];
-      const oldPorts = new Set<number>((old?.spec?.ports ?? []).map((p: any) => p.nodePort).filter(Boolean));
+      const oldPorts = new Set((old?.spec?.ports ?? []).map((p) => p.nodePort).filter((n) => n !== undefined));
       if (needsNodePorts(spec)) {
-        const ports: any[] = spec.ports ?? [];
+        const ports = spec.ports ?? [];
         for (let i = 0; i < ports.length; i++) {
           const p = ports[i];
           if (p.nodePort && oldPorts.has(p.nodePort)) continue;
@@ -276,9 +295,11 @@ export class ServiceIps {
   }
 
   /** releaseRemoved frees what old held and object no longer does (after a successful update). */
-  async releaseRemoved(object: any, old: any): Promise<void> {
+  async releaseRemoved(service: KubeObject, oldService: KubeObject): Promise<void> {
+    const object = asService(service);
+    const old = asService(oldService);
     const owner = ownerOf(old);
-    const keep = new Set<number>((object.spec?.ports ?? []).map((p: any) => p.nodePort).filter(Boolean));
+    const keep = new Set((object.spec?.ports ?? []).map((p) => p.nodePort).filter((n) => n !== undefined));
     if (object.spec?.healthCheckNodePort) keep.add(object.spec.healthCheckNodePort);
     for (const p of old.spec?.ports ?? [])
       if (p.nodePort && !keep.has(p.nodePort)) await this.#free('port', p.nodePort, owner);
@@ -291,7 +312,8 @@ export class ServiceIps {
   }
 
   /** release frees everything a deleted Service held. */
-  async release(old: any): Promise<void> {
+  async release(oldService: KubeObject): Promise<void> {
+    const old = asService(oldService);
     const owner = ownerOf(old);
     const ip = ServiceAllocations.ipNumber(old.spec?.clusterIP ?? '');
     if (ip !== undefined) await this.#free('ip', ip, owner);
@@ -304,12 +326,12 @@ export class ServiceIps {
    * or port key back (a crash between the two writes, or a user deleting an IPAddress), and every IPAddress or port
    * key that no Service holds for longer than a minute is removed. Returns what it did, for logs and tests.
    */
-  async repair(services: any[]): Promise<{ created: number; removed: number }> {
+  async repair(services: KubeObject[]): Promise<{ created: number; removed: number }> {
     let created = 0;
     let removed = 0;
     const heldIps = new Map<number, Owner>();
     const heldPorts = new Map<number, Owner>();
-    for (const svc of services) {
+    for (const svc of services.map(asService)) {
       const owner = ownerOf(svc);
       const ip = ServiceAllocations.ipNumber(svc.spec?.clusterIP ?? '');
       if (ip !== undefined && this.ranges.ips.contains(ip)) heldIps.set(ip, owner);
@@ -381,6 +403,6 @@ function createdAt(kind: 'ip' | 'port', value: string): number {
   }
 }
 
-function needsNodePorts(spec: any): boolean {
+function needsNodePorts(spec: Decoded<ServiceSpec>): boolean {
   return spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
 }
