@@ -337,9 +337,10 @@ export class Registry {
         try {
           if (remove) return { object: await this.#remove(info, key, old, stored.modRevision), finished: true };
           if (marked === old) return { object: old, finished: false };
-          delete marked.metadata.resourceVersion;
+          const markedMeta: Meta = marked.metadata;
+          delete markedMeta.resourceVersion;
           const revision = await this.#store.update(key, encode(marked), stored.modRevision);
-          marked.metadata.resourceVersion = String(revision);
+          markedMeta.resourceVersion = String(revision);
           return { object: marked, finished: false };
         } catch (error) {
           if (error instanceof RevisionConflictError && attempt < 5) continue;
