@@ -1,8 +1,9 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
-import { badRequest } from '../api/status.ts';
-import { resourceByName } from '../api/resources.ts';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
+import { StatusError, badRequest } from '../api/status.ts';
 import type { Registry } from './registry.ts';
 
 /**
@@ -19,6 +20,9 @@ export interface KubeletClientTls {
 /** HOP_HEADERS are not passed on to the kubelet: the caller's credentials stay with the API server. */
 const DROPPED_HEADERS = new Set(['authorization', 'host', 'impersonate-user', 'impersonate-group']);
 
+/** PodsAndNodes is what the proxy reads from the registry: the pod, then its node. */
+export type PodsAndNodes = Pick<Registry, 'getPod' | 'getNode'>;
+
 function forwardedHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([k]) => !DROPPED_HEADERS.has(k)));
 }
@@ -32,7 +36,7 @@ export async function proxyToKubelet(
   req: IncomingMessage,
   res: ServerResponse,
   o: {
-    registry: Registry;
+    registry: PodsAndNodes;
     namespace: string;
     pod: string;
     subresource: 'log' | 'exec';
@@ -41,7 +45,7 @@ export async function proxyToKubelet(
   },
 ): Promise<void> {
   const pod = await o.registry.getPod(o.namespace, o.pod);
-  const containers: any[] = pod.spec?.containers ?? [];
+  const containers = pod.spec?.containers ?? [];
   const container = o.query.get('container') ?? (containers.length === 1 ? containers[0].name : undefined);
   if (!container)
     throw badRequest(
@@ -49,8 +53,7 @@ export async function proxyToKubelet(
     );
   if (!pod.spec?.nodeName) throw badRequest(`pod ${o.pod} does not have a host assigned`);
   const node = await o.registry.getNode(pod.spec.nodeName);
-  const ip = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  const { ip, port } = kubeletAddress(node);
   if (!ip) throw badRequest(`node ${node.metadata.name} has no InternalIP`);
   const query = new URLSearchParams(o.query);
   query.delete('container');
@@ -107,7 +110,7 @@ export async function proxyExecUpgrade(
   req: http.IncomingMessage,
   socket: import('node:stream').Duplex,
   head: Buffer,
-  registry: Registry,
+  registry: PodsAndNodes,
   tls?: KubeletClientTls,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://apiserver');
@@ -133,16 +136,19 @@ export async function proxyExecUpgrade(
     string,
     'exec' | 'attach' | 'portforward',
   ];
-  let pod: any;
-  let node: any;
+  let pod: Stored<Pod>;
+  let node: Stored<Node>;
   try {
-    pod = await registry.get(resourceByName('', 'pods')!, namespace, name);
+    pod = await registry.getPod(namespace, name);
     if (!pod.spec?.nodeName) return fail(400, `pod ${name} does not have a host assigned`);
-    node = await registry.get(resourceByName('', 'nodes')!, undefined, pod.spec.nodeName);
-  } catch (error: any) {
-    return fail(error.code ?? 500, error.message);
+    node = await registry.getNode(pod.spec.nodeName);
+  } catch (error) {
+    return fail(
+      error instanceof StatusError ? error.code : 500,
+      error instanceof Error ? error.message : String(error),
+    );
   }
-  const containers: any[] = pod.spec?.containers ?? [];
+  const containers = pod.spec?.containers ?? [];
   const container =
     url.searchParams.get('container') ??
     (containers.length === 1 || subresource === 'attach' ? containers[0]?.name : undefined);
@@ -151,8 +157,9 @@ export async function proxyExecUpgrade(
       400,
       `a container name must be specified for pod ${name}, choose one of: [${containers.map((c) => c.name).join(' ')}]`,
     );
-  const ip = (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  const { ip, port } = kubeletAddress(node);
+  // Without an address, tls.connect would dial localhost: answer as the log/exec path does instead.
+  if (!ip) return fail(400, `node ${node.metadata.name} has no InternalIP`);
   const query = new URLSearchParams(url.searchParams);
   query.delete('container');
   const upstream = tlsConnect({
@@ -182,4 +189,10 @@ export async function proxyExecUpgrade(
   upstream.on('error', (error) => fail(502, `error dialing backend: ${error.message}`));
   socket.on('error', () => upstream.destroy());
   socket.on('close', () => upstream.destroy());
+}
+
+/** kubeletAddress is where a node's kubelet listens: its InternalIP and the port it reported (10250 by default). */
+export function kubeletAddress(node: Node): { ip: string | undefined; port: number } {
+  const ip = (node.status?.addresses ?? []).find((a) => a.type === 'InternalIP')?.address;
+  return { ip, port: node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250 };
 }
