@@ -136,6 +136,7 @@ describe('kubelet pod loop (FakeRuntime, FakeClock)', () => {
     );
     assert.equal(app(p)?.restartCount, 1);
     assert.equal(app(p)?.lastState?.terminated?.exitCode, 2);
+    assert.equal(p.status?.phase, 'Running', 'a crash-looping pod stays Running, as upstream');
     const backOffEvents = async () =>
       (await client.list(client.typed('events'), { namespace: 'default' })).items.filter(
         (e) => e.reason === 'BackOff' && e.involvedObject.uid === uid,

@@ -47,6 +47,7 @@ import {
   type BackOff,
   decideContainer,
   type Observed,
+  podPhase,
   type RestartPolicy,
   terminatedState,
 } from './restart.ts';
@@ -752,14 +753,7 @@ export class Kubelet {
   async #report(pod: PodObject, podIP: string, statuses: ApiContainerStatus[]): Promise<void> {
     const allRunning = statuses.length > 0 && statuses.every((s) => s.state?.running);
     const ready = allRunning && statuses.every((s) => s.ready);
-    const done = statuses.length > 0 && statuses.every((s) => s.state?.terminated);
-    const phase = done
-      ? statuses.every((s) => s.state?.terminated?.exitCode === 0)
-        ? 'Succeeded'
-        : 'Failed'
-      : statuses.some((s) => s.state?.running)
-        ? 'Running'
-        : 'Pending';
+    const phase = podPhase((pod.spec?.restartPolicy ?? 'Always') as RestartPolicy, statuses);
     const previous = pod.status?.conditions ?? [];
     const condition = (type: string, ok: boolean): PodCondition => {
       const status = ok ? 'True' : 'False';

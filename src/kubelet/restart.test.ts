@@ -9,6 +9,7 @@ import {
   goDuration,
   nextBackOff,
   type Observed,
+  podPhase,
   type RestartPolicy,
   shouldRestart,
   terminatedState,
@@ -149,4 +150,26 @@ test('the API status: running is ready and started with an ID; waiting and termi
       lastState: { terminated },
     },
   );
+});
+
+test('podPhase follows upstream getPhase', () => {
+  const running = { name: 'a', image: 'i', imageID: '', ready: true, restartCount: 0, state: { running: {} } };
+  const first = { ...running, state: { waiting: { reason: 'ContainerCreating' } } };
+  const crashing = {
+    ...running,
+    state: { waiting: { reason: 'CrashLoopBackOff' } },
+    lastState: { terminated: { exitCode: 1 } },
+  };
+  const ok = { ...running, state: { terminated: { exitCode: 0 } } };
+  const failed = { ...running, state: { terminated: { exitCode: 2 } } };
+  assert.equal(podPhase('Always', []), 'Pending');
+  assert.equal(podPhase('Always', [running, first]), 'Pending', 'a container not started yet');
+  assert.equal(podPhase('Always', [running, crashing]), 'Running');
+  assert.equal(podPhase('Always', [crashing]), 'Running', 'a crash-looping pod is Running, as upstream');
+  assert.equal(podPhase('OnFailure', [ok, crashing]), 'Running', 'restarting after a failure');
+  assert.equal(podPhase('OnFailure', [ok, ok]), 'Succeeded');
+  assert.equal(podPhase('Never', [ok, ok]), 'Succeeded');
+  assert.equal(podPhase('Never', [ok, failed]), 'Failed');
+  assert.equal(podPhase('Never', [running, failed]), 'Running');
+  assert.equal(podPhase('Always', [running], 2), 'Pending', 'a container without status is unknown');
 });

@@ -152,3 +152,39 @@ export function apiContainerStatus(o: {
     ...(o.lastState ? { lastState: o.lastState } : {}),
   };
 }
+
+/**
+ * podPhase is upstream's getPhase for a pod's regular containers (kubelet_pods.go): Pending while any container
+ * waits to start for the first time; Running once all have started and one runs, or while all have stopped and
+ * will restart (Always; OnFailure after a failure); Succeeded or Failed once all have stopped for good.
+ */
+export function podPhase(
+  policy: RestartPolicy,
+  statuses: readonly ContainerStatus[],
+  containers: number = statuses.length,
+): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  let unknown = containers - statuses.length;
+  for (const s of statuses) {
+    if (s.state?.running) running++;
+    else if (s.state?.terminated) {
+      stopped++;
+      if (s.state.terminated.exitCode === 0) succeeded++;
+    } else if (s.state?.waiting) {
+      if (s.lastState?.terminated) stopped++;
+      else waiting++;
+    } else unknown++;
+  }
+  if (waiting > 0) return 'Pending';
+  if (running > 0 && unknown === 0) return 'Running';
+  if (running === 0 && stopped > 0 && unknown === 0) {
+    if (policy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    if (policy === 'Never') return 'Failed';
+    return 'Running';
+  }
+  return 'Pending';
+}
