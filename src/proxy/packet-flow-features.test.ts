@@ -6,9 +6,10 @@
  *
  * Features covered (scenario names below):
  * - ClusterIP with one endpoint, with three (a third each), several ports, named target ports resolved per endpoint
- * - no endpoints: REJECT on the ClusterIP, the NodePort and external IPs
+ * - no endpoints: REJECT on the ClusterIP, the NodePort, external IPs and LoadBalancer IPs
  * - NodePort on the node IP, from outside, a pod and the node; on 127.0.0.1 (iptables; nftables does not, as
- *   upstream); nodePortAddresses limiting the addresses; --iptables-localhost-nodeports=false
+ *   upstream); nodePortAddresses limiting the addresses; --iptables-localhost-nodeports=false; with nfacct
+ *   counters, without --random-fully, with liberal conntrack (iptables)
  * - externalIPs; LoadBalancer ingress IPs (ipMode Proxy ignored); loadBalancerSourceRanges (allowed, blocked,
  *   pods blocked too, the NodePort not filtered)
  * - sessionAffinity ClientIP (spread without affinity, pinned with it)
@@ -31,7 +32,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Service, ServicePort as ServicePortSpec, ServiceSpec, ServiceStatus } from 'kubernetes-types/core/v1.js';
 import type { EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { renderIptables, type RenderInput } from './render-iptables.ts';
+import {
+  INVALID_DROPPED_COUNTER,
+  LOCALHOST_NODEPORTS_COUNTER,
+  renderIptables,
+  type RenderInput,
+} from './render-iptables.ts';
 import { type NftLayout, nftScript, renderNftables } from './render-nftables.ts';
 import { buildServicePorts } from './service-ports.ts';
 import { summarize, type TracePacket } from './trace.ts';
@@ -173,18 +179,23 @@ const SCENARIOS: Scenario[] = [
   {
     feature: 'no endpoints',
     services: [
-      service('empty', {
-        type: 'NodePort',
-        clusterIP: '172.30.1.5',
-        externalIPs: ['192.168.99.5'],
-        ports: [port({ name: 'p80', port: 80, nodePort: 30005 })],
-      }),
+      service(
+        'empty',
+        {
+          type: 'LoadBalancer',
+          clusterIP: '172.30.1.5',
+          externalIPs: ['192.168.99.5'],
+          ports: [port({ name: 'p80', port: 80, nodePort: 30005 })],
+        },
+        { loadBalancer: { ingress: [{ ip: '1.2.3.5' }] } },
+      ),
     ],
     slices: [slice('empty', [])],
     flows: [
       { name: 'ClusterIP rejected', from: POD, to: '172.30.1.5:80', expect: ['REJECT'] },
       { name: 'NodePort rejected', from: EXTERNAL, to: `${NODE_IP}:30005`, expect: ['REJECT'] },
       { name: 'external IP rejected', from: EXTERNAL, to: '192.168.99.5:80', expect: ['REJECT'] },
+      { name: 'LB IP rejected', from: EXTERNAL, to: '1.2.3.5:80', expect: ['REJECT'] },
     ],
   },
   {
@@ -244,6 +255,28 @@ const SCENARIOS: Scenario[] = [
     flows: [
       { name: 'on the node IP', from: EXTERNAL, to: `${NODE_IP}:30006`, expect: ['10.1.6.1:80 masq'] },
       { name: 'on localhost', from: '127.0.0.1', fromNode: true, to: '127.0.0.1:30006', expect: ['ACCEPT'] },
+    ],
+  },
+  {
+    feature: 'iptables options: nfacct counters, no --random-fully, liberal conntrack',
+    only: 'iptables',
+    services: [nodePortService()],
+    slices: [slice('np', [{ ip: '10.1.6.1' }])],
+    options: {
+      nfacctCounters: [LOCALHOST_NODEPORTS_COUNTER, INVALID_DROPPED_COUNTER],
+      randomFully: false,
+      conntrackTCPLiberal: true,
+    },
+    flows: [
+      {
+        name: 'counted localhost NodePort',
+        from: '127.0.0.1',
+        fromNode: true,
+        to: '127.0.0.1:30006',
+        expect: ['10.1.6.1:80 masq'],
+      },
+      { name: 'NodePort on the node IP', from: EXTERNAL, to: `${NODE_IP}:30006`, expect: ['10.1.6.1:80 masq'] },
+      { name: 'ClusterIP from outside', from: EXTERNAL, to: '172.30.1.6:80', expect: ['10.1.6.1:80 masq'] },
     ],
   },
   {

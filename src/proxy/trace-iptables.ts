@@ -18,20 +18,17 @@ export function traceIptables(text: string, packet: TracePacket): TraceOutcome[]
       out.push(finish(afterNat, false));
       continue;
     }
-    const dst = afterNat.dnat ? afterNat.dnat.split(':')[0]! : packet.dst;
-    const hook = packet.fromNode ? 'OUTPUT' : isLocal(dst, packet) ? 'INPUT' : 'FORWARD';
-    for (const afterFilter of walk(
-      filter,
-      hook,
-      'filter',
-      { ...packet, dst, dport: afterNat.dnat ? Number(afterNat.dnat.split(':')[1]) : packet.dport },
-      { ...afterNat, verdict: undefined },
-    )) {
+    // After DNAT, filter and postrouting see the endpoint as the destination.
+    const translated = afterNat.dnat
+      ? { ...packet, dst: afterNat.dnat.split(':')[0]!, dport: Number(afterNat.dnat.split(':')[1]) }
+      : packet;
+    const hook = packet.fromNode ? 'OUTPUT' : isLocal(translated.dst, packet) ? 'INPUT' : 'FORWARD';
+    for (const afterFilter of walk(filter, hook, 'filter', translated, { ...afterNat, verdict: undefined })) {
       if (afterFilter.verdict === 'DROP' || afterFilter.verdict === 'REJECT') {
         out.push(finish(afterFilter, false));
         continue;
       }
-      for (const post of walk(nat, 'POSTROUTING', 'nat', packet, { ...afterFilter, verdict: undefined }))
+      for (const post of walk(nat, 'POSTROUTING', 'nat', translated, { ...afterFilter, verdict: undefined }))
         out.push(finish(post, post.verdict === 'MASQUERADE'));
     }
   }

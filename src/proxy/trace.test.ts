@@ -52,6 +52,19 @@ test('trace shows the counters iptables-save -c lists', () => {
   assert.match(formatTrace([first!]), /^50\.0% → 172\.17\.0\.2:80\n {4}nat PREROUTING: /);
 });
 
+test("postrouting sees the endpoint, not the VIP: a host's own SNAT rule for off-pod-network traffic stays out", () => {
+  // As tskube's flatnet writes on every node: pods' traffic leaving the pod network is masqueraded.
+  const text = LISTINGS['iptables-save -c'].text.replace(
+    /^(\[\d+:\d+\] -A POSTROUTING .*KUBE-POSTROUTING)$/m,
+    '$1\n-A POSTROUTING -s 172.17.0.0/16 ! -d 172.16.0.0/14 -j MASQUERADE',
+  );
+  assert.notEqual(text, LISTINGS['iptables-save -c'].text);
+  assert.deepEqual(where(summarize(traceIptables(text, packet('172.17.0.3')))), [
+    '0.5 172.17.0.2:80',
+    '0.5 172.18.0.2:80',
+  ]);
+});
+
 test('applyMark: MARK as kube-proxy writes it and as iptables-save prints it', () => {
   assert.equal(applyMark(['-j', 'MARK', '--or-mark', '0x4000'], 0x1), 0x4001);
   assert.equal(applyMark(['-j', 'MARK', '--xor-mark', '0x4000'], 0x4001), 0x1);
