@@ -31,6 +31,9 @@ import type {
   RuntimeService,
 } from './runtime-service.ts';
 
+/** The pod network as the runtime uses it (PodNetwork; a fake in unit tests): set up returns the pod's IP. */
+export type SandboxNetwork = Pick<PodNetwork, 'setUp' | 'tearDown'>;
+
 /** What the runtime keeps on disk of a sandbox, so a restarted kubelet can still stop and remove it. */
 interface SandboxRecord {
   config: PodSandboxConfig;
@@ -50,7 +53,7 @@ interface ContainerRecord {
  * previous one of its name (whose log stays as previous.log). Sandboxes and containers are recorded on disk.
  */
 export class ProcessRuntimeService implements RuntimeService {
-  #network: PodNetwork;
+  #network: SandboxNetwork;
   #processes: ProcessRuntime;
   #pending = new Map<string, { podSandboxId: string; config: ContainerConfig }>();
 
@@ -59,7 +62,7 @@ export class ProcessRuntimeService implements RuntimeService {
   #profiles: string;
 
   /** rootDir holds image layers and compiled seccomp filters; Localhost seccomp profiles are read from rootDir/seccomp. */
-  constructor(network: PodNetwork, processes: ProcessRuntime, rootDir: string) {
+  constructor(network: SandboxNetwork, processes: ProcessRuntime, rootDir: string) {
     this.#network = network;
     this.#processes = processes;
     this.#layers = join(rootDir, 'layers');
@@ -116,7 +119,12 @@ export class ProcessRuntimeService implements RuntimeService {
     for (const name of names) this.#pending.delete(`${podSandboxId}/${name}`);
   }
 
-  async createContainer(podSandboxId: string, config: ContainerConfig): Promise<string> {
+  /** createContainer records the container; the sandbox's own record (not sandboxConfig) says how it runs. */
+  async createContainer(
+    podSandboxId: string,
+    config: ContainerConfig,
+    _sandboxConfig?: PodSandboxConfig,
+  ): Promise<string> {
     const id = `${podSandboxId}/${config.metadata.name}`;
     if (!this.#sandbox(podSandboxId)) throw new Error(`Cannot create container ${id}: no sandbox ${podSandboxId}`);
     const record: ContainerRecord = { attempt: config.metadata.attempt, createdAt: Date.now() };
