@@ -117,7 +117,7 @@ export class Registry {
 
   /** getPod reads a pod as its kubernetes-types type (the registry stores only what pod validation let through). */
   async getPod(namespace: string, name: string): Promise<Stored<Pod>> {
-    return (await this.get(PODS, namespace, name)) as Stored<Pod>;
+    return storedPod(await this.get(PODS, namespace, name));
   }
 
   /** getNode reads a node as its kubernetes-types type (the registry stores only what node validation let through). */
@@ -390,7 +390,7 @@ export class Registry {
    * scheduling gates is a 409 Conflict on pods/binding; spec.nodeName (which no update may change) is set, the
    * binding's annotations merged, and the PodScheduled condition made True. Returns the bound pod.
    */
-  async bind(namespace: string, name: string, binding: Binding, options: WriteOptions): Promise<Stored<ApiObject>> {
+  async bind(namespace: string, name: string, binding: Binding, options: WriteOptions): Promise<Stored<Pod>> {
     if ((binding.metadata?.name ?? '') !== name) throw badRequest('name in URL does not match name in Binding object');
     if (binding.metadata?.namespace && binding.metadata.namespace !== namespace)
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -441,12 +441,12 @@ export class Registry {
       };
       pod.status.conditions =
         index === -1 ? [...conditions, scheduled] : conditions.map((c, i) => (i === index ? scheduled : c));
-      if (options.dryRun) return object;
+      if (options.dryRun) return storedPod(object);
       try {
         const revision = await this.#store.update(key, encode(object), stored.modRevision);
         const meta: Meta = object.metadata;
         meta.resourceVersion = String(revision);
-        return object;
+        return storedPod(object);
       } catch (error) {
         if (error instanceof RevisionConflictError && attempt < 5) continue;
         if (error instanceof KeyNotFoundError) throw notFound(info, name);
@@ -514,6 +514,11 @@ function podView(object: Stored<ApiObject>): BoundPod {
 /** asPod reads an object of the pods resource as a Pod: the registry stores only what pod validation let through. */
 function asPod(object: ApiObject): Pod {
   return object as Pod;
+}
+
+/** storedPod is asPod for a pod as the registry hands it out. */
+function storedPod(object: Stored<ApiObject>): Stored<Pod> {
+  return object as Stored<Pod>;
 }
 
 /** asQuota reads a stored ResourceQuota as its kubernetes-types type (validation let only that shape through). */
