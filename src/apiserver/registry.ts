@@ -74,11 +74,12 @@ const MODIFIED_MESSAGE = 'the object has been modified; please apply your change
 
 /**
  * Registry is the object lifecycle over the Store: keys, resourceVersions, uid and timestamps, defaulting and
- * validation, status/spec separation, generation, graceful and finalizer-aware deletion, and Service IP and port
- * allocation. It knows nothing of HTTP.
+ * validation, status/spec separation, generation, graceful and finalizer-aware deletion, pod binding, ResourceQuota
+ * charges, and Service IP and port allocation (its ServiceIps writes the IPAddress objects and NodePort keys). It is
+ * the one writer of objects: the store is private, everything else goes through its operations. It knows nothing
+ * of HTTP.
  */
 export class Registry {
-  // Only the registry writes the store: everything else reads and writes objects through its operations.
   readonly #store: Store;
   readonly serviceIps: ServiceIps;
 
