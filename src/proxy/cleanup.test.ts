@@ -3,8 +3,7 @@ import { test } from 'node:test';
 import { silentLogger } from '../log/klog.ts';
 import { removeIptablesRules } from './cleanup.ts';
 import { IptablesBackend } from './iptables-backend.ts';
-import { buildServicePorts } from './service-ports.ts';
-import { overallEndpointSlices, overallServices, TEST_NODE } from './testdata/overall.ts';
+import { IPTABLES_TEST_CONFIG, overallServicePorts } from './testdata/overall.ts';
 import { FakeIptables } from './testing/fake-iptables.ts';
 
 test("removeIptablesRules takes out kube-proxy's jumps and chains and leaves everything else", async () => {
@@ -14,19 +13,8 @@ test("removeIptablesRules takes out kube-proxy's jumps and chains and leaves eve
       '*filter\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n',
   );
   const before = { nat: ipt.save('nat'), filter: ipt.save('filter') };
-  const backend = new IptablesBackend(ipt, {
-    clusterCIDR: '10.0.0.0/8',
-    masqueradeAll: false,
-    masqueradeBit: 14,
-    localhostNodePorts: true,
-    nodePortAddresses: [],
-    nodeIPs: [],
-  });
-  const ports = buildServicePorts({
-    services: overallServices(),
-    endpointSlices: overallEndpointSlices(),
-    nodeName: TEST_NODE,
-  });
+  const backend = new IptablesBackend(ipt, IPTABLES_TEST_CONFIG);
+  const ports = overallServicePorts();
   await backend.sync(ports, new Set(), [], true);
   assert.notEqual(ipt.save('nat'), before.nat);
   await removeIptablesRules(ipt, silentLogger());

@@ -3,27 +3,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IptablesBackend } from './iptables-backend.ts';
 import { JUMP_RULES } from './jump-rules.ts';
-import { buildServicePorts } from './service-ports.ts';
-import { overallEndpointSlices, overallServices, TEST_NODE } from './testdata/overall.ts';
+import { IPTABLES_TEST_CONFIG, overallServicePorts } from './testdata/overall.ts';
 import { FakeIptables } from './testing/fake-iptables.ts';
-
-const RENDER = {
-  clusterCIDR: '10.0.0.0/8',
-  masqueradeAll: false,
-  masqueradeBit: 14,
-  localhostNodePorts: true,
-  nodePortAddresses: [],
-  nodeIPs: [],
-};
 
 test('IptablesBackend over FakeIptables: full sync with jump rules, then a partial sync of one service', async () => {
   const ipt = new FakeIptables();
-  const backend = new IptablesBackend(ipt, RENDER);
-  const ports = buildServicePorts({
-    services: overallServices(),
-    endpointSlices: overallEndpointSlices(),
-    nodeName: TEST_NODE,
-  });
+  const backend = new IptablesBackend(ipt, IPTABLES_TEST_CONFIG);
+  const ports = overallServicePorts();
   await backend.sync(ports, new Set(), [], true);
   for (const rule of JUMP_RULES)
     assert.ok(await ipt.hasRule(rule.table, rule.from, [...rule.args, '-j', rule.to]), `${rule.from} → ${rule.to}`);

@@ -4,17 +4,11 @@ import assert from 'node:assert/strict';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { NftTableState } from './nft-state.ts';
-import { nftScript, renderNftables, type NftRenderInput } from './render-nftables.ts';
+import { nftScript, renderNftables } from './render-nftables.ts';
 import { buildServicePorts } from './service-ports.ts';
-import { overallEndpointSlices, overallServices, TEST_NODE } from './testdata/overall.ts';
+import { NFTABLES_TEST_CONFIG, overallEndpointSlices, overallServices, TEST_NODE } from './testdata/overall.ts';
 
-const INPUT: Omit<NftRenderInput, 'servicePorts'> = {
-  clusterCIDR: '10.0.0.0/8',
-  masqueradeAll: false,
-  masqueradeBit: 14,
-  nodePortAddresses: [],
-  nodeIPs: [],
-};
+const INPUT = NFTABLES_TEST_CONFIG;
 const ports = (services: Service[], slices: EndpointSlice[]) =>
   buildServicePorts({ services, endpointSlices: slices, nodeName: TEST_NODE });
 const all = (p: ReturnType<typeof ports>) => new Set(p.map((sp) => sp.name));

@@ -4,21 +4,15 @@ import assert from 'node:assert/strict';
 import { HostCommandError } from '../sys/run.ts';
 import { FakeClock } from '../util/clock.ts';
 import { NftablesBackend } from './nftables-backend.ts';
-import { buildServicePorts } from './service-ports.ts';
-import { overallEndpointSlices, overallServices, TEST_NODE } from './testdata/overall.ts';
+import { NFTABLES_TEST_CONFIG, overallServicePorts, overallServices } from './testdata/overall.ts';
 import { FakeNft } from './testing/fake-nft.ts';
 
-const ports = (services = overallServices()) =>
-  buildServicePorts({ services, endpointSlices: overallEndpointSlices(), nodeName: TEST_NODE });
+const ports = overallServicePorts;
 
 test('NftablesBackend replaces the table first, then sends differences, and replaces again after a failure', async () => {
   const nft = new FakeNft();
   const clock = new FakeClock(0);
-  const backend = new NftablesBackend(
-    nft,
-    { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, masqueradeBit: 14, nodePortAddresses: [], nodeIPs: [] },
-    clock,
-  );
+  const backend = new NftablesBackend(nft, NFTABLES_TEST_CONFIG, clock);
   const first = await backend.sync(ports(), new Set(), [], false);
   assert.match(nft.scripts[0]!, /^add table ip kube-proxy\ndelete table ip kube-proxy\n/);
   assert.equal(first.rulesWritten.nat, first.ruleCounts.nat);

@@ -9,8 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderIptables } from './render-iptables.ts';
 import { nftScript, renderNftables } from './render-nftables.ts';
-import { buildServicePorts } from './service-ports.ts';
-import { overallEndpointSlices, overallServices, TEST_NODE, TEST_NODE_IP } from './testdata/overall.ts';
+import { IPTABLES_TEST_CONFIG, NFTABLES_TEST_CONFIG, overallServicePorts, TEST_NODE_IP } from './testdata/overall.ts';
 import { summarize, type TracePacket } from './trace.ts';
 import { traceIptables } from './trace-iptables.ts';
 import { traceNftables } from './trace-nftables.ts';
@@ -151,40 +150,17 @@ const CASES: Case[] = [
   },
 ];
 
-const ports = () =>
-  buildServicePorts({ services: overallServices(), endpointSlices: overallEndpointSlices(), nodeName: TEST_NODE });
 const RULESETS = {
-  iptables: () =>
-    renderIptables({
-      servicePorts: ports(),
-      clusterCIDR: '10.0.0.0/8',
-      masqueradeAll: false,
-      masqueradeBit: 14,
-      localhostNodePorts: true,
-      nodePortAddresses: [],
-      nodeIPs: [],
-    }).text,
+  iptables: () => renderIptables({ ...IPTABLES_TEST_CONFIG, servicePorts: overallServicePorts() }).text,
   'nftables (flat)': () =>
     nftScript(
-      renderNftables({
-        servicePorts: ports(),
-        clusterCIDR: '10.0.0.0/8',
-        masqueradeAll: false,
-        masqueradeBit: 14,
-        nodePortAddresses: [],
-        nodeIPs: [],
-        serviceCIDRs: ['172.30.0.0/16'],
-      }),
+      renderNftables({ ...NFTABLES_TEST_CONFIG, servicePorts: overallServicePorts(), serviceCIDRs: ['172.30.0.0/16'] }),
     ),
   'nftables (upstream layout)': () =>
     nftScript(
       renderNftables({
-        servicePorts: ports(),
-        clusterCIDR: '10.0.0.0/8',
-        masqueradeAll: false,
-        masqueradeBit: 14,
-        nodePortAddresses: [],
-        nodeIPs: [],
+        ...NFTABLES_TEST_CONFIG,
+        servicePorts: overallServicePorts(),
         serviceCIDRs: ['172.30.0.0/16'],
         layout: 'upstream',
       }),

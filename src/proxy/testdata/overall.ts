@@ -7,6 +7,9 @@
 import type { Service, ServicePort, ServiceSpec, ServiceStatus } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import type { RenderInput } from '../render-iptables.ts';
+import type { NftRenderInput } from '../render-nftables.ts';
+import { buildServicePorts, type ServicePort as ModelPort } from '../service-ports.ts';
 
 /** Fixture is a test object whose metadata always has its name and namespace. */
 export type Fixture<T extends { metadata?: ObjectMeta }> = T & {
@@ -89,4 +92,28 @@ export function overallEndpointSlices(): Fixture<EndpointSlice>[] {
     slice('ns4', 'svc4', [{ ip: '10.180.0.4' }, { ip: '10.180.0.5', node: TEST_NODE }]),
     slice('ns5', 'svc5', [{ ip: '10.180.0.3' }]),
   ];
+}
+
+/** IPTABLES_TEST_CONFIG: the proxy settings most iptables tests render with (pod CIDR 10.0.0.0/8, upstream's mark bit). */
+export const IPTABLES_TEST_CONFIG: Omit<RenderInput, 'servicePorts'> = {
+  clusterCIDR: '10.0.0.0/8',
+  masqueradeAll: false,
+  masqueradeBit: 14,
+  localhostNodePorts: true,
+  nodePortAddresses: [],
+  nodeIPs: [],
+};
+
+/** NFTABLES_TEST_CONFIG: the same settings for nftables mode (which has no localhost NodePorts). */
+export const NFTABLES_TEST_CONFIG: Omit<NftRenderInput, 'servicePorts'> = {
+  clusterCIDR: '10.0.0.0/8',
+  masqueradeAll: false,
+  masqueradeBit: 14,
+  nodePortAddresses: [],
+  nodeIPs: [],
+};
+
+/** overallServicePorts is the proxy's model of the overall fixture, as seen from TEST_NODE. */
+export function overallServicePorts(services = overallServices()): ModelPort[] {
+  return buildServicePorts({ services, endpointSlices: overallEndpointSlices(), nodeName: TEST_NODE });
 }
