@@ -1,4 +1,6 @@
 import http from 'node:http';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../api/objects.ts';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -7,7 +9,7 @@ import { badRequest, forbiddenError, isStatusError, unauthorized, type StatusErr
 import type { Logger } from '../log/klog.ts';
 import { nthAddress } from '../net/ipv4.ts';
 import { admission } from './admission.ts';
-import { Authenticator, type ObjectLookup } from './auth/authenticator.ts';
+import { Authenticator, type LookedUp, type ObjectLookup } from './auth/authenticator.ts';
 import { Authorizer, type AuthorizationMode } from './auth/authorizer.ts';
 import { CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS } from './auth/bootstrap-policy.ts';
 import { NodeAuthorizer } from './auth/node-authorizer.ts';
@@ -88,11 +90,16 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
       .catch((error) => log.error('Service allocation repair failed', { error }));
   }, REPAIR_INTERVAL_MS);
   repairTimer.unref();
-  const lookup: ObjectLookup = async (resource, namespace, name) => {
+  const lookup: ObjectLookup = async <R extends keyof LookedUp>(
+    resource: R,
+    namespace: string | undefined,
+    name: string,
+  ) => {
     const info = resourceByName('', resource);
     if (!info) return undefined;
     try {
-      return await registry.get(info, info.namespaced ? namespace : undefined, name);
+      // The registry stores only what the resource's validation let through: read as that resource's type.
+      return (await registry.get(info, info.namespaced ? namespace : undefined, name)) as Stored<LookedUp[R]>;
     } catch (error) {
       if (isStatusError(error, 404)) return null;
       throw error;
@@ -101,7 +108,9 @@ export async function startApiServer(config: ApiServerConfig): Promise<RunningAp
   const pods = resourceByName('', 'pods')!;
   const node = new NodeAuthorizer({
     lookup,
-    podsOnNode: async (name) => (await registry.list(pods, { fieldSelector: `spec.nodeName=${name}` })).items,
+    // A list of the pods resource: pods, as the registry stored them.
+    podsOnNode: async (name) =>
+      (await registry.list(pods, { fieldSelector: `spec.nodeName=${name}` })).items as Stored<Pod>[],
   });
   const authorizer = new Authorizer({ modes: config.authorizationModes, node, store, logger: log });
   if (config.authorizationModes.includes('RBAC')) await bootstrapPolicy(registry);

@@ -16,27 +16,38 @@ function refs(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** The parts of an OpenAPI v3 document this test reads. */
+interface Gvk {
+  group: string;
+  version: string;
+  kind: string;
+}
+interface V3Document {
+  components: { schemas: Record<string, { 'x-kubernetes-group-version-kind'?: Gvk[]; properties?: object }> };
+  paths: Record<string, Record<string, { 'x-kubernetes-group-version-kind'?: Gvk; parameters?: { name: string }[] }>>;
+}
+
 test('OpenApi v3 documents have a schema with x-kubernetes-group-version-kind for every served kind, and every $ref resolves', () => {
   const index = API.v3Index() as { paths: Record<string, { serverRelativeURL: string }> };
   for (const [path, { serverRelativeURL }] of Object.entries(index.paths)) {
     assert.match(serverRelativeURL, new RegExp(`^/openapi/v3/${path}\\?hash=[0-9A-F]{128}$`));
-    const doc = JSON.parse(API.v3Document(path)!);
-    const schemas: Record<string, any> = doc.components.schemas;
+    const doc: V3Document = JSON.parse(API.v3Document(path)!);
+    const schemas = doc.components.schemas;
     for (const r of RESOURCES.filter(
       (x) => (x.group === '' ? `api/${x.version}` : `apis/${x.group}/${x.version}`) === path,
     )) {
       const found = Object.values(schemas).find((s) =>
         s['x-kubernetes-group-version-kind']?.some(
-          (g: any) => g.group === r.group && g.version === r.version && g.kind === r.kind,
+          (g) => g.group === r.group && g.version === r.version && g.kind === r.kind,
         ),
       );
       assert.ok(found, `${groupVersion(r)} ${r.kind}`);
-      assert.ok(found.properties.metadata && found.properties.apiVersion, r.kind);
+      assert.ok(found.properties && 'metadata' in found.properties && 'apiVersion' in found.properties, r.kind);
       const base = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
       if (!r.verbs.includes('get')) {
         // Create-only kinds (TokenReview, SubjectAccessReview, ...) have only POST on the collection, as upstream.
         const collection = doc.paths[`${base}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}`];
-        assert.deepEqual(collection.post['x-kubernetes-group-version-kind'], {
+        assert.deepEqual(collection?.post?.['x-kubernetes-group-version-kind'], {
           group: r.group,
           version: r.version,
           kind: r.kind,
@@ -44,13 +55,13 @@ test('OpenApi v3 documents have a schema with x-kubernetes-group-version-kind fo
         continue;
       }
       const item = doc.paths[`${base}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}/{name}`];
-      assert.deepEqual(item.get['x-kubernetes-group-version-kind'], {
+      assert.deepEqual(item?.get?.['x-kubernetes-group-version-kind'], {
         group: r.group,
         version: r.version,
         kind: r.kind,
       });
       assert.ok(
-        item.patch.parameters.some((p: any) => p.name === 'fieldValidation'),
+        item?.patch?.parameters?.some((p) => p.name === 'fieldValidation'),
         'kubectl leaves validation to the server',
       );
     }

@@ -1,15 +1,25 @@
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
+import type { Node, Pod, Secret, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../../api/objects.ts';
 import type { Logger } from '../../log/klog.ts';
 import type { ServiceAccountTokens } from './service-account-tokens.ts';
 import { ALL_AUTHENTICATED, ANONYMOUS_USER, serviceAccountGroups, type UserInfo } from './user.ts';
 
+/** LookedUp is the type of the objects ObjectLookup reads, by resource. */
+export interface LookedUp {
+  serviceaccounts: ServiceAccount;
+  pods: Pod;
+  secrets: Secret;
+  nodes: Node;
+}
+
 /** ObjectLookup reads one object: null when it does not exist, undefined when its kind is not served. */
-export type ObjectLookup = (
-  resource: 'serviceaccounts' | 'pods' | 'secrets' | 'nodes',
+export type ObjectLookup = <R extends keyof LookedUp>(
+  resource: R,
   namespace: string | undefined,
   name: string,
-) => Promise<any | null | undefined>;
+) => Promise<Stored<LookedUp[R]> | null | undefined>;
 
 export interface AuthenticatorOptions {
   /** ServiceAccount token verification (absent: bearer tokens are not accepted). */

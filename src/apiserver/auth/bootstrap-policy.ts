@@ -31,7 +31,10 @@ function clusterRole(
   extra: { labels?: Record<string, string>; aggregateTo?: string } = {},
 ): RoleObject {
   const labels = { ...META.labels, ...(extra.labels ?? {}) };
-  const role: RoleObject & { metadata: any } = { metadata: { name, labels, annotations: META.annotations }, rules };
+  const role: RoleObject & { metadata: { annotations: Record<string, string> } } = {
+    metadata: { name, labels, annotations: META.annotations },
+    rules,
+  };
   if (extra.aggregateTo)
     role.aggregationRule = {
       clusterRoleSelectors: [
@@ -362,8 +365,7 @@ function binding(
   namespace?: string,
   roleKind: 'Role' | 'ClusterRole' = 'ClusterRole',
 ): BindingObject {
-  const metadata: any = { name, labels: META.labels, annotations: META.annotations };
-  if (namespace) metadata.namespace = namespace;
+  const metadata = { name, labels: META.labels, annotations: META.annotations, ...(namespace ? { namespace } : {}) };
   return { metadata, subjects, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name: role } };
 }
 

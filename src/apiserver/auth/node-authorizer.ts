@@ -1,3 +1,5 @@
+import type { Pod, PodSpec } from 'kubernetes-types/core/v1.js';
+import type { Stored } from '../../api/objects.ts';
 import { NODE_RULES } from './bootstrap-policy.ts';
 import type { ObjectLookup } from './authenticator.ts';
 import { ruleAllows } from './rbac.ts';
@@ -24,9 +26,9 @@ export function nodeNameOf(user: UserInfo): string | undefined {
  */
 export class NodeAuthorizer {
   #lookup: ObjectLookup;
-  #podsOnNode: (node: string) => Promise<any[]>;
+  #podsOnNode: (node: string) => Promise<Stored<Pod>[]>;
 
-  constructor(options: { lookup: ObjectLookup; podsOnNode: (node: string) => Promise<any[]> }) {
+  constructor(options: { lookup: ObjectLookup; podsOnNode: (node: string) => Promise<Stored<Pod>[]> }) {
     this.#lookup = options.lookup;
     this.#podsOnNode = options.podsOnNode;
   }
@@ -82,13 +84,9 @@ export class NodeAuthorizer {
 }
 
 /** podReferences tells whether a pod uses a secret, configmap or PVC (volumes, env, envFrom, image pull secrets). */
-function podReferences(pod: any, resource: string, name: string): boolean {
-  const spec = pod.spec ?? {};
-  const containers: any[] = [
-    ...(spec.containers ?? []),
-    ...(spec.initContainers ?? []),
-    ...(spec.ephemeralContainers ?? []),
-  ];
+function podReferences(pod: Pod, resource: string, name: string): boolean {
+  const spec: Partial<PodSpec> = pod.spec ?? {};
+  const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])];
   for (const v of spec.volumes ?? []) {
     if (resource === 'secrets' && v.secret?.secretName === name) return true;
     if (resource === 'configmaps' && v.configMap?.name === name) return true;
@@ -98,7 +96,7 @@ function podReferences(pod: any, resource: string, name: string): boolean {
       if (resource === 'configmaps' && s.configMap?.name === name) return true;
     }
   }
-  if (resource === 'secrets' && (spec.imagePullSecrets ?? []).some((s: any) => s.name === name)) return true;
+  if (resource === 'secrets' && (spec.imagePullSecrets ?? []).some((s) => s.name === name)) return true;
   for (const c of containers) {
     for (const e of c.env ?? []) {
       if (resource === 'secrets' && e.valueFrom?.secretKeyRef?.name === name) return true;

@@ -86,12 +86,18 @@ export class RbacPolicy {
   #effective = new Map<string, PolicyRule[]>();
 
   /** put stores or replaces an object of one of the four kinds; remove deletes it. */
-  put(kind: RbacKind, object: any): void {
+  put(kind: RbacKind, object: RoleObject | BindingObject): void {
     this.#effective.clear();
-    const { name, namespace } = object.metadata;
-    if (kind === 'ClusterRole') this.#clusterRoles.set(name, object);
-    else if (kind === 'Role') this.#roles.set(`${namespace}/${name}`, object);
-    else if (kind === 'ClusterRoleBinding') this.#clusterRoleBindings.set(name, object);
+    const { name, namespace = '' } = object.metadata;
+    if (kind === 'ClusterRole' || kind === 'Role') {
+      if ('roleRef' in object) return;
+      if (kind === 'ClusterRole') this.#clusterRoles.set(name, object);
+      else this.#roles.set(`${namespace}/${name}`, object);
+      return;
+    }
+    // A binding without a roleRef (validation never lets one through) would break every later decision.
+    if (!('roleRef' in object) || !object.roleRef) return;
+    if (kind === 'ClusterRoleBinding') this.#clusterRoleBindings.set(name, object);
     else {
       if (!this.#roleBindings.has(namespace)) this.#roleBindings.set(namespace, new Map());
       this.#roleBindings.get(namespace)!.set(name, object);

@@ -1,4 +1,13 @@
+import type { TokenRequest, TokenReview, SelfSubjectReview } from 'kubernetes-types/authentication/v1.js';
+import type {
+  SelfSubjectAccessReview,
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+  SubjectAccessReviewSpec,
+} from 'kubernetes-types/authorization/v1.js';
 import { badRequest, invalid, notFound, type StatusCause } from '../../api/status.ts';
+import type { Decoded } from '../per-kind.ts';
+import { TypeMismatch, decodeKind } from '../validation/typed-decode.ts';
 import type { Authenticator, ObjectLookup } from './authenticator.ts';
 import type { Authorizer } from './authorizer.ts';
 import { NODE_RULES } from './bootstrap-policy.ts';
@@ -23,8 +32,8 @@ export const REVIEW_RESOURCES: Record<string, string> = {
 export const REVIEW_VERSIONS = ['v1', 'v1beta1', 'v1alpha1'];
 
 export interface ReviewDeps {
-  authenticator: Authenticator;
-  authorizer: Authorizer;
+  authenticator: Pick<Authenticator, 'authenticateToken'>;
+  authorizer: Pick<Authorizer, 'authorize' | 'policy'>;
   tokens?: ServiceAccountTokens;
   lookup: ObjectLookup;
 }
@@ -39,18 +48,19 @@ const DEFAULT_TOKEN_SECONDS = 3600;
  */
 export async function review(
   deps: ReviewDeps,
-  o: { group: string; version: string; resource: string; namespace?: string; body: any; user: UserInfo },
+  o: { group: string; version: string; resource: string; namespace?: string; body: unknown; user: UserInfo },
 ): Promise<object> {
   const kind = REVIEW_RESOURCES[`${o.group}/${o.resource}`]!;
-  const body = o.body ?? {};
   const base = {
     kind,
     apiVersion: `${o.group}/${o.version}`,
     metadata: { creationTimestamp: null, ...(o.namespace ? { namespace: o.namespace } : {}) },
   };
-  const spec = body.spec ?? {};
+  // The older versions served have v1's fields (as far as these reviews read them): bodies decode with v1's schema.
+  const decode = <T>(): Decoded<T> => decodeBody<T>(`${o.group}/v1`, o.version, kind, o.body);
   switch (kind) {
     case 'TokenReview': {
+      const spec = decode<TokenReview>().spec ?? {};
       if (typeof spec.token !== 'string' || spec.token === '')
         throw invalid({ group: o.group, kind }, '', [
           {
@@ -73,10 +83,15 @@ export async function review(
       return { ...base, spec: { ...spec, token: spec.token }, status };
     }
     case 'SelfSubjectReview':
+      decode<SelfSubjectReview>();
       return { ...base, status: { userInfo: wireUser(o.user) } };
     case 'SubjectAccessReview':
     case 'LocalSubjectAccessReview':
     case 'SelfSubjectAccessReview': {
+      // A LocalSubjectAccessReview has a SubjectAccessReview's fields; a SelfSubjectAccessReview fewer of them.
+      const spec: Decoded<SubjectAccessReviewSpec> =
+        (kind === 'SelfSubjectAccessReview' ? decode<SelfSubjectAccessReview>() : decode<SubjectAccessReview>()).spec ??
+        {};
       let subject: UserInfo = o.user;
       if (kind !== 'SelfSubjectAccessReview') {
         if (!spec.user && !spec.groups?.length)
@@ -123,9 +138,9 @@ export async function review(
           }
         : {
             user: subject,
-            verb: nra.verb ?? '',
+            verb: nra?.verb ?? '',
             resourceRequest: false,
-            path: nra.path ?? '',
+            path: nra?.path ?? '',
             apiGroup: '',
             apiVersion: '',
             resource: '',
@@ -140,6 +155,7 @@ export async function review(
       return { ...base, spec, status };
     }
     case 'SelfSubjectRulesReview': {
+      const spec = decode<SelfSubjectRulesReview>().spec ?? {};
       const namespace = spec.namespace;
       if (typeof namespace !== 'string' || namespace === '') throw badRequest('no namespace on request');
       const rules = o.user.groups.includes('system:masters')
@@ -190,11 +206,11 @@ export function wireUser(user: UserInfo): object {
  */
 export async function tokenRequest(
   deps: ReviewDeps,
-  o: { namespace: string; name: string; body: any },
+  o: { namespace: string; name: string; body: unknown },
 ): Promise<object> {
   const tokens = deps.tokens;
   if (!tokens?.canIssue) throw notFound({ group: '', resource: 'serviceaccounts/token' }, o.name);
-  const spec = o.body?.spec ?? {};
+  const spec = decodeBody<TokenRequest>('authentication.k8s.io/v1', 'v1', 'TokenRequest', o.body).spec ?? {};
   const sa = await deps.lookup('serviceaccounts', o.namespace, o.name);
   if (sa === null) throw notFound({ group: '', resource: 'serviceaccounts' }, o.name);
   const expirationSeconds = spec.expirationSeconds ?? DEFAULT_TOKEN_SECONDS;
@@ -211,8 +227,7 @@ export async function tokenRequest(
       field: 'spec.expirationSeconds',
       message: `Invalid value: ${expirationSeconds}: may not specify a duration larger than 2^32 seconds`,
     });
-  const audiences: string[] =
-    Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences : tokens.apiAudiences;
+  const audiences = spec.audiences?.length ? spec.audiences : tokens.apiAudiences;
   const ref = spec.boundObjectRef;
   let boundObject: { kind: 'Pod' | 'Secret'; name: string; uid: string } | undefined;
   let node: { name: string; uid: string } | undefined;
@@ -224,13 +239,17 @@ export async function tokenRequest(
         message: `Unsupported value: "${ref.kind}": supported values: "Pod", "Secret"`,
       });
     else {
-      const object = await deps.lookup(ref.kind === 'Pod' ? 'pods' : 'secrets', o.namespace, ref.name);
-      if (!object) throw notFound({ group: '', resource: ref.kind === 'Pod' ? 'pods' : 'secrets' }, ref.name);
-      if (ref.uid && ref.uid !== object.metadata.uid)
-        throw conflictUid(ref.kind, ref.name, ref.uid, object.metadata.uid);
-      boundObject = { kind: ref.kind, name: ref.name, uid: object.metadata.uid };
-      if (ref.kind === 'Pod' && object.spec?.nodeName) {
-        const n = await deps.lookup('nodes', undefined, object.spec.nodeName);
+      const name = ref.name ?? '';
+      const object =
+        ref.kind === 'Pod'
+          ? await deps.lookup('pods', o.namespace, name)
+          : await deps.lookup('secrets', o.namespace, name);
+      if (!object) throw notFound({ group: '', resource: ref.kind === 'Pod' ? 'pods' : 'secrets' }, name);
+      if (ref.uid && ref.uid !== object.metadata.uid) throw conflictUid(ref.kind, name, ref.uid, object.metadata.uid);
+      boundObject = { kind: ref.kind, name, uid: object.metadata.uid };
+      const nodeName = 'spec' in object ? object.spec?.nodeName : undefined;
+      if (nodeName) {
+        const n = await deps.lookup('nodes', undefined, nodeName);
         if (n) node = { name: n.metadata.name, uid: n.metadata.uid };
       }
     }
@@ -251,6 +270,19 @@ export async function tokenRequest(
     spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
     status: { token, expirationTimestamp: timestamp(expiresAt * 1000) },
   };
+}
+
+/**
+ * decodeBody reads a review or TokenRequest body with its kind's schema; a value of the wrong type is a 400 with
+ * the Go decoder's words, as for any other body.
+ */
+function decodeBody<T>(apiVersion: string, version: string, kind: string, body: unknown): Decoded<T> {
+  try {
+    return decodeKind<T>(apiVersion, kind, body);
+  } catch (error) {
+    if (!(error instanceof TypeMismatch)) throw error;
+    throw badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${error.message}`);
+  }
 }
 
 function conflictUid(kind: string, name: string, wanted: string, actual: string) {

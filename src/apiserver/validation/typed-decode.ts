@@ -1,4 +1,5 @@
 import { isPlainObject, setOwn } from '../../api/own-properties.ts';
+import type { Decoded } from '../per-kind.ts';
 import {
   elementMessage,
   isScalar,
@@ -41,6 +42,19 @@ export function typedDecode(apiVersion: string, kind: string, value: unknown): T
   const unknown: string[] = [];
   const object = decodeMessage(message, value, { path: '', goPath: '', struct: shortName(message) }, unknown, true);
   return { object, unknown };
+}
+
+/**
+ * decodeKind decodes the body of a kind the server answers without storing it (the reviews, TokenRequest) with that
+ * kind's schema, as typedDecode does (unknown fields dropped, wrong types a TypeMismatch); no body is an empty
+ * object. The caller names T, the kind's kubernetes-types type: typed decoding with the kind's schema is what makes
+ * the result that shape, so this is the one place decoded JSON is read as T.
+ */
+export function decodeKind<T>(apiVersion: string, kind: string, value: unknown): Decoded<T> {
+  const message = kindSchema(apiVersion, kind);
+  if (!message) throw new Error(`no schema for ${apiVersion} ${kind}`);
+  const where = { path: '', goPath: '', struct: shortName(message) };
+  return decodeMessage(message, value ?? {}, where, [], true) as Decoded<T>;
 }
 
 interface Where {
