@@ -14,7 +14,7 @@ const RBAC_GROUP = 'rbac.authorization.k8s.io';
 export const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export interface AdmissionOptions {
-  authorizer?: Authorizer;
+  authorizer?: Pick<Authorizer, 'authorize' | 'policy'>;
   lookup: ObjectLookup;
   /** Plugins named in --disable-admission-plugins (ServiceAccount). */
   disabled: ReadonlySet<string>;
@@ -58,8 +58,8 @@ async function serviceAccountAdmission(o: AdmissionOptions, request: AdmissionRe
   }
   const automount = spec.automountServiceAccountToken ?? sa?.automountServiceAccountToken ?? true;
   if (!automount) return;
-  const containers: any[] = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
-  if (containers.some((c) => (c.volumeMounts ?? []).some((m: any) => m.mountPath === SERVICE_ACCOUNT_MOUNT))) return;
+  const containers = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+  if (containers.some((c) => (c.volumeMounts ?? []).some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT))) return;
   const name = `kube-api-access-${randomSuffix(5)}`;
   spec.volumes = [
     ...(spec.volumes ?? []),
@@ -87,7 +87,10 @@ async function serviceAccountAdmission(o: AdmissionOptions, request: AdmissionRe
  * rbacEscalation is upstream's escalation prevention: writing a Role or ClusterRole needs `escalate` on it or every
  * permission it grants; writing a binding needs `bind` on the role it references or every permission of that role.
  */
-async function rbacEscalation(authorizer: Authorizer, request: AdmissionRequest): Promise<void> {
+async function rbacEscalation(
+  authorizer: Pick<Authorizer, 'authorize' | 'policy'>,
+  request: AdmissionRequest,
+): Promise<void> {
   const { info, object, user, namespace } = request;
   const ns = namespace ?? '';
   const base: Attributes = {
@@ -111,13 +114,9 @@ async function rbacEscalation(authorizer: Authorizer, request: AdmissionRequest)
   } else if (info.resource === 'rolebindings' || info.resource === 'clusterrolebindings') {
     const ref: Partial<RoleRef> = (object as Partial<RoleBinding>).roleRef ?? {};
     const refResource = ref.kind === 'Role' ? 'roles' : 'clusterroles';
-    special = {
-      ...base,
-      verb: 'bind',
-      resource: refResource,
-      name: ref.name ?? '',
-      namespace: ref.kind === 'Role' ? ns : '',
-    };
+    // Upstream checks `bind` in the binding's namespace whatever the role's kind: a RoleBinding that grants bind on
+    // clusterroles/<name> lets its subjects bind that ClusterRole in its namespace.
+    special = { ...base, verb: 'bind', resource: refResource, name: ref.name ?? '' };
     rules =
       ref.kind === 'Role'
         ? authorizer.policy.roleRules(ns, ref.name ?? '')
