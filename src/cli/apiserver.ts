@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer } from '../apiserver/apiserver.ts';
 import { AUTHORIZATION_MODES, type AuthorizationMode } from '../apiserver/auth/authorizer.ts';
-import { createCa, createSigningKey, issueCertificate } from '../pki/pki.ts';
+import { createCa, createSigningKey, issueApiserverCertificate } from '../pki/pki.ts';
 import { firstIPv4 } from '../sys/process.ts';
 import type { TypedFlagValues } from './flags.ts';
 import { componentFlags, runComponent, type ComponentFlags } from './run-component.ts';
@@ -219,18 +219,7 @@ async function certificate(
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const ca = await createCa(`kube-apiserver-ca@${Math.floor(Date.now() / 1000)}`);
     const address = values['advertise-address'] ?? firstIPv4();
-    const pair = await issueCertificate(ca, {
-      commonName: 'kube-apiserver',
-      usage: 'server',
-      dnsNames: [
-        'kubernetes',
-        'kubernetes.default',
-        'kubernetes.default.svc',
-        'kubernetes.default.svc.cluster.local',
-        'localhost',
-      ],
-      ips: ['127.0.0.1', address],
-    });
+    const pair = await issueApiserverCertificate(ca, { clusterDomain: 'cluster.local', ips: ['127.0.0.1', address] });
     writeFileSync(join(dataDir, 'apiserver-ca.crt'), ca.cert, { mode: 0o644 });
     writeFileSync(keyFile, pair.key, { mode: 0o600 });
     writeFileSync(certFile, pair.cert + ca.cert, { mode: 0o644 });

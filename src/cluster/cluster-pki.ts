@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeconfigText } from '../client/kubeconfig.ts';
 import { nthAddress, parseCidr } from '../net/ipv4.ts';
-import { createCa, createSigningKey, issueCertificate, type KeyPair } from '../pki/pki.ts';
+import { createCa, createSigningKey, issueApiserverCertificate, issueCertificate, type KeyPair } from '../pki/pki.ts';
 import { CONTROLLER_SERVICE_ACCOUNTS } from '../apiserver/auth/bootstrap-policy.ts';
 import type { ClusterLayout } from './layout.ts';
 
@@ -87,16 +87,8 @@ export async function createClusterPki(layout: ClusterLayout, server: string): P
   }
   const kubernetesIp = nthAddress(parseCidr(layout.options.serviceCidr), 1);
   const domain = layout.clusterDomain;
-  const apiserver = await issueCertificate(ca, {
-    commonName: 'kube-apiserver',
-    usage: 'server',
-    dnsNames: [
-      'kubernetes',
-      'kubernetes.default',
-      'kubernetes.default.svc',
-      `kubernetes.default.svc.${domain}`,
-      'localhost',
-    ],
+  const apiserver = await issueApiserverCertificate(ca, {
+    clusterDomain: domain,
     ips: [kubernetesIp, layout.controlPlaneIp, '127.0.0.1'],
   });
   write(p.apiserverCert, apiserver.cert);

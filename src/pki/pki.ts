@@ -89,6 +89,29 @@ export async function issueCertificate(ca: KeyPair, request: CertificateRequest)
   return { cert: `${cert.toString('pem')}\n`, key: await privateKeyPem(keys.privateKey) };
 }
 
+/**
+ * issueApiserverCertificate is the API server's serving certificate as kubeadm issues it: CN kube-apiserver, the
+ * in-cluster names of the kubernetes Service (`kubernetes`, `.default`, `.default.svc`, `.default.svc.<domain>`)
+ * and localhost, and the given addresses (the Service's ClusterIP, the advertised address, 127.0.0.1).
+ */
+export function issueApiserverCertificate(
+  ca: KeyPair,
+  options: { clusterDomain: string; ips: readonly string[] },
+): Promise<KeyPair> {
+  return issueCertificate(ca, {
+    commonName: 'kube-apiserver',
+    usage: 'server',
+    dnsNames: [
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      `kubernetes.default.svc.${options.clusterDomain}`,
+      'localhost',
+    ],
+    ips: [...options.ips],
+  });
+}
+
 /** createSigningKey makes the key pair that signs ServiceAccount tokens (PEM: PKCS#8 private, SPKI public). */
 export async function createSigningKey(): Promise<{ privateKey: string; publicKey: string }> {
   const keys = await globalThis.crypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);

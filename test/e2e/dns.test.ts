@@ -6,26 +6,23 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RestClient } from '../../src/client/rest-client.ts';
-import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
+import type { RestClient } from '../../src/client/rest-client.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import { type TestCluster, upCluster } from '../support/cluster.ts';
 
 const NAME = 'tkd';
 const FQDN = 'nsvc.default.svc.cluster.local';
 
 describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed') }, () => {
+  let cluster: TestCluster | undefined;
   let stateDir: string;
   let cache: string;
   let client: RestClient;
   let clientNetns: string;
-  const flags = () => [`--name=${NAME}`, `--state-dir=${stateDir}`];
   const exec = (pod: string, ...command: string[]) =>
     kubectl('1.33', join(stateDir, 'admin.conf'), cache, ['exec', pod, '--', ...command]);
   /** dig asks the cluster DNS Service from inside the client pod's network namespace. */
@@ -54,10 +51,8 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   const pods = () => client.resource('pods');
 
   before(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'tskube-dns-'));
-    cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
-    await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.234.0/24'], { timeoutMs: 240_000 });
-    client = new RestClient(await loadKubeconfig(join(stateDir, 'admin.conf')), { userAgent: 'test' });
+    cluster = await upCluster({ name: NAME, lanCidr: '192.168.234.0/24', upTimeoutMs: 240_000 });
+    ({ stateDir, cache, client } = cluster);
     for (const i of [0, 1]) {
       await client.create(pods(), 'default', {
         metadata: { name: `web-${i}`, labels: { app: 'web' } },
@@ -133,10 +128,7 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   });
 
   after(async () => {
-    client?.close();
-    if (stateDir) await run([TSKUBE, 'down', ...flags()], { timeoutMs: 60_000 });
-    await rm(cache, { recursive: true, force: true });
-    await rm(stateDir, { recursive: true, force: true });
+    await cluster?.down();
   });
 
   test('the DNS add-on is deployed as kubeadm deploys CoreDNS', async () => {

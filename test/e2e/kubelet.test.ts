@@ -7,22 +7,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RestClient } from '../../src/client/rest-client.ts';
-import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
+import type { RestClient } from '../../src/client/rest-client.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
 import { TSKUBE } from '../support/processes.ts';
 import { sleep, waitFor } from '../../src/util/wait.ts';
+import { type TestCluster, upCluster } from '../support/cluster.ts';
 
 const NAME = 'tkk';
 
 describe('kubelet and flatnet', {
   skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed'),
 }, () => {
+  let cluster: TestCluster | undefined;
   let stateDir: string;
   let cache: string;
   let client: RestClient;
@@ -37,17 +37,12 @@ describe('kubelet and flatnet', {
   const netnsOf = (p: any) => `${NAME}-${p.spec.nodeName}-${p.metadata.uid.replace(/-/g, '').slice(0, 12)}`;
 
   before(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'tskube-kubelet-'));
-    cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
-    await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.230.0/24'], { timeoutMs: 180_000 });
-    client = new RestClient(await loadKubeconfig(join(stateDir, 'admin.conf')), { userAgent: 'test' });
+    cluster = await upCluster({ name: NAME, lanCidr: '192.168.230.0/24', upTimeoutMs: 180_000 });
+    ({ stateDir, cache, client } = cluster);
   });
 
   after(async () => {
-    client?.close();
-    if (stateDir) await run([TSKUBE, 'down', ...flags()], { timeoutMs: 60_000 });
-    await rm(cache, { recursive: true, force: true });
-    await rm(stateDir, { recursive: true, force: true });
+    await cluster?.down();
   });
 
   test('a busybox pod on nodea fetches the nginx page from a pod on nodeb by pod IP', async () => {

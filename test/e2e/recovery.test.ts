@@ -8,18 +8,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
-import { RestClient } from '../../src/client/rest-client.ts';
+import type { RestClient } from '../../src/client/rest-client.ts';
 import { run } from '../../src/sys/run.ts';
 import { isAlive } from '../../src/sys/process.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
 import { TSKUBE } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import { type TestCluster, upCluster } from '../support/cluster.ts';
 
 const LAB = fileURLToPath(new URL('../../examples/lab/', import.meta.url));
 const NAME = 'hrr';
@@ -27,6 +26,7 @@ const NAME = 'hrr';
 describe('tskube up: every component killed with SIGKILL comes back', {
   skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed'),
 }, () => {
+  let cluster: TestCluster | undefined;
   let stateDir: string;
   let cache: string;
   let client: RestClient;
@@ -74,10 +74,13 @@ describe('tskube up: every component killed with SIGKILL comes back', {
   };
 
   before(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'tskube-recovery-'));
-    cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
-    await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.242.0/24'], { timeoutMs: 180_000 });
-    client = new RestClient(await loadKubeconfig(join(stateDir, 'admin.conf')), { userAgent: 'recovery-test' });
+    cluster = await upCluster({
+      name: NAME,
+      lanCidr: '192.168.242.0/24',
+      upTimeoutMs: 180_000,
+      userAgent: 'recovery-test',
+    });
+    ({ stateDir, cache, client } = cluster);
     await k(['create', '-f', 'testdep.yaml']);
     await waitFor(
       'the nginx pods to be ready',
@@ -93,11 +96,8 @@ describe('tskube up: every component killed with SIGKILL comes back', {
   });
 
   after(async () => {
-    client?.close();
-    if (stateDir) await run([TSKUBE, 'down', ...flags()], { timeoutMs: 60_000 });
+    await cluster?.down();
     const left = (await run(['ip', 'netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(`${NAME}-`));
-    await rm(cache, { recursive: true, force: true });
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
     assert.deepEqual(left, [], 'down leaves no namespace');
   });
 

@@ -6,16 +6,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
-import { RestClient } from '../../src/client/rest-client.ts';
+import type { RestClient } from '../../src/client/rest-client.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import { type TestCluster, upCluster } from '../support/cluster.ts';
 
 const NAME = 'tsec';
 const CP = '192.168.238.1';
@@ -24,10 +23,10 @@ const NODEA = '192.168.238.10';
 describe('a default tskube up cluster is secure', {
   skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed'),
 }, () => {
+  let cluster: TestCluster | undefined;
   let stateDir: string;
   let cache: string;
   let client: RestClient;
-  const flags = () => [`--name=${NAME}`, `--state-dir=${stateDir}`];
   const admin = () => join(stateDir, 'admin.conf');
   /** asNobody runs curl as the unprivileged user nobody, from the root namespace (the machine's other users). */
   const asNobody = (...args: string[]) =>
@@ -51,10 +50,8 @@ describe('a default tskube up cluster is secure', {
     }));
 
   before(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'tskube-secure-'));
-    cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
-    await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.238.0/24'], { timeoutMs: 240_000 });
-    client = new RestClient(await loadKubeconfig(admin()), { userAgent: 'test' });
+    cluster = await upCluster({ name: NAME, lanCidr: '192.168.238.0/24', upTimeoutMs: 240_000 });
+    ({ stateDir, cache, client } = cluster);
     // ServiceAccount admission refuses pods until the controller manager has made the namespace's default account.
     await waitFor(
       'the default ServiceAccount',
@@ -77,10 +74,7 @@ describe('a default tskube up cluster is secure', {
   });
 
   after(async () => {
-    client?.close();
-    if (stateDir) await run([TSKUBE, 'down', ...flags()], { timeoutMs: 60_000 });
-    await rm(cache, { recursive: true, force: true });
-    await rm(stateDir, { recursive: true, force: true });
+    await cluster?.down();
   });
 
   test('credentials are files only root can read; admin.conf carries a system:masters certificate', async () => {
