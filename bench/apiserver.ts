@@ -9,6 +9,7 @@ import { kubectl } from '../test/support/kubectl.ts';
 import { startApiServer } from '../test/support/apiserver.ts';
 import { etcdAvailable, startEtcd } from '../test/support/etcd.ts';
 import { sleep } from '../src/util/wait.ts';
+import { inFlight, median, percentile } from './stats.ts';
 
 const CREATES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const CONCURRENCY = 50;
@@ -25,25 +26,17 @@ export async function run(): Promise<void> {
     try {
       const services = server.client.resource('services');
       const latencies: number[] = [];
-      let next = 0;
       const started = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < CREATES) {
-            const i = next++;
-            const t = performance.now();
-            await server.client.create(services, 'default', {
-              metadata: { name: `bench-${i}` },
-              spec: { selector: { app: `a${i}` }, ports: [{ port: 80 }] },
-            });
-            latencies.push(performance.now() - t);
-          }
-        }),
-      );
+      await inFlight(CREATES, CONCURRENCY, async (i) => {
+        const t = performance.now();
+        await server.client.create(services, 'default', {
+          metadata: { name: `bench-${i}` },
+          spec: { selector: { app: `a${i}` }, ports: [{ port: 80 }] },
+        });
+        latencies.push(performance.now() - t);
+      });
       const seconds = (performance.now() - started) / 1000;
-      latencies.sort((a, b) => a - b);
-      const pct = (p: number) =>
-        latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+      const pct = (p: number) => percentile(latencies, p).toFixed(1);
       process.stdout.write(
         `${backend}: ${CREATES} Service creates: ${(CREATES / seconds).toFixed(0)}/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms\n`,
       );
@@ -83,9 +76,8 @@ export async function run(): Promise<void> {
         rounds.push(performance.now() - t);
       }
       for (const a of aborts) a.abort();
-      rounds.sort((a, b) => a - b);
       process.stdout.write(
-        `${backend}: watch delivery to ${WATCHERS} watchers (create → last watcher): p50 ${rounds[10]!.toFixed(1)} ms, max ${rounds[19]!.toFixed(1)} ms\n`,
+        `${backend}: watch delivery to ${WATCHERS} watchers (create → last watcher): p50 ${median(rounds).toFixed(1)} ms, max ${percentile(rounds, 100).toFixed(1)} ms\n`,
       );
     } finally {
       await server.stop();
@@ -130,20 +122,14 @@ export async function secureVersusInsecure(): Promise<void> {
     let serial = 0;
     for (let round = 0; round < rounds; round++) {
       for (const [name, client] of Object.entries(clients)) {
-        let next = 0;
         const started = performance.now();
-        await Promise.all(
-          Array.from({ length: CONCURRENCY }, async () => {
-            while (next < perRound) {
-              next++;
-              const i = serial++;
-              await client.create(services, 'default', {
-                metadata: { name: `sec-${i}` },
-                spec: { selector: { app: `s${i}` }, ports: [{ port: 80 }] },
-              });
-            }
-          }),
-        );
+        await inFlight(perRound, CONCURRENCY, async () => {
+          const i = serial++;
+          await client.create(services, 'default', {
+            metadata: { name: `sec-${i}` },
+            spec: { selector: { app: `s${i}` }, ports: [{ port: 80 }] },
+          });
+        });
         total[name]! += performance.now() - started;
       }
     }

@@ -9,6 +9,7 @@ import { RestClient } from '../src/client/rest-client.ts';
 import { run as sh } from '../src/sys/run.ts';
 import { TSKUBE } from '../test/support/processes.ts';
 import { sleep } from '../src/util/wait.ts';
+import { percentile } from './stats.ts';
 
 export async function run(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -105,7 +106,7 @@ export async function run(): Promise<void> {
   }
 }
 
+/** pct is percentile p of values in whole milliseconds. */
 function pct(values: number[], p: number): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(0);
+  return percentile(values, p).toFixed(0);
 }

@@ -13,6 +13,7 @@ import { RestClient } from '../src/client/rest-client.ts';
 import { commandExists, run as sh } from '../src/sys/run.ts';
 import { NODE, TSKUBE } from '../test/support/processes.ts';
 import { sleep } from '../src/util/wait.ts';
+import { percentile as pct } from './stats.ts';
 
 const SERVICES = 1000;
 
@@ -101,10 +102,4 @@ export async function run(): Promise<void> {
     await sh([TSKUBE, 'down', ...flags], { timeoutMs: 120_000 });
     await rm(state, { recursive: true, force: true });
   }
-}
-
-function pct(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }

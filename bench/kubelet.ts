@@ -10,6 +10,7 @@ import { RestClient } from '../src/client/rest-client.ts';
 import { run as sh } from '../src/sys/run.ts';
 import { TSKUBE } from '../test/support/processes.ts';
 import { sleep } from '../src/util/wait.ts';
+import { percentile } from './stats.ts';
 
 export async function run(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -40,9 +41,8 @@ export async function run(): Promise<void> {
       }
       latencies.push(performance.now() - t);
     }
-    latencies.sort((a, b) => a - b);
     process.stdout.write(
-      `pod create → Running with an IP, 100 pods one at a time on one node: p50 ${latencies[50]!.toFixed(0)} ms, p99 ${latencies[99]!.toFixed(0)} ms\n`,
+      `pod create → Running with an IP, 100 pods one at a time on one node: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms\n`,
     );
     // Per pod, the runtime adds `unshare` (outside the pod), bwrap's monitor and bwrap's init (PID 1 inside the
     // container): every process on the way down to the workload, `sleep`.

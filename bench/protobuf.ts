@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { decodeObject, encodeObject } from '../src/api/protobuf/protobuf.ts';
 import { startApiServer } from '../test/support/apiserver.ts';
+import { inFlight, median, percentile } from './stats.ts';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
 const CONCURRENCY = 50;
@@ -39,11 +40,6 @@ function request(
   });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 export async function run(): Promise<void> {
   const server = await startApiServer();
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -62,38 +58,30 @@ export async function run(): Promise<void> {
       const target = encoding === 'protobuf' ? collection : `${server.url}/api/v1/namespaces/json-bench/services`;
       const type = encoding === 'protobuf' ? PB : 'application/json';
       const latencies: number[] = [];
-      let next = 0;
       const started = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < SERVICES) {
-            const i = next++;
-            const svc = {
-              kind: 'Service',
-              apiVersion: 'v1',
-              metadata: { name: `svc-${i}`, labels: { app: `a${i}` } },
-              spec: {
-                selector: { app: `a${i}` },
-                ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
-              },
-            };
-            const body = encoding === 'protobuf' ? encodeObject(svc) : Buffer.from(JSON.stringify(svc));
-            const reply = await request(
-              agent,
-              `${target}?fieldManager=bench`,
-              'POST',
-              { 'Content-Type': type, Accept: type },
-              body,
-            );
-            if (reply.status !== 201) throw new Error(`create svc-${i}: ${reply.status} ${reply.body.toString()}`);
-            latencies.push(reply.ms);
-          }
-        }),
-      );
+      await inFlight(SERVICES, CONCURRENCY, async (i) => {
+        const svc = {
+          kind: 'Service',
+          apiVersion: 'v1',
+          metadata: { name: `svc-${i}`, labels: { app: `a${i}` } },
+          spec: {
+            selector: { app: `a${i}` },
+            ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+          },
+        };
+        const body = encoding === 'protobuf' ? encodeObject(svc) : Buffer.from(JSON.stringify(svc));
+        const reply = await request(
+          agent,
+          `${target}?fieldManager=bench`,
+          'POST',
+          { 'Content-Type': type, Accept: type },
+          body,
+        );
+        if (reply.status !== 201) throw new Error(`create svc-${i}: ${reply.status} ${reply.body.toString()}`);
+        latencies.push(reply.ms);
+      });
       const seconds = (performance.now() - started) / 1000;
-      latencies.sort((a, b) => a - b);
-      const pct = (p: number) =>
-        latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+      const pct = (p: number) => percentile(latencies, p).toFixed(1);
       process.stdout.write(
         `${encoding}: ${SERVICES} Service creates (${CONCURRENCY} in flight): ${(SERVICES / seconds).toFixed(0)}/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms\n`,
       );
