@@ -23,6 +23,15 @@ export interface WatchOptions extends ListOptions {
   timeoutSeconds?: number;
 }
 
+/** RequestOptions are one request's query, body and headers. */
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
 export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
 
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
@@ -78,17 +87,7 @@ export class RestClient {
   }
 
   /** request sends one HTTP request and parses the JSON answer; non-2xx answers throw StatusError. */
-  async request<T = any>(
-    method: string,
-    path: string,
-    options: {
-      query?: Record<string, string | number | boolean | undefined>;
-      body?: unknown;
-      contentType?: string;
-      accept?: string;
-      signal?: AbortSignal;
-    } = {},
-  ): Promise<T> {
+  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const res = await this.#send(method, path, options);
     const text = await readBody(res);
     const status = res.statusCode ?? 0;
@@ -244,17 +243,7 @@ export class RestClient {
     this.#agent.destroy();
   }
 
-  #send(
-    method: string,
-    path: string,
-    options: {
-      query?: Record<string, string | number | boolean | undefined>;
-      body?: unknown;
-      contentType?: string;
-      accept?: string;
-      signal?: AbortSignal;
-    },
-  ): Promise<http.IncomingMessage> {
+  #send(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
     const url = new URL(this.#url.pathname.replace(/\/$/, '') + path, this.#url);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const body =

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../../src/api/objects.ts';
-import type { Informer } from '../../src/client/client.ts';
+import type { Informer, ResourceTypes } from '../../src/client/client.ts';
 import { sleep } from '../../src/util/wait.ts';
 import { playKubelet, readyNode } from './fake-kubelet.ts';
 import { isStatusError } from '../../src/api/status.ts';
@@ -28,7 +28,7 @@ describe('controller manager and scheduler', () => {
   let scheduler: StartedProcess;
   let kubelet: Informer<Stored<Pod>>;
   let cache: string;
-  const r = (name: string) => server.client.resource(name);
+  const r = <R extends keyof ResourceTypes>(name: R) => server.client.typed(name);
   const startCm = () =>
     (cm = startProcess(
       [
@@ -42,8 +42,8 @@ describe('controller manager and scheduler', () => {
       ],
       { logFile: process.env.CM_LOG },
     ));
-  const list = async (resource: string, labelSelector?: string) =>
-    (await server.client.list(r(resource), { namespace: 'default', labelSelector })).items as any[];
+  const list = async <R extends keyof ResourceTypes>(resource: R, labelSelector?: string) =>
+    (await server.client.list(r(resource), { namespace: 'default', labelSelector })).items;
   const livePods = async () => (await list('pods', 'app=nginx')).filter((p) => !p.metadata.deletionTimestamp);
 
   /** runPods runs bound pods like a kubelet would: Running, Ready, an IP from the node's podCIDR. */
@@ -90,8 +90,8 @@ describe('controller manager and scheduler', () => {
 
   test('node IPAM gives every node its own pod subnet', async () => {
     const cidrs = await waitFor('pod CIDRs', async () => {
-      const nodes = (await server.client.list(r('nodes'))).items;
-      return nodes.every((n: any) => n.spec?.podCIDR) && nodes.map((n: any) => n.spec.podCIDR);
+      const nodes = (await server.client.list(server.client.typed('nodes'))).items;
+      return nodes.every((n) => n.spec?.podCIDR) ? nodes.map((n) => n.spec!.podCIDR!) : undefined;
     });
     assert.equal(new Set(cidrs).size, 2);
     for (const c of cidrs) assert.match(c, /^10\.244\.\d+\.0\/24$/);
@@ -104,14 +104,14 @@ describe('controller manager and scheduler', () => {
       const p = await livePods();
       return p.length === 2 && p.every((x) => x.status?.phase === 'Running') ? p : undefined;
     });
-    assert.notEqual(pods[0].spec.nodeName, pods[1].spec.nodeName, 'spread over both nodes');
+    assert.notEqual(pods[0]!.spec?.nodeName, pods[1]!.spec?.nodeName, 'spread over both nodes');
     const rss = await list('replicasets');
     assert.equal(rss.length, 1);
-    const hash = rss[0].metadata.labels['pod-template-hash'];
+    const hash = rss[0]!.metadata.labels?.['pod-template-hash'];
     assert.equal(rss[0].metadata.name, `nginx-deployment-${hash}`);
     for (const p of pods) {
       assert.match(p.metadata.name, new RegExp(`^nginx-deployment-${hash}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
-      assert.equal(p.metadata.labels['pod-template-hash'], hash);
+      assert.equal(p.metadata.labels?.['pod-template-hash'], hash);
     }
     const get = await kubectl('1.33', server.kubeconfig, cache, ['get', 'deploy']);
     await waitFor('2/2 in kubectl get deploy', async () =>
@@ -126,7 +126,7 @@ describe('controller manager and scheduler', () => {
 
   test('a Service gets EndpointSlices and Endpoints with exactly the ready pod IPs, shown by kubectl describe', async () => {
     await kubectl('1.33', server.kubeconfig, cache, ['create', '-f', 'nsvc.yaml'], { cwd: LAB });
-    const ips = (await livePods()).map((p) => `${p.status.podIP}:80`).sort();
+    const ips = (await livePods()).map((p) => `${p.status?.podIP}:80`).sort();
     await waitFor('the Endpoints object', async () => {
       const ep = await server.client.get(r('endpoints'), 'default', 'nsvc').catch(() => undefined);
       const listed = (ep?.subsets ?? [])
@@ -142,10 +142,10 @@ describe('controller manager and scheduler', () => {
     ).items;
     assert.equal(slices.length, 1);
     assert.equal(
-      slices[0].metadata.labels['endpointslice.kubernetes.io/managed-by'],
+      slices[0]!.metadata.labels?.['endpointslice.kubernetes.io/managed-by'],
       'endpointslice-controller.k8s.io',
     );
-    assert.deepEqual(slices[0].endpoints.map((e: any) => `${e.addresses[0]}:${slices[0].ports[0].port}`).sort(), ips);
+    assert.deepEqual(slices[0]!.endpoints.map((e) => `${e.addresses[0]}:${slices[0]!.ports?.[0]?.port}`).sort(), ips);
     for (const version of KUBECTL_VERSIONS) {
       if (!kubectlAvailable(version)) continue;
       const { stdout } = await kubectl(version, server.kubeconfig, cache, ['describe', 'svc', 'nsvc']);
@@ -261,7 +261,7 @@ describe('controller manager and scheduler', () => {
           pods.length === 3 &&
           pods.every(
             (p) =>
-              p.metadata.labels['pod-template-hash'] === fresh.metadata.labels['pod-template-hash'] &&
+              p.metadata.labels?.['pod-template-hash'] === fresh.metadata.labels?.['pod-template-hash'] &&
               p.status?.phase === 'Running',
           )
         );
@@ -269,7 +269,7 @@ describe('controller manager and scheduler', () => {
       { timeoutMs: 30_000 },
     );
     const oldRs = (await list('replicasets')).find((rs) => rs.metadata.name === old);
-    assert.equal(oldRs.spec.replicas, 0);
+    assert.equal(oldRs?.spec?.replicas, 0);
   });
 
   test('a Deployment adopts a matching orphan ReplicaSet, scales it down and takes the next revision after its own', async () => {
@@ -314,9 +314,9 @@ describe('controller manager and scheduler', () => {
     );
     assert.equal(owned.length, 2);
     const old = owned.find((x) => x.metadata.name === 'test-rolling-update-controller');
-    assert.equal(old.spec.replicas, 0);
+    assert.equal(old?.spec?.replicas, 0);
     const fresh = owned.find((x) => x !== old);
-    assert.equal(fresh.metadata.annotations['deployment.kubernetes.io/revision'], '3546343826724305833');
+    assert.equal(fresh?.metadata.annotations?.['deployment.kubernetes.io/revision'], '3546343826724305833');
     await server.client.delete(r('deployments'), 'default', 'test-rolling-update-deployment');
   });
 
@@ -335,7 +335,8 @@ describe('controller manager and scheduler', () => {
         (e) => isStatusError(e, 404),
       );
       return (
-        gone && (await list('endpointslices')).every((s) => s.metadata.labels['kubernetes.io/service-name'] !== 'nsvc')
+        gone &&
+        (await list('endpointslices')).every((s) => s.metadata.labels?.['kubernetes.io/service-name'] !== 'nsvc')
       );
     });
   });
@@ -380,7 +381,7 @@ describe('controller manager and scheduler', () => {
       const { stdout } = await kubectl('1.33', server.kubeconfig, cache, ['describe', 'pod', 'huge']);
       return /Warning\s+FailedScheduling\s+.*0\/2 nodes are available: 2 Insufficient cpu\./.test(stdout);
     });
-    assert.equal((await server.client.get(r('pods'), 'default', 'huge')).status.phase, 'Pending');
+    assert.equal((await server.client.get(r('pods'), 'default', 'huge')).status?.phase, 'Pending');
     await server.client.delete(r('pods'), 'default', 'huge');
   });
 
@@ -398,7 +399,7 @@ describe('controller manager and scheduler', () => {
       const leaders = [a, b].filter((p) => p.output().includes('successfully acquired lease'));
       assert.equal(leaders.length, 1, 'exactly one leader');
       assert.equal(
-        (await server.client.get(r('leases'), 'kube-system', 'kube-controller-manager')).spec.holderIdentity,
+        (await server.client.get(r('leases'), 'kube-system', 'kube-controller-manager')).spec?.holderIdentity,
         lease,
         'the lease stays with it',
       );

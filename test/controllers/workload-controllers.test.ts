@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../../src/api/objects.ts';
 import { timestamp } from '../../src/api/time.ts';
-import type { Informer } from '../../src/client/client.ts';
+import type { Informer, ResourceTypes } from '../../src/client/client.ts';
 import { playKubelet, readyNode } from './fake-kubelet.ts';
 import { isStatusError } from '../../src/api/status.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
@@ -20,9 +20,9 @@ describe('workload and namespace controllers', () => {
   let cm: StartedProcess;
   let scheduler: StartedProcess;
   let kubelet: Informer<Stored<Pod>>;
-  const r = (name: string) => server.client.resource(name);
-  const list = async (resource: string, namespace: string, labelSelector?: string) =>
-    (await server.client.list(r(resource), { namespace, labelSelector })).items as any[];
+  const r = <R extends keyof ResourceTypes>(name: R) => server.client.typed(name);
+  const list = async <R extends keyof ResourceTypes>(resource: R, namespace: string, labelSelector?: string) =>
+    (await server.client.list(r(resource), { namespace, labelSelector })).items;
 
   /** runPods runs bound pods: Running, except pods whose command is `exit N`, which finish with that code. */
   function runPods(): Informer<Stored<Pod>> {
@@ -118,9 +118,9 @@ describe('workload and namespace controllers', () => {
       const j = await server.client.get(r('jobs'), 'default', 'ok');
       return j.status?.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
     });
-    assert.equal(job.status.succeeded, 3);
-    assert.ok(job.status.completionTime && job.status.startTime);
-    assert.ok(job.status.conditions.some((c: any) => c.type === 'SuccessCriteriaMet'));
+    assert.equal(job.status?.succeeded, 3);
+    assert.ok(job.status?.completionTime && job.status.startTime);
+    assert.ok(job.status?.conditions?.some((c) => c.type === 'SuccessCriteriaMet'));
     const pods = await list('pods', 'default', 'job-name=ok');
     assert.equal(pods.length, 3);
     await waitFor('finalizers released', async () =>
@@ -165,8 +165,8 @@ describe('workload and namespace controllers', () => {
       const j = await server.client.get(r('jobs'), 'default', 'bad');
       return j.status?.conditions?.some((c: any) => c.type === 'Failed' && c.status === 'True') ? j : undefined;
     });
-    assert.equal(job.status.failed, 2);
-    assert.equal(job.status.conditions.find((c: any) => c.type === 'Failed').reason, 'BackoffLimitExceeded');
+    assert.equal(job.status?.failed, 2);
+    assert.equal(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason, 'BackoffLimitExceeded');
   });
 
   test('a CronJob that missed a start time starts a Job for it, owned by the CronJob', async () => {
@@ -195,7 +195,7 @@ describe('workload and namespace controllers', () => {
       (await list('jobs', 'default')).find((j) => j.metadata.ownerReferences?.[0]?.uid === cj.metadata.uid),
     );
     assert.match(job.metadata.name, /^tick-\d{8}$/);
-    assert.ok(job.metadata.annotations['batch.kubernetes.io/cronjob-scheduled-timestamp']);
+    assert.ok(job.metadata.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp']);
     await waitFor(
       'lastSuccessfulTime',
       async () => (await server.client.get(r('cronjobs'), 'default', 'tick')).status?.lastSuccessfulTime,
@@ -224,8 +224,8 @@ describe('workload and namespace controllers', () => {
         const pods = (await list('pods', 'default', 'app=agent')).filter((p) => !p.metadata.deletionTimestamp);
         const ds = await server.client.get(r('daemonsets'), 'default', 'agent');
         return pods.length === 1 &&
-          pods[0].spec.nodeName === 'nodea' &&
-          pods[0].spec.containers[0].image === image &&
+          pods[0]!.spec?.nodeName === 'nodea' &&
+          pods[0]!.spec?.containers[0]?.image === image &&
           pods[0].status?.phase === 'Running' &&
           ds.status?.desiredNumberScheduled === 1 &&
           ds.status?.updatedNumberScheduled === 1 &&
@@ -235,7 +235,7 @@ describe('workload and namespace controllers', () => {
           : undefined;
       });
     const first = await running('busybox:1');
-    assert.ok(first.metadata.labels['controller-revision-hash']);
+    assert.ok(first.metadata.labels?.['controller-revision-hash']);
     await server.client.patch(
       r('daemonsets'),
       'default',
@@ -245,8 +245,8 @@ describe('workload and namespace controllers', () => {
     );
     const second = await running('busybox:2');
     assert.notEqual(
-      second.metadata.labels['controller-revision-hash'],
-      first.metadata.labels['controller-revision-hash'],
+      second.metadata.labels?.['controller-revision-hash'],
+      first.metadata.labels?.['controller-revision-hash'],
     );
     const revisions = (await list('controllerrevisions', 'default'))
       .filter((cr) => cr.metadata.name.startsWith('agent-'))
@@ -291,8 +291,8 @@ describe('workload and namespace controllers', () => {
     );
     await server.client.create(r('pods'), 'quota', pod('c'));
     const q = await server.client.get(r('resourcequotas'), 'quota', 'q');
-    assert.deepEqual(q.status.hard, { pods: '2', 'requests.cpu': '1' });
-    assert.equal(q.status.used['requests.cpu'], '500m');
+    assert.deepEqual(q.status?.hard, { pods: '2', 'requests.cpu': '1' });
+    assert.equal(q.status?.used?.['requests.cpu'], '500m');
   });
 
   test('deleting a namespace deletes its content, then the namespace; new content is refused meanwhile', async () => {
@@ -326,7 +326,14 @@ describe('workload and namespace controllers', () => {
         ),
       { timeoutMs: 30_000 },
     );
-    for (const kind of ['pods', 'services', 'replicationcontrollers', 'secrets', 'serviceaccounts', 'endpointslices'])
+    for (const kind of [
+      'pods',
+      'services',
+      'replicationcontrollers',
+      'secrets',
+      'serviceaccounts',
+      'endpointslices',
+    ] as const)
       assert.deepEqual(await list(kind, 'gone'), [], kind);
   });
 });
