@@ -28,8 +28,8 @@ const VALIDATORS: PerKind<ValidatedKinds, (errs: Causes) => void> = {
     if (old?.spec?.nodeName && pod.spec?.nodeName !== old.spec.nodeName)
       errs.invalid('spec.nodeName', pod.spec?.nodeName, 'field is immutable');
   },
-  Deployment: (d, old) => (errs) => workload(errs, d, old, true),
-  ReplicaSet: (rs, old) => (errs) => workload(errs, rs, old, false),
+  Deployment: (d, old) => (errs) => workload(errs, d, old),
+  ReplicaSet: (rs, old) => (errs) => workload(errs, rs, old),
   IPAddress: (ip, old) => (errs) => {
     const name = ip.metadata?.name ?? '';
     if (parseIPv4(name) === undefined)
@@ -250,12 +250,11 @@ export function podSpec(errs: Causes, field: string, spec: Decoded<PodSpec> | un
     errs.unsupported(`${field}.restartPolicy`, spec.restartPolicy, policies);
 }
 
-/** workload checks a Deployment or ReplicaSet; only a Deployment's selector is immutable here. */
+/** workload checks a Deployment or ReplicaSet: a selector that selects the template, and never changes. */
 function workload(
   errs: Causes,
   object: Decoded<Deployment | ReplicaSet>,
   old: Decoded<Deployment | ReplicaSet> | undefined,
-  immutableSelector: boolean,
 ): void {
   const spec = object.spec ?? {};
   if (typeof spec.replicas === 'number' && spec.replicas < 0)
@@ -269,7 +268,8 @@ function workload(
     const ok = Object.entries(matchLabels).every(([k, v]) => templateLabels[k] === v);
     if (!ok)
       errs.invalid('spec.template.metadata.labels', templateLabels, '`selector` does not match template `labels`');
-    if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(selector) && immutableSelector) {
+    // apps/v1 selectors never change (upstream's strategies: only extensions/v1beta1 allowed it for ReplicaSets).
+    if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(selector)) {
       errs.invalid('spec.selector', selector, 'field is immutable');
     }
   }

@@ -23,7 +23,7 @@ test('a TLS Secret needs both keys; an update may not change its type', () => {
   );
 });
 
-test('a ReplicaSet may change its selector here; a Deployment may not', () => {
+test('neither a Deployment nor a ReplicaSet may change its selector (apps/v1)', () => {
   const object = (kind: string, app: string) => ({
     kind,
     metadata: { name: 'w' },
@@ -35,7 +35,11 @@ test('a ReplicaSet may change its selector here; a Deployment may not', () => {
       },
     },
   });
-  assert.deepEqual(validate('ReplicaSet', object('ReplicaSet', 'b'), object('ReplicaSet', 'a')), []);
+  assert.deepEqual(validate('ReplicaSet', object('ReplicaSet', 'a'), object('ReplicaSet', 'a')), []);
+  assert.deepEqual(
+    validate('ReplicaSet', object('ReplicaSet', 'b'), object('ReplicaSet', 'a')).map((c) => c.field),
+    ['spec.selector'],
+  );
   assert.deepEqual(
     validate('Deployment', object('Deployment', 'b'), object('Deployment', 'a')).map((c) => c.field),
     ['spec.selector'],
