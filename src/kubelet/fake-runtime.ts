@@ -42,6 +42,9 @@ export class FakeRuntime implements RuntimeService {
     stderr: '',
   });
 
+  /** What a port of a pod answers to each chunk sent to it; undefined: nothing listens (default: every port echoes). */
+  portHandler: (port: number) => ((data: Buffer) => Buffer) | undefined = () => (data) => data;
+
   #clock: Clock;
   #sandboxes = new Map<string, { config: PodSandboxConfig; status: PodSandboxStatus }>();
   #containers = new Map<string, FakeContainer>();
@@ -176,7 +179,31 @@ export class FakeRuntime implements RuntimeService {
     const stderr = new PassThrough();
     stdout.end(result.stdout);
     stderr.end(result.stderr);
-    return { stdin, stdout, stderr, exit: Promise.resolve(result.exitCode), kill: () => undefined };
+    return { stdin, stdout, stderr, exit: later(result.exitCode), kill: () => undefined };
+  }
+
+  async portForward(podSandboxId: string, port: number): Promise<ExecSession> {
+    this.calls.push(`portForward ${podSandboxId} ${port}`);
+    if (!this.#sandboxes.has(podSandboxId)) throw new Error(`no sandbox ${podSandboxId}`);
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const answer = this.portHandler(port);
+    if (!answer) {
+      stdout.end();
+      stderr.end("nc: can't connect to remote host (127.0.0.1): Connection refused\n");
+      return { stdin, stdout, stderr, exit: later(1), kill: () => undefined };
+    }
+    let done: (code: number) => void = () => undefined;
+    const exit = new Promise<number>((resolve) => (done = resolve));
+    const finish = () => {
+      stdout.end();
+      stderr.end();
+      void later(0).then(done);
+    };
+    stdin.on('data', (d: Buffer) => stdout.write(answer(d)));
+    stdin.on('end', finish);
+    return { stdin, stdout, stderr, exit, kill: finish };
   }
 
   /** exit makes a running container (by name, in the pod with uid) end now with exitCode. */
@@ -213,4 +240,9 @@ export class FakeRuntime implements RuntimeService {
     if (!c) throw new Error(`no container ${containerId}`);
     return c;
   }
+}
+
+/** later resolves with value after the output already written has been read (as a program's exit comes last). */
+function later<T>(value: T): Promise<T> {
+  return new Promise((resolve) => setImmediate(() => resolve(value)));
 }

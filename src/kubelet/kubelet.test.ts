@@ -115,6 +115,22 @@ describe('kubelet pod loop (FakeRuntime, FakeClock)', () => {
     assert.ok(app(running)?.state?.running?.startedAt);
     assert.equal(running.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
     assert.equal(runtime.container(pod.metadata.uid, 'app')?.state, 'CONTAINER_RUNNING');
+    // kubectl port-forward and exec reach the pod through the runtime.
+    const conn = await kubelet.portForward('default', 'run', 8080);
+    let echoed = '';
+    conn.stdout.on('data', (d: Buffer) => (echoed += d));
+    conn.stdin.end('ping');
+    assert.equal(await conn.exit, 0);
+    assert.equal(echoed, 'ping');
+    assert.ok(runtime.calls.includes(`portForward ${sandbox?.id} 8080`));
+    await assert.rejects(kubelet.portForward('default', 'nothing', 80), /has no sandbox here/);
+    runtime.execHandler = (_c, command) => ({ exitCode: 0, stdout: command.join(' '), stderr: '' });
+    const session = await kubelet.exec('default', 'run', 'app', ['echo', 'hi']);
+    let out = '';
+    session?.stdout.on('data', (d: Buffer) => (out += d));
+    assert.equal(await session?.exit, 0);
+    assert.equal(out, 'echo hi');
+    assert.equal(await kubelet.exec('default', 'run', 'other', ['true']), undefined);
   });
 
   test('a container that exits is restarted at once, then with back-off 10 s, 20 s (CrashLoopBackOff)', async () => {

@@ -218,6 +218,14 @@ export class Kubelet {
     return found && this.#runtime ? this.#runtime.exec(found.id, command) : undefined;
   }
 
+  /** portForward connects to localhost:port in a pod's network (kubectl port-forward). */
+  async portForward(namespace: string, name: string, port: number): Promise<ExecSession> {
+    const pod = this.#pods.get(`${namespace}/${name}`);
+    const sandboxId = pod ? await this.#sandboxId(pod.metadata.uid) : undefined;
+    if (!this.#runtime || sandboxId === undefined) throw new Error(`pod ${namespace}/${name} has no sandbox here`);
+    return this.#runtime.portForward(sandboxId, port);
+  }
+
   /** podSandbox tells port-forward where a running pod's network is (its netns), with its uid. */
   podSandbox(namespace: string, name: string): { netns: string; uid: string } | undefined {
     const pod = this.#pods.get(`${namespace}/${name}`);

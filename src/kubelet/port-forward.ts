@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { acceptWebSocket, frame, NORMAL_CLOSE, onFrames } from './exec-websocket.ts';
 import { SpdySession } from './spdy-session.ts';
-import { type PipedChild, spawnPiped } from '../sys/run.ts';
+import type { ExecSession } from './runtime-service.ts';
 
 const PROTOCOL = 'portforward.k8s.io';
 const TUNNELED = `SPDY/3.1+${PROTOCOL}`;
@@ -15,11 +15,12 @@ const TUNNELED = `SPDY/3.1+${PROTOCOL}`;
  * localhost:<port> inside the pod's network namespace.
  */
 export interface PortForwardTarget {
+  /** The pod's network namespace, named in errors as upstream names it. */
   netns: string;
   pod: string;
   uid: string;
-  /** The command whose stdio is the connection to a port (default: busybox nc to 127.0.0.1 inside netns). */
-  dial?: (port: number) => string[];
+  /** dial connects to localhost:port in the pod (the runtime's PortForward). */
+  dial: (port: number) => Promise<ExecSession>;
 }
 
 export function servePortForward(req: IncomingMessage, socket: Duplex, head: Buffer, o: PortForwardTarget): void {
@@ -61,7 +62,12 @@ interface Pair {
   port: number;
   error?: number;
   data?: number;
-  child?: PipedChild;
+  /** The connection into the pod, once dialled. */
+  conn?: ExecSession;
+  /** What the client sent before the connection was up, and whether it ended its side. */
+  early: Buffer[];
+  ended: boolean;
+  closed: boolean;
 }
 
 /** forward pairs a session's streams by requestID and runs one connection into the pod per pair. */
@@ -72,14 +78,14 @@ function forward(session: SpdySession, o: PortForwardTarget, end: () => void): v
     session.reply(id);
     const requestId = headers.requestid ?? String(id);
     const port = Number(headers.port);
-    const pair = pairs.get(requestId) ?? { port };
+    const pair = pairs.get(requestId) ?? { port, early: [], ended: false, closed: false };
     pairs.set(requestId, pair);
     byStream.set(id, pair);
     if (headers.streamtype === 'error') pair.error = id;
     else if (headers.streamtype === 'data') pair.data = id;
-    if (pair.error !== undefined && pair.data !== undefined) start(pair);
+    if (pair.error !== undefined && pair.data !== undefined) void start(pair);
   });
-  const start = (pair: Pair) => {
+  const start = async (pair: Pair) => {
     const fail = (message: string) => {
       session.data(
         pair.error!,
@@ -89,40 +95,56 @@ function forward(session: SpdySession, o: PortForwardTarget, end: () => void): v
       session.data(pair.data!, Buffer.alloc(0), true);
     };
     if (!Number.isInteger(pair.port) || pair.port < 1 || pair.port > 65535) return fail(`invalid port ${pair.port}`);
-    const argv = o.dial
-      ? o.dial(pair.port)
-      : ['nsenter', `--net=/run/netns/${o.netns}`, '--', '/bin/busybox', 'nc', '127.0.0.1', String(pair.port)];
-    const child = spawnPiped(argv);
-    pair.child = child;
+    let conn: ExecSession;
+    try {
+      conn = await o.dial(pair.port);
+    } catch (error) {
+      return fail(error instanceof Error ? error.message : String(error));
+    }
+    if (pair.closed) return conn.kill();
+    pair.conn = conn;
     let sent = false;
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
+    conn.stdout.on('data', (d: Buffer) => {
       sent = true;
       session.data(pair.data!, d);
     });
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.stdin.on('error', () => undefined);
-    child.on('close', (code) => {
-      pair.child = undefined;
-      if (code !== 0 && !sent)
-        return fail(
-          `failed to connect to localhost:${pair.port} inside namespace "${o.netns}": ${stderr.trim().replace(/^nc: /, '') || `exit status ${code}`}`,
-        );
-      session.data(pair.error!, Buffer.alloc(0), true);
-      session.data(pair.data!, Buffer.alloc(0), true);
+    conn.stderr.on('data', (d: Buffer) => (stderr += d));
+    conn.stdin.on('error', () => undefined);
+    for (const chunk of pair.early) conn.stdin.write(chunk);
+    if (pair.ended) conn.stdin.end();
+    const code = await conn.exit.catch((error: Error) => {
+      stderr ||= error.message;
+      return 1;
     });
+    pair.conn = undefined;
+    if (code !== 0 && !sent)
+      return fail(
+        `failed to connect to localhost:${pair.port} inside namespace "${o.netns}": ${stderr.trim().replace(/^nc: /, '') || `exit status ${code}`}`,
+      );
+    session.data(pair.error!, Buffer.alloc(0), true);
+    session.data(pair.data!, Buffer.alloc(0), true);
   };
   session.on('data', (id, data) => {
     const pair = byStream.get(id);
-    if (pair?.data === id && pair.child) pair.child.stdin.write(data);
+    if (pair?.data !== id) return;
+    if (pair.conn) pair.conn.stdin.write(data);
+    else pair.early.push(data);
   });
   session.on('end', (id) => {
     const pair = byStream.get(id);
-    if (pair?.data === id && pair.child) pair.child.stdin.end();
+    if (pair?.data !== id) return;
+    pair.ended = true;
+    pair.conn?.stdin.end();
   });
-  session.on('reset', (id) => byStream.get(id)?.child?.kill('SIGKILL'));
+  const close = (pair: Pair | undefined) => {
+    if (!pair) return;
+    pair.closed = true;
+    pair.conn?.kill();
+  };
+  session.on('reset', (id) => close(byStream.get(id)));
   session.on('close', () => {
-    for (const pair of pairs.values()) pair.child?.kill('SIGKILL');
+    for (const pair of pairs.values()) close(pair);
     end();
   });
 }

@@ -10,7 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { constants as osConstants, hostname as osHostname } from 'node:os';
+import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { createCgroups, removeCgroups } from '../sys/cgroups.ts';
 import { HostCommandError, run, spawnPiped } from '../sys/run.ts';
@@ -271,18 +271,21 @@ export class ProcessRuntimeService implements RuntimeService {
     if (!enter) return undefined;
     // The command runs inside the container's sandbox (root, user, capabilities, seccomp, environment).
     const fd = enter.seccompFile ? openSync(enter.seccompFile, 'r') : undefined;
-    let child: ReturnType<typeof spawnPiped>;
     try {
-      child = spawnPiped(enter.argv, { env: enter.env, extraFds: fd === undefined ? [] : [fd] });
+      return spawnPiped(enter.argv, { env: enter.env, extraFds: fd === undefined ? [] : [fd] });
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
-    const exit = new Promise<number>((resolve, reject) => {
-      child.on('error', reject);
-      // A command killed by a signal ends with 128 + the signal's number, as a shell reports it (139 for SIGSEGV).
-      child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 9) : 9)));
-    });
-    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exit, kill: () => child.kill('SIGKILL') };
+  }
+
+  /** portForward connects to localhost:port in the sandbox's network (busybox nc, inside its netns). */
+  async portForward(podSandboxId: string, port: number): Promise<ExecSession> {
+    const record = this.#sandbox(podSandboxId);
+    if (!record) throw new Error(`no sandbox ${podSandboxId}`);
+    const nc = ['/bin/busybox', 'nc', '127.0.0.1', String(port)];
+    return spawnPiped(
+      record.config.hostNetwork ? nc : ['nsenter', `--net=/run/netns/${record.config.netns}`, '--', ...nc],
+    );
   }
 
   #enter(containerId: string, command: readonly string[]) {

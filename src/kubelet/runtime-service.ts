@@ -1,5 +1,5 @@
-import type { Readable, Writable } from 'node:stream';
 import type { CgroupLimits } from '../sys/cgroups.ts';
+import type { PipedProcess } from '../sys/run.ts';
 import type { DnsConfig } from './resolv-conf.ts';
 import type { ImageFile, SandboxMount } from './sandbox.ts';
 import type { ContainerSecurity } from './security-context.ts';
@@ -41,6 +41,11 @@ export interface RuntimeService {
   execSync(containerId: string, command: readonly string[], timeoutMs: number): Promise<ExecSyncResult>;
   /** exec starts a command in a running container with its stdio as streams (kubectl exec); undefined if not running. */
   exec(containerId: string, command: readonly string[]): Promise<ExecSession | undefined>;
+  /**
+   * portForward connects to localhost:port in the sandbox's network (kubectl port-forward): stdin goes to the port,
+   * stdout is what it answers; a connection that fails ends with a non-zero status and the reason on stderr.
+   */
+  portForward(podSandboxId: string, port: number): Promise<ExecSession>;
 }
 
 /** PodSandboxConfig is CRI's PodSandboxConfig, reduced to what tskube's pods use. */
@@ -109,12 +114,5 @@ export interface ExecSyncResult {
   stderr: string;
 }
 
-/** ExecSession is a command running in a container: its stdio, how it ended and a way to end it. */
-export interface ExecSession {
-  stdin: Writable;
-  stdout: Readable;
-  stderr: Readable;
-  /** The exit status (128 + the signal's number when a signal ended it); rejects when the command cannot start. */
-  exit: Promise<number>;
-  kill(): void;
-}
+/** ExecSession is a command running in a container (or a port-forward connection): its stdio, how it ended, a kill. */
+export type ExecSession = PipedProcess;

@@ -57,6 +57,7 @@ before(async () => {
     exec: async (ns, pod, container, command) =>
       ns === 'ns' && pod === 'web' && container === 'app' ? runtime.exec(containerId, command) : undefined,
     podSandbox: () => undefined,
+    portForward: (_ns, _pod, port) => runtime.portForward(sandbox, port),
   };
   server = await serveKubelet(kubelet, '127.0.0.1', 0);
   base = `127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -15,7 +15,7 @@ export interface KubeletServing {
 }
 
 /** What the server asks of the kubelet (a fake in unit tests). */
-export type ServedKubelet = Pick<Kubelet, 'podLogPath' | 'exec' | 'podSandbox'>;
+export type ServedKubelet = Pick<Kubelet, 'podLogPath' | 'exec' | 'podSandbox' | 'portForward'>;
 
 /**
  * serveKubelet is the kubelet's server (port 10250; HTTPS with authentication and authorization when `serving` says so): `/containerLogs/<ns>/<pod>/<container>` with
@@ -68,7 +68,12 @@ export function serveKubelet(
         return void socket.end(
           'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\npod not found or not running\n',
         );
-      return servePortForward(req, socket, head, { netns: sandbox.netns, pod: name, uid: sandbox.uid });
+      return servePortForward(req, socket, head, {
+        netns: sandbox.netns,
+        pod: name,
+        uid: sandbox.uid,
+        dial: (port) => kubelet.portForward(namespace, name, port),
+      });
     }
     const at = /^\/attach\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (at) {

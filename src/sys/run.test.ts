@@ -30,12 +30,18 @@ test('spawnPiped pipes stdio, passes exactly env and extra descriptors as fd 3',
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stdin.end('in\n');
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    assert.equal(code, 4);
+    assert.equal(await child.exit, 4);
     assert.equal(out, 'in\n[this][]\nfrom fd 3');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('spawnPiped: a signal ends with 128 + its number; a program that cannot start rejects', async () => {
+  const child = spawnPiped(['/bin/sh', '-c', 'sleep 10']);
+  child.kill();
+  assert.equal(await child.exit, 128 + 9);
+  await assert.rejects(spawnPiped(['/nonexistent/program']).exit, /ENOENT/);
 });
 
 test('spawnDetached writes to the given descriptor and reports the exit status', async () => {

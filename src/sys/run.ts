@@ -1,4 +1,6 @@
 import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -111,21 +113,39 @@ export function runAttached(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   });
 }
 
-/** PipedChild is a program with its stdin, stdout and stderr as pipes (a streaming exec, a port-forward dial). */
-export type PipedChild = ChildProcessWithoutNullStreams;
+/** PipedProcess is a program with its stdin, stdout and stderr as pipes (a streaming exec, a port-forward dial). */
+export interface PipedProcess {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /**
+   * The exit status, once the program ended and its stdout and stderr closed (128 + the signal's number when a
+   * signal ended it, as a shell reports it: 139 for SIGSEGV); rejects when the program cannot start.
+   */
+  exit: Promise<number>;
+  /** kill ends it at once (SIGKILL). */
+  kill(): void;
+}
 
 /**
- * spawnPiped starts argv with exactly env (nothing inherited) and pipes for stdin, stdout and stderr; the descriptors
- * in extraFds become its fds 3, 4, ... (they may be closed once this returns).
+ * spawnPiped starts argv with exactly env (default: this process's) and pipes for stdin, stdout and stderr; the
+ * descriptors in extraFds become its fds 3, 4, ... (they may be closed once this returns).
  */
 export function spawnPiped(
   argv: readonly string[],
   options: { env?: Record<string, string>; extraFds?: number[] } = {},
-): PipedChild {
-  return spawn(argv[0]!, argv.slice(1), {
+): PipedProcess {
+  const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ['pipe', 'pipe', 'pipe', ...(options.extraFds ?? [])] as ('pipe' | number)[],
     env: options.env ?? process.env,
-  }) as PipedChild;
+  }) as ChildProcessWithoutNullStreams;
+  const exit = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 9) : 9)));
+  });
+  // A caller that only kills the program need not wait for it.
+  exit.catch(() => undefined);
+  return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exit, kill: () => child.kill('SIGKILL') };
 }
 
 /**

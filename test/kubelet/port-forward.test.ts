@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { servePortForward } from '../../src/kubelet/port-forward.ts';
+import { spawnPiped } from '../../src/sys/run.ts';
 import { createCa, issueCertificate } from '../../src/pki/pki.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { kubectlAvailable, kubectlPath } from '../support/kubectl.ts';
@@ -45,7 +46,8 @@ describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/
     await writeFile(join(dir, 'kubelet-ca.crt'), ca.cert);
     kubelet = https.createServer({ cert: serving.cert, key: serving.key }, (_req, res) => res.writeHead(404).end());
     // The pod's port 8080 is the web server; any other port is closed (9 is discard, never listened on here).
-    const dial = (port: number) => ['/bin/busybox', 'nc', '127.0.0.1', String(port === 8080 ? webPort : 9)];
+    const dial = async (port: number) =>
+      spawnPiped(['/bin/busybox', 'nc', '127.0.0.1', String(port === 8080 ? webPort : 9)]);
     kubelet.on('upgrade', (req, socket, head) =>
       servePortForward(req, socket, head, { netns: 'tkpf-pod', pod: 'web', uid: 'uid-1', dial }),
     );
