@@ -1,7 +1,7 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
 import { isStatusError } from '../api/status.ts';
-import { Informer, type RestClient } from '../client/client.ts';
+import { Informer, keyOf, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
 import { failedSchedulingMessage, filterReason, score, type NodeInfo } from './filters.ts';
@@ -99,7 +99,7 @@ export class Scheduler {
           best = info;
         }
       }
-      const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      const key = keyOf(pod);
       if (!best) {
         if (!this.#pending.has(key)) {
           this.#pending.add(key);
