@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../api/objects.ts';
+import { getOwn } from '../api/own-properties.ts';
 import type { Decoded } from './per-kind.ts';
 import { formatIPv4 } from '../net/ipv4.ts';
 import { invalid, type StatusCause } from '../api/status.ts';
@@ -381,26 +382,29 @@ export class ServiceIps {
   }
 }
 
-function sameOwner(kind: 'ip' | 'port', value: string, owner: Owner): boolean {
+/** parseStored reads an allocation's stored JSON; undefined when it is not JSON (never written by us). */
+function parseStored(value: string): unknown {
   try {
-    const parsed = JSON.parse(value);
-    const ref = kind === 'ip' ? (parsed.spec?.parentRef ?? {}) : parsed;
-    return ref.namespace === owner.namespace && ref.name === owner.name;
+    return JSON.parse(value);
   } catch (error) {
-    if (error instanceof SyntaxError) return false;
+    if (error instanceof SyntaxError) return undefined;
     throw error;
   }
 }
 
+/** sameOwner: the IPAddress's parentRef, or the port key's record, names this Service. */
+function sameOwner(kind: 'ip' | 'port', value: string, owner: Owner): boolean {
+  const parsed = parseStored(value);
+  const ref = kind === 'ip' ? getOwn(getOwn(parsed, 'spec'), 'parentRef') : parsed;
+  return getOwn(ref, 'namespace') === owner.namespace && getOwn(ref, 'name') === owner.name;
+}
+
 function createdAt(kind: 'ip' | 'port', value: string): number {
-  try {
-    const parsed = JSON.parse(value);
-    const t = Date.parse(kind === 'ip' ? parsed.metadata?.creationTimestamp : parsed.creationTimestamp);
-    return Number.isNaN(t) ? 0 : t;
-  } catch (error) {
-    if (error instanceof SyntaxError) return 0;
-    throw error;
-  }
+  const parsed = parseStored(value);
+  const stamp =
+    kind === 'ip' ? getOwn(getOwn(parsed, 'metadata'), 'creationTimestamp') : getOwn(parsed, 'creationTimestamp');
+  const t = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
+  return Number.isNaN(t) ? 0 : t;
 }
 
 function needsNodePorts(spec: Decoded<ServiceSpec>): boolean {
