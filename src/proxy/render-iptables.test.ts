@@ -19,7 +19,7 @@ import {
   renderIptablesSkeleton,
   type RenderInput,
 } from './render-iptables.ts';
-import { overallEndpointSlices, overallServices, TEST_NODE, TEST_NODE_IP } from './testdata/overall.ts';
+import { IPTABLES_TEST_CONFIG, overallServicePorts, TEST_NODE_IP } from './testdata/overall.ts';
 import { buildServicePorts } from './service-ports.ts';
 
 const LAB = join(import.meta.dirname, '../../examples/lab/nsvc-endpoints.yaml');
@@ -412,16 +412,8 @@ function sortLikeUpstream(text: string): string {
 
 test("renderIptables() writes exactly upstream's TestOverallIPTablesRules ruleset (eTP Local without local endpoints, localhost NodePorts)", () => {
   const result = renderIptables({
-    servicePorts: buildServicePorts({
-      services: overallServices(),
-      endpointSlices: overallEndpointSlices(),
-      nodeName: TEST_NODE,
-    }),
-    clusterCIDR: '10.0.0.0/8',
-    masqueradeAll: false,
-    masqueradeBit: 14,
-    localhostNodePorts: true,
-    nodePortAddresses: [],
+    ...IPTABLES_TEST_CONFIG,
+    servicePorts: overallServicePorts(),
     nodeIPs: [TEST_NODE_IP],
     nfacctCounters: [LOCALHOST_NODEPORTS_COUNTER, INVALID_DROPPED_COUNTER],
     randomFully: false,

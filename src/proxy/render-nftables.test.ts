@@ -7,19 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nftScript, renderNftables, type NftRenderInput } from './render-nftables.ts';
-import { buildServicePorts } from './service-ports.ts';
-import { overallEndpointSlices, overallServices, TEST_NODE, TEST_NODE_IP } from './testdata/overall.ts';
+import { NFTABLES_TEST_CONFIG, overallServicePorts, TEST_NODE_IP } from './testdata/overall.ts';
 
 function overall(overrides: Partial<NftRenderInput> = {}) {
   return renderNftables({
-    servicePorts: buildServicePorts({
-      services: overallServices(),
-      endpointSlices: overallEndpointSlices(),
-      nodeName: TEST_NODE,
-    }),
-    clusterCIDR: '10.0.0.0/8',
-    masqueradeAll: false,
-    masqueradeBit: 14,
+    ...NFTABLES_TEST_CONFIG,
+    servicePorts: overallServicePorts(),
     nodePortAddresses: [`${TEST_NODE_IP}/32`],
     nodeIPs: [TEST_NODE_IP],
     serviceCIDRs: ['172.30.0.0/16'],
