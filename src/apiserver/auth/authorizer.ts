@@ -1,7 +1,7 @@
 import type { Logger } from '../../log/klog.ts';
 import type { Store, WatchEvent } from '../storage/store.ts';
 import type { NodeAuthorizer, Decision } from './node-authorizer.ts';
-import { RbacPolicy, type RbacKind } from './rbac.ts';
+import { type BindingObject, RbacPolicy, type RbacKind, type RoleObject } from './rbac.ts';
 import type { Attributes } from './request-attributes.ts';
 import { SYSTEM_MASTERS } from './user.ts';
 
@@ -45,7 +45,7 @@ export class Authorizer {
     let from = 0;
     for (const [prefix, kind] of Object.entries(RBAC_PREFIXES)) {
       const { items, revision } = await this.#store.list(prefix);
-      for (const item of items) this.policy.put(kind, JSON.parse(item.value));
+      for (const item of items) this.policy.put(kind, storedRbac(item.value));
       from = Math.max(from, revision);
     }
     this.#seen = from;
@@ -63,7 +63,7 @@ export class Authorizer {
       from,
       (event: WatchEvent) => {
         last = event.revision;
-        const object = JSON.parse(event.value);
+        const object = storedRbac(event.value);
         if (event.type === 'DELETE') this.policy.remove(kind, object.metadata?.namespace, object.metadata?.name);
         else this.policy.put(kind, object);
         this.#advance(event.revision);
@@ -82,7 +82,7 @@ export class Authorizer {
   async #relist(prefix: string, kind: RbacKind, last: number): Promise<void> {
     try {
       const { items, revision } = await this.#store.list(prefix);
-      for (const item of items) this.policy.put(kind, JSON.parse(item.value));
+      for (const item of items) this.policy.put(kind, storedRbac(item.value));
       this.#follow(prefix, kind, Math.max(last, revision));
     } catch (error) {
       this.#logger.error('Cannot relist RBAC objects', { kind, error });
@@ -137,4 +137,12 @@ export class Authorizer {
     }
     return { decision: 'noOpinion', reason: reasons.join('; ') };
   }
+}
+
+/**
+ * storedRbac reads a Role, ClusterRole or binding as the registry stored it (after RBAC validation): the one place
+ * the watched JSON is read as these types.
+ */
+function storedRbac(value: string): RoleObject | BindingObject {
+  return JSON.parse(value);
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject, Stored } from '../../api/objects.ts';
 import { printTable } from './printers.ts';
+import { ingressHosts } from './workload-printers.ts';
 
 const NOW = new Date('2026-01-01T00:10:00Z');
 
@@ -44,4 +45,13 @@ test('a resource without its own printer gets Name and Age; a key like construct
     );
     assert.deepEqual(rows[0].cells, ['w', '10m']);
   }
+});
+
+test('ingress hosts print as upstream: three at most, then how many rules follow', () => {
+  const rules = (...hosts: string[]) => hosts.map((host) => (host ? { host } : {}));
+  assert.equal(ingressHosts([]), '*');
+  assert.equal(ingressHosts(rules('', '')), '*');
+  assert.equal(ingressHosts(rules('a', '', 'b', 'c')), 'a,b,c');
+  assert.equal(ingressHosts(rules('a', 'b', 'c', '')), 'a,b,c + 1 more...');
+  assert.equal(ingressHosts(rules('a', '', 'b', 'c', 'd')), 'a,b,c + 2 more...');
 });

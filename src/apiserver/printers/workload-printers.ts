@@ -8,7 +8,7 @@ import type {
   Secret,
   ServiceAccount,
 } from 'kubernetes-types/core/v1.js';
-import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
+import type { Ingress, IngressClass, IngressRule } from 'kubernetes-types/networking/v1.js';
 import { formatLabels } from '../../api/labels.ts';
 import { AGE, type Column, NAME, age, humanDuration, type Printers, selectorText } from './columns.ts';
 
@@ -30,6 +30,21 @@ function jobStatus(job: Job): string {
   if (hasCondition(job, 'SuccessCriteriaMet')) return 'SuccessCriteriaMet';
   if (hasCondition(job, 'FailureTarget')) return 'FailureTarget';
   return 'Running';
+}
+
+/**
+ * ingressHosts is upstream's formatHosts: the first three hosts, then `+ N more...` counting every rule after the
+ * third (rules without a host too) once three hosts are listed and another rule follows.
+ */
+export function ingressHosts(rules: IngressRule[]): string {
+  const list: string[] = [];
+  let more = false;
+  for (const rule of rules) {
+    if (list.length === 3) more = true;
+    if (!more && rule.host) list.push(rule.host);
+  }
+  if (list.length === 0) return '*';
+  return more ? `${list.join(',')} + ${rules.length - 3} more...` : list.join(',');
 }
 
 /**
@@ -293,13 +308,7 @@ function build(): Printers<WorkloadPrinted> {
         AGE,
       ],
       row(ing, now) {
-        const hosts = (ing.spec?.rules ?? []).map((r) => r.host).filter(Boolean);
-        const shown =
-          hosts.length === 0
-            ? '*'
-            : hosts.length > 3
-              ? `${hosts.slice(0, 3).join(',')} + ${(ing.spec?.rules ?? []).length - 3} more...`
-              : hosts.join(',');
+        const shown = ingressHosts(ing.spec?.rules ?? []);
         const address = [
           ...new Set((ing.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname).filter(Boolean)),
         ]
