@@ -64,7 +64,7 @@ export class Authenticator {
       if (cert && Object.keys(cert).length > 0) {
         if (!socket.authorized)
           return { error: `x509: certificate signed by unknown authority (${String(socket.authorizationError)})` };
-        const user = certificateUser(cert.subject as unknown as Record<string, string | string[]>);
+        const user = certificateUser(cert.subject);
         if (!user) return { error: 'x509: certificate has no common name' };
         this.#certUsers.set(socket, user);
         return { user };
@@ -135,7 +135,10 @@ export class Authenticator {
 }
 
 /** certificateUser turns a verified client certificate's subject into a user: CN the name, each O a group. */
-export function certificateUser(subject: Record<string, string | string[]> | undefined): UserInfo | undefined {
+export function certificateUser(
+  // Node types each name field as a string; a certificate with several O (or CN) values gives an array.
+  subject: { CN?: string | string[]; O?: string | string[] } | undefined,
+): UserInfo | undefined {
   const cn = subject?.CN;
   const name = Array.isArray(cn) ? cn[0] : cn;
   if (!name) return undefined;

@@ -6,7 +6,7 @@ import {
   X509Certificate,
   type KeyObject,
 } from 'node:crypto';
-import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { SignJWT, decodeProtectedHeader, jwtVerify } from 'jose';
 
 /** BoundObject is what a token is bound to (a Pod or a Secret): it dies with the object. */
 export interface BoundObject {
@@ -87,7 +87,7 @@ export class ServiceAccountTokens {
     if (spec.boundObject?.kind === 'Pod') claims.pod = { name: spec.boundObject.name, uid: spec.boundObject.uid };
     if (spec.boundObject?.kind === 'Secret') claims.secret = { name: spec.boundObject.name, uid: spec.boundObject.uid };
     if (spec.node) claims.node = spec.node;
-    const token = await new SignJWT({ 'kubernetes.io': claims } as unknown as JWTPayload)
+    const token = await new SignJWT({ 'kubernetes.io': claims })
       .setProtectedHeader({ alg: algorithmOf(this.#signingKey), kid: this.#signingKid })
       .setIssuer(this.issuers[0]!)
       .setSubject(`system:serviceaccount:${spec.namespace}:${spec.serviceAccount.name}`)
