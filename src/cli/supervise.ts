@@ -1,31 +1,37 @@
 import { runSupervisor } from '../cluster/supervise-loop.ts';
-import { createLogger } from '../log/klog.ts';
-import { parseFlags, usage, type FlagSpecs } from './flags.ts';
-import { untilSignal } from './until-signal.ts';
+import { usage } from './flags.ts';
+import { componentFlags, runComponent, type ComponentFlags } from './run-component.ts';
 
-const FLAGS: FlagSpecs = {
+const COMMAND = 'tskube supervise';
+const SUMMARY = 'Keeps the components of a cluster started by up running (restarts with backoff)';
+const FLAGS = {
   'state-dir': { type: 'string', help: "The cluster's state directory (components/ in, processes.json out)" },
-  v: { type: 'int', default: 0, help: 'Log verbosity' },
-  help: { type: 'bool', default: false, short: 'h', help: 'help' },
-};
+  ...componentFlags('supervise'),
+} satisfies ComponentFlags;
 
 /** main runs `tskube supervise --state-dir=DIR`: started by `tskube up`, it keeps the cluster's components running. */
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, FLAGS);
-  if (values.help || !values['state-dir']) {
-    process.stdout.write(
-      usage(
-        'tskube supervise',
-        'Keeps the components of a cluster started by up running (restarts with backoff)',
-        FLAGS,
-      ),
-    );
-    return values.help ? 0 : 2;
-  }
-  const logger = createLogger({ verbosity: values.v as number, source: 'supervisor.go:1' });
-  const abort = new AbortController();
-  void untilSignal().then(() => abort.abort());
-  await runSupervisor(values['state-dir'] as string, { logger, signal: abort.signal });
-  // The components stay (down stops them by PID); their child handles must not keep the supervisor alive.
-  process.exit(0);
+  const status = await runComponent(argv, {
+    command: COMMAND,
+    summary: SUMMARY,
+    flags: FLAGS,
+    logSource: 'supervisor.go:1',
+    start({ values, logger }) {
+      const stateDir = values['state-dir'];
+      if (!stateDir) {
+        process.stdout.write(usage(COMMAND, SUMMARY, FLAGS));
+        return Promise.resolve(2);
+      }
+      const abort = new AbortController();
+      const loop = runSupervisor(stateDir, { logger, signal: abort.signal });
+      return Promise.resolve({
+        stop: async () => {
+          abort.abort();
+          await loop;
+        },
+      });
+    },
+  });
+  // The components stay (down stops them by PID); nothing of theirs may keep the supervisor alive.
+  process.exit(status);
 }
