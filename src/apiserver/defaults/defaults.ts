@@ -2,6 +2,7 @@ import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Endpoints, Namespace, Pod, PodSpec, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { KubeObject } from '../../api/objects.ts';
+import { setOwn } from '../../api/own-properties.ts';
 import { type Decoded, type PerKind, handlerFor } from '../per-kind.ts';
 
 interface DefaultedKinds {
@@ -19,6 +20,7 @@ const DEFAULTERS: PerKind<DefaultedKinds, void> = {
   Pod(pod) {
     pod.spec ??= {};
     defaultPodSpec(pod.spec);
+    requestsFromLimits(pod.spec);
   },
   Deployment: defaultDeployment,
   ReplicaSet(rs) {
@@ -116,6 +118,20 @@ export function defaultPodSpec(spec: Decoded<PodSpec>): void {
       if (probe.httpGet) probe.httpGet.scheme ??= 'HTTP';
       if (probe.httpGet) probe.httpGet.path ??= '/';
     }
+  }
+}
+
+/**
+ * requestsFromLimits is upstream's SetDefaults_Pod (Pods, not templates): a container that sets a limit and no request
+ * for a resource requests its limit, so the scheduler, quota and QoS all see what the kubelet enforces.
+ */
+function requestsFromLimits(spec: Decoded<PodSpec>): void {
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+    const resources = c.resources;
+    if (!resources?.limits) continue;
+    const requests = (resources.requests ??= {});
+    for (const [name, value] of Object.entries(resources.limits))
+      if (!Object.hasOwn(requests, name)) setOwn(requests, name, value);
   }
 }
 
