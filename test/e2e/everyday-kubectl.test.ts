@@ -8,14 +8,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable, kubectlPath } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
 import { TSKUBE, freePort } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import { type TestCluster, upCluster } from '../support/cluster.ts';
 
 const NAME = 'tkw';
 const NS = 'shop';
@@ -23,6 +23,7 @@ const NS = 'shop';
 describe('the everyday kubectl workflow', {
   skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed'),
 }, () => {
+  let cluster: TestCluster | undefined;
   let stateDir: string;
   let work: string;
   const flags = () => [`--name=${NAME}`, `--state-dir=${stateDir}`];
@@ -43,16 +44,14 @@ describe('the everyday kubectl workflow', {
   const json = async (args: string[]) => JSON.parse(await ok([...args, '-o', 'json']));
 
   before(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'tskube-everyday-'));
-    work = await mkdtemp(join(tmpdir(), 'kubectl-work-'));
-    await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.236.0/24'], { timeoutMs: 240_000 });
+    cluster = await upCluster({ name: NAME, lanCidr: '192.168.236.0/24', downTimeoutMs: 90_000 });
+    // kubectl's working directory (manifests written by the tests) and its caches.
+    ({ stateDir, cache: work } = cluster);
   });
 
   after(async () => {
-    if (stateDir) await run([TSKUBE, 'down', ...flags()], { timeoutMs: 90_000 });
+    await cluster?.down();
     const left = (await run(['ip', 'netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(`${NAME}-`));
-    if (work) await rm(work, { recursive: true, force: true });
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
     assert.deepEqual(left, [], 'down leaves no namespace');
   });
 

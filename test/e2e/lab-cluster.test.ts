@@ -15,6 +15,7 @@ import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
 import { TSKUBE } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import { type TestCluster, upCluster } from '../support/cluster.ts';
 
 const LAB = fileURLToPath(new URL('../../examples/lab/', import.meta.url));
 const NAME = 'tke';
@@ -22,6 +23,7 @@ const NAME = 'tke';
 describe('tskube up: the lab end to end', {
   skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed'),
 }, () => {
+  let cluster: TestCluster | undefined;
   let stateDir: string;
   let cache: string;
   let vip: string;
@@ -33,17 +35,15 @@ describe('tskube up: the lab end to end', {
     JSON.parse((await k(['get', 'pods', '-l', 'app=nginx', '-o', 'json'])).stdout).items as any[];
 
   before(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'tskube-e2e-'));
-    cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
-    const { stdout } = await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.226.0/24'], { timeoutMs: 180_000 });
-    assert.match(stdout, /kube-proxy synced on every node/);
-    assert.match(stdout, /export KUBECONFIG=/);
+    cluster = await upCluster({ name: NAME, lanCidr: '192.168.226.0/24', upTimeoutMs: 180_000 });
+    ({ stateDir, cache } = cluster);
+    assert.match(cluster.output, /kube-proxy synced on every node/);
+    assert.match(cluster.output, /export KUBECONFIG=/);
   });
 
   after(async () => {
-    if (stateDir) await run([TSKUBE, 'down', ...flags()], { timeoutMs: 60_000 });
+    await cluster?.down();
     const left = (await run(['ip', 'netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(`${NAME}-`));
-    await rm(cache, { recursive: true, force: true });
     assert.deepEqual(left, [], 'down leaves no namespace');
   });
 
