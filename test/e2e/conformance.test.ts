@@ -8,16 +8,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect, type RestClient } from '../../src/client/client.ts';
+import type { RestClient } from '../../src/client/client.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE } from '../support/processes.ts';
 import { sleep, waitFor } from '../../src/util/wait.ts';
 import { timestamp } from '../../src/api/time.ts';
+import { type TestCluster, upCluster } from '../support/cluster.ts';
 
 const NAME = 'tcf';
 const LAN = '192.168.228.0/24';
@@ -30,11 +29,11 @@ const SERVE_HOSTNAME = (port: number) => ({
 const SLEEPER = { image: 'busybox:1.36', command: ['sh', '-c', 'sleep 3600'] };
 
 describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed') }, () => {
+  let cluster: TestCluster | undefined;
   let stateDir: string;
   let cache: string;
   let client: RestClient;
   let counter = 0;
-  const flags = () => [`--name=${NAME}`, `--state-dir=${stateDir}`];
   const r = (resource: string) => client.resource(resource);
   const kc = (args: string[]) => kubectl('1.33', join(stateDir, 'admin.conf'), cache, args);
 
@@ -115,10 +114,8 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   let probeNs: string;
 
   before(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'tskube-conformance-'));
-    cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
-    await run([TSKUBE, 'up', ...flags(), `--lan-cidr=${LAN}`], { timeoutMs: 240_000 });
-    client = await connect({ kubeconfig: join(stateDir, 'admin.conf'), userAgent: 'conformance-test' });
+    cluster = await upCluster({ name: NAME, lanCidr: LAN, downTimeoutMs: 120_000, userAgent: 'conformance-test' });
+    ({ stateDir, cache, client } = cluster);
     probeNs = await namespace('container-probe');
     const health = `/tmp/tskube-conformance-health-${process.pid}`;
     LONG.exec = 'liveness-exec-ok';
@@ -157,11 +154,8 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   });
 
   after(async () => {
-    client?.close();
-    if (stateDir) await run([TSKUBE, 'down', ...flags()], { timeoutMs: 120_000 });
+    await cluster?.down();
     await rm(`/tmp/tskube-conformance-health-${process.pid}`, { force: true });
-    await rm(cache, { recursive: true, force: true });
-    await rm(stateDir, { recursive: true, force: true });
   });
 
   // ---- sig-node: probes (test/e2e/common/node/container_probe.go) ----
