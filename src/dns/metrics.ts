@@ -1,42 +1,11 @@
+import { exponentialBuckets, Histogram } from '../util/histogram.ts';
+
 /**
  * DnsMetrics counts what the DNS server does under CoreDNS's metric names (plugin/metrics, plugin/forward), with
  * the labels CoreDNS uses, and renders them in the Prometheus text format.
  */
-const DURATION_BUCKETS = Array.from({ length: 16 }, (_, k) => 0.00025 * 2 ** k);
+const DURATION_BUCKETS = exponentialBuckets(0.00025, 2, 16);
 const SIZE_BUCKETS = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16000, 32000, 48000, 64000];
-
-class Histogram {
-  readonly buckets: readonly number[];
-  counts: number[];
-  sum = 0;
-  count = 0;
-  constructor(buckets: readonly number[]) {
-    this.buckets = buckets;
-    this.counts = buckets.map(() => 0);
-  }
-  /** observe counts the value in its own bucket only; render() makes the counts cumulative, as Prometheus wants. */
-  observe(value: number): void {
-    this.sum += value;
-    this.count++;
-    for (let i = 0; i < this.buckets.length; i++) {
-      if (value <= this.buckets[i]!) {
-        this.counts[i]!++;
-        return;
-      }
-    }
-  }
-  lines(name: string, labels: string): string[] {
-    const sep = labels ? `${labels},` : '';
-    let cumulative = 0;
-    const out = this.buckets.map((b, i) => `${name}_bucket{${sep}le="${b}"} ${(cumulative += this.counts[i]!)}`);
-    out.push(
-      `${name}_bucket{${sep}le="+Inf"} ${this.count}`,
-      `${name}_sum{${labels}} ${this.sum}`,
-      `${name}_count{${labels}} ${this.count}`,
-    );
-    return out;
-  }
-}
 
 /** Family is CoreDNS's `family` label: 1 for IPv4 clients, 2 for IPv6. */
 export type Family = '1' | '2';
