@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import * as packet from 'dns-packet';
+import type { Answer, DecodedPacket, RecordType } from 'dns-packet';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { TSKUBE, freePort, startProcess, type StartedProcess } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
@@ -48,7 +49,10 @@ after(async () => {
   await api?.stop();
 });
 
-function ask(name: string, type = 'A'): Promise<any> {
+/** Reply is a decoded answer with its rcode (dns-packet decodes it; its types leave it out). */
+type Reply = DecodedPacket & { rcode?: string; answers: Answer[] };
+
+function ask(name: string, type: RecordType = 'A'): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
     const timer = setTimeout(() => {
@@ -58,14 +62,15 @@ function ask(name: string, type = 'A'): Promise<any> {
     s.on('message', (m) => {
       clearTimeout(timer);
       s.close();
-      resolve(packet.decode(m));
+      const reply = packet.decode(m) as Reply;
+      resolve({ ...reply, answers: reply.answers ?? [] });
     });
     s.send(
       packet.encode({
         type: 'query',
         id: 1,
         flags: packet.RECURSION_DESIRED,
-        questions: [{ name, type: type as any, class: 'IN' }],
+        questions: [{ name, type, class: 'IN' }],
       }),
       dnsPort,
       '127.0.0.1',
@@ -73,7 +78,9 @@ function ask(name: string, type = 'A'): Promise<any> {
   });
 }
 
-const ips = (r: any) => (r.answers ?? []).map((a: any) => a.data).sort();
+/** data is an answer's data (an address, a name, an SRV record). */
+const data = (a: Answer | undefined) => (a && 'data' in a ? a.data : undefined);
+const ips = (r: Reply) => r.answers.map((a) => String(data(a))).sort();
 const services = () => api.client.resource('services');
 const slices = () => api.client.resource('endpointslices', 'discovery.k8s.io');
 
@@ -88,10 +95,11 @@ test('a created Service resolves, and stops resolving once deleted', async () =>
       : undefined,
   );
   assert.deepEqual(ips(r), [svc.spec.clusterIP]);
-  assert.equal(r.answers[0].ttl, 30);
+  const first = r.answers[0]!;
+  assert.equal('ttl' in first && first.ttl, 30);
   const srv = await ask('_http._tcp.nsvc.default.svc.cluster.local', 'SRV');
   assert.deepEqual(
-    srv.answers.map((a: any) => [a.data.port, a.data.target]),
+    srv.answers.map((a) => (a.type === 'SRV' ? [a.data.port, a.data.target] : [])),
     [[2000, 'nsvc.default.svc.cluster.local']],
   );
   await api.client.delete(services(), 'default', 'nsvc');
@@ -132,12 +140,12 @@ test('an ExternalName Service answers a CNAME and follows changes of externalNam
   });
   await waitFor(
     'the CNAME',
-    async () => (await ask('ext.default.svc.cluster.local', 'CNAME')).answers?.[0]?.data === 'one.example.org',
+    async () => data((await ask('ext.default.svc.cluster.local', 'CNAME')).answers[0]) === 'one.example.org',
   );
   await api.client.update(services(), { ...svc, spec: { ...svc.spec, externalName: 'two.example.org' } });
   await waitFor(
     'the new CNAME',
-    async () => (await ask('ext.default.svc.cluster.local', 'CNAME')).answers?.[0]?.data === 'two.example.org',
+    async () => data((await ask('ext.default.svc.cluster.local', 'CNAME')).answers[0]) === 'two.example.org',
   );
 });
 
