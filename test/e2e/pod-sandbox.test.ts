@@ -9,26 +9,24 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
-import { RestClient } from '../../src/client/rest-client.ts';
+import type { RestClient } from '../../src/client/rest-client.ts';
 import { run } from '../../src/sys/run.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
-import { TSKUBE } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import { type TestCluster, upCluster } from '../support/cluster.ts';
 
 const NAME = 'tsx';
 const DEFAULT_CAPS = '00000000a80425fb';
 
 describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubectl 1.33 is not installed') }, () => {
+  let cluster: TestCluster | undefined;
   let stateDir: string;
   let cache: string;
   let client: RestClient;
   const marker = `/tskube-sandbox-marker-${process.pid}`;
-  const flags = () => [`--name=${NAME}`, `--state-dir=${stateDir}`];
   const pods = () => client.resource('pods');
   const k = (args: string[], input?: string) => kubectl('1.33', join(stateDir, 'admin.conf'), cache, args, { input });
   const sh = async (pod: string, script: string) => {
@@ -56,13 +54,16 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
     );
 
   before(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'tskube-sandbox-'));
-    // Open to everyone, so only the kubelet's own directory modes stand between local users and pods' files.
-    await chmod(stateDir, 0o755);
-    cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
     await writeFile(marker, 'host\n');
-    await run([TSKUBE, 'up', ...flags(), '--lan-cidr=192.168.248.0/24'], { timeoutMs: 300_000 });
-    client = new RestClient(await loadKubeconfig(join(stateDir, 'admin.conf')), { userAgent: 'test' });
+    cluster = await upCluster({
+      name: NAME,
+      lanCidr: '192.168.248.0/24',
+      upTimeoutMs: 300_000,
+      downTimeoutMs: 120_000,
+      // Open to everyone, so only the kubelet's own directory modes stand between local users and pods' files.
+      stateDirMode: 0o755,
+    });
+    ({ stateDir, cache, client } = cluster);
     await create(
       'plain',
       {},
@@ -78,10 +79,7 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   });
 
   after(async () => {
-    client?.close();
-    if (stateDir) await run([TSKUBE, 'down', ...flags()], { timeoutMs: 120_000 });
-    await rm(cache, { recursive: true, force: true });
-    await rm(stateDir, { recursive: true, force: true });
+    await cluster?.down();
     await rm(marker, { force: true });
   });
 

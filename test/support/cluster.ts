@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKubeconfig } from '../../src/client/kubeconfig.ts';
@@ -31,6 +31,8 @@ export interface TestClusterOptions {
   downTimeoutMs?: number;
   /** The admin client's User-Agent (default `test`). */
   userAgent?: string;
+  /** The state directory's mode (default 0700, as mkdtemp makes it). */
+  stateDirMode?: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export interface TestClusterOptions {
  */
 export async function upCluster(options: TestClusterOptions): Promise<TestCluster> {
   const stateDir = await mkdtemp(join(tmpdir(), `tskube-${options.name}-`));
+  if (options.stateDirMode !== undefined) await chmod(stateDir, options.stateDirMode);
   const cache = await mkdtemp(join(tmpdir(), 'kubectl-cache-'));
   const flags = [`--name=${options.name}`, `--state-dir=${stateDir}`];
   const admin = join(stateDir, 'admin.conf');
