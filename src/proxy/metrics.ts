@@ -2,52 +2,36 @@
  * ProxyMetrics holds kube-proxy's metrics under upstream's names and renders them in the Prometheus text format
  * (no dependency: a handful of counters, gauges and histograms).
  */
-const SYNC_BUCKETS = Array.from({ length: 15 }, (_, k) => 0.001 * 2 ** k);
+import { exponentialBuckets, Histogram } from '../util/histogram.ts';
 
-class Histogram {
+const SYNC_BUCKETS = exponentialBuckets(0.001, 2, 15);
+
+/** SyncHistogram is one of kube-proxy's sync-duration histograms, with its name and help text. */
+class SyncHistogram extends Histogram {
   readonly name: string;
   readonly help: string;
-  readonly buckets: readonly number[];
-  counts: number[];
-  sum = 0;
-  count = 0;
   constructor(name: string, help: string, buckets: readonly number[]) {
+    super(buckets);
     this.name = name;
     this.help = help;
-    this.buckets = buckets;
-    this.counts = buckets.map(() => 0);
-  }
-  observe(seconds: number): void {
-    this.sum += seconds;
-    this.count++;
-    this.buckets.forEach((b, i) => {
-      if (seconds <= b) this.counts[i]!++;
-    });
   }
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const [i, b] of this.buckets.entries()) lines.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`);
-    lines.push(
-      `${this.name}_bucket{le="+Inf"} ${this.count}`,
-      `${this.name}_sum ${this.sum}`,
-      `${this.name}_count ${this.count}`,
-    );
-    return lines.join('\n');
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`, ...this.lines(this.name)].join('\n');
   }
 }
 
 export class ProxyMetrics {
-  readonly syncDuration = new Histogram(
+  readonly syncDuration = new SyncHistogram(
     'kubeproxy_sync_proxy_rules_duration_seconds',
     'SyncProxyRules latency in seconds',
     SYNC_BUCKETS,
   );
-  readonly fullSyncDuration = new Histogram(
+  readonly fullSyncDuration = new SyncHistogram(
     'kubeproxy_sync_full_proxy_rules_duration_seconds',
     'SyncProxyRules latency in seconds for full resyncs',
     SYNC_BUCKETS,
   );
-  readonly partialSyncDuration = new Histogram(
+  readonly partialSyncDuration = new SyncHistogram(
     'kubeproxy_sync_partial_proxy_rules_duration_seconds',
     'SyncProxyRules latency in seconds for partial resyncs',
     SYNC_BUCKETS,
