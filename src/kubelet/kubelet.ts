@@ -16,7 +16,7 @@ import { microTimestamp, timestamp } from '../api/time.ts';
 import { formatCidr, parseCidr } from '../net/ipv4.ts';
 import { ipAddresses } from '../sys/ip.ts';
 import { parseCpu, parseMemory } from '../api/quantity.ts';
-import { Informer, type RestClient } from '../client/client.ts';
+import { Informer, keyOf, type RestClient } from '../client/client.ts';
 import type { Logger } from '../log/klog.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
 import { type Clock, realClock } from '../util/clock.ts';
@@ -144,7 +144,7 @@ export class Kubelet {
         if (pod) this.#events.event(pod, 'Warning', 'Unhealthy', `${kind} probe failed: ${output}`.trim());
         this.#o.logger.v(1).info('Probe failed', {
           probeType: kind,
-          pod: pod ? `${pod.metadata.namespace}/${pod.metadata.name}` : podUid,
+          pod: pod ? keyOf(pod) : podUid,
           containerName: container,
           probeResult: 'failure',
           output,
@@ -451,7 +451,7 @@ export class Kubelet {
       void this.#removeGone(pod)
         .catch((error) =>
           this.#o.logger.error('Error removing a deleted pod', {
-            pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+            pod: keyOf(pod),
             error,
           }),
         )
@@ -462,9 +462,7 @@ export class Kubelet {
       if (this.#busy.has(key)) continue;
       this.#busy.add(key);
       void this.#syncPod(pod)
-        .catch((error) =>
-          this.#o.logger.error('Error syncing pod', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, error }),
-        )
+        .catch((error) => this.#o.logger.error('Error syncing pod', { pod: keyOf(pod), error }))
         .finally(() => this.#busy.delete(key));
     }
   }
@@ -831,7 +829,7 @@ export class Kubelet {
     if (!this.#states.has(uid) || this.#pods.list().some((p) => p.metadata.uid === uid)) return;
     await this.#killPod(pod, 1);
     this.#o.logger.info('Removed the sandbox of a deleted pod', {
-      pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+      pod: keyOf(pod),
       podUID: uid,
     });
   }

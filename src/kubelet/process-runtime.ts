@@ -14,6 +14,7 @@ import { firstChild, isAlive, signalGroup } from '../sys/process.ts';
 import { spawnDetached } from '../sys/run.ts';
 import { enterArgv, sandboxArgv, type SandboxSpec } from './sandbox.ts';
 import { timestamp } from '../api/time.ts';
+import { sleep } from '../util/wait.ts';
 
 /**
  * ProcessRuntime runs a container as a host program in its own sandbox: the pod's network namespace (or the node's
@@ -229,7 +230,7 @@ export class ProcessRuntime {
     const pid = state!.pid;
     signalGroup(pid, 'SIGTERM');
     const deadline = Date.now() + graceSeconds * 1000;
-    while (Date.now() < deadline && this.running(state)) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && this.running(state)) await sleep(50);
     if (this.running(state)) signalGroup(pid, 'SIGKILL');
   }
 
