@@ -10,6 +10,7 @@ import { run as sh } from '../src/sys/run.ts';
 import { TSKUBE } from '../test/support/processes.ts';
 import { sleep } from '../src/util/wait.ts';
 import { percentile } from './stats.ts';
+import type { Resource } from '../src/client/client.ts';
 
 export async function run(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -23,7 +24,7 @@ export async function run(): Promise<void> {
   const upSeconds = (performance.now() - t0) / 1000;
   const client = new RestClient({ server: 'http://192.168.229.1:8080', namespace: 'default' }, { userAgent: 'bench' });
   try {
-    const pods = client.resource('pods');
+    const pods = client.resource('pods') as Resource<any>;
     const latencies: number[] = [];
     let next = 0;
     await Promise.all(
@@ -52,7 +53,7 @@ export async function run(): Promise<void> {
       `pod create → Running with an IP, 100 pods (10 at a time): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms\n`,
     );
     await client.request('DELETE', '/api/v1/namespaces/default/pods', { body: { gracePeriodSeconds: 1 } });
-    const services = client.resource('services');
+    const services = client.resource('services') as Resource<any>;
     const changes: number[] = [];
     for (let i = 0; i < 100; i++) {
       const t = performance.now();

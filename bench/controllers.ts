@@ -5,12 +5,13 @@
 import { startApiServer } from '../test/support/apiserver.ts';
 import { TSKUBE, startProcess } from '../test/support/processes.ts';
 import { sleep } from '../src/util/wait.ts';
+import type { Resource } from '../src/client/client.ts';
 
 export async function run(): Promise<void> {
   const server = await startApiServer({ serviceClusterIpRange: '10.0.0.0/16' });
   const cm = startProcess([TSKUBE, 'controller-manager', `--kubeconfig=${server.kubeconfig}`, '--leader-elect=false']);
   const scheduler = startProcess([TSKUBE, 'scheduler', `--kubeconfig=${server.kubeconfig}`, '--leader-elect=false']);
-  const r = (n: string) => server.client.resource(n);
+  const r = (n: string) => server.client.resource(n) as Resource<any>;
   try {
     // 1,000 ready pods (written directly, bound and Ready), then the Service.
     let next = 0;

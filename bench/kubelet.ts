@@ -11,6 +11,7 @@ import { run as sh } from '../src/sys/run.ts';
 import { TSKUBE } from '../test/support/processes.ts';
 import { sleep } from '../src/util/wait.ts';
 import { percentile } from './stats.ts';
+import type { Resource } from '../src/client/client.ts';
 
 export async function run(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -22,7 +23,7 @@ export async function run(): Promise<void> {
   await sh([TSKUBE, 'up', ...flags, '--nodes=1', '--lan-cidr=192.168.232.0/24'], { timeoutMs: 300_000 });
   const client = new RestClient({ server: 'http://192.168.232.1:8080', namespace: 'default' }, { userAgent: 'bench' });
   try {
-    const pods = client.resource('pods');
+    const pods = client.resource('pods') as Resource<any>;
     const latencies: number[] = [];
     for (let i = 0; i < 100; i++) {
       const t = performance.now();

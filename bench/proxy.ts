@@ -16,6 +16,7 @@ import { Lab } from '../test/support/netns.ts';
 import { NODE, TSKUBE, type StartedProcess } from '../test/support/processes.ts';
 import { sleep, waitFor } from '../src/util/wait.ts';
 import { syntheticCluster } from './synthetic-cluster.ts';
+import type { Resource } from '../src/client/client.ts';
 
 type Mode = 'iptables' | 'nftables';
 
@@ -68,9 +69,9 @@ async function one(mode: Mode, n: number): Promise<void> {
     }
     server = await startApiServer({ bindAddress: '192.168.233.1', serviceClusterIpRange: '10.96.0.0/12' });
     const api = server.client;
-    const svcInfo = api.resource('services');
-    const sliceInfo = api.resource('endpointslices');
-    await api.create(api.resource('namespaces'), undefined, { metadata: { name: 'bench' } });
+    const svcInfo = api.resource('services') as Resource<any>;
+    const sliceInfo = api.resource('endpointslices') as Resource<any>;
+    await api.create(api.resource('namespaces') as Resource<any>, undefined, { metadata: { name: 'bench' } });
     const slice = (name: string, ip: string) => ({
       metadata: { name: `${name}-x`, labels: { 'kubernetes.io/service-name': name } },
       addressType: 'IPv4',

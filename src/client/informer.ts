@@ -1,4 +1,4 @@
-import type { KubeObject } from '../api/objects.ts';
+import type { KubeObject, Stored } from '../api/objects.ts';
 import type { ResourceInfo } from '../api/resources.ts';
 import { isStatusError } from '../api/status.ts';
 import type { Logger } from '../log/klog.ts';
@@ -38,7 +38,7 @@ export interface InformerOptions {
  * from the list's resourceVersion, re-watch from the last seen version when a stream ends, and relist (diffing the
  * cache) when the server answers 410 Gone. It survives restarts of the API server by retrying with back-off.
  */
-export class Informer<T extends KubeObject = any> {
+export class Informer<T extends KubeObject = Stored<KubeObject>> {
   readonly info: ResourceInfo;
   #client: RestClient;
   #options: InformerOptions;
@@ -126,7 +126,8 @@ export class Informer<T extends KubeObject = any> {
             allowWatchBookmarks: true,
             signal,
           },
-          (type, object) => this.#apply(type, object),
+          // The decoding boundary (as for the list above): the watched objects are the informer's T.
+          (type, object) => this.#apply(type, object as T),
         );
         backoff = this.#options.backoffMs ?? 100;
       } catch (error) {

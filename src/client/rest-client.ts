@@ -87,7 +87,7 @@ export class RestClient {
   }
 
   /** request sends one HTTP request and parses the JSON answer; non-2xx answers throw StatusError. */
-  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const res = await this.#send(method, path, options);
     const text = await readBody(res);
     const status = res.statusCode ?? 0;
@@ -148,7 +148,7 @@ export class RestClient {
     });
   }
 
-  delete<T = any>(
+  delete<T = unknown>(
     info: ResourceInfo,
     namespace: string | undefined,
     name: string,

@@ -18,7 +18,7 @@ test('typed() is resource() with the object type attached', () => {
   client.close();
 });
 
-test('informers and client calls on a typed resource are typed; plain ResourceInfo stays any', () => {
+test('informers and client calls on a typed resource are typed; a plain ResourceInfo gives Stored<KubeObject>', () => {
   const client = new RestClient({ server: 'http://127.0.0.1:1', namespace: 'default' });
   const pods = new Informer(client, client.typed('pods'), {});
   const pod: Stored<Pod> | undefined = pods.get('default/x');
@@ -27,8 +27,15 @@ test('informers and client calls on a typed resource are typed; plain ResourceIn
   const name: string | undefined = pods.list()[0]?.metadata.name;
   const deployment: Promise<Stored<Deployment>> = client.get(client.typed('deployments'), 'default', 'web');
   deployment.catch(() => undefined);
-  const untyped: ObjectOf<ReturnType<RestClient['resource']>> = 42;
+  // A plain ResourceInfo gives the generic stored object, not any.
+  const generic: ObjectOf<ReturnType<RestClient['resource']>> = {
+    metadata: { name: 'x', uid: 'u', resourceVersion: '1', creationTimestamp: '2026-01-01T00:00:00Z' },
+  };
+  // @ts-expect-error: not any: a number is not an API object
+  const notAny: ObjectOf<ReturnType<RestClient['resource']>> = 42;
+  // @ts-expect-error: a generic object's spec is not known
+  const spec = generic.spec;
   assert.equal(pod ?? wrong ?? name, undefined);
-  assert.equal(untyped, 42);
+  assert.equal(notAny ?? spec, 42);
   client.close();
 });

@@ -15,32 +15,39 @@ import type {
   ServiceAccount,
 } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Stored } from '../api/objects.ts';
+import type { KubeObject, Stored } from '../api/objects.ts';
 import type { ResourceInfo } from '../api/resources.ts';
 
 /**
  * Typed resource handles: a ResourceInfo that also carries its objects' kubernetes-types type, so that the client's
- * get/list/create/update/patch/watch and informers built on it are typed without casts. A plain ResourceInfo keeps
- * `any` (callers move over one at a time).
+ * get/list/create/update/patch/watch and informers built on it are typed without casts. A plain ResourceInfo gives
+ * the generic Stored<KubeObject>.
  */
 declare const objectType: unique symbol;
 
 /** Resource is a ResourceInfo whose objects are T. */
 export type Resource<T> = ResourceInfo & { readonly [objectType]?: T };
 
-/** ObjectOf is the object type of a resource handle: T for Resource<T>, any for a plain ResourceInfo. */
-export type ObjectOf<I> = I extends { readonly [objectType]?: infer T } ? (unknown extends T ? any : T) : any;
+/**
+ * ObjectOf is the object type of a resource handle: T for Resource<T>; for a plain ResourceInfo (a kind known only
+ * at run time) the generic Stored<KubeObject>, whose spec and status the caller narrows. Tests, where any is
+ * allowed, may ask for a Resource<any> to read objects freely.
+ */
+export type ObjectOf<I> = I extends { readonly [objectType]?: infer T }
+  ? 0 extends 1 & T
+    ? T
+    : unknown extends T
+      ? Stored<KubeObject>
+      : T
+  : Stored<KubeObject>;
 
 /** ListOf is the list a GET of the collection answers. */
-export type ListOf<I> =
-  unknown extends ObjectOf<I>
-    ? any
-    : {
-        apiVersion?: string;
-        kind?: string;
-        metadata: { resourceVersion: string; continue?: string };
-        items: ObjectOf<I>[];
-      };
+export interface ListOf<I> {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { resourceVersion: string; continue?: string };
+  items: ObjectOf<I>[];
+}
 
 /** The served resources with a kubernetes-types type, by plural name (their objects as the API server stores them). */
 export interface ResourceTypes {

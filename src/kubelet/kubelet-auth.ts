@@ -1,3 +1,5 @@
+import type { TokenReview } from 'kubernetes-types/authentication/v1.js';
+import type { SubjectAccessReview } from 'kubernetes-types/authorization/v1.js';
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import type { RestClient } from '../client/client.ts';
@@ -86,16 +88,12 @@ export class KubeletAuth {
     const now = Date.now();
     const cached = this.#tokens.get(token);
     if (cached && cached.until > now) return cached.user;
-    const review = await this.#o.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+    const review = await this.#o.client.request<TokenReview>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
     });
-    const user = review?.status?.authenticated
-      ? {
-          username: review.status.user.username,
-          uid: review.status.user.uid,
-          groups: review.status.user.groups ?? [],
-          extra: review.status.user.extra,
-        }
+    const info = review?.status?.authenticated ? review.status.user : undefined;
+    const user = info
+      ? { username: info.username ?? '', uid: info.uid, groups: info.groups ?? [], extra: info.extra }
       : undefined;
     if (this.#tokens.size > 1024) this.#tokens.clear();
     this.#tokens.set(token, { user, until: now + CACHE_MS });
@@ -108,19 +106,23 @@ export class KubeletAuth {
     const now = Date.now();
     const cached = this.#decisions.get(key);
     if (cached && cached.until > now) return cached.allowed;
-    const review = await this.#o.client.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: user.username,
-          uid: user.uid,
-          groups: user.groups,
-          extra: user.extra,
-          resourceAttributes: { verb, resource: 'nodes', subresource, name: this.#o.nodeName },
+    const review = await this.#o.client.request<SubjectAccessReview>(
+      'POST',
+      '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+      {
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: {
+            user: user.username,
+            uid: user.uid,
+            groups: user.groups,
+            extra: user.extra,
+            resourceAttributes: { verb, resource: 'nodes', subresource, name: this.#o.nodeName },
+          },
         },
       },
-    });
+    );
     const allowed = review?.status?.allowed === true;
     if (this.#decisions.size > 1024) this.#decisions.clear();
     this.#decisions.set(key, { allowed, until: now + CACHE_MS });

@@ -9,6 +9,7 @@ import type {
   Pod,
   PodCondition,
   Secret,
+  Service,
 } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
 import { isStatusError } from '../api/status.ts';
@@ -115,7 +116,7 @@ export class Kubelet {
   #clock: Clock;
   #pods: Informer<PodObject>;
   /** Every Service, for the containers' service environment variables. */
-  #services: Informer;
+  #services: Informer<Stored<Service>>;
   /** The runtime, once the pod network (and so the node's pod CIDR) is known. */
   #runtime: RuntimeService | undefined;
   #starting: Promise<void> | undefined;

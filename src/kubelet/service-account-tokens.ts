@@ -1,3 +1,4 @@
+import type { TokenRequest } from 'kubernetes-types/authentication/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
 import type { RestClient } from '../client/client.ts';
@@ -34,7 +35,7 @@ export class ServiceAccountTokenManager {
     const key = `${pod.metadata.uid}/${sa}/${source.audience ?? ''}/${seconds}`;
     const cached = this.#cache.get(key);
     if (cached && !requiresRefresh(cached, now)) return cached.token;
-    const request = await this.#client.request(
+    const request = await this.#client.request<TokenRequest>(
       'POST',
       `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? 'default')}/serviceaccounts/${encodeURIComponent(sa)}/token`,
       {
@@ -49,8 +50,8 @@ export class ServiceAccountTokenManager {
         },
       },
     );
-    const token: string = request.status.token;
-    this.#cache.set(key, { token, issued: now, expires: Date.parse(request.status.expirationTimestamp) });
+    const token = request.status!.token;
+    this.#cache.set(key, { token, issued: now, expires: Date.parse(request.status!.expirationTimestamp) });
     return token;
   }
 

@@ -11,11 +11,12 @@ import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { join } from 'node:path';
 import { freePort } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 describe('API semantics', () => {
   let server: TestApiServer;
-  const services = () => server.client.resource('services');
-  const pods = () => server.client.resource('pods');
+  const services = () => server.client.resource('services') as Resource<any>;
+  const pods = () => server.client.resource('pods') as Resource<any>;
   const svc = (name: string) => ({ metadata: { name }, spec: { ports: [{ port: 80 }] } });
 
   before(async () => {
@@ -120,7 +121,7 @@ describe('API semantics', () => {
   test('a watch from a compacted resourceVersion gets 410 Gone (Expired)', async () => {
     const small = await startApiServer({ extraFlags: ['--storage-history=20'] });
     try {
-      const cm = small.client.resource('configmaps');
+      const cm = small.client.resource('configmaps') as Resource<any>;
       const first = await small.client.create(cm, 'default', { metadata: { name: 'h' }, data: { n: '0' } });
       let current = first;
       for (let i = 1; i <= 60; i++) current = await small.client.update(cm, { ...current, data: { n: String(i) } });
@@ -147,7 +148,7 @@ describe('API semantics', () => {
       spec: { nodeName: 'nodea', containers: [{ name: 'c', image: 'busybox' }] },
     });
     assert.equal(pod.status.phase, 'Pending');
-    const marked = await server.client.delete(pods(), 'default', 'p1');
+    const marked = await server.client.delete<any>(pods(), 'default', 'p1');
     assert.ok(marked.metadata.deletionTimestamp);
     assert.equal(marked.metadata.deletionGracePeriodSeconds, 30);
     await server.client.delete(pods(), 'default', 'p1', { gracePeriodSeconds: 0 });
@@ -155,7 +156,7 @@ describe('API semantics', () => {
   });
 
   test('dryRun=All validates and allocates nothing', async () => {
-    const res = await server.client.request('POST', '/api/v1/namespaces/default/services', {
+    const res = await server.client.request<any>('POST', '/api/v1/namespaces/default/services', {
       query: { dryRun: 'All' },
       body: svc('dry'),
     });

@@ -286,12 +286,12 @@ describe('RBAC', () => {
       body: { spec: { token: token.stdout.trim() } },
     });
     assert.equal(review.code, 403, 'anonymous may not review tokens');
-    const byAdmin = await server.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+    const byAdmin = await server.client.request<any>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: token.stdout.trim() } },
     });
     assert.equal(byAdmin.status.authenticated, true);
     assert.equal(byAdmin.status.user.username, 'system:serviceaccount:apps1:robot');
-    const bad = await server.client.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+    const bad = await server.client.request<any>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'garbage' } },
     });
     assert.notEqual(bad.status.authenticated, true);

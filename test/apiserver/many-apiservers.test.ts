@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { etcdAvailable, startEtcd } from '../support/etcd.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 const TOTAL = 3000;
 const KILL_AFTER = 1000;
@@ -95,7 +96,9 @@ describe('three API servers on one etcd', {
     );
     assert.equal(refused, 0, 'no create refused (a 409 or 422 would mean a double allocation was caught late)');
     assert.ok(acknowledged.length >= (TOTAL * 2) / 3, `${acknowledged.length} acknowledged`);
-    const list = await servers[0]!.client.list(servers[0]!.client.resource('services'), { namespace: 'default' });
+    const list = await servers[0]!.client.list(servers[0]!.client.resource('services') as Resource<any>, {
+      namespace: 'default',
+    });
     const stored = new Map<string, any>(list.items.map((s: any) => [s.metadata.name, s]));
     for (const a of acknowledged) {
       const s = stored.get(a.metadata.name);
@@ -111,7 +114,9 @@ describe('three API servers on one etcd', {
     const ports = list.items.flatMap((s: any) => s.spec.ports.map((p: any) => p.nodePort).filter(Boolean));
     assert.equal(new Set(ports).size, ports.length, 'every NodePort distinct');
     assert.ok(ports.length >= acknowledged.filter((a) => a.spec.type === 'NodePort').length);
-    const addresses = await servers[0]!.client.list(servers[0]!.client.resource('ipaddresses', 'networking.k8s.io'));
+    const addresses = await servers[0]!.client.list(
+      servers[0]!.client.resource('ipaddresses', 'networking.k8s.io') as Resource<any>,
+    );
     const byIp = new Map<string, any>(addresses.items.map((a: any) => [a.metadata.name, a]));
     for (const s of list.items) {
       const a = byIp.get(s.spec.clusterIP);
@@ -129,14 +134,17 @@ describe('three API servers on one etcd', {
   test('the killed server comes back, its repair keeps every allocation, and a delete releases the IPAddress', async () => {
     await servers[2]!.restart();
     const client = servers[2]!.client;
-    const created = await client.create(client.resource('services'), 'default', {
+    const created = await client.create(client.resource('services') as Resource<any>, 'default', {
       metadata: { name: 'after-restart' },
       spec: { ports: [{ port: 80 }] },
     });
     const ip = created.spec.clusterIP;
-    await client.get(client.resource('ipaddresses', 'networking.k8s.io'), undefined, ip);
-    await servers[0]!.client.delete(client.resource('services'), 'default', 'after-restart');
-    await assert.rejects(client.get(client.resource('ipaddresses', 'networking.k8s.io'), undefined, ip), /not found/);
+    await client.get(client.resource('ipaddresses', 'networking.k8s.io') as Resource<any>, undefined, ip);
+    await servers[0]!.client.delete(client.resource('services') as Resource<any>, 'default', 'after-restart');
+    await assert.rejects(
+      client.get(client.resource('ipaddresses', 'networking.k8s.io') as Resource<any>, undefined, ip),
+      /not found/,
+    );
   });
 
   test('kubectl get servicecidrs,ipaddresses lists the default ServiceCIDR and the IPAddresses', {

@@ -16,6 +16,7 @@ import { WatchFrameDecoder, decodeObject, encodeObject } from '../../src/api/pro
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 const PB = 'application/vnd.kubernetes.protobuf';
 
@@ -138,7 +139,9 @@ describe('protobuf and content negotiation', () => {
   });
 
   test('DeleteOptions sent as protobuf (as typed clients do) are read', async () => {
-    await server.client.create(server.client.resource('configmaps'), 'default', { metadata: { name: 'gone' } });
+    await server.client.create(server.client.resource('configmaps') as Resource<any>, 'default', {
+      metadata: { name: 'gone' },
+    });
     const bad = encodeObject({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Sideways' });
     const refused = await request(
       server,
@@ -177,7 +180,7 @@ describe('protobuf and content negotiation', () => {
     const res = await response;
     assert.equal(res.headers['content-type'], `${PB};stream=watch`);
     res.on('data', (chunk: Buffer) => events.push(...decoder.push(chunk)));
-    await server.client.create(server.client.resource('configmaps'), 'default', {
+    await server.client.create(server.client.resource('configmaps') as Resource<any>, 'default', {
       metadata: { name: 'w' },
       data: { a: '1' },
     });
@@ -277,7 +280,7 @@ describe('protobuf and content negotiation', () => {
       };
       assert.equal(await apply(manifest('nginx:1.15', 1)), `deployment.apps/${name} created\n`);
       assert.equal(await apply(manifest('nginx:1.16', 2)), `deployment.apps/${name} configured\n`);
-      const got = await server.client.get(server.client.resource('deployments'), 'default', name);
+      const got = await server.client.get(server.client.resource('deployments') as Resource<any>, 'default', name);
       const [container] = got.spec.template.spec.containers;
       assert.equal(container.image, 'nginx:1.16');
       assert.equal(got.spec.replicas, 2);

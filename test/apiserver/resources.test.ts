@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { isStatusError } from '../../src/api/status.ts';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 describe('resources', () => {
   let server: TestApiServer;
   let cache: string;
-  const r = (name: string) => server.client.resource(name);
+  const r = (name: string) => server.client.resource(name) as Resource<any>;
 
   before(async () => {
     server = await startApiServer();
@@ -31,7 +32,7 @@ describe('resources', () => {
     assert.deepEqual(ns.spec.finalizers, ['kubernetes']);
     assert.equal(ns.metadata.labels['kubernetes.io/metadata.name'], 'doomed');
     await server.client.create(r('configmaps'), 'doomed', { metadata: { name: 'cm' }, data: { a: '1' } });
-    const deleted = await server.client.delete(r('namespaces'), undefined, 'doomed');
+    const deleted = await server.client.delete<any>(r('namespaces'), undefined, 'doomed');
     assert.equal(deleted.status.phase, 'Terminating');
     assert.ok(deleted.metadata.deletionTimestamp);
     await assert.rejects(

@@ -11,6 +11,7 @@ import type { Answer, DecodedPacket, RecordType } from 'dns-packet';
 import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { TSKUBE, freePort, startProcess, type StartedProcess } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 let api: TestApiServer;
 let dns: StartedProcess;
@@ -81,8 +82,8 @@ function ask(name: string, type: RecordType = 'A'): Promise<Reply> {
 /** data is an answer's data (an address, a name, an SRV record). */
 const data = (a: Answer | undefined) => (a && 'data' in a ? a.data : undefined);
 const ips = (r: Reply) => r.answers.map((a) => String(data(a))).sort();
-const services = () => api.client.resource('services');
-const slices = () => api.client.resource('endpointslices', 'discovery.k8s.io');
+const services = () => api.client.resource('services') as Resource<any>;
+const slices = () => api.client.resource('endpointslices', 'discovery.k8s.io') as Resource<any>;
 
 test('a created Service resolves, and stops resolving once deleted', async () => {
   const svc = await api.client.create(services(), 'default', {

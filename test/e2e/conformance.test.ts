@@ -17,6 +17,7 @@ import { NOT_ROOT } from '../support/netns.ts';
 import { sleep, waitFor } from '../../src/util/wait.ts';
 import { timestamp } from '../../src/api/time.ts';
 import { type TestCluster, upCluster } from '../support/cluster.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 const NAME = 'tcf';
 const LAN = '192.168.228.0/24';
@@ -34,7 +35,7 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   let cache: string;
   let client: RestClient;
   let counter = 0;
-  const r = (resource: string) => client.resource(resource);
+  const r = (resource: string) => client.resource(resource) as Resource<any>;
   const kc = (args: string[]) => kubectl('1.33', join(stateDir, 'admin.conf'), cache, args);
 
   /**

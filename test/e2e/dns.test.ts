@@ -13,6 +13,7 @@ import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type TestCluster, upCluster } from '../support/cluster.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 const NAME = 'tkd';
 const FQDN = 'nsvc.default.svc.cluster.local';
@@ -47,8 +48,8 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
       .split('\n')
       .filter(Boolean)
       .sort();
-  const services = () => client.resource('services');
-  const pods = () => client.resource('pods');
+  const services = () => client.resource('services') as Resource<any>;
+  const pods = () => client.resource('pods') as Resource<any>;
 
   before(async () => {
     cluster = await upCluster({ name: NAME, lanCidr: '192.168.234.0/24', upTimeoutMs: 240_000 });
@@ -138,7 +139,7 @@ describe('cluster DNS', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
       svc.spec.ports.map((p: any) => `${p.name}:${p.port}/${p.protocol}`),
       ['dns:53/UDP', 'dns-tcp:53/TCP', 'metrics:9153/TCP'],
     );
-    const deploy = await client.get(client.resource('deployments', 'apps'), 'kube-system', 'coredns');
+    const deploy = await client.get(client.resource('deployments', 'apps') as Resource<any>, 'kube-system', 'coredns');
     assert.equal(deploy.status.readyReplicas, 2);
     const resolv = await exec('bb', 'cat', '/etc/resolv.conf');
     assert.match(

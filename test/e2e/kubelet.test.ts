@@ -16,6 +16,7 @@ import { NOT_ROOT } from '../support/netns.ts';
 import { TSKUBE } from '../support/processes.ts';
 import { sleep, waitFor } from '../../src/util/wait.ts';
 import { type TestCluster, upCluster } from '../support/cluster.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 const NAME = 'tkk';
 
@@ -27,7 +28,7 @@ describe('kubelet and flatnet', {
   let cache: string;
   let client: RestClient;
   const flags = () => [`--name=${NAME}`, `--state-dir=${stateDir}`];
-  const pods = () => client.resource('pods');
+  const pods = () => client.resource('pods') as Resource<any>;
   const pod = (name: string, node: string, container: Record<string, unknown>) =>
     client.create(pods(), 'default', {
       metadata: { name },
@@ -64,7 +65,7 @@ describe('kubelet and flatnet', {
       },
       { timeoutMs: 30_000 },
     );
-    const nodes = (await client.list(client.resource('nodes'))).items as any[];
+    const nodes = (await client.list(client.resource('nodes') as Resource<any>)).items as any[];
     const cidrOf = (n: string) =>
       nodes
         .find((x) => x.metadata.name === n)

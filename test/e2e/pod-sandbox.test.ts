@@ -17,6 +17,7 @@ import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type TestCluster, upCluster } from '../support/cluster.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 const NAME = 'tsx';
 const DEFAULT_CAPS = '00000000a80425fb';
@@ -27,7 +28,7 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   let cache: string;
   let client: RestClient;
   const marker = `/tskube-sandbox-marker-${process.pid}`;
-  const pods = () => client.resource('pods');
+  const pods = () => client.resource('pods') as Resource<any>;
   const k = (args: string[], input?: string) => kubectl('1.33', join(stateDir, 'admin.conf'), cache, args, { input });
   const sh = async (pod: string, script: string) => {
     const r = await k(['exec', pod, '--', 'sh', '-c', script]);
@@ -195,9 +196,9 @@ describe('pod sandbox', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
   test("a hostNetwork and hostPID pod sees the node's interfaces and processes, and has the node's IP", async () => {
     await create('hostnet', { hostNetwork: true, hostPID: true });
     const p = await running('hostnet');
-    const node = (await client.get(client.resource('nodes'), undefined, 'nodea')).status.addresses.find(
-      (a: any) => a.type === 'InternalIP',
-    ).address;
+    const node = (
+      await client.get(client.resource('nodes') as Resource<any>, undefined, 'nodea')
+    ).status.addresses.find((a: any) => a.type === 'InternalIP').address;
     assert.equal(p.status.podIP, node);
     const { out } = await sh('hostnet', 'ip -o -4 addr; ls -d /proc/[0-9]* | wc -l');
     assert.ok(out.includes(` ${node}/`), out);

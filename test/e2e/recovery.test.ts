@@ -19,6 +19,7 @@ import { NOT_ROOT } from '../support/netns.ts';
 import { TSKUBE } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type TestCluster, upCluster } from '../support/cluster.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 const LAB = fileURLToPath(new URL('../../examples/lab/', import.meta.url));
 const NAME = 'hrr';
@@ -36,7 +37,7 @@ describe('tskube up: every component killed with SIGKILL comes back', {
   const record = async (component: string, node?: string) =>
     (await records()).find((r) => r.component === component && r.node === node);
   const lease = async (name: string) =>
-    (await client.get(client.resource('leases', 'coordination.k8s.io'), 'kube-system', name)).spec;
+    (await client.get(client.resource('leases', 'coordination.k8s.io') as Resource<any>, 'kube-system', name)).spec;
 
   /**
    * firstAnswer polls the VIP from nodea's network namespace (curl straight under nsenter: a `tskube exec` costs a Node
@@ -103,7 +104,7 @@ describe('tskube up: every component killed with SIGKILL comes back', {
 
   test('steady state: a new Service answers from nodea (the figure the recoveries compare with)', async (t) => {
     const created = performance.now();
-    const svc = await client.create(client.resource('services'), 'default', {
+    const svc = await client.create(client.resource('services') as Resource<any>, 'default', {
       metadata: { name: 'steady' },
       spec: { selector: { app: 'nginx' }, ports: [{ port: 2000, targetPort: 80 }] },
     });
@@ -154,7 +155,7 @@ describe('tskube up: every component killed with SIGKILL comes back', {
         await waitFor(
           'the API server to be ready',
           async () =>
-            await client.get(client.resource('namespaces'), undefined, 'default').then(
+            await client.get(client.resource('namespaces') as Resource<any>, undefined, 'default').then(
               () => true,
               () => false,
             ),
@@ -192,7 +193,7 @@ describe('tskube up: every component killed with SIGKILL comes back', {
       const recoveredAt = performance.now();
       const name = `after-${component}${node ? `-${node}` : ''}`;
       const created = performance.now();
-      const svc = await client.create(client.resource('services'), 'default', {
+      const svc = await client.create(client.resource('services') as Resource<any>, 'default', {
         metadata: { name },
         spec: { selector: { app: 'nginx' }, ports: [{ port: 2000, targetPort: 80 }] },
       });

@@ -15,6 +15,7 @@ import { kubectl, kubectlAvailable } from '../support/kubectl.ts';
 import { NOT_ROOT } from '../support/netns.ts';
 import { waitFor } from '../../src/util/wait.ts';
 import { type TestCluster, upCluster } from '../support/cluster.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 const NAME = 'tsec';
 const CP = '192.168.238.1';
@@ -55,10 +56,11 @@ describe('a default tskube up cluster is secure', {
     // ServiceAccount admission refuses pods until the controller manager has made the namespace's default account.
     await waitFor(
       'the default ServiceAccount',
-      () => client.get(client.resource('serviceaccounts'), 'default', 'default').catch(() => undefined),
+      () =>
+        client.get(client.resource('serviceaccounts') as Resource<any>, 'default', 'default').catch(() => undefined),
       { timeoutMs: 30_000 },
     );
-    await client.create(client.resource('pods'), 'default', {
+    await client.create(client.resource('pods') as Resource<any>, 'default', {
       metadata: { name: 'talker' },
       spec: {
         nodeName: 'nodea',
@@ -68,7 +70,8 @@ describe('a default tskube up cluster is secure', {
     });
     await waitFor(
       'talker running',
-      async () => (await client.get(client.resource('pods'), 'default', 'talker')).status?.phase === 'Running',
+      async () =>
+        (await client.get(client.resource('pods') as Resource<any>, 'default', 'talker')).status?.phase === 'Running',
       { timeoutMs: 30_000 },
     );
   });
@@ -132,7 +135,7 @@ describe('a default tskube up cluster is secure', {
       () => 'refused',
     );
     assert.equal(read, 'refused');
-    await assert.rejects(client.get(client.resource('pods'), 'default', 'evil'), /not found/);
+    await assert.rejects(client.get(client.resource('pods') as Resource<any>, 'default', 'evil'), /not found/);
   });
 
   test('kubelets refuse logs and exec without credentials or rights; the admin gets both through the API server', async () => {
@@ -208,7 +211,7 @@ describe('a default tskube up cluster is secure', {
         const secrets = await call('GET', '/api/v1/namespaces/kube-system/secrets');
         console.log(JSON.stringify({ ns, list: list[0], pods: list[0] === 200 ? JSON.parse(list[1]).items.map((p) => p.metadata.name) : list[1], del: del[0], secrets: secrets[0] }));
       })();`;
-    await client.create(client.resource('pods'), 'default', {
+    await client.create(client.resource('pods') as Resource<any>, 'default', {
       metadata: { name: 'incluster' },
       spec: {
         serviceAccountName: 'reader',
@@ -216,7 +219,7 @@ describe('a default tskube up cluster is secure', {
         containers: [{ name: 'c', image: 'node:20', command: ['node', '-e', script] }],
       },
     });
-    const pod = await client.get(client.resource('pods'), 'default', 'incluster');
+    const pod = await client.get(client.resource('pods') as Resource<any>, 'default', 'incluster');
     assert.ok(
       pod.spec.volumes.some((v: any) => v.name.startsWith('kube-api-access-')),
       'ServiceAccount admission added the projected volume',

@@ -21,6 +21,7 @@ import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { kubectlAvailable, kubectlPath } from '../support/kubectl.ts';
 import { freePort } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 const VERSIONS = ['1.33', '1.30'].filter(kubectlAvailable);
 
@@ -53,7 +54,7 @@ describe('kubectl port-forward', { skip: VERSIONS.length === 0 && 'kubectl 1.30/
     );
     await new Promise<void>((resolve) => kubelet.listen(0, '127.0.0.1', () => resolve()));
     server = await startApiServer({ extraFlags: [`--kubelet-certificate-authority=${join(dir, 'kubelet-ca.crt')}`] });
-    const r = (n: string) => server.client.resource(n);
+    const r = (n: string) => server.client.resource(n) as Resource<any>;
     await server.client.create(r('nodes'), undefined, {
       metadata: { name: 'n1' },
       status: {

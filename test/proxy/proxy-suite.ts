@@ -12,6 +12,7 @@ import { startApiServer, type TestApiServer } from '../support/apiserver.ts';
 import { Lab, NOT_ROOT } from '../support/netns.ts';
 import { NODE, TSKUBE, type StartedProcess } from '../support/processes.ts';
 import { waitFor } from '../../src/util/wait.ts';
+import type { Resource } from '../../src/client/client.ts';
 
 const NODE_LAN_IP = '192.168.232.1';
 
@@ -27,8 +28,8 @@ export function proxySuite(mode: Mode, prefix: string): void {
     let pod1: string;
     let ext: string;
     let proxy: StartedProcess;
-    const services = () => server.client.resource('services');
-    const slices = () => server.client.resource('endpointslices');
+    const services = () => server.client.resource('services') as Resource<any>;
+    const slices = () => server.client.resource('endpointslices') as Resource<any>;
     const server_client = () => server.client;
 
     const startProxy = () => {
