@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { controllerOf, isPodActive, isPodReady, ownerReference } from './context.ts';
+import { controllerKey, controllerOf, isPodActive, isPodReady, ownerReference } from './context.ts';
 
 test('ownerReference() points a dependent at its controller; controllerOf() finds it among other owners', () => {
   const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-1', uid: 'u1' } };
@@ -30,4 +30,16 @@ test('isPodReady() reads the Ready condition; isPodActive() leaves out finished 
     isPodActive({ metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' }, status: { phase: 'Running' } }),
     false,
   );
+});
+
+test("controllerKey() is the controller's namespace/name key when it is of the kind asked for", () => {
+  const pod = {
+    metadata: {
+      namespace: 'default',
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'pi', uid: 'u', controller: true }],
+    },
+  };
+  assert.equal(controllerKey(pod, 'Job'), 'default/pi');
+  assert.equal(controllerKey(pod, 'ReplicaSet'), undefined);
+  assert.equal(controllerKey({ metadata: { namespace: 'default' } }, 'Job'), undefined);
 });

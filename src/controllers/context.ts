@@ -42,6 +42,12 @@ export function controllerOf(object: { metadata?: ObjectMeta }): OwnerReference 
   return (object.metadata?.ownerReferences ?? []).find((r) => r.controller === true);
 }
 
+/** controllerKey is the `namespace/name` key of the object's controller when it is a kind, to queue the owner. */
+export function controllerKey(object: { metadata?: ObjectMeta }, kind: string): string | undefined {
+  const owner = controllerOf(object);
+  return owner?.kind === kind ? `${object.metadata?.namespace}/${owner.name}` : undefined;
+}
+
 /** Owner is what an ownerReference names: an object as the API server hands it out (kind and apiVersion set). */
 export interface Owner {
   apiVersion?: string;

@@ -5,7 +5,7 @@ import { ignoreNotFound, onEveryChange } from '../client/client.ts';
 import { nextAfter, parseCron } from '../api/cron.ts';
 import { isStatusError } from '../api/status.ts';
 import { WorkQueue } from './work-queue.ts';
-import { controllerOf, keyOf, ownerReference, type ControllerContext } from './context.ts';
+import { controllerKey, controllerOf, keyOf, ownerReference, type ControllerContext } from './context.ts';
 import { finishedCondition } from './job-controller.ts';
 import { timestamp } from '../api/time.ts';
 
@@ -35,8 +35,8 @@ export class CronJobController {
       onUpdate: (_o, cj) => this.#queue.add(keyOf(cj)),
     });
     const jobChanged = (job: Stored<Job>) => {
-      const owner = controllerOf(job);
-      if (owner?.kind === 'CronJob') this.#queue.add(`${job.metadata.namespace}/${owner.name}`);
+      const key = controllerKey(job, 'CronJob');
+      if (key) this.#queue.add(key);
     };
     ctx.informers.jobs.addHandlers(onEveryChange(jobChanged));
   }

@@ -5,7 +5,7 @@ import type { Stored } from '../api/objects.ts';
 import { ignoreNotFound, ignoreStatus, onEveryChange } from '../client/client.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
 import { WorkQueue } from './work-queue.ts';
-import { controllerOf, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
+import { controllerKey, controllerOf, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
 import { podTemplateHash } from './pod-template-hash.ts';
 
 const REVISION_HASH = 'controller-revision-hash';
@@ -44,8 +44,8 @@ export class DaemonSetController {
       onUpdate: (_o, ds) => this.#queue.add(keyOf(ds)),
     });
     const podChanged = (pod: Stored<Pod>) => {
-      const owner = controllerOf(pod);
-      if (owner?.kind === 'DaemonSet') this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
+      const key = controllerKey(pod, 'DaemonSet');
+      if (key) this.#queue.add(key);
     };
     ctx.informers.pods.addHandlers(onEveryChange(podChanged));
     const all = () => {

@@ -4,7 +4,7 @@ import { ignoreStatus, onEveryChange } from '../client/client.ts';
 import { isStatusError } from '../api/status.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
 import { WorkQueue } from './work-queue.ts';
-import { controllerOf, keyOf, ownerReference, type ControllerContext } from './context.ts';
+import { controllerKey, controllerOf, keyOf, ownerReference, type ControllerContext } from './context.ts';
 import { podTemplateHash } from './pod-template-hash.ts';
 import { REVISION, equalIgnoreHash, maxRevision, newReplicaSetAnnotations } from './deployment-revisions.ts';
 import { timestamp } from '../api/time.ts';
@@ -25,10 +25,10 @@ export class DeploymentController {
     });
     ctx.informers.deployments.addHandlers(onEveryChange((d) => this.#queue.add(keyOf(d))));
     const rsChanged = (rs: Stored<ReplicaSet>) => {
-      const owner = controllerOf(rs);
-      if (owner?.kind === 'Deployment') this.#queue.add(`${rs.metadata.namespace}/${owner.name}`);
+      const key = controllerKey(rs, 'Deployment');
+      if (key) this.#queue.add(key);
       // An orphan ReplicaSet wakes the Deployments whose selector matches it: one of them adopts it.
-      if (!owner) for (const d of this.#matching(rs)) this.#queue.add(keyOf(d));
+      if (!controllerOf(rs)) for (const d of this.#matching(rs)) this.#queue.add(keyOf(d));
     };
     ctx.informers.replicasets.addHandlers(onEveryChange(rsChanged));
   }

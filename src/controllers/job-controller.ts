@@ -4,7 +4,7 @@ import type { Stored } from '../api/objects.ts';
 import { ignoreNotFound, ignoreStatus, onEveryChange } from '../client/client.ts';
 import { matches, selectorFromObject } from '../api/labels.ts';
 import { WorkQueue } from './work-queue.ts';
-import { controllerOf, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
+import { controllerKey, controllerOf, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
 import { timestamp } from '../api/time.ts';
 
 /** JOB_TRACKING_FINALIZER keeps a finished pod until its Job has counted it (upstream's tracking with finalizers). */
@@ -27,8 +27,8 @@ export class JobController {
     });
     ctx.informers.jobs.addHandlers(onEveryChange((j) => this.#queue.add(keyOf(j))));
     const podChanged = (pod: Stored<Pod>) => {
-      const owner = controllerOf(pod);
-      if (owner?.kind === 'Job') this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
+      const key = controllerKey(pod, 'Job');
+      if (key) this.#queue.add(key);
     };
     ctx.informers.pods.addHandlers(onEveryChange(podChanged));
   }

@@ -5,7 +5,15 @@ import { ignoreNotFound, onEveryChange } from '../client/client.ts';
 import { matches, selectorFromMap, selectorFromObject, type Selector } from '../api/labels.ts';
 import type { Informer } from '../client/client.ts';
 import { WorkQueue } from './work-queue.ts';
-import { controllerOf, isPodActive, isPodReady, keyOf, ownerReference, type ControllerContext } from './context.ts';
+import {
+  controllerKey,
+  controllerOf,
+  isPodActive,
+  isPodReady,
+  keyOf,
+  ownerReference,
+  type ControllerContext,
+} from './context.ts';
 
 /** How long created or deleted pods may take to show up in the cache before a sync acts again. */
 const EXPECTATION_TIMEOUT_MS = 5000;
@@ -34,9 +42,9 @@ export class ReplicaSetController {
     });
     informer.addHandlers(onEveryChange((rs) => this.#queue.add(keyOf(rs))));
     const podChanged = (pod: Stored<Pod>) => {
-      const owner = controllerOf(pod);
-      if (owner?.kind === kind.kind) this.#queue.add(`${pod.metadata.namespace}/${owner.name}`);
-      else if (!owner)
+      const key = controllerKey(pod, kind.kind);
+      if (key) this.#queue.add(key);
+      else if (!controllerOf(pod))
         for (const rs of informer.list())
           if (rs.metadata.namespace === pod.metadata.namespace) this.#queue.add(keyOf(rs));
     };
