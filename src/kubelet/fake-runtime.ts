@@ -10,6 +10,29 @@ import type {
   RuntimeService,
 } from './runtime-service.ts';
 
+/** plainContainer is the smallest ContainerConfig: no program, no files, the default security context (for tests). */
+export function plainContainer(name: string, attempt = 0): ContainerConfig {
+  return {
+    metadata: { name, attempt },
+    argv: [],
+    env: {},
+    limits: { memoryBytes: 0, cpuMillis: 0 },
+    files: [],
+    links: {},
+    mounts: [],
+    security: {
+      privileged: false,
+      capabilities: [],
+      uid: 0,
+      gid: 0,
+      groups: [],
+      readOnlyRootFilesystem: false,
+      noNewPrivileges: false,
+      seccomp: { type: 'RuntimeDefault' },
+    },
+  };
+}
+
 /** What a fake container does once started: run until told (default), or exit by itself after runMs. */
 export interface FakeProgram {
   /** Exit by itself after this long (on the clock) with exitCode. */

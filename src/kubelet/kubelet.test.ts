@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Stored } from '../api/objects.ts';
-import { type RunningApiServer, startApiServer } from '../apiserver/apiserver.ts';
+import type { RunningApiServer } from '../apiserver/apiserver.ts';
+import { startInProcessApiServer } from '../apiserver/testing/in-process.ts';
 import { RestClient } from '../client/rest-client.ts';
 import { silentLogger } from '../log/klog.ts';
 import { FakeClock } from '../util/clock.ts';
@@ -31,22 +32,7 @@ describe('kubelet pod loop (FakeRuntime, FakeClock)', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tskube-kubelet-unit-'));
-    server = await startApiServer({
-      etcdServers: [],
-      dataDir: join(dir, 'data'),
-      serviceClusterIpRange: '10.0.0.0/16',
-      serviceNodePortRange: '30000-32767',
-      advertiseAddress: '127.0.0.1',
-      bindAddress: '127.0.0.1',
-      securePort: 0,
-      anonymousAuth: true,
-      authorizationModes: ['AlwaysAllow'],
-      disabledAdmissionPlugins: ['ServiceAccount'],
-      insecureBindAddress: '127.0.0.1',
-      insecurePort: 0,
-      versionMinor: '33',
-      logger: silentLogger(),
-    });
+    server = await startInProcessApiServer(join(dir, 'data'));
     client = new RestClient({ server: `http://127.0.0.1:${server.insecurePort}`, namespace: 'default' });
     clock = new FakeClock();
     runtime = new FakeRuntime(clock);

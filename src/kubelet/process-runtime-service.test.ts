@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ProcessRuntime } from './process-runtime.ts';
 import { ProcessRuntimeService, type SandboxNetwork } from './process-runtime-service.ts';
-import type { ContainerConfig, PodSandboxConfig } from './runtime-service.ts';
+import { plainContainer } from './fake-runtime.ts';
+import type { PodSandboxConfig } from './runtime-service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'process-runtime-service-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,25 +32,7 @@ const sandbox: PodSandboxConfig = {
   netns: 'test-u1',
   hostname: 'web',
 };
-const config = (name: string, attempt = 0): ContainerConfig => ({
-  metadata: { name, attempt },
-  argv: [],
-  env: {},
-  limits: { memoryBytes: 0, cpuMillis: 0 },
-  files: [],
-  links: {},
-  mounts: [],
-  security: {
-    privileged: false,
-    capabilities: [],
-    uid: 0,
-    gid: 0,
-    groups: [],
-    readOnlyRootFilesystem: false,
-    noNewPrivileges: false,
-    seccomp: { type: 'RuntimeDefault' },
-  },
-});
+const config = plainContainer;
 
 test('a sandbox is the pod uid, recorded with its IP; running it again keeps it', async () => {
   assert.equal(await runtime.podSandboxStatus('u1'), undefined);

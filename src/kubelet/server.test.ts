@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type http from 'node:http';
-import { FakeRuntime } from './fake-runtime.ts';
+import { FakeRuntime, plainContainer } from './fake-runtime.ts';
 import { type ServedKubelet, serveKubelet } from './server.ts';
 
 let server: http.Server;
@@ -23,29 +23,11 @@ before(async () => {
     netns: 'n1',
     hostname: 'web',
   });
-  containerId = await runtime.createContainer(
-    sandbox,
-    {
-      metadata: { name: 'app', attempt: 0 },
-      argv: [],
-      env: {},
-      limits: { memoryBytes: 0, cpuMillis: 0 },
-      files: [],
-      links: {},
-      mounts: [],
-      security: {
-        privileged: false,
-        capabilities: [],
-        uid: 0,
-        gid: 0,
-        groups: [],
-        readOnlyRootFilesystem: false,
-        noNewPrivileges: false,
-        seccomp: { type: 'RuntimeDefault' },
-      },
-    },
-    { metadata: { name: 'web', namespace: 'ns', uid: 'u1' }, netns: 'n1', hostname: 'web' },
-  );
+  containerId = await runtime.createContainer(sandbox, plainContainer('app'), {
+    metadata: { name: 'web', namespace: 'ns', uid: 'u1' },
+    netns: 'n1',
+    hostname: 'web',
+  });
   await runtime.startContainer(containerId);
   runtime.execHandler = (_c, command) =>
     command[0] === 'fail'

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApiServer, type RunningApiServer } from '../../src/apiserver/apiserver.ts';
+import type { RunningApiServer } from '../../src/apiserver/apiserver.ts';
+import { startInProcessApiServer } from '../../src/apiserver/testing/in-process.ts';
 import { typedDecode } from '../../src/apiserver/validation/typed-decode.ts';
 import { createLogger, silentLogger } from '../../src/log/klog.ts';
 
@@ -197,22 +198,10 @@ describe('fuzzing the API server', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tskube-fuzz-'));
-    server = await startApiServer({
-      etcdServers: [],
-      dataDir: join(dir, 'data'),
-      serviceClusterIpRange: '10.0.0.0/16',
-      serviceNodePortRange: '30000-32767',
-      advertiseAddress: '127.0.0.1',
-      bindAddress: '127.0.0.1',
-      securePort: 0,
-      anonymousAuth: true,
-      authorizationModes: ['AlwaysAllow'],
-      disabledAdmissionPlugins: ['ServiceAccount'],
-      insecureBindAddress: '127.0.0.1',
-      insecurePort: 0,
-      versionMinor: '33',
-      logger: process.env.FUZZ_DEBUG ? createLogger({ verbosity: 0, source: 'fuzz' }) : silentLogger(),
-    } as Parameters<typeof startApiServer>[0]);
+    server = await startInProcessApiServer(
+      join(dir, 'data'),
+      process.env.FUZZ_DEBUG ? createLogger({ verbosity: 0, source: 'fuzz' }) : silentLogger(),
+    );
     base = `http://127.0.0.1:${server.insecurePort}`;
     for (const ns of ['fuzz', 'guard'])
       assert.equal((await send('POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }))).code, 201);
