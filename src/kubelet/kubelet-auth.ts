@@ -3,6 +3,7 @@ import type { SubjectAccessReview } from 'kubernetes-types/authorization/v1.js';
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import type { RestClient } from '../client/client.ts';
+import { verbOfMethod } from '../api/verbs.ts';
 
 /** KubeletUser is who called the kubelet's API. */
 export interface KubeletUser {
@@ -26,15 +27,6 @@ export interface KubeletAuthOptions {
 }
 
 const CACHE_MS = 30_000;
-const VERBS: Record<string, string> = {
-  POST: 'create',
-  PUT: 'update',
-  PATCH: 'patch',
-  DELETE: 'delete',
-  GET: 'get',
-  HEAD: 'get',
-};
-
 /**
  * KubeletAuth guards the kubelet's port the way upstream's server does: authenticate (verified client certificate,
  * bearer token through a TokenReview, or anonymous), then authorize a `nodes/<subresource>` request on the node
@@ -54,7 +46,7 @@ export class KubeletAuth {
     const user = await this.#authenticate(req);
     if (!user) return { code: 401, text: 'Unauthorized' };
     const url = new URL(req.url ?? '/', 'https://kubelet');
-    const verb = VERBS[req.method ?? 'GET'] ?? (req.method ?? 'get').toLowerCase();
+    const verb = verbOfMethod(req.method ?? 'GET');
     const subresource = subresourceOf(url.pathname);
     if (await this.#authorize(user, verb, subresource)) return undefined;
     return {

@@ -1,4 +1,5 @@
 import type { UserInfo } from './user.ts';
+import { verbOfMethod } from '../../api/verbs.ts';
 
 /**
  * Attributes is what an authorizer decides on, as upstream's authorizer.Attributes: the user, the verb, and either
@@ -18,15 +19,6 @@ export interface Attributes {
   name: string;
 }
 
-const METHOD_VERBS: Record<string, string> = {
-  POST: 'create',
-  PUT: 'update',
-  PATCH: 'patch',
-  DELETE: 'delete',
-  GET: 'get',
-  HEAD: 'get',
-};
-
 /** Subresources that kubectl reaches with a protocol upgrade over GET, and that upstream authorizes as `create`. */
 const UPGRADE_CREATE = new Set(['exec', 'attach', 'portforward']);
 
@@ -35,17 +27,11 @@ const UPGRADE_CREATE = new Set(['exec', 'attach', 'portforward']);
  * `/apis/<group>/<version>/...` are resource requests (GET on a collection is list, or watch with `watch=true`;
  * DELETE on a collection is deletecollection), anything else is a non-resource path with the lower-case method.
  */
-export function requestAttributes(
-  user: UserInfo,
-  method: string,
-  url: URL,
-  options: { upgrade?: boolean } = {},
-): Attributes {
-  const path = url.pathname;
-  const lowerMethod = method.toLowerCase();
-  const base: Attributes = {
+/** nonResourceAttributes asks about a verb on a URL path that names no resource (/healthz, /metrics, /api). */
+export function nonResourceAttributes(user: UserInfo, verb: string, path: string): Attributes {
+  return {
     user,
-    verb: lowerMethod,
+    verb,
     resourceRequest: false,
     path,
     apiGroup: '',
@@ -55,6 +41,17 @@ export function requestAttributes(
     namespace: '',
     name: '',
   };
+}
+
+export function requestAttributes(
+  user: UserInfo,
+  method: string,
+  url: URL,
+  options: { upgrade?: boolean } = {},
+): Attributes {
+  const path = url.pathname;
+  const lowerMethod = method.toLowerCase();
+  const base = nonResourceAttributes(user, lowerMethod, path);
   const parts = path
     .split('/')
     .filter((p) => p !== '')
@@ -70,7 +67,7 @@ export function requestAttributes(
   } else {
     return base;
   }
-  const attrs: Attributes = { ...base, resourceRequest: true, verb: METHOD_VERBS[method] ?? lowerMethod };
+  const attrs: Attributes = { ...base, resourceRequest: true, verb: verbOfMethod(method) };
   if (rest[0] === 'watch') {
     attrs.verb = 'watch';
     rest = rest.slice(1);

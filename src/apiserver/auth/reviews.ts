@@ -13,7 +13,7 @@ import type { Authorizer } from './authorizer.ts';
 import { NODE_RULES } from './bootstrap-policy.ts';
 import { nodeNameOf } from './node-authorizer.ts';
 import type { PolicyRule } from './rbac.ts';
-import type { Attributes } from './request-attributes.ts';
+import { type Attributes, nonResourceAttributes } from './request-attributes.ts';
 import type { ServiceAccountTokens } from './service-account-tokens.ts';
 import type { UserInfo } from './user.ts';
 import { timestamp } from '../../api/time.ts';
@@ -136,18 +136,7 @@ export async function review(
             namespace: ra.namespace ?? '',
             name: ra.name ?? '',
           }
-        : {
-            user: subject,
-            verb: nra?.verb ?? '',
-            resourceRequest: false,
-            path: nra?.path ?? '',
-            apiGroup: '',
-            apiVersion: '',
-            resource: '',
-            subresource: '',
-            namespace: '',
-            name: '',
-          };
+        : nonResourceAttributes(subject, nra?.verb ?? '', nra?.path ?? '');
       const d = await deps.authorizer.authorize(attrs);
       const status: Record<string, unknown> = { allowed: d.decision === 'allow' };
       if (d.decision === 'deny') status.denied = true;
