@@ -32,19 +32,21 @@ export function proxySuite(mode: Mode, prefix: string): void {
     const slices = () => server.client.resource('endpointslices') as Resource<any>;
     const server_client = () => server.client;
 
+    /** proxyArgs: the proxy on node1 as every test here runs it, in a given mode. */
+    const proxyArgs = (proxyMode: string) => [
+      TSKUBE,
+      'proxy',
+      `--kubeconfig=${server.kubeconfig}`,
+      '--hostname-override=node1',
+      '--cluster-cidr=10.244.0.0/16',
+      '--healthz-bind-address=127.0.0.1:10256',
+      '--metrics-bind-address=127.0.0.1:10249',
+      '--iptables-min-sync-period=0s',
+      '-v=2',
+      `--proxy-mode=${proxyMode}`,
+    ];
     const startProxy = () => {
-      proxy = lab.start(node, [
-        TSKUBE,
-        'proxy',
-        `--kubeconfig=${server.kubeconfig}`,
-        '--hostname-override=node1',
-        '--cluster-cidr=10.244.0.0/16',
-        '--healthz-bind-address=127.0.0.1:10256',
-        '--metrics-bind-address=127.0.0.1:10249',
-        '--iptables-min-sync-period=0s',
-        '-v=2',
-        `--proxy-mode=${mode}`,
-      ]);
+      proxy = lab.start(node, proxyArgs(mode));
       return proxy;
     };
     const curl = async (ns: string, url: string) =>
@@ -315,18 +317,7 @@ export function proxySuite(mode: Mode, prefix: string): void {
       const asker = lab.start(client, [NODE, '-e', loop]);
       await waitFor('the asker to get answers', () => /pod[12]/.test(asker.output()), { timeoutMs: 10_000 });
       await proxy.stop();
-      proxy = lab.start(node, [
-        TSKUBE,
-        'proxy',
-        `--kubeconfig=${server.kubeconfig}`,
-        '--hostname-override=node1',
-        '--cluster-cidr=10.244.0.0/16',
-        '--healthz-bind-address=127.0.0.1:10256',
-        '--metrics-bind-address=127.0.0.1:10249',
-        '--iptables-min-sync-period=0s',
-        '-v=2',
-        `--proxy-mode=${other(mode)}`,
-      ]);
+      proxy = lab.start(node, proxyArgs(other(mode)));
       await waitFor(
         'the other mode to take over and clean up',
         async () => {
