@@ -26,8 +26,13 @@ test('allocate gives a NodePort Service a ClusterIP and a NodePort, each with it
 test('repair recreates what a Service holds and removes old keys no Service holds, unreadable ones too', async () => {
   const store = new SqliteStore(':memory:');
   const ips = new ServiceIps(store, '10.0.0.0/24', '30000-30009');
-  const svc = service('web');
+  // Asked-for addresses, so a random pick never lands on the orphans below.
+  const svc: Service = {
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { type: 'NodePort', clusterIP: '10.0.0.10', ports: [{ port: 80, protocol: 'TCP', nodePort: 30000 }] },
+  };
   await ips.allocate(svc, undefined, false);
+  assert.equal(svc.spec?.ports?.[0]?.nodePort, 30000);
   await store.delete(`${IPADDRESS_PREFIX}${svc.spec?.clusterIP}`);
   // Orphans: an old IPAddress of a gone Service, a port key that is not JSON, and one that is JSON null.
   const old = '2020-01-01T00:00:00Z';
