@@ -24,6 +24,13 @@ import {
 export class EndpointsController {
   #ctx: ControllerContext;
   #queue: WorkQueue;
+  /**
+   * Slices this controller created that its cache has not shown yet (by Service key: name → when created). The
+   * create's answer comes on one connection and the watch's ADDED on another: a sync in between (a pod event while
+   * the create was in flight marks the key dirty, a retry fires) reads a cache without the new slice and would create
+   * a second one, which nothing removed. Until they arrive a sync waits, as upstream's endpointSliceTracker does.
+   */
+  #unseen = new Map<string, Map<string, number>>();
 
   constructor(ctx: ControllerContext) {
     this.#ctx = ctx;
@@ -48,11 +55,15 @@ export class EndpointsController {
     });
     // As upstream's controllers, watch what we write too: a managed slice or an Endpoints object that someone
     // deletes or edits is put back as the Service wants it.
+    // Adds too: a slice that arrives (ours, or a duplicate) is checked against what the Service wants.
     const sliceChanged = (slice: Stored<EndpointSlice>) => {
       const key = managedSliceKey(slice, MANAGED_BY);
-      if (key) this.#queue.add(key);
+      if (!key) return;
+      const unseen = this.#unseen.get(key);
+      if (unseen?.delete(slice.metadata.name) && unseen.size === 0) this.#unseen.delete(key);
+      this.#queue.add(key);
     };
-    ctx.informers.endpointslices.addHandlers({ onUpdate: (_o, s) => sliceChanged(s), onDelete: sliceChanged });
+    ctx.informers.endpointslices.addHandlers(onEveryChange(sliceChanged));
     const endpointsChanged = (ep: Stored<Endpoints>) => {
       if (svc.get(keyOf(ep))?.spec?.selector) this.#queue.add(keyOf(ep));
     };
@@ -61,8 +72,9 @@ export class EndpointsController {
 
   async #sync(key: string): Promise<void> {
     await this.#ctx.synced;
-    const { client, informers } = this.#ctx;
+    const { client, informers, logger } = this.#ctx;
     const [ns, name] = key.split('/') as [string, string];
+    if (this.#waitingForCache(key)) return;
     const service = informers.services.get(key);
     const slicesInfo = client.typed('endpointslices');
     const endpointsInfo = client.typed('endpoints');
@@ -81,10 +93,18 @@ export class EndpointsController {
       const body = { addressType: 'IPv4', ports: wanted[i]!.ports, endpoints: wanted[i]!.endpoints };
       const current = existing[i];
       if (!current) {
-        await client.create(slicesInfo, ns, {
+        const created = await client.create(slicesInfo, ns, {
           metadata: { generateName: `${name}-`, labels, ownerReferences: owner },
           ...body,
         });
+        logger
+          .v(2)
+          .info('Created EndpointSlice', { service: key, slice: created.metadata.name, cached: existing.length });
+        if (!informers.endpointslices.get(keyOf(created))) {
+          const unseen = this.#unseen.get(key) ?? new Map<string, number>();
+          unseen.set(created.metadata.name, Date.now());
+          this.#unseen.set(key, unseen);
+        }
       } else if (
         JSON.stringify([current.ports ?? [], current.endpoints ?? [], current.addressType]) !==
           JSON.stringify([body.ports, body.endpoints, body.addressType]) ||
@@ -95,11 +115,16 @@ export class EndpointsController {
           labels: { ...(current.metadata.labels ?? {}), ...labels },
           ownerReferences: owner,
         };
-        await client.update(slicesInfo, { ...current, ...body, metadata }).catch(this.#queue.requeueOn(key, 50, 409));
+        logger.v(2).info('Updating EndpointSlice', { service: key, slice: current.metadata.name });
+        await client
+          .update(slicesInfo, { ...current, ...body, metadata })
+          .catch(this.#queue.requeueOn(key, 50, 409, 404));
       }
     }
-    for (const extra of existing.slice(wanted.length))
+    for (const extra of existing.slice(wanted.length)) {
+      logger.v(2).info('Deleting extra EndpointSlice', { service: key, slice: extra.metadata.name });
       await client.delete(slicesInfo, ns, extra.metadata.name).catch(ignoreNotFound);
+    }
     const subsets = desiredSubsets(list);
     const ep = informers.endpoints.get(key);
     const epLabels = { ...(service.metadata.labels ?? {}) };
@@ -111,7 +136,34 @@ export class EndpointsController {
       await client.update(endpointsInfo, { ...ep, subsets }).catch(this.#queue.requeueOn(key, 50, 409));
     }
   }
+
+  /**
+   * waitingForCache is true while slices created for key have not reached the cache (their ADDED queues key again);
+   * after UNSEEN_TIMEOUT_MS they are forgotten, so a lost event cannot stall the Service.
+   */
+  #waitingForCache(key: string): boolean {
+    const unseen = this.#unseen.get(key);
+    if (!unseen) return false;
+    const now = Date.now();
+    for (const [slice, created] of unseen) {
+      if (now - created < UNSEEN_TIMEOUT_MS) continue;
+      this.#ctx.logger.warning('Created EndpointSlice never reached the cache', { service: key, slice });
+      unseen.delete(slice);
+    }
+    if (unseen.size === 0) {
+      this.#unseen.delete(key);
+      return false;
+    }
+    this.#ctx.logger
+      .v(2)
+      .info('Cache lacks created EndpointSlices, waiting', { service: key, slices: [...unseen.keys()] });
+    this.#queue.addAfter(key, UNSEEN_TIMEOUT_MS);
+    return true;
+  }
 }
+
+/** UNSEEN_TIMEOUT_MS is how long a sync waits for a created slice to show up in the cache. */
+const UNSEEN_TIMEOUT_MS = 5_000;
 
 function ownedBy(slice: Stored<EndpointSlice>, service: Stored<Service>): boolean {
   return (slice.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === service.metadata.uid);

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RestClient } from '../../src/client/client.ts';
 import { run } from '../../src/sys/run.ts';
@@ -329,17 +329,27 @@ describe('conformance', { skip: NOT_ROOT || (!kubectlAvailable('1.33') && 'kubec
 
   async function expectEndpoints(ns: string, name: string, want: string[]): Promise<void> {
     const sorted = [...want].sort();
-    await waitFor(
-      `${ns}/${name} endpoints ${sorted.join(',')}`,
-      async () => {
-        const got = await endpointsOf(ns, name);
-        return (
-          JSON.stringify(got.endpoints) === JSON.stringify(sorted) &&
-          JSON.stringify(got.slices) === JSON.stringify(sorted)
-        );
-      },
-      { timeoutMs: 30_000, intervalMs: 250 },
-    );
+    let got: { endpoints: string[]; slices: string[] } | undefined;
+    try {
+      await waitFor(
+        `${ns}/${name} endpoints ${sorted.join(',')}`,
+        async () => {
+          got = await endpointsOf(ns, name);
+          return (
+            JSON.stringify(got.endpoints) === JSON.stringify(sorted) &&
+            JSON.stringify(got.slices) === JSON.stringify(sorted)
+          );
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+    } catch (error) {
+      // Name the cause next time: what the API server held, and what the controller manager did.
+      const log = await readFile(join(stateDir, 'logs', 'controller-manager.log'), 'utf8').catch((e) => `${e}`);
+      const tail = log.split('\n').slice(-40).join('\n');
+      throw new Error(
+        `${(error as Error).message}; last seen ${JSON.stringify(got)}; controller-manager log:\n${tail}`,
+      );
+    }
   }
 
   test('[sig-network] Services should serve a basic endpoint from pods [Conformance]', async () => {
