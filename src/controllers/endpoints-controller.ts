@@ -54,8 +54,7 @@ export class EndpointsController {
       onDelete: (p) => podChanged(undefined, p),
     });
     // As upstream's controllers, watch what we write too: a managed slice or an Endpoints object that someone
-    // deletes or edits is put back as the Service wants it.
-    // Adds too: a slice that arrives (ours, or a duplicate) is checked against what the Service wants.
+    // deletes or edits is put back as the Service wants it, and one that arrives (ours, or a duplicate) is checked.
     const sliceChanged = (slice: Stored<EndpointSlice>) => {
       const key = managedSliceKey(slice, MANAGED_BY);
       if (!key) return;
@@ -122,7 +121,7 @@ export class EndpointsController {
       }
     }
     for (const extra of existing.slice(wanted.length)) {
-      logger.v(2).info('Deleting extra EndpointSlice', { service: key, slice: extra.metadata.name });
+      logger.info('Deleting extra EndpointSlice', { service: key, slice: extra.metadata.name });
       await client.delete(slicesInfo, ns, extra.metadata.name).catch(ignoreNotFound);
     }
     const subsets = desiredSubsets(list);
