@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type RunningApiServer, startApiServer } from '../apiserver/apiserver.ts';
+import type { RunningApiServer } from '../apiserver/apiserver.ts';
+import { startInProcessApiServer } from '../apiserver/testing/in-process.ts';
 import type { ResourceInfo } from '../api/resources.ts';
 import { RestClient, type WatchEventType, type WatchOptions } from '../client/rest-client.ts';
 import type { ObjectOf } from '../client/typed-resources.ts';
@@ -34,22 +35,7 @@ describe('endpoints controller against an in-process API server', { timeout: 60_
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tskube-endpoints-unit-'));
-    server = await startApiServer({
-      etcdServers: [],
-      dataDir: join(dir, 'data'),
-      serviceClusterIpRange: '10.0.0.0/16',
-      serviceNodePortRange: '30000-32767',
-      advertiseAddress: '127.0.0.1',
-      bindAddress: '127.0.0.1',
-      securePort: 0,
-      anonymousAuth: true,
-      authorizationModes: ['AlwaysAllow'],
-      disabledAdmissionPlugins: ['ServiceAccount'],
-      insecureBindAddress: '127.0.0.1',
-      insecurePort: 0,
-      versionMinor: '33',
-      logger: silentLogger(),
-    });
+    server = await startInProcessApiServer(join(dir, 'data'));
     client = new RestClient({ server: `http://127.0.0.1:${server.insecurePort}`, namespace: 'default' });
     const slow = new SlowSliceWatch({ server: `http://127.0.0.1:${server.insecurePort}`, namespace: 'default' });
     cm = await startControllers({ client: slow, logger: silentLogger(), nodeMonitorGracePeriodMs: 3_600_000 });
